@@ -1,0 +1,17 @@
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace loket::core {
+
+/// Number of Unicode code points in the UTF-8 string `s` (invalid bytes count as one each).
+std::size_t utf8_length(std::string_view s);
+
+/// The first `max_chars` code points of UTF-8 `s`; never splits a multi-byte sequence.
+std::string utf8_truncate(std::string_view s, std::size_t max_chars);
+
+/// `s` without leading and trailing ASCII white space.
+std::string trim(std::string_view s);
+
+}  // namespace loket::core

@@ -1,0 +1,35 @@
+#include "loket/core/text.hpp"
+
+namespace loket::core {
+
+namespace {
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+}  // namespace
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if (!is_continuation(c)) ++n;
+  return n;
+}
+
+std::string utf8_truncate(std::string_view s, std::size_t max_chars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!is_continuation(static_cast<unsigned char>(s[i]))) {
+      if (chars == max_chars) return std::string(s.substr(0, i));
+      ++chars;
+    }
+  }
+  return std::string(s);
+}
+
+std::string trim(std::string_view s) {
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  std::size_t b = 0, e = s.size();
+  while (b < e && ws(s[b])) ++b;
+  while (e > b && ws(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+}  // namespace loket::core

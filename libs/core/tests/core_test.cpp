@@ -1,0 +1,38 @@
+#include <catch2/catch.hpp>
+
+#include "loket/core/ids.hpp"
+#include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
+
+using namespace loket::core;
+
+TEST_CASE("new_id is prefix plus 24 hex characters and unique") {
+  auto a = new_id("acc");
+  auto b = new_id("acc");
+  REQUIRE(a.size() == 4 + 24);
+  REQUIRE(a.rfind("acc_", 0) == 0);
+  REQUIRE(a.find_first_not_of("0123456789abcdef", 4) == std::string::npos);
+  REQUIRE(a != b);
+}
+
+TEST_CASE("base64url follows RFC 4648 test vectors without padding") {
+  REQUIRE(base64url("") == "");
+  REQUIRE(base64url("f") == "Zg");
+  REQUIRE(base64url("fo") == "Zm8");
+  REQUIRE(base64url("foo") == "Zm9v");
+  REQUIRE(base64url("foobar") == "Zm9vYmFy");
+  REQUIRE(base64url("\xfb\xff") == "-_8");
+}
+
+TEST_CASE("rfc3339_ms formats UTC with milliseconds") {
+  REQUIRE(rfc3339_ms(0) == "1970-01-01T00:00:00.000Z");
+  REQUIRE(rfc3339_ms(1767225600123) == "2026-01-01T00:00:00.123Z");
+}
+
+TEST_CASE("utf8_truncate never splits a code point") {
+  std::string s = "a\xc3\xa9\xe2\x82\xac";  // a é €
+  REQUIRE(utf8_length(s) == 3);
+  REQUIRE(utf8_truncate(s, 2) == "a\xc3\xa9");
+  REQUIRE(utf8_truncate(s, 10) == s);
+  REQUIRE(trim("  x y \n") == "x y");
+}

@@ -1,0 +1,47 @@
+#include <catch2/catch.hpp>
+
+#include "loket/core/ids.hpp"
+#include "loket/crypto/crypto.hpp"
+
+using namespace loket::crypto;
+using loket::core::to_hex;
+
+TEST_CASE("HMAC-SHA256 matches the published GitHub/Meta vector M2") {
+  REQUIRE("sha256=" + to_hex(hmac_sha256("It's a Secret to Everybody", "Hello, World!")) ==
+          "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+}
+
+TEST_CASE("SHA-256 of the empty string") {
+  REQUIRE(to_hex(sha256("")) ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("constant_time_equal compares content and length") {
+  REQUIRE(constant_time_equal("abc", "abc"));
+  REQUIRE_FALSE(constant_time_equal("abc", "abd"));
+  REQUIRE_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+TEST_CASE("Keyring encrypts with the active key and binds the row id") {
+  auto ring = Keyring::parse(
+      "k2:" + std::string(64, 'b') + ",k1:" + std::string(64, 'a'));
+  REQUIRE(ring.active_key_id() == "k2");
+  auto blob = ring.encrypt("123456789:AAtoken", "int_1");
+  REQUIRE(blob.find("AAtoken") == std::string::npos);
+  REQUIRE(ring.decrypt(blob, "k2", "int_1") == "123456789:AAtoken");
+  REQUIRE_THROWS(ring.decrypt(blob, "k2", "int_2"));
+  REQUIRE_THROWS(ring.decrypt(blob, "k1", "int_1"));
+  REQUIRE_THROWS(ring.decrypt(blob, "k9", "int_1"));
+  std::string tampered = blob;
+  tampered[14] ^= 1;
+  REQUIRE_THROWS(ring.decrypt(tampered, "k2", "int_1"));
+  // Two encryptions of one value differ (random nonce).
+  REQUIRE(ring.encrypt("x", "a") != ring.encrypt("x", "a"));
+}
+
+TEST_CASE("Keyring rejects malformed keys with a clear message") {
+  REQUIRE_THROWS_WITH(Keyring::parse(""), Catch::Contains("no master key"));
+  REQUIRE_THROWS_WITH(Keyring::parse("k1:abcd"), Catch::Contains("32 bytes"));
+  REQUIRE_THROWS_WITH(Keyring::parse(std::string(64, 'z')), Catch::Contains("not hex"));
+  REQUIRE(Keyring::parse(std::string(64, '0')).active_key_id() == "k1");
+}

@@ -1,0 +1,71 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+/// The records that travel between services (DESIGN.md "Topics and events"); each has a JSON
+/// Schema in proto/. Serialization is camelCase JSON with `eventId` and `schemaVersion`.
+namespace loket::events {
+
+inline constexpr int kSchemaVersion = 1;
+
+/// A provider webhook exactly as ingress received it (topic `channel.webhook.<provider>`).
+struct RawWebhook {
+  std::string event_id;        ///< `evt_…`
+  std::string provider;        ///< e.g. "telegram"
+  std::string integration_id;  ///< resolved by ingress from the URL
+  std::string workspace_id;    ///< owner of the integration
+  std::int64_t received_at_ms = 0;
+  std::map<std::string, std::string> headers;  ///< selected headers (never the secret ones)
+  std::string query;                           ///< raw query string
+  std::string content_type;
+  std::string body;                            ///< raw body bytes (UTF-8 text for JSON providers)
+};
+
+/// An attachment the writer must fetch from the provider.
+struct AttachmentRef {
+  std::string external_ref;   ///< provider file id (Telegram file_id)
+  std::string filename;
+  std::string content_type;   ///< may be empty when the provider does not say
+  std::int64_t size = 0;      ///< bytes, 0 when unknown
+};
+
+/// The customer who sent a message.
+struct Sender {
+  std::string external_id;    ///< provider user id
+  std::string name;
+  std::string handle;         ///< @username, without '@'
+  std::string phone;          ///< E.164
+  std::string email;
+};
+
+/// One normalized customer message (topic `channel.inbound`).
+struct InboundMessage {
+  std::string event_id;
+  std::string integration_id;
+  std::string workspace_id;
+  std::string provider;             ///< "telegram"
+  std::string channel;              ///< ticket channel: "telegram", "whatsapp", ...
+  std::string external_thread_id;   ///< chat id / phone / email thread
+  std::string external_message_id;  ///< dedup key, unique per integration
+  Sender sender;
+  std::string text;
+  std::vector<AttachmentRef> attachments;
+  std::int64_t sent_at_ms = 0;
+};
+
+/// JSON text of `w` / `m`.
+std::string to_json(const RawWebhook& w);
+std::string to_json(const InboundMessage& m);
+
+/// Parses JSON made by to_json(). @throws std::invalid_argument naming the missing field.
+RawWebhook raw_webhook_from_json(const std::string& json);
+InboundMessage inbound_message_from_json(const std::string& json);
+
+/// The Kafka key for a conversation thread: "<integrationId>:<threadId>", so one thread
+/// stays on one partition.
+std::string thread_key(const std::string& integration_id, const std::string& thread_id);
+
+}  // namespace loket::events

@@ -1,0 +1,147 @@
+#include "loket/events/events.hpp"
+
+#include <stdexcept>
+
+#include "loket/core/json.hpp"
+
+namespace loket::events {
+using core::json_kv;
+using core::json_put;
+
+namespace {
+rapidjson::Document parse(const std::string& json, const char* what) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  if (d.HasParseError() || !d.IsObject())
+    throw std::invalid_argument(std::string(what) + " is not a JSON object");
+  return d;
+}
+
+std::string need(const rapidjson::Value& v, const char* key, const char* what) {
+  auto s = core::json_string(v, key);
+  if (!s) throw std::invalid_argument(std::string(what) + " lacks string field '" + key + "'");
+  return *s;
+}
+
+std::string opt(const rapidjson::Value& v, const char* key) {
+  return core::json_string(v, key).value_or("");
+}
+}  // namespace
+
+std::string thread_key(const std::string& integration_id, const std::string& thread_id) {
+  return integration_id + ":" + thread_id;
+}
+
+std::string to_json(const RawWebhook& w) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter j(sb);
+  j.StartObject();
+  json_kv(j, "eventId", w.event_id);
+  json_put(j, "schemaVersion");
+  j.Int(kSchemaVersion);
+  json_kv(j, "provider", w.provider);
+  json_kv(j, "integrationId", w.integration_id);
+  json_kv(j, "workspaceId", w.workspace_id);
+  json_put(j, "receivedAtMs");
+  j.Int64(w.received_at_ms);
+  json_put(j, "headers");
+  j.StartObject();
+  for (const auto& [k, v] : w.headers) json_kv(j, k, v);
+  j.EndObject();
+  json_kv(j, "query", w.query);
+  json_kv(j, "contentType", w.content_type);
+  json_kv(j, "body", w.body);
+  j.EndObject();
+  return sb.GetString();
+}
+
+RawWebhook raw_webhook_from_json(const std::string& json) {
+  auto d = parse(json, "raw webhook");
+  RawWebhook w;
+  w.event_id = need(d, "eventId", "raw webhook");
+  w.provider = need(d, "provider", "raw webhook");
+  w.integration_id = need(d, "integrationId", "raw webhook");
+  w.workspace_id = need(d, "workspaceId", "raw webhook");
+  w.received_at_ms = core::json_int(d, "receivedAtMs").value_or(0);
+  if (auto* h = core::json_member(d, "headers"); h && h->IsObject())
+    for (auto it = h->MemberBegin(); it != h->MemberEnd(); ++it)
+      if (it->value.IsString()) w.headers[it->name.GetString()] = it->value.GetString();
+  w.query = opt(d, "query");
+  w.content_type = opt(d, "contentType");
+  w.body = need(d, "body", "raw webhook");
+  return w;
+}
+
+std::string to_json(const InboundMessage& m) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter j(sb);
+  j.StartObject();
+  json_kv(j, "eventId", m.event_id);
+  json_put(j, "schemaVersion");
+  j.Int(kSchemaVersion);
+  json_kv(j, "integrationId", m.integration_id);
+  json_kv(j, "workspaceId", m.workspace_id);
+  json_kv(j, "provider", m.provider);
+  json_kv(j, "channel", m.channel);
+  json_kv(j, "externalThreadId", m.external_thread_id);
+  json_kv(j, "externalMessageId", m.external_message_id);
+  json_put(j, "sender");
+  j.StartObject();
+  json_kv(j, "externalId", m.sender.external_id);
+  json_kv(j, "name", m.sender.name);
+  json_kv(j, "handle", m.sender.handle);
+  json_kv(j, "phone", m.sender.phone);
+  json_kv(j, "email", m.sender.email);
+  j.EndObject();
+  json_kv(j, "text", m.text);
+  json_put(j, "attachments");
+  j.StartArray();
+  for (const auto& a : m.attachments) {
+    j.StartObject();
+    json_kv(j, "externalRef", a.external_ref);
+    json_kv(j, "filename", a.filename);
+    json_kv(j, "contentType", a.content_type);
+    json_put(j, "size");
+    j.Int64(a.size);
+    j.EndObject();
+  }
+  j.EndArray();
+  json_put(j, "sentAtMs");
+  j.Int64(m.sent_at_ms);
+  j.EndObject();
+  return sb.GetString();
+}
+
+InboundMessage inbound_message_from_json(const std::string& json) {
+  auto d = parse(json, "inbound message");
+  InboundMessage m;
+  const char* what = "inbound message";
+  m.event_id = need(d, "eventId", what);
+  m.integration_id = need(d, "integrationId", what);
+  m.workspace_id = need(d, "workspaceId", what);
+  m.provider = need(d, "provider", what);
+  m.channel = need(d, "channel", what);
+  m.external_thread_id = need(d, "externalThreadId", what);
+  m.external_message_id = need(d, "externalMessageId", what);
+  if (auto* s = core::json_member(d, "sender")) {
+    m.sender.external_id = opt(*s, "externalId");
+    m.sender.name = opt(*s, "name");
+    m.sender.handle = opt(*s, "handle");
+    m.sender.phone = opt(*s, "phone");
+    m.sender.email = opt(*s, "email");
+  }
+  m.text = opt(d, "text");
+  if (auto* a = core::json_member(d, "attachments"); a && a->IsArray())
+    for (const auto& e : a->GetArray()) {
+      AttachmentRef r;
+      r.external_ref = need(e, "externalRef", "attachment");
+      r.filename = opt(e, "filename");
+      r.content_type = opt(e, "contentType");
+      r.size = core::json_int(e, "size").value_or(0);
+      m.attachments.push_back(std::move(r));
+    }
+  m.sent_at_ms = core::json_int(d, "sentAtMs").value_or(0);
+  return m;
+}
+
+}  // namespace loket::events

@@ -1,0 +1,37 @@
+#pragma once
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace loket::http {
+
+/// The outcome of an outgoing HTTP call. `status` is 0 when no HTTP response arrived
+/// (connection refused, DNS failure, timeout); `error` then says why.
+struct ClientResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  ///< lower-case names
+  std::string error;                           ///< transport error, empty on a response
+
+  /// True for a 2xx response.
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+/// An outgoing request.
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};  ///< whole-request timeout
+  std::size_t max_response_bytes = 25u << 20;  ///< larger responses fail with an error
+  std::string basic_auth;                     ///< "user:password" or empty
+};
+
+/// Performs `req` with libcurl (HTTP and HTTPS, redirects not followed). Never throws on
+/// network or HTTP errors: they come back in the response. Thread-safe (one handle per call).
+ClientResponse fetch(const ClientRequest& req);
+
+}  // namespace loket::http

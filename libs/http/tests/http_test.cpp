@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include "loket/http/client.hpp"
+#include "loket/http/router.hpp"
+#include "loket/http/server.hpp"
+#include "loket/http/url.hpp"
+
+using namespace loket::http;
+
+TEST_CASE("query strings decode and encode") {
+  auto q = parse_query("a=1&b=hello+world&c=%2Fx%3F&flag");
+  REQUIRE(q.find("a")->second == "1");
+  REQUIRE(q.find("b")->second == "hello world");
+  REQUIRE(q.find("c")->second == "/x?");
+  REQUIRE(q.count("flag") == 1);
+  REQUIRE(build_query({{"url", "https://x.test/a b"}, {"n", "1"}}) ==
+          "url=https%3A%2F%2Fx.test%2Fa%20b&n=1");
+  REQUIRE(percent_decode("100%") == "100%");
+}
+
+TEST_CASE("router fills params and answers 404 and 405 in the envelope") {
+  Router r;
+  r.add("GET", "/api/v1/tickets/:id", [](const Request& q) {
+    Response res;
+    res.body = q.params.at("id");
+    return res;
+  });
+  Request req;
+  req.method = "GET";
+  req.path = "/api/v1/tickets/tkt_1";
+  REQUIRE(r.dispatch(req).body == "tkt_1");
+  req.method = "DELETE";
+  auto res = r.dispatch(req);
+  REQUIRE(res.status == 405);
+  req.path = "/nope";
+  res = r.dispatch(req);
+  REQUIRE(res.status == 404);
+  REQUIRE(res.body.find("\"code\":\"NOT_FOUND\"") != std::string::npos);
+}
+
+TEST_CASE("server and client talk over loopback, with body limits") {
+  Server server({"127.0.0.1", 0, 16, 5}, [](const Request& q) {
+    Response res;
+    res.status = 201;
+    res.body = q.method + " " + q.path + " " + q.query_param("x") + " " + q.header("x-test") + " " + q.body;
+    return res;
+  });
+  server.start();
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  ClientRequest req;
+  req.method = "POST";
+  req.url = base + "/p%20q?x=1";
+  req.headers = {{"X-Test", "yes"}};
+  req.body = "hi";
+  auto res = fetch(req);
+  REQUIRE(res.status == 201);
+  REQUIRE(res.body == "POST /p q 1 yes hi");
+  req.body = std::string(100, 'a');
+  res = fetch(req);
+  REQUIRE(res.status == 413);
+  server.stop();
+  res = fetch(req);
+  REQUIRE(res.status == 0);
+  REQUIRE_FALSE(res.error.empty());
+}

@@ -1,0 +1,97 @@
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <stdexcept>
+
+#include "loket/core/log.hpp"
+#include "loket/kafka/kafka.hpp"
+
+namespace loket::kafka {
+
+struct Consumer::Impl {
+  rd_kafka_t* rk = nullptr;
+  bool closed = false;
+};
+
+Consumer::Consumer(Properties props, const std::string& group,
+                   const std::vector<std::string>& topics)
+    : impl_(std::make_unique<Impl>()) {
+  props["group.id"] = group;
+  Properties defaults = {{"enable.auto.commit", "false"},
+                         {"enable.auto.offset.store", "false"},
+                         {"auto.offset.reset", "earliest"},
+                         {"heartbeat.interval.ms", "1000"},
+                         {"topic.metadata.refresh.interval.ms", "10000"},
+                         {"fetch.wait.max.ms", "20"}};
+  for (auto& [k, v] : defaults) props.emplace(k, v);
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error("Kafka consumer setting " + k + "=" + v + ": " + err);
+    }
+  }
+  impl_->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (impl_->rk == nullptr) throw std::runtime_error(std::string("Kafka consumer: ") + err);
+  rd_kafka_poll_set_consumer(impl_->rk);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(impl_->rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e) throw std::runtime_error(std::string("Kafka subscribe: ") + rd_kafka_err2str(e));
+}
+
+Consumer::~Consumer() {
+  close();
+  rd_kafka_destroy(impl_->rk);
+}
+
+void Consumer::close() {
+  if (impl_->closed) return;
+  impl_->closed = true;
+  rd_kafka_consumer_close(impl_->rk);
+}
+
+std::vector<Record> Consumer::poll(std::size_t max, std::chrono::milliseconds timeout) {
+  std::vector<Record> out;
+  int wait = static_cast<int>(timeout.count());
+  while (out.size() < max) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk, wait);
+    wait = 0;
+    if (m == nullptr) break;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        core::log(core::Level::kWarn, "Kafka consumer error", {{"error", rd_kafka_message_errstr(m)}});
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    Record r;
+    r.topic = rd_kafka_topic_name(m->rkt);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_message_destroy(m);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string Consumer::commit(const std::vector<Record>& done) {
+  if (done.empty()) return "";
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next;
+  for (const auto& r : done) {
+    auto& n = next[{r.topic, r.partition}];
+    n = std::max(n, r.offset + 1);
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
+  for (const auto& [tp, off] : next)
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = off;
+  rd_kafka_resp_err_t e = rd_kafka_commit(impl_->rk, list, 0);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) return rd_kafka_err2str(e);
+  return "";
+}
+
+}  // namespace loket::kafka

@@ -1,0 +1,89 @@
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "loket/core/log.hpp"
+#include "loket/kafka/kafka.hpp"
+
+namespace loket::kafka {
+namespace {
+void dr_cb(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
+  auto* done = static_cast<Producer::DeliveryCallback*>(msg->_private);
+  if (done == nullptr) return;
+  (*done)(msg->err ? rd_kafka_err2str(msg->err) : "");
+  delete done;
+}
+}  // namespace
+
+struct Producer::Impl {
+  rd_kafka_t* rk = nullptr;
+  std::atomic<bool> stop{false};
+  std::thread poller;
+};
+
+Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
+  Properties defaults = {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "2"},
+                         {"message.timeout.ms", "30000"}, {"compression.type", "lz4"}};
+  for (auto& [k, v] : defaults) props.emplace(k, v);
+  props.erase("session.timeout.ms");
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw std::runtime_error("Kafka producer setting " + k + "=" + v + ": " + err);
+    }
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+  impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (impl_->rk == nullptr) throw std::runtime_error(std::string("Kafka producer: ") + err);
+  impl_->poller = std::thread([im = impl_.get()] {
+    while (!im->stop) rd_kafka_poll(im->rk, 50);
+  });
+}
+
+Producer::~Producer() {
+  flush(std::chrono::seconds(10));
+  impl_->stop = true;
+  impl_->poller.join();
+  rd_kafka_destroy(impl_->rk);
+}
+
+void Producer::produce(const std::string& topic, const std::string& key, const std::string& value,
+                       DeliveryCallback done) {
+  auto* cb = new DeliveryCallback(std::move(done));
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        impl_->rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(cb), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    (*cb)(rd_kafka_err2str(e));
+    delete cb;
+    return;
+  }
+}
+
+std::string Producer::produce_sync(const std::string& topic, const std::string& key,
+                                   const std::string& value, std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto fut = promise->get_future();
+  produce(topic, key, value, [promise](const std::string& err) { promise->set_value(err); });
+  if (fut.wait_for(timeout) != std::future_status::ready)
+    return "timed out after " + std::to_string(timeout.count()) + " ms waiting for the broker";
+  return fut.get();
+}
+
+bool Producer::flush(std::chrono::milliseconds timeout) {
+  return rd_kafka_flush(impl_->rk, static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+}  // namespace loket::kafka

@@ -1,0 +1,148 @@
+#pragma once
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <string>
+#include <vector>
+
+/// PostgreSQL access shared by the services: connection pool, migrations, the outbox, and
+/// the rows every service reads (workspaces, API keys, integrations). libpqxx types appear
+/// here on purpose: callers compose these calls inside their own transactions.
+namespace loket::store {
+
+/// One versioned migration (libs/store/migrations/NNNN_name.sql), embedded at build time.
+struct Migration {
+  std::string name;
+  std::string sql;
+};
+
+/// Every migration in order.
+const std::vector<Migration>& migrations();
+
+/// Applies the migrations not yet recorded in `schema_migrations`, each in its own
+/// transaction, under an advisory lock so concurrent callers are safe. Returns how many ran.
+/// @throws pqxx::failure when a migration fails (that migration is rolled back).
+int migrate(pqxx::connection& conn);
+
+/// A fixed-size pool of connections to `url`. Thread-safe. A connection found broken when
+/// returned is replaced on the next acquire.
+class Pool {
+ public:
+  /// Opens lazily; `size` connections at most.
+  Pool(std::string url, std::size_t size);
+  ~Pool();
+
+  /// A borrowed connection, returned to the pool on destruction.
+  class Lease {
+   public:
+    Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn);
+    Lease(Lease&&) noexcept = default;
+    ~Lease();
+    pqxx::connection& operator*() { return *conn_; }
+    pqxx::connection* operator->() { return conn_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+  };
+
+  /// Borrows a connection, waiting while all are in use.
+  /// @throws pqxx::broken_connection when the database cannot be reached.
+  Lease acquire();
+
+ private:
+  void give_back(std::unique_ptr<pqxx::connection> conn);
+  std::string url_;
+  std::size_t size_;
+  std::size_t open_ = 0;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+/// Runs `fn(pqxx::work&)` in a transaction on a pooled connection and commits; retries up to
+/// `attempts` times on serialization failures, deadlocks and broken connections.
+template <typename Fn>
+auto with_tx(Pool& pool, Fn&& fn, int attempts = 5) {
+  for (int i = 1;; ++i) {
+    try {
+      auto conn = pool.acquire();
+      pqxx::work tx(*conn);
+      if constexpr (std::is_void_v<decltype(fn(tx))>) {
+        fn(tx);
+        tx.commit();
+        return;
+      } else {
+        auto result = fn(tx);
+        tx.commit();
+        return result;
+      }
+    } catch (const pqxx::serialization_failure&) {
+      if (i >= attempts) throw;
+    } catch (const pqxx::deadlock_detected&) {
+      if (i >= attempts) throw;
+    } catch (const pqxx::broken_connection&) {
+      if (i >= attempts) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * i));
+    }
+  }
+}
+
+/// Appends an outbox row (published to `topic` with `key` by the writer's relay) inside `tx`.
+void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
+                const std::string& payload);
+
+/// Appends a `ticket.events` domain event `type` (e.g. "message.created") for `ticket_id`,
+/// with `data_json` as its data, inside `tx`. Returns the event id.
+std::string emit_ticket_event(pqxx::work& tx, const std::string& type,
+                              const std::string& workspace_id, const std::string& ticket_id,
+                              const std::string& data_json);
+
+/// A stored integration (credentials still encrypted).
+struct Integration {
+  std::string id;
+  std::string workspace_id;
+  std::string provider;
+  std::string status;
+  std::string display_name;
+  std::string routing_key;
+  std::string credentials;  ///< ciphertext, empty when none
+  std::string credentials_key_id;
+  std::string webhook_secret_hash;  ///< raw SHA-256, empty when none
+  std::string last_error;
+  std::string created_at;  ///< RFC 3339
+};
+
+/// Loads integration `id` (any workspace) or std::nullopt.
+std::optional<Integration> find_integration(pqxx::transaction_base& tx, const std::string& id);
+
+/// The integration's public JSON (no credentials, no secrets).
+std::string integration_json(const Integration& i);
+
+/// A new workspace with its first API key.
+struct NewWorkspace {
+  std::string account_id;  ///< `acc_` + 24 hex
+  std::string api_key;     ///< `sk_live_…`, shown once; only its hash is stored
+};
+
+/// Creates a workspace named `name` and an API key for it inside `tx`.
+NewWorkspace create_workspace(pqxx::work& tx, const std::string& name);
+
+/// Creates another API key for `workspace_id`; returns the plaintext key (shown once).
+std::string create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name);
+
+/// The workspace that owns the non-revoked API key `key`, or std::nullopt. The key is
+/// looked up by its SHA-256 (an index lookup on a hash; no plaintext comparison), then the
+/// stored hash is compared in constant time.
+std::optional<std::string> workspace_for_api_key(pqxx::transaction_base& tx, const std::string& key);
+
+/// Whether workspace `id` exists.
+bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);
+
+}  // namespace loket::store

@@ -1,0 +1,26 @@
+#include "loket/core/ids.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/time.hpp"
+#include "loket/store/store.hpp"
+
+namespace loket::store {
+
+void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
+                const std::string& payload) {
+  tx.exec_params0("INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)", topic, key, payload);
+}
+
+std::string emit_ticket_event(pqxx::work& tx, const std::string& type,
+                              const std::string& workspace_id, const std::string& ticket_id,
+                              const std::string& data_json) {
+  std::string id = core::new_id("evt");
+  std::string payload = "{\"eventId\":\"" + id + "\",\"schemaVersion\":1,\"type\":\"" +
+                        core::json_escape(type) + "\",\"occurredAt\":\"" + core::now_rfc3339() +
+                        "\",\"workspaceId\":\"" + core::json_escape(workspace_id) +
+                        "\",\"ticketId\":\"" + core::json_escape(ticket_id) + "\",\"data\":" +
+                        data_json + "}";
+  outbox_add(tx, "ticket.events", ticket_id, payload);
+  return id;
+}
+
+}  // namespace loket::store

@@ -1,0 +1,42 @@
+#include "loket/store/store.hpp"
+
+namespace loket::store {
+
+Pool::Pool(std::string url, std::size_t size) : url_(std::move(url)), size_(size) {}
+Pool::~Pool() = default;
+
+Pool::Lease::Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn)
+    : pool_(pool), conn_(std::move(conn)) {}
+
+Pool::Lease::~Lease() {
+  if (pool_ != nullptr && conn_) pool_->give_back(std::move(conn_));
+}
+
+Pool::Lease Pool::acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(c));
+  }
+  ++open_;
+  lock.unlock();
+  try {
+    return Lease(this, std::make_unique<pqxx::connection>(url_));
+  } catch (...) {
+    std::lock_guard relock(mu_);
+    --open_;
+    cv_.notify_one();
+    throw;
+  }
+}
+
+void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
+  std::lock_guard lock(mu_);
+  if (conn->is_open()) idle_.push_back(std::move(conn));
+  else --open_;
+  cv_.notify_one();
+}
+
+}  // namespace loket::store
