@@ -95,3 +95,21 @@ std::string Consumer::commit(const std::vector<Record>& done) {
 }
 
 }  // namespace loket::kafka
+
+namespace loket::kafka {
+
+void consume_loop(Consumer& consumer, std::size_t max_batch,
+                  const std::function<void(const std::vector<Record>&)>& process,
+                  const std::function<bool()>& stop) {
+  while (!stop()) {
+    auto batch = consumer.poll(max_batch, std::chrono::milliseconds(100));
+    if (batch.empty()) continue;
+    process(batch);
+    if (auto err = consumer.commit(batch); !err.empty())
+      core::log(core::Level::kWarn, "offset commit failed; records may be redelivered",
+                {{"error", err}});
+  }
+  consumer.close();
+}
+
+}  // namespace loket::kafka

@@ -107,3 +107,7 @@ CREATE TABLE outbox (
   payload     text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- RFC 3339 UTC with milliseconds, the API's timestamp format.
+CREATE FUNCTION rfc3339(timestamptz) RETURNS text IMMUTABLE LANGUAGE sql AS
+$$ SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;

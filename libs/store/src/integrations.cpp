@@ -7,7 +7,7 @@ std::optional<Integration> find_integration(pqxx::transaction_base& tx, const st
   auto r = tx.exec_params(
       "SELECT id, workspace_id, provider, status, display_name, routing_key, credentials, "
       "coalesce(credentials_key_id, ''), webhook_secret_hash, coalesce(last_error, ''), "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+      "rfc3339(created_at) "
       "FROM integrations WHERE id = $1",
       id);
   if (r.empty()) return std::nullopt;

@@ -118,3 +118,16 @@ class MockCluster {
 };
 
 }  // namespace loket::kafka
+
+namespace loket::kafka {
+
+/// Runs a consumer until `stop()` is true: polls batches of up to `max_batch` records, passes
+/// each batch to `process`, then commits it. `process` must finish the whole batch (retrying
+/// transient failures itself); if it throws, the batch is not committed and the exception
+/// propagates (the process exits and the records are redelivered after restart). On stop the
+/// consumer leaves its group cleanly.
+void consume_loop(Consumer& consumer, std::size_t max_batch,
+                  const std::function<void(const std::vector<Record>&)>& process,
+                  const std::function<bool()>& stop);
+
+}  // namespace loket::kafka

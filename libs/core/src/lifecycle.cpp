@@ -1,0 +1,35 @@
+#include "loket/core/lifecycle.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+namespace loket::core {
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+}  // namespace
+
+void install_signal_handlers() {
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() { return g_stop.load(); }
+
+void request_stop() { g_stop = true; }
+
+bool sleep_unless_stopped(std::chrono::milliseconds d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (g_stop) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(20),
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()) +
+            std::chrono::milliseconds(1)));
+  }
+  return !g_stop;
+}
+
+}  // namespace loket::core

@@ -1,0 +1,32 @@
+// loket-inbound: channel.webhook.* → channel.inbound. Configuration: docs/operations.md.
+#include "inbound.hpp"
+#include "loket/core/config.hpp"
+#include "loket/core/lifecycle.hpp"
+#include "loket/core/log.hpp"
+
+using namespace loket;
+
+int main() {
+  core::init_logging("inbound");
+  core::install_signal_handlers();
+  try {
+    auto props = kafka::properties_from_env();
+    kafka::Producer producer(props);
+    kafka::Consumer consumer(props, core::env_or("LOKET_INBOUND_GROUP", "loket-inbound"),
+                             {"^channel\\.webhook\\..*"});
+    inbound::DropCounters drops;
+    core::log(core::Level::kInfo, "inbound consuming", {{"topics", "channel.webhook.*"}});
+    kafka::consume_loop(
+        consumer, 500,
+        [&](const std::vector<kafka::Record>& batch) {
+          if (!inbound::process_batch(batch, producer, drops, core::stop_requested))
+            throw std::runtime_error("stopped before the batch was published");
+        },
+        core::stop_requested);
+  } catch (const std::exception& e) {
+    if (core::stop_requested()) return 0;
+    core::log(core::Level::kError, "inbound failed", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,77 @@
+#include "inbound.hpp"
+
+#include <thread>
+
+#include "loket/core/log.hpp"
+#include "loket/providers/telegram/telegram.hpp"
+
+namespace loket::inbound {
+
+void DropCounters::add(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++counts_[reason];
+}
+
+std::map<std::string, long> DropCounters::snapshot() const {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+Outcome normalize_record(const std::string& value) {
+  events::RawWebhook raw;
+  try {
+    raw = events::raw_webhook_from_json(value);
+  } catch (const std::exception&) {
+    return {std::nullopt, "malformed"};
+  }
+  if (raw.provider == providers::telegram::kProvider) {
+    auto n = providers::telegram::normalize(raw);
+    return {std::move(n.message), n.dropped_reason};
+  }
+  return {std::nullopt, "unsupported_provider"};
+}
+
+bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
+                   DropCounters& drops, const std::function<bool()>& stop) {
+  struct Pending {
+    std::string key, value;
+  };
+  std::vector<Pending> todo;
+  for (const auto& rec : batch) {
+    auto out = normalize_record(rec.value);
+    if (!out.message) {
+      drops.add(out.dropped_reason);
+      core::log(out.dropped_reason == "malformed" ? core::Level::kWarn : core::Level::kInfo,
+                "webhook dropped", {{"reason", out.dropped_reason}, {"topic", rec.topic},
+                                    {"offset", std::to_string(rec.offset)}});
+      continue;
+    }
+    todo.push_back({events::thread_key(out.message->integration_id, out.message->external_thread_id),
+                    events::to_json(*out.message)});
+  }
+  auto backoff = std::chrono::milliseconds(100);
+  while (!todo.empty()) {
+    std::mutex mu;
+    std::vector<Pending> failed;
+    std::string last_error;
+    for (const auto& p : todo)
+      producer.produce(kafka::kInboundTopic, p.key, p.value, [&, p](const std::string& err) {
+        if (err.empty()) return;
+        std::lock_guard lock(mu);
+        failed.push_back(p);
+        last_error = err;
+      });
+    while (!producer.flush(std::chrono::milliseconds(500)))
+      if (stop()) return false;
+    if (failed.empty()) return true;
+    core::log(core::Level::kWarn, "publishing to channel.inbound failed; retrying",
+              {{"count", std::to_string(failed.size())}, {"error", last_error}});
+    todo = std::move(failed);
+    if (stop()) return false;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  return true;
+}
+
+}  // namespace loket::inbound

@@ -1,0 +1,40 @@
+// loket-ingress: provider webhooks → channel.webhook.<provider>. Configuration: docs/operations.md.
+#include "ingress.hpp"
+#include "loket/core/config.hpp"
+#include "loket/core/lifecycle.hpp"
+#include "loket/core/log.hpp"
+#include "loket/http/server.hpp"
+
+using namespace loket;
+
+int main() {
+  core::init_logging("ingress");
+  core::install_signal_handlers();
+  try {
+    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
+                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 4)));
+    ingress::Options opt;
+    opt.ack_timeout = core::env_ms("LOKET_INGRESS_ACK_TIMEOUT_MS", opt.ack_timeout);
+    opt.cache_ttl = core::env_ms("LOKET_INGRESS_CACHE_TTL_MS", opt.cache_ttl);
+    auto props = kafka::properties_from_env();
+    props["message.timeout.ms"] = std::to_string(opt.ack_timeout.count());
+    kafka::Producer producer(props);
+    ingress::Ingress app(pool, producer, opt);
+    http::ServerOptions so;
+    so.address = core::env_or("LOKET_INGRESS_ADDRESS", "0.0.0.0");
+    so.port = static_cast<std::uint16_t>(core::env_int("LOKET_INGRESS_PORT", 8081));
+    so.max_body_bytes = static_cast<std::size_t>(core::env_int("LOKET_INGRESS_MAX_BODY_BYTES", 1 << 20));
+    http::Server server(so, [&](const http::Request& r) { return app.handle(r); });
+    server.start();
+    core::log(core::Level::kInfo, "ingress listening", {{"port", std::to_string(server.port())}});
+    while (core::sleep_unless_stopped(std::chrono::seconds(1))) {
+    }
+    core::log(core::Level::kInfo, "ingress stopping");
+    server.stop();
+    producer.flush(std::chrono::seconds(10));
+  } catch (const std::exception& e) {
+    core::log(core::Level::kError, "ingress failed", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,98 @@
+// loket-outbound: ticket.events → provider deliveries, with outbound.retry and outbound.dlq.
+// Configuration: docs/operations.md.
+#include <thread>
+
+#include "loket/core/config.hpp"
+#include "loket/core/json.hpp"
+#include "loket/core/lifecycle.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/time.hpp"
+#include "outbound.hpp"
+
+using namespace loket;
+
+namespace {
+// Handles one record, retrying database/broker failures until done or stopped.
+void handle_with_retry(const std::string& value, int attempt, store::Pool& pool,
+                       kafka::Producer& producer, const crypto::Keyring& keys,
+                       const outbound::Options& opt) {
+  auto backoff = std::chrono::milliseconds(200);
+  while (!core::stop_requested()) {
+    try {
+      outbound::handle_event(value, attempt, pool, producer, keys, opt);
+      return;
+    } catch (const std::exception& e) {
+      core::log(core::Level::kError, "outbound handling failed; retrying", {{"error", e.what()}});
+      core::sleep_unless_stopped(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+  throw std::runtime_error("stopped");
+}
+}  // namespace
+
+int main() {
+  core::init_logging("outbound");
+  core::install_signal_handlers();
+  try {
+    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
+                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 4)));
+    auto keys = crypto::Keyring::parse(
+        core::env_required("LOKET_MASTER_KEY", "64 hex characters (openssl rand -hex 32)"));
+    outbound::Options opt;
+    opt.max_attempts = static_cast<int>(core::env_int("LOKET_OUTBOUND_MAX_ATTEMPTS", opt.max_attempts));
+    opt.base_backoff = core::env_ms("LOKET_OUTBOUND_BACKOFF_MS", opt.base_backoff);
+    opt.telegram_api_base = core::env_or("LOKET_TELEGRAM_API_BASE", opt.telegram_api_base);
+    auto props = kafka::properties_from_env();
+    kafka::Producer producer(props);
+    std::thread retries([&] {
+      try {
+        kafka::Consumer consumer(props, core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound") + "-retry",
+                                 {kafka::kOutboundRetryTopic});
+        kafka::consume_loop(
+            consumer, 1,
+            [&](const std::vector<kafka::Record>& batch) {
+              for (const auto& rec : batch) {
+                rapidjson::Document d;
+                d.Parse(rec.value.c_str());
+                auto wait = core::json_int(d, "notBeforeMs").value_or(0) - core::now_ms();
+                if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
+                  throw std::runtime_error("stopped");
+                const auto* ev = core::json_member(d, "event");
+                if (ev == nullptr) continue;
+                rapidjson::StringBuffer sb;
+                core::JsonWriter w(sb);
+                ev->Accept(w);
+                handle_with_retry(sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)),
+                                  pool, producer, keys, opt);
+              }
+            },
+            core::stop_requested);
+      } catch (const std::exception& e) {
+        if (!core::stop_requested()) {
+          core::log(core::Level::kError, "retry consumer failed", {{"error", e.what()}});
+          core::request_stop();
+        }
+      }
+    });
+    kafka::Consumer consumer(props, core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound"),
+                             {kafka::kTicketEventsTopic});
+    core::log(core::Level::kInfo, "outbound consuming", {{"topic", kafka::kTicketEventsTopic}});
+    try {
+      kafka::consume_loop(
+          consumer, 50,
+          [&](const std::vector<kafka::Record>& batch) {
+            for (const auto& rec : batch) handle_with_retry(rec.value, 1, pool, producer, keys, opt);
+          },
+          core::stop_requested);
+    } catch (...) {
+      core::request_stop();
+    }
+    retries.join();
+  } catch (const std::exception& e) {
+    if (core::stop_requested()) return 0;
+    core::log(core::Level::kError, "outbound failed", {{"error", e.what()}});
+    return 1;
+  }
+  return core::stop_requested() ? 0 : 1;
+}

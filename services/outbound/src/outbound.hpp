@@ -1,0 +1,34 @@
+#pragma once
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "loket/crypto/crypto.hpp"
+#include "loket/kafka/kafka.hpp"
+#include "loket/store/store.hpp"
+
+/// The outbound worker: delivers agent public replies on the ticket's channel, with retries
+/// (`outbound.retry`) and dead letters (`outbound.dlq`); the delivery result is recorded on
+/// the message and announced as `message.delivery_updated` (DESIGN.md "outbound").
+namespace loket::outbound {
+
+/// Settings (LOKET_OUTBOUND_MAX_ATTEMPTS, LOKET_OUTBOUND_BACKOFF_MS).
+struct Options {
+  int max_attempts = 6;                          ///< total tries before dead-lettering
+  std::chrono::milliseconds base_backoff{1000};  ///< doubled per attempt, capped at 60 s
+  std::string telegram_api_base = "https://api.telegram.org";
+};
+
+/// What handle_event() did.
+enum class Outcome { kIgnored, kSent, kFailed, kRetryScheduled, kDeadLettered, kAlreadyDone };
+
+/// Handles one `ticket.events` record value, or one `outbound.retry` record value (which
+/// wraps the event with `attempt` and `notBeforeMs`). Only `message.created` for a public agent
+/// message with a pending delivery is acted on. Idempotent: a message already sent or failed
+/// is not sent again. Retryable provider errors go to `outbound.retry` (acknowledged before
+/// returning) until max_attempts, then to `outbound.dlq` with status failed.
+/// @throws on database or broker failure (the caller retries the record).
+Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
+                     kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt);
+
+}  // namespace loket::outbound

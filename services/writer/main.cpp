@@ -1,0 +1,58 @@
+// loket-writer: channel.inbound → tickets and messages in PostgreSQL; runs the outbox relay.
+// Configuration: docs/operations.md.
+#include <thread>
+
+#include "loket/core/config.hpp"
+#include "loket/core/lifecycle.hpp"
+#include "loket/core/log.hpp"
+#include "writer.hpp"
+
+using namespace loket;
+
+int main() {
+  core::init_logging("writer");
+  core::install_signal_handlers();
+  try {
+    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
+                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 4)));
+    auto keys = crypto::Keyring::parse(
+        core::env_required("LOKET_MASTER_KEY", "64 hex characters (openssl rand -hex 32)"));
+    auto props = kafka::properties_from_env();
+    kafka::Producer producer(props);
+    std::thread relay([&] {
+      auto idle = core::env_ms("LOKET_OUTBOX_POLL_MS", std::chrono::milliseconds(50));
+      while (!core::stop_requested()) {
+        try {
+          if (writer::relay_once(pool, producer, 500) == 0) core::sleep_unless_stopped(idle);
+        } catch (const std::exception& e) {
+          core::log(core::Level::kError, "outbox relay failed; retrying", {{"error", e.what()}});
+          core::sleep_unless_stopped(std::chrono::seconds(1));
+        }
+      }
+    });
+    auto fetch = writer::provider_fetcher(
+        keys, core::env_or("LOKET_TELEGRAM_API_BASE", "https://api.telegram.org"));
+    kafka::Consumer consumer(props, core::env_or("LOKET_WRITER_GROUP", "loket-writer"),
+                             {kafka::kInboundTopic});
+    core::log(core::Level::kInfo, "writer consuming", {{"topic", kafka::kInboundTopic}});
+    try {
+      kafka::consume_loop(
+          consumer, 100,
+          [&](const std::vector<kafka::Record>& batch) {
+            if (!writer::process_batch(pool, batch, fetch, core::stop_requested))
+              throw std::runtime_error("stopped before the batch was written");
+          },
+          core::stop_requested);
+    } catch (...) {
+      core::request_stop();
+      relay.join();
+      throw;
+    }
+    relay.join();
+  } catch (const std::exception& e) {
+    if (core::stop_requested()) return 0;
+    core::log(core::Level::kError, "writer failed", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,134 @@
+#include "writer.hpp"
+
+#include <thread>
+
+#include "loket/core/log.hpp"
+#include "loket/providers/error.hpp"
+#include "loket/providers/telegram/telegram.hpp"
+#include "loket/store/tickets.hpp"
+
+namespace loket::writer {
+
+Result write_message(store::Pool& pool, const events::InboundMessage& m,
+                     const AttachmentFetcher& fetch) {
+  // Cheap pre-check outside the write transaction so duplicates never refetch attachments.
+  std::optional<store::Integration> integ;
+  {
+    auto conn = pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    if (store::message_exists(tx, m.integration_id, m.external_message_id)) return Result::kDuplicate;
+    integ = store::find_integration(tx, m.integration_id);
+  }
+  if (!integ) return Result::kUnknownIntegration;
+
+  std::vector<store::NewAttachment> files;
+  for (const auto& ref : m.attachments) {
+    store::NewAttachment a;
+    a.filename = ref.filename;
+    a.content_type = ref.content_type;
+    a.external_ref = ref.external_ref;
+    a.size = ref.size;
+    a.data = fetch ? fetch(*integ, ref) : std::nullopt;
+    files.push_back(std::move(a));
+  }
+
+  return store::with_tx(pool, [&](pqxx::work& tx) {
+    const std::string& ws = integ->workspace_id;
+    store::lock_thread(tx, ws, m.channel, m.external_thread_id);
+    if (store::message_exists(tx, m.integration_id, m.external_message_id)) return Result::kDuplicate;
+    auto ticket = store::find_open_thread(tx, ws, m.channel, m.external_thread_id);
+    Result result = Result::kAppended;
+    if (!ticket) {
+      store::NewTicket n;
+      n.workspace_id = ws;
+      n.subject = store::subject_from_text(m.text, m.channel);
+      n.channel = m.channel;
+      n.integration_id = m.integration_id;
+      n.external_thread_id = m.external_thread_id;
+      if (!m.sender.name.empty()) n.requester_name = m.sender.name;
+      if (!m.sender.email.empty()) n.requester_email = m.sender.email;
+      if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
+      ticket = store::create_ticket(tx, n);
+      result = Result::kCreatedTicket;
+    } else {
+      if (ticket->integration_id != m.integration_id)  // replies go out via the bot they used last
+        tx.exec_params0("UPDATE tickets SET integration_id = $2 WHERE id = $1", ticket->id,
+                        m.integration_id);
+      ticket->integration_id = m.integration_id;
+      store::set_status(tx, *ticket, "open");
+      tx.exec_params0("UPDATE tickets SET updated_at = now() WHERE id = $1", ticket->id);
+    }
+    store::NewMessage msg;
+    msg.author_type = "requester";
+    msg.author_name = m.sender.name;
+    msg.body = m.text;
+    msg.integration_id = m.integration_id;
+    msg.external_message_id = m.external_message_id;
+    store::add_message(tx, *ticket, msg, files);
+    return result;
+  });
+}
+
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, std::string telegram_api_base) {
+  return [&keys, base = std::move(telegram_api_base)](
+             const store::Integration& integ,
+             const events::AttachmentRef& ref) -> std::optional<std::string> {
+    if (integ.provider != "telegram_bot" || integ.credentials.empty()) return std::nullopt;
+    std::string token;
+    try {
+      token = keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id);
+    } catch (const std::exception& e) {
+      core::log(core::Level::kError, "cannot decrypt integration credentials",
+                {{"integrationId", integ.id}, {"error", e.what()}});
+      return std::nullopt;
+    }
+    providers::telegram::Client client(base);
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      try {
+        return client.download_file(token, ref.external_ref).bytes;
+      } catch (const providers::ProviderError& e) {
+        core::log(core::Level::kWarn, "attachment download failed",
+                  {{"integrationId", integ.id}, {"error", e.what()},
+                   {"attempt", std::to_string(attempt)}});
+        if (!e.retryable()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt));
+      }
+    }
+    return std::nullopt;
+  };
+}
+
+bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
+                   const AttachmentFetcher& fetch, const std::function<bool()>& stop) {
+  for (const auto& rec : batch) {
+    events::InboundMessage m;
+    try {
+      m = events::inbound_message_from_json(rec.value);
+    } catch (const std::exception& e) {
+      core::log(core::Level::kError, "inbound record is malformed; skipped",
+                {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
+      continue;
+    }
+    auto backoff = std::chrono::milliseconds(200);
+    for (;;) {
+      try {
+        auto r = write_message(pool, m, fetch);
+        if (r == Result::kUnknownIntegration)
+          core::log(core::Level::kWarn, "message for an unknown integration; skipped",
+                    {{"integrationId", m.integration_id}, {"eventId", m.event_id}});
+        else if (r == Result::kDuplicate)
+          core::log(core::Level::kDebug, "duplicate message dropped", {{"eventId", m.event_id}});
+        break;
+      } catch (const std::exception& e) {
+        core::log(core::Level::kError, "writing message failed; retrying",
+                  {{"eventId", m.event_id}, {"error", e.what()}});
+        if (stop()) return false;
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace loket::writer

@@ -1,0 +1,45 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "loket/crypto/crypto.hpp"
+#include "loket/events/events.hpp"
+#include "loket/kafka/kafka.hpp"
+#include "loket/store/store.hpp"
+
+/// The writer worker: threads each normalized message into a ticket, exactly once
+/// (DESIGN.md "writer", "Threading"), and runs the outbox relay.
+namespace loket::writer {
+
+/// Fetches an attachment's bytes from its provider. Returns nullopt when the provider cannot
+/// serve it (the message is stored anyway, the attachment marked unavailable).
+using AttachmentFetcher = std::function<std::optional<std::string>(
+    const store::Integration&, const events::AttachmentRef&)>;
+
+/// What happened to a message.
+enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration };
+
+/// Writes `m` in one transaction: dedup on (integration, external message id), thread into the
+/// latest non-closed ticket of (workspace, channel, thread) or open a new one, insert message,
+/// attachments and outbox events. The workspace comes from the integration row, not the
+/// message. Concurrent calls for one thread serialize on an advisory lock.
+/// @throws pqxx exceptions on database failure (nothing is written then).
+Result write_message(store::Pool& pool, const events::InboundMessage& m,
+                     const AttachmentFetcher& fetch);
+
+/// The fetcher for real providers (Telegram getFile), decrypting credentials with `keys`.
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, std::string telegram_api_base);
+
+/// Processes a batch from `channel.inbound`, retrying database failures with backoff until
+/// each record is written or `stop()`; returns false when stopped early.
+bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
+                   const AttachmentFetcher& fetch, const std::function<bool()>& stop);
+
+/// Publishes outbox rows, oldest first, in batches of up to `max_rows`: one relay at a time
+/// (advisory lock), rows deleted only after the broker acknowledged them. Returns how many
+/// rows were published (0 when another relay holds the lock or nothing is pending).
+/// @throws std::runtime_error when the broker does not acknowledge (rows stay for next time).
+int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows);
+
+}  // namespace loket::writer
