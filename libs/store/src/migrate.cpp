@@ -13,7 +13,7 @@ int migrate(pqxx::connection& conn) {
   int applied = 0;
   for (const auto& m : migrations()) {
     pqxx::work tx(conn);
-    tx.exec0("SELECT pg_advisory_xact_lock(4242001)");
+    tx.exec("SELECT pg_advisory_xact_lock(4242001)");
     auto done = tx.exec_params("SELECT 1 FROM schema_migrations WHERE name = $1", m.name);
     if (!done.empty()) continue;
     tx.exec0(m.sql);

@@ -1,0 +1,128 @@
+# Shared by deploy/local/up.sh, deploy/local/down.sh and tests/run.sh. Source it; it defines
+# functions only. ROOT must be the repository root.
+
+loket_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Debian packages the project builds and runs with (DESIGN.md, issue "walking skeleton").
+LOKET_PACKAGES="build-essential cmake ninja-build pkg-config git curl ca-certificates openssl \
+librdkafka-dev libpqxx-dev libboost1.81-dev libboost-url1.81-dev rapidjson-dev catch2 \
+libssl-dev libcurl4-openssl-dev postgresql"
+
+loket_install_deps() {
+  local missing=()
+  for p in $LOKET_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  loket_say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+loket_build() {
+  loket_say "building (build/)"
+  cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$ROOT/build" -- -j"$(nproc)"
+}
+
+# loket_pg_start STATE_DIR PORT: starts (or reuses) a PostgreSQL cluster with a `loket`
+# database on 127.0.0.1:PORT (trust auth, loopback only). As root the cluster belongs to the
+# `postgres` user and lives under /var/tmp, where that user can reach it.
+loket_pg_start() {
+  local state="$1" port="$2" bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  local run=()
+  local data="$state/pgdata"
+  if [ "$(id -u)" -eq 0 ]; then
+    local tag
+    tag=$(printf '%s' "$state" | sha1sum | cut -c1-12)
+    data="/var/tmp/loket-pg-$tag/pgdata"
+    mkdir -p "$(dirname "$data")"
+    chown postgres "$(dirname "$data")"
+    run=(runuser -u postgres --)
+  fi
+  mkdir -p "$state"
+  echo "$data" > "$state/pgdata.path"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    "${run[@]}" "$bin/initdb" -D "$data" -U loket --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! "${run[@]}" "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    "${run[@]}" "$bin/pg_ctl" -D "$data" -w -l "$data/../postgres.log" \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $(dirname "$data") -c fsync=on -c max_connections=200" start >/dev/null
+  fi
+  local i
+  for i in $(seq 1 50); do
+    "$bin/pg_isready" -h 127.0.0.1 -p "$port" -q && break
+    sleep 0.2
+  done
+  "$bin/psql" -h 127.0.0.1 -p "$port" -U loket -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='loket'" | grep -q 1 ||
+    "$bin/createdb" -h 127.0.0.1 -p "$port" -U loket loket
+}
+
+loket_pg_stop() {
+  local state="$1" bin data
+  [ -f "$state/pgdata.path" ] || return 0
+  data=$(cat "$state/pgdata.path")
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  local run=()
+  [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+  "${run[@]}" "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+}
+
+# loket_start NAME STATE_DIR COMMAND...: starts a background process with its log in
+# STATE_DIR/logs/NAME.log and its pid in STATE_DIR/pids/NAME.pid, unless it already runs.
+loket_start() {
+  local name="$1" state="$2"
+  shift 2
+  mkdir -p "$state/logs" "$state/pids"
+  if [ -f "$state/pids/$name.pid" ] && kill -0 "$(cat "$state/pids/$name.pid")" 2>/dev/null; then
+    return 0
+  fi
+  nohup "$@" >>"$state/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$state/pids/$name.pid"
+}
+
+# loket_stop NAME STATE_DIR: SIGTERM, then SIGKILL after 10 s.
+loket_stop() {
+  local name="$1" state="$2" pid i
+  [ -f "$state/pids/$name.pid" ] || return 0
+  pid=$(cat "$state/pids/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/pids/$name.pid"
+}
+
+# loket_broker_start STATE_DIR: starts the dev broker and waits for its bootstrap file.
+loket_broker_start() {
+  local state="$1" i
+  if ! { [ -f "$state/pids/devbroker.pid" ] && kill -0 "$(cat "$state/pids/devbroker.pid")" 2>/dev/null; }; then
+    rm -f "$state/kafka.bootstrap" "$state/kafka.bootstrap.control"
+  fi
+  LOKET_DEVBROKER_BOOTSTRAP_FILE="$state/kafka.bootstrap" \
+    loket_start devbroker "$state" "$ROOT/build/bin/loket-devbroker"
+  for i in $(seq 1 100); do
+    [ -s "$state/kafka.bootstrap" ] && return 0
+    sleep 0.1
+  done
+  echo "the dev broker did not start; see $state/logs/devbroker.log" >&2
+  return 1
+}
+
+# loket_wait_http URL: waits up to 15 s for URL to answer 200.
+loket_wait_http() {
+  local i
+  for i in $(seq 1 150); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}

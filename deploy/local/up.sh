@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The run command: installs what is missing, builds, starts PostgreSQL, the dev broker and the
+# five services in the background, applies migrations, creates a demo workspace and prints how
+# to use it. Running it again is harmless (it rebuilds and restarts the services).
+# Every LOKET_* variable in your environment is passed through to the services.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$ROOT/deploy/local/lib.sh"
+STATE="$ROOT/.run"
+mkdir -p "$STATE"
+
+API_PORT=${LOKET_API_PORT:-8080}
+INGRESS_PORT=${LOKET_INGRESS_PORT:-8081}
+PG_PORT=${LOKET_PG_PORT:-54329}
+
+loket_install_deps
+loket_build
+
+loket_say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+loket_pg_start "$STATE" "$PG_PORT"
+export LOKET_DATABASE_URL=${LOKET_DATABASE_URL:-postgresql://loket@127.0.0.1:$PG_PORT/loket}
+
+loket_say "starting the dev broker"
+loket_broker_start "$STATE"
+export LOKET_KAFKA_BROKERS=${LOKET_KAFKA_BROKERS:-$(cat "$STATE/kafka.bootstrap")}
+
+# The master key encrypts provider credentials; keep it with the database.
+[ -s "$STATE/master.key" ] || (umask 077 && openssl rand -hex 32 >"$STATE/master.key")
+export LOKET_MASTER_KEY=${LOKET_MASTER_KEY:-k1:$(cat "$STATE/master.key")}
+export LOKET_API_PORT=$API_PORT LOKET_INGRESS_PORT=$INGRESS_PORT
+export LOKET_PUBLIC_WEBHOOK_URL=${LOKET_PUBLIC_WEBHOOK_URL:-http://127.0.0.1:$INGRESS_PORT}
+
+loket_say "applying migrations"
+"$ROOT/build/bin/loket-admin" migrate >/dev/null
+
+loket_say "starting the services"
+for svc in api ingress inbound writer outbound; do
+  loket_stop "$svc" "$STATE"
+  loket_start "$svc" "$STATE" "$ROOT/build/bin/loket-$svc"
+done
+loket_wait_http "http://127.0.0.1:$API_PORT/healthz" || { echo "api did not start; see $STATE/logs/api.log" >&2; exit 1; }
+loket_wait_http "http://127.0.0.1:$INGRESS_PORT/healthz" || { echo "ingress did not start; see $STATE/logs/ingress.log" >&2; exit 1; }
+sleep 0.5
+for svc in inbound writer outbound; do
+  kill -0 "$(cat "$STATE/pids/$svc.pid")" 2>/dev/null || { echo "$svc exited; see $STATE/logs/$svc.log" >&2; exit 1; }
+done
+
+ACCOUNT_ID="" API_KEY=""
+if [ -f "$STATE/env" ]; then
+  ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' "$STATE/env")
+  API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' "$STATE/env")
+fi
+if [ -z "$ACCOUNT_ID" ] || ! "$ROOT/build/bin/loket-admin" workspace-exists "$ACCOUNT_ID"; then
+  loket_say "creating the demo workspace"
+  created=$("$ROOT/build/bin/loket-admin" create-workspace "Demo workspace")
+  ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created")
+  API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+fi
+
+cat >"$STATE/env" <<ENV
+LOKET_API_URL=http://127.0.0.1:$API_PORT
+LOKET_INGRESS_URL=http://127.0.0.1:$INGRESS_PORT
+LOKET_ACCOUNT_ID=$ACCOUNT_ID
+LOKET_API_KEY=$API_KEY
+LOKET_KAFKA_BROKERS=$LOKET_KAFKA_BROKERS
+LOKET_DATABASE_URL=$LOKET_DATABASE_URL
+ENV
+
+cat <<MSG
+
+Loket is running.
+  API        http://127.0.0.1:$API_PORT/api/v1        (loket-api)
+  Webhooks   http://127.0.0.1:$INGRESS_PORT/api/v1/webhooks  (loket-ingress)
+  Workers    loket-inbound, loket-writer, loket-outbound
+  Kafka      $LOKET_KAFKA_BROKERS (dev broker)
+  Postgres   $LOKET_DATABASE_URL
+  Logs       $STATE/logs/
+
+Demo workspace $ACCOUNT_ID
+  API key    $API_KEY
+
+Try:
+  curl -s -H "Authorization: Bearer $API_KEY" http://127.0.0.1:$API_PORT/api/v1/tickets
+  curl -s -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \\
+       -d '{"subject":"Phone call","body":"Customer called about order 1001","requesterName":"Ann"}' \\
+       http://127.0.0.1:$API_PORT/api/v1/tickets
+
+Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
+MSG

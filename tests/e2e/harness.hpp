@@ -1,0 +1,103 @@
+#pragma once
+// End-to-end harness: the real service binaries, a fake Telegram Bot API, HTTP helpers.
+#include <rapidjson/document.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "loket/http/client.hpp"
+#include "loket/http/server.hpp"
+
+namespace e2e {
+
+/// Settings from tests/run.sh; exits the test binary with 77 (skipped) when absent.
+struct Env {
+  std::string database_url, brokers, broker_control, bin_dir, state_dir;
+};
+const Env& env();
+
+/// One recorded Bot API call.
+struct Call {
+  std::string token, method, body;
+};
+
+/// A fake Telegram Bot API on 127.0.0.1 that records calls. Tokens containing "bad" are
+/// rejected by getMe (401); tokens containing "nohook" fail setWebhook (400). sendMessage to a
+/// chat listed in blocked_chats fails with 403; to a chat in flaky_chats fails with 502 the
+/// first flaky_failures times. getFile/downloads serve `file_bytes`.
+class FakeTelegram {
+ public:
+  FakeTelegram();
+  std::string base() const;
+  std::vector<Call> calls(const std::string& method) const;
+  std::set<std::string> blocked_chats;
+  std::map<std::string, int> flaky_chats;  ///< chat → failures left
+  const std::string file_bytes = std::string("\x89PNG\r\n\x1a\nfakeimage", 17);
+
+ private:
+  loket::http::Response handle(const loket::http::Request& r);
+  mutable std::mutex mu_;
+  std::vector<Call> calls_;
+  std::unique_ptr<loket::http::Server> server_;
+};
+
+/// The five services as child processes.
+class Stack {
+ public:
+  explicit Stack(const std::string& telegram_base);
+  ~Stack();
+  void start(const std::string& svc);
+  void stop(const std::string& svc, int sig);
+  std::string api_url() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
+  std::string ingress_url() const { return "http://127.0.0.1:" + std::to_string(ingress_port_); }
+
+ private:
+  std::map<std::string, pid_t> pids_;
+  std::vector<std::string> env_;
+  int api_port_, ingress_port_;
+};
+
+/// The shared fake and stack of this test process, started on first use.
+FakeTelegram& telegram();
+Stack& stack();
+
+/// A workspace created directly in the database: {accountId, apiKey}.
+std::pair<std::string, std::string> new_workspace(const std::string& name);
+
+/// An HTTP response with its JSON body parsed.
+struct Json {
+  int status = 0;
+  std::string raw;
+  rapidjson::Document doc;
+  const rapidjson::Value& data() const { return doc["data"]; }
+};
+
+/// Calls the api service.
+Json api(const std::string& method, const std::string& path, const std::string& key,
+         const std::string& body = "");
+
+/// Posts a Telegram update to the ingress for integration `id` with `secret`.
+loket::http::ClientResponse post_update(const std::string& integration_id, const std::string& secret,
+                                        const std::string& update_json);
+
+/// A private-chat text Update.
+std::string text_update(long update_id, long chat_id, long message_id, const std::string& text,
+                        const std::string& first_name = "Ann", const std::string& last_name = "Lee");
+
+/// Polls `pred` every 50 ms until true or `timeout`; returns its last value.
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+/// Runs one SQL query returning a single number against the test database.
+long long sql_number(const std::string& query);
+
+/// Connects a Telegram bot for workspace `key`; returns {integrationId, webhook secret}.
+std::pair<std::string, std::string> connect_bot(const std::string& key, const std::string& token);
+
+}  // namespace e2e

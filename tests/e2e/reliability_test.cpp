@@ -1,0 +1,157 @@
+// What must hold under failure: provider errors, killed workers, an unavailable broker; and
+// every record on every topic matches its JSON Schema.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/events/schema.hpp"
+#include "loket/kafka/kafka.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+std::string delivery_of(const std::string& key, const std::string& ticket, const std::string& msg,
+                        const char* field) {
+  auto m = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+  for (const auto& x : m.data().GetArray())
+    if (std::string(x["id"].GetString()) == msg && x["delivery"].IsObject() && x["delivery"][field].IsString())
+      return x["delivery"][field].GetString();
+  return "";
+}
+
+std::string first_ticket(const std::string& key) {
+  auto r = api("GET", "/api/v1/tickets", key);
+  return r.data()["items"].Size() ? r.data()["items"][0]["id"].GetString() : "";
+}
+
+// Sends `n` unique updates from `threads` threads; returns how many were acknowledged.
+int burst(const std::string& id, const std::string& secret, int n, int first_update, int threads) {
+  std::vector<std::future<int>> fs;
+  for (int t = 0; t < threads; ++t)
+    fs.push_back(std::async(std::launch::async, [=] {
+      int ok = 0;
+      for (int i = t; i < n; i += threads) {
+        long u = first_update + i;
+        for (int attempt = 0; attempt < 20; ++attempt) {  // as Telegram would retry a 5xx
+          if (post_update(id, secret, text_update(u, 900000 + (i % 50), u, "burst " + std::to_string(u))).status == 200) {
+            ++ok;
+            break;
+          }
+          std::this_thread::sleep_for(100ms);
+        }
+      }
+      return ok;
+    }));
+  int ok = 0;
+  for (auto& f : fs) ok += f.get();
+  return ok;
+}
+
+long long count_messages(const std::string& account) {
+  return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account + "'");
+}
+
+void kill_during_burst(const std::string& svc) {
+  auto [account, key] = new_workspace("Kill " + svc);
+  auto [id, secret] = connect_bot(key, svc == "writer" ? "700000020:AAkillw" : "700000021:AAkilli");
+  auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4); });
+  REQUIRE(wait_until([&] { return count_messages(account) > 50; }, 30s));
+  stack().stop(svc, SIGKILL);
+  std::this_thread::sleep_for(500ms);
+  stack().start(svc);
+  REQUIRE(sender.get() == 1000);
+  REQUIRE(wait_until([&] { return count_messages(account) == 1000; }, 90s));
+  std::this_thread::sleep_for(2s);
+  CHECK(count_messages(account) == 1000);
+  CHECK(sql_number("SELECT count(DISTINCT external_message_id) FROM messages WHERE workspace_id = '" + account + "'") == 1000);
+  // 50 chats → 50 tickets, never two for one chat.
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'") == 50);
+}
+}  // namespace
+
+TEST_CASE("a rejected delivery is recorded on the message and not retried", "[reliability]") {
+  auto [account, key] = new_workspace("Blocked");
+  auto [id, secret] = connect_bot(key, "700000010:AAblocked");
+  telegram().blocked_chats.insert("5151");
+  REQUIRE(post_update(id, secret, text_update(1, 5151, 1, "hello")).status == 200);
+  REQUIRE(wait_until([&] { return !first_ticket(key).empty(); }, 15s));
+  auto ticket = first_ticket(key);
+  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Are you there?"})");
+  REQUIRE(reply.status == 201);
+  std::string msg = reply.data()["id"].GetString();
+  REQUIRE(wait_until([&] { return delivery_of(key, ticket, msg, "status") == "failed"; }, 15s));
+  CHECK(delivery_of(key, ticket, msg, "error").find("bot was blocked by the user") != std::string::npos);
+  CHECK(sql_number("SELECT delivery_attempts FROM messages WHERE id = '" + msg + "'") == 1);
+  // The reply itself is kept and the ticket still moved to pending.
+  CHECK(std::string(api("GET", "/api/v1/tickets/" + ticket, key).data()["status"].GetString()) == "pending");
+}
+
+TEST_CASE("a provider outage delays a delivery, never drops it", "[reliability]") {
+  auto [account, key] = new_workspace("Flaky");
+  auto [id, secret] = connect_bot(key, "700000011:AAflaky");
+  telegram().flaky_chats["6161"] = 2;
+  REQUIRE(post_update(id, secret, text_update(1, 6161, 1, "hello")).status == 200);
+  REQUIRE(wait_until([&] { return !first_ticket(key).empty(); }, 15s));
+  auto ticket = first_ticket(key);
+  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Retry me"})");
+  std::string msg = reply.data()["id"].GetString();
+  REQUIRE(wait_until([&] { return delivery_of(key, ticket, msg, "status") == "sent"; }, 30s));
+  CHECK(sql_number("SELECT delivery_attempts FROM messages WHERE id = '" + msg + "'") == 3);
+}
+
+TEST_CASE("ingress answers 503 when the broker cannot acknowledge in time", "[reliability]") {
+  auto [account, key] = new_workspace("Broker down");
+  auto [id, secret] = connect_bot(key, "700000012:AAdown");
+  REQUIRE(post_update(id, secret, text_update(1, 7171, 1, "before")).status == 200);
+  auto control = env().broker_control;
+  REQUIRE(loket::http::fetch({"POST", control + "/down"}).ok());
+  auto res = post_update(id, secret, text_update(2, 7171, 2, "during"));
+  REQUIRE(loket::http::fetch({"POST", control + "/up"}).ok());
+  CHECK(res.status == 503);
+  CHECK(res.headers["retry-after"] == "1");
+  // Telegram retries; once the broker is back the update is accepted and written once.
+  REQUIRE(wait_until([&] { return post_update(id, secret, text_update(2, 7171, 2, "during")).status == 200; }, 30s));
+  REQUIRE(wait_until([&] { return count_messages(account) == 2; }, 30s));
+}
+
+TEST_CASE("killing the writer mid-burst loses and duplicates nothing", "[reliability]") {
+  kill_during_burst("writer");
+}
+
+TEST_CASE("killing the inbound worker mid-burst loses and duplicates nothing", "[reliability]") {
+  kill_during_burst("inbound");
+}
+
+TEST_CASE("every record on every topic validates against its JSON Schema", "[schemas]") {
+  auto props = loket::kafka::Properties{{"bootstrap.servers", env().brokers}, {"session.timeout.ms", "6000"}};
+  loket::kafka::Consumer c(props, loket::core::new_id("schema-check"),
+                           {"^channel\\..*", "ticket.events", "outbound.retry", "outbound.dlq"});
+  std::map<std::string, int> seen;
+  int idle = 0;
+  while (idle < 30) {
+    auto batch = c.poll(1000, 500ms);
+    if (batch.empty()) {
+      ++idle;
+      continue;
+    }
+    idle = batch.size() < 1000 ? idle + 1 : 0;
+    for (const auto& r : batch) {
+      auto schema = loket::events::schema_for(r.topic, r.value);
+      INFO(r.topic << " @" << r.offset << ": " << r.value.substr(0, 400));
+      REQUIRE(loket::events::validate(schema, r.value) == "");
+      ++seen[schema];
+    }
+  }
+  // The earlier end-to-end runs put records of every kind on the topics.
+  for (const char* s : {"channel.webhook", "channel.inbound", "ticket.events.ticket.created",
+                        "ticket.events.ticket.updated", "ticket.events.message.created",
+                        "ticket.events.message.delivery_updated", "outbound.retry"}) {
+    INFO(s);
+    CHECK(seen[s] > 0);
+  }
+}
