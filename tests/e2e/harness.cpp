@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <pqxx/pqxx>
 #include <thread>
+#include <atomic>
 
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
@@ -239,6 +240,11 @@ long long sql_number(const std::string& query) {
   pqxx::connection c(env().database_url);
   pqxx::read_transaction tx(c);
   return tx.exec1(query)[0].as<long long>();
+}
+
+std::string bot_token(const std::string& tail) {
+  static std::atomic<long> next{700000000L + static_cast<long>(std::stoul(core::to_hex(core::random_bytes(3)), nullptr, 16)) * 100};
+  return std::to_string(next++) + ":AA" + tail;
 }
 
 std::pair<std::string, std::string> connect_bot(const std::string& key, const std::string& token) {

@@ -97,6 +97,9 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 /// Runs one SQL query returning a single number against the test database.
 long long sql_number(const std::string& query);
 
+/// A bot token with a bot id unique to this test run: "<digits>:AA<tail>".
+std::string bot_token(const std::string& tail);
+
 /// Connects a Telegram bot for workspace `key`; returns {integrationId, webhook secret}.
 std::pair<std::string, std::string> connect_bot(const std::string& key, const std::string& token);
 

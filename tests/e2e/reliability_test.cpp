@@ -58,7 +58,7 @@ long long count_messages(const std::string& account) {
 
 void kill_during_burst(const std::string& svc) {
   auto [account, key] = new_workspace("Kill " + svc);
-  auto [id, secret] = connect_bot(key, svc == "writer" ? "700000020:AAkillw" : "700000021:AAkilli");
+  auto [id, secret] = connect_bot(key, svc == "writer" ? bot_token("killw") : bot_token("killi"));
   auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4); });
   REQUIRE(wait_until([&] { return count_messages(account) > 50; }, 30s));
   stack().stop(svc, SIGKILL);
@@ -76,7 +76,7 @@ void kill_during_burst(const std::string& svc) {
 
 TEST_CASE("a rejected delivery is recorded on the message and not retried", "[reliability]") {
   auto [account, key] = new_workspace("Blocked");
-  auto [id, secret] = connect_bot(key, "700000010:AAblocked");
+  auto [id, secret] = connect_bot(key, bot_token("blocked"));
   telegram().blocked_chats.insert("5151");
   REQUIRE(post_update(id, secret, text_update(1, 5151, 1, "hello")).status == 200);
   REQUIRE(wait_until([&] { return !first_ticket(key).empty(); }, 15s));
@@ -93,7 +93,7 @@ TEST_CASE("a rejected delivery is recorded on the message and not retried", "[re
 
 TEST_CASE("a provider outage delays a delivery, never drops it", "[reliability]") {
   auto [account, key] = new_workspace("Flaky");
-  auto [id, secret] = connect_bot(key, "700000011:AAflaky");
+  auto [id, secret] = connect_bot(key, bot_token("flaky"));
   telegram().flaky_chats["6161"] = 2;
   REQUIRE(post_update(id, secret, text_update(1, 6161, 1, "hello")).status == 200);
   REQUIRE(wait_until([&] { return !first_ticket(key).empty(); }, 15s));
@@ -106,7 +106,7 @@ TEST_CASE("a provider outage delays a delivery, never drops it", "[reliability]"
 
 TEST_CASE("ingress answers 503 when the broker cannot acknowledge in time", "[reliability]") {
   auto [account, key] = new_workspace("Broker down");
-  auto [id, secret] = connect_bot(key, "700000012:AAdown");
+  auto [id, secret] = connect_bot(key, bot_token("down"));
   REQUIRE(post_update(id, secret, text_update(1, 7171, 1, "before")).status == 200);
   auto control = env().broker_control;
   REQUIRE(loket::http::fetch({"POST", control + "/down"}).ok());

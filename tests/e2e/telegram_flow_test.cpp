@@ -27,7 +27,7 @@ long messages_on(const std::string& key, const std::string& ticket) {
 
 TEST_CASE("a Telegram conversation travels through every service", "[telegram]") {
   auto [account, key] = new_workspace("Flow");
-  const std::string token = "700000001:AAflowtokenflowtokenflowtoken";
+  const std::string token = bot_token("flowtokenflowtokenflowtoken");
   auto [integration, secret] = connect_bot(key, token);
 
   {
@@ -37,7 +37,7 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
     REQUIRE(list.raw.find(secret) == std::string::npos);
     const auto& items = list.data()["integrations"];
     REQUIRE(items.Size() == 1);
-    CHECK(std::string(items[0]["displayName"].GetString()) == "@bot700000001_bot");
+    CHECK(std::string(items[0]["displayName"].GetString()) == "@bot" + token.substr(0, token.find(':')) + "_bot");
     CHECK(std::string(items[0]["status"].GetString()) == "active");
     // Stored encrypted: the token's bytes are nowhere in the row.
     CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + integration +
@@ -139,7 +139,7 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
 
 TEST_CASE("connecting a bot validates the token live and stores nothing on rejection", "[telegram]") {
   auto [account, key] = new_workspace("Connect");
-  auto bad = api("POST", "/api/v1/channels", key, R"({"provider":"telegram_bot","botToken":"700000002:AAbadbadbad"})");
+  auto bad = api("POST", "/api/v1/channels", key, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("badbadbad") + "\"}");
   CHECK(bad.status == 400);
   CHECK(std::string(bad.doc["error"]["code"].GetString()) == "PROVIDER_REJECTED");
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "'") == 0);
@@ -151,13 +151,15 @@ TEST_CASE("connecting a bot validates the token live and stores nothing on rejec
   CHECK(api("POST", "/api/v1/channels", "", R"({"provider":"telegram_bot","botToken":"1:x"})").status == 401);
   CHECK(api("GET", "/api/v1/channels", "sk_live_wrong").status == 401);
 
-  auto hook = api("POST", "/api/v1/channels", key, R"({"provider":"telegram_bot","botToken":"700000003:AAnohook"})");
+  auto hook = api("POST", "/api/v1/channels", key, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("nohook") + "\"}");
   CHECK(hook.status == 400);
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "' AND status = 'error'") == 1);
 
   // Reconnecting the same bot refreshes in place: same id, new secret.
-  auto [id1, secret1] = connect_bot(key, "700000004:AAfirst");
-  auto [id2, secret2] = connect_bot(key, "700000004:AAsecond");
+  const std::string first = bot_token("first");
+  const std::string second = first.substr(0, first.find(':')) + ":AAsecond";
+  auto [id1, secret1] = connect_bot(key, first);
+  auto [id2, secret2] = connect_bot(key, second);
   CHECK(id1 == id2);
   CHECK(secret1 != secret2);
   CHECK(post_update(id1, secret1, text_update(1, 5, 1, "old secret")).status == 401);
@@ -166,7 +168,7 @@ TEST_CASE("connecting a bot validates the token live and stores nothing on rejec
 
 TEST_CASE("ingress authenticates every delivery", "[telegram]") {
   auto [account, key] = new_workspace("Auth");
-  auto [id, secret] = connect_bot(key, "700000005:AAauth");
+  auto [id, secret] = connect_bot(key, bot_token("auth"));
   CHECK(post_update(id, "", text_update(1, 9, 1, "x")).status == 401);
   CHECK(post_update(id, secret + "x", text_update(1, 9, 1, "x")).status == 401);
   CHECK(post_update("int_000000000000000000000000", secret, text_update(1, 9, 1, "x")).status == 404);
@@ -181,7 +183,7 @@ TEST_CASE("ingress authenticates every delivery", "[telegram]") {
 
 TEST_CASE("the same update delivered 5 times, in sequence and at once, is one message", "[telegram]") {
   auto [account, key] = new_workspace("Dedup");
-  auto [id, secret] = connect_bot(key, "700000006:AAdedup");
+  auto [id, secret] = connect_bot(key, bot_token("dedup"));
   auto update = text_update(77, 606, 1, "duplicate me");
   for (int i = 0; i < 5; ++i) REQUIRE(post_update(id, secret, update).status == 200);
   auto other = text_update(78, 607, 1, "concurrent");
@@ -198,8 +200,9 @@ TEST_CASE("the same update delivered 5 times, in sequence and at once, is one me
 TEST_CASE("two workspaces with two bots never see each other's data", "[telegram]") {
   auto [a, key_a] = new_workspace("A");
   auto [b, key_b] = new_workspace("B");
-  auto [ia, sa] = connect_bot(key_a, "700000007:AAa");
-  auto [ib, sb] = connect_bot(key_b, "700000008:AAb");
+  const std::string token_a = bot_token("a");
+  auto [ia, sa] = connect_bot(key_a, token_a);
+  auto [ib, sb] = connect_bot(key_b, bot_token("b"));
   REQUIRE(post_update(ia, sa, text_update(1, 31, 1, "to A")).status == 200);
   REQUIRE(post_update(ib, sb, text_update(1, 31, 1, "to B")).status == 200);
   // A's secret does not open B's webhook.
@@ -212,7 +215,7 @@ TEST_CASE("two workspaces with two bots never see each other's data", "[telegram
   CHECK(api("POST", "/api/v1/tickets/" + tb + "/messages", key_a, R"({"body":"x"})").status == 404);
   CHECK(api("DELETE", "/api/v1/channels/" + ib, key_a).status == 404);
   // One bot belongs to one workspace.
-  auto steal = api("POST", "/api/v1/channels", key_b, R"({"provider":"telegram_bot","botToken":"700000007:AAa"})");
+  auto steal = api("POST", "/api/v1/channels", key_b, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + token_a + "\"}");
   CHECK(steal.status == 409);
 }
 
