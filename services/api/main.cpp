@@ -11,10 +11,9 @@ int main() {
   core::init_logging("api");
   core::install_signal_handlers();
   try {
-    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
-                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 8)));
-    auto keys = crypto::Keyring::parse(
-        core::env_required("LOKET_MASTER_KEY", "64 hex characters (openssl rand -hex 32)"));
+    auto pool_ptr = store::pool_from_env(8);
+    auto& pool = *pool_ptr;
+    auto keys = crypto::keyring_from_env();
     api::Options opt;
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");

@@ -11,8 +11,8 @@ int main() {
   core::init_logging("ingress");
   core::install_signal_handlers();
   try {
-    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
-                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 4)));
+    auto pool_ptr = store::pool_from_env(4);
+    auto& pool = *pool_ptr;
     ingress::Options opt;
     opt.ack_timeout = core::env_ms("LOKET_INGRESS_ACK_TIMEOUT_MS", opt.ack_timeout);
     opt.cache_ttl = core::env_ms("LOKET_INGRESS_CACHE_TTL_MS", opt.cache_ttl);

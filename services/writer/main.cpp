@@ -13,10 +13,9 @@ int main() {
   core::init_logging("writer");
   core::install_signal_handlers();
   try {
-    store::Pool pool(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"),
-                     static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", 4)));
-    auto keys = crypto::Keyring::parse(
-        core::env_required("LOKET_MASTER_KEY", "64 hex characters (openssl rand -hex 32)"));
+    auto pool_ptr = store::pool_from_env(4);
+    auto& pool = *pool_ptr;
+    auto keys = crypto::keyring_from_env();
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     std::thread relay([&] {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "loket/core/config.hpp"
 #include "loket/core/ids.hpp"
 
 namespace loket::crypto {
@@ -134,6 +135,11 @@ std::string Keyring::decrypt(std::string_view blob, std::string_view key_id,
       EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) != 1)
     throw std::runtime_error("credential failed to authenticate (wrong key or tampered row)");
   return out;
+}
+
+Keyring keyring_from_env() {
+  return Keyring::parse(core::env_required(
+      "LOKET_MASTER_KEY", "set it to id:64-hex-characters, e.g. k1:$(openssl rand -hex 32)"));
 }
 
 }  // namespace loket::crypto

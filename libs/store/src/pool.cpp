@@ -1,3 +1,4 @@
+#include "loket/core/config.hpp"
 #include "loket/store/store.hpp"
 
 namespace loket::store {
@@ -37,6 +38,12 @@ void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
   if (conn->is_open()) idle_.push_back(std::move(conn));
   else --open_;
   cv_.notify_one();
+}
+
+std::unique_ptr<Pool> pool_from_env(std::size_t default_size) {
+  return std::make_unique<Pool>(
+      core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL, e.g. postgresql://loket@127.0.0.1:5432/loket"),
+      static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", static_cast<std::int64_t>(default_size))));
 }
 
 }  // namespace loket::store

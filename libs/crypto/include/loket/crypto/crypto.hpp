@@ -48,4 +48,8 @@ class Keyring {
   std::string active_;
 };
 
+/// The keyring from LOKET_MASTER_KEY (`id:64hex[,id:64hex…]`, the first one active).
+/// @throws std::runtime_error when unset, std::invalid_argument when malformed.
+Keyring keyring_from_env();
+
 }  // namespace loket::crypto

@@ -66,6 +66,10 @@ class Pool {
   std::condition_variable cv_;
 };
 
+/// A pool for LOKET_DATABASE_URL with LOKET_DB_POOL_SIZE connections (or `default_size`).
+/// @throws std::runtime_error when LOKET_DATABASE_URL is unset.
+std::unique_ptr<Pool> pool_from_env(std::size_t default_size);
+
 /// Runs `fn(pqxx::work&)` in a transaction on a pooled connection and commits; retries up to
 /// `attempts` times on serialization failures, deadlocks and broken connections.
 template <typename Fn>
