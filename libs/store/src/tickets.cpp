@@ -80,6 +80,19 @@ std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string&
   return ticket_from_row(r[0]);
 }
 
+std::vector<Ticket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                 const std::string& status, const std::string& channel,
+                                 std::int64_t before_number, long limit) {
+  auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +
+                              " FROM tickets WHERE workspace_id = $1 AND ($2 = '' OR status = $2) AND "
+                              "($3 = '' OR channel = $3) AND ($4 = 0 OR number < $4) "
+                              "ORDER BY number DESC LIMIT $5",
+                          workspace_id, status, channel, before_number, limit);
+  std::vector<Ticket> out;
+  for (const auto& row : r) out.push_back(ticket_from_row(row));
+  return out;
+}
+
 std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
                                        const std::string& channel, const std::string& thread_id) {
   auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +

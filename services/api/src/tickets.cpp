@@ -35,21 +35,15 @@ http::Response list(Context& ctx, const http::Request& req, const std::string& w
   if (limit < 1 || limit > 100) return http::json_error(400, "VALIDATION_ERROR", "limit must be 1..100");
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  // Newest first by ticket number: numbers only grow, so the cursor stays correct while
-  // tickets are being written.
-  auto r = tx.exec_params(
-      "SELECT id FROM tickets WHERE workspace_id = $1 AND ($2 = '' OR status = $2) AND "
-      "($3 = '' OR channel = $3) AND ($4 = 0 OR number < $4) ORDER BY number DESC LIMIT $5",
-      ws, status, channel, cursor, limit + 1);
+  auto tickets = store::list_tickets(tx, ws, status, channel, cursor, limit + 1);
   std::string items;
   std::int64_t last = 0;
-  for (std::size_t i = 0; i < r.size() && static_cast<long>(i) < limit; ++i) {
-    auto t = store::load_ticket(tx, ws, r[i][0].as<std::string>());
+  for (std::size_t i = 0; i < tickets.size() && static_cast<long>(i) < limit; ++i) {
     if (!items.empty()) items += ",";
-    items += store::ticket_json(*t);
-    last = t->number;
+    items += store::ticket_json(tickets[i]);
+    last = tickets[i].number;
   }
-  std::string next = static_cast<long>(r.size()) > limit ? "\"" + std::to_string(last) + "\"" : "null";
+  std::string next = static_cast<long>(tickets.size()) > limit ? "\"" + std::to_string(last) + "\"" : "null";
   return http::json_ok(200, "{\"items\":[" + items + "],\"nextCursor\":" + next + "}");
 }
 

@@ -51,12 +51,11 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
       ticket = store::create_ticket(tx, n);
       result = Result::kCreatedTicket;
     } else {
-      if (ticket->integration_id != m.integration_id)  // replies go out via the bot they used last
-        tx.exec_params0("UPDATE tickets SET integration_id = $2 WHERE id = $1", ticket->id,
-                        m.integration_id);
+      // One write: replies go out via the bot the customer used last; the thread is touched.
+      tx.exec_params0("UPDATE tickets SET integration_id = $2, updated_at = now() WHERE id = $1",
+                      ticket->id, m.integration_id);
       ticket->integration_id = m.integration_id;
       store::set_status(tx, *ticket, "open");
-      tx.exec_params0("UPDATE tickets SET updated_at = now() WHERE id = $1", ticket->id);
     }
     store::NewMessage msg;
     msg.author_type = "requester";

@@ -50,6 +50,13 @@ struct Message {
 std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
                                   const std::string& id, bool for_update = false);
 
+/// Up to `limit` tickets of `workspace_id`, newest first by number, optionally filtered by
+/// `status` and `channel` ("" = any), with numbers below `before_number` (0 = from the newest).
+/// Numbers only grow, so this cursor stays correct while tickets are being written. One query.
+std::vector<Ticket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                 const std::string& status, const std::string& channel,
+                                 std::int64_t before_number, long limit);
+
 /// The latest non-closed ticket of a requester thread, locked, or nullopt.
 std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
                                        const std::string& channel, const std::string& thread_id);
