@@ -1,34 +1,70 @@
-// loket-api: REST API for agents and integrators. Configuration: docs/operations.md.
+// loket-api: REST and realtime API for agents and integrators. Configuration: docs/operations.md.
+#include <iostream>
+
 #include "api.hpp"
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/http/server.hpp"
+#include "realtime.hpp"
 
 using namespace loket;
 
-int main() {
+namespace {
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
   core::init_logging("api");
   core::install_signal_handlers();
+  if (argc > 1 && std::string(argv[1]) == "--routes") {  // one "METHOD /path" a line, for tests
+    store::Pool pool("", 1);                               // never connects
+    auto keys = crypto::Keyring::parse(std::string(64, '0'));
+    api::Context ctx{pool, keys, {}};
+    for (const auto& r : api::make_router(ctx).routes()) std::cout << r << "\n";
+    return 0;
+  }
   try {
     auto pool_ptr = store::pool_from_env(8);
-    auto& pool = *pool_ptr;
     auto keys = crypto::keyring_from_env();
     api::Options opt;
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
     opt.telegram_api_base = core::env_or("LOKET_TELEGRAM_API_BASE", opt.telegram_api_base);
-    api::Context ctx{pool, keys, opt};
+    opt.cors_origins = split_list(core::env_or("LOKET_CORS_ORIGINS", ""));
+    opt.rate_limit_per_minute = static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
+    opt.rate_limit_ip_per_minute =
+        static_cast<int>(core::env_int("LOKET_RATE_LIMIT_IP_PER_MINUTE", opt.rate_limit_ip_per_minute));
+    opt.login_failures_per_15_minutes =
+        static_cast<int>(core::env_int("LOKET_LOGIN_FAILURES_PER_15_MINUTES", opt.login_failures_per_15_minutes));
+    opt.max_attachment_bytes =
+        static_cast<std::size_t>(core::env_int("LOKET_MAX_ATTACHMENT_BYTES", static_cast<std::int64_t>(opt.max_attachment_bytes)));
+    api::Context ctx{*pool_ptr, keys, opt};
     auto router = api::make_router(ctx);
+    api::Hub hub(ctx);
+    ctx.hub = &hub;
+    hub.start(kafka::properties_from_env());
     http::ServerOptions so;
     so.address = core::env_or("LOKET_API_ADDRESS", "0.0.0.0");
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_API_PORT", 8080));
-    so.max_body_bytes = static_cast<std::size_t>(core::env_int("LOKET_API_MAX_BODY_BYTES", 1 << 20));
-    http::Server server(so, [&](const http::Request& r) { return router.dispatch(r); });
+    so.max_body_bytes = opt.max_attachment_bytes + (1 << 20);  // one file plus multipart framing
+    http::Server server(so, [&](const http::Request& r) { return api::handle(ctx, router, r); });
+    server.set_upgrade_handler([&](const http::Request& r) { return hub.upgrade(r); });
     server.start();
     core::log(core::Level::kInfo, "api listening", {{"port", std::to_string(server.port())}});
     while (core::sleep_unless_stopped(std::chrono::seconds(1))) {
     }
+    hub.stop();
     server.stop();
   } catch (const std::exception& e) {
     core::log(core::Level::kError, "api failed", {{"error", e.what()}});

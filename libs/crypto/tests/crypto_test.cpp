@@ -45,3 +45,20 @@ TEST_CASE("Keyring rejects malformed keys with a clear message") {
   REQUIRE_THROWS_WITH(Keyring::parse(std::string(64, 'z')), Catch::Contains("not hex"));
   REQUIRE(Keyring::parse(std::string(64, '0')).active_key_id() == "k1");
 }
+
+TEST_CASE("argon2id password hashes verify only the same password") {
+  std::string h = password_hash("correct horse battery staple");
+  REQUIRE(h.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
+  REQUIRE(password_verify(h, "correct horse battery staple"));
+  REQUIRE_FALSE(password_verify(h, "correct horse battery stapl"));
+  REQUIRE_FALSE(password_verify("not a hash", "x"));
+  // A fresh salt every time: the same password never hashes to the same string.
+  REQUIRE(password_hash("same") != password_hash("same"));
+}
+
+TEST_CASE("argon2id verifies a hash made elsewhere (PHC string from the reference tool)") {
+  // `echo -n password | argon2 somesalt -id -t 2 -m 16 -p 1 -e` (argon2 20171227).
+  REQUIRE(password_verify(
+      "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+      "password"));
+}

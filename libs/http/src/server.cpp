@@ -7,6 +7,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -33,9 +35,89 @@ std::string Request::query_param(const std::string& name) const {
   return it == query.end() ? std::string() : it->second;
 }
 
+namespace {
+namespace websocket = beast::websocket;
+constexpr std::size_t kMaxQueuedMessages = 1000;
+
+// One accepted WebSocket, driven by an io_context on its connection's thread.
+class WsConnection final : public WebSocket, public std::enable_shared_from_this<WsConnection> {
+ public:
+  explicit WsConnection(tcp::socket socket) : ws_(std::move(socket)) {}
+
+  bool send(std::string text) override {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      if (self->queue_.size() >= kMaxQueuedMessages) {
+        beast::get_lowest_layer(self->ws_).close();  // too slow: drop the client
+        return;
+      }
+      self->queue_.push_back(std::move(t));
+      if (self->queue_.size() == 1) self->write_next();
+    });
+    return true;
+  }
+
+  void close(const std::string& reason) override {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+      self->ws_.async_close(websocket::close_reason(websocket::close_code::normal, reason),
+                            [self](boost::system::error_code) {});
+    });
+  }
+
+  // Handshake, then serve until the connection ends. Returns after every queued handler ran.
+  void run(bhttp::request<bhttp::string_body>&& req, const Upgrade& up, asio::io_context& io) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    boost::system::error_code ec;
+    ws_.accept(req, ec);
+    if (ec) return;
+    if (up.on_open) up.on_open(shared_from_this());
+    read_next();
+    io.run();
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    io.restart();
+    io.run();  // drain sends posted before closed_ was set
+  }
+
+ private:
+  void read_next() {
+    ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      if (ec) return;  // closed or broken; pending writes fail and run() returns
+      self->buffer_.consume(n);  // clients have nothing to say; keep reading for close/ping frames
+      self->read_next();
+    });
+  }
+
+  void write_next() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      if (ec) {
+                        self->queue_.clear();
+                        return;
+                      }
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty()) self->write_next();
+                    });
+  }
+
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;  // touched only on the io thread
+  std::mutex mu_;
+  bool closed_ = false;
+};
+}  // namespace
+
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
+  UpgradeHandler upgrade_handler;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
@@ -46,13 +128,14 @@ struct Server::Impl {
   std::set<int> conns;  // native handles of open connections, shut down by stop()
 
   void serve(tcp::socket socket) {
+    const int fd = socket.native_handle();
     {
       std::lock_guard lock(conn_mu);
-      conns.insert(socket.native_handle());
+      conns.insert(fd);
     }
     serve_requests(socket);
     std::lock_guard lock(conn_mu);
-    conns.erase(socket.native_handle());
+    conns.erase(fd);
     boost::system::error_code ec;
     socket.close(ec);
     conn_cv.notify_all();
@@ -93,6 +176,15 @@ struct Server::Impl {
       }
       req.body = std::move(msg.body());
       req.remote_address = remote;
+      if (upgrade_handler && websocket::is_upgrade(msg)) {
+        Upgrade up = upgrade_handler(req);
+        if (up.refuse) {
+          write(socket, msg.version(), *up.refuse, false);
+          break;
+        }
+        serve_websocket(socket, parser.release(), up);
+        return;
+      }
       bool keep_alive = msg.keep_alive();
       Response res;
       try {
@@ -105,6 +197,23 @@ struct Server::Impl {
       if (!write(socket, msg.version(), res, keep_alive) || !keep_alive) break;
     }
     socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  // Moves the socket onto an io_context of this thread and serves the WebSocket until it ends.
+  static void serve_websocket(tcp::socket& socket, bhttp::request<bhttp::string_body>&& req,
+                              const Upgrade& up) {
+    asio::io_context io;
+    boost::system::error_code ec;
+    auto protocol = socket.local_endpoint(ec).protocol();
+    if (ec) return;
+    tcp::socket own(io);
+    own.assign(protocol, socket.release(), ec);
+    if (ec) return;
+    {
+      auto conn = std::make_shared<WsConnection>(std::move(own));
+      conn->run(std::move(req), up, io);
+      if (up.on_close) up.on_close();
+    }
   }
 
   static bool write(tcp::socket& socket, unsigned version, const Response& res, bool keep_alive) {
@@ -154,6 +263,8 @@ void Server::start() {
     }
   });
 }
+
+void Server::set_upgrade_handler(UpgradeHandler handler) { impl_->upgrade_handler = std::move(handler); }
 
 std::uint16_t Server::port() const { return impl_->port; }
 

@@ -80,16 +80,70 @@ std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string&
   return ticket_from_row(r[0]);
 }
 
-std::vector<Ticket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                 const std::string& status, const std::string& channel,
-                                 std::int64_t before_number, long limit) {
-  auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                              " FROM tickets WHERE workspace_id = $1 AND ($2 = '' OR status = $2) AND "
-                              "($3 = '' OR channel = $3) AND ($4 = 0 OR number < $4) "
-                              "ORDER BY number DESC LIMIT $5",
-                          workspace_id, status, channel, before_number, limit);
-  std::vector<Ticket> out;
-  for (const auto& row : r) out.push_back(ticket_from_row(row));
+std::int64_t now_us(pqxx::transaction_base& tx) {
+  return tx.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")[0][0].as<std::int64_t>();
+}
+
+std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                       const TicketQuery& q) {
+  std::vector<std::string> args{workspace_id};
+  auto arg = [&args](std::string v) {
+    args.push_back(std::move(v));
+    return "$" + std::to_string(args.size());
+  };
+  auto us = [&arg](std::int64_t v) { return "(timestamptz 'epoch' + " + arg(std::to_string(v)) + "::bigint * interval '1 microsecond')"; };
+  std::string where = "workspace_id = $1";
+  if (!q.statuses.empty()) {
+    std::string list;
+    for (const auto& st : q.statuses) list += (list.empty() ? "" : ",") + st;
+    where += " AND status = ANY(string_to_array(" + arg(list) + ", ','))";
+  }
+  if (!q.channel.empty()) where += " AND channel = " + arg(q.channel);
+  if (q.assignee_id) {
+    where += *q.assignee_id == "none" ? " AND assignee_id IS NULL" : " AND assignee_id = " + arg(*q.assignee_id);
+  }
+  if (!q.requester.empty()) {
+    std::string p = arg(q.requester);
+    where += " AND (lower(requester_email) = lower(" + p + ") OR requester_phone = " + p +
+             " OR requester_name = " + p + ")";
+  }
+  if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
+  if (!q.text.empty()) where += " AND search @@ websearch_to_tsquery('simple', " + arg(q.text) + ")";
+  if (q.created_after) where += " AND created_at >= " + arg(*q.created_after) + "::timestamptz";
+  if (q.created_before) where += " AND created_at < " + arg(*q.created_before) + "::timestamptz";
+  if (q.updated_after) where += " AND updated_at >= " + arg(*q.updated_after) + "::timestamptz";
+  if (q.updated_before) where += " AND updated_at < " + arg(*q.updated_before) + "::timestamptz";
+  std::string order;
+  switch (q.sort) {
+    case TicketSort::kCreatedDesc:
+      if (q.after_number) where += " AND number < " + arg(std::to_string(*q.after_number)) + "::bigint";
+      order = "number DESC";
+      break;
+    case TicketSort::kCreatedAsc:
+      if (q.after_number) where += " AND number > " + arg(std::to_string(*q.after_number)) + "::bigint";
+      order = "number ASC";
+      break;
+    case TicketSort::kUpdatedDesc:
+      if (q.after_number && q.after_updated_us)
+        where += " AND (updated_at, number) < (" + us(*q.after_updated_us) + ", " +
+                 arg(std::to_string(*q.after_number)) + "::bigint)";
+      order = "updated_at DESC, number DESC";
+      break;
+    case TicketSort::kUpdatedAsc:
+      if (q.after_number && q.after_updated_us)
+        where += " AND (updated_at, number) > (" + us(*q.after_updated_us) + ", " +
+                 arg(std::to_string(*q.after_number)) + "::bigint)";
+      // Tickets updated after the first page would move behind the cursor and come again.
+      if (q.snapshot_us) where += " AND updated_at <= " + us(*q.snapshot_us);
+      order = "updated_at ASC, number ASC";
+      break;
+  }
+  std::string sql = std::string("SELECT ") + kTicketColumns +
+                    ", (extract(epoch FROM updated_at) * 1000000)::bigint FROM tickets WHERE " +
+                    where + " ORDER BY " + order + " LIMIT " + std::to_string(q.limit);
+  auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
+  std::vector<ListedTicket> out;
+  for (const auto& row : r) out.push_back({ticket_from_row(row), row[18].as<std::int64_t>()});
   return out;
 }
 
@@ -118,7 +172,8 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n) {
   auto r = tx.exec_params(
       std::string("INSERT INTO tickets (id, workspace_id, number, subject, status, priority, "
                   "channel, integration_id, external_thread_id, requester_name, requester_email, "
-                  "requester_phone) VALUES ($1,$2,$3,$4,'open',$5,$6,$7,$8,$9,$10,$11) RETURNING ") +
+                  "requester_phone, search) VALUES ($1,$2,$3,$4,'open',$5,$6,$7,$8,$9,$10,$11, "
+                  "to_tsvector('simple', $4)) RETURNING ") +
           kTicketColumns,
       id, n.workspace_id, seq[0].as<std::int64_t>(), n.subject, n.priority, n.channel,
       n.integration_id, n.external_thread_id, n.requester_name, n.requester_email,
@@ -130,7 +185,7 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n) {
 }
 
 Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
-                    const std::vector<NewAttachment>& files) {
+                    const std::vector<NewAttachment>& files, bool emit) {
   Message m;
   m.id = core::new_id("tmsg");
   auto r = tx.exec_params1(
@@ -146,6 +201,8 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   m.internal = n.internal;
   m.delivery_status = n.delivery_status;
   m.created_at = r[0].as<std::string>();
+  tx.exec_params0("UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1",
+                  ticket.id, n.body);
   for (const auto& f : files) {
     Attachment a;
     a.id = core::new_id("att");
@@ -154,18 +211,19 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
     a.content_type = f.content_type.empty() ? "application/octet-stream" : f.content_type;
     a.status = f.data ? "stored" : "unavailable";
     a.size = f.data ? static_cast<std::int64_t>(f.data->size()) : f.size;
-    const std::string sql =
+    pqxx::row ar = tx.exec_params1(
         "INSERT INTO attachments (id, workspace_id, message_id, filename, content_type, size, "
-        "data, external_ref, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING rfc3339(created_at)";
-    pqxx::row ar = f.data ? tx.exec_params1(sql, a.id, ticket.workspace_id, m.id, a.filename,
-                                            a.content_type, a.size, pqxx::binarystring(*f.data),
-                                            f.external_ref, a.status)
-                          : tx.exec_params1(sql, a.id, ticket.workspace_id, m.id, a.filename,
-                                            a.content_type, a.size, std::optional<std::string>(),
-                                            f.external_ref, a.status);
+        "external_ref, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING rfc3339(created_at)",
+        a.id, ticket.workspace_id, m.id, a.filename, a.content_type, a.size, f.external_ref, a.status);
+    if (f.data) postgres_blobs().put(tx, a.id, *f.data);
     a.created_at = ar[0].as<std::string>();
     m.attachments.push_back(std::move(a));
   }
+  if (emit) emit_message_created(tx, ticket, m);
+  return m;
+}
+
+void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
@@ -178,21 +236,155 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   emit_ticket_event(tx, "message.created", ticket.workspace_id, ticket.id,
                     "{\"ticketNumber\":" + std::to_string(ticket.number) + ",\"route\":" +
                         sb.GetString() + ",\"message\":" + message_json(m) + "}");
-  return m;
+}
+
+void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  bool changed = false;
+  auto change = [&](const char* name, const std::string& from, const std::string& to) {
+    if (from == to) return false;
+    core::json_put(w, name);
+    w.StartObject();
+    core::json_kv(w, "from", from);
+    core::json_kv(w, "to", to);
+    w.EndObject();
+    return changed = true;
+  };
+  bool status = c.status && change("status", t.status, *c.status);
+  bool priority = c.priority && change("priority", t.priority, *c.priority);
+  bool subject = c.subject && change("subject", t.subject, *c.subject);
+  bool assignee = c.assignee_id && *c.assignee_id != t.assignee_id;
+  if (assignee) {
+    core::json_put(w, "assigneeId");
+    w.StartObject();
+    core::json_kv_opt(w, "from", t.assignee_id);
+    core::json_kv_opt(w, "to", *c.assignee_id);
+    w.EndObject();
+    changed = true;
+  }
+  bool tags = c.tags && *c.tags != t.tags;
+  if (tags) {
+    core::json_put(w, "tags");
+    w.StartObject();
+    const std::vector<std::string>* from = &t.tags;
+    for (const auto* list : {from, &*c.tags}) {
+      core::json_put(w, list == from ? "from" : "to");
+      w.StartArray();
+      for (const auto& tag : *list) core::json_put(w, tag);
+      w.EndArray();
+    }
+    w.EndObject();
+    changed = true;
+  }
+  w.EndObject();
+  if (!changed) return;
+  std::string tag_list;
+  if (tags)
+    for (const auto& tag : *c.tags) tag_list += (tag_list.empty() ? "" : "\x1f") + tag;
+  auto r = tx.exec_params(
+      std::string("UPDATE tickets SET updated_at = now(), "
+                  "status = CASE WHEN $3 THEN $4 ELSE status END, "
+                  "resolved_at = CASE WHEN NOT $3 THEN resolved_at "
+                  "  WHEN $4 IN ('resolved','closed') THEN coalesce(resolved_at, now()) ELSE NULL END, "
+                  "priority = CASE WHEN $5 THEN $6 ELSE priority END, "
+                  "subject = CASE WHEN $7 THEN $8 ELSE subject END, "
+                  "search = CASE WHEN $7 THEN search || to_tsvector('simple', $8) ELSE search END, "
+                  "assignee_id = CASE WHEN $9 THEN $10 ELSE assignee_id END, "
+                  "tags = CASE WHEN $11 THEN coalesce(string_to_array($12, E'\\x1f'), '{}') ELSE tags END "
+                  "WHERE workspace_id = $1 AND id = $2 RETURNING ") + kTicketColumns,
+      t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""),
+      subject, c.subject.value_or(""), assignee,
+      assignee ? *c.assignee_id : std::optional<std::string>(), tags,
+      tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>());
+  t = ticket_from_row(r[0]);
+  emit_ticket_event(tx, "ticket.updated", t.workspace_id, t.id,
+                    std::string("{\"changes\":") + sb.GetString() + ",\"ticket\":" + ticket_json(t) + "}");
 }
 
 void set_status(pqxx::work& tx, Ticket& t, const std::string& status) {
-  if (t.status == status) return;
-  std::string from = t.status;
+  TicketChanges c;
+  c.status = status;
+  update_ticket(tx, t, c);
+}
+
+bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& m,
+                      const std::vector<std::string>& ids) {
+  if (ids.empty()) return true;
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
   auto r = tx.exec_params(
-      std::string("UPDATE tickets SET status = $3, updated_at = now(), resolved_at = CASE "
-                  "WHEN $3 IN ('resolved','closed') THEN coalesce(resolved_at, now()) ELSE NULL END "
-                  "WHERE workspace_id = $1 AND id = $2 RETURNING ") + kTicketColumns,
-      t.workspace_id, t.id, status);
-  t = ticket_from_row(r[0]);
-  emit_ticket_event(tx, "ticket.updated", t.workspace_id, t.id,
-                    "{\"changes\":{\"status\":{\"from\":\"" + from + "\",\"to\":\"" + status +
-                        "\"}},\"ticket\":" + ticket_json(t) + "}");
+      "UPDATE attachments SET message_id = $3 WHERE workspace_id = $1 AND message_id IS NULL AND "
+      "id = ANY(string_to_array($2, ',')) RETURNING id, filename, content_type, size, status, "
+      "rfc3339(created_at)",
+      workspace_id, list, m.id);
+  if (r.size() != ids.size()) return false;
+  for (const auto& id : ids)
+    for (const auto& row : r)
+      if (row[0].as<std::string>() == id)
+        m.attachments.push_back({id, m.id, row[1].as<std::string>(), row[2].as<std::string>(),
+                                 row[4].as<std::string>(), row[5].as<std::string>(),
+                                 row[3].as<std::int64_t>()});
+  return true;
+}
+
+namespace {
+class PostgresBlobs final : public BlobStore {
+ public:
+  void put(pqxx::work& tx, const std::string& id, const std::string& bytes) override {
+    tx.exec_params0("UPDATE attachments SET data = $2, size = $3 WHERE id = $1", id,
+                    pqxx::binarystring(bytes), static_cast<std::int64_t>(bytes.size()));
+  }
+  std::optional<std::string> get(pqxx::transaction_base& tx, const std::string& id) override {
+    auto r = tx.exec_params("SELECT data FROM attachments WHERE id = $1 AND data IS NOT NULL", id);
+    if (r.empty()) return std::nullopt;
+    return pqxx::binarystring(r[0][0]).str();
+  }
+};
+}  // namespace
+
+BlobStore& postgres_blobs() {
+  static PostgresBlobs blobs;
+  return blobs;
+}
+
+Attachment store_upload(pqxx::work& tx, const std::string& workspace_id,
+                        const std::optional<std::string>& uploaded_by, const std::string& filename,
+                        const std::string& content_type, const std::string& bytes) {
+  // Uploads never attached within a day are dropped here rather than by a separate job.
+  tx.exec_params0(
+      "DELETE FROM attachments WHERE workspace_id = $1 AND message_id IS NULL AND "
+      "created_at < now() - interval '24 hours'",
+      workspace_id);
+  Attachment a;
+  a.id = core::new_id("att");
+  a.filename = filename;
+  a.content_type = content_type.empty() ? "application/octet-stream" : content_type;
+  a.size = static_cast<std::int64_t>(bytes.size());
+  a.status = "stored";
+  auto r = tx.exec_params1(
+      "INSERT INTO attachments (id, workspace_id, filename, content_type, size, status, uploaded_by) "
+      "VALUES ($1,$2,$3,$4,$5,'stored',$6) RETURNING rfc3339(created_at)",
+      a.id, workspace_id, a.filename, a.content_type, a.size, uploaded_by);
+  a.created_at = r[0].as<std::string>();
+  postgres_blobs().put(tx, a.id, bytes);
+  return a;
+}
+
+std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                             const std::string& id) {
+  auto r = tx.exec_params(
+      "SELECT a.id, coalesce(a.message_id, ''), a.filename, a.content_type, a.status, "
+      "rfc3339(a.created_at), a.size, coalesce(m.ticket_id, '') FROM attachments a "
+      "LEFT JOIN messages m ON m.id = a.message_id WHERE a.workspace_id = $1 AND a.id = $2",
+      workspace_id, id);
+  if (r.empty()) return std::nullopt;
+  const auto& row = r[0];
+  return AttachmentRow{{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                        row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
+                        row[6].as<std::int64_t>()},
+                       row[7].as<std::string>()};
 }
 
 bool message_exists(pqxx::transaction_base& tx, const std::string& integration_id,
@@ -271,6 +463,27 @@ std::string ticket_json(const Ticket& t) {
   return sb.GetString();
 }
 
+namespace {
+void write_attachment(core::JsonWriter& w, const Attachment& a) {
+  w.StartObject();
+  core::json_kv(w, "id", a.id);
+  core::json_kv(w, "filename", a.filename);
+  core::json_kv(w, "contentType", a.content_type);
+  core::json_put(w, "size");
+  w.Int64(a.size);
+  core::json_kv(w, "status", a.status);
+  core::json_kv(w, "createdAt", a.created_at);
+  w.EndObject();
+}
+}  // namespace
+
+std::string attachment_json(const Attachment& a) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  write_attachment(w, a);
+  return sb.GetString();
+}
+
 std::string message_json(const Message& m) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
@@ -285,17 +498,7 @@ std::string message_json(const Message& m) {
   core::json_kv(w, "createdAt", m.created_at);
   core::json_put(w, "attachments");
   w.StartArray();
-  for (const auto& a : m.attachments) {
-    w.StartObject();
-    core::json_kv(w, "id", a.id);
-    core::json_kv(w, "filename", a.filename);
-    core::json_kv(w, "contentType", a.content_type);
-    core::json_put(w, "size");
-    w.Int64(a.size);
-    core::json_kv(w, "status", a.status);
-    core::json_kv(w, "createdAt", a.created_at);
-    w.EndObject();
-  }
+  for (const auto& a : m.attachments) write_attachment(w, a);
   w.EndArray();
   core::json_put(w, "delivery");
   if (m.delivery_status) {

@@ -1,33 +1,196 @@
+// The guard every route passes (authentication, rate limits, roles, idempotency) and CORS.
 #include "api.hpp"
 
+#include <algorithm>
+
+#include "loket/core/log.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 
 namespace loket::api {
+namespace {
+constexpr int kWindowSeconds = 60;
+constexpr std::size_t kMaxIdempotencyKeyLength = 255;
 
-std::optional<std::string> authenticate(Context& ctx, const http::Request& req) {
-  std::string auth = req.header("authorization");
-  const std::string prefix = "Bearer ";
-  if (auth.rfind(prefix, 0) != 0) return std::nullopt;
-  auto conn = ctx.pool.acquire();
-  pqxx::read_transaction tx(*conn);
-  return store::workspace_for_api_key(tx, auth.substr(prefix.size()));
+void set_rate_headers(http::Response& res, int limit, const store::RateWindow& w) {
+  res.headers.emplace_back("X-RateLimit-Limit", std::to_string(limit));
+  res.headers.emplace_back("X-RateLimit-Remaining", std::to_string(std::max(0, limit - w.hits)));
+  res.headers.emplace_back("X-RateLimit-Reset", std::to_string(w.reset_s));
 }
 
-http::Handler authed(Context& ctx,
-                     std::function<http::Response(const http::Request&, const std::string&)> handler) {
-  return [&ctx, handler = std::move(handler)](const http::Request& req) {
-    auto ws = authenticate(ctx, req);
-    if (!ws) return http::json_error(401, "UNAUTHORIZED", "send Authorization: Bearer <API key>");
-    return handler(req, *ws);
-  };
+http::Response over_limit(int limit, const store::RateWindow& w) {
+  auto res = http::json_error(429, "RATE_LIMITED",
+                              "more than " + std::to_string(limit) +
+                                  " requests this minute; retry after the window resets");
+  res.headers.emplace_back("Retry-After", std::to_string(w.reset_s));
+  return res;
+}
+
+bool has_role(const store::Principal& p, Access access) {
+  switch (access) {
+    case Access::kPublic:
+    case Access::kAgent: return true;
+    case Access::kAdmin: return p.role >= store::Role::kAdmin;
+    case Access::kOwner: return p.role == store::Role::kOwner;
+    case Access::kSession: return !p.agent_id.empty();
+  }
+  return false;
+}
+
+store::RateWindow ip_hit(Context& ctx, const std::string& ip) {
+  auto conn = ctx.pool.acquire();
+  pqxx::nontransaction tx(*conn);
+  return store::rate_limit_hit(tx, "ip:" + ip, kWindowSeconds);
+}
+
+// Runs `handler` at most once per Idempotency-Key of the workspace; retries get the first
+// response (issue 3 "Idempotency").
+http::Response idempotent(Context& ctx, const http::Request& req, const store::Principal& p,
+                          const std::string& key, const std::function<http::Response()>& handler) {
+  if (key.size() > kMaxIdempotencyKeyLength)
+    return http::json_error(400, "VALIDATION_ERROR", "Idempotency-Key must be at most 255 characters");
+  std::string hash = crypto::sha256(req.method + " " + req.path + "\n" + req.body);
+  auto claim = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    return store::claim_idempotency_key(tx, p.workspace_id, key, hash);
+  });
+  using S = store::IdempotencyClaim::State;
+  if (claim.state == S::kReplay) {
+    http::Response res;
+    res.status = claim.status;
+    res.body = claim.response;
+    res.headers.emplace_back("Idempotent-Replayed", "true");
+    return res;
+  }
+  if (claim.state == S::kInProgress)
+    return http::json_error(409, "CONFLICT",
+                            "a request with this Idempotency-Key is still being processed; retry shortly");
+  if (claim.state == S::kMismatch)
+    return http::json_error(422, "IDEMPOTENCY_KEY_REUSED",
+                            "this Idempotency-Key was already used for a different request");
+  http::Response res;
+  try {
+    res = handler();
+  } catch (...) {
+    store::with_tx(ctx.pool, [&](pqxx::work& tx) { store::release_idempotency_key(tx, p.workspace_id, key); });
+    throw;
+  }
+  store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    if (res.status >= 500) store::release_idempotency_key(tx, p.workspace_id, key);
+    else store::finish_idempotency_key(tx, p.workspace_id, key, res.status, res.body);
+  });
+  return res;
+}
+}  // namespace
+
+std::string bearer_token(const http::Request& req) {
+  std::string auth = req.header("authorization");
+  const std::string prefix = "Bearer ";
+  if (auth.rfind(prefix, 0) == 0) return auth.substr(prefix.size());
+  return req.query_param("access_token");
+}
+
+std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d) {
+  d.Parse(req.body.c_str(), req.body.size());
+  if (d.HasParseError() || !d.IsObject())
+    return http::json_error(400, "VALIDATION_ERROR", "the body must be a JSON object");
+  return std::nullopt;
+}
+
+void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern,
+         Access access, Handler handler, bool upload) {
+  r.add(method, pattern, [&ctx, access, handler = std::move(handler), upload](const http::Request& req) {
+    store::Principal p;
+    store::RateWindow window;
+    int limit = ctx.options.rate_limit_ip_per_minute;
+    std::string token = bearer_token(req);
+    if (!token.empty()) {
+      std::optional<std::pair<store::Principal, store::RateWindow>> found;
+      {
+        auto conn = ctx.pool.acquire();
+        pqxx::nontransaction tx(*conn);
+        found = store::authenticate(tx, token, kWindowSeconds);
+      }
+      if (!found) {
+        auto res = http::json_error(401, "UNAUTHORIZED", "the API key or session token is not valid (revoked, expired or unknown)");
+        set_rate_headers(res, limit, ip_hit(ctx, req.remote_address));
+        return res;
+      }
+      std::tie(p, window) = *found;
+      limit = ctx.options.rate_limit_per_minute;
+    } else {
+      window = ip_hit(ctx, req.remote_address);
+    }
+    http::Response res;
+    if (window.hits > limit) {
+      res = over_limit(limit, window);
+    } else if (token.empty() && access != Access::kPublic) {
+      res = http::json_error(401, "UNAUTHORIZED",
+                             "send Authorization: Bearer <API key or session token>");
+    } else if (!has_role(p, access)) {
+      res = access == Access::kSession
+                ? http::json_error(403, "FORBIDDEN", "this endpoint needs a signed-in agent, not an API key")
+                : http::json_error(403, "FORBIDDEN", "your role (" + store::to_string(p.role) +
+                                                         ") may not do this; ask an owner or admin");
+    } else if (!upload && req.body.size() > ctx.options.max_json_bytes) {
+      res = http::json_error(413, "PAYLOAD_TOO_LARGE",
+                             "JSON bodies are limited to " + std::to_string(ctx.options.max_json_bytes) + " bytes");
+    } else if (auto key = req.header("idempotency-key"); req.method == "POST" && !key.empty() &&
+                                                         !p.workspace_id.empty()) {
+      res = idempotent(ctx, req, p, key, [&] { return handler(req, p); });
+    } else {
+      res = handler(req, p);
+    }
+    set_rate_headers(res, limit, window);
+    return res;
+  });
 }
 
 http::Router make_router(Context& ctx) {
   http::Router r;
   r.add("GET", "/healthz", [](const http::Request&) { return http::json_ok(200, "{\"status\":\"ok\"}"); });
+  add_auth_routes(r, ctx);
   add_channel_routes(r, ctx);
   add_ticket_routes(r, ctx);
+  add_attachment_routes(r, ctx);
+  // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
+  add(r, ctx, "GET", "/api/v1/realtime", Access::kAgent, [](const http::Request&, const store::Principal&) {
+    auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");
+    res.headers.emplace_back("Upgrade", "websocket");
+    return res;
+  });
   return r;
+}
+
+http::Response handle(Context& ctx, const http::Router& router, const http::Request& req) {
+  std::string origin = req.header("origin");
+  bool allowed = !origin.empty() && std::find(ctx.options.cors_origins.begin(),
+                                              ctx.options.cors_origins.end(),
+                                              origin) != ctx.options.cors_origins.end();
+  http::Response res;
+  if (req.method == "OPTIONS" && !req.header("access-control-request-method").empty()) {
+    res.status = allowed ? 204 : 403;
+    res.content_type.clear();
+    if (allowed) {
+      res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+      res.headers.emplace_back("Access-Control-Allow-Headers",
+                               "Authorization, Content-Type, Idempotency-Key");
+      res.headers.emplace_back("Access-Control-Max-Age", "600");
+    }
+  } else {
+    res = router.dispatch(req);
+    bool counted = std::any_of(res.headers.begin(), res.headers.end(),
+                               [](const auto& h) { return h.first == "X-RateLimit-Limit"; });
+    if (!counted && req.path != "/healthz")
+      set_rate_headers(res, ctx.options.rate_limit_ip_per_minute, ip_hit(ctx, req.remote_address));
+  }
+  if (allowed) {
+    res.headers.emplace_back("Access-Control-Allow-Origin", origin);
+    res.headers.emplace_back("Access-Control-Expose-Headers",
+                             "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
+                             "Retry-After, Idempotent-Replayed, Content-Disposition");
+  }
+  if (!origin.empty()) res.headers.emplace_back("Vary", "Origin");
+  return res;
 }
 
 }  // namespace loket::api

@@ -1,40 +1,81 @@
 #pragma once
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/router.hpp"
+#include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
-/// The api service: REST for agents and integrators (DESIGN.md "api", seeds 000 and 002).
+/// The api service: REST and realtime for agents and integrators (DESIGN.md "api", issue 3,
+/// seeds 000 and 002). Every route is described in docs/openapi.yaml.
 namespace loket::api {
 
-/// Settings (LOKET_PUBLIC_WEBHOOK_URL, LOKET_TELEGRAM_API_BASE).
+class Hub;
+
+/// Settings, from LOKET_* variables (docs/operations.md).
 struct Options {
   std::string public_webhook_url;  ///< public base URL of ingress, e.g. https://hooks.example.com
   std::string telegram_api_base = "https://api.telegram.org";
+  std::vector<std::string> cors_origins;    ///< SPA origins allowed by CORS (exact match)
+  int rate_limit_per_minute = 1200;         ///< per API key or signed-in agent
+  int rate_limit_ip_per_minute = 300;       ///< per client IP, for unauthenticated requests
+  int login_failures_per_15_minutes = 10;   ///< per email, then sign-in answers 429
+  std::size_t max_json_bytes = 1 << 20;     ///< JSON request bodies (bytes)
+  std::size_t max_attachment_bytes = 25u << 20;  ///< one uploaded file (bytes)
+  std::chrono::seconds session_ttl{std::chrono::hours(24 * 14)};
 };
 
-/// Everything handlers share. Thread-safe (the pool and keyring are).
+/// Everything handlers share. Thread-safe (the pool, keyring and hub are).
 struct Context {
   store::Pool& pool;
   const crypto::Keyring& keys;
   Options options;
+  Hub* hub = nullptr;  ///< realtime fan-out; null when realtime is off (unit tests)
 };
 
-/// The authenticated caller's workspace, from `Authorization: Bearer sk_live_…`, or nullopt.
-std::optional<std::string> authenticate(Context& ctx, const http::Request& req);
+/// Who may call a route.
+enum class Access {
+  kPublic,   ///< anyone (rate-limited per IP)
+  kAgent,    ///< any signed-in agent or API key
+  kAdmin,    ///< owners, admins and API keys
+  kOwner,    ///< owners only
+  kSession,  ///< a signed-in agent (not an API key): the agent's own profile
+};
+
+/// A route handler: the request and the authenticated caller (empty for kPublic routes).
+using Handler = std::function<http::Response(const http::Request&, const store::Principal&)>;
+
+/// Adds a route behind the API's guard: bearer authentication (API key or session token),
+/// the per-credential or per-IP rate limit with X-RateLimit-* headers (429 + Retry-After over
+/// it), the role check (403), the JSON body size cap (413, unless `upload`), and
+/// Idempotency-Key replay on POST.
+void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern,
+         Access access, Handler handler, bool upload = false);
 
 /// Builds the router with every route of the API. The router keeps a reference to `ctx`.
 http::Router make_router(Context& ctx);
 
-/// Adds /api/v1/channels routes.
-void add_channel_routes(http::Router& r, Context& ctx);
-/// Adds /api/v1/tickets and attachment routes.
-void add_ticket_routes(http::Router& r, Context& ctx);
+/// Serves one request: CORS (preflight and response headers), then the router; responses
+/// that did not pass the guard (unknown routes) are still counted against the IP limit.
+http::Response handle(Context& ctx, const http::Router& router, const http::Request& req);
 
-/// Wraps `handler` so it runs only for an authenticated workspace (401 otherwise), passing it.
-http::Handler authed(Context& ctx,
-                     std::function<http::Response(const http::Request&, const std::string&)> handler);
+/// Route groups, one file each.
+void add_auth_routes(http::Router& r, Context& ctx);        // auth.cpp: sessions, me, agents, keys, workspace
+void add_channel_routes(http::Router& r, Context& ctx);     // channels.cpp
+void add_ticket_routes(http::Router& r, Context& ctx);      // tickets.cpp
+void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
+
+/// Parses the JSON object body of `req` into `d`; a 400 response when it is not one.
+std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d);
+
+/// The bearer token of `req`: `Authorization: Bearer …`, or the `access_token` query parameter
+/// (browsers cannot set headers on WebSocket requests); "" when absent.
+std::string bearer_token(const http::Request& req);
 
 }  // namespace loket::api

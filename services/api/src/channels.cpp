@@ -85,9 +85,7 @@ http::Response connect_telegram(Context& ctx, const std::string& ws, const std::
 
 http::Response create(Context& ctx, const http::Request& req, const std::string& ws) {
   rapidjson::Document d;
-  d.Parse(req.body.c_str(), req.body.size());
-  if (d.HasParseError() || !d.IsObject())
-    return http::json_error(400, "VALIDATION_ERROR", "body must be a JSON object");
+  if (auto err = parse_object(req, d)) return *err;
   auto provider = core::json_string(d, "provider").value_or("");
   if (provider == "telegram_bot") {
     auto token = core::json_string(d, "botToken").value_or("");
@@ -144,16 +142,13 @@ http::Response remove(Context& ctx, const std::string& ws, const std::string& id
 }  // namespace
 
 void add_channel_routes(http::Router& r, Context& ctx) {
-  r.add("GET", "/api/v1/channels", authed(ctx, [&ctx](const http::Request&, const std::string& ws) {
-          return list(ctx, ws);
-        }));
-  r.add("POST", "/api/v1/channels", authed(ctx, [&ctx](const http::Request& q, const std::string& ws) {
-          return create(ctx, q, ws);
-        }));
-  r.add("DELETE", "/api/v1/channels/:id",
-        authed(ctx, [&ctx](const http::Request& q, const std::string& ws) {
-          return remove(ctx, ws, q.params.at("id"));
-        }));
+  using Q = const http::Request&;
+  using P = const store::Principal&;
+  add(r, ctx, "GET", "/api/v1/channels", Access::kAgent, [&ctx](Q, P p) { return list(ctx, p.workspace_id); });
+  add(r, ctx, "POST", "/api/v1/channels", Access::kAdmin,
+      [&ctx](Q q, P p) { return create(ctx, q, p.workspace_id); });
+  add(r, ctx, "DELETE", "/api/v1/channels/:id", Access::kAdmin,
+      [&ctx](Q q, P p) { return remove(ctx, p.workspace_id, q.params.at("id")); });
 }
 
 }  // namespace loket::api

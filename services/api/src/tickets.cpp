@@ -1,49 +1,131 @@
-// /api/v1/tickets: list, read, log, update and reply (seed 002 shapes; DESIGN.md "Threading").
+// /api/v1/tickets: list (filters, search, sort, cursor), log, read, update and reply (issue 3
+// "Tickets"; seed 002 shapes; DESIGN.md "Threading").
+#include <regex>
+#include <set>
+
+#include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/tickets.hpp"
 #include "api.hpp"
 
 namespace loket::api {
 namespace {
+using store::Principal;
 constexpr std::size_t kMaxBodyChars = 20000;
 constexpr std::size_t kMaxSubjectChars = 300;
+constexpr std::size_t kMaxTags = 20, kMaxTagChars = 50;
+constexpr std::size_t kMaxAttachments = 5;
 const char* const kChannels[] = {"web", "email", "phone", "whatsapp", "telegram", "chat", "api", "other"};
 
-std::optional<http::Response> parse(const http::Request& req, rapidjson::Document& d) {
-  d.Parse(req.body.c_str(), req.body.size());
-  if (d.HasParseError() || !d.IsObject())
-    return http::json_error(400, "VALIDATION_ERROR", "body must be a JSON object");
-  return std::nullopt;
-}
-
+http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
 http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such ticket"); }
 
-http::Response list(Context& ctx, const http::Request& req, const std::string& ws) {
-  std::string status = req.query_param("status"), channel = req.query_param("channel");
-  if (!status.empty() && !store::is_valid_status(status))
-    return http::json_error(400, "VALIDATION_ERROR", "status must be open, pending, resolved or closed");
-  long limit = 25;
-  std::int64_t cursor = 0;
+bool valid_priority(const std::string& p) {
+  return p == "low" || p == "normal" || p == "high" || p == "urgent";
+}
+
+bool valid_time(const std::string& s) {
+  static const std::regex re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
+  return std::regex_match(s, re);
+}
+
+bool valid_e164(const std::string& s) {
+  static const std::regex re(R"(\+[1-9]\d{6,14})");
+  return std::regex_match(s, re);
+}
+
+// The cursor is opaque to clients: hex of "v1|sort|number|updated_us|snapshot_us".
+std::string encode_cursor(int sort, std::int64_t number, std::int64_t updated_us, std::int64_t snapshot_us) {
+  return core::to_hex("v1|" + std::to_string(sort) + "|" + std::to_string(number) + "|" +
+                      std::to_string(updated_us) + "|" + std::to_string(snapshot_us));
+}
+
+bool decode_cursor(const std::string& c, int sort, store::TicketQuery& q) {
   try {
-    if (auto l = req.query_param("limit"); !l.empty()) limit = std::stol(l);
-    if (auto c = req.query_param("cursor"); !c.empty()) cursor = std::stoll(c);
+    std::string s = crypto::from_hex(c);
+    std::vector<std::string> f;
+    std::size_t pos = 0;
+    for (;;) {
+      auto end = s.find('|', pos);
+      f.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+      if (end == std::string::npos) break;
+      pos = end + 1;
+    }
+    if (f.size() != 5 || f[0] != "v1" || std::stoi(f[1]) != sort) return false;
+    q.after_number = std::stoll(f[2]);
+    q.after_updated_us = std::stoll(f[3]);
+    q.snapshot_us = std::stoll(f[4]);
+    return true;
   } catch (const std::exception&) {
-    return http::json_error(400, "VALIDATION_ERROR", "limit and cursor must be whole numbers");
+    return false;
   }
-  if (limit < 1 || limit > 100) return http::json_error(400, "VALIDATION_ERROR", "limit must be 1..100");
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    auto end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    auto item = core::trim(std::string_view(s).substr(pos, end - pos));
+    if (!item.empty()) out.push_back(item);
+    pos = end + 1;
+  }
+  return out;
+}
+
+http::Response list(Context& ctx, const http::Request& req, const Principal& p) {
+  store::TicketQuery q;
+  q.statuses = split_commas(req.query_param("status"));
+  for (const auto& s : q.statuses)
+    if (!store::is_valid_status(s)) return bad("status must be open, pending, resolved or closed (comma-separated)");
+  q.channel = req.query_param("channel");
+  if (auto a = req.query_param("assigneeId"); !a.empty()) q.assignee_id = a == "me" ? p.agent_id : a;
+  if (q.assignee_id && q.assignee_id->empty()) return bad("assigneeId=me needs a signed-in agent");
+  q.requester = req.query_param("requester");
+  q.tag = req.query_param("tag");
+  q.text = core::trim(req.query_param("q"));
+  for (auto [name, field] : {std::pair{"createdAfter", &q.created_after}, {"createdBefore", &q.created_before},
+                             {"updatedAfter", &q.updated_after}, {"updatedBefore", &q.updated_before}}) {
+    auto v = req.query_param(name);
+    if (v.empty()) continue;
+    if (!valid_time(v)) return bad(std::string(name) + " must be an RFC 3339 time, e.g. 2026-06-11T03:21:09Z");
+    *field = v;
+  }
+  std::string sort = req.query_param("sort");
+  if (sort.empty() || sort == "-createdAt") q.sort = store::TicketSort::kCreatedDesc;
+  else if (sort == "createdAt") q.sort = store::TicketSort::kCreatedAsc;
+  else if (sort == "-updatedAt") q.sort = store::TicketSort::kUpdatedDesc;
+  else if (sort == "updatedAt") q.sort = store::TicketSort::kUpdatedAsc;
+  else return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
+  try {
+    if (auto l = req.query_param("limit"); !l.empty()) q.limit = std::stol(l);
+  } catch (const std::exception&) {
+    return bad("limit must be a whole number");
+  }
+  if (q.limit < 1 || q.limit > 100) return bad("limit must be 1..100");
+  const int sort_id = static_cast<int>(q.sort);
+  auto cursor = req.query_param("cursor");
+  if (!cursor.empty() && !decode_cursor(cursor, sort_id, q))
+    return bad("cursor is not valid for this sort; start again without it");
+  long limit = q.limit;
+  q.limit = limit + 1;
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto tickets = store::list_tickets(tx, ws, status, channel, cursor, limit + 1);
+  std::int64_t snapshot = q.snapshot_us.value_or(0);
+  if (!snapshot && q.sort == store::TicketSort::kUpdatedAsc) snapshot = q.snapshot_us.emplace(store::now_us(tx));
+  auto rows = store::list_tickets(tx, p.workspace_id, q);
   std::string items;
-  std::int64_t last = 0;
-  for (std::size_t i = 0; i < tickets.size() && static_cast<long>(i) < limit; ++i) {
-    if (!items.empty()) items += ",";
-    items += store::ticket_json(tickets[i]);
-    last = tickets[i].number;
+  for (std::size_t i = 0; i < rows.size() && static_cast<long>(i) < limit; ++i)
+    items += (items.empty() ? "" : ",") + store::ticket_json(rows[i].ticket);
+  std::string next = "null";
+  if (static_cast<long>(rows.size()) > limit) {
+    const auto& last = rows[static_cast<std::size_t>(limit) - 1];
+    next = "\"" + encode_cursor(sort_id, last.ticket.number, last.updated_us, snapshot) + "\"";
   }
-  std::string next = static_cast<long>(tickets.size()) > limit ? "\"" + std::to_string(last) + "\"" : "null";
   return http::json_ok(200, "{\"items\":[" + items + "],\"nextCursor\":" + next + "}");
 }
 
@@ -60,10 +142,10 @@ std::string ticket_with_messages(pqxx::transaction_base& tx, const store::Ticket
   return out + "]}";
 }
 
-http::Response get(Context& ctx, const std::string& ws, const std::string& id) {
+http::Response get(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto t = store::load_ticket(tx, ws, id);
+  auto t = store::load_ticket(tx, p.workspace_id, id);
   if (!t) return not_found();
   return http::json_ok(200, ticket_with_messages(tx, *t));
 }
@@ -71,81 +153,158 @@ http::Response get(Context& ctx, const std::string& ws, const std::string& id) {
 std::optional<std::string> opt_field(const rapidjson::Value& d, const char* k) {
   auto v = core::json_string(d, k);
   if (v && core::trim(*v).empty()) return std::nullopt;
+  if (v) return core::trim(*v);
   return v;
 }
 
-http::Response create(Context& ctx, const http::Request& req, const std::string& ws) {
+// attachmentIds: at most 5 distinct strings.
+std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std::vector<std::string>& ids) {
+  const auto* v = core::json_member(d, "attachmentIds");
+  if (!v || v->IsNull()) return std::nullopt;
+  if (!v->IsArray()) return bad("attachmentIds must be an array of attachment ids");
+  for (const auto& x : v->GetArray()) {
+    if (!x.IsString()) return bad("attachmentIds must be an array of attachment ids");
+    ids.emplace_back(x.GetString(), x.GetStringLength());
+  }
+  if (ids.size() > kMaxAttachments) return bad("at most 5 attachments per message");
+  if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
+    return bad("attachmentIds lists an attachment twice");
+  return std::nullopt;
+}
+
+// tags: at most 20 strings of 1–50 characters; duplicates removed, order kept.
+std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<std::string>& tags) {
+  if (!v.IsArray()) return bad("tags must be an array of strings");
+  for (const auto& x : v.GetArray()) {
+    if (!x.IsString()) return bad("tags must be an array of strings");
+    std::string tag = core::trim(std::string_view(x.GetString(), x.GetStringLength()));
+    if (tag.empty() || core::utf8_length(tag) > kMaxTagChars || tag.find('\x1f') != std::string::npos)
+      return bad("each tag must be 1–50 characters");
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+  }
+  if (tags.size() > kMaxTags) return bad("at most 20 tags");
+  return std::nullopt;
+}
+
+// assigneeId: null (unassigned) or an active agent of the workspace.
+std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const std::string& ws,
+                                            const rapidjson::Value& v, std::optional<std::string>& out) {
+  if (v.IsNull()) return std::nullopt;
+  if (!v.IsString()) return bad("assigneeId must be an agent id or null");
+  std::string id(v.GetString(), v.GetStringLength());
+  auto a = store::load_agent(tx, ws, id);
+  if (!a || !a->active) return bad("assigneeId is not an active agent of this workspace");
+  out = id;
+  return std::nullopt;
+}
+
+// Locks the uploads `ids` and checks that each is this workspace's and not yet attached.
+bool attachments_available(pqxx::work& tx, const std::string& ws, const std::vector<std::string>& ids) {
+  if (ids.empty()) return true;
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
+  auto r = tx.exec_params(
+      "SELECT id FROM attachments WHERE workspace_id = $1 AND message_id IS NULL AND "
+      "id = ANY(string_to_array($2, ',')) FOR UPDATE",
+      ws, list);
+  return r.size() == ids.size();
+}
+
+http::Response attachments_taken() {
+  return bad("an attachment id is unknown or already attached to a message; upload it with POST /api/v1/attachments");
+}
+
+http::Response create(Context& ctx, const http::Request& req, const Principal& p) {
   rapidjson::Document d;
-  if (auto err = parse(req, d)) return *err;
+  if (auto err = parse_object(req, d)) return *err;
   std::string body = core::json_string(d, "body").value_or("");
   std::string channel = core::json_string(d, "channel").value_or("web");
   std::string subject = core::trim(core::json_string(d, "subject").value_or(""));
   if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
-    return http::json_error(400, "VALIDATION_ERROR", "body is required (1–20000 characters)");
-  if (core::utf8_length(subject) > kMaxSubjectChars)
-    return http::json_error(400, "VALIDATION_ERROR", "subject must be at most 300 characters");
+    return bad("body is required (1–20000 characters)");
+  if (core::utf8_length(subject) > kMaxSubjectChars) return bad("subject must be at most 300 characters");
   if (std::find(std::begin(kChannels), std::end(kChannels), channel) == std::end(kChannels))
-    return http::json_error(400, "VALIDATION_ERROR", "channel '" + channel + "' is not known");
+    return bad("channel '" + channel + "' is not known");
   store::NewTicket n;
-  n.workspace_id = ws;
+  n.workspace_id = p.workspace_id;
   n.channel = channel;
   n.subject = subject.empty() ? store::subject_from_text(body, channel) : subject;
   n.requester_name = opt_field(d, "requesterName");
   n.requester_email = opt_field(d, "requesterEmail");
   n.requester_phone = opt_field(d, "requesterPhone");
   if (n.requester_email && n.requester_email->find('@') == std::string::npos)
-    return http::json_error(400, "VALIDATION_ERROR", "requesterEmail is not an email address");
-  if (auto p = core::json_string(d, "priority")) n.priority = *p;
-  if (n.priority != "low" && n.priority != "normal" && n.priority != "high" && n.priority != "urgent")
-    return http::json_error(400, "VALIDATION_ERROR", "priority must be low, normal, high or urgent");
-  auto json = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    return bad("requesterEmail is not an email address");
+  if (n.requester_phone && !valid_e164(*n.requester_phone))
+    return bad("requesterPhone must be in E.164 form, e.g. +6281234567890");
+  if (channel == "whatsapp" && !n.requester_phone)
+    return bad("a whatsapp ticket needs requesterPhone (E.164)");
+  // A WhatsApp conversation is threaded by the customer's number (seed 001).
+  if (channel == "whatsapp") n.external_thread_id = n.requester_phone;
+  if (auto pr = core::json_string(d, "priority")) n.priority = *pr;
+  if (!valid_priority(n.priority)) return bad("priority must be low, normal, high or urgent");
+  std::vector<std::string> tags, attachment_ids;
+  if (const auto* t = core::json_member(d, "tags"))
+    if (auto err = read_tags(*t, tags)) return *err;
+  if (auto err = read_attachment_ids(d, attachment_ids)) return *err;
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+    store::TicketChanges extra;
+    if (const auto* a = core::json_member(d, "assigneeId")) {
+      std::optional<std::string> assignee;
+      if (auto err = read_assignee(tx, p.workspace_id, *a, assignee)) return *err;
+      if (assignee) extra.assignee_id = assignee;
+    }
+    if (!tags.empty()) extra.tags = tags;
+    if (!attachments_available(tx, p.workspace_id, attachment_ids)) return attachments_taken();
     auto t = store::create_ticket(tx, n);
+    if (extra.assignee_id || extra.tags) store::update_ticket(tx, t, extra);
     store::NewMessage m;
     m.author_type = "requester";
     m.author_name = n.requester_name.value_or("");
     m.body = body;
-    store::add_message(tx, t, m);
-    return ticket_with_messages(tx, t);
+    auto msg = store::add_message(tx, t, m, {}, false);
+    store::link_attachments(tx, p.workspace_id, msg, attachment_ids);
+    store::emit_message_created(tx, t, msg);
+    return http::json_ok(201, ticket_with_messages(tx, t));
   });
-  return http::json_ok(201, json);
 }
 
-http::Response patch(Context& ctx, const http::Request& req, const std::string& ws, const std::string& id) {
+http::Response patch(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
-  if (auto err = parse(req, d)) return *err;
-  auto status = core::json_string(d, "status");
-  auto priority = core::json_string(d, "priority");
-  auto subject = core::json_string(d, "subject");
-  if (status && !store::is_valid_status(*status))
-    return http::json_error(400, "VALIDATION_ERROR", "status must be open, pending, resolved or closed");
-  if (priority && *priority != "low" && *priority != "normal" && *priority != "high" && *priority != "urgent")
-    return http::json_error(400, "VALIDATION_ERROR", "priority must be low, normal, high or urgent");
-  if (subject && (core::trim(*subject).empty() || core::utf8_length(*subject) > kMaxSubjectChars))
-    return http::json_error(400, "VALIDATION_ERROR", "subject must be 1–300 characters");
-  auto json = store::with_tx(ctx.pool, [&](pqxx::work& tx) -> std::optional<std::string> {
-    auto t = store::load_ticket(tx, ws, id, true);
-    if (!t) return std::nullopt;
-    if (priority || subject) {
-      tx.exec_params0(
-          "UPDATE tickets SET priority = coalesce($2, priority), subject = coalesce($3, subject), "
-          "updated_at = now() WHERE id = $1",
-          id, priority, subject);
-      t = store::load_ticket(tx, ws, id);
-      if (!status || *status == t->status)
-        store::emit_ticket_event(tx, "ticket.updated", ws, id,
-                                 "{\"changes\":{},\"ticket\":" + store::ticket_json(*t) + "}");
+  if (auto err = parse_object(req, d)) return *err;
+  store::TicketChanges c;
+  c.status = core::json_string(d, "status");
+  c.priority = core::json_string(d, "priority");
+  c.subject = core::json_string(d, "subject");
+  if (c.status && !store::is_valid_status(*c.status))
+    return bad("status must be open, pending, resolved or closed");
+  if (c.priority && !valid_priority(*c.priority)) return bad("priority must be low, normal, high or urgent");
+  if (c.subject) {
+    c.subject = core::trim(*c.subject);
+    if (c.subject->empty() || core::utf8_length(*c.subject) > kMaxSubjectChars)
+      return bad("subject must be 1–300 characters");
+  }
+  if (const auto* t = core::json_member(d, "tags")) {
+    std::vector<std::string> tags;
+    if (auto err = read_tags(*t, tags)) return *err;
+    c.tags = tags;
+  }
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+    if (const auto* a = core::json_member(d, "assigneeId")) {
+      std::optional<std::string> assignee;
+      if (auto err = read_assignee(tx, p.workspace_id, *a, assignee)) return *err;
+      c.assignee_id = assignee;
     }
-    if (status) store::set_status(tx, *t, *status);
-    return store::ticket_json(*t);
+    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    if (!t) return not_found();
+    store::update_ticket(tx, *t, c);
+    return http::json_ok(200, store::ticket_json(*t));
   });
-  if (!json) return not_found();
-  return http::json_ok(200, *json);
 }
 
-http::Response messages(Context& ctx, const std::string& ws, const std::string& id) {
+http::Response messages(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto t = store::load_ticket(tx, ws, id);
+  auto t = store::load_ticket(tx, p.workspace_id, id);
   if (!t) return not_found();
   std::string out = "[";
   for (const auto& m : store::load_messages(tx, id, true)) {
@@ -155,76 +314,62 @@ http::Response messages(Context& ctx, const std::string& ws, const std::string& 
   return http::json_ok(200, out + "]");
 }
 
-http::Response reply(Context& ctx, const http::Request& req, const std::string& ws, const std::string& id) {
+http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
-  if (auto err = parse(req, d)) return *err;
+  if (auto err = parse_object(req, d)) return *err;
   std::string body = core::json_string(d, "body").value_or("");
   if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
-    return http::json_error(400, "VALIDATION_ERROR", "body is required (1–20000 characters)");
+    return bad("body is required (1–20000 characters)");
   const auto* internal_v = core::json_member(d, "internal");
-  if (internal_v && !internal_v->IsBool())
-    return http::json_error(400, "VALIDATION_ERROR", "internal must be true or false");
+  if (internal_v && !internal_v->IsBool()) return bad("internal must be true or false");
   bool internal = internal_v && internal_v->GetBool();
-  std::string author = core::json_string(d, "authorName").value_or("Support");
-  auto json = store::with_tx(ctx.pool, [&](pqxx::work& tx) -> std::optional<std::string> {
-    auto t = store::load_ticket(tx, ws, id, true);
-    if (!t) return std::nullopt;
+  std::string author_type = core::json_string(d, "authorType").value_or("agent");
+  if (author_type != "agent" && author_type != "requester") return bad("authorType must be agent or requester");
+  if (author_type == "requester" && internal) return bad("a requester message cannot be an internal note");
+  std::vector<std::string> attachment_ids;
+  if (auto err = read_attachment_ids(d, attachment_ids)) return *err;
+  std::string author = p.agent_name;
+  if (author.empty() || author_type == "requester")
+    author = core::json_string(d, "authorName").value_or(author_type == "agent" ? "Support" : "");
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    if (!t) return not_found();
+    if (!attachments_available(tx, p.workspace_id, attachment_ids)) return attachments_taken();
     store::NewMessage m;
-    m.author_type = "agent";
+    m.author_type = author_type;
     m.author_name = author;
     m.body = body;
     m.internal = internal;
+    bool agent_public = author_type == "agent" && !internal;
     // A public reply on a ticket with a connected channel thread is delivered by outbound.
-    if (!internal && t->channel == "telegram" && t->integration_id && t->external_thread_id)
-      m.delivery_status = "pending";
-    auto msg = store::add_message(tx, *t, m);
-    if (!internal) {
+    if (agent_public && t->integration_id && t->external_thread_id) m.delivery_status = "pending";
+    auto msg = store::add_message(tx, *t, m, {}, false);
+    store::link_attachments(tx, p.workspace_id, msg, attachment_ids);
+    store::emit_message_created(tx, *t, msg);
+    if (agent_public) {
       tx.exec_params0(
-          "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()), "
-          "updated_at = now() WHERE id = $1",
-          id);
+          "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) WHERE id = $1", id);
       store::set_status(tx, *t, "pending");
+    } else if (author_type == "requester") {
+      store::set_status(tx, *t, "open");
     }
-    return store::message_json(msg);
+    return http::json_ok(201, store::message_json(msg));
   });
-  if (!json) return not_found();
-  return http::json_ok(201, *json);
-}
-
-http::Response attachment(Context& ctx, const std::string& ws, const std::string& id) {
-  auto conn = ctx.pool.acquire();
-  pqxx::read_transaction tx(*conn);
-  auto r = tx.exec_params(
-      "SELECT filename, content_type, data FROM attachments WHERE workspace_id = $1 AND id = $2", ws, id);
-  if (r.empty()) return http::json_error(404, "NOT_FOUND", "no such attachment");
-  if (r[0][2].is_null())
-    return http::json_error(404, "NOT_FOUND", "the provider could not serve this attachment");
-  http::Response res;
-  res.content_type = r[0][1].as<std::string>();
-  std::string name = r[0][0].as<std::string>();
-  for (auto& c : name)
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  res.body = pqxx::binarystring(r[0][2]).str();
-  return res;
 }
 }  // namespace
 
 void add_ticket_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
-  using W = const std::string&;
-  r.add("GET", "/api/v1/tickets", authed(ctx, [&ctx](Q q, W ws) { return list(ctx, q, ws); }));
-  r.add("POST", "/api/v1/tickets", authed(ctx, [&ctx](Q q, W ws) { return create(ctx, q, ws); }));
-  r.add("GET", "/api/v1/tickets/:id", authed(ctx, [&ctx](Q q, W ws) { return get(ctx, ws, q.params.at("id")); }));
-  r.add("PATCH", "/api/v1/tickets/:id",
-        authed(ctx, [&ctx](Q q, W ws) { return patch(ctx, q, ws, q.params.at("id")); }));
-  r.add("GET", "/api/v1/tickets/:id/messages",
-        authed(ctx, [&ctx](Q q, W ws) { return messages(ctx, ws, q.params.at("id")); }));
-  r.add("POST", "/api/v1/tickets/:id/messages",
-        authed(ctx, [&ctx](Q q, W ws) { return reply(ctx, q, ws, q.params.at("id")); }));
-  r.add("GET", "/api/v1/attachments/:id",
-        authed(ctx, [&ctx](Q q, W ws) { return attachment(ctx, ws, q.params.at("id")); }));
+  using P = const Principal&;
+  const auto A = Access::kAgent;
+  add(r, ctx, "GET", "/api/v1/tickets", A, [&ctx](Q q, P p) { return list(ctx, q, p); });
+  add(r, ctx, "POST", "/api/v1/tickets", A, [&ctx](Q q, P p) { return create(ctx, q, p); });
+  add(r, ctx, "GET", "/api/v1/tickets/:id", A, [&ctx](Q q, P p) { return get(ctx, p, q.params.at("id")); });
+  add(r, ctx, "PATCH", "/api/v1/tickets/:id", A, [&ctx](Q q, P p) { return patch(ctx, q, p, q.params.at("id")); });
+  add(r, ctx, "GET", "/api/v1/tickets/:id/messages", A,
+      [&ctx](Q q, P p) { return messages(ctx, p, q.params.at("id")); });
+  add(r, ctx, "POST", "/api/v1/tickets/:id/messages", A,
+      [&ctx](Q q, P p) { return reply(ctx, q, p, q.params.at("id")); });
 }
 
 }  // namespace loket::api

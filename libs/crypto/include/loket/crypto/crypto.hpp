@@ -22,6 +22,15 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// Decodes lower- or upper-case hex. @throws std::invalid_argument on odd length or non-hex.
 std::string from_hex(std::string_view hex);
 
+/// Hashes a password with argon2id (libargon2; t=2 passes, m=19 MiB, p=1, a 16-byte random
+/// salt: the OWASP minimum) and returns the self-describing PHC string `$argon2id$v=19$...`.
+/// Takes tens of milliseconds on purpose. @throws std::runtime_error when libargon2 fails.
+std::string password_hash(std::string_view password);
+
+/// Whether `password` matches `encoded` (a string from password_hash()); false for a malformed
+/// `encoded`. Constant-time in the comparison (libargon2).
+bool password_verify(std::string_view encoded, std::string_view password);
+
 /// AES-256-GCM with a set of named 32-byte keys, one of which is active for encryption.
 /// Ciphertext layout: 12-byte random nonce | ciphertext | 16-byte tag. The associated data
 /// (the owning row's id) binds a ciphertext to its row, so a value copied to another row

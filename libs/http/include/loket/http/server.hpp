@@ -6,6 +6,7 @@
 #include <string>
 
 #include "loket/http/message.hpp"
+#include "loket/http/websocket.hpp"
 
 namespace loket::http {
 
@@ -31,6 +32,10 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  /// Accepts WebSocket upgrades through `handler` (call before start()). Without one, an
+  /// upgrade request is served by the ordinary Handler like any other request.
+  void set_upgrade_handler(UpgradeHandler handler);
 
   /// Binds and starts accepting on a background thread.
   /// @throws std::runtime_error when the address cannot be bound.

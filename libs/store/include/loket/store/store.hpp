@@ -98,6 +98,13 @@ auto with_tx(Pool& pool, Fn&& fn, int attempts = 5) {
   }
 }
 
+/// Registers `sql` as prepared statement `name` on the transaction's connection (a no-op
+/// when it already is), so a hot query is parsed and planned once per connection. Call it
+/// right before `tx.exec_prepared(name, ...)`.
+inline void prepare(pqxx::transaction_base& tx, const std::string& name, const std::string& sql) {
+  tx.conn().prepare(name, sql);
+}
+
 /// Appends an outbox row (published to `topic` with `key` by the writer's relay) inside `tx`.
 void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
                 const std::string& payload);
@@ -138,13 +145,14 @@ struct NewWorkspace {
 /// Creates a workspace named `name` and an API key for it inside `tx`.
 NewWorkspace create_workspace(pqxx::work& tx, const std::string& name);
 
-/// Creates another API key for `workspace_id`; returns the plaintext key (shown once).
-std::string create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name);
-
-/// The workspace that owns the non-revoked API key `key`, or std::nullopt. The key is
-/// looked up by its SHA-256 (an index lookup on a hash; no plaintext comparison), then the
-/// stored hash is compared in constant time.
-std::optional<std::string> workspace_for_api_key(pqxx::transaction_base& tx, const std::string& key);
+/// Creates another API key for `workspace_id` (`created_by`: the agent id, when an agent made
+/// it); returns its id and the plaintext key (`sk_live_` + 192 random bits), shown once: only
+/// its SHA-256 is stored.
+struct NewApiKey {
+  std::string id, key;
+};
+NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
+                           const std::optional<std::string>& created_by = std::nullopt);
 
 /// Whether workspace `id` exists.
 bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);

@@ -50,12 +50,40 @@ struct Message {
 std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
                                   const std::string& id, bool for_update = false);
 
-/// Up to `limit` tickets of `workspace_id`, newest first by number, optionally filtered by
-/// `status` and `channel` ("" = any), with numbers below `before_number` (0 = from the newest).
-/// Numbers only grow, so this cursor stays correct while tickets are being written. One query.
-std::vector<Ticket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                 const std::string& status, const std::string& channel,
-                                 std::int64_t before_number, long limit);
+/// Orders of the ticket list. Creation order is ticket-number order.
+enum class TicketSort { kCreatedDesc, kCreatedAsc, kUpdatedDesc, kUpdatedAsc };
+
+/// A filtered, sorted page request over a workspace's tickets (issue 3 "Tickets").
+struct TicketQuery {
+  std::vector<std::string> statuses;          ///< any of these ("" none = all)
+  std::string channel;                        ///< "" = any
+  std::optional<std::string> assignee_id;     ///< "none" = unassigned
+  std::string requester;                      ///< exact email (any case) or phone or name
+  std::string tag;                            ///< has this tag
+  std::string text;                           ///< full-text search (websearch syntax)
+  std::optional<std::string> created_after, created_before, updated_after, updated_before;  ///< RFC 3339, inclusive/exclusive
+  TicketSort sort = TicketSort::kCreatedDesc;
+  /// Keyset cursor: the last row of the previous page (number, updated_at in µs since the
+  /// epoch) and, for kUpdatedAsc, the snapshot bound taken on the first page.
+  std::optional<std::int64_t> after_number, after_updated_us, snapshot_us;
+  long limit = 25;
+};
+
+/// A ticket with the keyset of its position in a list.
+struct ListedTicket {
+  Ticket ticket;
+  std::int64_t updated_us = 0;  ///< updated_at in µs since the epoch (exact, for cursors)
+};
+
+/// One page of tickets matching `q` (at most q.limit rows; ask for one more to learn whether
+/// another page exists). Keyset pagination on (number) or (updated_at, number): a ticket
+/// created or updated while a client walks the pages is returned at most once (for
+/// kUpdatedAsc via the snapshot bound). Returns also the snapshot time to pass on. One query.
+std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                       const TicketQuery& q);
+
+/// The database clock in µs since the epoch (the snapshot bound of a first page).
+std::int64_t now_us(pqxx::transaction_base& tx);
 
 /// The latest non-closed ticket of a requester thread, locked, or nullopt.
 std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
@@ -77,6 +105,34 @@ struct NewTicket {
 /// `ticket.created`.
 Ticket create_ticket(pqxx::work& tx, const NewTicket& t);
 
+/// Where attachment bytes live, behind one small interface so an object store can replace
+/// PostgreSQL later. Implementations are thread-safe.
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  /// Stores `bytes` for attachment `id` inside `tx`.
+  virtual void put(pqxx::work& tx, const std::string& id, const std::string& bytes) = 0;
+  /// The bytes of attachment `id`, or nullopt when none are stored.
+  virtual std::optional<std::string> get(pqxx::transaction_base& tx, const std::string& id) = 0;
+};
+
+/// The default BlobStore: bytes in the attachments row (bytea).
+BlobStore& postgres_blobs();
+
+/// Stores an uploaded file not yet attached to a message (metadata with status `stored`).
+Attachment store_upload(pqxx::work& tx, const std::string& workspace_id,
+                        const std::optional<std::string>& uploaded_by, const std::string& filename,
+                        const std::string& content_type, const std::string& bytes);
+
+/// A stored attachment's metadata and the ticket it belongs to (empty while unattached).
+struct AttachmentRow {
+  Attachment meta;
+  std::string ticket_id;
+};
+/// Attachment `id` of `workspace_id`, or nullopt.
+std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                             const std::string& id);
+
 /// Fields of a new message.
 struct NewMessage {
   std::string author_type, author_name, body;
@@ -91,14 +147,35 @@ struct NewAttachment {
   std::int64_t size = 0;
 };
 
-/// Inserts a message (and attachments) on `ticket`, emits `message.created` (with the
-/// route outbound needs), and returns it.
+/// Inserts a message (and attachments) on `ticket`, adds its words to the ticket's search
+/// vector, emits `message.created` (with the route outbound needs) unless `emit` is false (the
+/// caller emits it after linking uploads with emit_message_created), and returns it.
 Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& m,
-                    const std::vector<NewAttachment>& files = {});
+                    const std::vector<NewAttachment>& files = {}, bool emit = true);
 
-/// Moves `ticket` to `status` (stamping resolved_at, updated_at) and emits `ticket.updated`
-/// when it changed; updates `ticket` in place.
+/// Emits `message.created` for `m` on `ticket`.
+void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m);
+
+/// Changes to a ticket; unset fields stay as they are.
+struct TicketChanges {
+  std::optional<std::string> status, priority, subject;
+  std::optional<std::optional<std::string>> assignee_id;  ///< set to nullopt-inside to unassign
+  std::optional<std::vector<std::string>> tags;
+};
+
+/// Applies `changes` to `ticket` in one UPDATE (stamping updated_at, and resolved_at when it
+/// becomes resolved or closed), and emits one `ticket.updated` with every field that changed
+/// as `{from, to}`; nothing when nothing changed. Updates `ticket` in place.
+void update_ticket(pqxx::work& tx, Ticket& ticket, const TicketChanges& changes);
+
+/// Moves `ticket` to `status` (update_ticket with only the status).
 void set_status(pqxx::work& tx, Ticket& ticket, const std::string& status);
+
+/// Attaches uploaded, not yet attached files `attachment_ids` of the workspace to `message`
+/// (and to its metadata). Returns false (changing nothing the caller keeps: roll back) when an
+/// id is unknown, of another workspace or already attached.
+bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& message,
+                      const std::vector<std::string>& attachment_ids);
 
 /// Whether a message with this provider identity is already stored.
 bool message_exists(pqxx::transaction_base& tx, const std::string& integration_id,
@@ -110,6 +187,8 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
 
 /// The ticket object JSON (seed 002 / issue 3 field names).
 std::string ticket_json(const Ticket& t);
+/// Attachment metadata JSON: {id, filename, contentType, size, status, createdAt}.
+std::string attachment_json(const Attachment& a);
 /// The message object JSON (seed 002), with attachment metadata and delivery status.
 std::string message_json(const Message& m);
 

@@ -1,0 +1,288 @@
+#include "loket/store/access.hpp"
+
+#include <algorithm>
+
+#include "loket/core/ids.hpp"
+#include "loket/core/json.hpp"
+#include "loket/crypto/crypto.hpp"
+#include "loket/store/store.hpp"
+
+namespace loket::store {
+namespace {
+constexpr const char* kAgentColumns =
+    "id, workspace_id, email, name, role, active, rfc3339(created_at)";
+
+// A dummy hash verified for unknown emails so sign-in timing does not reveal them.
+const std::string& dummy_hash() {
+  static const std::string h = crypto::password_hash(core::base64url(core::random_bytes(16)));
+  return h;
+}
+
+Agent agent_from_row(const pqxx::row& r) {
+  Agent a;
+  a.id = r[0].as<std::string>();
+  a.workspace_id = r[1].as<std::string>();
+  a.email = r[2].as<std::string>();
+  a.name = r[3].as<std::string>();
+  a.role = role_from_string(r[4].as<std::string>()).value_or(Role::kAgent);
+  a.active = r[5].as<bool>();
+  a.created_at = r[6].as<std::string>();
+  return a;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::optional<std::string> opt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+}  // namespace
+
+std::string to_string(Role r) {
+  switch (r) {
+    case Role::kOwner: return "owner";
+    case Role::kAdmin: return "admin";
+    default: return "agent";
+  }
+}
+
+std::optional<Role> role_from_string(const std::string& s) {
+  if (s == "owner") return Role::kOwner;
+  if (s == "admin") return Role::kAdmin;
+  if (s == "agent") return Role::kAgent;
+  return std::nullopt;
+}
+
+std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx,
+                                                            const std::string& token, int window_s) {
+  if (token.empty() || token.size() > 200) return std::nullopt;
+  std::string digest = crypto::sha256(token);
+  pqxx::binarystring hash(digest);
+  Principal p;
+  pqxx::result r;
+  if (token.rfind("sk_live_", 0) == 0) {
+    prepare(tx, "auth_key",
+            "WITH k AS (SELECT id, workspace_id, key_hash FROM api_keys "
+            "           WHERE key_hash = $1 AND revoked_at IS NULL), "
+            "u AS (UPDATE api_keys a SET last_used_at = now() FROM k WHERE a.id = k.id AND "
+            "      (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute')) "
+            "SELECT k.id, k.workspace_id, k.key_hash, w.hits, w.reset_s FROM k, "
+            "LATERAL rate_limit_hit('key:' || k.id, $2) w");
+    r = tx.exec_prepared("auth_key", hash, window_s);
+    if (r.empty()) return std::nullopt;
+    p.api_key_id = r[0][0].as<std::string>();
+    p.workspace_id = r[0][1].as<std::string>();
+    p.role = Role::kAdmin;
+  } else {
+    prepare(tx, "auth_session",
+            "WITH s AS (SELECT s.id, s.workspace_id, s.token_hash, a.id AS agent_id, a.role, a.name "
+            "           FROM sessions s JOIN agents a ON a.id = s.agent_id "
+            "           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() "
+            "           AND a.active) "
+            "SELECT s.id, s.workspace_id, s.token_hash, w.hits, w.reset_s, s.agent_id, s.role, s.name "
+            "FROM s, LATERAL rate_limit_hit('agent:' || s.agent_id, $2) w");
+    r = tx.exec_prepared("auth_session", hash, window_s);
+    if (r.empty()) return std::nullopt;
+    p.session_id = r[0][0].as<std::string>();
+    p.workspace_id = r[0][1].as<std::string>();
+    p.agent_id = r[0][5].as<std::string>();
+    p.role = role_from_string(r[0][6].as<std::string>()).value_or(Role::kAgent);
+    p.agent_name = r[0][7].as<std::string>();
+  }
+  if (!crypto::constant_time_equal(pqxx::binarystring(r[0][2]).str(), digest)) return std::nullopt;
+  return std::make_pair(p, RateWindow{r[0][3].as<int>(), r[0][4].as<int>()});
+}
+
+RateWindow rate_limit_hit(pqxx::transaction_base& tx, const std::string& bucket, int window_s) {
+  prepare(tx, "rate_hit", "SELECT hits, reset_s FROM rate_limit_hit($1, $2)");
+  auto r = tx.exec_prepared1("rate_hit", bucket, window_s);
+  return {r[0].as<int>(), r[1].as<int>()};
+}
+
+int rate_limit_peek(pqxx::transaction_base& tx, const std::string& bucket, int window_s) {
+  auto r = tx.exec_params(
+      "SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = "
+      "floor(extract(epoch FROM clock_timestamp()))::bigint / $2 * $2",
+      bucket, window_s);
+  return r.empty() ? 0 : r[0][0].as<int>();
+}
+
+Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email,
+                   const std::string& name, Role role, const std::string& password) {
+  std::string hash = crypto::password_hash(password);
+  auto r = tx.exec_params(
+      std::string("INSERT INTO agents (id, workspace_id, email, name, role, password_hash) "
+                  "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (email) DO NOTHING RETURNING ") +
+          kAgentColumns,
+      core::new_id("agt"), workspace_id, lower(email), name, to_string(role), hash);
+  if (r.empty()) throw Conflict("an agent with email " + lower(email) + " already exists");
+  return agent_from_row(r[0]);
+}
+
+std::vector<Agent> list_agents(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
+                              " FROM agents WHERE workspace_id = $1 ORDER BY created_at, id",
+                          workspace_id);
+  std::vector<Agent> out;
+  for (const auto& row : r) out.push_back(agent_from_row(row));
+  return out;
+}
+
+std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                const std::string& id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
+                              " FROM agents WHERE workspace_id = $1 AND id = $2",
+                          workspace_id, id);
+  if (r.empty()) return std::nullopt;
+  return agent_from_row(r[0]);
+}
+
+Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name,
+                   std::optional<Role> role, std::optional<bool> active) {
+  std::optional<std::string> role_s;
+  if (role) role_s = to_string(*role);
+  auto r = tx.exec_params1(
+      std::string("UPDATE agents SET name = coalesce($2, name), role = coalesce($3, role), "
+                  "active = coalesce($4, active), updated_at = now() WHERE id = $1 RETURNING ") +
+          kAgentColumns,
+      a.id, name, role_s, active);
+  if (active && !*active)
+    tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL",
+                    a.id);
+  return agent_from_row(r);
+}
+
+std::string agent_json(const Agent& a) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "id", a.id);
+  core::json_kv(w, "email", a.email);
+  core::json_kv(w, "name", a.name);
+  core::json_kv(w, "role", to_string(a.role));
+  core::json_put(w, "active");
+  w.Bool(a.active);
+  core::json_kv(w, "createdAt", a.created_at);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email,
+                                    const std::string& password) {
+  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
+                              ", password_hash FROM agents WHERE email = $1",
+                          lower(email));
+  if (r.empty()) {
+    crypto::password_verify(dummy_hash(), password);
+    return std::nullopt;
+  }
+  if (!crypto::password_verify(r[0][7].as<std::string>(), password)) return std::nullopt;
+  Agent a = agent_from_row(r[0]);
+  if (!a.active) return std::nullopt;
+  return a;
+}
+
+void set_password(pqxx::work& tx, const std::string& agent_id, const std::string& password) {
+  tx.exec_params0("UPDATE agents SET password_hash = $2, updated_at = now() WHERE id = $1", agent_id,
+                  crypto::password_hash(password));
+  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL",
+                  agent_id);
+}
+
+NewSession create_session(pqxx::work& tx, const Agent& agent, std::chrono::seconds ttl) {
+  NewSession s;
+  s.token = "lks_" + core::base64url(core::random_bytes(32));
+  pqxx::binarystring hash(crypto::sha256(s.token));
+  auto r = tx.exec_params1(
+      "INSERT INTO sessions (id, workspace_id, agent_id, token_hash, expires_at) "
+      "VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second') RETURNING rfc3339(expires_at)",
+      core::new_id("ses"), agent.workspace_id, agent.id, hash,
+      static_cast<std::int64_t>(ttl.count()));
+  s.expires_at = r[0].as<std::string>();
+  return s;
+}
+
+void revoke_session(pqxx::work& tx, const std::string& session_id) {
+  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+                  session_id);
+}
+
+std::vector<ApiKey> list_api_keys(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  auto r = tx.exec_params(
+      "SELECT id, name, prefix, rfc3339(created_at), created_by, rfc3339(last_used_at), "
+      "rfc3339(revoked_at) FROM api_keys WHERE workspace_id = $1 ORDER BY created_at DESC, id",
+      workspace_id);
+  std::vector<ApiKey> out;
+  for (const auto& row : r)
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>(), opt(row[4]), opt(row[5]), opt(row[6])});
+  return out;
+}
+
+bool revoke_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& id) {
+  auto r = tx.exec_params(
+      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE workspace_id = $1 AND "
+      "id = $2 RETURNING id",
+      workspace_id, id);
+  return !r.empty();
+}
+
+std::string api_key_json(const ApiKey& k) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "id", k.id);
+  core::json_kv(w, "name", k.name);
+  core::json_kv(w, "prefix", k.prefix);
+  core::json_kv(w, "createdAt", k.created_at);
+  core::json_kv_opt(w, "createdBy", k.created_by);
+  core::json_kv_opt(w, "lastUsedAt", k.last_used_at);
+  core::json_kv_opt(w, "revokedAt", k.revoked_at);
+  w.EndObject();
+  return sb.GetString();
+}
+
+IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id,
+                                       const std::string& key, const std::string& request_hash) {
+  pqxx::binarystring hash(request_hash);
+  tx.exec_params0(
+      "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND "
+      "created_at < now() - interval '24 hours'",
+      workspace_id, key);
+  auto ins = tx.exec_params(
+      "INSERT INTO idempotency_keys (workspace_id, key, request_hash) VALUES ($1, $2, $3) "
+      "ON CONFLICT DO NOTHING RETURNING 1",
+      workspace_id, key, hash);
+  IdempotencyClaim c;
+  if (!ins.empty()) return c;
+  auto r = tx.exec_params1(
+      "SELECT request_hash, status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2",
+      workspace_id, key);
+  if (!crypto::constant_time_equal(pqxx::binarystring(r[0]).str(), request_hash)) {
+    c.state = IdempotencyClaim::State::kMismatch;
+  } else if (r[1].is_null()) {
+    c.state = IdempotencyClaim::State::kInProgress;
+  } else {
+    c.state = IdempotencyClaim::State::kReplay;
+    c.status = r[1].as<int>();
+    c.response = r[2].as<std::string>();
+  }
+  return c;
+}
+
+void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
+                            int status, const std::string& response) {
+  tx.exec_params0(
+      "UPDATE idempotency_keys SET status = $3, response = $4 WHERE workspace_id = $1 AND key = $2",
+      workspace_id, key, status, response);
+}
+
+void release_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key) {
+  tx.exec_params0("DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2", workspace_id, key);
+}
+
+}  // namespace loket::store

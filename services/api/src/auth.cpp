@@ -1,0 +1,274 @@
+// Sign-in sessions, the agent's own profile, people, API keys and the workspace (issue 3
+// "Workspaces, people and keys").
+#include <algorithm>
+
+#include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
+#include "loket/http/envelope.hpp"
+#include "api.hpp"
+
+namespace loket::api {
+namespace {
+using store::Principal;
+using store::Role;
+constexpr int kLoginWindowSeconds = 15 * 60;
+constexpr std::size_t kMinPassword = 10, kMaxPassword = 200;
+
+bool valid_email(const std::string& e) {
+  auto at = e.find('@');
+  return e.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < e.size() &&
+         e.find_first_of(" \t\r\n") == std::string::npos && e.find('@', at + 1) == std::string::npos;
+}
+
+std::optional<http::Response> check_password_rules(const std::string& pw) {
+  auto n = core::utf8_length(pw);
+  if (n < kMinPassword || n > kMaxPassword)
+    return http::json_error(400, "VALIDATION_ERROR", "password must be 10–200 characters");
+  return std::nullopt;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string session_json(const store::NewSession& s, const store::Agent& a) {
+  return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" +
+         store::agent_json(a) + "}";
+}
+
+http::Response too_many_attempts(int reset_s) {
+  auto res = http::json_error(429, "RATE_LIMITED",
+                              "too many failed sign-in attempts; try again in " +
+                                  std::to_string(reset_s) + " seconds");
+  res.headers.emplace_back("Retry-After", std::to_string(reset_s));
+  return res;
+}
+
+http::Response login(Context& ctx, const http::Request& req) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string email = lower(core::trim(core::json_string(d, "email").value_or("")));
+  std::string password = core::json_string(d, "password").value_or("");
+  if (email.empty() || password.empty())
+    return http::json_error(400, "VALIDATION_ERROR", "email and password are required");
+  const std::string bucket = "login:" + email;
+  auto conn = ctx.pool.acquire();
+  {
+    pqxx::nontransaction tx(*conn);
+    if (store::rate_limit_peek(tx, bucket, kLoginWindowSeconds) >= ctx.options.login_failures_per_15_minutes) {
+      auto w = store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
+      return too_many_attempts(w.reset_s);
+    }
+  }
+  pqxx::work tx(*conn);
+  auto agent = store::check_password(tx, email, password);
+  if (!agent) {
+    store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
+    tx.commit();
+    core::log(core::Level::kInfo, "sign-in failed", {{"remote", req.remote_address}});
+    return http::json_error(401, "UNAUTHORIZED", "wrong email or password");
+  }
+  auto s = store::create_session(tx, *agent, ctx.options.session_ttl);
+  tx.commit();
+  return http::json_ok(201, session_json(s, *agent));
+}
+
+http::Response logout(Context& ctx, const Principal& p) {
+  store::with_tx(ctx.pool, [&](pqxx::work& tx) { store::revoke_session(tx, p.session_id); });
+  return http::json_ok(200, "{\"signedOut\":true}");
+}
+
+std::string workspace_json(pqxx::transaction_base& tx, const std::string& ws) {
+  auto r = tx.exec_params1("SELECT id, name, rfc3339(created_at) FROM workspaces WHERE id = $1", ws);
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "id", r[0].as<std::string>());
+  core::json_kv(w, "name", r[1].as<std::string>());
+  core::json_kv(w, "createdAt", r[2].as<std::string>());
+  w.EndObject();
+  return sb.GetString();
+}
+
+http::Response me(Context& ctx, const Principal& p) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
+  return http::json_ok(200, "{\"agent\":" + store::agent_json(*a) + ",\"workspace\":" +
+                                workspace_json(tx, p.workspace_id) + "}");
+}
+
+http::Response change_password(Context& ctx, const http::Request& req, const Principal& p) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string current = core::json_string(d, "currentPassword").value_or("");
+  std::string next = core::json_string(d, "newPassword").value_or("");
+  if (auto err = check_password_rules(next)) return *err;
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
+    if (!store::check_password(tx, a->email, current))
+      return http::json_error(400, "VALIDATION_ERROR", "currentPassword is wrong");
+    store::set_password(tx, a->id, next);  // revokes every session, this one included
+    auto s = store::create_session(tx, *a, ctx.options.session_ttl);
+    return http::json_ok(200, session_json(s, *a));
+  });
+}
+
+http::Response get_workspace(Context& ctx, const Principal& p) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  return http::json_ok(200, workspace_json(tx, p.workspace_id));
+}
+
+http::Response patch_workspace(Context& ctx, const http::Request& req, const Principal& p) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string name = core::trim(core::json_string(d, "name").value_or(""));
+  if (name.empty() || core::utf8_length(name) > 200)
+    return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", p.workspace_id, name);
+    return http::json_ok(200, workspace_json(tx, p.workspace_id));
+  });
+}
+
+http::Response list_agents(Context& ctx, const Principal& p) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  std::string out = "[";
+  for (const auto& a : store::list_agents(tx, p.workspace_id))
+    out += (out.size() > 1 ? "," : "") + store::agent_json(a);
+  return http::json_ok(200, out + "]");
+}
+
+http::Response get_agent(Context& ctx, const Principal& p, const std::string& id) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  auto a = store::load_agent(tx, p.workspace_id, id);
+  if (!a) return http::json_error(404, "NOT_FOUND", "no such agent");
+  return http::json_ok(200, store::agent_json(*a));
+}
+
+// Admins manage agents; only owners create or change owners and admins.
+bool may_grant(const Principal& p, Role role) { return role == Role::kAgent || p.role == Role::kOwner; }
+
+http::Response create_agent(Context& ctx, const http::Request& req, const Principal& p) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string email = core::trim(core::json_string(d, "email").value_or(""));
+  std::string name = core::trim(core::json_string(d, "name").value_or(""));
+  std::string password = core::json_string(d, "password").value_or("");
+  auto role = store::role_from_string(core::json_string(d, "role").value_or("agent"));
+  if (!valid_email(email)) return http::json_error(400, "VALIDATION_ERROR", "email must be an email address");
+  if (name.empty() || core::utf8_length(name) > 200)
+    return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
+  if (!role) return http::json_error(400, "VALIDATION_ERROR", "role must be owner, admin or agent");
+  if (auto err = check_password_rules(password)) return *err;
+  if (!may_grant(p, *role))
+    return http::json_error(403, "FORBIDDEN", "only an owner may add owners or admins");
+  try {
+    auto a = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+      return store::create_agent(tx, p.workspace_id, email, name, *role, password);
+    });
+    return http::json_ok(201, store::agent_json(a));
+  } catch (const store::Conflict& e) {
+    return http::json_error(409, "CONFLICT", e.what());
+  }
+}
+
+http::Response patch_agent(Context& ctx, const http::Request& req, const Principal& p,
+                           const std::string& id) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  auto name = core::json_string(d, "name");
+  std::optional<Role> role;
+  if (auto r = core::json_string(d, "role")) {
+    role = store::role_from_string(*r);
+    if (!role) return http::json_error(400, "VALIDATION_ERROR", "role must be owner, admin or agent");
+  }
+  std::optional<bool> active;
+  if (const auto* v = core::json_member(d, "active")) {
+    if (!v->IsBool()) return http::json_error(400, "VALIDATION_ERROR", "active must be true or false");
+    active = v->GetBool();
+  }
+  if (name && (core::trim(*name).empty() || core::utf8_length(*name) > 200))
+    return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    tx.exec_params0("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", p.workspace_id);
+    auto a = store::load_agent(tx, p.workspace_id, id);
+    if (!a) return http::json_error(404, "NOT_FOUND", "no such agent");
+    if ((role && !may_grant(p, *role)) || !may_grant(p, a->role))
+      return http::json_error(403, "FORBIDDEN", "only an owner may change owners or admins");
+    bool loses_owner = a->role == Role::kOwner && ((role && *role != Role::kOwner) || (active && !*active));
+    if (loses_owner) {
+      auto owners = tx.exec_params1(
+          "SELECT count(*) FROM agents WHERE workspace_id = $1 AND role = 'owner' AND active",
+          p.workspace_id)[0].as<int>();
+      if (owners <= 1)
+        return http::json_error(409, "CONFLICT", "a workspace keeps at least one active owner");
+    }
+    return http::json_ok(200, store::agent_json(store::update_agent(tx, *a, name, role, active)));
+  });
+}
+
+http::Response list_keys(Context& ctx, const Principal& p) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  std::string out = "[";
+  for (const auto& k : store::list_api_keys(tx, p.workspace_id))
+    out += (out.size() > 1 ? "," : "") + store::api_key_json(k);
+  return http::json_ok(200, out + "]");
+}
+
+http::Response create_key(Context& ctx, const http::Request& req, const Principal& p) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string name = core::trim(core::json_string(d, "name").value_or(""));
+  if (name.empty() || core::utf8_length(name) > 100)
+    return http::json_error(400, "VALIDATION_ERROR", "name must be 1–100 characters");
+  return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    std::optional<std::string> by;
+    if (!p.agent_id.empty()) by = p.agent_id;
+    auto created = store::create_api_key(tx, p.workspace_id, name, by);
+    auto keys = store::list_api_keys(tx, p.workspace_id);
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const store::ApiKey& k) { return k.id == created.id; });
+    std::string json = store::api_key_json(*it);
+    json.pop_back();
+    return http::json_ok(201, json + ",\"key\":\"" + created.key + "\"}");
+  });
+}
+
+http::Response revoke_key(Context& ctx, const Principal& p, const std::string& id) {
+  bool found = store::with_tx(ctx.pool, [&](pqxx::work& tx) { return store::revoke_api_key(tx, p.workspace_id, id); });
+  if (!found) return http::json_error(404, "NOT_FOUND", "no such API key");
+  return http::json_ok(200, "{\"id\":\"" + core::json_escape(id) + "\",\"revoked\":true}");
+}
+}  // namespace
+
+void add_auth_routes(http::Router& r, Context& ctx) {
+  using Q = const http::Request&;
+  using P = const Principal&;
+  add(r, ctx, "POST", "/api/v1/auth/login", Access::kPublic, [&ctx](Q q, P) { return login(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/auth/logout", Access::kSession, [&ctx](Q, P p) { return logout(ctx, p); });
+  add(r, ctx, "GET", "/api/v1/me", Access::kSession, [&ctx](Q, P p) { return me(ctx, p); });
+  add(r, ctx, "POST", "/api/v1/me/password", Access::kSession,
+      [&ctx](Q q, P p) { return change_password(ctx, q, p); });
+  add(r, ctx, "GET", "/api/v1/workspace", Access::kAgent, [&ctx](Q, P p) { return get_workspace(ctx, p); });
+  add(r, ctx, "PATCH", "/api/v1/workspace", Access::kOwner,
+      [&ctx](Q q, P p) { return patch_workspace(ctx, q, p); });
+  add(r, ctx, "GET", "/api/v1/agents", Access::kAgent, [&ctx](Q, P p) { return list_agents(ctx, p); });
+  add(r, ctx, "POST", "/api/v1/agents", Access::kAdmin, [&ctx](Q q, P p) { return create_agent(ctx, q, p); });
+  add(r, ctx, "GET", "/api/v1/agents/:id", Access::kAgent,
+      [&ctx](Q q, P p) { return get_agent(ctx, p, q.params.at("id")); });
+  add(r, ctx, "PATCH", "/api/v1/agents/:id", Access::kAdmin,
+      [&ctx](Q q, P p) { return patch_agent(ctx, q, p, q.params.at("id")); });
+  add(r, ctx, "GET", "/api/v1/api-keys", Access::kAdmin, [&ctx](Q, P p) { return list_keys(ctx, p); });
+  add(r, ctx, "POST", "/api/v1/api-keys", Access::kAdmin, [&ctx](Q q, P p) { return create_key(ctx, q, p); });
+  add(r, ctx, "DELETE", "/api/v1/api-keys/:id", Access::kAdmin,
+      [&ctx](Q q, P p) { return revoke_key(ctx, p, q.params.at("id")); });
+}
+
+}  // namespace loket::api

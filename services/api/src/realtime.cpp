@@ -1,0 +1,127 @@
+#include "realtime.hpp"
+
+#include "loket/core/ids.hpp"
+#include "loket/core/json.hpp"
+#include "loket/core/lifecycle.hpp"
+#include "loket/core/log.hpp"
+#include "loket/http/envelope.hpp"
+
+namespace loket::api {
+
+void Hub::start(kafka::Properties props) {
+  props["auto.offset.reset"] = "latest";
+  auto consumer = std::make_shared<kafka::Consumer>(props, "loket-api-realtime-" + core::new_id("r"),
+                                                    std::vector<std::string>{kafka::kTicketEventsTopic});
+  consumer_ = std::thread([this, consumer] {
+    while (!stop_) {
+      for (const auto& rec : consumer->poll(200, std::chrono::milliseconds(200))) {
+        rapidjson::Document d;
+        d.Parse(rec.value.c_str(), rec.value.size());
+        if (auto ws = core::json_string(d, "workspaceId")) publish(*ws, rec.value);
+      }
+    }
+    consumer->close();
+  });
+  checker_ = std::thread([this] {
+    while (!stop_) {
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(kRevalidateEvery / 10);
+      try {
+        revalidate();
+      } catch (const std::exception& e) {
+        core::log(core::Level::kWarn, "realtime revalidation failed", {{"error", e.what()}});
+      }
+    }
+  });
+}
+
+void Hub::stop() {
+  if (stop_.exchange(true)) return;
+  if (consumer_.joinable()) consumer_.join();
+  if (checker_.joinable()) checker_.join();
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : subs_) s.socket->close("server shutting down");
+}
+
+http::Upgrade Hub::upgrade(const http::Request& req) {
+  http::Upgrade up;
+  if (req.path != "/api/v1/realtime") {
+    up.refuse = http::json_error(404, "NOT_FOUND", "WebSockets are served at /api/v1/realtime");
+    return up;
+  }
+  std::optional<std::pair<store::Principal, store::RateWindow>> found;
+  {
+    auto conn = ctx_.pool.acquire();
+    pqxx::nontransaction tx(*conn);
+    found = store::authenticate(tx, bearer_token(req), 60);
+  }
+  if (!found) {
+    up.refuse = http::json_error(401, "UNAUTHORIZED",
+                                 "connect with ?access_token=<session token or API key> or an Authorization header");
+    return up;
+  }
+  if (found->second.hits > ctx_.options.rate_limit_per_minute) {
+    up.refuse = http::json_error(429, "RATE_LIMITED", "too many requests this minute");
+    up.refuse->headers.emplace_back("Retry-After", std::to_string(found->second.reset_s));
+    return up;
+  }
+  auto id = std::make_shared<std::uint64_t>(0);
+  store::Principal p = found->first;
+  up.on_open = [this, id, p](const std::shared_ptr<http::WebSocket>& socket) {
+    {
+      std::lock_guard lock(mu_);
+      *id = next_id_++;
+      subs_[*id] = {p.workspace_id, p, socket};
+    }
+    socket->send("{\"type\":\"ready\",\"workspaceId\":\"" + p.workspace_id + "\"}");
+  };
+  up.on_close = [this, id] {
+    std::lock_guard lock(mu_);
+    subs_.erase(*id);
+  };
+  return up;
+}
+
+void Hub::publish(const std::string& workspace_id, const std::string& event_json) {
+  std::lock_guard lock(mu_);
+  for (auto& [id, s] : subs_)
+    if (s.workspace_id == workspace_id) s.socket->send(event_json);
+}
+
+std::size_t Hub::connections() const {
+  std::lock_guard lock(mu_);
+  return subs_.size();
+}
+
+void Hub::revalidate() {
+  std::vector<std::pair<std::uint64_t, store::Principal>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : subs_) open.emplace_back(id, s.principal);
+  }
+  if (open.empty()) return;
+  std::string sessions, keys;
+  for (const auto& [id, p] : open) {
+    auto& list = p.api_key_id.empty() ? sessions : keys;
+    list += (list.empty() ? "" : ",") + (p.api_key_id.empty() ? p.session_id : p.api_key_id);
+  }
+  std::set<std::string> valid;
+  {
+    auto conn = ctx_.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    for (const auto& row : tx.exec_params(
+             "SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE "
+             "s.id = ANY(string_to_array($1, ',')) AND s.revoked_at IS NULL AND s.expires_at > now() "
+             "AND a.active UNION ALL SELECT id FROM api_keys WHERE id = ANY(string_to_array($2, ',')) "
+             "AND revoked_at IS NULL",
+             sessions, keys))
+      valid.insert(row[0].as<std::string>());
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& [id, p] : open) {
+    if (valid.count(p.api_key_id.empty() ? p.session_id : p.api_key_id)) continue;
+    auto it = subs_.find(id);
+    if (it != subs_.end()) it->second.socket->close("credential revoked");
+  }
+}
+
+}  // namespace loket::api

@@ -1,0 +1,62 @@
+#pragma once
+#include <atomic>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "loket/http/websocket.hpp"
+#include "loket/kafka/kafka.hpp"
+#include "api.hpp"
+
+namespace loket::api {
+
+/// Realtime fan-out (issue 3 "Realtime"): every api replica consumes `ticket.events` in a
+/// consumer group of its own (so each replica sees every event) and pushes each event, as the
+/// JSON record itself, to the WebSocket clients of that event's workspace only. Connections
+/// whose session or API key is revoked are closed within `kRevalidateEvery`. Thread-safe.
+class Hub {
+ public:
+  /// How often open connections re-check their credential.
+  static constexpr std::chrono::seconds kRevalidateEvery{2};
+
+  explicit Hub(Context& ctx) : ctx_(ctx) {}
+  ~Hub() { stop(); }
+
+  /// Starts the consumer (group `loket-api-realtime-<random>`, from the latest offset) and the
+  /// revalidation thread. @throws std::runtime_error on invalid Kafka settings.
+  void start(kafka::Properties props);
+  /// Stops both threads and closes every connection. Idempotent.
+  void stop();
+
+  /// Decides on a WebSocket upgrade to /api/v1/realtime: authenticates the bearer token
+  /// (header or `access_token` query parameter), counts it against the rate limit, and
+  /// registers the connection. Refuses with 401/404/429 in the API envelope.
+  http::Upgrade upgrade(const http::Request& req);
+
+  /// Sends `event_json` to the connections of `workspace_id`.
+  void publish(const std::string& workspace_id, const std::string& event_json);
+
+  /// Open connections (for tests and metrics).
+  std::size_t connections() const;
+
+ private:
+  struct Subscriber {
+    std::string workspace_id;
+    store::Principal principal;
+    std::shared_ptr<http::WebSocket> socket;
+  };
+  void consume(kafka::Properties props);
+  void revalidate();
+
+  Context& ctx_;
+  mutable std::mutex mu_;
+  std::map<std::uint64_t, Subscriber> subs_;
+  std::uint64_t next_id_ = 1;
+  std::atomic<bool> stop_{false};
+  std::thread consumer_, checker_;
+};
+
+}  // namespace loket::api
