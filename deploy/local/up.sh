@@ -49,12 +49,16 @@ ACCOUNT_ID="" API_KEY=""
 if [ -f "$STATE/env" ]; then
   ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' "$STATE/env")
   API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' "$STATE/env")
+  OWNER_EMAIL=$(sed -n 's/^LOKET_OWNER_EMAIL=//p' "$STATE/env")
+  OWNER_PASSWORD=$(sed -n 's/^LOKET_OWNER_PASSWORD=//p' "$STATE/env")
 fi
 if [ -z "$ACCOUNT_ID" ] || ! "$ROOT/build/bin/loket-admin" workspace-exists "$ACCOUNT_ID"; then
   loket_say "creating the demo workspace"
-  created=$("$ROOT/build/bin/loket-admin" create-workspace "Demo workspace")
+  created=$("$ROOT/build/bin/loket-admin" create-workspace "Demo workspace" owner@demo.loket.test "Demo Owner")
   ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created")
   API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+  OWNER_EMAIL=$(sed -n 's/^LOKET_OWNER_EMAIL=//p' <<<"$created")
+  OWNER_PASSWORD=$(sed -n 's/^LOKET_OWNER_PASSWORD=//p' <<<"$created")
 fi
 
 cat >"$STATE/env" <<ENV
@@ -62,6 +66,8 @@ LOKET_API_URL=http://127.0.0.1:$API_PORT
 LOKET_INGRESS_URL=http://127.0.0.1:$INGRESS_PORT
 LOKET_ACCOUNT_ID=$ACCOUNT_ID
 LOKET_API_KEY=$API_KEY
+LOKET_OWNER_EMAIL=$OWNER_EMAIL
+LOKET_OWNER_PASSWORD=$OWNER_PASSWORD
 LOKET_KAFKA_BROKERS=$LOKET_KAFKA_BROKERS
 LOKET_DATABASE_URL=$LOKET_DATABASE_URL
 ENV
@@ -78,12 +84,16 @@ Loket is running.
 
 Demo workspace $ACCOUNT_ID
   API key    $API_KEY
+  Owner      $OWNER_EMAIL / $OWNER_PASSWORD   (sign in: POST /api/v1/auth/login)
 
 Try:
   curl -s -H "Authorization: Bearer $API_KEY" http://127.0.0.1:$API_PORT/api/v1/tickets
   curl -s -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \\
        -d '{"subject":"Phone call","body":"Customer called about order 1001","requesterName":"Ann"}' \\
        http://127.0.0.1:$API_PORT/api/v1/tickets
+  curl -s -H 'Content-Type: application/json' -d '{"email":"$OWNER_EMAIL","password":"$OWNER_PASSWORD"}' \\
+       http://127.0.0.1:$API_PORT/api/v1/auth/login
+  API reference: docs/openapi.yaml
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
 MSG

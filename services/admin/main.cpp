@@ -1,12 +1,18 @@
 // loket-admin: operator commands against LOKET_DATABASE_URL.
 //   loket-admin migrate                      apply pending schema migrations
-//   loket-admin create-workspace NAME        create a workspace and its first API key;
-//                                            prints LOKET_ACCOUNT_ID=… and LOKET_API_KEY=…
+//   loket-admin create-workspace NAME [OWNER_EMAIL [OWNER_NAME]]
+//                                            create a workspace, its first API key and (with an
+//                                            email) its first owner, whose password is
+//                                            LOKET_OWNER_PASSWORD or a generated one; prints
+//                                            LOKET_ACCOUNT_ID=…, LOKET_API_KEY=… (and
+//                                            LOKET_OWNER_EMAIL=…, LOKET_OWNER_PASSWORD=…)
 //   loket-admin workspace-exists ACCOUNT_ID  exit 0 when it exists, 3 when not
 #include <iostream>
 
 #include "loket/core/config.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
 using namespace loket;
@@ -24,8 +30,16 @@ int main(int argc, char** argv) {
     if (cmd == "create-workspace" && argc > 2) {
       pqxx::work tx(conn);
       auto w = store::create_workspace(tx, argv[2]);
+      std::string owner_email = argc > 3 ? argv[3] : "";
+      std::string password = core::env_or("LOKET_OWNER_PASSWORD", "");
+      if (password.empty()) password = core::base64url(core::random_bytes(12));
+      if (!owner_email.empty())
+        store::create_agent(tx, w.account_id, owner_email, argc > 4 ? argv[4] : "Owner",
+                            store::Role::kOwner, password);
       tx.commit();
       std::cout << "LOKET_ACCOUNT_ID=" << w.account_id << "\nLOKET_API_KEY=" << w.api_key << "\n";
+      if (!owner_email.empty())
+        std::cout << "LOKET_OWNER_EMAIL=" << owner_email << "\nLOKET_OWNER_PASSWORD=" << password << "\n";
       return 0;
     }
     if (cmd == "workspace-exists" && argc > 2) {
@@ -36,6 +50,7 @@ int main(int argc, char** argv) {
     std::cerr << "loket-admin: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: loket-admin migrate | create-workspace NAME | workspace-exists ACCOUNT_ID\n";
+  std::cerr << "usage: loket-admin migrate | create-workspace NAME [OWNER_EMAIL [OWNER_NAME]] | "
+               "workspace-exists ACCOUNT_ID\n";
   return 2;
 }

@@ -5,7 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <strings.h>
+
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <pqxx/pqxx>
@@ -16,6 +21,7 @@
 #include "loket/core/log.hpp"
 #include "loket/core/json.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
 extern char** environ;
@@ -137,6 +143,10 @@ Stack::Stack(const std::string& telegram_base) {
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");
+  // Polling tests make many calls a minute; the rate-limit test starts its own replicas.
+  env_.push_back("LOKET_RATE_LIMIT_PER_MINUTE=1000000");
+  env_.push_back("LOKET_RATE_LIMIT_IP_PER_MINUTE=1000000");
+  env_.push_back("LOKET_CORS_ORIGINS=https://app.example.test");
   for (const char* s : {"api", "ingress", "inbound", "writer", "outbound"}) start(s);
   REQUIRE(wait_until([&] { return http::fetch({"GET", api_url() + "/healthz"}).ok(); }, std::chrono::seconds(10)));
   REQUIRE(wait_until([&] { return http::fetch({"GET", ingress_url() + "/healthz"}).ok(); }, std::chrono::seconds(10)));
@@ -147,9 +157,25 @@ Stack::~Stack() {
   for (auto& [name, pid] : pids_) waitpid(pid, nullptr, 0);
 }
 
-void Stack::start(const std::string& svc) {
+std::string Stack::start_api(const std::string& name, const std::vector<std::string>& extra_env) {
+  int port = free_port();
+  auto saved = env_;
+  env_.push_back("LOKET_API_PORT=" + std::to_string(port));  // later entries win in getenv
+  for (const auto& e : extra_env) env_.push_back(e);
+  // getenv returns the first match: move the overrides to the front.
+  std::rotate(env_.begin(), env_.begin() + static_cast<long>(saved.size()), env_.end());
+  start(name, "api");
+  env_ = saved;
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  REQUIRE(wait_until([&] { return http::fetch({"GET", url + "/healthz"}).ok(); }, std::chrono::seconds(10)));
+  return url;
+}
+
+void Stack::start(const std::string& svc) { start(svc, svc); }
+
+void Stack::start(const std::string& name, const std::string& svc) {
   std::string bin = env().bin_dir + "/loket-" + svc;
-  std::string log = (env().state_dir.empty() ? "/tmp" : env().state_dir) + "/e2e-" + svc + ".log";
+  std::string log = (env().state_dir.empty() ? "/tmp" : env().state_dir) + "/e2e-" + name + ".log";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -162,7 +188,7 @@ void Stack::start(const std::string& svc) {
   int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
-  pids_[svc] = pid;
+  pids_[name] = pid;
 }
 
 void Stack::stop(const std::string& svc, int sig) {
@@ -191,20 +217,101 @@ std::pair<std::string, std::string> new_workspace(const std::string& name) {
   return {w.account_id, w.api_key};
 }
 
-Json api(const std::string& method, const std::string& path, const std::string& key,
-         const std::string& body) {
+std::pair<std::string, std::string> new_workspace_with_owner(const std::string& name, const std::string& email,
+                                                             const std::string& password) {
+  pqxx::connection c(env().database_url);
+  pqxx::work tx(c);
+  auto w = store::create_workspace(tx, name);
+  store::create_agent(tx, w.account_id, email, "Owner " + name, store::Role::kOwner, password);
+  tx.commit();
+  return {w.account_id, w.api_key};
+}
+
+std::string unique_email(const std::string& who) {
+  return who + "-" + core::to_hex(core::random_bytes(5)) + "@example.test";
+}
+
+std::string Json::header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  return "";
+}
+
+Json call(const std::string& base, const std::string& method, const std::string& path, const std::string& token,
+          const std::string& body, std::vector<std::pair<std::string, std::string>> headers) {
   http::ClientRequest req;
   req.method = method;
-  req.url = stack().api_url() + path;
-  if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
-  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  req.url = base + path;
+  req.headers = std::move(headers);
+  if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
+  if (!body.empty() && body[0] == '{') req.headers.emplace_back("Content-Type", "application/json");
   req.body = body;
   auto res = http::fetch(req);
   Json j;
   j.status = res.status;
   j.raw = res.body;
+  j.headers.assign(res.headers.begin(), res.headers.end());
   j.doc.Parse(res.body.c_str());
   return j;
+}
+
+Json api(const std::string& method, const std::string& path, const std::string& key,
+         const std::string& body) {
+  return call(stack().api_url(), method, path, key, body);
+}
+
+struct WsClient::Impl {
+  boost::asio::io_context io;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws{io};
+  std::thread reader;
+  mutable std::mutex mu;
+  std::vector<std::string> messages;
+  bool closed = false;
+};
+
+WsClient::WsClient(const std::string& base, const std::string& target) : impl_(std::make_unique<Impl>()) {
+  namespace beast = boost::beast;
+  auto colon = base.rfind(':');
+  std::string port = base.substr(colon + 1);
+  boost::asio::ip::tcp::resolver resolver(impl_->io);
+  boost::asio::connect(impl_->ws.next_layer(), resolver.resolve("127.0.0.1", port));
+  beast::websocket::response_type res;
+  boost::system::error_code ec;
+  impl_->ws.handshake(res, "127.0.0.1:" + port, target, ec);
+  if (ec) {
+    status_ = static_cast<int>(res.result_int());
+    impl_->closed = true;
+    return;
+  }
+  impl_->reader = std::thread([im = impl_.get()] {
+    for (;;) {
+      beast::flat_buffer buf;
+      boost::system::error_code rec;
+      im->ws.read(buf, rec);
+      std::lock_guard lock(im->mu);
+      if (rec) {
+        im->closed = true;
+        return;
+      }
+      im->messages.push_back(beast::buffers_to_string(buf.data()));
+    }
+  });
+}
+
+WsClient::~WsClient() {
+  boost::system::error_code ec;
+  impl_->ws.next_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  if (impl_->reader.joinable()) impl_->reader.join();
+}
+
+std::vector<std::string> WsClient::messages() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->messages;
+}
+
+bool WsClient::closed() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->closed;
 }
 
 http::ClientResponse post_update(const std::string& id, const std::string& secret, const std::string& update) {

@@ -54,11 +54,15 @@ class Stack {
   explicit Stack(const std::string& telegram_base);
   ~Stack();
   void start(const std::string& svc);
+  /// Starts one more loket-api replica named `name` with `extra_env` (NAME=value) on a free
+  /// port and waits for it; returns its base URL.
+  std::string start_api(const std::string& name, const std::vector<std::string>& extra_env = {});
   void stop(const std::string& svc, int sig);
   std::string api_url() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
   std::string ingress_url() const { return "http://127.0.0.1:" + std::to_string(ingress_port_); }
 
  private:
+  void start(const std::string& name, const std::string& svc);
   std::map<std::string, pid_t> pids_;
   std::vector<std::string> env_;
   int api_port_, ingress_port_;
@@ -71,12 +75,43 @@ Stack& stack();
 /// A workspace created directly in the database: {accountId, apiKey}.
 std::pair<std::string, std::string> new_workspace(const std::string& name);
 
+/// A workspace with an owner who signs in with `email` / `password`: {accountId, apiKey}.
+std::pair<std::string, std::string> new_workspace_with_owner(const std::string& name, const std::string& email,
+                                                             const std::string& password);
+
+/// A unique email address for this test run, e.g. "owner-3f2a1b@example.test".
+std::string unique_email(const std::string& who);
+
 /// An HTTP response with its JSON body parsed.
 struct Json {
   int status = 0;
   std::string raw;
   rapidjson::Document doc;
+  std::vector<std::pair<std::string, std::string>> headers;
   const rapidjson::Value& data() const { return doc["data"]; }
+  /// The response header `name` (case-insensitive), "" when absent.
+  std::string header(const std::string& name) const;
+};
+
+/// Calls `base` (an api replica URL) with optional extra headers.
+Json call(const std::string& base, const std::string& method, const std::string& path, const std::string& token,
+          const std::string& body = "", std::vector<std::pair<std::string, std::string>> headers = {});
+
+/// A WebSocket client that collects every text message on a background thread.
+class WsClient {
+ public:
+  /// Connects to `base` (http://127.0.0.1:port) + `target`; `status` is the HTTP status of a
+  /// refused handshake (0 when it was accepted).
+  WsClient(const std::string& base, const std::string& target);
+  ~WsClient();
+  int status() const { return status_; }
+  std::vector<std::string> messages() const;
+  bool closed() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int status_ = 0;
 };
 
 /// Calls the api service.

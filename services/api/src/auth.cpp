@@ -197,7 +197,7 @@ http::Response patch_agent(Context& ctx, const http::Request& req, const Princip
   if (name && (core::trim(*name).empty() || core::utf8_length(*name) > 200))
     return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    tx.exec_params0("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", p.workspace_id);
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", p.workspace_id);
     auto a = store::load_agent(tx, p.workspace_id, id);
     if (!a) return http::json_error(404, "NOT_FOUND", "no such agent");
     if ((role && !may_grant(p, *role)) || !may_grant(p, a->role))

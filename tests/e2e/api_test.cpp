@@ -1,0 +1,477 @@
+// The agent and integrator API against the real binaries (issue 3): people, sessions, keys,
+// roles, tickets (filters, search, pagination under writes), attachments, idempotency,
+// tenant isolation over every route, realtime across replicas, CORS and rate limits.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+#include "loket/core/ids.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string kPassword = "correct horse battery";
+
+std::string login_token(const std::string& email, const std::string& password) {
+  auto r = api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}");
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  return r.data()["token"].GetString();
+}
+
+std::string str(const rapidjson::Value& v, const char* k) { return v[k].IsString() ? v[k].GetString() : ""; }
+
+std::string new_ticket(const std::string& key, const std::string& extra_json = "") {
+  auto r = api("POST", "/api/v1/tickets", key,
+               "{\"body\":\"Need help with order 1001\",\"requesterName\":\"Ann\"" + extra_json + "}");
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+
+std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes) {
+  return "--LoketBoundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+         "\"\r\nContent-Type: " + type + "\r\n\r\n" + bytes + "\r\n--LoketBoundary--\r\n";
+}
+
+Json upload(const std::string& base, const std::string& key, const std::string& body) {
+  return call(base, "POST", "/api/v1/attachments", key, body,
+              {{"Content-Type", "multipart/form-data; boundary=LoketBoundary"}});
+}
+
+std::vector<std::string> ids_of(const Json& page) {
+  std::vector<std::string> out;
+  for (const auto& t : page.data()["items"].GetArray()) out.push_back(t["id"].GetString());
+  return out;
+}
+
+// Every ticket id of a full walk over the list with `query` (pages of 7).
+std::vector<std::string> walk(const std::string& key, const std::string& query,
+                              const std::function<void()>& between_pages = [] {}) {
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 200; ++page) {
+    auto r = api("GET", "/api/v1/tickets?limit=7&" + query + (cursor.empty() ? "" : "&cursor=" + cursor), key);
+    INFO(r.raw);
+    REQUIRE(r.status == 200);
+    for (auto& id : ids_of(r)) seen.push_back(id);
+    if (r.data()["nextCursor"].IsNull()) return seen;
+    cursor = r.data()["nextCursor"].GetString();
+    between_pages();
+  }
+  FAIL("pagination did not end");
+  return seen;
+}
+}  // namespace
+
+TEST_CASE("agents sign in, sign out, change passwords; failed sign-ins are throttled", "[api]") {
+  std::string email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("People", email, kPassword);
+  std::string token = login_token(email, kPassword);
+  REQUIRE(token.rfind("lks_", 0) == 0);
+
+  auto me = api("GET", "/api/v1/me", token);
+  REQUIRE(me.status == 200);
+  CHECK(str(me.data()["agent"], "email") == email);
+  CHECK(str(me.data()["agent"], "role") == "owner");
+  CHECK(str(me.data()["workspace"], "id") == acc);
+  CHECK(me.raw.find("argon2") == std::string::npos);
+  CHECK(api("GET", "/api/v1/me", key).status == 403);  // an API key has no profile
+
+  CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"wrong password!\"}").status == 401);
+  CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"nobody@example.test\",\"password\":\"whatever12\"}").status == 401);
+
+  SECTION("sign out revokes the session at once") {
+    REQUIRE(api("POST", "/api/v1/auth/logout", token).status == 200);
+    CHECK(api("GET", "/api/v1/tickets", token).status == 401);
+  }
+  SECTION("a password change revokes every session") {
+    std::string other = login_token(email, kPassword);
+    auto wrong = api("POST", "/api/v1/me/password", token, "{\"currentPassword\":\"nope nope nope\",\"newPassword\":\"a new password 1\"}");
+    CHECK(wrong.status == 400);
+    auto ok = api("POST", "/api/v1/me/password", token, "{\"currentPassword\":\"" + kPassword + "\",\"newPassword\":\"a new password 1\"}");
+    INFO(ok.raw);
+    REQUIRE(ok.status == 200);
+    CHECK(api("GET", "/api/v1/me", token).status == 401);
+    CHECK(api("GET", "/api/v1/me", other).status == 401);
+    CHECK(api("GET", "/api/v1/me", ok.data()["token"].GetString()).status == 200);
+    CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + kPassword + "\"}").status == 401);
+    login_token(email, "a new password 1");
+  }
+  SECTION("after 10 failures even the right password is refused for a while") {
+    email = unique_email("throttled");
+    new_workspace_with_owner("Throttled", email, kPassword);
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"guess " + std::to_string(i) + "xxxx\"}").status == 401);
+    auto r = api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + kPassword + "\"}");
+    CHECK(r.status == 429);
+    CHECK(std::stoi(call(stack().api_url(), "POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"x\"}").header("Retry-After")) > 0);
+  }
+}
+
+TEST_CASE("roles: agents work tickets but cannot manage keys, channels or people", "[api]") {
+  std::string owner_email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("Roles", owner_email, kPassword);
+  std::string owner = login_token(owner_email, kPassword);
+  std::string admin_email = unique_email("admin"), agent_email = unique_email("agent");
+  auto a1 = api("POST", "/api/v1/agents", owner,
+                "{\"email\":\"" + admin_email + "\",\"name\":\"Ada\",\"role\":\"admin\",\"password\":\"" + kPassword + "\"}");
+  INFO(a1.raw);
+  REQUIRE(a1.status == 201);
+  auto a2 = api("POST", "/api/v1/agents", owner,
+                "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi\",\"role\":\"agent\",\"password\":\"" + kPassword + "\"}");
+  REQUIRE(a2.status == 201);
+  CHECK(api("POST", "/api/v1/agents", owner,
+            "{\"email\":\"" + agent_email + "\",\"name\":\"Again\",\"password\":\"" + kPassword + "\"}").status == 409);
+  std::string admin = login_token(admin_email, kPassword), agent = login_token(agent_email, kPassword);
+
+  CHECK(api("GET", "/api/v1/tickets", agent).status == 200);
+  CHECK(api("GET", "/api/v1/agents", agent).status == 200);
+  CHECK(api("POST", "/api/v1/api-keys", agent, "{\"name\":\"x\"}").status == 403);
+  CHECK(api("GET", "/api/v1/api-keys", agent).status == 403);
+  CHECK(api("POST", "/api/v1/channels", agent, "{\"provider\":\"telegram_bot\",\"botToken\":\"1:AA\"}").status == 403);
+  CHECK(api("POST", "/api/v1/agents", agent, "{}").status == 403);
+  CHECK(api("PATCH", "/api/v1/workspace", admin, "{\"name\":\"x\"}").status == 403);
+  // Admins manage agents, not owners or admins.
+  CHECK(api("POST", "/api/v1/agents", admin,
+            "{\"email\":\"" + unique_email("o2") + "\",\"name\":\"O\",\"role\":\"owner\",\"password\":\"" + kPassword + "\"}").status == 403);
+  CHECK(api("PATCH", "/api/v1/agents/" + str(a2.data(), "id"), admin, "{\"name\":\"Dewi S\"}").status == 200);
+  // The last owner stays.
+  auto me = api("GET", "/api/v1/me", owner);
+  CHECK(api("PATCH", "/api/v1/agents/" + str(me.data()["agent"], "id"), owner, "{\"role\":\"agent\"}").status == 409);
+  // Deactivating an agent ends their sessions.
+  REQUIRE(api("PATCH", "/api/v1/agents/" + str(a2.data(), "id"), admin, "{\"active\":false}").status == 200);
+  CHECK(api("GET", "/api/v1/tickets", agent).status == 401);
+}
+
+TEST_CASE("API keys: shown once, listed by prefix and last use, revoked at once", "[api]") {
+  std::string email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("Keys", email, kPassword);
+  std::string owner = login_token(email, kPassword);
+  auto created = api("POST", "/api/v1/api-keys", owner, "{\"name\":\"Zapier\"}");
+  INFO(created.raw);
+  REQUIRE(created.status == 201);
+  std::string secret = str(created.data(), "key");
+  REQUIRE(secret.rfind("sk_live_", 0) == 0);
+  REQUIRE(secret.size() >= 8 + 22);  // ≥ 128 bits of base64url randomness
+  CHECK(secret.rfind(str(created.data(), "prefix"), 0) == 0);
+  REQUIRE(api("GET", "/api/v1/tickets", secret).status == 200);
+  auto list = api("GET", "/api/v1/api-keys", owner);
+  REQUIRE(list.status == 200);
+  CHECK(list.raw.find(secret) == std::string::npos);
+  bool found = false;
+  for (const auto& k : list.data().GetArray())
+    if (str(k, "id") == str(created.data(), "id")) {
+      found = true;
+      CHECK(k["lastUsedAt"].IsString());
+      CHECK(str(k, "createdBy") == str(api("GET", "/api/v1/me", owner).data()["agent"], "id"));
+    }
+  CHECK(found);
+  REQUIRE(api("DELETE", "/api/v1/api-keys/" + str(created.data(), "id"), owner).status == 200);
+  CHECK(api("GET", "/api/v1/tickets", secret).status == 401);
+  CHECK(sql_number("SELECT count(*) FROM api_keys WHERE key_hash = sha256(convert_to('" + secret + "', 'UTF8'))") == 1);
+  CHECK(sql_number("SELECT count(*) FROM api_keys WHERE prefix = '" + secret + "'") == 0);
+}
+
+TEST_CASE("tickets: manual logging, updates, filters and full-text search", "[api]") {
+  std::string email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("Tickets", email, kPassword);
+  std::string owner = login_token(email, kPassword);
+  std::string owner_id = str(api("GET", "/api/v1/me", owner).data()["agent"], "id");
+
+  auto wa = api("POST", "/api/v1/tickets", owner,
+                "{\"channel\":\"whatsapp\",\"body\":\"Paket saya belum sampai\\nsudah 3 hari\",\"requesterPhone\":\"+6281234567890\","
+                "\"requesterEmail\":\"budi@example.com\",\"requesterName\":\"Budi\",\"tags\":[\"shipping\",\"vip\"],"
+                "\"priority\":\"high\",\"assigneeId\":\"" + owner_id + "\"}");
+  INFO(wa.raw);
+  REQUIRE(wa.status == 201);
+  const auto& t = wa.data();
+  CHECK(str(t, "subject") == "Paket saya belum sampai");
+  CHECK(str(t, "channel") == "whatsapp");
+  CHECK(str(t, "status") == "open");
+  CHECK(str(t, "priority") == "high");
+  CHECK(str(t, "assigneeId") == owner_id);
+  CHECK(t["tags"].Size() == 2);
+  CHECK(t["csat"].IsNull());
+  CHECK(t["number"].GetInt64() >= 1);
+  std::string wa_id = str(t, "id");
+  CHECK(api("POST", "/api/v1/tickets", owner, "{\"channel\":\"whatsapp\",\"body\":\"x\",\"requesterPhone\":\"0812\"}").status == 400);
+  CHECK(api("POST", "/api/v1/tickets", owner, "{\"body\":\"x\",\"assigneeId\":\"agt_000000000000000000000000\"}").status == 400);
+
+  std::string web_id = new_ticket(key, ",\"subject\":\"Refund request\",\"requesterEmail\":\"ann@example.com\"");
+  auto reply = api("POST", "/api/v1/tickets/" + web_id + "/messages", owner, "{\"body\":\"The courier lost parcel zebra-42\"}");
+  REQUIRE(reply.status == 201);
+  CHECK(str(reply.data(), "authorName") == "Owner Tickets");
+  auto after = api("GET", "/api/v1/tickets/" + web_id, key);
+  CHECK(str(after.data(), "status") == "pending");
+  CHECK(after.data()["firstResponseAt"].IsString());
+
+  auto patched = api("PATCH", "/api/v1/tickets/" + web_id, owner,
+                     "{\"status\":\"resolved\",\"tags\":[\"refund\"],\"priority\":\"urgent\",\"assigneeId\":\"" + owner_id + "\"}");
+  INFO(patched.raw);
+  REQUIRE(patched.status == 200);
+  CHECK(str(patched.data(), "status") == "resolved");
+  CHECK(patched.data()["resolvedAt"].IsString());
+  CHECK(api("PATCH", "/api/v1/tickets/" + web_id, owner, "{\"assigneeId\":null}").data()["assigneeId"].IsNull());
+  CHECK(api("PATCH", "/api/v1/tickets/" + web_id, owner, "{\"status\":\"done\"}").status == 400);
+  auto ids = [&](const std::string& q) {
+    auto r = api("GET", "/api/v1/tickets?" + q, key);
+    INFO(q << " " << r.raw);
+    REQUIRE(r.status == 200);
+    auto v = ids_of(r);
+    return std::set<std::string>(v.begin(), v.end());
+  };
+  CHECK(ids("status=resolved") == std::set<std::string>{web_id});
+  CHECK(ids("status=open,pending") == std::set<std::string>{wa_id});
+  CHECK(ids("channel=whatsapp") == std::set<std::string>{wa_id});
+  CHECK(ids("tag=vip") == std::set<std::string>{wa_id});
+  CHECK(ids("assigneeId=" + owner_id) == std::set<std::string>{wa_id});
+  CHECK(ids("assigneeId=none") == std::set<std::string>{web_id});
+  CHECK(ids("requester=%2B6281234567890") == std::set<std::string>{wa_id});
+  CHECK(ids("requester=ANN@example.com") == std::set<std::string>{web_id});
+  CHECK(ids("q=zebra-42") == std::set<std::string>{web_id});           // a message body
+  CHECK(ids("q=paket") == std::set<std::string>{wa_id});               // the subject, any case
+  CHECK(ids("q=courier%20-refund") == std::set<std::string>{});        // websearch syntax
+  CHECK(ids("createdAfter=2000-01-01T00:00:00Z&createdBefore=2100-01-01T00:00:00Z").size() == 2);
+  CHECK(ids("updatedAfter=2100-01-01T00:00:00Z").empty());
+  CHECK(api("GET", "/api/v1/tickets?createdAfter=yesterday", key).status == 400);
+  CHECK(api("GET", "/api/v1/tickets?sort=priority", key).status == 400);
+  CHECK(api("GET", "/api/v1/tickets?status=new", key).status == 400);
+  CHECK(api("GET", "/api/v1/tickets?cursor=zz", key).status == 400);
+  auto oldest = api("GET", "/api/v1/tickets?sort=createdAt&limit=1", key);
+  CHECK(ids_of(oldest) == std::vector<std::string>{wa_id});
+}
+
+TEST_CASE("pagination returns each ticket at most once while tickets are written", "[api]") {
+  auto [acc, key] = new_workspace("Pages");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(new_ticket(key));
+  for (const char* sort : {"sort=-createdAt", "sort=createdAt", "sort=-updatedAt", "sort=updatedAt"}) {
+    int step = 0;
+    auto seen = walk(key, sort, [&] {
+      // Between pages: a new ticket, and an update that moves an early ticket to the front.
+      new_ticket(key);
+      api("PATCH", "/api/v1/tickets/" + ids[static_cast<std::size_t>(step++ % 30)], key,
+          "{\"priority\":\"" + std::string(step % 2 ? "high" : "low") + "\"}");
+    });
+    INFO(sort);
+    std::set<std::string> unique(seen.begin(), seen.end());
+    CHECK(unique.size() == seen.size());
+    // Every ticket that existed before the walk and was not moved is seen.
+    CHECK(seen.size() >= 30 - static_cast<std::size_t>(step));
+  }
+  // Walking quietly returns everything exactly once.
+  auto all = walk(key, "sort=-updatedAt");
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == all.size());
+  CHECK(static_cast<long long>(all.size()) == sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'"));
+}
+
+TEST_CASE("attachments: upload, attach to a reply, download; limits", "[api]") {
+  auto [acc, key] = new_workspace("Files");
+  std::string ticket = new_ticket(key);
+  std::string pdf("%PDF-1.4\r\n\0\x01\xff binary", 23);
+  auto up = upload(stack().api_url(), key, multipart("resi \xc3\xa9.pdf", "application/pdf", pdf));
+  INFO(up.raw);
+  REQUIRE(up.status == 201);
+  std::string att = str(up.data(), "id");
+  CHECK(str(up.data(), "filename") == "resi \xc3\xa9.pdf");
+  CHECK(str(up.data(), "contentType") == "application/pdf");
+  CHECK(up.data()["size"].GetInt64() == 23);
+  CHECK(up.data()["createdAt"].IsString());
+
+  auto msg = api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+                 "{\"body\":\"See the receipt\",\"attachmentIds\":[\"" + att + "\"]}");
+  INFO(msg.raw);
+  REQUIRE(msg.status == 201);
+  REQUIRE(msg.data()["attachments"].Size() == 1);
+  CHECK(str(msg.data()["attachments"][0], "id") == att);
+  // Attached once only.
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+            "{\"body\":\"again\",\"attachmentIds\":[\"" + att + "\"]}").status == 400);
+
+  auto dl = call(stack().api_url(), "GET", "/api/v1/attachments/" + att, key);
+  REQUIRE(dl.status == 200);
+  CHECK(dl.raw == pdf);
+  CHECK(dl.header("Content-Type") == "application/pdf");
+  CHECK(dl.header("Content-Disposition") == "attachment; filename=\"resi __.pdf\"; filename*=UTF-8''resi%20%C3%A9.pdf");
+  auto full = api("GET", "/api/v1/tickets/" + ticket, key);
+  CHECK(full.raw.find(att) != std::string::npos);
+
+  std::string six = "[";
+  for (int i = 0; i < 6; ++i) six += std::string(i ? "," : "") + "\"" + str(upload(stack().api_url(), key, multipart("a.txt", "text/plain", "x")).data(), "id") + "\"";
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, "{\"body\":\"six\",\"attachmentIds\":" + six + "]}").status == 400);
+  CHECK(upload(stack().api_url(), key, "not multipart").status == 400);
+  CHECK(call(stack().api_url(), "POST", "/api/v1/attachments", key, "{}").status == 400);
+
+  std::string small = stack().start_api("api-small", {"LOKET_MAX_ATTACHMENT_BYTES=1000"});
+  auto big = upload(small, key, multipart("big.bin", "application/octet-stream", std::string(1001, 'b')));
+  CHECK(big.status == 413);
+  CHECK(str(big.doc["error"], "code") == "PAYLOAD_TOO_LARGE");
+  CHECK(upload(small, key, multipart("ok.bin", "application/octet-stream", std::string(1000, 'b'))).status == 201);
+  // Far over the cap: the server refuses before reading it all.
+  CHECK(upload(small, key, multipart("huge.bin", "application/octet-stream", std::string(3 << 20, 'h'))).status == 413);
+}
+
+TEST_CASE("Idempotency-Key returns the first result on a retry", "[api]") {
+  auto [acc, key] = new_workspace("Idem");
+  std::string body = "{\"body\":\"Called about invoice 77\",\"requesterName\":\"Rita\"}";
+  std::vector<std::pair<std::string, std::string>> h = {{"Idempotency-Key", "retry-77"}};
+  auto first = call(stack().api_url(), "POST", "/api/v1/tickets", key, body, h);
+  auto second = call(stack().api_url(), "POST", "/api/v1/tickets", key, body, h);
+  REQUIRE(first.status == 201);
+  CHECK(second.status == 201);
+  CHECK(second.raw == first.raw);
+  CHECK(second.header("Idempotent-Replayed") == "true");
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'") == 1);
+  CHECK(call(stack().api_url(), "POST", "/api/v1/tickets", key, "{\"body\":\"other\"}", h).status == 422);
+  // Keys are per workspace.
+  auto [acc2, key2] = new_workspace("Idem2");
+  CHECK(call(stack().api_url(), "POST", "/api/v1/tickets", key2, body, h).status == 201);
+}
+
+TEST_CASE("tenant isolation: every route with an id answers 404 for another workspace's id", "[api]") {
+  // Workspace B owns one of everything.
+  std::string b_email = unique_email("b");
+  auto [b_acc, b_key] = new_workspace_with_owner("B", b_email, kPassword);
+  std::string b_owner = login_token(b_email, kPassword);
+  std::map<std::string, std::string> b_ids;
+  b_ids["tickets"] = new_ticket(b_key);
+  b_ids["attachments"] = str(upload(stack().api_url(), b_key, multipart("b.txt", "text/plain", "b")).data(), "id");
+  b_ids["agents"] = str(api("GET", "/api/v1/me", b_owner).data()["agent"], "id");
+  b_ids["api-keys"] = str(api("POST", "/api/v1/api-keys", b_owner, "{\"name\":\"b\"}").data(), "id");
+  b_ids["channels"] = connect_bot(b_key, bot_token("tenantB")).first;
+
+  std::string a_email = unique_email("a");
+  auto [a_acc, a_key] = new_workspace_with_owner("A", a_email, kPassword);
+  std::string a_owner = login_token(a_email, kPassword);
+
+  FILE* p = popen((env().bin_dir + "/loket-api --routes").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char line[512];
+  int checked = 0;
+  while (fgets(line, sizeof line, p)) {
+    std::string route(line);
+    route.erase(route.find_last_not_of("\n") + 1);
+    auto sp = route.find(' ');
+    std::string method = route.substr(0, sp), pattern = route.substr(sp + 1);
+    auto colon = pattern.find("/:");
+    if (colon == std::string::npos) continue;
+    std::string collection = pattern.substr(pattern.rfind('/', colon - 1) + 1, colon - pattern.rfind('/', colon - 1) - 1);
+    INFO(route);
+    REQUIRE(b_ids.count(collection) == 1);  // a new kind of id: add a resource of B above
+    std::string path = pattern;
+    path.replace(colon + 1, path.find('/', colon + 1) == std::string::npos ? std::string::npos
+                                                                           : path.find('/', colon + 1) - colon - 1,
+                 b_ids[collection]);
+    for (const auto& who : {a_key, a_owner}) {
+      auto r = api(method, path, who, method == "GET" || method == "DELETE" ? "" : "{\"body\":\"x\",\"name\":\"x\"}");
+      INFO(path << " " << r.raw);
+      CHECK(r.status == 404);
+    }
+    ++checked;
+  }
+  pclose(p);
+  CHECK(checked >= 8);
+  // Nothing of B changed.
+  CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"], b_key).status == 200);
+  CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"] + "/messages", b_key).data().Size() == 1);
+  CHECK(sql_number("SELECT count(*) FROM api_keys WHERE id = '" + b_ids["api-keys"] + "' AND revoked_at IS NULL") == 1);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + b_ids["channels"] + "' AND status = 'active'") == 1);
+  CHECK(api("GET", "/api/v1/tickets", a_key).data()["items"].Size() == 0);
+}
+
+TEST_CASE("realtime: events reach every agent on every replica, and only their workspace", "[api]") {
+  std::string email = unique_email("rt");
+  auto [acc, key] = new_workspace_with_owner("Realtime", email, kPassword);
+  auto [other_acc, other_key] = new_workspace("Elsewhere");
+  std::string token = login_token(email, kPassword);
+  std::string second = stack().start_api("api-replica");
+
+  CHECK(WsClient(stack().api_url(), "/api/v1/realtime").status() == 401);
+  CHECK(WsClient(stack().api_url(), "/api/v1/realtime?access_token=lks_nope").status() == 401);
+  WsClient a1(stack().api_url(), "/api/v1/realtime?access_token=" + token);
+  WsClient a2(second, "/api/v1/realtime?access_token=" + key);
+  WsClient b(second, "/api/v1/realtime?access_token=" + other_key);
+  REQUIRE(a1.status() == 0);
+  REQUIRE(a2.status() == 0);
+  auto has = [](const WsClient& c, const std::string& needle) {
+    for (const auto& m : c.messages())
+      if (m.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  REQUIRE(wait_until([&] { return has(a1, "\"ready\"") && has(a2, "\"ready\"") && has(b, "\"ready\""); }, 5s));
+  // Each replica's consumer joins its own group; warm up until both deliver.
+  REQUIRE(wait_until([&] {
+    std::string id = new_ticket(key);
+    return wait_until([&] { return has(a1, id) && has(a2, id); }, 1500ms);
+  }, 30s));
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::string id = new_ticket(key);
+  REQUIRE(wait_until([&] { return has(a1, "\"ticket.created\"") && has(a1, id) && has(a2, id); }, 1s));
+  auto latency = std::chrono::steady_clock::now() - t0;
+  CHECK(latency < 1s);
+  api("POST", "/api/v1/tickets/" + id + "/messages", key, "{\"body\":\"On it\"}");
+  CHECK(wait_until([&] { return has(a1, "\"message.created\"") && has(a2, "\"ticket.updated\""); }, 1s));
+  CHECK_FALSE(has(b, acc));
+
+  // Sign out: the session's socket is closed.
+  REQUIRE(api("POST", "/api/v1/auth/logout", token).status == 200);
+  CHECK(wait_until([&] { return a1.closed(); }, 5s));
+  CHECK_FALSE(a2.closed());
+}
+
+TEST_CASE("CORS for configured SPA origins", "[api]") {
+  auto pre = call(stack().api_url(), "OPTIONS", "/api/v1/tickets", "", "",
+                  {{"Origin", "https://app.example.test"}, {"Access-Control-Request-Method", "POST"},
+                   {"Access-Control-Request-Headers", "authorization, content-type, idempotency-key"}});
+  CHECK(pre.status == 204);
+  CHECK(pre.header("Access-Control-Allow-Origin") == "https://app.example.test");
+  CHECK(pre.header("Access-Control-Allow-Headers").find("Idempotency-Key") != std::string::npos);
+  auto evil = call(stack().api_url(), "OPTIONS", "/api/v1/tickets", "", "",
+                   {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(evil.status == 403);
+  CHECK(evil.header("Access-Control-Allow-Origin").empty());
+  auto [acc, key] = new_workspace("Cors");
+  auto get = call(stack().api_url(), "GET", "/api/v1/tickets", key, "", {{"Origin", "https://app.example.test"}});
+  CHECK(get.header("Access-Control-Allow-Origin") == "https://app.example.test");
+  CHECK(get.header("Access-Control-Expose-Headers").find("X-RateLimit-Remaining") != std::string::npos);
+}
+
+TEST_CASE("rate limits are shared by api replicas, with headers on every response", "[api]") {
+  std::vector<std::string> limited = {"LOKET_RATE_LIMIT_PER_MINUTE=30", "LOKET_RATE_LIMIT_IP_PER_MINUTE=1000000"};
+  std::string r1 = stack().start_api("api-limited-1", limited), r2 = stack().start_api("api-limited-2", limited);
+  auto [acc, key] = new_workspace("Limits");
+  // Start at the beginning of a window so it cannot reset halfway.
+  auto probe = call(r1, "GET", "/api/v1/tickets", key);
+  if (std::stoi(probe.header("X-RateLimit-Reset")) < 20) std::this_thread::sleep_for(std::chrono::seconds(std::stoi(probe.header("X-RateLimit-Reset")) + 1));
+  auto [acc2, fresh] = new_workspace("Limits2");
+  for (int i = 1; i <= 30; ++i) {
+    auto r = call(i % 2 ? r1 : r2, "GET", "/api/v1/tickets", fresh);
+    INFO(i);
+    REQUIRE(r.status == 200);
+    CHECK(r.header("X-RateLimit-Limit") == "30");
+    CHECK(r.header("X-RateLimit-Remaining") == std::to_string(30 - i));
+  }
+  for (const auto& base : {r1, r2}) {
+    auto over = call(base, "GET", "/api/v1/tickets", fresh);
+    CHECK(over.status == 429);
+    CHECK(str(over.doc["error"], "code") == "RATE_LIMITED");
+    CHECK(std::stoi(over.header("Retry-After")) > 0);
+    CHECK(over.header("X-RateLimit-Remaining") == "0");
+  }
+  CHECK(call(r1, "GET", "/api/v1/tickets", key).status == 200);  // another key is not affected
+  // Headers on errors and unknown routes too.
+  for (const auto& [path, token] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/nope", ""}, {"/api/v1/tickets", ""}, {"/api/v1/tickets", "sk_live_revoked"}}) {
+    auto r = call(r1, "GET", path, token);
+    CHECK_FALSE(r.header("X-RateLimit-Limit").empty());
+    CHECK_FALSE(r.header("X-RateLimit-Remaining").empty());
+    CHECK_FALSE(r.header("X-RateLimit-Reset").empty());
+  }
+}
