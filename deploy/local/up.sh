@@ -45,7 +45,7 @@ for svc in inbound writer outbound; do
   kill -0 "$(cat "$STATE/pids/$svc.pid")" 2>/dev/null || { echo "$svc exited; see $STATE/logs/$svc.log" >&2; exit 1; }
 done
 
-ACCOUNT_ID="" API_KEY=""
+ACCOUNT_ID="" API_KEY="" OWNER_EMAIL="" OWNER_PASSWORD=""
 if [ -f "$STATE/env" ]; then
   ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' "$STATE/env")
   API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' "$STATE/env")
@@ -57,6 +57,11 @@ if [ -z "$ACCOUNT_ID" ] || ! "$ROOT/build/bin/loket-admin" workspace-exists "$AC
   created=$("$ROOT/build/bin/loket-admin" create-workspace "Demo workspace" owner@demo.loket.test "Demo Owner")
   ACCOUNT_ID=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created")
   API_KEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+  OWNER_EMAIL=$(sed -n 's/^LOKET_OWNER_EMAIL=//p' <<<"$created")
+  OWNER_PASSWORD=$(sed -n 's/^LOKET_OWNER_PASSWORD=//p' <<<"$created")
+fi
+if [ -z "${OWNER_EMAIL:-}" ]; then  # a workspace from before agents existed: give it an owner
+  created=$("$ROOT/build/bin/loket-admin" create-agent "$ACCOUNT_ID" owner@demo.loket.test "Demo Owner" owner)
   OWNER_EMAIL=$(sed -n 's/^LOKET_OWNER_EMAIL=//p' <<<"$created")
   OWNER_PASSWORD=$(sed -n 's/^LOKET_OWNER_PASSWORD=//p' <<<"$created")
 fi

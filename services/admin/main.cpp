@@ -6,6 +6,10 @@
 //                                            LOKET_OWNER_PASSWORD or a generated one; prints
 //                                            LOKET_ACCOUNT_ID=…, LOKET_API_KEY=… (and
 //                                            LOKET_OWNER_EMAIL=…, LOKET_OWNER_PASSWORD=…)
+//   loket-admin create-agent ACCOUNT_ID EMAIL NAME [ROLE]
+//                                            add a person (role agent, admin or owner; default
+//                                            owner) with password LOKET_OWNER_PASSWORD or a
+//                                            generated one; prints LOKET_OWNER_EMAIL/PASSWORD
 //   loket-admin workspace-exists ACCOUNT_ID  exit 0 when it exists, 3 when not
 #include <iostream>
 
@@ -42,6 +46,18 @@ int main(int argc, char** argv) {
         std::cout << "LOKET_OWNER_EMAIL=" << owner_email << "\nLOKET_OWNER_PASSWORD=" << password << "\n";
       return 0;
     }
+    if (cmd == "create-agent" && argc > 4) {
+      auto role = store::role_from_string(argc > 5 ? argv[5] : "owner");
+      if (!role) throw std::invalid_argument("ROLE must be agent, admin or owner");
+      std::string password = core::env_or("LOKET_OWNER_PASSWORD", "");
+      if (password.empty()) password = core::base64url(core::random_bytes(12));
+      pqxx::work tx(conn);
+      if (!store::workspace_exists(tx, argv[2])) throw std::invalid_argument(std::string("no workspace ") + argv[2]);
+      store::create_agent(tx, argv[2], argv[3], argv[4], *role, password);
+      tx.commit();
+      std::cout << "LOKET_OWNER_EMAIL=" << argv[3] << "\nLOKET_OWNER_PASSWORD=" << password << "\n";
+      return 0;
+    }
     if (cmd == "workspace-exists" && argc > 2) {
       pqxx::read_transaction tx(conn);
       return store::workspace_exists(tx, argv[2]) ? 0 : 3;
@@ -51,6 +67,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: loket-admin migrate | create-workspace NAME [OWNER_EMAIL [OWNER_NAME]] | "
-               "workspace-exists ACCOUNT_ID\n";
+               "create-agent ACCOUNT_ID EMAIL NAME [ROLE] | workspace-exists ACCOUNT_ID\n";
   return 2;
 }
