@@ -36,16 +36,17 @@ SELECT 'tmsg_' || substr(md5(:'ws' || g || 'm'), 1, 24), :'ws', 'tkt_' || substr
        now() - (:n - g) * interval '1 minute'
 FROM generate_series(1, :n) g;
 UPDATE workspaces SET ticket_seq = :n WHERE id = :'ws';
-ANALYZE tickets;
-ANALYZE messages;
 SQL
+# Settle before measuring: autovacuum would otherwise run on the fresh rows during the load.
+psql -q "$LOKET_DATABASE_URL" -c "VACUUM (ANALYZE) tickets" -c "VACUUM (ANALYZE) messages"
 TICKET=$(psql -tA "$LOKET_DATABASE_URL" -c "SELECT id FROM tickets WHERE workspace_id = '$WS' AND number = $((TICKETS / 2))")
 
-LOKET_API_PORT=8090 LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000 \
+LOKET_PUBLIC_WEBHOOK_URL=$LOKET_INGRESS_URL LOKET_API_PORT=8090 LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000 \
   LOKET_DB_POOL_SIZE=${BENCH_DB_POOL:-16} "$BIN/loket-api" >"$STATE/logs/api-bench.log" 2>&1 &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -fs http://127.0.0.1:8090/healthz >/dev/null && break; sleep 0.2; done
+curl -fs http://127.0.0.1:8090/healthz >/dev/null || { echo "loket-api did not start: $STATE/logs/api-bench.log" >&2; exit 1; }
 
 echo "GET /api/v1/tickets/:id, $CONNS connections, ${SECS}s" >&2
 "$BIN/loket-bench-http" http://127.0.0.1:8090 "$KEY" "$CONNS" "$SECS" "/api/v1/tickets/$TICKET" |

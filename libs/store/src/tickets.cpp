@@ -72,10 +72,10 @@ std::string subject_from_text(const std::string& text, const std::string& channe
 
 std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
                                   const std::string& id, bool for_update) {
-  auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                              " FROM tickets WHERE workspace_id = $1 AND id = $2" +
-                              (for_update ? " FOR UPDATE" : ""),
-                          workspace_id, id);
+  const char* name = for_update ? "load_ticket_for_update" : "load_ticket";
+  prepare(tx, name, std::string("SELECT ") + kTicketColumns +
+                        " FROM tickets WHERE workspace_id = $1 AND id = $2" + (for_update ? " FOR UPDATE" : ""));
+  auto r = tx.exec_prepared(name, workspace_id, id);
   if (r.empty()) return std::nullopt;
   return ticket_from_row(r[0]);
 }
@@ -397,38 +397,35 @@ bool message_exists(pqxx::transaction_base& tx, const std::string& integration_i
 
 std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id,
                                    bool include_internal) {
-  auto r = tx.exec_params(
-      "SELECT id, ticket_id, author_type, author_name, body, internal, delivery_status, "
-      "delivery_error, rfc3339(delivered_at), rfc3339(created_at) FROM messages "
-      "WHERE ticket_id = $1 AND ($2 OR NOT internal) ORDER BY created_at, id",
-      ticket_id, include_internal);
+  // One round trip: each message once per attachment (or once with NULL attachment columns).
+  prepare(tx, "load_messages",
+          "SELECT m.id, m.ticket_id, m.author_type, m.author_name, m.body, m.internal, "
+          "m.delivery_status, m.delivery_error, rfc3339(m.delivered_at), rfc3339(m.created_at), "
+          "a.id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at) "
+          "FROM messages m LEFT JOIN attachments a ON a.message_id = m.id "
+          "WHERE m.ticket_id = $1 AND ($2 OR NOT m.internal) "
+          "ORDER BY m.created_at, m.id, a.created_at, a.id");
+  auto r = tx.exec_prepared("load_messages", ticket_id, include_internal);
   std::vector<Message> out;
   for (const auto& row : r) {
-    Message m;
-    m.id = row[0].as<std::string>();
-    m.ticket_id = row[1].as<std::string>();
-    m.author_type = row[2].as<std::string>();
-    m.author_name = row[3].as<std::string>();
-    m.body = row[4].as<std::string>();
-    m.internal = row[5].as<bool>();
-    m.delivery_status = opt(row[6]);
-    m.delivery_error = opt(row[7]);
-    m.delivered_at = opt(row[8]);
-    m.created_at = row[9].as<std::string>();
-    out.push_back(std::move(m));
-  }
-  auto a = tx.exec_params(
-      "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at) "
-      "FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = $1 "
-      "ORDER BY a.created_at, a.id",
-      ticket_id);
-  for (const auto& row : a) {
-    for (auto& m : out) {
-      if (m.id != row[1].as<std::string>()) continue;
-      m.attachments.push_back({row[0].as<std::string>(), m.id, row[2].as<std::string>(),
-                               row[3].as<std::string>(), row[5].as<std::string>(),
-                               row[6].as<std::string>(), row[4].as<std::int64_t>()});
+    if (out.empty() || out.back().id != row[0].c_str()) {
+      Message m;
+      m.id = row[0].as<std::string>();
+      m.ticket_id = row[1].as<std::string>();
+      m.author_type = row[2].as<std::string>();
+      m.author_name = row[3].as<std::string>();
+      m.body = row[4].as<std::string>();
+      m.internal = row[5].as<bool>();
+      m.delivery_status = opt(row[6]);
+      m.delivery_error = opt(row[7]);
+      m.delivered_at = opt(row[8]);
+      m.created_at = row[9].as<std::string>();
+      out.push_back(std::move(m));
     }
+    if (!row[10].is_null())
+      out.back().attachments.push_back({row[10].as<std::string>(), out.back().id, row[11].as<std::string>(),
+                                        row[12].as<std::string>(), row[14].as<std::string>(),
+                                        row[15].as<std::string>(), row[13].as<std::int64_t>()});
   }
   return out;
 }

@@ -24,7 +24,7 @@ void Hub::start(kafka::Properties props) {
   });
   checker_ = std::thread([this] {
     while (!stop_) {
-      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(kRevalidateEvery / 10);
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(kRevalidateEvery) / 10);
       try {
         revalidate();
       } catch (const std::exception& e) {

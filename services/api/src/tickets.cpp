@@ -114,7 +114,7 @@ http::Response list(Context& ctx, const http::Request& req, const Principal& p) 
   long limit = q.limit;
   q.limit = limit + 1;
   auto conn = ctx.pool.acquire();
-  pqxx::read_transaction tx(*conn);
+  pqxx::nontransaction tx(*conn);  // one query (two for the first updatedAt page)
   std::int64_t snapshot = q.snapshot_us.value_or(0);
   if (!snapshot && q.sort == store::TicketSort::kUpdatedAsc) snapshot = q.snapshot_us.emplace(store::now_us(tx));
   auto rows = store::list_tickets(tx, p.workspace_id, q);
@@ -144,7 +144,7 @@ std::string ticket_with_messages(pqxx::transaction_base& tx, const store::Ticket
 
 http::Response get(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
-  pqxx::read_transaction tx(*conn);
+  pqxx::nontransaction tx(*conn);  // two reads; no BEGIN/COMMIT round trips on the hottest route
   auto t = store::load_ticket(tx, p.workspace_id, id);
   if (!t) return not_found();
   return http::json_ok(200, ticket_with_messages(tx, *t));
