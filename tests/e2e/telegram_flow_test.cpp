@@ -239,8 +239,10 @@ TEST_CASE("manual tickets, status changes and validation", "[telegram]") {
   CHECK(second.data()["number"].GetInt64() == 2);
   auto page = api("GET", "/api/v1/tickets?limit=1", key);
   REQUIRE(page.data()["items"].Size() == 1);
-  CHECK(std::string(page.data()["nextCursor"].GetString()) == "2");
-  auto page2 = api("GET", "/api/v1/tickets?limit=1&cursor=2", key);
+  CHECK(page.data()["items"][0]["number"].GetInt64() == 2);
+  REQUIRE(page.data()["nextCursor"].IsString());
+  auto page2 = api("GET", std::string("/api/v1/tickets?limit=1&cursor=") + page.data()["nextCursor"].GetString(), key);
+  REQUIRE(page2.status == 200);
   CHECK(page2.data()["items"][0]["number"].GetInt64() == 1);
   CHECK(page2.data()["nextCursor"].IsNull());
   // A reply on a ticket without a delivery channel is stored, with no delivery attempted.

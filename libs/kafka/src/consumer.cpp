@@ -13,9 +13,8 @@ struct Consumer::Impl {
   bool closed = false;
 };
 
-Consumer::Consumer(Properties props, const std::string& group,
-                   const std::vector<std::string>& topics)
-    : impl_(std::make_unique<Impl>()) {
+namespace {
+rd_kafka_t* open_consumer(Properties props, const std::string& group) {
   props["group.id"] = group;
   Properties defaults = {{"enable.auto.commit", "false"},
                          {"enable.auto.offset.store", "false"},
@@ -32,14 +31,51 @@ Consumer::Consumer(Properties props, const std::string& group,
       throw std::runtime_error("Kafka consumer setting " + k + "=" + v + ": " + err);
     }
   }
-  impl_->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (impl_->rk == nullptr) throw std::runtime_error(std::string("Kafka consumer: ") + err);
-  rd_kafka_poll_set_consumer(impl_->rk);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (rk == nullptr) throw std::runtime_error(std::string("Kafka consumer: ") + err);
+  rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
+}  // namespace
+
+Consumer::Consumer(Properties props, const std::string& group,
+                   const std::vector<std::string>& topics)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->rk = open_consumer(std::move(props), group);
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t e = rd_kafka_subscribe(impl_->rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   if (e) throw std::runtime_error(std::string("Kafka subscribe: ") + rd_kafka_err2str(e));
+}
+
+Consumer::Consumer() : impl_(std::make_unique<Impl>()) {}
+
+std::unique_ptr<Consumer> Consumer::tail(Properties props, const std::string& topic,
+                                         std::chrono::milliseconds timeout) {
+  std::unique_ptr<Consumer> c(new Consumer());
+  // A group id is required by librdkafka but never joined: nothing subscribes or commits.
+  c->impl_->rk = open_consumer(std::move(props), "loket-tail");
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(c->impl_->rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(c->impl_->rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  if (e || md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0) {
+    std::string why = e ? rd_kafka_err2str(e) : md->topic_cnt == 1 && md->topics[0].err
+                                                    ? rd_kafka_err2str(md->topics[0].err)
+                                                    : "no partitions";
+    if (md) rd_kafka_metadata_destroy(md);
+    throw std::runtime_error("Kafka metadata for " + topic + ": " + why);
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), md->topics[0].partitions[i].id)->offset =
+        RD_KAFKA_OFFSET_END;
+  rd_kafka_metadata_destroy(md);
+  e = rd_kafka_assign(c->impl_->rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e) throw std::runtime_error(std::string("Kafka assign: ") + rd_kafka_err2str(e));
+  return c;
 }
 
 Consumer::~Consumer() {

@@ -9,9 +9,8 @@
 namespace loket::api {
 
 void Hub::start(kafka::Properties props) {
-  props["auto.offset.reset"] = "latest";
-  auto consumer = std::make_shared<kafka::Consumer>(props, "loket-api-realtime-" + core::new_id("r"),
-                                                    std::vector<std::string>{kafka::kTicketEventsTopic});
+  std::shared_ptr<kafka::Consumer> consumer =
+      kafka::Consumer::tail(std::move(props), kafka::kTicketEventsTopic, std::chrono::seconds(10));
   consumer_ = std::thread([this, consumer] {
     while (!stop_) {
       for (const auto& rec : consumer->poll(200, std::chrono::milliseconds(200))) {

@@ -13,8 +13,9 @@
 
 namespace loket::api {
 
-/// Realtime fan-out (issue 3 "Realtime"): every api replica consumes `ticket.events` in a
-/// consumer group of its own (so each replica sees every event) and pushes each event, as the
+/// Realtime fan-out (issue 3 "Realtime"): every api replica reads every partition of
+/// `ticket.events` from the end, outside any consumer group (so each replica sees every event
+/// and no rebalance ever waits on it), and pushes each event, as the
 /// JSON record itself, to the WebSocket clients of that event's workspace only. Connections
 /// whose session or API key is revoked are closed within `kRevalidateEvery`. Thread-safe.
 class Hub {
@@ -25,8 +26,8 @@ class Hub {
   explicit Hub(Context& ctx) : ctx_(ctx) {}
   ~Hub() { stop(); }
 
-  /// Starts the consumer (group `loket-api-realtime-<random>`, from the latest offset) and the
-  /// revalidation thread. @throws std::runtime_error on invalid Kafka settings.
+  /// Starts the reader (kafka::Consumer::tail) and the revalidation thread.
+  /// @throws std::runtime_error on invalid Kafka settings or when the topic cannot be read.
   void start(kafka::Properties props);
   /// Stops both threads and closes every connection. Idempotent.
   void stop();

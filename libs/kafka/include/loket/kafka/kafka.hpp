@@ -90,7 +90,16 @@ class Consumer {
   /// Leaves the group cleanly (commits nothing). Idempotent.
   void close();
 
+  /// A reader of every partition of `topic` from its current end, outside any consumer group
+  /// (no joins, rebalances or commits): for broadcast readers such as the api's realtime
+  /// fan-out, where every replica must see every record. Partitions added later are not read
+  /// until the reader is recreated. Do not call commit() on it.
+  /// @throws std::runtime_error when the topic's metadata cannot be read within `timeout`.
+  static std::unique_ptr<Consumer> tail(Properties props, const std::string& topic,
+                                        std::chrono::milliseconds timeout);
+
  private:
+  Consumer();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
