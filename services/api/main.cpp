@@ -52,7 +52,6 @@ int main(int argc, char** argv) {
     api::Context ctx{*pool_ptr, keys, opt};
     auto router = api::make_router(ctx);
     api::Hub hub(ctx);
-    ctx.hub = &hub;
     hub.start(kafka::properties_from_env());
     http::ServerOptions so;
     so.address = core::env_or("LOKET_API_ADDRESS", "0.0.0.0");

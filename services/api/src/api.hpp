@@ -16,8 +16,6 @@
 /// seeds 000 and 002). Every route is described in docs/openapi.yaml.
 namespace loket::api {
 
-class Hub;
-
 /// Settings, from LOKET_* variables (docs/operations.md).
 struct Options {
   std::string public_webhook_url;  ///< public base URL of ingress, e.g. https://hooks.example.com
@@ -31,12 +29,11 @@ struct Options {
   std::chrono::seconds session_ttl{std::chrono::hours(24 * 14)};
 };
 
-/// Everything handlers share. Thread-safe (the pool, keyring and hub are).
+/// Everything handlers share. Thread-safe (the pool and keyring are; options are read-only).
 struct Context {
   store::Pool& pool;
   const crypto::Keyring& keys;
   Options options;
-  Hub* hub = nullptr;  ///< realtime fan-out; null when realtime is off (unit tests)
 };
 
 /// Who may call a route.
