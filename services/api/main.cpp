@@ -5,24 +5,12 @@
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/http/server.hpp"
 #include "realtime.hpp"
 
 using namespace loket;
 
-namespace {
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    if (end > pos) out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   core::init_logging("api");
@@ -41,7 +29,7 @@ int main(int argc, char** argv) {
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
     opt.telegram_api_base = core::env_or("LOKET_TELEGRAM_API_BASE", opt.telegram_api_base);
-    opt.cors_origins = split_list(core::env_or("LOKET_CORS_ORIGINS", ""));
+    opt.cors_origins = core::split(core::env_or("LOKET_CORS_ORIGINS", ""), ',');
     opt.rate_limit_per_minute = static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
     opt.rate_limit_ip_per_minute =
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_IP_PER_MINUTE", opt.rate_limit_ip_per_minute));

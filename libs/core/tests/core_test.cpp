@@ -36,3 +36,10 @@ TEST_CASE("utf8_truncate never splits a code point") {
   REQUIRE(utf8_truncate(s, 10) == s);
   REQUIRE(trim("  x y \n") == "x y");
 }
+
+TEST_CASE("to_lower changes ASCII letters only; split drops empty pieces") {
+  REQUIRE(loket::core::to_lower("Ann@Example.COM \xc3\x89") == "ann@example.com \xc3\x89");
+  REQUIRE(loket::core::split("/api/v1//tickets/", '/') == std::vector<std::string>{"api", "v1", "tickets"});
+  REQUIRE(loket::core::split("open,,pending", ',') == std::vector<std::string>{"open", "pending"});
+  REQUIRE(loket::core::split("", ',').empty());
+}

@@ -1,29 +1,17 @@
 #include "loket/http/router.hpp"
 
+#include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 
 namespace loket::http {
-namespace {
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < path.size()) {
-    auto end = path.find('/', pos);
-    if (end == std::string::npos) end = path.size();
-    if (end > pos) out.push_back(path.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
-}  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  Route r{std::move(method), pattern, split_path(pattern), std::move(handler)};
+  Route r{std::move(method), pattern, core::split(pattern, '/'), std::move(handler)};
   routes_.push_back(std::move(r));
 }
 
 Response Router::dispatch(const Request& req) const {
-  auto segs = split_path(req.path);
+  auto segs = core::split(req.path, '/');
   bool path_matched = false;
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;

@@ -1,3 +1,4 @@
+#include "loket/core/text.hpp"
 #include "loket/mime/form_data.hpp"
 
 #include <gmime/gmime.h>
@@ -21,12 +22,6 @@ struct Unref {
 template <typename T>
 using Ref = std::unique_ptr<T, Unref>;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string part_bytes(GMimePart* part) {
   GMimeDataWrapper* content = g_mime_part_get_content(part);
   if (content == nullptr) return {};
@@ -38,8 +33,8 @@ std::string part_bytes(GMimePart* part) {
 }  // namespace
 
 std::vector<FormPart> parse_form_data(const std::string& content_type, const std::string& body) {
-  if (lower(content_type).rfind("multipart/form-data", 0) != 0 ||
-      lower(content_type).find("boundary=") == std::string::npos)
+  if (core::to_lower(content_type).rfind("multipart/form-data", 0) != 0 ||
+      core::to_lower(content_type).find("boundary=") == std::string::npos)
     throw FormDataError("Content-Type must be multipart/form-data with a boundary");
   if (content_type.find_first_of("\r\n") != std::string::npos)
     throw FormDataError("Content-Type must be one line");

@@ -1,3 +1,4 @@
+#include "loket/core/text.hpp"
 #include "loket/store/access.hpp"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include "loket/core/json.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/store/store.hpp"
+#include "rows.hpp"
 
 namespace loket::store {
 namespace {
@@ -30,16 +32,6 @@ Agent agent_from_row(const pqxx::row& r) {
   return a;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::optional<std::string> opt(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::string>();
-}
 }  // namespace
 
 std::string to_string(Role r) {
@@ -118,8 +110,8 @@ Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::s
       std::string("INSERT INTO agents (id, workspace_id, email, name, role, password_hash) "
                   "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (email) DO NOTHING RETURNING ") +
           kAgentColumns,
-      core::new_id("agt"), workspace_id, lower(email), name, to_string(role), hash);
-  if (r.empty()) throw Conflict("an agent with email " + lower(email) + " already exists");
+      core::new_id("agt"), workspace_id, core::to_lower(email), name, to_string(role), hash);
+  if (r.empty()) throw Conflict("an agent with email " + core::to_lower(email) + " already exists");
   return agent_from_row(r[0]);
 }
 
@@ -175,7 +167,7 @@ std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::strin
                                     const std::string& password) {
   auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
                               ", password_hash FROM agents WHERE email = $1",
-                          lower(email));
+                          core::to_lower(email));
   if (r.empty()) {
     crypto::password_verify(dummy_hash(), password);
     return std::nullopt;
@@ -209,6 +201,19 @@ NewSession create_session(pqxx::work& tx, const Agent& agent, std::chrono::secon
 void revoke_session(pqxx::work& tx, const std::string& session_id) {
   tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
                   session_id);
+}
+
+NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
+                         const std::optional<std::string>& created_by) {
+  NewApiKey k;
+  k.key = "sk_live_" + core::base64url(core::random_bytes(24));  // 192 bits
+  k.meta = {core::new_id("key"), name, k.key.substr(0, 12), "", created_by, std::nullopt, std::nullopt};
+  auto r = tx.exec_params1(
+      "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_by) "
+      "VALUES ($1, $2, $3, $4, $5, $6) RETURNING rfc3339(created_at)",
+      k.meta.id, workspace_id, name, k.meta.prefix, pqxx::binarystring(crypto::sha256(k.key)), created_by);
+  k.meta.created_at = r[0].as<std::string>();
+  return k;
 }
 
 std::vector<ApiKey> list_api_keys(pqxx::transaction_base& tx, const std::string& workspace_id) {

@@ -1,20 +1,9 @@
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
 namespace loket::store {
-
-NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
-                           const std::optional<std::string>& created_by) {
-  std::string key = "sk_live_" + core::base64url(core::random_bytes(24));  // 192 bits
-  pqxx::binarystring hash(crypto::sha256(key));
-  std::string id = core::new_id("key");
-  tx.exec_params0(
-      "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_by) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      id, workspace_id, name, key.substr(0, 12), hash, created_by);
-  return {id, key};
-}
 
 NewWorkspace create_workspace(pqxx::work& tx, const std::string& name) {
   NewWorkspace w;

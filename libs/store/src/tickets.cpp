@@ -4,6 +4,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/store/store.hpp"
+#include "rows.hpp"
 
 namespace loket::store {
 namespace {
@@ -12,11 +13,6 @@ constexpr const char* kTicketColumns =
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
     "rfc3339(first_response_at), rfc3339(resolved_at)";
-
-std::optional<std::string> opt(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::string>();
-}
 
 Ticket ticket_from_row(const pqxx::row& r) {
   Ticket t;
@@ -242,44 +238,35 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
-  bool changed = false;
-  auto change = [&](const char* name, const std::string& from, const std::string& to) {
+  auto put = [&](const std::string& v) { core::json_put(w, v); };
+  auto put_opt = [&](const std::optional<std::string>& v) {
+    if (v) core::json_put(w, *v);
+    else w.Null();
+  };
+  auto put_list = [&](const std::vector<std::string>& v) {
+    w.StartArray();
+    for (const auto& x : v) core::json_put(w, x);
+    w.EndArray();
+  };
+  // Writes `name: {from, to}` when the value changes.
+  auto change = [&](const char* name, const auto& from, const auto& to, const auto& put_value) {
     if (from == to) return false;
     core::json_put(w, name);
     w.StartObject();
-    core::json_kv(w, "from", from);
-    core::json_kv(w, "to", to);
+    core::json_put(w, "from");
+    put_value(from);
+    core::json_put(w, "to");
+    put_value(to);
     w.EndObject();
-    return changed = true;
+    return true;
   };
-  bool status = c.status && change("status", t.status, *c.status);
-  bool priority = c.priority && change("priority", t.priority, *c.priority);
-  bool subject = c.subject && change("subject", t.subject, *c.subject);
-  bool assignee = c.assignee_id && *c.assignee_id != t.assignee_id;
-  if (assignee) {
-    core::json_put(w, "assigneeId");
-    w.StartObject();
-    core::json_kv_opt(w, "from", t.assignee_id);
-    core::json_kv_opt(w, "to", *c.assignee_id);
-    w.EndObject();
-    changed = true;
-  }
-  bool tags = c.tags && *c.tags != t.tags;
-  if (tags) {
-    core::json_put(w, "tags");
-    w.StartObject();
-    const std::vector<std::string>* from = &t.tags;
-    for (const auto* list : {from, &*c.tags}) {
-      core::json_put(w, list == from ? "from" : "to");
-      w.StartArray();
-      for (const auto& tag : *list) core::json_put(w, tag);
-      w.EndArray();
-    }
-    w.EndObject();
-    changed = true;
-  }
+  bool status = c.status && change("status", t.status, *c.status, put);
+  bool priority = c.priority && change("priority", t.priority, *c.priority, put);
+  bool subject = c.subject && change("subject", t.subject, *c.subject, put);
+  bool assignee = c.assignee_id && change("assigneeId", t.assignee_id, *c.assignee_id, put_opt);
+  bool tags = c.tags && change("tags", t.tags, *c.tags, put_list);
   w.EndObject();
-  if (!changed) return;
+  if (!status && !priority && !subject && !assignee && !tags) return;
   std::string tag_list;
   if (tags)
     for (const auto& tag : *c.tags) tag_list += (tag_list.empty() ? "" : "\x1f") + tag;

@@ -96,34 +96,41 @@ std::optional<http::Response> parse_object(const http::Request& req, rapidjson::
   return std::nullopt;
 }
 
+Admission admit(Context& ctx, const http::Request& req) {
+  Admission a;
+  a.limit = ctx.options.rate_limit_ip_per_minute;
+  std::string token = bearer_token(req);
+  if (!token.empty()) {
+    std::optional<std::pair<store::Principal, store::RateWindow>> found;
+    {
+      auto conn = ctx.pool.acquire();
+      pqxx::nontransaction tx(*conn);
+      found = store::authenticate(tx, token, kWindowSeconds);
+    }
+    if (found) {
+      std::tie(a.principal, a.window) = *found;
+      a.limit = ctx.options.rate_limit_per_minute;
+    } else {
+      a.window = ip_hit(ctx, req.remote_address);
+      a.refusal = http::json_error(401, "UNAUTHORIZED",
+                                   "the API key or session token is not valid (revoked, expired or unknown)");
+    }
+  } else {
+    a.window = ip_hit(ctx, req.remote_address);
+  }
+  if (!a.refusal && a.window.hits > a.limit) a.refusal = over_limit(a.limit, a.window);
+  if (a.refusal) set_rate_headers(*a.refusal, a.limit, a.window);
+  return a;
+}
+
 void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern,
          Access access, Handler handler, bool upload) {
   r.add(method, pattern, [&ctx, access, handler = std::move(handler), upload](const http::Request& req) {
-    store::Principal p;
-    store::RateWindow window;
-    int limit = ctx.options.rate_limit_ip_per_minute;
-    std::string token = bearer_token(req);
-    if (!token.empty()) {
-      std::optional<std::pair<store::Principal, store::RateWindow>> found;
-      {
-        auto conn = ctx.pool.acquire();
-        pqxx::nontransaction tx(*conn);
-        found = store::authenticate(tx, token, kWindowSeconds);
-      }
-      if (!found) {
-        auto res = http::json_error(401, "UNAUTHORIZED", "the API key or session token is not valid (revoked, expired or unknown)");
-        set_rate_headers(res, limit, ip_hit(ctx, req.remote_address));
-        return res;
-      }
-      std::tie(p, window) = *found;
-      limit = ctx.options.rate_limit_per_minute;
-    } else {
-      window = ip_hit(ctx, req.remote_address);
-    }
+    Admission a = admit(ctx, req);
+    if (a.refusal) return *a.refusal;
+    const store::Principal& p = a.principal;
     http::Response res;
-    if (window.hits > limit) {
-      res = over_limit(limit, window);
-    } else if (token.empty() && access != Access::kPublic) {
+    if (p.workspace_id.empty() && access != Access::kPublic) {
       res = http::json_error(401, "UNAUTHORIZED",
                              "send Authorization: Bearer <API key or session token>");
     } else if (!has_role(p, access)) {
@@ -140,7 +147,7 @@ void add(http::Router& r, Context& ctx, const std::string& method, const std::st
     } else {
       res = handler(req, p);
     }
-    set_rate_headers(res, limit, window);
+    set_rate_headers(res, a.limit, a.window);
     return res;
   });
 }

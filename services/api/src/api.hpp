@@ -48,6 +48,22 @@ enum class Access {
 /// A route handler: the request and the authenticated caller (empty for kPublic routes).
 using Handler = std::function<http::Response(const http::Request&, const store::Principal&)>;
 
+/// Authentication and rate limiting of one request: the caller (empty principal when no
+/// credential was sent), the rate-limit window after counting this request, and the refusal to
+/// send instead of serving it — 401 for an unknown, revoked or expired credential, 429 over
+/// the limit — already carrying the X-RateLimit-* headers.
+struct Admission {
+  store::Principal principal;
+  store::RateWindow window;
+  int limit = 0;
+  std::optional<http::Response> refusal;
+};
+
+/// Authenticates the bearer token of `req` (API key or session; see bearer_token) and counts
+/// the request against its credential's limit, or the client IP's without one. One database
+/// round trip with a credential.
+Admission admit(Context& ctx, const http::Request& req);
+
 /// Adds a route behind the API's guard: bearer authentication (API key or session token),
 /// the per-credential or per-IP rate limit with X-RateLimit-* headers (429 + Retry-After over
 /// it), the role check (403), the JSON body size cap (413, unless `upload`), and
@@ -70,6 +86,14 @@ void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
 
 /// Parses the JSON object body of `req` into `d`; a 400 response when it is not one.
 std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d);
+
+/// A JSON array of `to_json(item)` for each item, e.g. json_array(agents, store::agent_json).
+template <typename T, typename F>
+std::string json_array(const std::vector<T>& items, F&& to_json) {
+  std::string out = "[";
+  for (const auto& item : items) out += (out.size() > 1 ? "," : "") + to_json(item);
+  return out + "]";
+}
 
 /// The bearer token of `req`: `Authorization: Bearer …`, or the `access_token` query parameter
 /// (browsers cannot set headers on WebSocket requests); "" when absent.

@@ -28,12 +28,6 @@ std::optional<http::Response> check_password_rules(const std::string& pw) {
   return std::nullopt;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string session_json(const store::NewSession& s, const store::Agent& a) {
   return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" +
          store::agent_json(a) + "}";
@@ -50,7 +44,7 @@ http::Response too_many_attempts(int reset_s) {
 http::Response login(Context& ctx, const http::Request& req) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
-  std::string email = lower(core::trim(core::json_string(d, "email").value_or("")));
+  std::string email = core::to_lower(core::trim(core::json_string(d, "email").value_or("")));
   std::string password = core::json_string(d, "password").value_or("");
   if (email.empty() || password.empty())
     return http::json_error(400, "VALIDATION_ERROR", "email and password are required");
@@ -138,10 +132,7 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
 http::Response list_agents(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  std::string out = "[";
-  for (const auto& a : store::list_agents(tx, p.workspace_id))
-    out += (out.size() > 1 ? "," : "") + store::agent_json(a);
-  return http::json_ok(200, out + "]");
+  return http::json_ok(200, json_array(store::list_agents(tx, p.workspace_id), store::agent_json));
 }
 
 http::Response get_agent(Context& ctx, const Principal& p, const std::string& id) {
@@ -217,10 +208,7 @@ http::Response patch_agent(Context& ctx, const http::Request& req, const Princip
 http::Response list_keys(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  std::string out = "[";
-  for (const auto& k : store::list_api_keys(tx, p.workspace_id))
-    out += (out.size() > 1 ? "," : "") + store::api_key_json(k);
-  return http::json_ok(200, out + "]");
+  return http::json_ok(200, json_array(store::list_api_keys(tx, p.workspace_id), store::api_key_json));
 }
 
 http::Response create_key(Context& ctx, const http::Request& req, const Principal& p) {
@@ -233,9 +221,7 @@ http::Response create_key(Context& ctx, const http::Request& req, const Principa
     std::optional<std::string> by;
     if (!p.agent_id.empty()) by = p.agent_id;
     auto created = store::create_api_key(tx, p.workspace_id, name, by);
-    auto keys = store::list_api_keys(tx, p.workspace_id);
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const store::ApiKey& k) { return k.id == created.id; });
-    std::string json = store::api_key_json(*it);
+    std::string json = store::api_key_json(created.meta);
     json.pop_back();
     return http::json_ok(201, json + ",\"key\":\"" + created.key + "\"}");
   });

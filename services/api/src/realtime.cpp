@@ -1,8 +1,6 @@
 #include "realtime.hpp"
 
-#include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
-#include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/http/envelope.hpp"
 
@@ -47,24 +45,16 @@ http::Upgrade Hub::upgrade(const http::Request& req) {
     up.refuse = http::json_error(404, "NOT_FOUND", "WebSockets are served at /api/v1/realtime");
     return up;
   }
-  std::optional<std::pair<store::Principal, store::RateWindow>> found;
-  {
-    auto conn = ctx_.pool.acquire();
-    pqxx::nontransaction tx(*conn);
-    found = store::authenticate(tx, bearer_token(req), 60);
-  }
-  if (!found) {
-    up.refuse = http::json_error(401, "UNAUTHORIZED",
+  Admission a = admit(ctx_, req);
+  if (!a.refusal && a.principal.workspace_id.empty())
+    a.refusal = http::json_error(401, "UNAUTHORIZED",
                                  "connect with ?access_token=<session token or API key> or an Authorization header");
-    return up;
-  }
-  if (found->second.hits > ctx_.options.rate_limit_per_minute) {
-    up.refuse = http::json_error(429, "RATE_LIMITED", "too many requests this minute");
-    up.refuse->headers.emplace_back("Retry-After", std::to_string(found->second.reset_s));
+  if (a.refusal) {
+    up.refuse = std::move(a.refusal);
     return up;
   }
   auto id = std::make_shared<std::uint64_t>(0);
-  store::Principal p = found->first;
+  store::Principal p = a.principal;
   up.on_open = [this, id, p](const std::shared_ptr<http::WebSocket>& socket) {
     {
       std::lock_guard lock(mu_);

@@ -64,22 +64,10 @@ bool decode_cursor(const std::string& c, int sort, store::TicketQuery& q) {
   }
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    auto end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    auto item = core::trim(std::string_view(s).substr(pos, end - pos));
-    if (!item.empty()) out.push_back(item);
-    pos = end + 1;
-  }
-  return out;
-}
-
 http::Response list(Context& ctx, const http::Request& req, const Principal& p) {
   store::TicketQuery q;
-  q.statuses = split_commas(req.query_param("status"));
+  for (const auto& s : core::split(req.query_param("status"), ','))
+    if (auto st = core::trim(s); !st.empty()) q.statuses.push_back(st);
   for (const auto& s : q.statuses)
     if (!store::is_valid_status(s)) return bad("status must be open, pending, resolved or closed (comma-separated)");
   q.channel = req.query_param("channel");
@@ -132,14 +120,7 @@ http::Response list(Context& ctx, const http::Request& req, const Principal& p) 
 std::string ticket_with_messages(pqxx::transaction_base& tx, const store::Ticket& t) {
   std::string out = store::ticket_json(t);
   out.pop_back();
-  out += ",\"messages\":[";
-  bool first = true;
-  for (const auto& m : store::load_messages(tx, t.id, true)) {
-    if (!first) out += ",";
-    first = false;
-    out += store::message_json(m);
-  }
-  return out + "]}";
+  return out + ",\"messages\":" + json_array(store::load_messages(tx, t.id, true), store::message_json) + "}";
 }
 
 http::Response get(Context& ctx, const Principal& p, const std::string& id) {
@@ -198,20 +179,26 @@ std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const st
   return std::nullopt;
 }
 
-// Locks the uploads `ids` and checks that each is this workspace's and not yet attached.
-bool attachments_available(pqxx::work& tx, const std::string& ws, const std::vector<std::string>& ids) {
-  if (ids.empty()) return true;
-  std::string list;
-  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
-  auto r = tx.exec_params(
-      "SELECT id FROM attachments WHERE workspace_id = $1 AND message_id IS NULL AND "
-      "id = ANY(string_to_array($2, ',')) FOR UPDATE",
-      ws, list);
-  return r.size() == ids.size();
+// Thrown inside a transaction to roll it back and answer `response` instead.
+struct Rejected {
+  http::Response response;
+};
+
+// Runs `fn` in a transaction; a Rejected thrown inside rolls it back and is the answer.
+template <typename Fn>
+http::Response write(Context& ctx, Fn&& fn) {
+  try {
+    return store::with_tx(ctx.pool, std::forward<Fn>(fn));
+  } catch (const Rejected& r) {
+    return r.response;
+  }
 }
 
-http::Response attachments_taken() {
-  return bad("an attachment id is unknown or already attached to a message; upload it with POST /api/v1/attachments");
+// Attaches the uploads to `msg`, or rolls the whole write back with a 400.
+void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids) {
+  if (!store::link_attachments(tx, ws, msg, ids))
+    throw Rejected{bad("an attachment id is unknown or already attached to a message; "
+                       "upload it with POST /api/v1/attachments")};
 }
 
 http::Response create(Context& ctx, const http::Request& req, const Principal& p) {
@@ -246,7 +233,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
   if (const auto* t = core::json_member(d, "tags"))
     if (auto err = read_tags(*t, tags)) return *err;
   if (auto err = read_attachment_ids(d, attachment_ids)) return *err;
-  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
     store::TicketChanges extra;
     if (const auto* a = core::json_member(d, "assigneeId")) {
       std::optional<std::string> assignee;
@@ -254,7 +241,6 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
       if (assignee) extra.assignee_id = assignee;
     }
     if (!tags.empty()) extra.tags = tags;
-    if (!attachments_available(tx, p.workspace_id, attachment_ids)) return attachments_taken();
     auto t = store::create_ticket(tx, n);
     if (extra.assignee_id || extra.tags) store::update_ticket(tx, t, extra);
     store::NewMessage m;
@@ -262,7 +248,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
     m.author_name = n.requester_name.value_or("");
     m.body = body;
     auto msg = store::add_message(tx, t, m, {}, false);
-    store::link_attachments(tx, p.workspace_id, msg, attachment_ids);
+    attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, t, msg);
     return http::json_ok(201, ticket_with_messages(tx, t));
   });
@@ -288,7 +274,7 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
     if (auto err = read_tags(*t, tags)) return *err;
     c.tags = tags;
   }
-  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
     if (const auto* a = core::json_member(d, "assigneeId")) {
       std::optional<std::string> assignee;
       if (auto err = read_assignee(tx, p.workspace_id, *a, assignee)) return *err;
@@ -306,12 +292,7 @@ http::Response messages(Context& ctx, const Principal& p, const std::string& id)
   pqxx::read_transaction tx(*conn);
   auto t = store::load_ticket(tx, p.workspace_id, id);
   if (!t) return not_found();
-  std::string out = "[";
-  for (const auto& m : store::load_messages(tx, id, true)) {
-    if (out.size() > 1) out += ",";
-    out += store::message_json(m);
-  }
-  return http::json_ok(200, out + "]");
+  return http::json_ok(200, json_array(store::load_messages(tx, id, true), store::message_json));
 }
 
 http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
@@ -331,10 +312,9 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   std::string author = p.agent_name;
   if (author.empty() || author_type == "requester")
     author = core::json_string(d, "authorName").value_or(author_type == "agent" ? "Support" : "");
-  return store::with_tx(ctx.pool, [&](pqxx::work& tx) -> http::Response {
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
-    if (!attachments_available(tx, p.workspace_id, attachment_ids)) return attachments_taken();
     store::NewMessage m;
     m.author_type = author_type;
     m.author_name = author;
@@ -344,7 +324,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     // A public reply on a ticket with a connected channel thread is delivered by outbound.
     if (agent_public && t->integration_id && t->external_thread_id) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
-    store::link_attachments(tx, p.workspace_id, msg, attachment_ids);
+    attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, *t, msg);
     if (agent_public) {
       tx.exec_params0(

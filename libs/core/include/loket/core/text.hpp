@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace loket::core {
 
@@ -13,5 +14,11 @@ std::string utf8_truncate(std::string_view s, std::size_t max_chars);
 
 /// `s` without leading and trailing ASCII white space.
 std::string trim(std::string_view s);
+
+/// `s` with ASCII letters in lower case (other bytes, UTF-8 included, unchanged).
+std::string to_lower(std::string_view s);
+
+/// The non-empty pieces of `s` between `sep` characters, in order ("a,,b," → {"a","b"}).
+std::vector<std::string> split(std::string_view s, char sep);
 
 }  // namespace loket::core

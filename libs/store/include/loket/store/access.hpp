@@ -102,6 +102,15 @@ struct ApiKey {
   std::string id, name, prefix, created_at;
   std::optional<std::string> created_by, last_used_at, revoked_at;
 };
+/// A key just created: its listing and the plaintext, shown once.
+struct NewApiKey {
+  ApiKey meta;
+  std::string key;  ///< `sk_live_` + 192 random bits; only its SHA-256 is stored
+};
+/// Creates an API key named `name` for `workspace_id` (`created_by`: the agent who made it).
+NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
+                         const std::optional<std::string>& created_by = std::nullopt);
+
 /// Every key of the workspace, newest first (revoked ones included, marked).
 std::vector<ApiKey> list_api_keys(pqxx::transaction_base& tx, const std::string& workspace_id);
 /// Revokes key `id` of `workspace_id`; false when there is no such key.

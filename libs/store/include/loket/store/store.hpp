@@ -145,15 +145,6 @@ struct NewWorkspace {
 /// Creates a workspace named `name` and an API key for it inside `tx`.
 NewWorkspace create_workspace(pqxx::work& tx, const std::string& name);
 
-/// Creates another API key for `workspace_id` (`created_by`: the agent id, when an agent made
-/// it); returns its id and the plaintext key (`sk_live_` + 192 random bits), shown once: only
-/// its SHA-256 is stored.
-struct NewApiKey {
-  std::string id, key;
-};
-NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
-                           const std::optional<std::string>& created_by = std::nullopt);
-
 /// Whether workspace `id` exists.
 bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);
 
