@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     api::Options opt;
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
-    opt.telegram_api_base = core::env_or("LOKET_TELEGRAM_API_BASE", opt.telegram_api_base);
+    opt.endpoints = providers::endpoints_from_env();
     opt.cors_origins = core::split(core::env_or("LOKET_CORS_ORIGINS", ""), ',');
     opt.rate_limit_per_minute = static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
     opt.rate_limit_ip_per_minute =

@@ -16,10 +16,13 @@ int main() {
     ingress::Options opt;
     opt.ack_timeout = core::env_ms("LOKET_INGRESS_ACK_TIMEOUT_MS", opt.ack_timeout);
     opt.cache_ttl = core::env_ms("LOKET_INGRESS_CACHE_TTL_MS", opt.cache_ttl);
+    opt.public_base_url = core::env_required(
+        "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL providers call, e.g. https://hooks.example.com");
+    auto keys = crypto::keyring_from_env();
     auto props = kafka::properties_from_env();
     props["message.timeout.ms"] = std::to_string(opt.ack_timeout.count());
     kafka::Producer producer(props);
-    ingress::Ingress app(pool, producer, opt);
+    ingress::Ingress app(pool, producer, keys, opt);
     http::ServerOptions so;
     so.address = core::env_or("LOKET_INGRESS_ADDRESS", "0.0.0.0");
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_INGRESS_PORT", 8081));

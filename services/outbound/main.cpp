@@ -41,7 +41,7 @@ int main() {
     outbound::Options opt;
     opt.max_attempts = static_cast<int>(core::env_int("LOKET_OUTBOUND_MAX_ATTEMPTS", opt.max_attempts));
     opt.base_backoff = core::env_ms("LOKET_OUTBOUND_BACKOFF_MS", opt.base_backoff);
-    opt.telegram_api_base = core::env_or("LOKET_TELEGRAM_API_BASE", opt.telegram_api_base);
+    opt.endpoints = providers::endpoints_from_env();
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     std::thread retries([&] {

@@ -29,8 +29,7 @@ int main() {
         }
       }
     });
-    auto fetch = writer::provider_fetcher(
-        keys, core::env_or("LOKET_TELEGRAM_API_BASE", "https://api.telegram.org"));
+    auto fetch = writer::provider_fetcher(keys, providers::endpoints_from_env());
     kafka::Consumer consumer(props, core::env_or("LOKET_WRITER_GROUP", "loket-writer"),
                              {kafka::kInboundTopic});
     core::log(core::Level::kInfo, "writer consuming", {{"topic", kafka::kInboundTopic}});

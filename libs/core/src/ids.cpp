@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace loket::core {
@@ -24,31 +25,30 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
-std::string base64url(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+namespace {
+// RFC 4648 encoding of `bytes` with `alphabet` (64 characters), '='-padded when `pad`.
+std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
   std::string out;
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  for (; i + 3 <= bytes.size(); i += 3) {
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  auto at = [&](std::size_t k) { return k < bytes.size() ? static_cast<unsigned char>(bytes[k]) : 0u; };
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
     unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    unsigned v = at(i) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (rest == 2) {
-    unsigned v = (at(i) << 16) | (at(i + 1) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
+    std::size_t chars = std::min<std::size_t>(4, (bytes.size() - i) * 4 / 3 + 1);
+    for (std::size_t c = 0; c < 4; ++c) {
+      if (c < chars) out += alphabet[(v >> (18 - 6 * c)) & 63];
+      else if (pad) out += '=';
+    }
   }
   return out;
+}
+}  // namespace
+
+std::string base64url(std::string_view bytes) {
+  return encode64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+std::string base64(std::string_view bytes) {
+  return encode64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
 }
 
 std::string new_id(std::string_view prefix) {

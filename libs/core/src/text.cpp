@@ -51,4 +51,11 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+bool is_e164(std::string_view s) {
+  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
+  for (std::size_t i = 2; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
 }  // namespace loket::core

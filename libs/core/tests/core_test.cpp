@@ -24,6 +24,29 @@ TEST_CASE("base64url follows RFC 4648 test vectors without padding") {
   REQUIRE(base64url("\xfb\xff") == "-_8");
 }
 
+TEST_CASE("base64 follows RFC 4648 test vectors with padding") {
+  REQUIRE(base64("") == "");
+  REQUIRE(base64("f") == "Zg==");
+  REQUIRE(base64("fo") == "Zm8=");
+  REQUIRE(base64("foo") == "Zm9v");
+  REQUIRE(base64("foob") == "Zm9vYg==");
+  REQUIRE(base64("fooba") == "Zm9vYmE=");
+  REQUIRE(base64("foobar") == "Zm9vYmFy");
+  REQUIRE(base64("\xfb\xff") == "+/8=");
+}
+
+TEST_CASE("is_e164 accepts +, a non-zero digit and 7 to 15 digits") {
+  REQUIRE(is_e164("+6281234567890"));
+  REQUIRE(is_e164("+14155238886"));
+  REQUIRE(is_e164("+1234567"));
+  REQUIRE_FALSE(is_e164("+123456"));           // too short
+  REQUIRE_FALSE(is_e164("+1234567890123456"));  // 16 digits
+  REQUIRE_FALSE(is_e164("6281234567890"));      // no '+'
+  REQUIRE_FALSE(is_e164("+0812345678"));        // leading zero
+  REQUIRE_FALSE(is_e164("+62 812 3456"));
+  REQUIRE_FALSE(is_e164("whatsapp:+14155238886"));
+}
+
 TEST_CASE("rfc3339_ms formats UTC with milliseconds") {
   REQUIRE(rfc3339_ms(0) == "1970-01-01T00:00:00.000Z");
   REQUIRE(rfc3339_ms(1767225600123) == "2026-01-01T00:00:00.123Z");

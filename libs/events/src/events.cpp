@@ -42,6 +42,7 @@ std::string to_json(const RawWebhook& w) {
   json_kv(j, "provider", w.provider);
   json_kv(j, "integrationId", w.integration_id);
   json_kv(j, "workspaceId", w.workspace_id);
+  if (!w.routing_key.empty()) json_kv(j, "routingKey", w.routing_key);
   json_put(j, "receivedAtMs");
   j.Int64(w.received_at_ms);
   json_put(j, "headers");
@@ -62,6 +63,7 @@ RawWebhook raw_webhook_from_json(const std::string& json) {
   w.provider = need(d, "provider", "raw webhook");
   w.integration_id = need(d, "integrationId", "raw webhook");
   w.workspace_id = need(d, "workspaceId", "raw webhook");
+  w.routing_key = opt(d, "routingKey");
   w.received_at_ms = core::json_int(d, "receivedAtMs").value_or(0);
   if (auto* h = core::json_member(d, "headers"); h && h->IsObject())
     for (auto it = h->MemberBegin(); it != h->MemberEnd(); ++it)

@@ -74,6 +74,11 @@ ClientResponse fetch(const ClientRequest& req) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(h, CURLOPT_USERPWD, req.basic_auth.c_str());
   }
+  if (req.max_redirects > 0) {
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(req.max_redirects));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  }
   if (req.method == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());

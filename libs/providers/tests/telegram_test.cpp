@@ -25,8 +25,8 @@ events::RawWebhook fixture(const std::string& name) {
 
 TEST_CASE("a private text message normalizes to one inbound message") {
   auto n = normalize(fixture("text_message.json"));
-  REQUIRE(n.message);
-  const auto& m = *n.message;
+  REQUIRE(n.messages.size() == 1);
+  const auto& m = n.messages[0];
   CHECK(m.channel == "telegram");
   CHECK(m.integration_id == "int_1");
   CHECK(m.workspace_id == "acc_1");
@@ -42,36 +42,36 @@ TEST_CASE("a private text message normalizes to one inbound message") {
 
 TEST_CASE("a photo keeps its caption and references the largest size") {
   auto n = normalize(fixture("photo_caption.json"));
-  REQUIRE(n.message);
-  CHECK(n.message->text == "Damaged box");
-  REQUIRE(n.message->attachments.size() == 1);
-  CHECK(n.message->attachments[0].external_ref == "AgACAgIAAxkBAAMr_large");
-  CHECK(n.message->attachments[0].filename == "photo-1.jpg");
-  CHECK(n.message->attachments[0].size == 81234);
+  REQUIRE(n.messages.size() == 1);
+  CHECK(n.messages[0].text == "Damaged box");
+  REQUIRE(n.messages[0].attachments.size() == 1);
+  CHECK(n.messages[0].attachments[0].external_ref == "AgACAgIAAxkBAAMr_large");
+  CHECK(n.messages[0].attachments[0].filename == "photo-1.jpg");
+  CHECK(n.messages[0].attachments[0].size == 81234);
 }
 
 TEST_CASE("a document without a caption reads [attachment: <name>]") {
   auto n = normalize(fixture("document.json"));
-  REQUIRE(n.message);
-  CHECK(n.message->text == "[attachment: invoice.pdf]");
-  REQUIRE(n.message->attachments.size() == 1);
-  CHECK(n.message->attachments[0].content_type == "application/pdf");
+  REQUIRE(n.messages.size() == 1);
+  CHECK(n.messages[0].text == "[attachment: invoice.pdf]");
+  REQUIRE(n.messages[0].attachments.size() == 1);
+  CHECK(n.messages[0].attachments[0].content_type == "application/pdf");
 }
 
 TEST_CASE("edits, groups, service messages, /start and garbage are dropped with a reason") {
-  CHECK(normalize(fixture("edited_message.json")).dropped_reason == "edited_message");
-  CHECK(normalize(fixture("group_message.json")).dropped_reason == "group_chat");
-  CHECK(normalize(fixture("service_message.json")).dropped_reason == "service_message");
-  CHECK(normalize(fixture("start_command.json")).dropped_reason == "start_command");
+  CHECK(normalize(fixture("edited_message.json")).dropped.at(0) == "edited_message");
+  CHECK(normalize(fixture("group_message.json")).dropped.at(0) == "group_chat");
+  CHECK(normalize(fixture("service_message.json")).dropped.at(0) == "service_message");
+  CHECK(normalize(fixture("start_command.json")).dropped.at(0) == "start_command");
   events::RawWebhook junk;
   junk.body = "{not json";
-  CHECK(normalize(junk).dropped_reason == "malformed");
+  CHECK(normalize(junk).dropped.at(0) == "malformed");
   junk.body = "[]";
-  CHECK(normalize(junk).dropped_reason == "malformed");
+  CHECK(normalize(junk).dropped.at(0) == "malformed");
   junk.body = R"({"update_id":1,"callback_query":{"id":"x"}})";
-  CHECK(normalize(junk).dropped_reason == "unsupported_update");
+  CHECK(normalize(junk).dropped.at(0) == "unsupported_update");
   junk.body = R"({"update_id":1,"message":{"message_id":"x","chat":5}})";
-  CHECK(normalize(junk).dropped_reason == "malformed");
+  CHECK(normalize(junk).dropped.at(0) == "malformed");
 }
 
 TEST_CASE("chat_id_of finds the chat for partition keys") {

@@ -3,13 +3,13 @@
 
 namespace loket::store {
 
-std::optional<Integration> find_integration(pqxx::transaction_base& tx, const std::string& id) {
-  auto r = tx.exec_params(
-      "SELECT id, workspace_id, provider, status, display_name, routing_key, credentials, "
-      "coalesce(credentials_key_id, ''), webhook_secret_hash, coalesce(last_error, ''), "
-      "rfc3339(created_at) "
-      "FROM integrations WHERE id = $1",
-      id);
+namespace {
+constexpr const char* kColumns =
+    "SELECT id, workspace_id, provider, status, display_name, routing_key, credentials, "
+    "coalesce(credentials_key_id, ''), webhook_secret_hash, coalesce(last_error, ''), "
+    "rfc3339(created_at), coalesce(number, ''), rfc3339(connected_at) FROM integrations ";
+
+std::optional<Integration> first(const pqxx::result& r) {
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   Integration i;
@@ -19,18 +19,42 @@ std::optional<Integration> find_integration(pqxx::transaction_base& tx, const st
   i.status = row[3].as<std::string>();
   i.display_name = row[4].as<std::string>();
   i.routing_key = row[5].as<std::string>();
-  if (!row[6].is_null()) {
-    pqxx::binarystring b(row[6]);
-    i.credentials = b.str();
-  }
+  if (!row[6].is_null()) i.credentials = pqxx::binarystring(row[6]).str();
   i.credentials_key_id = row[7].as<std::string>();
-  if (!row[8].is_null()) {
-    pqxx::binarystring b(row[8]);
-    i.webhook_secret_hash = b.str();
-  }
+  if (!row[8].is_null()) i.webhook_secret_hash = pqxx::binarystring(row[8]).str();
   i.last_error = row[9].as<std::string>();
   i.created_at = row[10].as<std::string>();
+  i.number = row[11].as<std::string>();
+  i.connected_at = row[12].as<std::string>();
   return i;
+}
+}  // namespace
+
+std::optional<Integration> find_integration(pqxx::transaction_base& tx, const std::string& id) {
+  return first(tx.exec_params(std::string(kColumns) + "WHERE id = $1", id));
+}
+
+std::optional<Integration> find_live_integration(pqxx::transaction_base& tx, const std::string& provider,
+                                                 const std::string& routing_key) {
+  return first(tx.exec_params(std::string(kColumns) +
+                                  "WHERE provider = $1 AND routing_key = $2 AND status <> 'disconnected'",
+                              provider, routing_key));
+}
+
+std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx, const std::string& provider,
+                                                      const std::string& secret_hash) {
+  return first(tx.exec_params(std::string(kColumns) +
+                                  "WHERE provider = $1 AND webhook_secret_hash = $2 AND status <> 'disconnected'",
+                              provider, pqxx::binarystring(secret_hash)));
+}
+
+std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                              const std::vector<std::string>& providers) {
+  std::string list;
+  for (const auto& p : providers) list += (list.empty() ? "" : ",") + tx.quote(p);
+  return first(tx.exec_params(std::string(kColumns) + "WHERE workspace_id = $1 AND provider IN (" + list +
+                                  ") AND status <> 'disconnected' ORDER BY connected_at DESC, id DESC LIMIT 1",
+                              workspace_id));
 }
 
 std::string integration_json(const Integration& i) {
@@ -41,8 +65,11 @@ std::string integration_json(const Integration& i) {
   core::json_kv(w, "provider", i.provider);
   core::json_kv(w, "status", i.status);
   core::json_kv(w, "displayName", i.display_name);
+  if (!i.number.empty()) core::json_kv(w, "number", i.number);
+  if (i.provider == "whatsapp_cloud") core::json_kv(w, "phoneNumberId", i.routing_key);
   core::json_kv_opt(w, "lastError", i.last_error.empty() ? std::nullopt : std::optional(i.last_error));
   core::json_kv(w, "createdAt", i.created_at);
+  core::json_kv(w, "connectedAt", i.connected_at);
   w.EndObject();
   return sb.GetString();
 }

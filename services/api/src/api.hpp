@@ -9,6 +9,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/router.hpp"
+#include "loket/providers/common.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
@@ -19,7 +20,7 @@ namespace loket::api {
 /// Settings, from LOKET_* variables (docs/operations.md).
 struct Options {
   std::string public_webhook_url;  ///< public base URL of ingress, e.g. https://hooks.example.com
-  std::string telegram_api_base = "https://api.telegram.org";
+  providers::Endpoints endpoints;  ///< provider API base URLs (LOKET_*_API_BASE)
   std::vector<std::string> cors_origins;    ///< SPA origins allowed by CORS (exact match)
   int rate_limit_per_minute = 1200;         ///< per API key or signed-in agent
   int rate_limit_ip_per_minute = 300;       ///< per client IP, for unauthenticated requests

@@ -32,11 +32,6 @@ bool valid_time(const std::string& s) {
   return std::regex_match(s, re);
 }
 
-bool valid_e164(const std::string& s) {
-  static const std::regex re(R"(\+[1-9]\d{6,14})");
-  return std::regex_match(s, re);
-}
-
 // The cursor is opaque to clients: hex of "v1|sort|number|updated_us|snapshot_us".
 std::string encode_cursor(int sort, std::int64_t number, std::int64_t updated_us, std::int64_t snapshot_us) {
   return core::to_hex("v1|" + std::to_string(sort) + "|" + std::to_string(number) + "|" +
@@ -221,7 +216,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
   n.requester_phone = opt_field(d, "requesterPhone");
   if (n.requester_email && n.requester_email->find('@') == std::string::npos)
     return bad("requesterEmail is not an email address");
-  if (n.requester_phone && !valid_e164(*n.requester_phone))
+  if (n.requester_phone && !core::is_e164(*n.requester_phone))
     return bad("requesterPhone must be in E.164 form, e.g. +6281234567890");
   if (channel == "whatsapp" && !n.requester_phone)
     return bad("a whatsapp ticket needs requesterPhone (E.164)");

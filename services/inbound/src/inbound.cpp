@@ -4,6 +4,8 @@
 
 #include "loket/core/log.hpp"
 #include "loket/providers/telegram/telegram.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 namespace loket::inbound {
 
@@ -17,18 +19,17 @@ std::map<std::string, long> DropCounters::snapshot() const {
   return counts_;
 }
 
-Outcome normalize_record(const std::string& value) {
+providers::Normalized normalize_record(const std::string& value) {
   events::RawWebhook raw;
   try {
     raw = events::raw_webhook_from_json(value);
   } catch (const std::exception&) {
-    return {std::nullopt, "malformed"};
+    return {{}, {"malformed"}};
   }
-  if (raw.provider == providers::telegram::kProvider) {
-    auto n = providers::telegram::normalize(raw);
-    return {std::move(n.message), n.dropped_reason};
-  }
-  return {std::nullopt, "unsupported_provider"};
+  if (raw.provider == providers::telegram::kProvider) return providers::telegram::normalize(raw);
+  if (raw.provider == providers::twilio::kProvider) return providers::twilio::normalize(raw);
+  if (raw.provider == providers::whatsapp_cloud::kProvider) return providers::whatsapp_cloud::normalize(raw);
+  return {{}, {"unsupported_provider"}};
 }
 
 bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
@@ -39,15 +40,13 @@ bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& pro
   std::vector<Pending> todo;
   for (const auto& rec : batch) {
     auto out = normalize_record(rec.value);
-    if (!out.message) {
-      drops.add(out.dropped_reason);
-      core::log(out.dropped_reason == "malformed" ? core::Level::kWarn : core::Level::kInfo,
-                "webhook dropped", {{"reason", out.dropped_reason}, {"topic", rec.topic},
-                                    {"offset", std::to_string(rec.offset)}});
-      continue;
+    for (const auto& reason : out.dropped) {
+      drops.add(reason);
+      core::log(reason == "malformed" ? core::Level::kWarn : core::Level::kInfo, "webhook item dropped",
+                {{"reason", reason}, {"topic", rec.topic}, {"offset", std::to_string(rec.offset)}});
     }
-    todo.push_back({events::thread_key(out.message->integration_id, out.message->external_thread_id),
-                    events::to_json(*out.message)});
+    for (const auto& m : out.messages)
+      todo.push_back({events::thread_key(m.integration_id, m.external_thread_id), events::to_json(m)});
   }
   auto backoff = std::chrono::milliseconds(100);
   while (!todo.empty()) {

@@ -7,20 +7,16 @@
 
 #include "loket/events/events.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/providers/common.hpp"
 
 /// The inbound worker: `channel.webhook.*` → normalized `channel.inbound` (DESIGN.md "inbound").
 namespace loket::inbound {
 
-/// The outcome of normalizing one raw record: a message to publish, or a drop reason
-/// (counted and logged, never silent).
-struct Outcome {
-  std::optional<events::InboundMessage> message;
-  std::string dropped_reason;
-};
-
-/// Normalizes one `channel.webhook.<provider>` record value. Pure; never throws
-/// (unparseable records become `malformed`, unknown providers `unsupported_provider`).
-Outcome normalize_record(const std::string& value);
+/// Normalizes one `channel.webhook.<provider>` record value (telegram, twilio,
+/// whatsapp_cloud) into the messages it carries and one drop reason per item dropped
+/// (counted and logged, never silent). Pure; never throws (unparseable records become
+/// `malformed`, unknown providers `unsupported_provider`).
+providers::Normalized normalize_record(const std::string& value);
 
 /// Drop counters by reason. Thread-safe.
 class DropCounters {

@@ -6,20 +6,62 @@
 #include "loket/core/time.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::outbound {
 namespace {
 
+// Where a reply goes: the integration that sends it and the recipient, or why it cannot go.
+struct Target {
+  std::optional<store::Integration> integ;
+  std::string to;
+  std::string unavailable;  ///< the error to record when integ is missing or disconnected
+};
+
+Target target_for(pqxx::transaction_base& tx, const std::string& channel, const std::string& workspace_id,
+                  const rapidjson::Value& route) {
+  Target t;
+  auto thread = core::json_string(route, "externalThreadId").value_or("");
+  if (channel == "telegram") {
+    if (auto id = core::json_string(route, "integrationId")) t.integ = store::find_integration(tx, *id);
+    t.to = thread;
+    t.unavailable = "the Telegram bot of this ticket is disconnected";
+  } else {
+    t.integ = store::latest_integration(tx, workspace_id,
+                                        {providers::twilio::kIntegration, providers::whatsapp_cloud::kProvider});
+    t.to = core::json_string(route, "requesterPhone").value_or(thread);
+    t.unavailable = "no WhatsApp number is connected to this workspace (connect one under Channels)";
+  }
+  return t;
+}
+
+// Sends `text` with the integration's decrypted credentials; returns the provider message id.
+std::string send(const Options& opt, const store::Integration& integ, const std::string& creds,
+                 const std::string& to, const std::string& text) {
+  namespace tw = providers::twilio;
+  namespace wc = providers::whatsapp_cloud;
+  if (integ.provider == tw::kIntegration)
+    return tw::Client(opt.endpoints.twilio).send_message(tw::credentials_from_json(creds), integ.number, to, text);
+  if (integ.provider == wc::kProvider)
+    return wc::Client(opt.endpoints).send_text(wc::credentials_from_json(creds).access_token, integ.routing_key, to, text);
+  // Bot message ids are per chat: "<chat>:<id>", the same shape as inbound Telegram ids.
+  return to + ":" + std::to_string(providers::telegram::Client(opt.endpoints.telegram).send_message(creds, to, text));
+}
+
 void record(store::Pool& pool, const std::string& workspace_id, const std::string& ticket_id,
             const std::string& message_id, const std::string& status, const std::string& error,
-            const std::string& provider) {
+            const std::string& provider, const std::string& integration_id = "",
+            const std::string& provider_message_id = "") {
   store::with_tx(pool, [&](pqxx::work& tx) {
     tx.exec_params0(
         "UPDATE messages SET delivery_status = $2, delivery_error = nullif($3, ''), "
         "delivery_attempts = delivery_attempts + 1, "
-        "delivered_at = CASE WHEN $2 = 'sent' THEN now() ELSE delivered_at END WHERE id = $1",
-        message_id, status, error);
+        "delivered_at = CASE WHEN $2 = 'sent' THEN now() ELSE delivered_at END, "
+        "integration_id = coalesce(nullif($4, ''), integration_id), "
+        "external_message_id = coalesce(nullif($5, ''), external_message_id) WHERE id = $1",
+        message_id, status, error, integration_id, provider_message_id);
     if (status == "pending") return;  // attempts/error noted; no event until it settles
     rapidjson::StringBuffer sb;
     core::JsonWriter w(sb);
@@ -65,41 +107,39 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
   std::string ticket_id = core::json_string(d, "ticketId").value_or("");
   std::string workspace_id = core::json_string(d, "workspaceId").value_or("");
   std::string channel = core::json_string(*route, "channel").value_or("");
-  auto integration_id = core::json_string(*route, "integrationId");
-  auto thread = core::json_string(*route, "externalThreadId");
-  if (channel != "telegram" || !integration_id || !thread) return Outcome::kIgnored;
+  if (channel != "telegram" && channel != "whatsapp") return Outcome::kIgnored;
 
-  std::optional<store::Integration> integ;
+  Target target;
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
-    auto r = tx.exec_params("SELECT delivery_status, body FROM messages WHERE id = $1", message_id);
+    auto r = tx.exec_params("SELECT delivery_status FROM messages WHERE id = $1", message_id);
     if (r.empty() || r[0][0].is_null() || r[0][0].as<std::string>() != "pending")
       return Outcome::kAlreadyDone;
-    integ = store::find_integration(tx, *integration_id);
+    target = target_for(tx, channel, workspace_id, *route);
   }
-  const std::string provider = "telegram";
-  if (!integ || integ->status == "disconnected" || integ->credentials.empty()) {
+  const auto& integ = target.integ;
+  const std::string provider = integ ? integ->provider : channel;
+  if (!integ || integ->status == "disconnected" || integ->credentials.empty() || target.to.empty()) {
     record(pool, workspace_id, ticket_id, message_id, "failed",
-           "the Telegram bot of this ticket is disconnected", provider);
+           target.to.empty() ? "the ticket has no recipient on " + channel : target.unavailable, provider);
     return Outcome::kFailed;
   }
-  std::string error;
+  std::string error, provider_message_id;
   bool retryable = false;
   int retry_after = 0;
   try {
-    std::string token = keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id);
-    providers::telegram::Client(opt.telegram_api_base)
-        .send_message(token, *thread, core::json_string(*msg, "body").value_or(""));
+    provider_message_id = send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id),
+                               target.to, core::json_string(*msg, "body").value_or(""));
   } catch (const providers::ProviderError& e) {
     error = e.what();
     retryable = e.retryable();
     retry_after = e.retry_after_seconds();
-  } catch (const std::runtime_error& e) {  // undecryptable credentials: permanent
+  } catch (const std::exception& e) {  // undecryptable or unreadable credentials: permanent
     error = e.what();
   }
   if (error.empty()) {
-    record(pool, workspace_id, ticket_id, message_id, "sent", "", provider);
+    record(pool, workspace_id, ticket_id, message_id, "sent", "", provider, integ->id, provider_message_id);
     core::log(core::Level::kInfo, "reply delivered", {{"messageId", message_id}, {"provider", provider}});
     return Outcome::kSent;
   }

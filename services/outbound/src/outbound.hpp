@@ -5,6 +5,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/providers/common.hpp"
 #include "loket/store/store.hpp"
 
 /// The outbound worker: delivers agent public replies on the ticket's channel, with retries
@@ -16,7 +17,7 @@ namespace loket::outbound {
 struct Options {
   int max_attempts = 6;                          ///< total tries before dead-lettering
   std::chrono::milliseconds base_backoff{1000};  ///< doubled per attempt, capped at 60 s
-  std::string telegram_api_base = "https://api.telegram.org";
+  providers::Endpoints endpoints;                ///< provider API base URLs
 };
 
 /// What handle_event() did.
@@ -24,7 +25,10 @@ enum class Outcome { kIgnored, kSent, kFailed, kRetryScheduled, kDeadLettered, k
 
 /// Handles one `ticket.events` record value, or one `outbound.retry` record value (which
 /// wraps the event with `attempt` and `notBeforeMs`). Only `message.created` for a public agent
-/// message with a pending delivery is acted on. Idempotent: a message already sent or failed
+/// message with a pending delivery is acted on: `telegram` tickets go out through the ticket's
+/// bot; `whatsapp` tickets through the workspace's most recently connected WhatsApp
+/// integration (Twilio or Cloud API, seed 000) to the requester's E.164 number, and the
+/// provider's message id is stored on the message. Idempotent: a message already sent or failed
 /// is not sent again. Retryable provider errors go to `outbound.retry` (acknowledged before
 /// returning) until max_attempts, then to `outbound.dlq` with status failed.
 /// @throws on database or broker failure (the caller retries the record).

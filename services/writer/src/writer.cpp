@@ -5,6 +5,8 @@
 #include "loket/core/log.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::writer {
@@ -68,29 +70,48 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
   });
 }
 
-AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, std::string telegram_api_base) {
-  return [&keys, base = std::move(telegram_api_base)](
-             const store::Integration& integ,
-             const events::AttachmentRef& ref) -> std::optional<std::string> {
-    if (integ.provider != "telegram_bot" || integ.credentials.empty()) return std::nullopt;
-    std::string token;
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints) {
+  return [&keys, ep = std::move(endpoints)](const store::Integration& integ,
+                                            const events::AttachmentRef& ref) -> std::optional<std::string> {
+    if (integ.credentials.empty()) return std::nullopt;
+    std::function<std::string(const std::string&)> download;  // decrypted credentials → bytes
+    if (integ.provider == "telegram_bot")
+      download = [&](const std::string& token) {
+        return providers::telegram::Client(ep.telegram).download_file(token, ref.external_ref).bytes;
+      };
+    else if (integ.provider == providers::twilio::kIntegration)
+      download = [&](const std::string& creds) {
+        return providers::twilio::Client(ep.twilio).download_media(
+            providers::twilio::credentials_from_json(creds), ref.external_ref);
+      };
+    else if (integ.provider == providers::whatsapp_cloud::kProvider)
+      download = [&](const std::string& creds) {
+        return providers::whatsapp_cloud::Client(ep)
+            .download_media(providers::whatsapp_cloud::credentials_from_json(creds).access_token, ref.external_ref)
+            .bytes;
+      };
+    else
+      return std::nullopt;
+    std::string creds;
     try {
-      token = keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id);
+      creds = keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id);
     } catch (const std::exception& e) {
       core::log(core::Level::kError, "cannot decrypt integration credentials",
                 {{"integrationId", integ.id}, {"error", e.what()}});
       return std::nullopt;
     }
-    providers::telegram::Client client(base);
     for (int attempt = 1; attempt <= 3; ++attempt) {
       try {
-        return client.download_file(token, ref.external_ref).bytes;
+        return download(creds);
       } catch (const providers::ProviderError& e) {
         core::log(core::Level::kWarn, "attachment download failed",
-                  {{"integrationId", integ.id}, {"error", e.what()},
-                   {"attempt", std::to_string(attempt)}});
+                  {{"integrationId", integ.id}, {"error", e.what()}, {"attempt", std::to_string(attempt)}});
         if (!e.retryable()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt));
+      } catch (const std::invalid_argument& e) {
+        core::log(core::Level::kError, "integration credentials are unreadable",
+                  {{"integrationId", integ.id}, {"error", e.what()}});
+        break;
       }
     }
     return std::nullopt;

@@ -6,6 +6,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/events/events.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/providers/common.hpp"
 #include "loket/store/store.hpp"
 
 /// The writer worker: threads each normalized message into a ticket, exactly once
@@ -28,8 +29,10 @@ enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration }
 Result write_message(store::Pool& pool, const events::InboundMessage& m,
                      const AttachmentFetcher& fetch);
 
-/// The fetcher for real providers (Telegram getFile), decrypting credentials with `keys`.
-AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, std::string telegram_api_base);
+/// The fetcher for real providers (Telegram getFile, Twilio media URLs under the account,
+/// Graph media ids), decrypting credentials with `keys`; retryable failures are retried three
+/// times, then the attachment is stored as unavailable.
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints);
 
 /// Processes a batch from `channel.inbound`, retrying database failures with backoff until
 /// each record is written or `stop()`; returns false when stopped early.

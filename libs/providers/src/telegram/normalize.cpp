@@ -15,7 +15,7 @@ std::string id_text(const rapidjson::Value& v) {
   return "";
 }
 
-Normalized drop(std::string reason) { return Normalized{std::nullopt, std::move(reason)}; }
+Normalized drop(std::string reason) { return Normalized{{}, {std::move(reason)}}; }
 
 // Adds the attachment in `field` of `msg`, if present, with a default name.
 void add_file(const rapidjson::Value& msg, const char* field, const std::string& default_name,
@@ -128,13 +128,15 @@ Normalized normalize(const events::RawWebhook& raw) {
       m.text = "[contact: " + json_string(*c, "first_name").value_or("") + " " +
                json_string(*c, "phone_number").value_or("") + "]";
     } else if (!m.attachments.empty()) {
-      m.text = "[attachment: " + m.attachments.front().filename + "]";
+      m.text = attachment_placeholder(m.attachments);
     } else {
       return drop("service_message");
     }
   }
   if (core::trim(m.text) == "/start") return drop("start_command");
-  return Normalized{std::move(m), ""};
+  Normalized out;
+  out.messages.push_back(std::move(m));
+  return out;
 }
 
 }  // namespace loket::providers::telegram

@@ -15,6 +15,9 @@ std::string to_hex(std::string_view bytes);
 /// base64url without padding (RFC 4648 §5) of `bytes`; only `A-Z a-z 0-9 - _`.
 std::string base64url(std::string_view bytes);
 
+/// Standard base64 with '=' padding (RFC 4648 §4) of `bytes`.
+std::string base64(std::string_view bytes);
+
 /// A prefixed opaque id: `prefix` + `_` + 24 lower-case hex characters (96 random bits),
 /// for example `acc_5f1e2d3c4b5a69788796a5b4`. Thread-safe.
 std::string new_id(std::string_view prefix);

@@ -17,6 +17,8 @@ struct RawWebhook {
   std::string provider;        ///< e.g. "telegram"
   std::string integration_id;  ///< resolved by ingress from the URL
   std::string workspace_id;    ///< owner of the integration
+  std::string routing_key;     ///< the identity ingress routed on when the URL does not name the
+                               ///< integration (WhatsApp Cloud phone_number_id); "" otherwise
   std::int64_t received_at_ms = 0;
   std::map<std::string, std::string> headers;  ///< selected headers (never the secret ones)
   std::string query;                           ///< raw query string
@@ -26,7 +28,8 @@ struct RawWebhook {
 
 /// An attachment the writer must fetch from the provider.
 struct AttachmentRef {
-  std::string external_ref;   ///< provider file id (Telegram file_id)
+  std::string external_ref;   ///< provider file reference: Telegram file_id, Twilio media URL,
+                              ///< Graph media id
   std::string filename;
   std::string content_type;   ///< may be empty when the provider does not say
   std::int64_t size = 0;      ///< bytes, 0 when unknown
@@ -46,7 +49,7 @@ struct InboundMessage {
   std::string event_id;
   std::string integration_id;
   std::string workspace_id;
-  std::string provider;             ///< "telegram"
+  std::string provider;             ///< "telegram", "twilio", "whatsapp_cloud"
   std::string channel;              ///< ticket channel: "telegram", "whatsapp", ...
   std::string external_thread_id;   ///< chat id / phone / email thread
   std::string external_message_id;  ///< dedup key, unique per integration

@@ -28,9 +28,12 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{10000};  ///< whole-request timeout
   std::size_t max_response_bytes = 25u << 20;  ///< larger responses fail with an error
   std::string basic_auth;                     ///< "user:password" or empty
+  /// Redirects to follow (0: none). Credentials (basic_auth, an Authorization header) are not
+  /// sent to a redirect on another host.
+  int max_redirects = 0;
 };
 
-/// Performs `req` with libcurl (HTTP and HTTPS, redirects not followed). Never throws on
+/// Performs `req` with libcurl (HTTP and HTTPS, up to req.max_redirects redirects). Never throws on
 /// network or HTTP errors: they come back in the response. Thread-safe (one handle per call).
 ClientResponse fetch(const ClientRequest& req);
 

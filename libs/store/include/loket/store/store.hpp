@@ -128,12 +128,30 @@ struct Integration {
   std::string webhook_secret_hash;  ///< raw SHA-256, empty when none
   std::string last_error;
   std::string created_at;  ///< RFC 3339
+  std::string number;        ///< E.164 number of a WhatsApp integration, "" otherwise
+  std::string connected_at;  ///< RFC 3339; set on connect and on every reconnect
 };
 
 /// Loads integration `id` (any workspace) or std::nullopt.
 std::optional<Integration> find_integration(pqxx::transaction_base& tx, const std::string& id);
 
-/// The integration's public JSON (no credentials, no secrets).
+/// The connected (not disconnected) integration of `provider` with `routing_key` (bot id,
+/// Twilio number, Cloud phone_number_id), or std::nullopt.
+std::optional<Integration> find_live_integration(pqxx::transaction_base& tx, const std::string& provider,
+                                                 const std::string& routing_key);
+
+/// The connected integration of `provider` whose webhook secret (or verify token) hashes to
+/// `secret_hash` (raw SHA-256), or std::nullopt.
+std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx, const std::string& provider,
+                                                      const std::string& secret_hash);
+
+/// The workspace's most recently (re)connected integration among `providers`, or std::nullopt
+/// (seed 000: replies go out via the most recently connected WhatsApp integration).
+std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                              const std::vector<std::string>& providers);
+
+/// The integration's public JSON (no credentials, no secrets): id, provider, status,
+/// displayName, number and phoneNumberId (WhatsApp), lastError, createdAt, connectedAt.
 std::string integration_json(const Integration& i);
 
 /// A new workspace with its first API key.

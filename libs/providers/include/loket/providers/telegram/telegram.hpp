@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "loket/events/events.hpp"
+#include "loket/providers/common.hpp"
 
 /// Telegram Bot API adapter (shared/reference/providers.md §1): parse and normalize
 /// Updates, authenticate webhook deliveries, validate bot tokens, register webhooks, send
@@ -14,15 +14,9 @@ inline constexpr const char* kProvider = "telegram";
 /// The header Telegram sends with the `secret_token` given to setWebhook.
 inline constexpr const char* kSecretHeader = "x-telegram-bot-api-secret-token";
 
-/// What normalize() made of an Update: a message, or the reason it was dropped
-/// (`edited_message`, `group_chat`, `service_message`, `start_command`, `bot_sender`,
-/// `unsupported_update`, `malformed`). Drops are counted and logged by the caller.
-struct Normalized {
-  std::optional<events::InboundMessage> message;
-  std::string dropped_reason;
-};
-
-/// Turns one webhook Update into a normalized message. Pure; never throws.
+/// Turns one webhook Update into at most one normalized message. Pure; never throws.
+/// Drop reasons: `edited_message`, `group_chat`, `service_message`, `start_command`,
+/// `bot_sender`, `unsupported_update`, `malformed`.
 /// - Private chats only; group, supergroup and channel posts are dropped (`group_chat`).
 /// - Text or caption becomes the text; photos (largest size), documents, voice, audio,
 ///   video, animations and video notes become attachments; a message with attachments and no
@@ -30,7 +24,7 @@ struct Normalized {
 /// - Edited messages are dropped (the original stays as the customer sent it).
 /// - The dedup key is `<chat_id>:<message_id>`, stable across redeliveries even after
 ///   update_id sequences reset.
-Normalized normalize(const events::RawWebhook& raw);
+providers::Normalized normalize(const events::RawWebhook& raw);
 
 /// The chat id of an Update body (for the Kafka key), or std::nullopt when the body is not
 /// a JSON object. An Update without a chat yields "".

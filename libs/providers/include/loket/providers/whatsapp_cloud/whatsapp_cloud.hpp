@@ -1,0 +1,85 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loket/providers/common.hpp"
+
+/// Meta WhatsApp Cloud API adapter (shared/reference/providers.md §3): the verify-token
+/// handshake, X-Hub-Signature-256, normalizing message notifications, validating a token
+/// against the phone number's record, sending text and downloading media via the Graph API.
+namespace loket::providers::whatsapp_cloud {
+
+/// RawWebhook.provider, the topic suffix and the integration provider name.
+inline constexpr const char* kProvider = "whatsapp_cloud";
+/// The request header carrying `sha256=<hex HMAC>` (lower case).
+inline constexpr const char* kSignatureHeader = "x-hub-signature-256";
+
+/// What a Cloud API integration keeps encrypted.
+struct Credentials {
+  std::string access_token;
+  std::string app_secret;    ///< "" when the workspace did not give one
+  std::string verify_token;  ///< the handshake token (kept so reconnecting can show it again)
+  std::string waba_id;       ///< optional WhatsApp Business Account id
+};
+/// JSON text of `c`, for Keyring::encrypt.
+std::string to_json(const Credentials& c);
+/// Parses to_json() output. @throws std::invalid_argument when accessToken is missing.
+Credentials credentials_from_json(const std::string& json);
+
+/// Whether `header` is `sha256=` + the lower-case hex HMAC-SHA256 of the raw `body` bytes
+/// under `app_secret` (vectors M1, M2). Constant time; false for an empty secret.
+bool valid_signature(std::string_view app_secret, std::string_view body, std::string_view header);
+
+/// The distinct `entry[].changes[].value.metadata.phone_number_id` values of a notification,
+/// in order of appearance, or std::nullopt when `body` is not a JSON object. Ingress routes on
+/// these without parsing anything else.
+std::optional<std::vector<std::string>> phone_number_ids(const std::string& body);
+
+/// The first sender (`messages[].from`) for `phone_number_id` in a notification, "" when none
+/// (status-only deliveries): the Kafka key's thread part.
+std::string first_sender(const std::string& body, const std::string& phone_number_id);
+
+/// Turns one notification into messages, taking only changes for raw.routing_key (the
+/// phone_number_id ingress routed on). Thread and requester phone = "+" + `from`; dedup key =
+/// the `wamid`; name from `contacts[].profile.name`. Text, captions, buttons, interactive
+/// replies, locations and contacts become text; image, document, audio, voice, video and
+/// sticker media become attachments (external_ref = media id). Drop reasons, one per item:
+/// `status` (sent/delivered/read/failed receipts), `reaction`, `unsupported_message`,
+/// `other_field`, `malformed`. Pure; never throws.
+providers::Normalized normalize(const events::RawWebhook& raw);
+
+/// The phone number's record on the Graph API.
+struct PhoneNumber {
+  std::string id, display_phone_number, verified_name;
+};
+
+/// Downloaded media.
+struct Media {
+  std::string bytes, mime_type;
+};
+
+/// Calls the Graph API at endpoints.graph / endpoints.graph_version with a Bearer token.
+/// Failures throw providers::ProviderError with Graph's `error.message` and `error.code`
+/// ("(#131047) Re-engagement message"), retryable per is_retryable_status(). Thread-safe.
+class Client {
+ public:
+  explicit Client(const Endpoints& endpoints);
+  /// GET /{phone-number-id}: validates the token against the number (401/190 when rejected).
+  PhoneNumber phone_number(const std::string& token, const std::string& phone_number_id) const;
+  /// POST /{phone-number-id}/messages with a text message to `to` (E.164), split into parts of
+  /// at most 4096 characters; returns the last `wamid`.
+  std::string send_text(const std::string& token, const std::string& phone_number_id,
+                        const std::string& to, const std::string& text) const;
+  /// GET /{media-id} for the media URL, then downloads it with the same token. The URL must lie
+  /// under the Graph base or endpoints.graph_media_bases.
+  /// @throws ProviderError (permanent) for another URL; ProviderError for HTTP failures.
+  Media download_media(const std::string& token, const std::string& media_id) const;
+
+ private:
+  std::string get_json(const std::string& token, const std::string& path, const std::string& what) const;
+  Endpoints endpoints_;
+};
+
+}  // namespace loket::providers::whatsapp_cloud

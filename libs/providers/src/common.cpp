@@ -1,0 +1,62 @@
+#include "loket/providers/common.hpp"
+
+#include "loket/core/config.hpp"
+#include "loket/core/text.hpp"
+
+namespace loket::providers {
+namespace {
+std::string without_trailing_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+}  // namespace
+
+Endpoints endpoints_from_env() {
+  Endpoints e;
+  e.telegram = without_trailing_slash(core::env_or("LOKET_TELEGRAM_API_BASE", e.telegram));
+  e.twilio = without_trailing_slash(core::env_or("LOKET_TWILIO_API_BASE", e.twilio));
+  e.graph = without_trailing_slash(core::env_or("LOKET_GRAPH_API_BASE", e.graph));
+  e.graph_version = core::env_or("LOKET_GRAPH_API_VERSION", e.graph_version);
+  if (auto bases = core::env("LOKET_GRAPH_MEDIA_BASES")) {
+    e.graph_media_bases.clear();
+    for (auto& b : core::split(*bases, ',')) e.graph_media_bases.push_back(without_trailing_slash(b));
+  }
+  return e;
+}
+
+bool url_under(std::string_view url, std::string_view base) {
+  if (base.empty() || url.substr(0, base.size()) != base) return false;
+  return url.size() == base.size() || url[base.size()] == '/' || url[base.size()] == '?';
+}
+
+std::string media_filename(std::string_view content_type, int n) {
+  struct Kind {
+    std::string_view type, stem, ext;
+  };
+  static constexpr Kind kKinds[] = {
+      {"image/jpeg", "photo", ".jpg"},      {"image/png", "photo", ".png"},
+      {"image/gif", "photo", ".gif"},       {"image/webp", "sticker", ".webp"},
+      {"audio/ogg", "voice", ".ogg"},       {"audio/mpeg", "audio", ".mp3"},
+      {"audio/mp4", "audio", ".m4a"},       {"audio/aac", "audio", ".aac"},
+      {"audio/amr", "audio", ".amr"},       {"video/mp4", "video", ".mp4"},
+      {"video/3gpp", "video", ".3gp"},      {"application/pdf", "document", ".pdf"},
+      {"text/vcard", "contact", ".vcf"},    {"text/x-vcard", "contact", ".vcf"},
+      {"text/plain", "document", ".txt"},
+  };
+  std::string type = core::to_lower(content_type.substr(0, content_type.find(';')));
+  std::string num = "-" + std::to_string(n);
+  for (const auto& k : kKinds)
+    if (type == k.type) return std::string(k.stem) + num + std::string(k.ext);
+  for (std::string_view family : {"image", "audio", "video"})
+    if (type.rfind(std::string(family) + "/", 0) == 0)
+      return (family == "image" ? std::string("photo") : std::string(family)) + num;
+  return "file" + num;
+}
+
+std::string attachment_placeholder(const std::vector<events::AttachmentRef>& files) {
+  std::string names;
+  for (const auto& f : files) names += (names.empty() ? "" : ", ") + f.filename;
+  return "[attachment: " + names + "]";
+}
+
+}  // namespace loket::providers

@@ -1,0 +1,91 @@
+#include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
+#include "loket/http/url.hpp"
+#include "loket/providers/error.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+
+namespace loket::providers::twilio {
+namespace {
+constexpr std::size_t kMaxBodyChars = 1600;  // Twilio's limit for one message body
+constexpr std::size_t kMaxMediaBytes = 25u << 20;
+
+// Throws the ProviderError for a failed Twilio response, with Twilio's own code and message.
+[[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
+  rapidjson::Document d;
+  d.Parse(res.body.c_str(), res.body.size());
+  std::string description;
+  if (!d.HasParseError() && d.IsObject()) {
+    auto code = core::json_int(d, "code");
+    auto message = core::json_string(d, "message").value_or("");
+    if (code) description = "Twilio error " + std::to_string(*code) + ": " + message;
+    else description = message;
+  }
+  int retry_after = 0;
+  if (auto it = res.headers.find("retry-after"); it != res.headers.end())
+    retry_after = std::atoi(it->second.c_str());
+  throw error_from_response(what, res, description, retry_after);
+}
+}  // namespace
+
+Client::Client(std::string api_base) : api_base_(std::move(api_base)) {
+  while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
+}
+
+Account Client::fetch_account(const Credentials& c) const {
+  http::ClientRequest req;
+  req.url = api_base_ + "/2010-04-01/Accounts/" + http::percent_encode(c.account_sid) + ".json";
+  req.basic_auth = c.account_sid + ":" + c.auth_token;
+  auto res = http::fetch(req);
+  if (!res.ok()) fail("Twilio FetchAccount", res);
+  rapidjson::Document d;
+  d.Parse(res.body.c_str(), res.body.size());
+  if (d.HasParseError() || !d.IsObject()) throw ProviderError("Twilio FetchAccount: response is not JSON", 502, true);
+  Account a;
+  a.sid = core::json_string(d, "sid").value_or("");
+  a.friendly_name = core::json_string(d, "friendly_name").value_or("");
+  a.status = core::json_string(d, "status").value_or("");
+  a.type = core::json_string(d, "type").value_or("");
+  return a;
+}
+
+std::string Client::send_message(const Credentials& c, const std::string& from, const std::string& to,
+                                 const std::string& text) const {
+  std::string last_sid;
+  std::string rest = text;
+  do {
+    std::string part = core::utf8_truncate(rest, kMaxBodyChars);
+    rest.erase(0, part.size());
+    http::ClientRequest req;
+    req.method = "POST";
+    req.url = api_base_ + "/2010-04-01/Accounts/" + http::percent_encode(c.account_sid) + "/Messages.json";
+    req.basic_auth = c.account_sid + ":" + c.auth_token;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    req.body = http::build_query({{"To", "whatsapp:" + to}, {"From", "whatsapp:" + from}, {"Body", part}});
+    req.timeout = std::chrono::seconds(15);
+    auto res = http::fetch(req);
+    if (!res.ok()) fail("Twilio CreateMessage", res);
+    rapidjson::Document d;
+    d.Parse(res.body.c_str(), res.body.size());
+    last_sid = d.IsObject() ? core::json_string(d, "sid").value_or("") : "";
+  } while (!rest.empty());
+  return last_sid;
+}
+
+std::string Client::download_media(const Credentials& c, const std::string& media_url) const {
+  // Only this account's media on the configured API host: never a URL a payload made up.
+  std::string allowed = api_base_ + "/2010-04-01/Accounts/" + c.account_sid + "/Messages/";
+  if (media_url.rfind(allowed, 0) != 0 || media_url.find("/Media/", allowed.size()) == std::string::npos ||
+      media_url.find("..") != std::string::npos)
+    throw ProviderError("Twilio media URL is not under " + allowed + ": refused", 400, false);
+  http::ClientRequest req;
+  req.url = media_url;
+  req.basic_auth = c.account_sid + ":" + c.auth_token;
+  req.timeout = std::chrono::seconds(60);
+  req.max_response_bytes = kMaxMediaBytes;
+  req.max_redirects = 3;
+  auto res = http::fetch(req);
+  if (!res.ok()) fail("Twilio media download", res);
+  return std::move(res.body);
+}
+
+}  // namespace loket::providers::twilio
