@@ -20,6 +20,8 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
+#include "loket/http/url.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
@@ -118,6 +120,146 @@ http::Response FakeTelegram::handle(const http::Request& r) {
 }
 
 namespace {
+std::string auth_of(const http::Request& r) {
+  std::string a = r.header("authorization");
+  if (a.rfind("Bearer ", 0) == 0) return a.substr(7);
+  return a;
+}
+
+http::Response json_response(int status, const std::string& body) {
+  http::Response res;
+  res.status = status;
+  res.body = body;
+  return res;
+}
+}  // namespace
+
+FakeTwilio::FakeTwilio() {
+  server_ = std::make_unique<http::Server>(http::ServerOptions{"127.0.0.1", 0, 1 << 20, 30},
+                                           [this](const http::Request& r) { return handle(r); });
+  server_->start();
+}
+
+std::string FakeTwilio::base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+std::vector<ApiCall> FakeTwilio::calls(const std::string& part) const {
+  std::lock_guard lock(mu_);
+  std::vector<ApiCall> out;
+  for (const auto& c : calls_)
+    if (c.path.find(part) != std::string::npos) out.push_back(c);
+  return out;
+}
+
+http::Response FakeTwilio::handle(const http::Request& r) {
+  std::string auth = r.header("authorization");
+  {
+    std::lock_guard lock(mu_);
+    calls_.push_back({auth, r.path, r.body});
+  }
+  if (r.path.rfind("/media-store/", 0) == 0) {  // where Twilio's media URLs redirect to
+    http::Response res;
+    res.content_type = "image/jpeg";
+    res.body = media_bytes;
+    return res;
+  }
+  const std::string prefix = "/2010-04-01/Accounts/";
+  if (r.path.rfind(prefix, 0) != 0) return json_response(404, R"({"code":20404,"message":"not found","status":404})");
+  std::string rest = r.path.substr(prefix.size());
+  std::string sid = rest.substr(0, rest.find_first_of("/."));
+  // Basic auth must be "<sid>:<token>"; tokens containing "bad" are wrong.
+  std::string decoded;
+  if (auth.rfind("Basic ", 0) == 0) {
+    std::string b64 = auth.substr(6);
+    // decode base64 (test-only, small)
+    static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned v = 0;
+    int bits = 0;
+    for (char c : b64) {
+      auto pos = kAlphabet.find(c);
+      if (pos == std::string::npos) break;
+      v = (v << 6) | static_cast<unsigned>(pos);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        decoded += static_cast<char>((v >> bits) & 0xff);
+      }
+    }
+  }
+  if (decoded.rfind(sid + ":", 0) != 0 || decoded.find("bad") != std::string::npos)
+    return json_response(401, R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})");
+  if (rest == sid + ".json")
+    return json_response(200, "{\"sid\":\"" + sid + "\",\"friendly_name\":\"Acme\",\"status\":\"active\",\"type\":\"Full\"}");
+  if (rest == sid + "/Messages.json" && r.method == "POST") {
+    auto form = http::parse_query(r.body);
+    std::string to = form.count("To") ? form.find("To")->second : "";
+    if (to.rfind("whatsapp:", 0) == 0 && outside_window.count(to.substr(9)))
+      return json_response(400, R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
+    std::string msid = "SM" + core::to_hex(core::random_bytes(16));
+    return json_response(201, "{\"sid\":\"" + msid + "\",\"status\":\"queued\",\"direction\":\"outbound-api\"}");
+  }
+  if (rest.find("/Media/") != std::string::npos) {
+    http::Response res;
+    res.status = 302;
+    res.headers.emplace_back("Location", base() + "/media-store/" + rest.substr(rest.rfind('/') + 1));
+    return res;
+  }
+  return json_response(404, R"({"code":20404,"message":"The requested resource was not found","status":404})");
+}
+
+FakeGraph::FakeGraph() {
+  server_ = std::make_unique<http::Server>(http::ServerOptions{"127.0.0.1", 0, 1 << 20, 30},
+                                           [this](const http::Request& r) { return handle(r); });
+  server_->start();
+}
+
+std::string FakeGraph::base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+std::vector<ApiCall> FakeGraph::calls(const std::string& part) const {
+  std::lock_guard lock(mu_);
+  std::vector<ApiCall> out;
+  for (const auto& c : calls_)
+    if (c.path.find(part) != std::string::npos) out.push_back(c);
+  return out;
+}
+
+http::Response FakeGraph::handle(const http::Request& r) {
+  std::string token = auth_of(r);
+  {
+    std::lock_guard lock(mu_);
+    calls_.push_back({token, r.path, r.body});
+  }
+  if (token.empty() || token.find("bad") != std::string::npos)
+    return json_response(401, R"({"error":{"message":"Error validating access token: Session has expired.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbCdEf"}})");
+  if (r.path.rfind("/lookaside/", 0) == 0) {
+    http::Response res;
+    res.content_type = "image/png";
+    res.body = media_bytes;
+    return res;
+  }
+  // /vNN.N/<id>[/messages]
+  auto parts = core::split(r.path, '/');
+  if (parts.size() < 2 || parts[0].rfind("v", 0) != 0) return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
+  const std::string& id = parts[1];
+  if (parts.size() == 3 && parts[2] == "messages" && r.method == "POST") {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    std::string to = d.IsObject() && d.HasMember("to") ? d["to"].GetString() : "";
+    if (outside_window.count(to))
+      return json_response(400, R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
+    return json_response(200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"" + to + "\",\"wa_id\":\"" + to +
+                                  "\"}],\"messages\":[{\"id\":\"wamid." + core::to_hex(core::random_bytes(12)) + "\"}]}");
+  }
+  if (parts.size() == 2 && id.rfind("media", 0) == 0)
+    return json_response(200, "{\"messaging_product\":\"whatsapp\",\"url\":\"" + base() + "/lookaside/" + id +
+                                  "\",\"mime_type\":\"image/png\",\"file_size\":\"19\",\"id\":\"" + id + "\"}");
+  if (parts.size() == 2 && id == "offsite")
+    return json_response(200, R"({"messaging_product":"whatsapp","url":"http://127.0.0.2:9/steal","mime_type":"image/png","id":"offsite"})");
+  if (parts.size() == 2)
+    return json_response(200, "{\"verified_name\":\"Acme Support\",\"code_verification_status\":\"VERIFIED\",\"display_phone_number\":\"+62 812-0000-0000\",\"quality_rating\":\"GREEN\",\"platform_type\":\"CLOUD_API\",\"id\":\"" + id + "\"}");
+  return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
+}
+
+namespace {
 int free_port() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
@@ -125,7 +267,7 @@ int free_port() {
 }
 }  // namespace
 
-Stack::Stack(const std::string& telegram_base) {
+Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base) {
   api_port_ = free_port();
   ingress_port_ = free_port();
   const auto& e = env();
@@ -140,6 +282,8 @@ Stack::Stack(const std::string& telegram_base) {
   env_.push_back("LOKET_INGRESS_ADDRESS=127.0.0.1");
   env_.push_back("LOKET_PUBLIC_WEBHOOK_URL=" + ingress_url());
   env_.push_back("LOKET_TELEGRAM_API_BASE=" + telegram_base);
+  env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
+  env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");
@@ -204,8 +348,18 @@ FakeTelegram& telegram() {
   return t;
 }
 
+FakeTwilio& twilio() {
+  static FakeTwilio t;
+  return t;
+}
+
+FakeGraph& graph() {
+  static FakeGraph g;
+  return g;
+}
+
 Stack& stack() {
-  static Stack s(telegram().base());
+  static Stack s(telegram().base(), twilio().base(), graph().base());
   return s;
 }
 

@@ -48,10 +48,55 @@ class FakeTelegram {
   std::unique_ptr<loket::http::Server> server_;
 };
 
+/// One recorded provider API call: the credential it carried (Basic user:password or Bearer
+/// token), the path and the body.
+struct ApiCall {
+  std::string auth, path, body;
+};
+
+/// A fake Twilio REST API on 127.0.0.1. Accounts whose auth token contains "bad" get 401/20003;
+/// sending to a number in outside_window fails with 400/63016 (the 24-hour window);
+/// media URLs `/2010-04-01/Accounts/{sid}/Messages/{sid}/Media/{sid}` redirect (302) to a
+/// media store that serves `media_bytes` as image/jpeg, to the right credentials only.
+class FakeTwilio {
+ public:
+  FakeTwilio();
+  std::string base() const;
+  /// Calls whose path contains `part`.
+  std::vector<ApiCall> calls(const std::string& part) const;
+  std::set<std::string> outside_window;  ///< E.164 numbers
+  const std::string media_bytes = std::string("\xff\xd8\xff\xe0twilio-jpeg", 14);
+
+ private:
+  loket::http::Response handle(const loket::http::Request& r);
+  mutable std::mutex mu_;
+  std::vector<ApiCall> calls_;
+  std::unique_ptr<loket::http::Server> server_;
+};
+
+/// A fake Graph API on 127.0.0.1 (any version prefix). Tokens containing "bad" get 401/190;
+/// sending to a number in outside_window fails with 400/131047; GET /{media-id} answers a
+/// URL on this server serving `media_bytes`, except media id "offsite", whose URL points at
+/// another host (which must never be fetched).
+class FakeGraph {
+ public:
+  FakeGraph();
+  std::string base() const;
+  std::vector<ApiCall> calls(const std::string& part) const;
+  std::set<std::string> outside_window;  ///< numbers without '+', as Graph's `to`
+  const std::string media_bytes = std::string("\x89PNG\r\n\x1a\ngraph-image", 19);
+
+ private:
+  loket::http::Response handle(const loket::http::Request& r);
+  mutable std::mutex mu_;
+  std::vector<ApiCall> calls_;
+  std::unique_ptr<loket::http::Server> server_;
+};
+
 /// The five services as child processes.
 class Stack {
  public:
-  explicit Stack(const std::string& telegram_base);
+  Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base);
   ~Stack();
   void start(const std::string& svc);
   /// Starts one more loket-api replica named `name` with `extra_env` (NAME=value) on a free
@@ -68,8 +113,10 @@ class Stack {
   int api_port_, ingress_port_;
 };
 
-/// The shared fake and stack of this test process, started on first use.
+/// The shared fakes and stack of this test process, started on first use.
 FakeTelegram& telegram();
+FakeTwilio& twilio();
+FakeGraph& graph();
 Stack& stack();
 
 /// A workspace created directly in the database: {accountId, apiKey}.

@@ -317,7 +317,11 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     m.internal = internal;
     bool agent_public = author_type == "agent" && !internal;
     // A public reply on a ticket with a connected channel thread is delivered by outbound.
-    if (agent_public && t->integration_id && t->external_thread_id) m.delivery_status = "pending";
+    // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
+    // through the workspace's WhatsApp integration, even for tickets logged via the API).
+    bool deliverable = t->channel == "whatsapp" ? t->requester_phone.has_value()
+                                                : t->integration_id && t->external_thread_id;
+    if (agent_public && deliverable) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, *t, msg);

@@ -1,0 +1,399 @@
+// WhatsApp end to end (issue 4, seeds 000 and 001): connect a Twilio number and a Cloud API
+// number, customers write in with real payload shapes and real signatures, agents reply.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/json.hpp"
+#include "loket/crypto/crypto.hpp"
+#include "loket/http/url.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+using loket::http::ClientResponse;
+
+namespace {
+// A number unique to this run: +62 812 + 8 random digits.
+std::string unique_number() {
+  auto hex = loket::core::to_hex(loket::core::random_bytes(4));
+  return "+62812" + std::to_string(10000000 + std::stoul(hex, nullptr, 16) % 90000000);
+}
+
+std::string unique_sid(const char* prefix) { return prefix + loket::core::to_hex(loket::core::random_bytes(16)); }
+
+ClientResponse get(const std::string& url, const std::string& bearer = "") {
+  loket::http::ClientRequest req;
+  req.url = url;
+  if (!bearer.empty()) req.headers = {{"Authorization", "Bearer " + bearer}};
+  return loket::http::fetch(req);
+}
+
+std::string str(const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : ""; }
+
+struct TwilioNumber {
+  std::string id, number, account_sid, token, webhook_url;
+};
+
+TwilioNumber connect_twilio(const std::string& key, const std::string& number, const std::string& token = "tw-token-1",
+                            int expect = 201) {
+  TwilioNumber t{"", number, "AC0123456789abcdef0123456789abcdef", token, ""};
+  auto r = api("POST", "/api/v1/channels", key,
+               R"({"provider":"whatsapp_twilio","accountSid":")" + t.account_sid + R"(","authToken":")" + token +
+                   R"(","whatsappNumber":")" + number + R"("})");
+  INFO(r.raw);
+  REQUIRE(r.status == expect);
+  t.id = str(r.data(), "id");
+  t.webhook_url = str(r.data(), "webhookUrl");
+  return t;
+}
+
+// Posts a Twilio inbound-message webhook for `t`, signed like Twilio signs it.
+ClientResponse post_twilio(const TwilioNumber& t, std::vector<std::pair<std::string, std::string>> fields,
+                           const std::string& url_override = "", const std::string& token_override = "") {
+  std::multimap<std::string, std::string> params(fields.begin(), fields.end());
+  std::string url = url_override.empty() ? t.webhook_url : url_override;
+  loket::http::ClientRequest req;
+  req.method = "POST";
+  req.url = stack().ingress_url() + url.substr(url.find("/api/v1/"));
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"X-Twilio-Signature",
+                  loket::providers::twilio::signature(token_override.empty() ? t.token : token_override, url, params)}};
+  req.body = loket::http::build_query(fields);
+  return loket::http::fetch(req);
+}
+
+std::vector<std::pair<std::string, std::string>> twilio_text(const TwilioNumber& t, const std::string& from,
+                                                             const std::string& sid, const std::string& body,
+                                                             const std::string& name = "Budi Santoso") {
+  return {{"SmsMessageSid", sid}, {"NumMedia", "0"}, {"ProfileName", name}, {"MessageType", "text"},
+          {"SmsSid", sid}, {"WaId", from.substr(1)}, {"SmsStatus", "received"}, {"Body", body},
+          {"To", "whatsapp:" + t.number}, {"NumSegments", "1"}, {"ReferralNumMedia", "0"}, {"MessageSid", sid},
+          {"AccountSid", t.account_sid}, {"From", "whatsapp:" + from}, {"ApiVersion", "2010-04-01"}};
+}
+
+struct CloudNumber {
+  std::string id, number, phone_number_id, app_secret, verify_token;
+};
+
+CloudNumber connect_cloud(const std::string& key, const std::string& number, const std::string& app_secret,
+                          int expect = 201, const std::string& token = "EAAG-good-token") {
+  CloudNumber c{"", number, std::to_string(100000000000000 + (std::stoull(number.substr(6)) * 7) % 900000000000000),
+                app_secret, ""};
+  std::string secret_field = app_secret.empty() ? "" : R"(,"appSecret":")" + app_secret + "\"";
+  auto r = api("POST", "/api/v1/channels", key,
+               R"({"provider":"whatsapp_cloud","accessToken":")" + token + R"(","phoneNumberId":")" + c.phone_number_id +
+                   R"(","displayNumber":")" + number + "\"" + secret_field + "}");
+  INFO(r.raw);
+  REQUIRE(r.status == expect);
+  c.id = str(r.data(), "id");
+  c.verify_token = str(r.data(), "verifyToken");
+  return c;
+}
+
+std::string cloud_text(const CloudNumber& c, const std::string& from, const std::string& wamid, const std::string& body,
+                       const std::string& name = "Anna") {
+  return R"({"object":"whatsapp_business_account","entry":[{"id":"1234567890987654321","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
+         c.number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id + R"("},"contacts":[{"profile":{"name":")" + name +
+         R"("},"wa_id":")" + from.substr(1) + R"("}],"messages":[{"from":")" + from.substr(1) + R"(","id":")" + wamid +
+         R"(","timestamp":"1767225600","type":"text","text":{"body":")" + loket::core::json_escape(body) +
+         R"("}}]},"field":"messages"}]}]})";
+}
+
+ClientResponse post_cloud(const std::string& body, const std::string& app_secret) {
+  loket::http::ClientRequest req;
+  req.method = "POST";
+  req.url = stack().ingress_url() + "/api/v1/webhooks/whatsapp-cloud";
+  req.headers = {{"Content-Type", "application/json"}};
+  if (!app_secret.empty())
+    req.headers.emplace_back("X-Hub-Signature-256",
+                             "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, body)));
+  req.body = body;
+  return loket::http::fetch(req);
+}
+
+// The workspace's tickets whose requesterPhone is `phone`, newest first.
+std::vector<std::string> tickets_of(const std::string& key, const std::string& phone) {
+  auto r = api("GET", "/api/v1/tickets?requesterPhone=" + loket::http::percent_encode(phone), key);
+  REQUIRE(r.status == 200);
+  std::vector<std::string> out;
+  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
+  return out;
+}
+
+Json messages(const std::string& key, const std::string& ticket) {
+  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+}
+
+// Waits until the message's delivery settles (sent or failed) and returns its delivery object's JSON.
+std::pair<std::string, std::string> settled_delivery(const std::string& key, const std::string& ticket,
+                                                     const std::string& message_id) {
+  std::pair<std::string, std::string> out;
+  wait_until([&] {
+    auto m = messages(key, ticket);
+    for (const auto& x : m.data().GetArray())
+      if (str(x, "id") == message_id && x["delivery"].IsObject()) {
+        out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
+        return out.first == "sent" || out.first == "failed";
+      }
+    return false;
+  }, 15s);
+  return out;
+}
+
+std::string reply(const std::string& key, const std::string& ticket, const std::string& body) {
+  auto r = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":")" + body + "\"}");
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+}  // namespace
+
+TEST_CASE("Twilio: connect validates live, refreshes in place and owns its number", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA Twilio connect");
+  const std::string number = unique_number();
+  auto bad_sid = api("POST", "/api/v1/channels", key,
+                     R"({"provider":"whatsapp_twilio","accountSid":"XX1","authToken":"t","whatsappNumber":")" + number + "\"}");
+  CHECK(bad_sid.status == 400);
+  auto bad_number = api("POST", "/api/v1/channels", key,
+                        R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"t","whatsappNumber":"0812345"})");
+  CHECK(bad_number.status == 400);
+  connect_twilio(key, number, "a-bad-token", 400);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE number = '" + number + "'") == 0);
+
+  auto t = connect_twilio(key, number);
+  CHECK(t.webhook_url.rfind(stack().ingress_url() + "/api/v1/webhooks/twilio/whatsapp?secret=", 0) == 0);
+  auto first = api("GET", "/api/v1/channels", key);
+  CHECK(first.raw.find("tw-token-1") == std::string::npos);
+  CHECK(first.raw.find(t.webhook_url.substr(t.webhook_url.find("secret=") + 7)) == std::string::npos);
+  CHECK(str(first.data()["integrations"][0], "number") == number);
+
+  // Rotating the auth token: same integration, same webhook URL, new credentials in use.
+  auto again = connect_twilio(key, number, "tw-token-2", 200);
+  CHECK(again.id == t.id);
+  CHECK(again.webhook_url == t.webhook_url);
+  auto [other_account, other_key] = new_workspace("WA Twilio thief");
+  auto stolen = api("POST", "/api/v1/channels", other_key,
+                    R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"x","whatsappNumber":")" + number + "\"}");
+  CHECK(stolen.status == 409);
+  auto stolen_cloud = api("POST", "/api/v1/channels", other_key,
+                          R"({"provider":"whatsapp_cloud","accessToken":"EAAG-x","phoneNumberId":"5550001","displayNumber":")" + number + "\"}");
+  CHECK(stolen_cloud.status == 409);
+}
+
+TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go out", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA Twilio flow");
+  auto t = connect_twilio(key, unique_number());
+  const std::string customer = unique_number();
+
+  // Forgeries: wrong signature key, wrong secret, unknown number.
+  auto sid1 = unique_sid("SM");
+  CHECK(post_twilio(t, twilio_text(t, customer, sid1, "hi"), "", "not-the-token").status == 403);
+  std::string wrong_secret = t.webhook_url.substr(0, t.webhook_url.find("secret=") + 7) + "guessed";
+  CHECK(post_twilio(t, twilio_text(t, customer, sid1, "hi"), wrong_secret).status == 403);
+  TwilioNumber stranger = t;
+  stranger.number = unique_number();
+  CHECK(post_twilio(stranger, twilio_text(stranger, customer, sid1, "hi")).status == 404);
+
+  // The real thing, delivered twice (Twilio retries): one ticket, one message.
+  auto ok = post_twilio(t, twilio_text(t, customer, sid1, "Halo, pesanan saya belum sampai\nNomor #1001"));
+  REQUIRE(ok.status == 200);
+  CHECK(ok.body.find("<Response/>") != std::string::npos);
+  REQUIRE(post_twilio(t, twilio_text(t, customer, sid1, "Halo, pesanan saya belum sampai\nNomor #1001")).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  std::string ticket = tickets_of(key, customer)[0];
+  auto tk = api("GET", "/api/v1/tickets/" + ticket, key);
+  CHECK(str(tk.data(), "channel") == "whatsapp");
+  CHECK(str(tk.data(), "subject") == "Halo, pesanan saya belum sampai");
+  CHECK(str(tk.data(), "requesterPhone") == customer);
+  CHECK(str(tk.data(), "requesterName") == "Budi Santoso");
+  CHECK(tk.data()["requesterEmail"].IsNull());
+
+  // A photo-only message: readable text and the file, fetched with the account's credentials.
+  auto sid2 = unique_sid("MM");
+  auto fields = twilio_text(t, customer, sid2, "");
+  std::string media_url = twilio().base() + "/2010-04-01/Accounts/" + t.account_sid + "/Messages/" + sid2 + "/Media/ME" +
+                          loket::core::to_hex(loket::core::random_bytes(16));
+  fields.insert(fields.end(), {{"MediaContentType0", "image/jpeg"}, {"MediaUrl0", media_url}});
+  for (auto& [k, v] : fields)
+    if (k == "NumMedia") v = "1";
+  // A second message whose media URL points elsewhere: stored, attachment unavailable.
+  auto sid3 = unique_sid("MM");
+  auto evil = twilio_text(t, customer, sid3, "see attached");
+  evil.insert(evil.end(), {{"MediaContentType0", "image/jpeg"}, {"MediaUrl0", "http://127.0.0.2:9/2010-04-01/Accounts/" + t.account_sid + "/Messages/x/Media/y"}});
+  for (auto& [k, v] : evil)
+    if (k == "NumMedia") v = "1";
+  REQUIRE(post_twilio(t, fields).status == 200);
+  REQUIRE(post_twilio(t, evil).status == 200);
+  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = messages(key, ticket);
+  const auto& photo = ms.data()[1];
+  CHECK(str(photo, "body") == "[attachment: photo-1.jpg]");
+  REQUIRE(photo["attachments"].Size() == 1);
+  CHECK(str(photo["attachments"][0], "status") == "stored");
+  auto file = get(stack().api_url() + "/api/v1/attachments/" + str(photo["attachments"][0], "id"), key);
+  CHECK(file.status == 200);
+  CHECK(file.body == twilio().media_bytes);
+  const auto media_calls = twilio().calls("/Media/");
+  REQUIRE_FALSE(media_calls.empty());
+  CHECK(media_calls.back().auth == "Basic " + loket::core::base64(t.account_sid + ":" + t.token));
+  CHECK(str(ms.data()[2], "body") == "see attached");
+  CHECK(str(ms.data()[2]["attachments"][0], "status") == "unavailable");
+
+  // The agent replies from the connected number through the workspace's Twilio account.
+  auto before = twilio().calls("/Messages.json").size();
+  auto reply_id = reply(key, ticket, "Hai Budi, kami cek sekarang.");
+  CHECK(settled_delivery(key, ticket, reply_id).first == "sent");
+  auto sends = twilio().calls("/Messages.json");
+  REQUIRE(sends.size() == before + 1);
+  auto form = loket::http::parse_query(sends.back().body);
+  CHECK(form.find("From")->second == "whatsapp:" + t.number);
+  CHECK(form.find("To")->second == "whatsapp:" + customer);
+  CHECK(form.find("Body")->second == "Hai Budi, kami cek sekarang.");
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "pending");
+  // Internal notes never leave.
+  auto note = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"VIP customer","internal":true})");
+  REQUIRE(note.status == 201);
+
+  // Resolved keeps the thread (the follow-up reopens it); closed ends it.
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "masih belum sampai")).status == 200);
+  REQUIRE(wait_until([&] { return str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open"; }, 15s));
+  CHECK(tickets_of(key, customer).size() == 1);
+  CHECK(twilio().calls("/Messages.json").size() == before + 1);  // the note was not sent
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"closed"})").status == 200);
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "")).status == 200);  // empty: dropped
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "pesanan baru")).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 2; }, 15s));
+  CHECK(str(api("GET", "/api/v1/tickets/" + tickets_of(key, customer)[0], key).data(), "subject") == "pesanan baru");
+}
+
+TEST_CASE("Twilio: a reply outside the 24-hour window fails once with Twilio's reason", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA window");
+  auto t = connect_twilio(key, unique_number());
+  const std::string customer = unique_number();
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "hello from last week")).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  std::string ticket = tickets_of(key, customer)[0];
+  twilio().outside_window.insert(customer);  // (test setup before any concurrent reader)
+  auto before = twilio().calls("/Messages.json").size();
+  auto reply_id = reply(key, ticket, "Sorry for the wait!");
+  auto [status, error] = settled_delivery(key, ticket, reply_id);
+  CHECK(status == "failed");
+  CHECK(error.find("63016") != std::string::npos);
+  CHECK(error.find("outside the allowed window") != std::string::npos);
+  std::this_thread::sleep_for(1s);
+  CHECK(twilio().calls("/Messages.json").size() == before + 1);  // never retried
+  CHECK(sql_number("SELECT delivery_attempts FROM messages WHERE id = '" + reply_id + "'") == 1);
+}
+
+TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and replies", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA Cloud");
+  const std::string number = unique_number();
+  connect_cloud(key, number, "app-secret-1", 400, "EAAG-bad-token");
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE number = '" + number + "'") == 0);
+  auto c = connect_cloud(key, number, "app-secret-1");
+  CHECK(c.verify_token.rfind("wsv_", 0) == 0);
+
+  // Meta's verification handshake.
+  const std::string hook = stack().ingress_url() + "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=";
+  auto hs = get(hook + "1158201444&hub.verify_token=" + loket::http::percent_encode(c.verify_token));
+  CHECK(hs.status == 200);
+  CHECK(hs.body == "1158201444");
+  CHECK(get(hook + "1&hub.verify_token=wrong-token").status == 403);
+  CHECK(get(hook + "1&hub.verify_token=").status == 403);
+  // Reconnecting without a verify token keeps the one Meta already has.
+  CHECK(connect_cloud(key, number, "app-secret-1", 200).verify_token == c.verify_token);
+
+  const std::string customer = unique_number();
+  const std::string wamid = "wamid." + loket::core::to_hex(loket::core::random_bytes(20));
+  auto body = cloud_text(c, customer, wamid, "Where is my order?\nIt is late");
+  CHECK(post_cloud(body, "").status == 403);                 // unsigned, but a secret is stored
+  CHECK(post_cloud(body, "another-secret").status == 403);   // forged
+  for (int i = 0; i < 3; ++i) REQUIRE(post_cloud(body, c.app_secret).status == 200);  // Meta retries
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  std::string ticket = tickets_of(key, customer)[0];
+  auto tk = api("GET", "/api/v1/tickets/" + ticket, key);
+  CHECK(str(tk.data(), "subject") == "Where is my order?");
+  CHECK(str(tk.data(), "requesterName") == "Anna");
+
+  // A status receipt is accepted and ignored; an image is fetched through the Graph media API.
+  std::string status_body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
+                            number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id +
+                            R"("},"statuses":[{"id":"wamid.x","status":"delivered","timestamp":"1767225601","recipient_id":")" +
+                            customer.substr(1) + R"("}]},"field":"messages"}]}]})";
+  REQUIRE(post_cloud(status_body, c.app_secret).status == 200);
+  std::string image = body;
+  image.replace(image.find(wamid), wamid.size(), wamid + "IMG");
+  image.replace(image.find(R"("type":"text","text":{"body":"Where is my order?\nIt is late"})"),
+                std::string(R"("type":"text","text":{"body":"Where is my order?\nIt is late"})").size(),
+                R"("type":"image","image":{"mime_type":"image/png","sha256":"x","id":"media123"})");
+  REQUIRE(post_cloud(image, c.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 2; }, 15s));
+  auto ms = messages(key, ticket);
+  CHECK(str(ms.data()[1], "body") == "[attachment: photo-1.png]");
+  auto file = get(stack().api_url() + "/api/v1/attachments/" + str(ms.data()[1]["attachments"][0], "id"), key);
+  CHECK(file.body == graph().media_bytes);
+  CHECK(graph().calls("/lookaside/media123").back().auth == "EAAG-good-token");
+
+  // The reply goes to graph /{phone-number-id}/messages with the workspace's token.
+  auto reply_id = reply(key, ticket, "It ships today.");
+  CHECK(settled_delivery(key, ticket, reply_id).first == "sent");
+  auto sent = graph().calls("/" + c.phone_number_id + "/messages").back();
+  CHECK(sent.auth == "EAAG-good-token");
+  CHECK(sent.body.find("\"to\":\"" + customer.substr(1) + "\"") != std::string::npos);
+  CHECK(sent.body.find("It ships today.") != std::string::npos);
+
+  // Outside the 24-hour window: failed with Meta's reason, no retry.
+  graph().outside_window.insert(customer.substr(1));
+  auto late = reply(key, ticket, "Anything else?");
+  auto [status, error] = settled_delivery(key, ticket, late);
+  CHECK(status == "failed");
+  CHECK(error.find("131047") != std::string::npos);
+}
+
+TEST_CASE("Cloud API without an app secret, offsite media, and the most recent integration replies", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA both");
+  auto t = connect_twilio(key, unique_number());
+  auto c = connect_cloud(key, unique_number(), "");  // no app secret: routing + handshake only
+  const std::string customer = unique_number();
+  auto body = cloud_text(c, customer, "wamid." + loket::core::to_hex(loket::core::random_bytes(20)), "hello");
+  body.replace(body.find(R"("type":"text","text":{"body":"hello")"), std::string(R"("type":"text","text":{"body":"hello"})").size(),
+               R"("type":"document","document":{"filename":"invoice.pdf","mime_type":"application/pdf","id":"offsite"})");
+  REQUIRE(post_cloud(body, "").status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  std::string ticket = tickets_of(key, customer)[0];
+  auto ms = messages(key, ticket);
+  CHECK(str(ms.data()[0], "body") == "[attachment: invoice.pdf]");
+  CHECK(str(ms.data()[0]["attachments"][0], "status") == "unavailable");  // its URL is on no allowed host
+
+  // Cloud was connected last: the reply goes through Graph.
+  auto graph_before = graph().calls("/messages").size();
+  auto twilio_before = twilio().calls("/Messages.json").size();
+  CHECK(settled_delivery(key, ticket, reply(key, ticket, "via cloud")).first == "sent");
+  CHECK(graph().calls("/messages").size() == graph_before + 1);
+  // Reconnecting Twilio makes it the most recent: the next reply goes through Twilio.
+  connect_twilio(key, t.number, "tw-token-1", 200);
+  CHECK(settled_delivery(key, ticket, reply(key, ticket, "via twilio")).first == "sent");
+  CHECK(twilio().calls("/Messages.json").size() == twilio_before + 1);
+  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second == "whatsapp:" + customer);
+
+  // A ticket logged through the API with a phone and an email gets WhatsApp delivery too.
+  const std::string phone = unique_number();
+  auto created = api("POST", "/api/v1/tickets", key,
+                     R"({"subject":"Logged by phone","channel":"whatsapp","requesterPhone":")" + phone +
+                         R"(","requesterEmail":"budi@example.test","requesterName":"Budi","body":"called in"})");
+  INFO(created.raw);
+  REQUIRE(created.status == 201);
+  std::string logged = str(created.data(), "id");
+  CHECK(settled_delivery(key, logged, reply(key, logged, "We got your call")).first == "sent");
+  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second == "whatsapp:" + phone);
+
+  // Disconnecting both: replies fail with a reason the agent can act on.
+  REQUIRE(api("DELETE", "/api/v1/channels/" + t.id, key).status == 200);
+  REQUIRE(api("DELETE", "/api/v1/channels/" + c.id, key).status == 200);
+  auto [status, error] = settled_delivery(key, logged, reply(key, logged, "hello?"));
+  CHECK(status == "failed");
+  CHECK(error.find("no WhatsApp number is connected") != std::string::npos);
+}
