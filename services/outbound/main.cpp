@@ -42,6 +42,7 @@ int main() {
     opt.max_attempts = static_cast<int>(core::env_int("LOKET_OUTBOUND_MAX_ATTEMPTS", opt.max_attempts));
     opt.base_backoff = core::env_ms("LOKET_OUTBOUND_BACKOFF_MS", opt.base_backoff);
     opt.endpoints = providers::endpoints_from_env();
+    opt.public_webhook_url = core::env_or("LOKET_PUBLIC_WEBHOOK_URL", "");
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     std::thread retries([&] {

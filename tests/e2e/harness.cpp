@@ -195,6 +195,10 @@ http::Response FakeTwilio::handle(const http::Request& r) {
     if (to.rfind("whatsapp:", 0) == 0 && outside_window.count(to.substr(9)))
       return json_response(400, R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
     std::string msid = "SM" + core::to_hex(core::random_bytes(16));
+    {
+      std::lock_guard lock(mu_);
+      calls_.back().result = msid;
+    }
     return json_response(201, "{\"sid\":\"" + msid + "\",\"status\":\"queued\",\"direction\":\"outbound-api\"}");
   }
   if (rest.find("/Media/") != std::string::npos) {
@@ -246,8 +250,13 @@ http::Response FakeGraph::handle(const http::Request& r) {
     std::string to = d.IsObject() && d.HasMember("to") ? d["to"].GetString() : "";
     if (outside_window.count(to))
       return json_response(400, R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
+    std::string wamid = "wamid." + core::to_hex(core::random_bytes(12));
+    {
+      std::lock_guard lock(mu_);
+      calls_.back().result = wamid;
+    }
     return json_response(200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"" + to + "\",\"wa_id\":\"" + to +
-                                  "\"}],\"messages\":[{\"id\":\"wamid." + core::to_hex(core::random_bytes(12)) + "\"}]}");
+                                  "\"}],\"messages\":[{\"id\":\"" + wamid + "\"}]}");
   }
   if (parts.size() == 2 && id.rfind("media", 0) == 0)
     return json_response(200, "{\"messaging_product\":\"whatsapp\",\"url\":\"" + base() + "/lookaside/" + id +

@@ -52,6 +52,7 @@ class FakeTelegram {
 /// token), the path and the body.
 struct ApiCall {
   std::string auth, path, body;
+  std::string result;  ///< the message id a successful send answered with
 };
 
 /// A fake Twilio REST API on 127.0.0.1. Accounts whose auth token contains "bad" get 401/20003;

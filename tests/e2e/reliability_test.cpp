@@ -148,7 +148,7 @@ TEST_CASE("every record on every topic validates against its JSON Schema", "[sch
     }
   }
   // The earlier end-to-end runs put records of every kind on the topics.
-  for (const char* s : {"channel.webhook", "channel.inbound", "ticket.events.ticket.created",
+  for (const char* s : {"channel.webhook", "channel.inbound", "channel.inbound.delivery_receipt", "ticket.events.ticket.created",
                         "ticket.events.ticket.updated", "ticket.events.message.created",
                         "ticket.events.message.delivery_updated", "outbound.retry"}) {
     INFO(s);

@@ -251,6 +251,15 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
   CHECK(form.find("From")->second == "whatsapp:" + t.number);
   CHECK(form.find("To")->second == "whatsapp:" + customer);
   CHECK(form.find("Body")->second == "Hai Budi, kami cek sekarang.");
+  CHECK(form.find("StatusCallback")->second == t.webhook_url);
+  // Twilio reports later that the message could not be delivered: the agent sees why.
+  const std::string sent_sid = sends.back().result;
+  auto callback = post_twilio(t, {{"SmsSid", sent_sid}, {"SmsStatus", "undelivered"}, {"MessageStatus", "undelivered"},
+                                  {"To", "whatsapp:" + customer}, {"MessageSid", sent_sid}, {"AccountSid", t.account_sid},
+                                  {"ErrorCode", "63016"}, {"From", "whatsapp:" + t.number}, {"ApiVersion", "2010-04-01"}});
+  REQUIRE(callback.status == 200);
+  REQUIRE(wait_until([&] { return settled_delivery(key, ticket, reply_id).first == "failed"; }, 15s));
+  CHECK(settled_delivery(key, ticket, reply_id).second.find("Twilio error 63016") == 0);
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "pending");
   // Internal notes never leave.
   auto note = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"VIP customer","internal":true})");
@@ -344,6 +353,14 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   CHECK(sent.auth == "EAAG-good-token");
   CHECK(sent.body.find("\"to\":\"" + customer.substr(1) + "\"") != std::string::npos);
   CHECK(sent.body.find("It ships today.") != std::string::npos);
+  // Meta accepts the send, then reports the failure in a status notification.
+  std::string failed_status = status_body;
+  failed_status.replace(failed_status.find("wamid.x"), 7, sent.result);
+  failed_status.replace(failed_status.find(R"("status":"delivered")"), 20,
+                        R"("status":"failed","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}])");
+  REQUIRE(post_cloud(failed_status, c.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return settled_delivery(key, ticket, reply_id).first == "failed"; }, 15s));
+  CHECK(settled_delivery(key, ticket, reply_id).second.find("(#131047) Re-engagement message: Message failed") == 0);
 
   // Outside the 24-hour window: failed with Meta's reason, no retry.
   graph().outside_window.insert(customer.substr(1));

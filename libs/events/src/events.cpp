@@ -146,4 +146,47 @@ InboundMessage inbound_message_from_json(const std::string& json) {
   return m;
 }
 
+std::string to_json(const DeliveryReceipt& r) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter j(sb);
+  j.StartObject();
+  json_kv(j, "eventId", r.event_id);
+  json_put(j, "schemaVersion");
+  j.Int(kSchemaVersion);
+  json_kv(j, "kind", "delivery_receipt");
+  json_kv(j, "integrationId", r.integration_id);
+  json_kv(j, "workspaceId", r.workspace_id);
+  json_kv(j, "provider", r.provider);
+  json_kv(j, "recipient", r.recipient);
+  json_kv(j, "externalMessageId", r.external_message_id);
+  json_kv(j, "status", r.status);
+  json_kv(j, "error", r.error);
+  json_put(j, "atMs");
+  j.Int64(r.at_ms);
+  j.EndObject();
+  return sb.GetString();
+}
+
+bool is_delivery_receipt(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  return !d.HasParseError() && d.IsObject() && core::json_string(d, "kind").value_or("") == "delivery_receipt";
+}
+
+DeliveryReceipt delivery_receipt_from_json(const std::string& json) {
+  auto d = parse(json, "delivery receipt");
+  const char* what = "delivery receipt";
+  DeliveryReceipt r;
+  r.event_id = need(d, "eventId", what);
+  r.integration_id = need(d, "integrationId", what);
+  r.workspace_id = need(d, "workspaceId", what);
+  r.provider = need(d, "provider", what);
+  r.recipient = opt(d, "recipient");
+  r.external_message_id = need(d, "externalMessageId", what);
+  r.status = need(d, "status", what);
+  r.error = opt(d, "error");
+  r.at_ms = core::json_int(d, "atMs").value_or(0);
+  return r;
+}
+
 }  // namespace loket::events

@@ -1,4 +1,5 @@
 #include "loket/events/schema.hpp"
+#include "loket/events/events.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/schema.h>
@@ -38,6 +39,7 @@ std::string validate(const std::string& schema_name, const std::string& json,
 
 std::string schema_for(const std::string& topic, const std::string& json) {
   if (topic.rfind("channel.webhook.", 0) == 0) return "channel.webhook";
+  if (topic == "channel.inbound" && is_delivery_receipt(json)) return "channel.inbound.delivery_receipt";
   if (topic == "ticket.events") {
     rapidjson::Document d;
     d.Parse(json.c_str(), json.size());

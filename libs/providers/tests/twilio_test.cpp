@@ -117,12 +117,29 @@ TEST_CASE("a Twilio location reads as coordinates with its label") {
 
 TEST_CASE("SMS, status callbacks and garbage are dropped with a reason") {
   CHECK(tw::normalize(fixture("sms.form")).dropped == std::vector<std::string>{"not_whatsapp"});
-  CHECK(tw::normalize(fixture("status_callback.form")).dropped == std::vector<std::string>{"status_callback"});
   auto junk = fixture("text.form");
   junk.body = "{\"not\":\"a form\"}";
   CHECK(tw::normalize(junk).dropped == std::vector<std::string>{"malformed"});
   junk.body = "MessageSid=SM1&From=whatsapp%3A%2B6281234567890&To=whatsapp%3A%2B14155238886&Body=";
   CHECK(tw::normalize(junk).dropped == std::vector<std::string>{"empty_message"});
+}
+
+TEST_CASE("an undelivered status callback becomes a delivery receipt; other statuses are dropped") {
+  auto n = tw::normalize(fixture("status_callback.form"));
+  CHECK(n.messages.empty());
+  REQUIRE(n.receipts.size() == 1);
+  const auto& r = n.receipts[0];
+  CHECK(r.external_message_id == "SM6e5f708192a3b4c5d6e7f809a1b2c3d4");
+  CHECK(r.recipient == "+6281234567890");
+  CHECK(r.status == "failed");
+  CHECK(r.error.find("Twilio error 63016") == 0);
+  CHECK(r.error.find("24-hour") != std::string::npos);
+  auto delivered = fixture("status_callback.form");
+  delivered.body = "MessageSid=SM1&MessageStatus=delivered&SmsStatus=delivered&From=whatsapp%3A%2B14155238886&To=whatsapp%3A%2B6281234567890&AccountSid=AC0123456789abcdef0123456789abcdef";
+  auto d = tw::normalize(delivered);
+  CHECK(d.receipts.empty());
+  CHECK(d.dropped == std::vector<std::string>{"status_callback"});
+  CHECK(tw::error_text("12345", "failed") == "Twilio error 12345: message failed");
 }
 
 TEST_CASE("whatsapp_number, credentials and account SIDs") {

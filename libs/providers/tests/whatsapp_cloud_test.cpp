@@ -88,7 +88,19 @@ TEST_CASE("Cloud API media become attachments referencing the Graph media id") {
 TEST_CASE("statuses, reactions and unsupported messages are dropped and counted") {
   auto st = wc::normalize(fixture("status_failed.json", "1122334455667"));
   CHECK(st.messages.empty());
-  CHECK(st.dropped == std::vector<std::string>{"status"});
+  CHECK(st.dropped.empty());
+  REQUIRE(st.receipts.size() == 1);  // a failed status is news for the agent
+  CHECK(st.receipts[0].external_message_id == "wamid.xyzxyz");
+  CHECK(st.receipts[0].recipient == "+972987654321");
+  CHECK(st.receipts[0].error ==
+        "(#130472) User's number is part of an experiment: Failed to send message because this user's phone "
+        "number is part of an experiment");
+  CHECK(st.receipts[0].at_ms == 1689380458000);
+  auto delivered = fixture("status_failed.json", "1122334455667");
+  delivered.body.replace(delivered.body.find("\"failed\""), 8, "\"read\"");
+  auto rd = wc::normalize(delivered);
+  CHECK(rd.receipts.empty());
+  CHECK(rd.dropped == std::vector<std::string>{"status"});
   auto mixed = wc::normalize(fixture("reaction_location_unsupported.json"));
   REQUIRE(mixed.messages.size() == 1);
   CHECK(mixed.messages[0].text == "[location: -6.208763, 106.845599] Kantor Jl. Sudirman 1, Jakarta");

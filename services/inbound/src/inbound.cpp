@@ -24,12 +24,12 @@ providers::Normalized normalize_record(const std::string& value) {
   try {
     raw = events::raw_webhook_from_json(value);
   } catch (const std::exception&) {
-    return {{}, {"malformed"}};
+    return {{}, {}, {"malformed"}};
   }
   if (raw.provider == providers::telegram::kProvider) return providers::telegram::normalize(raw);
   if (raw.provider == providers::twilio::kProvider) return providers::twilio::normalize(raw);
   if (raw.provider == providers::whatsapp_cloud::kProvider) return providers::whatsapp_cloud::normalize(raw);
-  return {{}, {"unsupported_provider"}};
+  return {{}, {}, {"unsupported_provider"}};
 }
 
 bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
@@ -47,6 +47,8 @@ bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& pro
     }
     for (const auto& m : out.messages)
       todo.push_back({events::thread_key(m.integration_id, m.external_thread_id), events::to_json(m)});
+    for (const auto& r : out.receipts)
+      todo.push_back({events::thread_key(r.integration_id, r.recipient), events::to_json(r)});
   }
   auto backoff = std::chrono::milliseconds(100);
   while (!todo.empty()) {

@@ -13,7 +13,7 @@
 namespace loket::inbound {
 
 /// Normalizes one `channel.webhook.<provider>` record value (telegram, twilio,
-/// whatsapp_cloud) into the messages it carries and one drop reason per item dropped
+/// whatsapp_cloud) into the messages and delivery receipts it carries and one drop reason per item dropped
 /// (counted and logged, never silent). Pure; never throws (unparseable records become
 /// `malformed`, unknown providers `unsupported_provider`).
 providers::Normalized normalize_record(const std::string& value);
@@ -29,7 +29,7 @@ class DropCounters {
   std::map<std::string, long> counts_;
 };
 
-/// Normalizes a batch and publishes every message to `channel.inbound`, retrying a failed
+/// Normalizes a batch and publishes every message and delivery receipt to `channel.inbound`, retrying a failed
 /// publish with backoff until the broker acknowledges (so the caller may commit the batch
 /// afterwards), or until `stop()`; returns false when stopped before everything was acknowledged.
 bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,

@@ -138,7 +138,10 @@ http::Response Ingress::telegram(const http::Request& req, const std::string& in
 
 http::Response Ingress::twilio(const http::Request& req) {
   auto params = http::parse_query(req.body);
-  std::string to = tw::whatsapp_number(first_value(params, "To"));
+  // Inbound messages are addressed To our number; status callbacks of our replies come From it.
+  const bool status_callback = params.count("MessageStatus") > 0 && params.count("Body") == 0;
+  std::string to = tw::whatsapp_number(first_value(params, status_callback ? "From" : "To"));
+  std::string customer = tw::whatsapp_number(first_value(params, status_callback ? "To" : "From"));
   if (to.empty() || first_value(params, "MessageSid").empty())
     return reject(400, "expected a Twilio WhatsApp message webhook (form fields MessageSid, From, To=whatsapp:+…)",
                   "twilio", req, counters_.malformed);
@@ -155,9 +158,8 @@ http::Response Ingress::twilio(const http::Request& req) {
   if (!ok)
     return reject(403, "webhook secret or X-Twilio-Signature does not match this number's integration",
                   "twilio", req, counters_.forbidden);
-  std::string from = tw::whatsapp_number(first_value(params, "From"));
   std::string event_id;
-  auto err = publish("twilio", *r, from.empty() ? first_value(params, "From") : from, "", req, event_id);
+  auto err = publish("twilio", *r, customer, "", req, event_id);
   if (!err.empty()) return published("twilio", err, event_id);
   // Twilio expects TwiML; an empty <Response/> acknowledges without an automatic reply.
   http::Response res;

@@ -17,8 +17,9 @@
 ///
 /// Endpoints (shared/reference/providers.md §1–3):
 /// - `POST /api/v1/webhooks/telegram/<integrationId>`: X-Telegram-Bot-Api-Secret-Token.
-/// - `POST /api/v1/webhooks/twilio/whatsapp?secret=…`: routed by the receiving number (`To`),
-///   the URL's secret and X-Twilio-Signature must both match.
+/// - `POST /api/v1/webhooks/twilio/whatsapp?secret=…`: routed by the receiving number (`To`;
+///   `From` for status callbacks of our replies), the URL's secret and X-Twilio-Signature must
+///   both match.
 /// - `GET /api/v1/webhooks/whatsapp-cloud`: Meta's verify-token handshake.
 /// - `POST /api/v1/webhooks/whatsapp-cloud`: routed by `metadata.phone_number_id`;
 ///   X-Hub-Signature-256 must match when the integration stored an app secret.

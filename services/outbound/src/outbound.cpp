@@ -42,8 +42,13 @@ std::string send(const Options& opt, const store::Integration& integ, const std:
                  const std::string& to, const std::string& text) {
   namespace tw = providers::twilio;
   namespace wc = providers::whatsapp_cloud;
-  if (integ.provider == tw::kIntegration)
-    return tw::Client(opt.endpoints.twilio).send_message(tw::credentials_from_json(creds), integ.number, to, text);
+  if (integ.provider == tw::kIntegration) {
+    auto c = tw::credentials_from_json(creds);
+    std::string callback;
+    if (!opt.public_webhook_url.empty() && !c.webhook_secret.empty())
+      callback = opt.public_webhook_url + "/api/v1/webhooks/twilio/whatsapp?secret=" + c.webhook_secret;
+    return tw::Client(opt.endpoints.twilio).send_message(c, integ.number, to, text, callback);
+  }
   if (integ.provider == wc::kProvider)
     return wc::Client(opt.endpoints).send_text(wc::credentials_from_json(creds).access_token, integ.routing_key, to, text);
   // Bot message ids are per chat: "<chat>:<id>", the same shape as inbound Telegram ids.

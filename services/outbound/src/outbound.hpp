@@ -18,6 +18,9 @@ struct Options {
   int max_attempts = 6;                          ///< total tries before dead-lettering
   std::chrono::milliseconds base_backoff{1000};  ///< doubled per attempt, capped at 60 s
   providers::Endpoints endpoints;                ///< provider API base URLs
+  /// Public base URL of ingress (LOKET_PUBLIC_WEBHOOK_URL); when set, Twilio sends report late
+  /// failures to the integration's webhook URL as status callbacks.
+  std::string public_webhook_url;
 };
 
 /// What handle_event() did.

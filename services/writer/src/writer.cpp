@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
@@ -70,6 +71,28 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
   });
 }
 
+bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
+  return store::with_tx(pool, [&](pqxx::work& tx) {
+    auto row = tx.exec_params(
+        "UPDATE messages SET delivery_status = 'failed', delivery_error = $3 "
+        "WHERE integration_id = $1 AND external_message_id = $2 AND author_type = 'agent' "
+        "AND delivery_status IS DISTINCT FROM 'failed' RETURNING id, ticket_id, workspace_id",
+        r.integration_id, r.external_message_id, r.error);
+    if (row.empty()) return false;
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "messageId", row[0][0].as<std::string>());
+    core::json_kv(w, "provider", r.provider);
+    core::json_kv(w, "status", "failed");
+    core::json_kv(w, "error", r.error);
+    w.EndObject();
+    store::emit_ticket_event(tx, "message.delivery_updated", row[0][2].as<std::string>(), row[0][1].as<std::string>(),
+                             sb.GetString());
+    return true;
+  });
+}
+
 AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints) {
   return [&keys, ep = std::move(endpoints)](const store::Integration& integ,
                                             const events::AttachmentRef& ref) -> std::optional<std::string> {
@@ -118,9 +141,47 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpo
   };
 }
 
+namespace {
+// Applies the receipt in `rec`, retrying database failures until done; false when stopped.
+bool apply_receipt_with_retry(store::Pool& pool, const kafka::Record& rec, const std::function<bool()>& stop) {
+  events::DeliveryReceipt r;
+  try {
+    r = events::delivery_receipt_from_json(rec.value);
+  } catch (const std::exception& e) {
+    core::log(core::Level::kError, "delivery receipt is malformed; skipped",
+              {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
+    return true;
+  }
+  auto backoff = std::chrono::milliseconds(200);
+  for (int unmatched = 0;;) {
+    try {
+      bool changed = apply_receipt(pool, r);
+      // A fast provider can report before outbound stored its message id: look again briefly.
+      if (!changed && ++unmatched < 4 && !stop()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      core::log(changed ? core::Level::kInfo : core::Level::kDebug,
+                changed ? "provider reported a delivery failure" : "delivery receipt for no pending message",
+                {{"eventId", r.event_id}, {"providerMessageId", r.external_message_id}, {"error", r.error}});
+      return true;
+    } catch (const std::exception& e) {
+      core::log(core::Level::kError, "recording delivery receipt failed; retrying", {{"error", e.what()}});
+      if (stop()) return false;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+}
+}  // namespace
+
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const std::function<bool()>& stop) {
   for (const auto& rec : batch) {
+    if (events::is_delivery_receipt(rec.value)) {
+      if (!apply_receipt_with_retry(pool, rec, stop)) return false;
+      continue;
+    }
     events::InboundMessage m;
     try {
       m = events::inbound_message_from_json(rec.value);

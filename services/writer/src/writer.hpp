@@ -29,12 +29,18 @@ enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration }
 Result write_message(store::Pool& pool, const events::InboundMessage& m,
                      const AttachmentFetcher& fetch);
 
+/// Records a provider's late delivery failure on the message it names (integration + provider
+/// message id, author agent) and announces `message.delivery_updated`, in one transaction.
+/// Idempotent: a message already failed, or unknown, is left alone. Returns whether it changed.
+/// @throws pqxx exceptions on database failure.
+bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r);
+
 /// The fetcher for real providers (Telegram getFile, Twilio media URLs under the account,
 /// Graph media ids), decrypting credentials with `keys`; retryable failures are retried three
 /// times, then the attachment is stored as unavailable.
 AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints);
 
-/// Processes a batch from `channel.inbound`, retrying database failures with backoff until
+/// Processes a batch from `channel.inbound` (messages and delivery receipts), retrying database failures with backoff until
 /// each record is written or `stop()`; returns false when stopped early.
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const std::function<bool()>& stop);

@@ -15,7 +15,7 @@ std::string id_text(const rapidjson::Value& v) {
   return "";
 }
 
-Normalized drop(std::string reason) { return Normalized{{}, {std::move(reason)}}; }
+Normalized drop(std::string reason) { return Normalized{{}, {}, {std::move(reason)}}; }
 
 // Adds the attachment in `field` of `msg`, if present, with a default name.
 void add_file(const rapidjson::Value& msg, const char* field, const std::string& default_name,

@@ -49,7 +49,7 @@ Account Client::fetch_account(const Credentials& c) const {
 }
 
 std::string Client::send_message(const Credentials& c, const std::string& from, const std::string& to,
-                                 const std::string& text) const {
+                                 const std::string& text, const std::string& status_callback) const {
   std::string last_sid;
   std::string rest = text;
   do {
@@ -60,7 +60,10 @@ std::string Client::send_message(const Credentials& c, const std::string& from, 
     req.url = api_base_ + "/2010-04-01/Accounts/" + http::percent_encode(c.account_sid) + "/Messages.json";
     req.basic_auth = c.account_sid + ":" + c.auth_token;
     req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-    req.body = http::build_query({{"To", "whatsapp:" + to}, {"From", "whatsapp:" + from}, {"Body", part}});
+    std::vector<std::pair<std::string, std::string>> form = {
+        {"To", "whatsapp:" + to}, {"From", "whatsapp:" + from}, {"Body", part}};
+    if (!status_callback.empty()) form.emplace_back("StatusCallback", status_callback);
+    req.body = http::build_query(form);
     req.timeout = std::chrono::seconds(15);
     auto res = http::fetch(req);
     if (!res.ok()) fail("Twilio CreateMessage", res);

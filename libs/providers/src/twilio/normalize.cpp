@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
@@ -49,6 +50,21 @@ std::string whatsapp_number(std::string_view address) {
   return core::is_e164(number) ? std::string(number) : "";
 }
 
+std::string error_text(const std::string& code, const std::string& status) {
+  // Twilio's status callbacks carry only the code; these are the WhatsApp ones agents meet.
+  static const std::map<std::string, std::string> kKnown = {
+      {"63016", "Failed to send freeform message because you are outside the allowed window "
+                "(WhatsApp's 24-hour customer-service window); use a message template"},
+      {"63003", "Channel could not find To address (the number is not on WhatsApp)"},
+      {"63024", "Invalid message recipient"},
+      {"63018", "Rate limit exceeded for the WhatsApp sender"},
+      {"63032", "The user has opted out of marketing messages"},
+  };
+  if (code.empty()) return "Twilio reported the message " + status;
+  auto it = kKnown.find(code);
+  return "Twilio error " + code + ": " + (it == kKnown.end() ? "message " + status : it->second);
+}
+
 Normalized normalize(const events::RawWebhook& raw) {
   auto form = http::parse_query(raw.body);
   auto get = [&](const std::string& k) {
@@ -62,7 +78,22 @@ Normalized normalize(const events::RawWebhook& raw) {
     return out;
   }
   if (form.count("MessageStatus") && !form.count("Body") && !form.count("NumMedia")) {
-    out.dropped.push_back("status_callback");
+    std::string status = get("MessageStatus");
+    if (status != "failed" && status != "undelivered") {
+      out.dropped.push_back("status_callback");  // queued, sent, delivered, read
+      return out;
+    }
+    events::DeliveryReceipt r;
+    r.event_id = core::new_id("evt");
+    r.integration_id = raw.integration_id;
+    r.workspace_id = raw.workspace_id;
+    r.provider = kProvider;
+    r.recipient = whatsapp_number(to);
+    r.external_message_id = sid;
+    r.status = "failed";
+    r.error = error_text(get("ErrorCode"), status);
+    r.at_ms = raw.received_at_ms;
+    out.receipts.push_back(std::move(r));
     return out;
   }
   std::string phone = whatsapp_number(from);

@@ -182,7 +182,35 @@ Normalized normalize(const events::RawWebhook& raw) {
           names[*wa] = json_string(*profile, "name").value_or("");
       }
     if (const auto* statuses = array_of(value, "statuses"))
-      for (std::size_t i = 0; i < statuses->Size(); ++i) out.dropped.push_back("status");
+      for (const auto& st : statuses->GetArray()) {
+        auto wamid = json_string(st, "id").value_or("");
+        if (json_string(st, "status").value_or("") != "failed" || wamid.empty()) {
+          out.dropped.push_back("status");  // sent, delivered, read: nothing to tell the agent
+          continue;
+        }
+        events::DeliveryReceipt r;
+        r.event_id = core::new_id("evt");
+        r.integration_id = raw.integration_id;
+        r.workspace_id = raw.workspace_id;
+        r.provider = kProvider;
+        r.recipient = "+" + json_string(st, "recipient_id").value_or("");
+        r.external_message_id = wamid;
+        r.status = "failed";
+        r.error = "WhatsApp rejected the message";
+        if (const auto* errors = array_of(st, "errors"); errors && !errors->Empty()) {
+          const auto& e = (*errors)[0];
+          r.error = "(#" + std::to_string(core::json_int(e, "code").value_or(0)) + ") " +
+                    json_string(e, "title").value_or(json_string(e, "message").value_or(""));
+          if (const auto* data = json_member(e, "error_data"))
+            if (auto details = json_string(*data, "details"); details && !details->empty()) r.error += ": " + *details;
+        }
+        try {
+          r.at_ms = std::stoll(json_string(st, "timestamp").value_or("0")) * 1000;
+        } catch (const std::exception&) {
+          r.at_ms = raw.received_at_ms;
+        }
+        out.receipts.push_back(std::move(r));
+      }
     const auto* msgs = array_of(value, "messages");
     if (msgs == nullptr) return;
     for (const auto& msg : msgs->GetArray()) {

@@ -59,13 +59,33 @@ struct InboundMessage {
   std::int64_t sent_at_ms = 0;
 };
 
-/// JSON text of `w` / `m`.
+/// A provider's late verdict on a message we sent (topic `channel.inbound`, `kind`
+/// "delivery_receipt"): only failures are carried, e.g. WhatsApp's 24-hour window refusals,
+/// which Meta and Twilio report after accepting the send.
+struct DeliveryReceipt {
+  std::string event_id;
+  std::string integration_id;
+  std::string workspace_id;
+  std::string provider;             ///< "twilio", "whatsapp_cloud"
+  std::string recipient;            ///< E.164 number the message went to (Kafka key)
+  std::string external_message_id;  ///< the provider id stored on the message when sent
+  std::string status;               ///< "failed"
+  std::string error;                ///< the provider's reason, shown to the agent
+  std::int64_t at_ms = 0;
+};
+
+/// JSON text of `w` / `m` / `r`.
 std::string to_json(const RawWebhook& w);
 std::string to_json(const InboundMessage& m);
+std::string to_json(const DeliveryReceipt& r);
+
+/// Whether a `channel.inbound` record value is a DeliveryReceipt (else an InboundMessage).
+bool is_delivery_receipt(const std::string& json);
 
 /// Parses JSON made by to_json(). @throws std::invalid_argument naming the missing field.
 RawWebhook raw_webhook_from_json(const std::string& json);
 InboundMessage inbound_message_from_json(const std::string& json);
+DeliveryReceipt delivery_receipt_from_json(const std::string& json);
 
 /// The Kafka key for a conversation thread: "<integrationId>:<threadId>", so one thread
 /// stays on one partition.

@@ -9,11 +9,13 @@
 /// URLs, and names for attachments the provider leaves unnamed.
 namespace loket::providers {
 
-/// What a provider's normalize() made of one webhook delivery: the customer messages in it
-/// and one reason per item it dropped (`status`, `edited_message`, `malformed`, …). Drops are
-/// counted and logged by the caller, never silent.
+/// What a provider's normalize() made of one webhook delivery: the customer messages in it,
+/// delivery failures it reports for messages we sent, and one reason per item it dropped
+/// (`status`, `edited_message`, `malformed`, …). Drops are counted and logged by the caller,
+/// never silent.
 struct Normalized {
   std::vector<events::InboundMessage> messages;
+  std::vector<events::DeliveryReceipt> receipts;
   std::vector<std::string> dropped;
 };
 

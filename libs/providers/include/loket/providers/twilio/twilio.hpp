@@ -48,6 +48,9 @@ bool valid_signature(std::string_view auth_token, std::string_view url,
 bool valid_json_signature(std::string_view auth_token, std::string_view url, std::string_view body,
                           std::string_view header);
 
+/// The agent-facing text for a status callback's ErrorCode (e.g. 63016) and MessageStatus.
+std::string error_text(const std::string& code, const std::string& status);
+
 /// "whatsapp:+14155238886" → "+14155238886"; "" when `address` is not a WhatsApp address with
 /// an E.164 number.
 std::string whatsapp_number(std::string_view address);
@@ -56,8 +59,10 @@ std::string whatsapp_number(std::string_view address);
 /// thread and requester phone = the sender's E.164 number, dedup key = MessageSid, name =
 /// ProfileName, media (`NumMedia`, `MediaUrlN`, `MediaContentTypeN`) as attachments to fetch
 /// (named per media_filename()), a media-only message reads `[attachment: photo-1.jpg]`.
-/// Drop reasons: `malformed` (no MessageSid/From/To), `status_callback`, `not_whatsapp`
-/// (SMS), `empty_message`. Pure; never throws.
+/// A status callback (`MessageStatus`) for a message we sent becomes a DeliveryReceipt when
+/// it is `failed` or `undelivered` (e.g. ErrorCode 63016, outside the 24-hour window).
+/// Drop reasons: `malformed` (no MessageSid/From/To), `status_callback` (other statuses),
+/// `not_whatsapp` (SMS), `empty_message`. Pure; never throws.
 providers::Normalized normalize(const events::RawWebhook& raw);
 
 /// The account as Twilio's FetchAccount describes it.
@@ -75,9 +80,10 @@ class Client {
   /// GET /2010-04-01/Accounts/{sid}.json: validates the credentials (401/20003 when wrong).
   Account fetch_account(const Credentials& c) const;
   /// Sends `text` from WhatsApp number `from` to `to` (both E.164), split into parts of at
-  /// most 1600 characters; returns the last message SID.
+  /// most 1600 characters; returns the last message SID. With a `status_callback` URL, Twilio
+  /// reports later failures (e.g. 63016) there.
   std::string send_message(const Credentials& c, const std::string& from, const std::string& to,
-                           const std::string& text) const;
+                           const std::string& text, const std::string& status_callback = "") const;
   /// Downloads a media file named by a webhook's MediaUrlN, following Twilio's redirect to
   /// its media store. Only URLs under the API base and this account's Messages are fetched.
   /// @throws ProviderError (permanent) for any other URL; ProviderError for HTTP failures.

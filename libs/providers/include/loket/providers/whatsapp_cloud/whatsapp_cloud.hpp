@@ -45,8 +45,9 @@ std::string first_sender(const std::string& body, const std::string& phone_numbe
 /// phone_number_id ingress routed on). Thread and requester phone = "+" + `from`; dedup key =
 /// the `wamid`; name from `contacts[].profile.name`. Text, captions, buttons, interactive
 /// replies, locations and contacts become text; image, document, audio, voice, video and
-/// sticker media become attachments (external_ref = media id). Drop reasons, one per item:
-/// `status` (sent/delivered/read/failed receipts), `reaction`, `unsupported_message`,
+/// sticker media become attachments (external_ref = media id). A `failed` status becomes a
+/// DeliveryReceipt with Meta's code and reason (e.g. 131047, the 24-hour window). Drop
+/// reasons, one per item: `status` (sent/delivered/read receipts), `reaction`, `unsupported_message`,
 /// `other_field`, `malformed`. Pure; never throws.
 providers::Normalized normalize(const events::RawWebhook& raw);
 
