@@ -134,15 +134,17 @@ http::Response json_response(int status, const std::string& body) {
 }
 }  // namespace
 
-FakeTwilio::FakeTwilio() {
+FakeApi::FakeApi() {
   server_ = std::make_unique<http::Server>(http::ServerOptions{"127.0.0.1", 0, 1 << 20, 30},
                                            [this](const http::Request& r) { return handle(r); });
   server_->start();
 }
 
-std::string FakeTwilio::base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+FakeApi::~FakeApi() = default;
 
-std::vector<ApiCall> FakeTwilio::calls(const std::string& part) const {
+std::string FakeApi::base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+std::vector<ApiCall> FakeApi::calls(const std::string& part) const {
   std::lock_guard lock(mu_);
   std::vector<ApiCall> out;
   for (const auto& c : calls_)
@@ -150,12 +152,30 @@ std::vector<ApiCall> FakeTwilio::calls(const std::string& part) const {
   return out;
 }
 
+std::size_t FakeApi::record(const http::Request& r, const std::string& auth) {
+  std::lock_guard lock(mu_);
+  calls_.push_back({auth, r.path, r.body, ""});
+  return calls_.size() - 1;
+}
+
+void FakeApi::close_window(const std::string& recipient) {
+  std::lock_guard lock(mu_);
+  closed_windows_.insert(recipient);
+}
+
+bool FakeApi::window_closed(const std::string& recipient) const {
+  std::lock_guard lock(mu_);
+  return closed_windows_.count(recipient) > 0;
+}
+
+void FakeApi::set_result(std::size_t call, const std::string& id) {
+  std::lock_guard lock(mu_);
+  calls_[call].result = id;
+}
+
 http::Response FakeTwilio::handle(const http::Request& r) {
   std::string auth = r.header("authorization");
-  {
-    std::lock_guard lock(mu_);
-    calls_.push_back({auth, r.path, r.body});
-  }
+  auto call = record(r, auth);
   if (r.path.rfind("/media-store/", 0) == 0) {  // where Twilio's media URLs redirect to
     http::Response res;
     res.content_type = "image/jpeg";
@@ -192,13 +212,10 @@ http::Response FakeTwilio::handle(const http::Request& r) {
   if (rest == sid + "/Messages.json" && r.method == "POST") {
     auto form = http::parse_query(r.body);
     std::string to = form.count("To") ? form.find("To")->second : "";
-    if (to.rfind("whatsapp:", 0) == 0 && outside_window.count(to.substr(9)))
+    if (to.rfind("whatsapp:", 0) == 0 && window_closed(to.substr(9)))
       return json_response(400, R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
     std::string msid = "SM" + core::to_hex(core::random_bytes(16));
-    {
-      std::lock_guard lock(mu_);
-      calls_.back().result = msid;
-    }
+    set_result(call, msid);
     return json_response(201, "{\"sid\":\"" + msid + "\",\"status\":\"queued\",\"direction\":\"outbound-api\"}");
   }
   if (rest.find("/Media/") != std::string::npos) {
@@ -210,28 +227,9 @@ http::Response FakeTwilio::handle(const http::Request& r) {
   return json_response(404, R"({"code":20404,"message":"The requested resource was not found","status":404})");
 }
 
-FakeGraph::FakeGraph() {
-  server_ = std::make_unique<http::Server>(http::ServerOptions{"127.0.0.1", 0, 1 << 20, 30},
-                                           [this](const http::Request& r) { return handle(r); });
-  server_->start();
-}
-
-std::string FakeGraph::base() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
-std::vector<ApiCall> FakeGraph::calls(const std::string& part) const {
-  std::lock_guard lock(mu_);
-  std::vector<ApiCall> out;
-  for (const auto& c : calls_)
-    if (c.path.find(part) != std::string::npos) out.push_back(c);
-  return out;
-}
-
 http::Response FakeGraph::handle(const http::Request& r) {
   std::string token = auth_of(r);
-  {
-    std::lock_guard lock(mu_);
-    calls_.push_back({token, r.path, r.body});
-  }
+  auto call = record(r, token);
   if (token.empty() || token.find("bad") != std::string::npos)
     return json_response(401, R"({"error":{"message":"Error validating access token: Session has expired.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbCdEf"}})");
   if (r.path.rfind("/lookaside/", 0) == 0) {
@@ -248,13 +246,10 @@ http::Response FakeGraph::handle(const http::Request& r) {
     rapidjson::Document d;
     d.Parse(r.body.c_str());
     std::string to = d.IsObject() && d.HasMember("to") ? d["to"].GetString() : "";
-    if (outside_window.count(to))
+    if (window_closed(to))
       return json_response(400, R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
     std::string wamid = "wamid." + core::to_hex(core::random_bytes(12));
-    {
-      std::lock_guard lock(mu_);
-      calls_.back().result = wamid;
-    }
+    set_result(call, wamid);
     return json_response(200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"" + to + "\",\"wa_id\":\"" + to +
                                   "\"}],\"messages\":[{\"id\":\"" + wamid + "\"}]}");
   }

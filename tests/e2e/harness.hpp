@@ -55,43 +55,53 @@ struct ApiCall {
   std::string result;  ///< the message id a successful send answered with
 };
 
-/// A fake Twilio REST API on 127.0.0.1. Accounts whose auth token contains "bad" get 401/20003;
-/// sending to a number in outside_window fails with 400/63016 (the 24-hour window);
-/// media URLs `/2010-04-01/Accounts/{sid}/Messages/{sid}/Media/{sid}` redirect (302) to a
-/// media store that serves `media_bytes` as image/jpeg, to the right credentials only.
-class FakeTwilio {
+/// A fake provider API on 127.0.0.1 that records every call. Subclasses answer in handle().
+class FakeApi {
  public:
-  FakeTwilio();
+  FakeApi();
+  virtual ~FakeApi();
   std::string base() const;
   /// Calls whose path contains `part`.
   std::vector<ApiCall> calls(const std::string& part) const;
-  std::set<std::string> outside_window;  ///< E.164 numbers
-  const std::string media_bytes = std::string("\xff\xd8\xff\xe0twilio-jpeg", 14);
+  /// From now on, sends to `recipient` fail as outside WhatsApp's 24-hour window.
+  void close_window(const std::string& recipient);
+
+ protected:
+  bool window_closed(const std::string& recipient) const;
+  virtual loket::http::Response handle(const loket::http::Request& r) = 0;
+  /// Records `r` (with `auth`) and returns its index, for set_result().
+  std::size_t record(const loket::http::Request& r, const std::string& auth);
+  void set_result(std::size_t call, const std::string& id);
 
  private:
-  loket::http::Response handle(const loket::http::Request& r);
   mutable std::mutex mu_;
   std::vector<ApiCall> calls_;
+  std::set<std::string> closed_windows_;
   std::unique_ptr<loket::http::Server> server_;
 };
 
-/// A fake Graph API on 127.0.0.1 (any version prefix). Tokens containing "bad" get 401/190;
-/// sending to a number in outside_window fails with 400/131047; GET /{media-id} answers a
-/// URL on this server serving `media_bytes`, except media id "offsite", whose URL points at
-/// another host (which must never be fetched).
-class FakeGraph {
+/// A fake Twilio REST API. Accounts whose auth token contains "bad" get 401/20003;
+/// sending to a number whose window is closed fails with 400/63016 (E.164 numbers);
+/// media URLs `/2010-04-01/Accounts/{sid}/Messages/{sid}/Media/{sid}` redirect (302) to a
+/// media store that serves `media_bytes` as image/jpeg, to the right credentials only.
+class FakeTwilio : public FakeApi {
  public:
-  FakeGraph();
-  std::string base() const;
-  std::vector<ApiCall> calls(const std::string& part) const;
-  std::set<std::string> outside_window;  ///< numbers without '+', as Graph's `to`
+  const std::string media_bytes = std::string("\xff\xd8\xff\xe0twilio-jpeg", 14);
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+};
+
+/// A fake Graph API (any version prefix). Tokens containing "bad" get 401/190; sending to a
+/// number whose window is closed fails with 400/131047 (numbers without '+', as Graph's `to`); GET /{media-id} answers a URL on this
+/// server serving `media_bytes`, except media id "offsite", whose URL points at another host
+/// (which must never be fetched).
+class FakeGraph : public FakeApi {
+ public:
   const std::string media_bytes = std::string("\x89PNG\r\n\x1a\ngraph-image", 19);
 
- private:
-  loket::http::Response handle(const loket::http::Request& r);
-  mutable std::mutex mu_;
-  std::vector<ApiCall> calls_;
-  std::unique_ptr<loket::http::Server> server_;
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
 };
 
 /// The five services as child processes.

@@ -285,7 +285,7 @@ TEST_CASE("Twilio: a reply outside the 24-hour window fails once with Twilio's r
   REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "hello from last week")).status == 200);
   REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
   std::string ticket = tickets_of(key, customer)[0];
-  twilio().outside_window.insert(customer);  // (test setup before any concurrent reader)
+  twilio().close_window(customer);
   auto before = twilio().calls("/Messages.json").size();
   auto reply_id = reply(key, ticket, "Sorry for the wait!");
   auto [status, error] = settled_delivery(key, ticket, reply_id);
@@ -363,7 +363,7 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   CHECK(settled_delivery(key, ticket, reply_id).second.find("(#131047) Re-engagement message: Message failed") == 0);
 
   // Outside the 24-hour window: failed with Meta's reason, no retry.
-  graph().outside_window.insert(customer.substr(1));
+  graph().close_window(customer.substr(1));
   auto late = reply(key, ticket, "Anything else?");
   auto [status, error] = settled_delivery(key, ticket, late);
   CHECK(status == "failed");

@@ -1,6 +1,7 @@
 #include "loket/providers/common.hpp"
 
 #include "loket/core/config.hpp"
+#include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 
 namespace loket::providers {
@@ -10,6 +11,34 @@ std::string without_trailing_slash(std::string s) {
   return s;
 }
 }  // namespace
+
+events::InboundMessage new_message(const events::RawWebhook& raw, const std::string& provider,
+                                   const std::string& channel) {
+  events::InboundMessage m;
+  m.event_id = core::new_id("evt");
+  m.integration_id = raw.integration_id;
+  m.workspace_id = raw.workspace_id;
+  m.provider = provider;
+  m.channel = channel;
+  m.sent_at_ms = raw.received_at_ms;
+  return m;
+}
+
+events::DeliveryReceipt new_failure(const events::RawWebhook& raw, const std::string& provider,
+                                    const std::string& recipient, const std::string& external_message_id,
+                                    const std::string& error) {
+  events::DeliveryReceipt r;
+  r.event_id = core::new_id("evt");
+  r.integration_id = raw.integration_id;
+  r.workspace_id = raw.workspace_id;
+  r.provider = provider;
+  r.recipient = recipient;
+  r.external_message_id = external_message_id;
+  r.status = "failed";
+  r.error = error;
+  r.at_ms = raw.received_at_ms;
+  return r;
+}
 
 Endpoints endpoints_from_env() {
   Endpoints e;

@@ -83,12 +83,7 @@ Normalized normalize(const events::RawWebhook& raw) {
     if (is_bot && is_bot->IsBool() && is_bot->GetBool()) return drop("bot_sender");
   }
 
-  events::InboundMessage m;
-  m.event_id = core::new_id("evt");
-  m.integration_id = raw.integration_id;
-  m.workspace_id = raw.workspace_id;
-  m.provider = kProvider;
-  m.channel = "telegram";
+  auto m = new_message(raw, kProvider, "telegram");
   m.external_thread_id = chat_id;
   m.external_message_id = chat_id + ":" + std::to_string(*message_id);
   m.sent_at_ms = json_int(*msg, "date").value_or(0) * 1000;

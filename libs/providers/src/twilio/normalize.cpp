@@ -83,17 +83,7 @@ Normalized normalize(const events::RawWebhook& raw) {
       out.dropped.push_back("status_callback");  // queued, sent, delivered, read
       return out;
     }
-    events::DeliveryReceipt r;
-    r.event_id = core::new_id("evt");
-    r.integration_id = raw.integration_id;
-    r.workspace_id = raw.workspace_id;
-    r.provider = kProvider;
-    r.recipient = whatsapp_number(to);
-    r.external_message_id = sid;
-    r.status = "failed";
-    r.error = error_text(get("ErrorCode"), status);
-    r.at_ms = raw.received_at_ms;
-    out.receipts.push_back(std::move(r));
+    out.receipts.push_back(new_failure(raw, kProvider, whatsapp_number(to), sid, error_text(get("ErrorCode"), status)));
     return out;
   }
   std::string phone = whatsapp_number(from);
@@ -101,19 +91,13 @@ Normalized normalize(const events::RawWebhook& raw) {
     out.dropped.push_back("not_whatsapp");
     return out;
   }
-  events::InboundMessage m;
-  m.event_id = core::new_id("evt");
-  m.integration_id = raw.integration_id;
-  m.workspace_id = raw.workspace_id;
-  m.provider = kProvider;
-  m.channel = "whatsapp";
+  auto m = new_message(raw, kProvider, "whatsapp");  // sent_at: Twilio sends no timestamp
   m.external_thread_id = phone;
   m.external_message_id = sid;
   m.sender.external_id = get("WaId");
   m.sender.phone = phone;
   m.sender.name = core::trim(get("ProfileName"));
   if (m.sender.name.empty()) m.sender.name = phone;
-  m.sent_at_ms = raw.received_at_ms;  // Twilio's webhook carries no timestamp
   m.text = get("Body");
 
   long media = 0;

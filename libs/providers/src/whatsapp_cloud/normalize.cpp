@@ -188,26 +188,18 @@ Normalized normalize(const events::RawWebhook& raw) {
           out.dropped.push_back("status");  // sent, delivered, read: nothing to tell the agent
           continue;
         }
-        events::DeliveryReceipt r;
-        r.event_id = core::new_id("evt");
-        r.integration_id = raw.integration_id;
-        r.workspace_id = raw.workspace_id;
-        r.provider = kProvider;
-        r.recipient = "+" + json_string(st, "recipient_id").value_or("");
-        r.external_message_id = wamid;
-        r.status = "failed";
-        r.error = "WhatsApp rejected the message";
+        std::string error = "WhatsApp rejected the message";
         if (const auto* errors = array_of(st, "errors"); errors && !errors->Empty()) {
           const auto& e = (*errors)[0];
-          r.error = "(#" + std::to_string(core::json_int(e, "code").value_or(0)) + ") " +
-                    json_string(e, "title").value_or(json_string(e, "message").value_or(""));
+          error = "(#" + std::to_string(core::json_int(e, "code").value_or(0)) + ") " +
+                  json_string(e, "title").value_or(json_string(e, "message").value_or(""));
           if (const auto* data = json_member(e, "error_data"))
-            if (auto details = json_string(*data, "details"); details && !details->empty()) r.error += ": " + *details;
+            if (auto details = json_string(*data, "details"); details && !details->empty()) error += ": " + *details;
         }
+        auto r = new_failure(raw, kProvider, "+" + json_string(st, "recipient_id").value_or(""), wamid, error);
         try {
           r.at_ms = std::stoll(json_string(st, "timestamp").value_or("0")) * 1000;
         } catch (const std::exception&) {
-          r.at_ms = raw.received_at_ms;
         }
         out.receipts.push_back(std::move(r));
       }
@@ -221,16 +213,11 @@ Normalized normalize(const events::RawWebhook& raw) {
         out.dropped.push_back("malformed");
         continue;
       }
-      events::InboundMessage m;
+      auto m = new_message(raw, kProvider, "whatsapp");
       if (auto reason = read_message(msg, m); !reason.empty()) {
         out.dropped.push_back(reason);
         continue;
       }
-      m.event_id = core::new_id("evt");
-      m.integration_id = raw.integration_id;
-      m.workspace_id = raw.workspace_id;
-      m.provider = kProvider;
-      m.channel = "whatsapp";
       m.external_thread_id = phone;
       m.external_message_id = id;
       m.sender.external_id = from;
@@ -240,7 +227,6 @@ Normalized normalize(const events::RawWebhook& raw) {
       try {
         m.sent_at_ms = std::stoll(json_string(msg, "timestamp").value_or("0")) * 1000;
       } catch (const std::exception&) {
-        m.sent_at_ms = raw.received_at_ms;
       }
       out.messages.push_back(std::move(m));
     }

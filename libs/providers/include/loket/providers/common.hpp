@@ -19,6 +19,17 @@ struct Normalized {
   std::vector<std::string> dropped;
 };
 
+/// A new message from `raw` with a fresh event id and the routing fields filled: integration,
+/// workspace, `provider` and `channel` (the ticket channel, e.g. "whatsapp").
+events::InboundMessage new_message(const events::RawWebhook& raw, const std::string& provider,
+                                   const std::string& channel);
+
+/// A new `failed` receipt from `raw` for provider message `external_message_id`, sent to
+/// `recipient`, with the provider's `error`.
+events::DeliveryReceipt new_failure(const events::RawWebhook& raw, const std::string& provider,
+                                    const std::string& recipient, const std::string& external_message_id,
+                                    const std::string& error);
+
 /// Base URLs of the provider APIs (no trailing '/'), so tests and staging point them at fakes.
 struct Endpoints {
   std::string telegram = "https://api.telegram.org";
