@@ -7,6 +7,7 @@
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/http/server.hpp"
+#include "loket/ops/admin.hpp"
 #include "realtime.hpp"
 
 using namespace loket;
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     server.set_upgrade_handler([&](const http::Request& r) { return hub.upgrade(r); });
     server.start();
     core::log(core::Level::kInfo, "api listening", {{"port", std::to_string(server.port())}});
+    auto admin = ops::admin_from_env(9080, {{"postgres", [&] { return pool_ptr->ping(); }}});
     while (core::sleep_unless_stopped(std::chrono::seconds(1))) {
     }
     hub.stop();

@@ -3,6 +3,8 @@
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/ops/admin.hpp"
+#include "loket/ops/watch.hpp"
 
 using namespace loket;
 
@@ -12,14 +14,15 @@ int main() {
   try {
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
-    kafka::Consumer consumer(props, core::env_or("LOKET_INBOUND_GROUP", "loket-inbound"),
-                             {"^channel\\.webhook\\..*"});
-    inbound::DropCounters drops;
+    const std::string group = core::env_or("LOKET_INBOUND_GROUP", "loket-inbound");
+    kafka::Consumer consumer(props, group, {"^channel\\.webhook\\..*"});
+    auto admin = ops::admin_from_env(9082, {{"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
+    auto lag = ops::watch_consumer_lag(group, consumer);
     core::log(core::Level::kInfo, "inbound consuming", {{"topics", "channel.webhook.*"}});
     kafka::consume_loop(
         consumer, 500,
         [&](const std::vector<kafka::Record>& batch) {
-          if (!inbound::process_batch(batch, producer, drops, core::stop_requested))
+          if (!inbound::process_batch(batch, producer, core::stop_requested))
             throw std::runtime_error("stopped before the batch was published");
         },
         core::stop_requested);

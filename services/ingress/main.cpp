@@ -4,6 +4,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/http/server.hpp"
+#include "loket/ops/admin.hpp"
 
 using namespace loket;
 
@@ -23,6 +24,8 @@ int main() {
     props["message.timeout.ms"] = std::to_string(opt.ack_timeout.count());
     kafka::Producer producer(props);
     ingress::Ingress app(pool, producer, keys, opt);
+    auto admin = ops::admin_from_env(9081, {{"postgres", [&] { return pool.ping(); }},
+                                            {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     http::ServerOptions so;
     so.address = core::env_or("LOKET_INGRESS_ADDRESS", "0.0.0.0");
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_INGRESS_PORT", 8081));

@@ -6,6 +6,8 @@
 #include "loket/core/json.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/ops/admin.hpp"
+#include "loket/ops/watch.hpp"
 #include "loket/core/time.hpp"
 #include "outbound.hpp"
 
@@ -45,10 +47,13 @@ int main() {
     opt.public_webhook_url = core::env_or("LOKET_PUBLIC_WEBHOOK_URL", "");
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
+    const std::string group = core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound");
+    auto admin = ops::admin_from_env(9084, {{"postgres", [&] { return pool.ping(); }},
+                                            {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     std::thread retries([&] {
       try {
-        kafka::Consumer consumer(props, core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound") + "-retry",
-                                 {kafka::kOutboundRetryTopic});
+        kafka::Consumer consumer(props, group + "-retry", {kafka::kOutboundRetryTopic});
+        auto lag = ops::watch_consumer_lag(group + "-retry", consumer);
         kafka::consume_loop(
             consumer, 1,
             [&](const std::vector<kafka::Record>& batch) {
@@ -75,8 +80,8 @@ int main() {
         }
       }
     });
-    kafka::Consumer consumer(props, core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound"),
-                             {kafka::kTicketEventsTopic});
+    kafka::Consumer consumer(props, group, {kafka::kTicketEventsTopic});
+    auto lag = ops::watch_consumer_lag(group, consumer);
     core::log(core::Level::kInfo, "outbound consuming", {{"topic", kafka::kTicketEventsTopic}});
     try {
       kafka::consume_loop(

@@ -5,6 +5,8 @@
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/ops/admin.hpp"
+#include "loket/ops/watch.hpp"
 #include "writer.hpp"
 
 using namespace loket;
@@ -30,8 +32,12 @@ int main() {
       }
     });
     auto fetch = writer::provider_fetcher(keys, providers::endpoints_from_env());
-    kafka::Consumer consumer(props, core::env_or("LOKET_WRITER_GROUP", "loket-writer"),
-                             {kafka::kInboundTopic});
+    const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
+    kafka::Consumer consumer(props, group, {kafka::kInboundTopic});
+    auto admin = ops::admin_from_env(9083, {{"postgres", [&] { return pool.ping(); }},
+                                            {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
+    auto lag = ops::watch_consumer_lag(group, consumer);
+    auto backlog = writer::watch_outbox(pool);
     core::log(core::Level::kInfo, "writer consuming", {{"topic", kafka::kInboundTopic}});
     try {
       kafka::consume_loop(

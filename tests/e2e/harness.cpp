@@ -328,7 +328,10 @@ void Stack::start(const std::string& name, const std::string& svc) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::vector<char*> envp;
+  // Each process gets its own admin port (a running dev stack holds the default ones).
+  admin_ports_[name] = free_port();
+  std::string admin = "LOKET_ADMIN_PORT=" + std::to_string(admin_ports_[name]);
+  std::vector<char*> envp{admin.data()};  // getenv returns the first match
   for (auto& s : env_) envp.push_back(s.data());
   envp.push_back(nullptr);
   char* argv[] = {bin.data(), nullptr};
@@ -337,6 +340,17 @@ void Stack::start(const std::string& name, const std::string& svc) {
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
   pids_[name] = pid;
+}
+
+std::pair<std::chrono::milliseconds, int> Stack::stop_timed(const std::string& name, int sig) {
+  auto it = pids_.find(name);
+  REQUIRE(it != pids_.end());
+  auto start = std::chrono::steady_clock::now();
+  kill(it->second, sig);
+  int status = 0;
+  waitpid(it->second, &status, 0);
+  pids_.erase(it);
+  return {std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start), status};
 }
 
 void Stack::stop(const std::string& svc, int sig) {

@@ -116,10 +116,18 @@ class Stack {
   void stop(const std::string& svc, int sig);
   std::string api_url() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
   std::string ingress_url() const { return "http://127.0.0.1:" + std::to_string(ingress_port_); }
+  /// The admin endpoints (/healthz, /readyz, /metrics) of process `name` ("api", "writer", …).
+  std::string admin_url(const std::string& name) const {
+    return "http://127.0.0.1:" + std::to_string(admin_ports_.at(name));
+  }
+  /// Sends `sig` to process `name` and waits for it; returns how long it took to exit and its
+  /// exit status (as from waitpid).
+  std::pair<std::chrono::milliseconds, int> stop_timed(const std::string& name, int sig);
 
  private:
   void start(const std::string& name, const std::string& svc);
   std::map<std::string, pid_t> pids_;
+  std::map<std::string, int> admin_ports_;
   std::vector<std::string> env_;
   int api_port_, ingress_port_;
 };

@@ -10,7 +10,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
-Response Router::dispatch(const Request& req) const {
+Response Router::dispatch(const Request& req, std::string* matched) const {
   auto segs = core::split(req.path, '/');
   bool path_matched = false;
   for (const auto& r : routes_) {
@@ -28,6 +28,7 @@ Response Router::dispatch(const Request& req) const {
     if (r.method != req.method) continue;
     Request copy = req;
     copy.params = std::move(params);
+    if (matched) *matched = r.pattern;
     return r.handler(copy);
   }
   if (path_matched) return json_error(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed on " + req.path);

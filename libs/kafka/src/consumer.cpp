@@ -5,6 +5,7 @@
 
 #include "loket/core/log.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "internal.hpp"
 
 namespace loket::kafka {
 
@@ -81,6 +82,29 @@ std::unique_ptr<Consumer> Consumer::tail(Properties props, const std::string& to
 Consumer::~Consumer() {
   close();
   rd_kafka_destroy(impl_->rk);
+}
+
+std::vector<Consumer::Lag> Consumer::lag() const {
+  std::vector<Lag> out;
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (impl_->closed || rd_kafka_assignment(impl_->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || parts == nullptr)
+    return out;
+  rd_kafka_position(impl_->rk, parts);
+  for (int i = 0; i < parts->cnt; ++i) {
+    const auto& p = parts->elems[i];
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(impl_->rk, p.topic, p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;
+    int64_t at = p.offset >= 0 ? p.offset : low;
+    out.push_back({p.topic, p.partition, std::max<int64_t>(0, high - at)});
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  return out;
+}
+
+std::string Consumer::reachable(std::chrono::milliseconds timeout) const {
+  return metadata_reachable(impl_->rk, timeout);
 }
 
 void Consumer::close() {

@@ -7,6 +7,7 @@
 
 #include "loket/core/log.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "internal.hpp"
 
 namespace loket::kafka {
 namespace {
@@ -80,6 +81,17 @@ std::string Producer::produce_sync(const std::string& topic, const std::string& 
   if (fut.wait_for(timeout) != std::future_status::ready)
     return "timed out after " + std::to_string(timeout.count()) + " ms waiting for the broker";
   return fut.get();
+}
+
+std::string metadata_reachable(rd_kafka_t* rk, std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  auto err = rd_kafka_metadata(rk, 0, nullptr, &md, static_cast<int>(timeout.count()));
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : std::string("Kafka metadata: ") + rd_kafka_err2str(err);
+}
+
+std::string Producer::reachable(std::chrono::milliseconds timeout) const {
+  return metadata_reachable(impl_->rk, timeout);
 }
 
 bool Producer::flush(std::chrono::milliseconds timeout) {

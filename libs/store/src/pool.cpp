@@ -33,6 +33,17 @@ Pool::Lease Pool::acquire() {
   }
 }
 
+std::string Pool::ping() const {
+  try {
+    pqxx::connection c(url_);
+    pqxx::nontransaction tx(c);
+    tx.exec("SELECT 1");
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("PostgreSQL: ") + e.what();
+  }
+}
+
 void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
   std::lock_guard lock(mu_);
   if (conn->is_open()) idle_.push_back(std::move(conn));

@@ -1,5 +1,6 @@
 // The guard every route passes (authentication, rate limits, roles, idempotency) and CORS.
 #include "api.hpp"
+#include "loket/ops/metrics.hpp"
 
 #include <algorithm>
 
@@ -169,6 +170,14 @@ http::Router make_router(Context& ctx) {
 }
 
 http::Response handle(Context& ctx, const http::Router& router, const http::Request& req) {
+  static ops::Registry& metrics = []() -> ops::Registry& {
+    auto& m = ops::metrics();
+    m.describe("loket_http_request_duration_seconds", ops::Registry::Type::kHistogram,
+               "HTTP request latency by route, method and status class.");
+    return m;
+  }();
+  auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";  // unknown paths share one series
   std::string origin = req.header("origin");
   bool allowed = !origin.empty() && std::find(ctx.options.cors_origins.begin(),
                                               ctx.options.cors_origins.end(),
@@ -184,7 +193,7 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
       res.headers.emplace_back("Access-Control-Max-Age", "600");
     }
   } else {
-    res = router.dispatch(req);
+    res = router.dispatch(req, &route);
     bool counted = std::any_of(res.headers.begin(), res.headers.end(),
                                [](const auto& h) { return h.first == "X-RateLimit-Limit"; });
     if (!counted && req.path != "/healthz")
@@ -197,6 +206,9 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
                              "Retry-After, Idempotent-Replayed, Content-Disposition");
   }
   if (!origin.empty()) res.headers.emplace_back("Vary", "Origin");
+  metrics.observe_since("loket_http_request_duration_seconds",
+                        {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}},
+                        start);
   return res;
 }
 

@@ -3,21 +3,26 @@
 #include <thread>
 
 #include "loket/core/log.hpp"
+#include "loket/ops/metrics.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 namespace loket::inbound {
 
-void DropCounters::add(const std::string& reason) {
-  std::lock_guard lock(mu_);
-  ++counts_[reason];
+namespace {
+ops::Registry& registry() {
+  static ops::Registry& r = []() -> ops::Registry& {
+    auto& m = ops::metrics();
+    m.describe("loket_inbound_total", ops::Registry::Type::kCounter,
+               "Normalized records published to channel.inbound, by provider and kind (message, receipt).");
+    m.describe("loket_inbound_dropped_total", ops::Registry::Type::kCounter,
+               "Webhook items dropped by inbound (receipts, edits, unsupported, malformed), by provider and reason.");
+    return m;
+  }();
+  return r;
 }
-
-std::map<std::string, long> DropCounters::snapshot() const {
-  std::lock_guard lock(mu_);
-  return counts_;
-}
+}  // namespace
 
 providers::Normalized normalize_record(const std::string& value) {
   events::RawWebhook raw;
@@ -33,15 +38,18 @@ providers::Normalized normalize_record(const std::string& value) {
 }
 
 bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
-                   DropCounters& drops, const std::function<bool()>& stop) {
+                   const std::function<bool()>& stop) {
   struct Pending {
     std::string key, value;
   };
   std::vector<Pending> todo;
   for (const auto& rec : batch) {
     auto out = normalize_record(rec.value);
+    const std::string provider = rec.topic.substr(rec.topic.rfind('.') + 1);
+    if (!out.messages.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "message"}}, out.messages.size());
+    if (!out.receipts.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "receipt"}}, out.receipts.size());
     for (const auto& reason : out.dropped) {
-      drops.add(reason);
+      registry().add("loket_inbound_dropped_total", {{"provider", provider}, {"reason", reason}});
       core::log(reason == "malformed" ? core::Level::kWarn : core::Level::kInfo, "webhook item dropped",
                 {{"reason", reason}, {"topic", rec.topic}, {"offset", std::to_string(rec.offset)}});
     }

@@ -1,7 +1,5 @@
 #pragma once
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,21 +16,12 @@ namespace loket::inbound {
 /// `malformed`, unknown providers `unsupported_provider`).
 providers::Normalized normalize_record(const std::string& value);
 
-/// Drop counters by reason. Thread-safe.
-class DropCounters {
- public:
-  void add(const std::string& reason);
-  std::map<std::string, long> snapshot() const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, long> counts_;
-};
-
 /// Normalizes a batch and publishes every message and delivery receipt to `channel.inbound`, retrying a failed
 /// publish with backoff until the broker acknowledges (so the caller may commit the batch
 /// afterwards), or until `stop()`; returns false when stopped before everything was acknowledged.
+/// Counts `loket_inbound_total{provider,kind}` (message, receipt) and
+/// `loket_inbound_dropped_total{provider,reason}` in ops::metrics().
 bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
-                   DropCounters& drops, const std::function<bool()>& stop);
+                   const std::function<bool()>& stop);
 
 }  // namespace loket::inbound

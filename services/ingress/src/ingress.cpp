@@ -6,6 +6,7 @@
 #include "loket/events/events.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/url.hpp"
+#include "loket/ops/metrics.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
@@ -36,6 +37,22 @@ std::string scrubbed_query(const http::Request& req) {
   for (auto& [k, v] : http::parse_query(query_of(req)))
     if (k != "secret" && k != "hub.verify_token") kept.emplace_back(k, v);
   return http::build_query(kept);
+}
+
+// The process registry with this service's families described (on first use).
+ops::Registry& registry() {
+  static ops::Registry& r = [&]() -> ops::Registry& {
+    auto& m = ops::metrics();
+    m.describe("loket_webhooks_total", ops::Registry::Type::kCounter,
+               "Provider webhooks by provider and outcome (accepted, malformed, unauthorized, forbidden, "
+               "unknown_integration, broker_unavailable, verified).");
+    m.describe("loket_webhook_publish_seconds", ops::Registry::Type::kHistogram,
+               "Time for the broker to acknowledge a published webhook.");
+    m.describe("loket_http_request_duration_seconds", ops::Registry::Type::kHistogram,
+               "HTTP request latency by route, method and status class.");
+    return m;
+  }();
+  return r;
 }
 
 bool secret_matches(const std::string& given, const std::string& stored_hash) {
@@ -93,12 +110,27 @@ std::optional<Ingress::Route> Ingress::route(By by, const std::string& provider,
 }
 
 http::Response Ingress::handle(const http::Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  std::string route = "other";
+  auto res = dispatch(req, route);
+  registry().observe_since("loket_http_request_duration_seconds",
+                           {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}},
+                           start);
+  return res;
+}
+
+http::Response Ingress::dispatch(const http::Request& req, std::string& route) {
   static const std::string telegram_path = kTelegramPath;
-  if (req.path == "/healthz") return http::json_ok(200, "{\"status\":\"ok\"}");
+  if (req.path == "/healthz") {
+    route = "/healthz";
+    return http::json_ok(200, "{\"status\":\"ok\"}");
+  }
   if (req.path.rfind(telegram_path, 0) == 0 && req.path.size() > telegram_path.size()) {
+    route = telegram_path + ":id";
     if (req.method != "POST") return http::json_error(405, "METHOD_NOT_ALLOWED", "use POST");
     return telegram(req, req.path.substr(telegram_path.size()));
   }
+  if (req.path == kTwilioPath || req.path == kCloudPath) route = req.path;
   if (req.path == kTwilioPath) {
     if (req.method != "POST") return http::json_error(405, "METHOD_NOT_ALLOWED", "use POST (Twilio: Webhook, HTTP POST)");
     return twilio(req);
@@ -112,8 +144,10 @@ http::Response Ingress::handle(const http::Request& req) {
 }
 
 http::Response Ingress::reject(int status, const std::string& why, const std::string& provider,
-                               const http::Request& req, std::atomic<long>& counter) {
-  ++counter;
+                               const http::Request& req) {
+  static const std::map<int, std::string> kOutcomes = {
+      {400, "malformed"}, {401, "unauthorized"}, {403, "forbidden"}, {404, "unknown_integration"}};
+  registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", kOutcomes.at(status)}});
   core::log(status == 400 || status == 404 ? core::Level::kInfo : core::Level::kWarn, "webhook rejected",
             {{"provider", provider}, {"status", std::to_string(status)}, {"reason", why},
              {"remote", req.remote_address}});
@@ -124,14 +158,14 @@ http::Response Ingress::reject(int status, const std::string& why, const std::st
 
 http::Response Ingress::telegram(const http::Request& req, const std::string& integration_id) {
   auto r = route(By::kId, "telegram_bot", integration_id, false);
-  if (!r) return reject(404, "unknown integration", "telegram", req, counters_.not_found);
+  if (!r) return reject(404, "unknown integration", "telegram", req);
   const std::string given = req.header(tg::kSecretHeader);
   if (!secret_matches(given, r->secret_hash) && !given.empty())
     r = route(By::kId, "telegram_bot", integration_id, true);  // the secret may have been rotated
   if (!r || !secret_matches(given, r->secret_hash))
-    return reject(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token", "telegram", req, counters_.unauthorized);
+    return reject(401, "missing or wrong X-Telegram-Bot-Api-Secret-Token", "telegram", req);
   auto chat = tg::chat_id_of(req.body);
-  if (!chat) return reject(400, "body must be a Telegram Update (JSON object)", "telegram", req, counters_.malformed);
+  if (!chat) return reject(400, "body must be a Telegram Update (JSON object)", "telegram", req);
   std::string event_id;
   return published("telegram", publish("telegram", *r, *chat, "", req, event_id), event_id);
 }
@@ -144,9 +178,9 @@ http::Response Ingress::twilio(const http::Request& req) {
   std::string customer = tw::whatsapp_number(first_value(params, status_callback ? "To" : "From"));
   if (to.empty() || first_value(params, "MessageSid").empty())
     return reject(400, "expected a Twilio WhatsApp message webhook (form fields MessageSid, From, To=whatsapp:+…)",
-                  "twilio", req, counters_.malformed);
+                  "twilio", req);
   auto r = route(By::kRoutingKey, tw::kIntegration, to, false);
-  if (!r) return reject(404, "no workspace has connected " + to, "twilio", req, counters_.not_found);
+  if (!r) return reject(404, "no workspace has connected " + to, "twilio", req);
   const std::string secret = first_value(http::parse_query(query_of(req)), "secret");
   const std::string url = options_.public_base_url + req.target;
   const std::string signature = req.header(tw::kSignatureHeader);
@@ -157,7 +191,7 @@ http::Response Ingress::twilio(const http::Request& req) {
   if (!ok && (r = route(By::kRoutingKey, tw::kIntegration, to, true))) ok = authentic(*r);  // rotated token
   if (!ok)
     return reject(403, "webhook secret or X-Twilio-Signature does not match this number's integration",
-                  "twilio", req, counters_.forbidden);
+                  "twilio", req);
   std::string event_id;
   auto err = publish("twilio", *r, customer, "", req, event_id);
   if (!err.empty()) return published("twilio", err, event_id);
@@ -175,11 +209,11 @@ http::Response Ingress::cloud_handshake(const http::Request& req) {
   if (mode != "subscribe" || challenge.empty() || challenge.size() > 256 ||
       challenge.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
           std::string::npos)
-    return reject(400, "expected hub.mode=subscribe with a hub.challenge", "whatsapp_cloud", req, counters_.malformed);
+    return reject(400, "expected hub.mode=subscribe with a hub.challenge", "whatsapp_cloud", req);
   // An empty token never matches: secret_matches() refuses it before any lookup.
   auto r = token.empty() ? std::nullopt : route(By::kSecret, wc::kProvider, crypto::sha256(token), true);
-  if (!r) return reject(403, "hub.verify_token matches no connected integration", "whatsapp_cloud", req, counters_.forbidden);
-  ++counters_.handshakes;
+  if (!r) return reject(403, "hub.verify_token matches no connected integration", "whatsapp_cloud", req);
+  registry().add("loket_webhooks_total", {{"provider", "whatsapp_cloud"}, {"outcome", "verified"}});
   core::log(core::Level::kInfo, "Meta webhook verification passed", {{"integrationId", r->integration_id}});
   http::Response res;
   res.content_type = "text/plain";
@@ -191,7 +225,7 @@ http::Response Ingress::cloud(const http::Request& req) {
   auto ids = wc::phone_number_ids(req.body);
   if (!ids || ids->empty())
     return reject(400, "expected a WhatsApp Business Account notification with metadata.phone_number_id",
-                  "whatsapp_cloud", req, counters_.malformed);
+                  "whatsapp_cloud", req);
   const std::string signature = req.header(wc::kSignatureHeader);
   std::vector<std::pair<Route, std::string>> targets;  // route, phone_number_id
   for (const auto& id : *ids) {
@@ -201,14 +235,13 @@ http::Response Ingress::cloud(const http::Request& req) {
       r = route(By::kRoutingKey, wc::kProvider, id, true);  // the app secret may have changed
       if (r && !r->signing_key.empty() && !wc::valid_signature(r->signing_key, req.body, signature))
         return reject(403, "X-Hub-Signature-256 does not match the app secret of phone_number_id " + id,
-                      "whatsapp_cloud", req, counters_.forbidden);
+                      "whatsapp_cloud", req);
       if (!r) continue;
     }
     targets.emplace_back(*r, id);
   }
   if (targets.empty())
-    return reject(404, "no workspace has connected phone_number_id " + ids->front(), "whatsapp_cloud", req,
-                  counters_.not_found);
+    return reject(404, "no workspace has connected phone_number_id " + ids->front(), "whatsapp_cloud", req);
   std::string err, event_id;
   for (const auto& [r, id] : targets) {
     err = publish("whatsapp_cloud", r, wc::first_sender(req.body, id), id, req, event_id);
@@ -231,20 +264,23 @@ std::string Ingress::publish(const std::string& provider, const Route& r, const 
     if (auto v = req.header(h); !v.empty()) raw.headers[h] = v;
   raw.query = scrubbed_query(req);
   raw.body = req.body;
-  return producer_.produce_sync(kafka::kWebhookTopicPrefix + provider, events::thread_key(r.integration_id, thread),
-                                events::to_json(raw), options_.ack_timeout);
+  auto start = std::chrono::steady_clock::now();
+  auto err = producer_.produce_sync(kafka::kWebhookTopicPrefix + provider, events::thread_key(r.integration_id, thread),
+                                    events::to_json(raw), options_.ack_timeout);
+  registry().observe_since("loket_webhook_publish_seconds", {{"provider", provider}}, start);
+  return err;
 }
 
 http::Response Ingress::published(const std::string& provider, const std::string& err, const std::string& event_id) {
   if (!err.empty()) {
-    ++counters_.broker_unavailable;
+    registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "broker_unavailable"}});
     core::log(core::Level::kError, "webhook not acknowledged by the broker; answering 503",
               {{"provider", provider}, {"error", err}});
     auto res = http::json_error(503, "UNAVAILABLE", "could not store the webhook; retry later");
     res.headers.emplace_back("Retry-After", "1");
     return res;
   }
-  ++counters_.accepted;
+  registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "accepted"}});
   return http::json_ok(200, "{\"accepted\":true,\"eventId\":\"" + event_id + "\"}");
 }
 

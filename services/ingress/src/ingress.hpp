@@ -34,19 +34,14 @@ struct Options {
   std::string public_base_url;
 };
 
-/// Counters an operator watches (exported as metrics by a later issue).
-struct Counters {
-  std::atomic<long> accepted{0}, unauthorized{0}, forbidden{0}, not_found{0}, malformed{0},
-      broker_unavailable{0}, handshakes{0};
-};
-
 /// Handles webhook requests. Thread-safe.
 class Ingress {
  public:
   Ingress(store::Pool& pool, kafka::Producer& producer, const crypto::Keyring& keys, Options options);
-  /// Dispatches one HTTP request (webhooks, /healthz).
+  /// Dispatches one HTTP request (webhooks, /healthz). Counts every outcome in
+  /// `loket_webhooks_total{provider,outcome}` and times it in
+  /// `loket_http_request_duration_seconds{route,method,status}` (ops::metrics()).
   http::Response handle(const http::Request& req);
-  const Counters& counters() const { return counters_; }
 
  private:
   /// What ingress needs to know about an integration: owner, and how to authenticate it.
@@ -61,8 +56,9 @@ class Ingress {
   http::Response twilio(const http::Request& req);
   http::Response cloud_handshake(const http::Request& req);
   http::Response cloud(const http::Request& req);
+  http::Response dispatch(const http::Request& req, std::string& route);
   http::Response reject(int status, const std::string& why, const std::string& provider,
-                        const http::Request& req, std::atomic<long>& counter);
+                        const http::Request& req);
   /// Publishes `req` for `r`; "" on success, else the broker's error.
   std::string publish(const std::string& provider, const Route& r, const std::string& thread,
                       const std::string& routing_key, const http::Request& req, std::string& event_id);
@@ -73,7 +69,6 @@ class Ingress {
   kafka::Producer& producer_;
   const crypto::Keyring& keys_;
   Options options_;
-  Counters counters_;
   std::mutex mu_;
   std::unordered_map<std::string, Route> cache_;
 };

@@ -3,6 +3,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
+#include "loket/ops/metrics.hpp"
 #include "loket/core/time.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
@@ -94,6 +95,28 @@ void publish(kafka::Producer& producer, const std::string& topic, const std::str
 }
 }  // namespace
 
+namespace {
+ops::Registry& registry() {
+  static ops::Registry& r = []() -> ops::Registry& {
+    auto& m = ops::metrics();
+    m.describe("loket_deliveries_total", ops::Registry::Type::kCounter,
+               "Reply delivery attempts by provider and outcome (sent, failed, retry_scheduled, dead_lettered).");
+    m.describe("loket_delivery_seconds", ops::Registry::Type::kHistogram, "Provider send latency by provider.");
+    return m;
+  }();
+  return r;
+}
+
+Outcome counted(Outcome o, const std::string& provider) {
+  static const std::map<Outcome, const char*> kNames = {{Outcome::kSent, "sent"},
+                                                        {Outcome::kFailed, "failed"},
+                                                        {Outcome::kRetryScheduled, "retry_scheduled"},
+                                                        {Outcome::kDeadLettered, "dead_lettered"}};
+  registry().add("loket_deliveries_total", {{"provider", provider}, {"outcome", kNames.at(o)}});
+  return o;
+}
+}  // namespace
+
 Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
                      kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
   rapidjson::Document d;
@@ -128,11 +151,12 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
   if (!integ || integ->status == "disconnected" || integ->credentials.empty() || target.to.empty()) {
     record(pool, workspace_id, ticket_id, message_id, "failed",
            target.to.empty() ? "the ticket has no recipient on " + channel : target.unavailable, provider);
-    return Outcome::kFailed;
+    return counted(Outcome::kFailed, provider);
   }
   std::string error, provider_message_id;
   bool retryable = false;
   int retry_after = 0;
+  auto sending = std::chrono::steady_clock::now();
   try {
     provider_message_id = send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id),
                                target.to, core::json_string(*msg, "body").value_or(""));
@@ -143,23 +167,24 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
   } catch (const std::exception& e) {  // undecryptable or unreadable credentials: permanent
     error = e.what();
   }
+  registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
   if (error.empty()) {
     record(pool, workspace_id, ticket_id, message_id, "sent", "", provider, integ->id, provider_message_id);
     core::log(core::Level::kInfo, "reply delivered", {{"messageId", message_id}, {"provider", provider}});
-    return Outcome::kSent;
+    return counted(Outcome::kSent, provider);
   }
   core::log(core::Level::kWarn, "reply delivery failed",
             {{"messageId", message_id}, {"attempt", std::to_string(attempt)}, {"error", error},
              {"retryable", retryable ? "true" : "false"}});
   if (!retryable) {
     record(pool, workspace_id, ticket_id, message_id, "failed", error, provider);
-    return Outcome::kFailed;
+    return counted(Outcome::kFailed, provider);
   }
   if (attempt >= opt.max_attempts) {
     publish(producer, kafka::kOutboundDlqTopic, ticket_id, wrap(value, attempt, 0, error));
     record(pool, workspace_id, ticket_id, message_id, "failed",
            error + " (gave up after " + std::to_string(attempt) + " attempts)", provider);
-    return Outcome::kDeadLettered;
+    return counted(Outcome::kDeadLettered, provider);
   }
   auto delay = std::min<std::chrono::milliseconds>(opt.base_backoff * (1 << (attempt - 1)),
                                                    std::chrono::seconds(60));
@@ -167,7 +192,7 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
   publish(producer, kafka::kOutboundRetryTopic, ticket_id,
           wrap(value, attempt + 1, core::now_ms() + delay.count(), error));
   record(pool, workspace_id, ticket_id, message_id, "pending", error, provider);
-  return Outcome::kRetryScheduled;
+  return counted(Outcome::kRetryScheduled, provider);
 }
 
 }  // namespace loket::outbound

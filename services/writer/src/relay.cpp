@@ -5,6 +5,36 @@
 
 namespace loket::writer {
 
+ops::Registry& registry() {
+  static ops::Registry& r = []() -> ops::Registry& {
+    auto& m = ops::metrics();
+    using T = ops::Registry::Type;
+    m.describe("loket_messages_written_total", T::kCounter,
+               "Inbound messages handled by the writer, by result (created_ticket, appended, duplicate, "
+               "unknown_integration).");
+    m.describe("loket_delivery_receipts_total", T::kCounter,
+               "Provider delivery-failure receipts, by result (applied, unmatched).");
+    m.describe("loket_outbox_published_total", T::kCounter, "Outbox rows published to Kafka.");
+    m.describe("loket_outbox_backlog", T::kGauge, "Outbox rows not yet published.");
+    m.describe("loket_outbox_publish_seconds", T::kHistogram, "Time to publish and delete one outbox batch.");
+    return m;
+  }();
+  return r;
+}
+
+ops::ScrapeHook watch_outbox(store::Pool& pool) {
+  registry();
+  return ops::metrics().on_scrape([&pool](ops::Registry& r) {
+    try {
+      auto conn = pool.acquire();
+      pqxx::read_transaction tx(*conn);
+      r.set("loket_outbox_backlog", {}, tx.exec1("SELECT count(*) FROM outbox")[0].as<double>());
+    } catch (const std::exception&) {
+      // the database is down: readiness says so; keep the last value
+    }
+  });
+}
+
 int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows) {
   auto conn = pool.acquire();
   pqxx::work tx(*conn);
@@ -12,6 +42,7 @@ int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows) {
   if (!locked[0][0].as<bool>()) return 0;
   auto rows = tx.exec_params("SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1", max_rows);
   if (rows.empty()) return 0;
+  auto start = std::chrono::steady_clock::now();
   std::atomic<int> failed{0};
   std::string last_error;
   std::mutex mu;
@@ -27,6 +58,8 @@ int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows) {
     throw std::runtime_error("outbox relay: broker did not acknowledge (" + last_error + ")");
   tx.exec_params0("DELETE FROM outbox WHERE id <= $1", rows[rows.size() - 1][0].as<std::int64_t>());
   tx.commit();
+  registry().add("loket_outbox_published_total", {}, static_cast<double>(rows.size()));
+  registry().observe_since("loket_outbox_publish_seconds", {}, start);
   return static_cast<int>(rows.size());
 }
 

@@ -161,6 +161,7 @@ bool apply_receipt_with_retry(store::Pool& pool, const kafka::Record& rec, const
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
+      registry().add("loket_delivery_receipts_total", {{"result", changed ? "applied" : "unmatched"}});
       core::log(changed ? core::Level::kInfo : core::Level::kDebug,
                 changed ? "provider reported a delivery failure" : "delivery receipt for no pending message",
                 {{"eventId", r.event_id}, {"providerMessageId", r.external_message_id}, {"error", r.error}});
@@ -194,6 +195,8 @@ bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
     for (;;) {
       try {
         auto r = write_message(pool, m, fetch);
+        static const char* kResults[] = {"created_ticket", "appended", "duplicate", "unknown_integration"};
+        registry().add("loket_messages_written_total", {{"result", kResults[static_cast<int>(r)]}});
         if (r == Result::kUnknownIntegration)
           core::log(core::Level::kWarn, "message for an unknown integration; skipped",
                     {{"integrationId", m.integration_id}, {"eventId", m.event_id}});

@@ -6,6 +6,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/events/events.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/ops/metrics.hpp"
 #include "loket/providers/common.hpp"
 #include "loket/store/store.hpp"
 
@@ -44,6 +45,16 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpo
 /// each record is written or `stop()`; returns false when stopped early.
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const std::function<bool()>& stop);
+
+/// The process registry with the writer's families described: `loket_messages_written_total
+/// {result}` (created_ticket, appended, duplicate, unknown_integration),
+/// `loket_delivery_receipts_total{result}` (applied, unmatched), `loket_outbox_published_total`,
+/// `loket_outbox_backlog` and `loket_outbox_publish_seconds`.
+ops::Registry& registry();
+
+/// Exports `loket_outbox_backlog` (rows waiting in the outbox), counted at every scrape while
+/// the hook lives.
+[[nodiscard]] ops::ScrapeHook watch_outbox(store::Pool& pool);
 
 /// Publishes outbox rows, oldest first, in batches of up to `max_rows`: one relay at a time
 /// (advisory lock), rows deleted only after the broker acknowledged them. Returns how many

@@ -14,8 +14,10 @@ class Router {
  public:
   /// Adds a route. Routes are tried in the order added.
   void add(std::string method, std::string pattern, Handler handler);
-  /// Finds the route for `req` and runs it (copying `req` to fill params).
-  Response dispatch(const Request& req) const;
+  /// Finds the route for `req` and runs it (copying `req` to fill params). When `matched` is
+  /// given it receives the route's pattern (e.g. `/api/v1/tickets/:id`, a bounded label for
+  /// metrics), or stays unchanged when no route matched.
+  Response dispatch(const Request& req, std::string* matched = nullptr) const;
   /// "METHOD pattern" for every route, in order (for the OpenAPI coverage test).
   std::vector<std::string> routes() const;
 

@@ -63,6 +63,9 @@ class Producer {
   /// Returns true when nothing is outstanding.
   bool flush(std::chrono::milliseconds timeout);
 
+  /// "" when a broker answers a metadata request within `timeout`, else why not (readiness).
+  std::string reachable(std::chrono::milliseconds timeout) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -89,6 +92,20 @@ class Consumer {
 
   /// Leaves the group cleanly (commits nothing). Idempotent.
   void close();
+
+  /// How far this member is behind on one assigned partition.
+  struct Lag {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t lag = 0;  ///< records between the committed/consumed position and the high watermark
+  };
+  /// Lag of every partition assigned to this member, from cached watermarks (no broker
+  /// round trip). Safe to call from another thread than poll()'s.
+  std::vector<Lag> lag() const;
+
+  /// "" when a broker answers a metadata request within `timeout`, else why not (readiness).
+  /// Safe to call from another thread than poll()'s.
+  std::string reachable(std::chrono::milliseconds timeout) const;
 
   /// A reader of every partition of `topic` from its current end, outside any consumer group
   /// (no joins, rebalances or commits): for broadcast readers such as the api's realtime

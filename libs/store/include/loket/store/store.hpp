@@ -56,6 +56,10 @@ class Pool {
   /// @throws pqxx::broken_connection when the database cannot be reached.
   Lease acquire();
 
+  /// "" when the database accepts a new connection and answers `SELECT 1`, else the error
+  /// (readiness). Uses its own short-lived connection, so a busy pool does not look broken.
+  std::string ping() const;
+
  private:
   void give_back(std::unique_ptr<pqxx::connection> conn);
   std::string url_;

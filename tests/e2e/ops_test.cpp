@@ -1,0 +1,62 @@
+// Operability (issue 6): every service's admin endpoints, and the figures an operator watches.
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+std::string scrape(const std::string& svc) {
+  auto res = loket::http::fetch({"GET", stack().admin_url(svc) + "/metrics"});
+  REQUIRE(res.status == 200);
+  CHECK(res.headers["content-type"].rfind("text/plain; version=0.0.4", 0) == 0);
+  return res.body;
+}
+
+// The value of the series `line_prefix` (metric name and labels) in `text`, or -1.
+double sample(const std::string& text, const std::string& line_prefix) {
+  auto at = text.find("\n" + line_prefix + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + line_prefix.size() + 2));
+}
+}  // namespace
+
+TEST_CASE("every service answers /healthz, /readyz and /metrics on its admin port", "[ops]") {
+  for (const char* svc : {"api", "ingress", "inbound", "writer", "outbound"}) {
+    INFO(svc);
+    CHECK(loket::http::fetch({"GET", stack().admin_url(svc) + "/healthz"}).status == 200);
+    REQUIRE(wait_until([&] { return loket::http::fetch({"GET", stack().admin_url(svc) + "/readyz"}).status == 200; }, 20s));
+    auto text = scrape(svc);
+    CHECK(sample(text, "process_resident_memory_bytes") > 1e6);
+    CHECK(text.find("# TYPE process_start_time_seconds gauge") != std::string::npos);
+  }
+}
+
+TEST_CASE("a conversation shows up in the metrics of every stage", "[ops]") {
+  auto [account, key] = new_workspace("Metrics");
+  auto [id, secret] = connect_bot(key, bot_token("metrics"));
+  double before = sample(scrape("ingress"), R"(loket_webhooks_total{provider="telegram",outcome="accepted"})");
+  REQUIRE(post_update(id, secret, text_update(1, 6161, 1, "count me")).status == 200);
+  REQUIRE(post_update(id, "wrong-secret", text_update(2, 6161, 2, "forged")).status == 401);
+  REQUIRE(wait_until([&] { return api("GET", "/api/v1/tickets", key).data()["items"].Size() == 1; }, 15s));
+  std::string ticket = api("GET", "/api/v1/tickets", key).data()["items"][0]["id"].GetString();
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"counted reply"})").status == 201);
+
+  auto ingress = scrape("ingress");
+  CHECK(sample(ingress, R"(loket_webhooks_total{provider="telegram",outcome="accepted"})") == std::max(before, 0.0) + 1);
+  CHECK(sample(ingress, R"(loket_webhooks_total{provider="telegram",outcome="unauthorized"})") >= 1);
+  CHECK(sample(ingress, R"(loket_webhook_publish_seconds_count{provider="telegram"})") >= 1);
+  CHECK(ingress.find(R"(loket_http_request_duration_seconds_bucket{route="/api/v1/webhooks/telegram/:id",method="POST",status="2xx",le="+Inf"})") != std::string::npos);
+
+  CHECK(sample(scrape("inbound"), R"(loket_inbound_total{provider="telegram",kind="message"})") >= 1);
+  // The reply's delivery implies the writer's relay published its message.created.
+  REQUIRE(wait_until([&] { return sample(scrape("outbound"), R"(loket_deliveries_total{provider="telegram_bot",outcome="sent"})") >= 1; }, 15s));
+  auto writer = scrape("writer");
+  CHECK(sample(writer, R"(loket_messages_written_total{result="created_ticket"})") >= 1);
+  CHECK(sample(writer, "loket_outbox_published_total") >= 2);
+  CHECK(sample(writer, "loket_outbox_backlog") >= 0);
+  CHECK(writer.find(R"(loket_consumer_lag{group="loket-writer",topic="channel.inbound",partition=)") != std::string::npos);
+  auto api_text = scrape("api");
+  CHECK(api_text.find(R"(loket_http_request_duration_seconds_count{route="/api/v1/tickets/:id/messages",method="POST",status="2xx"})") != std::string::npos);
+}
