@@ -1,6 +1,8 @@
 // Operability (issue 6): every service's admin endpoints, and the figures an operator watches.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "harness.hpp"
 
 using namespace e2e;
@@ -59,4 +61,32 @@ TEST_CASE("a conversation shows up in the metrics of every stage", "[ops]") {
   CHECK(writer.find(R"(loket_consumer_lag{group="loket-writer",topic="channel.inbound",partition=)") != std::string::npos);
   auto api_text = scrape("api");
   CHECK(api_text.find(R"(loket_http_request_duration_seconds_count{route="/api/v1/tickets/:id/messages",method="POST",status="2xx"})") != std::string::npos);
+}
+
+TEST_CASE("a request's id is in its response header, its envelope and its log line", "[ops]") {
+  auto [account, key] = new_workspace("Request ids");
+  auto res = api("GET", "/api/v1/tickets/tkt_000000000000000000000000", key);
+  REQUIRE(res.status == 404);
+  std::string id = res.header("x-request-id");
+  REQUIRE(id.rfind("req_", 0) == 0);
+  CHECK(std::string(res.doc["meta"]["requestId"].GetString()) == id);
+  // A proxy's id is kept.
+  auto proxied = call(stack().api_url(), "GET", "/api/v1/tickets", key, "", {{"X-Request-Id", "edge-42.abc"}});
+  CHECK(proxied.header("x-request-id") == "edge-42.abc");
+  CHECK(std::string(proxied.doc["meta"]["requestId"].GetString()) == "edge-42.abc");
+  // The access line: JSON, with the ids, never the token.
+  std::string log_path = env().state_dir + "/e2e-api.log";
+  bool found = wait_until([&] {
+    std::ifstream in(log_path);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find("\"requestId\":\"" + id + "\"") != std::string::npos) {
+        CHECK(line.find("\"status\":\"404\"") != std::string::npos);
+        CHECK(line.find("\"workspaceId\":\"" + account + "\"") != std::string::npos);
+        CHECK(line.find(key) == std::string::npos);
+        return true;
+      }
+    return false;
+  }, 5s);
+  CHECK(found);
 }

@@ -1,6 +1,8 @@
 #include "loket/core/log.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <vector>
 #include <cstdio>
 #include <mutex>
 
@@ -12,6 +14,7 @@ namespace {
 std::string g_service = "loket";
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 std::mutex g_mu;
+thread_local std::vector<std::pair<std::string, std::string>> t_scope;
 
 const char* level_name(Level l) {
   switch (l) {
@@ -57,6 +60,16 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+LogScope::LogScope(std::string key, std::string value) { t_scope.emplace_back(std::move(key), std::move(value)); }
+
+LogScope::~LogScope() { t_scope.pop_back(); }
+
+std::string LogScope::get(std::string_view key) {
+  for (auto it = t_scope.rbegin(); it != t_scope.rend(); ++it)
+    if (it->first == key) return it->second;
+  return "";
+}
+
 void log(Level level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   if (static_cast<int>(level) < g_min_level.load()) return;
@@ -65,6 +78,11 @@ void log(Level level, std::string_view msg,
                      json_escape(msg) + "\"";
   for (const auto& [k, v] : fields) {
     line += ",\"" + json_escape(k) + "\":\"" + json_escape(v) + "\"";
+  }
+  for (auto it = t_scope.rbegin(); it != t_scope.rend(); ++it) {  // innermost first
+    bool shadowed = std::any_of(t_scope.rbegin(), it, [&](const auto& p) { return p.first == it->first; }) ||
+                    std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == it->first; });
+    if (!shadowed) line += ",\"" + json_escape(it->first) + "\":\"" + json_escape(it->second) + "\"";
   }
   line += "}\n";
   std::lock_guard lock(g_mu);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "loket/core/ids.hpp"
+#include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/core/time.hpp"
 
@@ -65,4 +66,18 @@ TEST_CASE("to_lower changes ASCII letters only; split drops empty pieces") {
   REQUIRE(loket::core::split("/api/v1//tickets/", '/') == std::vector<std::string>{"api", "v1", "tickets"});
   REQUIRE(loket::core::split("open,,pending", ',') == std::vector<std::string>{"open", "pending"});
   REQUIRE(loket::core::split("", ',').empty());
+}
+
+TEST_CASE("LogScope values nest and unwind") {
+  CHECK(LogScope::get("requestId").empty());
+  {
+    LogScope a("requestId", "req_1");
+    CHECK(LogScope::get("requestId") == "req_1");
+    {
+      LogScope b("requestId", "req_2");
+      CHECK(LogScope::get("requestId") == "req_2");
+    }
+    CHECK(LogScope::get("requestId") == "req_1");
+  }
+  CHECK(LogScope::get("requestId").empty());
 }

@@ -6,8 +6,11 @@
 
 namespace loket::http {
 namespace {
+// The request id of the request this thread is serving (core::LogScope "requestId"), so the
+// envelope, the X-Request-Id header and the log lines agree; a fresh one otherwise.
 std::string meta() {
-  return "{\"requestId\":\"" + core::new_id("req") + "\",\"timestamp\":\"" + core::now_rfc3339() +
+  std::string id = core::LogScope::get("requestId");
+  return "{\"requestId\":\"" + (id.empty() ? core::new_id("req") : id) + "\",\"timestamp\":\"" + core::now_rfc3339() +
          "\"}";
 }
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
@@ -97,6 +98,20 @@ std::optional<http::Response> parse_object(const http::Request& req, rapidjson::
   return std::nullopt;
 }
 
+namespace {
+// The workspace the current request authenticated as (for its access log line).
+thread_local std::string t_workspace;
+
+// An incoming X-Request-Id from a proxy when it is a sane token, else a new `req_` id.
+std::string request_id(const http::Request& req) {
+  std::string given = req.header("x-request-id");
+  bool sane = !given.empty() && given.size() <= 64 &&
+              given.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                  std::string::npos;
+  return sane ? given : core::new_id("req");
+}
+}  // namespace
+
 Admission admit(Context& ctx, const http::Request& req) {
   Admission a;
   a.limit = ctx.options.rate_limit_ip_per_minute;
@@ -130,6 +145,8 @@ void add(http::Router& r, Context& ctx, const std::string& method, const std::st
     Admission a = admit(ctx, req);
     if (a.refusal) return *a.refusal;
     const store::Principal& p = a.principal;
+    t_workspace = p.workspace_id;
+    core::LogScope in_workspace("workspaceId", p.workspace_id);
     http::Response res;
     if (p.workspace_id.empty() && access != Access::kPublic) {
       res = http::json_error(401, "UNAUTHORIZED",
@@ -178,6 +195,8 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
   }();
   auto start = std::chrono::steady_clock::now();
   std::string route = "unmatched";  // unknown paths share one series
+  core::LogScope in_request("requestId", request_id(req));
+  t_workspace.clear();
   std::string origin = req.header("origin");
   bool allowed = !origin.empty() && std::find(ctx.options.cors_origins.begin(),
                                               ctx.options.cors_origins.end(),
@@ -209,6 +228,12 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
   metrics.observe_since("loket_http_request_duration_seconds",
                         {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}},
                         start);
+  res.headers.emplace_back("X-Request-Id", core::LogScope::get("requestId"));
+  // One access line per request: no query string, body or token (they may carry secrets).
+  auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  core::log(res.status >= 500 ? core::Level::kWarn : res.status >= 400 ? core::Level::kInfo : core::Level::kDebug,
+            "request", {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)},
+                        {"ms", std::to_string(ms / 1000.0)}, {"workspaceId", t_workspace}});
   return res;
 }
 

@@ -111,6 +111,7 @@ std::optional<Ingress::Route> Ingress::route(By by, const std::string& provider,
 
 http::Response Ingress::handle(const http::Request& req) {
   auto start = std::chrono::steady_clock::now();
+  core::LogScope in_request("requestId", core::new_id("req"));
   std::string route = "other";
   auto res = dispatch(req, route);
   registry().observe_since("loket_http_request_duration_seconds",

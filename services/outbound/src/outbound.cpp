@@ -136,6 +136,8 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
   std::string workspace_id = core::json_string(d, "workspaceId").value_or("");
   std::string channel = core::json_string(*route, "channel").value_or("");
   if (channel != "telegram" && channel != "whatsapp") return Outcome::kIgnored;
+  core::LogScope in_event("eventId", core::json_string(d, "eventId").value_or("")),
+      in_workspace("workspaceId", workspace_id);
 
   Target target;
   {

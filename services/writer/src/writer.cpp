@@ -191,6 +191,7 @@ bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                 {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
       continue;
     }
+    core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
     auto backoff = std::chrono::milliseconds(200);
     for (;;) {
       try {
