@@ -11,6 +11,9 @@
 //                                            owner) with password LOKET_OWNER_PASSWORD or a
 //                                            generated one; prints LOKET_OWNER_EMAIL/PASSWORD
 //   loket-admin workspace-exists ACCOUNT_ID  exit 0 when it exists, 3 when not
+//   loket-admin rotate-credentials           re-encrypt every stored provider credential with
+//                                            the first key of LOKET_MASTER_KEY (master-key
+//                                            rotation; docs/operations.md)
 #include <iostream>
 
 #include "loket/core/config.hpp"
@@ -26,6 +29,15 @@ int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   try {
     pqxx::connection conn(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"));
+    if (cmd == "rotate-credentials") {
+      auto keys = crypto::keyring_from_env();
+      pqxx::work tx(conn);
+      auto r = store::rotate_credentials(tx, keys);
+      tx.commit();
+      std::cout << "re-encrypted: " << r.reencrypted << "\nverified: " << r.verified << "\nactive key: "
+                << keys.active_key_id() << "\n";
+      return 0;
+    }
     if (cmd == "migrate") {
       int n = store::migrate(conn);
       std::cout << "migrations applied: " << n << "\n";
@@ -67,6 +79,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: loket-admin migrate | create-workspace NAME [OWNER_EMAIL [OWNER_NAME]] | "
-               "create-agent ACCOUNT_ID EMAIL NAME [ROLE] | workspace-exists ACCOUNT_ID\n";
+               "create-agent ACCOUNT_ID EMAIL NAME [ROLE] | workspace-exists ACCOUNT_ID | rotate-credentials\n";
   return 2;
 }

@@ -90,3 +90,23 @@ TEST_CASE("a request's id is in its response header, its envelope and its log li
   }, 5s);
   CHECK(found);
 }
+
+TEST_CASE("master-key rotation re-encrypts every credential and keeps it readable", "[ops]") {
+  auto [account, key] = new_workspace("Rotation");
+  auto [id, secret] = connect_bot(key, bot_token("rotation"));
+  const std::string old_key = "k1:" + std::string(64, '7');  // the stack's LOKET_MASTER_KEY
+  const std::string new_key = "k2:" + std::string(64, 'a');
+  auto run = [&](const std::string& keyring) {
+    std::string cmd = "LOKET_LOG_LEVEL=error LOKET_DATABASE_URL='" + env().database_url + "' LOKET_MASTER_KEY='" +
+                      keyring + "' " + env().bin_dir + "/loket-admin rotate-credentials > /dev/null 2>&1";
+    return std::system(cmd.c_str());
+  };
+  CHECK(run("k9:" + std::string(64, 'b')) != 0);  // a keyring that cannot read the rows changes nothing
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + id + "' AND credentials_key_id = 'k1'") == 1);
+  REQUIRE(run(new_key + "," + old_key) == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k2'") == 0);
+  REQUIRE(run(new_key) == 0);  // the old key is no longer needed: every row reads with k2 alone
+  // Put the stack's key back for the rest of the run (its services only know k1).
+  REQUIRE(run(old_key + "," + new_key) == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k1'") == 0);
+}

@@ -57,6 +57,30 @@ std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const 
                               workspace_id));
 }
 
+Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
+  Rotation out;
+  auto rows = tx.exec("SELECT id, credentials, coalesce(credentials_key_id, '') FROM integrations "
+                      "WHERE credentials IS NOT NULL ORDER BY id FOR UPDATE");
+  for (const auto& row : rows) {
+    auto id = row[0].as<std::string>();
+    std::string blob = pqxx::binarystring(row[1]).str(), key_id = row[2].as<std::string>();
+    std::string plain;
+    try {
+      plain = keys.decrypt(blob, key_id, id);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("integration " + id + " (key " + key_id + ") does not decrypt: " + e.what() +
+                               "; keep its key in LOKET_MASTER_KEY");
+    }
+    if (key_id != keys.active_key_id()) {
+      tx.exec_params0("UPDATE integrations SET credentials = $2, credentials_key_id = $3 WHERE id = $1", id,
+                      pqxx::binarystring(keys.encrypt(plain, id)), keys.active_key_id());
+      ++out.reencrypted;
+    }
+    ++out.verified;
+  }
+  return out;
+}
+
 std::string integration_json(const Integration& i) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);

@@ -1,6 +1,8 @@
 #pragma once
 #include <pqxx/pqxx>
 
+#include "loket/crypto/crypto.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -153,6 +155,19 @@ std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx
 /// (seed 000: replies go out via the most recently connected WhatsApp integration).
 std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
                                               const std::vector<std::string>& providers);
+
+/// Outcome of re-encrypting stored credentials.
+struct Rotation {
+  int reencrypted = 0;  ///< rows moved to the active key
+  int verified = 0;     ///< rows that decrypt with the keyring (all of them, afterwards)
+};
+
+/// Master-key rotation: re-encrypts every integration's credentials that are not under
+/// `keys`' active key with it (row id as associated data, as always), then decrypts every
+/// row as a check. One transaction; safe to run while services run (they decrypt with any key
+/// of their keyring).
+/// @throws std::runtime_error naming the first row no key of `keys` decrypts (nothing changed).
+Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys);
 
 /// The integration's public JSON (no credentials, no secrets): id, provider, status,
 /// displayName, number and phoneNumberId (WhatsApp), lastError, createdAt, connectedAt.
