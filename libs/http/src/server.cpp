@@ -275,8 +275,13 @@ void Server::stop() {
   impl_->acceptor.close(ec);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   std::unique_lock lock(impl_->conn_mu);
-  for (int fd : impl_->conns) ::shutdown(fd, SHUT_RDWR);
-  impl_->conn_cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->conns.empty(); });
+  // Graceful: ending the read side stops idle keep-alive connections at once, while a request
+  // being handled still gets its response; whatever is still open after 5 s is cut.
+  for (int fd : impl_->conns) ::shutdown(fd, SHUT_RD);
+  if (!impl_->conn_cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->conns.empty(); })) {
+    for (int fd : impl_->conns) ::shutdown(fd, SHUT_RDWR);
+    impl_->conn_cv.wait_for(lock, std::chrono::seconds(1), [&] { return impl_->conns.empty(); });
+  }
 }
 
 }  // namespace loket::http

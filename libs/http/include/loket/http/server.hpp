@@ -42,7 +42,9 @@ class Server {
   void start();
   /// The bound port (after start()).
   std::uint16_t port() const;
-  /// Stops accepting; idempotent.
+  /// Stops gracefully: no new connections; idle keep-alive connections end; requests being
+  /// handled finish and get their response (up to 5 s, then their connections are cut).
+  /// Idempotent.
   void stop();
 
  private:
