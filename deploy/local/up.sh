@@ -99,6 +99,7 @@ Try:
   curl -s -H 'Content-Type: application/json' -d '{"email":"$OWNER_EMAIL","password":"$OWNER_PASSWORD"}' \\
        http://127.0.0.1:$API_PORT/api/v1/auth/login
   API reference: docs/openapi.yaml
+  Health and metrics: http://127.0.0.1:9080/metrics (api; ingress 9081, inbound 9082, writer 9083, outbound 9084)
   Channels (Telegram, WhatsApp via Twilio or Meta): docs/channels/
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
