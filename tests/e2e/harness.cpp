@@ -296,8 +296,8 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_RATE_LIMIT_IP_PER_MINUTE=1000000");
   env_.push_back("LOKET_CORS_ORIGINS=https://app.example.test");
   for (const char* s : {"api", "ingress", "inbound", "writer", "outbound"}) start(s);
-  REQUIRE(wait_until([&] { return http::fetch({"GET", api_url() + "/healthz"}).ok(); }, std::chrono::seconds(10)));
-  REQUIRE(wait_until([&] { return http::fetch({"GET", ingress_url() + "/healthz"}).ok(); }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return http_get(api_url() + "/healthz").ok(); }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return http_get(ingress_url() + "/healthz").ok(); }, std::chrono::seconds(10)));
 }
 
 Stack::~Stack() {
@@ -315,7 +315,7 @@ std::string Stack::start_api(const std::string& name, const std::vector<std::str
   start(name, "api");
   env_ = saved;
   std::string url = "http://127.0.0.1:" + std::to_string(port);
-  REQUIRE(wait_until([&] { return http::fetch({"GET", url + "/healthz"}).ok(); }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return http_get(url + "/healthz").ok(); }, std::chrono::seconds(10)));
   return url;
 }
 
@@ -425,6 +425,13 @@ Json call(const std::string& base, const std::string& method, const std::string&
   j.headers.assign(res.headers.begin(), res.headers.end());
   j.doc.Parse(res.body.c_str());
   return j;
+}
+
+http::ClientResponse http_get(const std::string& url, const std::string& bearer) {
+  http::ClientRequest req;
+  req.url = url;
+  if (!bearer.empty()) req.headers = {{"Authorization", "Bearer " + bearer}};
+  return http::fetch(req);
 }
 
 Json api(const std::string& method, const std::string& path, const std::string& key,

@@ -180,6 +180,9 @@ class WsClient {
   int status_ = 0;
 };
 
+/// GET `url` (with a Bearer token when given).
+loket::http::ClientResponse http_get(const std::string& url, const std::string& bearer = "");
+
 /// Calls the api service.
 Json api(const std::string& method, const std::string& path, const std::string& key,
          const std::string& body = "");

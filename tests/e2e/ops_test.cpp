@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 
 namespace {
 std::string scrape(const std::string& svc) {
-  auto res = loket::http::fetch({"GET", stack().admin_url(svc) + "/metrics"});
+  auto res = http_get(stack().admin_url(svc) + "/metrics");
   REQUIRE(res.status == 200);
   CHECK(res.headers["content-type"].rfind("text/plain; version=0.0.4", 0) == 0);
   return res.body;
@@ -27,8 +27,8 @@ double sample(const std::string& text, const std::string& line_prefix) {
 TEST_CASE("every service answers /healthz, /readyz and /metrics on its admin port", "[ops]") {
   for (const char* svc : {"api", "ingress", "inbound", "writer", "outbound"}) {
     INFO(svc);
-    CHECK(loket::http::fetch({"GET", stack().admin_url(svc) + "/healthz"}).status == 200);
-    REQUIRE(wait_until([&] { return loket::http::fetch({"GET", stack().admin_url(svc) + "/readyz"}).status == 200; }, 20s));
+    CHECK(http_get(stack().admin_url(svc) + "/healthz").status == 200);
+    REQUIRE(wait_until([&] { return http_get(stack().admin_url(svc) + "/readyz").status == 200; }, 20s));
     auto text = scrape(svc);
     CHECK(sample(text, "process_resident_memory_bytes") > 1e6);
     CHECK(text.find("# TYPE process_start_time_seconds gauge") != std::string::npos);

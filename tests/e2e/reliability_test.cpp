@@ -119,13 +119,19 @@ TEST_CASE("ingress answers 503 when the broker cannot acknowledge in time", "[re
   auto [id, secret] = connect_bot(key, bot_token("down"));
   REQUIRE(post_update(id, secret, text_update(1, 7171, 1, "before")).status == 200);
   auto control = env().broker_control;
-  REQUIRE(loket::http::fetch({"POST", control + "/down"}).ok());
+  auto post = [](const std::string& url) {
+    loket::http::ClientRequest req;
+    req.method = "POST";
+    req.url = url;
+    return loket::http::fetch(req);
+  };
+  REQUIRE(post(control + "/down").ok());
   auto res = post_update(id, secret, text_update(2, 7171, 2, "during"));
-  auto ready_while_down = loket::http::fetch({"GET", stack().admin_url("ingress") + "/readyz"});
-  REQUIRE(loket::http::fetch({"POST", control + "/up"}).ok());
+  auto ready_while_down = http_get(stack().admin_url("ingress") + "/readyz");
+  REQUIRE(post(control + "/up").ok());
   CHECK(ready_while_down.status == 503);
   CHECK(ready_while_down.body.find("\"kafka\"") != std::string::npos);
-  CHECK(wait_until([&] { return loket::http::fetch({"GET", stack().admin_url("ingress") + "/readyz"}).status == 200; }, 30s));
+  CHECK(wait_until([&] { return http_get(stack().admin_url("ingress") + "/readyz").status == 200; }, 30s));
   CHECK(res.status == 503);
   CHECK(res.headers["retry-after"] == "1");
   // Telegram retries; once the broker is back the update is accepted and written once.

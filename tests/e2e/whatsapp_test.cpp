@@ -24,13 +24,6 @@ std::string unique_number() {
 
 std::string unique_sid(const char* prefix) { return prefix + loket::core::to_hex(loket::core::random_bytes(16)); }
 
-ClientResponse get(const std::string& url, const std::string& bearer = "") {
-  loket::http::ClientRequest req;
-  req.url = url;
-  if (!bearer.empty()) req.headers = {{"Authorization", "Bearer " + bearer}};
-  return loket::http::fetch(req);
-}
-
 std::string str(const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : ""; }
 
 struct TwilioNumber {
@@ -232,7 +225,7 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
   CHECK(str(photo, "body") == "[attachment: photo-1.jpg]");
   REQUIRE(photo["attachments"].Size() == 1);
   CHECK(str(photo["attachments"][0], "status") == "stored");
-  auto file = get(stack().api_url() + "/api/v1/attachments/" + str(photo["attachments"][0], "id"), key);
+  auto file = http_get(stack().api_url() + "/api/v1/attachments/" + str(photo["attachments"][0], "id"), key);
   CHECK(file.status == 200);
   CHECK(file.body == twilio().media_bytes);
   const auto media_calls = twilio().calls("/Media/");
@@ -307,11 +300,11 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
 
   // Meta's verification handshake.
   const std::string hook = stack().ingress_url() + "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=";
-  auto hs = get(hook + "1158201444&hub.verify_token=" + loket::http::percent_encode(c.verify_token));
+  auto hs = http_get(hook + "1158201444&hub.verify_token=" + loket::http::percent_encode(c.verify_token));
   CHECK(hs.status == 200);
   CHECK(hs.body == "1158201444");
-  CHECK(get(hook + "1&hub.verify_token=wrong-token").status == 403);
-  CHECK(get(hook + "1&hub.verify_token=").status == 403);
+  CHECK(http_get(hook + "1&hub.verify_token=wrong-token").status == 403);
+  CHECK(http_get(hook + "1&hub.verify_token=").status == 403);
   // Reconnecting without a verify token keeps the one Meta already has.
   CHECK(connect_cloud(key, number, "app-secret-1", 200).verify_token == c.verify_token);
 
@@ -342,7 +335,7 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 2; }, 15s));
   auto ms = messages(key, ticket);
   CHECK(str(ms.data()[1], "body") == "[attachment: photo-1.png]");
-  auto file = get(stack().api_url() + "/api/v1/attachments/" + str(ms.data()[1]["attachments"][0], "id"), key);
+  auto file = http_get(stack().api_url() + "/api/v1/attachments/" + str(ms.data()[1]["attachments"][0], "id"), key);
   CHECK(file.body == graph().media_bytes);
   CHECK(graph().calls("/lookaside/media123").back().auth == "EAAG-good-token");
 
