@@ -30,7 +30,12 @@ int main(int argc, char** argv) {
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
     opt.endpoints = providers::endpoints_from_env();
+    opt.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.public_app_url);
+    while (!opt.public_app_url.empty() && opt.public_app_url.back() == '/') opt.public_app_url.pop_back();
+    opt.public_tickets_per_workspace_per_minute = static_cast<int>(
+        core::env_int("LOKET_PUBLIC_TICKETS_PER_WORKSPACE_PER_MINUTE", opt.public_tickets_per_workspace_per_minute));
     opt.cors_origins = core::split(core::env_or("LOKET_CORS_ORIGINS", ""), ',');
+    opt.trusted_proxies = core::split(core::env_or("LOKET_TRUSTED_PROXIES", ""), ',');
     opt.rate_limit_per_minute = static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
     opt.rate_limit_ip_per_minute =
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_IP_PER_MINUTE", opt.rate_limit_ip_per_minute));

@@ -32,6 +32,7 @@ int main() {
       }
     });
     auto fetch = writer::provider_fetcher(keys, providers::endpoints_from_env());
+    writer::Settings settings{keys, core::env_or("LOKET_PUBLIC_APP_URL", "http://127.0.0.1:8080")};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
     kafka::Consumer consumer(props, group, {kafka::kInboundTopic});
     auto admin = ops::admin_from_env(9083, {{"postgres", [&] { return pool.ping(); }},
@@ -43,7 +44,7 @@ int main() {
       kafka::consume_loop(
           consumer, 100,
           [&](const std::vector<kafka::Record>& batch) {
-            if (!writer::process_batch(pool, batch, fetch, core::stop_requested))
+            if (!writer::process_batch(pool, batch, fetch, settings, core::stop_requested))
               throw std::runtime_error("stopped before the batch was written");
           },
           core::stop_requested);

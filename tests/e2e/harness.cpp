@@ -528,6 +528,13 @@ long long sql_number(const std::string& query) {
   return tx.exec1(query)[0].as<long long>();
 }
 
+void sql_exec(const std::string& statement) {
+  pqxx::connection c(env().database_url);
+  pqxx::work tx(c);
+  tx.exec0(statement);
+  tx.commit();
+}
+
 std::string bot_token(const std::string& tail) {
   static std::atomic<long> next{700000000L + static_cast<long>(std::stoul(core::to_hex(core::random_bytes(3)), nullptr, 16)) * 100};
   return std::to_string(next++) + ":AA" + tail;

@@ -201,6 +201,9 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 /// Runs one SQL query returning a single number against the test database.
 long long sql_number(const std::string& query);
 
+/// Runs one SQL statement that changes data (test setup, e.g. ageing a row).
+void sql_exec(const std::string& statement);
+
 /// A bot token with a bot id unique to this test run: "<digits>:AA<tail>".
 std::string bot_token(const std::string& tail);
 

@@ -3,6 +3,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -12,7 +13,7 @@ constexpr const char* kTicketColumns =
     "id, workspace_id, number, subject, status, priority, channel, integration_id, "
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
-    "rfc3339(first_response_at), rfc3339(resolved_at)";
+    "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment";
 
 Ticket ticket_from_row(const pqxx::row& r) {
   Ticket t;
@@ -41,6 +42,8 @@ Ticket ticket_from_row(const pqxx::row& r) {
   t.updated_at = r[15].as<std::string>();
   t.first_response_at = opt(r[16]);
   t.resolved_at = opt(r[17]);
+  if (!r[18].is_null()) t.csat_score = r[18].as<int>();
+  t.csat_comment = opt(r[19]);
   return t;
 }
 
@@ -139,7 +142,7 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
                     where + " ORDER BY " + order + " LIMIT " + std::to_string(q.limit);
   auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
   std::vector<ListedTicket> out;
-  for (const auto& row : r) out.push_back({ticket_from_row(row), row[18].as<std::int64_t>()});
+  for (const auto& row : r) out.push_back({ticket_from_row(row), row[20].as<std::int64_t>()});
   return out;
 }
 
@@ -160,7 +163,7 @@ void lock_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
                  workspace_id + "\x1f" + channel + "\x1f" + thread_id);
 }
 
-Ticket create_ticket(pqxx::work& tx, const NewTicket& n) {
+Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& keys, std::string* access_token) {
   auto seq = tx.exec_params1(
       "UPDATE workspaces SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq",
       n.workspace_id);
@@ -175,6 +178,12 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n) {
       n.integration_id, n.external_thread_id, n.requester_name, n.requester_email,
       n.requester_phone);
   Ticket t = ticket_from_row(r[0]);
+  // The requester's credential: 256 random bits; only its hash is searchable.
+  std::string token = core::base64url(core::random_bytes(32));
+  tx.exec_params0("UPDATE tickets SET access_token_hash = $2, access_token = $3, access_token_key_id = $4 WHERE id = $1",
+                  t.id, pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, t.id)),
+                  keys.active_key_id());
+  if (access_token) *access_token = token;
   emit_ticket_event(tx, "ticket.created", t.workspace_id, t.id,
                     "{\"ticket\":" + ticket_json(t) + "}");
   return t;
@@ -417,6 +426,20 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
   return out;
 }
 
+namespace {
+void write_csat(core::JsonWriter& w, const Ticket& t) {
+  if (!t.csat_score) {
+    w.Null();
+    return;
+  }
+  w.StartObject();
+  core::json_put(w, "score");
+  w.Int(*t.csat_score);
+  core::json_kv_opt(w, "comment", t.csat_comment);
+  w.EndObject();
+}
+}  // namespace
+
 std::string ticket_json(const Ticket& t) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
@@ -442,7 +465,7 @@ std::string ticket_json(const Ticket& t) {
   core::json_kv_opt(w, "firstResponseAt", t.first_response_at);
   core::json_kv_opt(w, "resolvedAt", t.resolved_at);
   core::json_put(w, "csat");
-  w.Null();
+  write_csat(w, t);
   w.EndObject();
   return sb.GetString();
 }
@@ -496,6 +519,95 @@ std::string message_json(const Message& m) {
   }
   w.EndObject();
   return sb.GetString();
+}
+
+std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std::string& token) {
+  if (token.empty() || token.size() > 100) return std::nullopt;
+  // Looked up by hash: the comparison is PostgreSQL's index lookup on a digest, so response
+  // time says nothing about how close a guess was.
+  prepare(tx, "ticket_by_token", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE access_token_hash = $1");
+  auto r = tx.exec_prepared("ticket_by_token", pqxx::binarystring(crypto::sha256(token)));
+  if (r.empty()) return std::nullopt;
+  return ticket_from_row(r[0]);
+}
+
+std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys) {
+  auto r = tx.exec_params("SELECT access_token, coalesce(access_token_key_id, '') FROM tickets WHERE id = $1", ticket_id);
+  if (r.empty() || r[0][0].is_null()) return "";
+  return keys.decrypt(pqxx::binarystring(r[0][0]).str(), r[0][1].as<std::string>(), ticket_id);
+}
+
+std::string public_ticket_json(const Ticket& t, const std::vector<Message>& messages) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_put(w, "number");
+  w.Int64(t.number);
+  core::json_kv(w, "subject", t.subject);
+  core::json_kv(w, "status", t.status);
+  core::json_kv(w, "createdAt", t.created_at);
+  core::json_put(w, "csat");
+  write_csat(w, t);
+  core::json_put(w, "messages");
+  w.StartArray();
+  for (const auto& m : messages) {
+    if (m.internal) continue;  // never on the public surface
+    w.StartObject();
+    core::json_kv(w, "id", m.id);
+    core::json_kv(w, "authorType", m.author_type);
+    core::json_kv(w, "authorName", m.author_name);
+    core::json_kv(w, "body", m.body);
+    core::json_kv(w, "createdAt", m.created_at);
+    core::json_put(w, "attachments");
+    w.StartArray();
+    for (const auto& a : m.attachments) {
+      w.StartObject();
+      core::json_kv(w, "id", a.id);
+      core::json_kv(w, "filename", a.filename);
+      core::json_kv(w, "contentType", a.content_type);
+      core::json_put(w, "size");
+      w.Int64(a.size);
+      core::json_kv(w, "createdAt", a.created_at);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string render_template(const std::string& text, const Ticket& t, const std::string& status_link) {
+  std::string out = text;
+  auto replace = [&](const std::string& key, const std::string& value) {
+    for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))
+      out.replace(at, key.size(), value);
+  };
+  replace("{{ticket.number}}", std::to_string(t.number));
+  replace("{{ticket.subject}}", t.subject);
+  replace("{{requester.name}}", t.requester_name.value_or(""));
+  replace("{{status_link}}", status_link);
+  return out;
+}
+
+std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std::string& access_token,
+                                      const std::string& public_app_url) {
+  auto r = tx.exec_params("SELECT auto_reply, name FROM workspaces WHERE id = $1 AND auto_reply IS NOT NULL",
+                          t.workspace_id);
+  if (r.empty() || r[0][0].as<std::string>().empty()) return std::nullopt;
+  NewMessage m;
+  m.author_type = "system";
+  m.author_name = r[0][1].as<std::string>();
+  m.body = render_template(r[0][0].as<std::string>(), t, public_app_url + "/t/" + access_token);
+  if (deliverable(t)) m.delivery_status = "pending";
+  return add_message(tx, t, m, {});
+}
+
+bool deliverable(const Ticket& t) {
+  if (t.channel == "whatsapp") return t.requester_phone.has_value();
+  if (t.channel == "telegram") return t.integration_id && t.external_thread_id;
+  return t.requester_email.has_value();  // web, manual, api, email: the reply goes by email
 }
 
 }  // namespace loket::store

@@ -6,6 +6,7 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 
@@ -84,6 +85,18 @@ http::Response idempotent(Context& ctx, const http::Request& req, const store::P
 }
 }  // namespace
 
+std::string client_ip(const Context& ctx, const http::Request& req) {
+  const auto& trusted = ctx.options.trusted_proxies;
+  auto is_trusted = [&](const std::string& ip) { return std::find(trusted.begin(), trusted.end(), ip) != trusted.end(); };
+  if (!is_trusted(req.remote_address)) return req.remote_address;
+  auto hops = core::split(req.header("x-forwarded-for"), ',');
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    std::string ip = core::trim(*it);
+    if (!ip.empty() && !is_trusted(ip)) return ip;
+  }
+  return req.remote_address;
+}
+
 std::string bearer_token(const http::Request& req) {
   std::string auth = req.header("authorization");
   const std::string prefix = "Bearer ";
@@ -127,12 +140,12 @@ Admission admit(Context& ctx, const http::Request& req) {
       std::tie(a.principal, a.window) = *found;
       a.limit = ctx.options.rate_limit_per_minute;
     } else {
-      a.window = ip_hit(ctx, req.remote_address);
+      a.window = ip_hit(ctx, client_ip(ctx, req));
       a.refusal = http::json_error(401, "UNAUTHORIZED",
                                    "the API key or session token is not valid (revoked, expired or unknown)");
     }
   } else {
-    a.window = ip_hit(ctx, req.remote_address);
+    a.window = ip_hit(ctx, client_ip(ctx, req));
   }
   if (!a.refusal && a.window.hits > a.limit) a.refusal = over_limit(a.limit, a.window);
   if (a.refusal) set_rate_headers(*a.refusal, a.limit, a.window);
@@ -177,6 +190,8 @@ http::Router make_router(Context& ctx) {
   add_channel_routes(r, ctx);
   add_ticket_routes(r, ctx);
   add_attachment_routes(r, ctx);
+  add_public_routes(r, ctx);
+  add_page_routes(r, ctx);
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/realtime", Access::kAgent, [](const http::Request&, const store::Principal&) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");
@@ -216,7 +231,7 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
     bool counted = std::any_of(res.headers.begin(), res.headers.end(),
                                [](const auto& h) { return h.first == "X-RateLimit-Limit"; });
     if (!counted && req.path != "/healthz")
-      set_rate_headers(res, ctx.options.rate_limit_ip_per_minute, ip_hit(ctx, req.remote_address));
+      set_rate_headers(res, ctx.options.rate_limit_ip_per_minute, ip_hit(ctx, client_ip(ctx, req)));
   }
   if (allowed) {
     res.headers.emplace_back("Access-Control-Allow-Origin", origin);

@@ -12,6 +12,7 @@
 #include "loket/providers/common.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
+#include "loket/store/tickets.hpp"
 
 /// The api service: REST and realtime for agents and integrators (DESIGN.md "api", issue 3,
 /// seeds 000 and 002). Every route is described in docs/openapi.yaml.
@@ -20,6 +21,11 @@ namespace loket::api {
 /// Settings, from LOKET_* variables (docs/operations.md).
 struct Options {
   std::string public_webhook_url;  ///< public base URL of ingress, e.g. https://hooks.example.com
+  std::string public_app_url = "http://127.0.0.1:8080";  ///< public base URL of this api (status links)
+  int public_tickets_per_workspace_per_minute = 600;  ///< hosted-form submissions per workspace
+  /// Peers whose X-Forwarded-For is believed (load balancers, ingress controllers); the client
+  /// IP for rate limits is then the last address in it that is not one of them.
+  std::vector<std::string> trusted_proxies;
   providers::Endpoints endpoints;  ///< provider API base URLs (LOKET_*_API_BASE)
   std::vector<std::string> cors_origins;    ///< SPA origins allowed by CORS (exact match)
   int rate_limit_per_minute = 1200;         ///< per API key or signed-in agent
@@ -80,10 +86,44 @@ http::Router make_router(Context& ctx);
 http::Response handle(Context& ctx, const http::Router& router, const http::Request& req);
 
 /// Route groups, one file each.
+/// At most this many attachments per message (issue 3).
+inline constexpr std::size_t kMaxAttachments = 5;
+
+/// Reads the optional `attachmentIds` member: at most 5 distinct strings; a 400 otherwise.
+std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std::vector<std::string>& ids);
+
+/// Thrown inside a transaction to roll it back and answer `response` instead.
+struct Rejected {
+  http::Response response;
+};
+
+/// Runs `fn(pqxx::work&)` in a transaction; a Rejected thrown inside rolls it back and is the answer.
+template <typename Fn>
+http::Response write(Context& ctx, Fn&& fn) {
+  try {
+    return store::with_tx(ctx.pool, std::forward<Fn>(fn));
+  } catch (const Rejected& r) {
+    return r.response;
+  }
+}
+
+/// Attaches the uploads `ids` of workspace `ws` to `msg`, or throws Rejected (400) when one is
+/// unknown or already attached.
+void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids);
+
+/// Stores the multipart upload in `req` (field "file") for workspace `ws`; 201 with its metadata.
+http::Response upload_attachment(Context& ctx, const http::Request& req, const std::string& ws,
+                                 const std::optional<std::string>& uploaded_by);
+
+/// The bytes of attachment `a` as a download (stored Content-Type, RFC 6266 name, nosniff).
+http::Response send_attachment(pqxx::transaction_base& tx, const store::AttachmentRow& a);
+
 void add_auth_routes(http::Router& r, Context& ctx);        // auth.cpp: sessions, me, agents, keys, workspace
 void add_channel_routes(http::Router& r, Context& ctx);     // channels.cpp
 void add_ticket_routes(http::Router& r, Context& ctx);      // tickets.cpp
 void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
+void add_public_routes(http::Router& r, Context& ctx);      // public.cpp: hosted form, status page API
+void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /support/:accountId, /t/:token
 
 /// Parses the JSON object body of `req` into `d`; a 400 response when it is not one.
 std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d);
@@ -98,6 +138,10 @@ std::string json_array(const std::vector<T>& items, F&& to_json) {
 
 /// The bearer token of `req`: `Authorization: Bearer …`, or the `access_token` query parameter
 /// (browsers cannot set headers on WebSocket requests); "" when absent.
+/// The client's IP address: the peer, or behind a trusted proxy the last X-Forwarded-For
+/// address that is not a trusted proxy.
+std::string client_ip(const Context& ctx, const http::Request& req);
+
 std::string bearer_token(const http::Request& req);
 
 }  // namespace loket::api

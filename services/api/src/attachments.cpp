@@ -31,7 +31,10 @@ std::string clean_content_type(const std::string& t) {
   return std::regex_match(t, re) ? t : "application/octet-stream";
 }
 
-http::Response upload(Context& ctx, const http::Request& req, const Principal& p) {
+}  // namespace
+
+http::Response upload_attachment(Context& ctx, const http::Request& req, const std::string& ws,
+                                 const std::optional<std::string>& by) {
   std::vector<mime::FormPart> parts;
   try {
     parts = mime::parse_form_data(req.header("content-type"), req.body);
@@ -50,15 +53,14 @@ http::Response upload(Context& ctx, const http::Request& req, const Principal& p
     return http::json_error(413, "PAYLOAD_TOO_LARGE",
                             "the file is " + std::to_string(file->data.size()) + " bytes; the limit is " +
                                 std::to_string(ctx.options.max_attachment_bytes) + " bytes");
-  std::optional<std::string> by;
-  if (!p.agent_id.empty()) by = p.agent_id;
   auto a = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    return store::store_upload(tx, p.workspace_id, by, clean_filename(file->filename),
+    return store::store_upload(tx, ws, by, clean_filename(file->filename),
                                clean_content_type(file->content_type), file->data);
   });
   return http::json_ok(201, store::attachment_json(a));
 }
 
+namespace {
 // RFC 6266: an ASCII fallback plus the UTF-8 name in filename*.
 std::string content_disposition(const std::string& name) {
   std::string ascii, encoded;
@@ -71,27 +73,36 @@ std::string content_disposition(const std::string& name) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+}  // namespace
+
+http::Response send_attachment(pqxx::transaction_base& tx, const store::AttachmentRow& a) {
+  auto bytes = store::postgres_blobs().get(tx, a.meta.id);
+  if (!bytes) return http::json_error(404, "NOT_FOUND", "the provider could not serve this attachment");
+  http::Response res;
+  res.content_type = a.meta.content_type;
+  res.headers.emplace_back("Content-Disposition", content_disposition(a.meta.filename));
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Cache-Control", "private, max-age=3600");
+  res.body = std::move(*bytes);
+  return res;
+}
+
+namespace {
 http::Response download(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto a = store::load_attachment(tx, p.workspace_id, id);
   if (!a) return http::json_error(404, "NOT_FOUND", "no such attachment");
-  auto bytes = store::postgres_blobs().get(tx, id);
-  if (!bytes) return http::json_error(404, "NOT_FOUND", "the provider could not serve this attachment");
-  http::Response res;
-  res.content_type = a->meta.content_type;
-  res.headers.emplace_back("Content-Disposition", content_disposition(a->meta.filename));
-  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  res.headers.emplace_back("Cache-Control", "private, max-age=3600");
-  res.body = std::move(*bytes);
-  return res;
+  return send_attachment(tx, *a);
 }
 }  // namespace
 
 void add_attachment_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const Principal&;
-  add(r, ctx, "POST", "/api/v1/attachments", Access::kAgent, [&ctx](Q q, P p) { return upload(ctx, q, p); }, true);
+  add(r, ctx, "POST", "/api/v1/attachments", Access::kAgent, [&ctx](Q q, P p) {
+    return upload_attachment(ctx, q, p.workspace_id, p.agent_id.empty() ? std::nullopt : std::optional(p.agent_id));
+  }, true);
   add(r, ctx, "GET", "/api/v1/attachments/:id", Access::kAgent,
       [&ctx](Q q, P p) { return download(ctx, p, q.params.at("id")); });
 }

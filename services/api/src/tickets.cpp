@@ -17,7 +17,6 @@ using store::Principal;
 constexpr std::size_t kMaxBodyChars = 20000;
 constexpr std::size_t kMaxSubjectChars = 300;
 constexpr std::size_t kMaxTags = 20, kMaxTagChars = 50;
-constexpr std::size_t kMaxAttachments = 5;
 const char* const kChannels[] = {"web", "email", "phone", "whatsapp", "telegram", "chat", "api", "other"};
 
 http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
@@ -133,21 +132,6 @@ std::optional<std::string> opt_field(const rapidjson::Value& d, const char* k) {
   return v;
 }
 
-// attachmentIds: at most 5 distinct strings.
-std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std::vector<std::string>& ids) {
-  const auto* v = core::json_member(d, "attachmentIds");
-  if (!v || v->IsNull()) return std::nullopt;
-  if (!v->IsArray()) return bad("attachmentIds must be an array of attachment ids");
-  for (const auto& x : v->GetArray()) {
-    if (!x.IsString()) return bad("attachmentIds must be an array of attachment ids");
-    ids.emplace_back(x.GetString(), x.GetStringLength());
-  }
-  if (ids.size() > kMaxAttachments) return bad("at most 5 attachments per message");
-  if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
-    return bad("attachmentIds lists an attachment twice");
-  return std::nullopt;
-}
-
 // tags: at most 20 strings of 1–50 characters; duplicates removed, order kept.
 std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<std::string>& tags) {
   if (!v.IsArray()) return bad("tags must be an array of strings");
@@ -172,28 +156,6 @@ std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const st
   if (!a || !a->active) return bad("assigneeId is not an active agent of this workspace");
   out = id;
   return std::nullopt;
-}
-
-// Thrown inside a transaction to roll it back and answer `response` instead.
-struct Rejected {
-  http::Response response;
-};
-
-// Runs `fn` in a transaction; a Rejected thrown inside rolls it back and is the answer.
-template <typename Fn>
-http::Response write(Context& ctx, Fn&& fn) {
-  try {
-    return store::with_tx(ctx.pool, std::forward<Fn>(fn));
-  } catch (const Rejected& r) {
-    return r.response;
-  }
-}
-
-// Attaches the uploads to `msg`, or rolls the whole write back with a 400.
-void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids) {
-  if (!store::link_attachments(tx, ws, msg, ids))
-    throw Rejected{bad("an attachment id is unknown or already attached to a message; "
-                       "upload it with POST /api/v1/attachments")};
 }
 
 http::Response create(Context& ctx, const http::Request& req, const Principal& p) {
@@ -236,7 +198,8 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
       if (assignee) extra.assignee_id = assignee;
     }
     if (!tags.empty()) extra.tags = tags;
-    auto t = store::create_ticket(tx, n);
+    std::string access_token;
+    auto t = store::create_ticket(tx, n, ctx.keys, &access_token);
     if (extra.assignee_id || extra.tags) store::update_ticket(tx, t, extra);
     store::NewMessage m;
     m.author_type = "requester";
@@ -245,6 +208,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
     auto msg = store::add_message(tx, t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, t, msg);
+    store::add_auto_reply(tx, t, access_token, ctx.options.public_app_url);
     return http::json_ok(201, ticket_with_messages(tx, t));
   });
 }
@@ -319,9 +283,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     // A public reply on a ticket with a connected channel thread is delivered by outbound.
     // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
     // through the workspace's WhatsApp integration, even for tickets logged via the API).
-    bool deliverable = t->channel == "whatsapp" ? t->requester_phone.has_value()
-                                                : t->integration_id && t->external_thread_id;
-    if (agent_public && deliverable) m.delivery_status = "pending";
+    if (agent_public && store::deliverable(*t)) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, *t, msg);

@@ -13,7 +13,7 @@
 namespace loket::writer {
 
 Result write_message(store::Pool& pool, const events::InboundMessage& m,
-                     const AttachmentFetcher& fetch) {
+                     const AttachmentFetcher& fetch, const Settings& settings) {
   // Cheap pre-check outside the write transaction so duplicates never refetch attachments.
   std::optional<store::Integration> integ;
   {
@@ -37,6 +37,7 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
 
   return store::with_tx(pool, [&](pqxx::work& tx) {
     const std::string& ws = integ->workspace_id;
+    std::string access_token;
     store::lock_thread(tx, ws, m.channel, m.external_thread_id);
     if (store::message_exists(tx, m.integration_id, m.external_message_id)) return Result::kDuplicate;
     auto ticket = store::find_open_thread(tx, ws, m.channel, m.external_thread_id);
@@ -51,7 +52,7 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
       if (!m.sender.name.empty()) n.requester_name = m.sender.name;
       if (!m.sender.email.empty()) n.requester_email = m.sender.email;
       if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
-      ticket = store::create_ticket(tx, n);
+      ticket = store::create_ticket(tx, n, settings.keys, &access_token);
       result = Result::kCreatedTicket;
     } else {
       // One write: replies go out via the bot the customer used last; the thread is touched.
@@ -67,6 +68,7 @@ Result write_message(store::Pool& pool, const events::InboundMessage& m,
     msg.integration_id = m.integration_id;
     msg.external_message_id = m.external_message_id;
     store::add_message(tx, *ticket, msg, files);
+    if (result == Result::kCreatedTicket) store::add_auto_reply(tx, *ticket, access_token, settings.public_app_url);
     return result;
   });
 }
@@ -177,7 +179,7 @@ bool apply_receipt_with_retry(store::Pool& pool, const kafka::Record& rec, const
 }  // namespace
 
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
-                   const AttachmentFetcher& fetch, const std::function<bool()>& stop) {
+                   const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
   for (const auto& rec : batch) {
     if (events::is_delivery_receipt(rec.value)) {
       if (!apply_receipt_with_retry(pool, rec, stop)) return false;
@@ -195,7 +197,7 @@ bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
     auto backoff = std::chrono::milliseconds(200);
     for (;;) {
       try {
-        auto r = write_message(pool, m, fetch);
+        auto r = write_message(pool, m, fetch, settings);
         static const char* kResults[] = {"created_ticket", "appended", "duplicate", "unknown_integration"};
         registry().add("loket_messages_written_total", {{"result", kResults[static_cast<int>(r)]}});
         if (r == Result::kUnknownIntegration)

@@ -19,6 +19,13 @@ namespace loket::writer {
 using AttachmentFetcher = std::function<std::optional<std::string>(
     const store::Integration&, const events::AttachmentRef&)>;
 
+/// What new tickets need: the keyring that encrypts requester access tokens and the public
+/// base URL of the api (LOKET_PUBLIC_APP_URL) for status links in auto-replies.
+struct Settings {
+  const crypto::Keyring& keys;
+  std::string public_app_url;
+};
+
 /// What happened to a message.
 enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration };
 
@@ -28,7 +35,7 @@ enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration }
 /// message. Concurrent calls for one thread serialize on an advisory lock.
 /// @throws pqxx exceptions on database failure (nothing is written then).
 Result write_message(store::Pool& pool, const events::InboundMessage& m,
-                     const AttachmentFetcher& fetch);
+                     const AttachmentFetcher& fetch, const Settings& settings);
 
 /// Records a provider's late delivery failure on the message it names (integration + provider
 /// message id, author agent) and announces `message.delivery_updated`, in one transaction.
@@ -44,7 +51,7 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpo
 /// Processes a batch from `channel.inbound` (messages and delivery receipts), retrying database failures with backoff until
 /// each record is written or `stop()`; returns false when stopped early.
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
-                   const AttachmentFetcher& fetch, const std::function<bool()>& stop);
+                   const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop);
 
 /// The process registry with the writer's families described: `loket_messages_written_total
 /// {result}` (created_ticket, appended, duplicate, unknown_integration),

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "loket/crypto/crypto.hpp"
+
 /// Tickets and messages: rows, their API JSON (seed 002 shapes), and the writes that every
 /// path shares (DESIGN.md "Threading"). Every function takes the caller's transaction and
 /// writes its domain events to the outbox in it.
@@ -29,6 +31,8 @@ struct Ticket {
       requester_phone, assignee_id, first_response_at, resolved_at;
   std::vector<std::string> tags;
   std::string created_at, updated_at;
+  std::optional<int> csat_score;             ///< 1–5 once the requester rated
+  std::optional<std::string> csat_comment;
 };
 
 /// Attachment metadata (no bytes).
@@ -102,8 +106,37 @@ struct NewTicket {
 };
 
 /// Inserts a ticket with the workspace's next number (never reused), status `open`, and emits
-/// `ticket.created`.
-Ticket create_ticket(pqxx::work& tx, const NewTicket& t);
+/// `ticket.created`. Every ticket gets a requester access token (256 random bits, base64url):
+/// its SHA-256 is stored for lookup and the token itself encrypted with `keys` (AAD = ticket id)
+/// so emails can carry the status link; the plaintext is written to `access_token` when given.
+Ticket create_ticket(pqxx::work& tx, const NewTicket& t, const crypto::Keyring& keys,
+                     std::string* access_token = nullptr);
+
+/// The ticket whose access token is `token` (any workspace), found by the token's SHA-256, or
+/// std::nullopt. Tokens longer than 100 characters are refused without a lookup.
+std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std::string& token);
+
+/// The plaintext access token of `ticket_id` ("" for tickets created before tokens existed).
+/// @throws std::runtime_error when `keys` cannot decrypt it.
+std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys);
+
+/// The public view of a ticket for its requester (seed 002 "View a ticket"): number, subject,
+/// status, createdAt, csat and the non-internal messages with attachment metadata.
+std::string public_ticket_json(const Ticket& t, const std::vector<Message>& messages);
+
+/// Whether a public reply on `t` can be delivered to the requester: over WhatsApp (a phone),
+/// Telegram (a chat), or else by email (an address).
+bool deliverable(const Ticket& t);
+
+/// `text` with `{{ticket.number}}`, `{{ticket.subject}}`, `{{requester.name}}` and
+/// `{{status_link}}` replaced.
+std::string render_template(const std::string& text, const Ticket& t, const std::string& status_link);
+
+/// When the workspace has an auto-reply, adds it to the new ticket `t` as a public `system`
+/// message (rendered with the status link `public_app_url`/t/`access_token`), pending
+/// delivery on the ticket's channel when deliverable(t), and emits `message.created`.
+std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std::string& access_token,
+                                      const std::string& public_app_url);
 
 /// Where attachment bytes live, behind one small interface so an object store can replace
 /// PostgreSQL later. Implementations are thread-safe.
