@@ -45,6 +45,13 @@ int main() {
     opt.base_backoff = core::env_ms("LOKET_OUTBOUND_BACKOFF_MS", opt.base_backoff);
     opt.endpoints = providers::endpoints_from_env();
     opt.public_webhook_url = core::env_or("LOKET_PUBLIC_WEBHOOK_URL", "");
+    opt.email.platform_api_key = core::env_or("LOKET_RESEND_API_KEY", "");
+    opt.email.platform_from = core::env_or("LOKET_EMAIL_FROM", "");
+    opt.email.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.email.public_app_url);
+    opt.email.inbound_domain = core::env_or("LOKET_INBOUND_EMAIL_DOMAIN", "");
+    if (opt.email.platform_api_key.empty() || opt.email.platform_from.empty())
+      core::log(core::Level::kWarn, "no platform email sender (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM): requester "
+                                    "emails of workspaces without an email_resend integration are skipped");
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound");

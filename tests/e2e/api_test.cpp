@@ -366,6 +366,10 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
     std::string method = route.substr(0, sp), pattern = route.substr(sp + 1);
     auto colon = pattern.find("/:");
     if (colon == std::string::npos) continue;
+    // The requester's surface is keyed by access tokens and public ids, not by the caller's
+    // workspace (tests/e2e/public_test.cpp covers it).
+    if (pattern.rfind("/api/v1/public/", 0) == 0 || pattern.rfind("/support/", 0) == 0 || pattern.rfind("/t/", 0) == 0)
+      continue;
     std::string collection = pattern.substr(pattern.rfind('/', colon - 1) + 1, colon - pattern.rfind('/', colon - 1) - 1);
     INFO(route);
     REQUIRE(b_ids.count(collection) == 1);  // a new kind of id: add a resource of B above

@@ -263,6 +263,43 @@ http::Response FakeGraph::handle(const http::Request& r) {
   return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
 }
 
+std::vector<std::string> FakeResend::emails_to(const std::string& address) const {
+  std::vector<std::string> out;
+  for (const auto& c : calls("/emails")) {
+    rapidjson::Document d;
+    d.Parse(c.body.c_str());
+    if (d.IsObject() && d.HasMember("to") && d["to"].IsArray() && d["to"].Size() == 1 &&
+        std::string(d["to"][0].GetString()) == address && !c.result.empty())
+      out.push_back(c.body);
+  }
+  return out;
+}
+
+http::Response FakeResend::handle(const http::Request& r) {
+  std::string key = auth_of(r);
+  auto call = record(r, key);
+  if (key.find("bad") != std::string::npos || key.empty())
+    return json_response(403, R"({"statusCode":403,"name":"invalid_api_key","message":"API key is invalid"})");
+  if (r.path == "/domains") {
+    if (key.find("restricted") != std::string::npos)
+      return json_response(401, R"({"statusCode":401,"name":"restricted_api_key","message":"This API key is restricted to only send emails"})");
+    return json_response(200, R"({"data":[]})");
+  }
+  if (r.path == "/emails" && r.method == "POST") {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    std::string to = d.IsObject() && d.HasMember("to") && d["to"].IsArray() && d["to"].Size() ? d["to"][0].GetString() : "";
+    if (to.rfind("bounce", 0) == 0)
+      return json_response(422, R"({"statusCode":422,"name":"validation_error","message":"Invalid `to` field. The email address needs to follow the `email@example.com` format."})");
+    if (to.rfind("flaky", 0) == 0 && flaky_failures.fetch_sub(1) > 0)
+      return json_response(500, R"({"statusCode":500,"name":"internal_server_error","message":"Unexpected server error"})");
+    std::string id = core::to_hex(core::random_bytes(16));
+    set_result(call, id);
+    return json_response(200, "{\"id\":\"" + id + "\"}");
+  }
+  return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Not found"})");
+}
+
 namespace {
 int free_port() {
   boost::asio::io_context io;
@@ -271,7 +308,8 @@ int free_port() {
 }
 }  // namespace
 
-Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base) {
+Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base,
+             const std::string& resend_base) {
   api_port_ = free_port();
   ingress_port_ = free_port();
   const auto& e = env();
@@ -288,6 +326,11 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_TELEGRAM_API_BASE=" + telegram_base);
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
+  env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
+  env_.push_back("LOKET_RESEND_API_KEY=re_platform_key");
+  env_.push_back("LOKET_EMAIL_FROM=Loket Support <support@mail.loket.test>");
+  env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
+  env_.push_back("LOKET_INBOUND_EMAIL_DOMAIN=in.loket.test");
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");
@@ -376,8 +419,13 @@ FakeGraph& graph() {
   return g;
 }
 
+FakeResend& resend() {
+  static FakeResend r;
+  return r;
+}
+
 Stack& stack() {
-  static Stack s(telegram().base(), twilio().base(), graph().base());
+  static Stack s(telegram().base(), twilio().base(), graph().base(), resend().base());
   return s;
 }
 

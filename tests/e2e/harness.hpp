@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -104,10 +105,25 @@ class FakeGraph : public FakeApi {
   loket::http::Response handle(const loket::http::Request& r) override;
 };
 
+/// A fake Resend API. Keys containing "bad" are invalid (403 invalid_api_key), "restricted"
+/// ones valid for sending only (401 restricted_api_key on /domains). Emails to an address
+/// starting with "bounce" fail with 422 validation_error; to one starting with "flaky" with 500
+/// the first `flaky_failures` times.
+class FakeResend : public FakeApi {
+ public:
+  /// The recorded emails (JSON bodies) sent to `address`, oldest first.
+  std::vector<std::string> emails_to(const std::string& address) const;
+  std::atomic<int> flaky_failures{0};
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+};
+
 /// The five services as child processes.
 class Stack {
  public:
-  Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base);
+  Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base,
+        const std::string& resend_base);
   ~Stack();
   void start(const std::string& svc);
   /// Starts one more loket-api replica named `name` with `extra_env` (NAME=value) on a free
@@ -136,6 +152,7 @@ class Stack {
 FakeTelegram& telegram();
 FakeTwilio& twilio();
 FakeGraph& graph();
+FakeResend& resend();
 Stack& stack();
 
 /// A workspace created directly in the database: {accountId, apiKey}.

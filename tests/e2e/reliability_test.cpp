@@ -176,7 +176,7 @@ TEST_CASE("every record on every topic validates against its JSON Schema", "[sch
   // The earlier end-to-end runs put records of every kind on the topics.
   for (const char* s : {"channel.webhook", "channel.inbound", "channel.inbound.delivery_receipt", "ticket.events.ticket.created",
                         "ticket.events.ticket.updated", "ticket.events.message.created",
-                        "ticket.events.message.delivery_updated", "outbound.retry"}) {
+                        "ticket.events.message.delivery_updated", "ticket.events.csat.recorded", "outbound.retry"}) {
     INFO(s);
     CHECK(seen[s] > 0);
   }

@@ -109,7 +109,7 @@ ClientResponse post_cloud(const std::string& body, const std::string& app_secret
 
 // The workspace's tickets whose requesterPhone is `phone`, newest first.
 std::vector<std::string> tickets_of(const std::string& key, const std::string& phone) {
-  auto r = api("GET", "/api/v1/tickets?requesterPhone=" + loket::http::percent_encode(phone), key);
+  auto r = api("GET", "/api/v1/tickets?requester=" + loket::http::percent_encode(phone), key);
   REQUIRE(r.status == 200);
   std::vector<std::string> out;
   for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());

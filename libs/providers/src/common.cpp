@@ -46,6 +46,7 @@ Endpoints endpoints_from_env() {
   e.twilio = without_trailing_slash(core::env_or("LOKET_TWILIO_API_BASE", e.twilio));
   e.graph = without_trailing_slash(core::env_or("LOKET_GRAPH_API_BASE", e.graph));
   e.graph_version = core::env_or("LOKET_GRAPH_API_VERSION", e.graph_version);
+  e.resend = without_trailing_slash(core::env_or("LOKET_RESEND_API_BASE", e.resend));
   if (auto bases = core::env("LOKET_GRAPH_MEDIA_BASES")) {
     e.graph_media_bases.clear();
     for (auto& b : core::split(*bases, ',')) e.graph_media_bases.push_back(without_trailing_slash(b));

@@ -5,6 +5,9 @@
 ALTER TABLE tickets ADD COLUMN access_token_hash bytea UNIQUE;
 ALTER TABLE tickets ADD COLUMN access_token bytea;
 ALTER TABLE tickets ADD COLUMN access_token_key_id text;
+-- The plus-address token of the ticket's Reply-To (reply+<token>@<inbound domain>): lets the
+-- email-to-ticket channel route a customer's email reply back to this ticket. 128 random bits.
+ALTER TABLE tickets ADD COLUMN reply_token text UNIQUE;
 
 ALTER TABLE tickets ADD COLUMN csat_score smallint CHECK (csat_score BETWEEN 1 AND 5);
 ALTER TABLE tickets ADD COLUMN csat_comment text;

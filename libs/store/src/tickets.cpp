@@ -180,9 +180,11 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
   Ticket t = ticket_from_row(r[0]);
   // The requester's credential: 256 random bits; only its hash is searchable.
   std::string token = core::base64url(core::random_bytes(32));
-  tx.exec_params0("UPDATE tickets SET access_token_hash = $2, access_token = $3, access_token_key_id = $4 WHERE id = $1",
-                  t.id, pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, t.id)),
-                  keys.active_key_id());
+  tx.exec_params0(
+      "UPDATE tickets SET access_token_hash = $2, access_token = $3, access_token_key_id = $4, reply_token = $5 "
+      "WHERE id = $1",
+      t.id, pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, t.id)),
+      keys.active_key_id(), core::to_hex(core::random_bytes(16)));
   if (access_token) *access_token = token;
   emit_ticket_event(tx, "ticket.created", t.workspace_id, t.id,
                     "{\"ticket\":" + ticket_json(t) + "}");
@@ -195,8 +197,10 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   m.id = core::new_id("tmsg");
   auto r = tx.exec_params1(
       "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
-      "internal, integration_id, external_message_id, delivery_status) "
-      "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING rfc3339(created_at)",
+      "internal, integration_id, external_message_id, delivery_status, created_at) "
+      // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply)
+      // keep the order they were written in.
+      "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp()) RETURNING rfc3339(created_at)",
       m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
       n.integration_id, n.external_message_id, n.delivery_status);
   m.ticket_id = ticket.id;

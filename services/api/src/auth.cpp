@@ -76,13 +76,14 @@ http::Response logout(Context& ctx, const Principal& p) {
 }
 
 std::string workspace_json(pqxx::transaction_base& tx, const std::string& ws) {
-  auto r = tx.exec_params1("SELECT id, name, rfc3339(created_at) FROM workspaces WHERE id = $1", ws);
+  auto r = tx.exec_params1("SELECT id, name, rfc3339(created_at), auto_reply FROM workspaces WHERE id = $1", ws);
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
   core::json_kv(w, "id", r[0].as<std::string>());
   core::json_kv(w, "name", r[1].as<std::string>());
   core::json_kv(w, "createdAt", r[2].as<std::string>());
+  core::json_kv_opt(w, "autoReply", r[3].is_null() ? std::nullopt : std::optional(r[3].as<std::string>()));
   w.EndObject();
   return sb.GetString();
 }
@@ -120,11 +121,22 @@ http::Response get_workspace(Context& ctx, const Principal& p) {
 http::Response patch_workspace(Context& ctx, const http::Request& req, const Principal& p) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
-  std::string name = core::trim(core::json_string(d, "name").value_or(""));
-  if (name.empty() || core::utf8_length(name) > 200)
+  auto name = core::json_string(d, "name");
+  if (name) name = core::trim(*name);
+  if (name && (name->empty() || core::utf8_length(*name) > 200))
     return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
+  // autoReply: text (with {{ticket.number}}, {{ticket.subject}}, {{requester.name}},
+  // {{status_link}}) sent on every new ticket; null or "" turns it off.
+  const auto* auto_reply = core::json_member(d, "autoReply");
+  if (auto_reply && !auto_reply->IsNull() && !auto_reply->IsString())
+    return http::json_error(400, "VALIDATION_ERROR", "autoReply must be text or null");
+  std::string reply_text = auto_reply && auto_reply->IsString() ? core::trim(auto_reply->GetString()) : "";
+  if (core::utf8_length(reply_text) > 5000)
+    return http::json_error(400, "VALIDATION_ERROR", "autoReply must be at most 5000 characters");
+  if (!name && !auto_reply) return http::json_error(400, "VALIDATION_ERROR", "send name and/or autoReply");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", p.workspace_id, name);
+    if (name) tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", p.workspace_id, *name);
+    if (auto_reply) tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", p.workspace_id, reply_text);
     return http::json_ok(200, workspace_json(tx, p.workspace_id));
   });
 }

@@ -9,6 +9,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/providers/error.hpp"
+#include "loket/providers/resend/resend.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
@@ -224,6 +225,31 @@ http::Response connect_cloud(Context& ctx, const std::string& ws, const rapidjso
                      "above, then subscribe to the \"messages\" field."));
 }
 
+http::Response connect_resend(Context& ctx, const std::string& ws, const rapidjson::Document& d) {
+  namespace rs = providers::resend;
+  rs::Credentials creds{core::trim(core::json_string(d, "apiKey").value_or("")),
+                        core::to_lower(core::trim(core::json_string(d, "fromEmail").value_or(""))),
+                        core::trim(core::json_string(d, "fromName").value_or(""))};
+  if (creds.api_key.rfind("re_", 0) != 0) return bad("apiKey must be a Resend API key (re_…)");
+  auto at = creds.from_email.find('@');
+  if (at == std::string::npos || at == 0 || creds.from_email.find('.', at) == std::string::npos ||
+      creds.from_email.find_first_of(" <>\"\r\n,;") != std::string::npos)
+    return bad("fromEmail must be an address on a domain you verified with Resend, e.g. support@yourstore.com");
+  if (core::utf8_length(creds.from_name) > 100) return bad("fromName must be at most 100 characters");
+  try {
+    rs::Client(ctx.options.endpoints.resend).validate_key(creds.api_key);
+  } catch (const providers::ProviderError& e) {
+    return provider_failure("Resend", e);
+  }
+  Connection c{rs::kIntegration, creds.from_email,
+               creds.from_name.empty() ? creds.from_email : creds.from_name + " <" + creds.from_email + ">", "", "active",
+               [&](const std::string&) { return std::pair{rs::to_json(creds), std::string()}; }};
+  auto s = save(ctx, ws, c);
+  if (!s.conflict.empty()) return http::json_error(409, "CONFLICT", "this from address is connected to another workspace");
+  core::log(core::Level::kInfo, "resend connected", {{"workspaceId", ws}, {"integrationId", s.id}});
+  return saved_response(ctx, s);
+}
+
 http::Response create(Context& ctx, const http::Request& req, const std::string& ws) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -231,6 +257,7 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
   if (provider == "telegram_bot") return connect_telegram(ctx, ws, d);
   if (provider == tw::kIntegration) return connect_twilio(ctx, ws, d);
   if (provider == wc::kProvider) return connect_cloud(ctx, ws, d);
+  if (provider == providers::resend::kIntegration) return connect_resend(ctx, ws, d);
   if (provider.empty()) return bad("provider is required");
   return bad("provider '" + provider + "' is not supported yet");
 }

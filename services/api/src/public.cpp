@@ -114,9 +114,8 @@ http::Response rate(Context& ctx, const http::Request& req, const std::string& t
   const auto* comment_v = core::json_member(d, "comment");
   if (!score || *score < 1 || *score > 5) return bad("score", "score must be a whole number from 1 to 5");
   if (comment_v && !comment_v->IsNull() && !comment_v->IsString()) return bad("comment", "comment must be text");
-  std::optional<std::string> comment;
-  if (comment_v && comment_v->IsString()) comment = core::trim(comment_v->GetString());
-  if (comment && comment->empty()) comment.reset();
+  const std::string comment_text = comment_v && comment_v->IsString() ? core::trim(comment_v->GetString()) : "";
+  const auto comment = comment_text.empty() ? std::nullopt : std::optional<std::string>(comment_text);
   if (comment && core::utf8_length(*comment) > kMaxComment) return bad("comment", "comment must be at most 2000 characters");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = by_token(tx, token, true);

@@ -10,6 +10,7 @@
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 #include "loket/store/tickets.hpp"
+#include "email.hpp"
 
 namespace loket::outbound {
 namespace {
@@ -109,6 +110,7 @@ ops::Registry& registry() {
 
 Outcome counted(Outcome o, const std::string& provider) {
   static const std::map<Outcome, const char*> kNames = {{Outcome::kSent, "sent"},
+                                                        {Outcome::kSkipped, "skipped"},
                                                         {Outcome::kFailed, "failed"},
                                                         {Outcome::kRetryScheduled, "retry_scheduled"},
                                                         {Outcome::kDeadLettered, "dead_lettered"}};
@@ -117,36 +119,109 @@ Outcome counted(Outcome o, const std::string& provider) {
 }
 }  // namespace
 
-Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
-                     kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
-  rapidjson::Document d;
-  d.Parse(value.c_str(), value.size());
-  if (d.HasParseError() || !d.IsObject()) return Outcome::kIgnored;
-  if (core::json_string(d, "type").value_or("") != "message.created") return Outcome::kIgnored;
-  const auto* data = core::json_member(d, "data");
-  const auto* msg = data ? core::json_member(*data, "message") : nullptr;
-  const auto* route = data ? core::json_member(*data, "route") : nullptr;
+namespace {
+// How one delivery attempt ended, and what to write down.
+struct Attempt {
+  std::string provider, error, provider_message_id;
+  bool retryable = false;
+  int retry_after = 0;
+};
+
+// Runs `send`, classifying its failure once (DESIGN.md "Errors").
+Attempt try_send(const std::string& provider, const std::function<std::string()>& send) {
+  Attempt a;
+  a.provider = provider;
+  try {
+    a.provider_message_id = send();
+  } catch (const providers::ProviderError& e) {
+    a.error = e.what();
+    a.retryable = e.retryable();
+    a.retry_after = e.retry_after_seconds();
+  } catch (const std::exception& e) {  // undecryptable or unreadable credentials: permanent
+    a.error = e.what();
+  }
+  return a;
+}
+
+// Records `a` with `write(status, error)`: sent; failed; or, when retryable, a retry scheduled
+// on outbound.retry until max_attempts, then outbound.dlq.
+Outcome settle(const Attempt& a, const std::string& value, int attempt, const std::string& key, kafka::Producer& producer,
+               const Options& opt, const std::function<void(const std::string&, const std::string&)>& write) {
+  if (a.error.empty()) {
+    write("sent", "");
+    return counted(Outcome::kSent, a.provider);
+  }
+  core::log(core::Level::kWarn, "delivery failed",
+            {{"provider", a.provider}, {"attempt", std::to_string(attempt)}, {"error", a.error},
+             {"retryable", a.retryable ? "true" : "false"}});
+  if (!a.retryable) {
+    write("failed", a.error);
+    return counted(Outcome::kFailed, a.provider);
+  }
+  if (attempt >= opt.max_attempts) {
+    publish(producer, kafka::kOutboundDlqTopic, key, wrap(value, attempt, 0, a.error));
+    write("failed", a.error + " (gave up after " + std::to_string(attempt) + " attempts)");
+    return counted(Outcome::kDeadLettered, a.provider);
+  }
+  auto delay = std::min<std::chrono::milliseconds>(opt.base_backoff * (1 << (attempt - 1)), std::chrono::seconds(60));
+  if (a.retry_after > 0) delay = std::max<std::chrono::milliseconds>(delay, std::chrono::seconds(a.retry_after));
+  publish(producer, kafka::kOutboundRetryTopic, key, wrap(value, attempt + 1, core::now_ms() + delay.count(), a.error));
+  write("pending", a.error);
+  return counted(Outcome::kRetryScheduled, a.provider);
+}
+
+// A public agent or system message: delivered on the ticket's channel (Telegram, WhatsApp) or
+// by email to the requester.
+Outcome deliver_message(const rapidjson::Document& d, const std::string& value, int attempt, store::Pool& pool,
+                        kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
+  const auto& data = *core::json_member(d, "data");
+  const auto* msg = core::json_member(data, "message");
+  const auto* route = core::json_member(data, "route");
   if (!msg || !route) return Outcome::kIgnored;
   const auto* internal = core::json_member(*msg, "internal");
-  if (core::json_string(*msg, "authorType").value_or("") != "agent" || !internal ||
-      !internal->IsBool() || internal->GetBool())
+  std::string author_type = core::json_string(*msg, "authorType").value_or("");
+  if ((author_type != "agent" && author_type != "system") || !internal || !internal->IsBool() || internal->GetBool())
     return Outcome::kIgnored;
   std::string message_id = core::json_string(*msg, "id").value_or("");
   std::string ticket_id = core::json_string(d, "ticketId").value_or("");
   std::string workspace_id = core::json_string(d, "workspaceId").value_or("");
   std::string channel = core::json_string(*route, "channel").value_or("");
-  if (channel != "telegram" && channel != "whatsapp") return Outcome::kIgnored;
+  std::string body = core::json_string(*msg, "body").value_or("");
   core::LogScope in_event("eventId", core::json_string(d, "eventId").value_or("")),
       in_workspace("workspaceId", workspace_id);
 
   Target target;
+  std::optional<TicketMail> mail;
+  std::optional<Sender> sender;
+  const bool by_email = channel != "telegram" && channel != "whatsapp";
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
     auto r = tx.exec_params("SELECT delivery_status FROM messages WHERE id = $1", message_id);
-    if (r.empty() || r[0][0].is_null() || r[0][0].as<std::string>() != "pending")
-      return Outcome::kAlreadyDone;
-    target = target_for(tx, channel, workspace_id, *route);
+    if (r.empty() || r[0][0].is_null() || r[0][0].as<std::string>() != "pending") return Outcome::kAlreadyDone;
+    if (by_email) {
+      mail = load_ticket_mail(tx, ticket_id, keys);
+      sender = sender_for(tx, workspace_id, keys, opt.email);
+    } else {
+      target = target_for(tx, channel, workspace_id, *route);
+    }
+  }
+  auto write = [&](const std::string& provider, const std::string& integration_id, const std::string& provider_id) {
+    return [&, provider, integration_id, provider_id](const std::string& status, const std::string& error) {
+      record(pool, workspace_id, ticket_id, message_id, status, error, provider, status == "sent" ? integration_id : "",
+             status == "sent" ? provider_id : "");
+    };
+  };
+  if (by_email) {
+    if (!mail) return Outcome::kIgnored;
+    if (!sender) {
+      record(pool, workspace_id, ticket_id, message_id, "skipped", "no email sender is configured", "email");
+      return Outcome::kSkipped;
+    }
+    auto email = compose(MailKind::kReply, *mail, *sender, opt.email, message_id,
+                         core::json_string(*msg, "authorName").value_or(""), body);
+    auto a = try_send(sender->provider, [&] { return providers::resend::Client(opt.endpoints.resend).send(sender->api_key, email); });
+    return settle(a, value, attempt, ticket_id, producer, opt, write(a.provider, "", a.provider_message_id));
   }
   const auto& integ = target.integ;
   const std::string provider = integ ? integ->provider : channel;
@@ -155,46 +230,74 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
            target.to.empty() ? "the ticket has no recipient on " + channel : target.unavailable, provider);
     return counted(Outcome::kFailed, provider);
   }
-  std::string error, provider_message_id;
-  bool retryable = false;
-  int retry_after = 0;
   auto sending = std::chrono::steady_clock::now();
-  try {
-    provider_message_id = send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id),
-                               target.to, core::json_string(*msg, "body").value_or(""));
-  } catch (const providers::ProviderError& e) {
-    error = e.what();
-    retryable = e.retryable();
-    retry_after = e.retry_after_seconds();
-  } catch (const std::exception& e) {  // undecryptable or unreadable credentials: permanent
-    error = e.what();
-  }
+  auto a = try_send(provider, [&] {
+    return send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
+  });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
-  if (error.empty()) {
-    record(pool, workspace_id, ticket_id, message_id, "sent", "", provider, integ->id, provider_message_id);
-    core::log(core::Level::kInfo, "reply delivered", {{"messageId", message_id}, {"provider", provider}});
-    return counted(Outcome::kSent, provider);
+  return settle(a, value, attempt, ticket_id, producer, opt, write(provider, integ->id, a.provider_message_id));
+}
+
+// The ticket-received email (on ticket.created) and the CSAT survey (on resolution): one row in
+// `notifications` per ticket and kind, so a redelivered event never sends twice.
+Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& value, int attempt, store::Pool& pool,
+               kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
+  std::string ticket_id = core::json_string(d, "ticketId").value_or("");
+  std::string workspace_id = core::json_string(d, "workspaceId").value_or("");
+  const char* kind_name = kind == MailKind::kReceived ? "ticket_received" : "csat_survey";
+  core::LogScope in_event("eventId", core::json_string(d, "eventId").value_or("")),
+      in_workspace("workspaceId", workspace_id);
+  std::optional<TicketMail> mail;
+  std::optional<Sender> sender;
+  std::string id;
+  bool pending = store::with_tx(pool, [&](pqxx::work& tx) {
+    mail = load_ticket_mail(tx, ticket_id, keys);
+    if (!mail) return false;  // no address (WhatsApp, Telegram): nothing to send, nothing to record
+    tx.exec_params0(
+        "INSERT INTO notifications (id, workspace_id, ticket_id, kind, recipient, status) "
+        "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (ticket_id, kind) DO NOTHING",
+        core::new_id("ntf"), workspace_id, ticket_id, kind_name, mail->requester_email);
+    auto r = tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2", ticket_id, kind_name);
+    id = r[0][0].as<std::string>();
+    if (r[0][1].as<std::string>() != "pending") return false;
+    sender = sender_for(tx, workspace_id, keys, opt.email);
+    return true;
+  });
+  if (!pending) return mail ? Outcome::kAlreadyDone : Outcome::kIgnored;
+  auto write = [&](const std::string& status, const std::string& error, const std::string& provider_id) {
+    store::with_tx(pool, [&](pqxx::work& tx) {
+      tx.exec_params0(
+          "UPDATE notifications SET status = $2, error = nullif($3, ''), attempts = attempts + 1, "
+          "provider_message_id = nullif($4, ''), sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1",
+          id, status, error, provider_id);
+    });
+  };
+  if (!sender) {
+    write("skipped", "no email sender is configured (LOKET_RESEND_API_KEY and LOKET_EMAIL_FROM, or an email_resend integration)", "");
+    return Outcome::kSkipped;
   }
-  core::log(core::Level::kWarn, "reply delivery failed",
-            {{"messageId", message_id}, {"attempt", std::to_string(attempt)}, {"error", error},
-             {"retryable", retryable ? "true" : "false"}});
-  if (!retryable) {
-    record(pool, workspace_id, ticket_id, message_id, "failed", error, provider);
-    return counted(Outcome::kFailed, provider);
+  auto email = compose(kind, *mail, *sender, opt.email);
+  auto a = try_send(sender->provider, [&] { return providers::resend::Client(opt.endpoints.resend).send(sender->api_key, email); });
+  return settle(a, value, attempt, ticket_id, producer, opt,
+                [&](const std::string& status, const std::string& error) { write(status, error, a.provider_message_id); });
+}
+}  // namespace
+
+Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
+                     kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
+  rapidjson::Document d;
+  d.Parse(value.c_str(), value.size());
+  if (d.HasParseError() || !d.IsObject() || !core::json_member(d, "data")) return Outcome::kIgnored;
+  std::string type = core::json_string(d, "type").value_or("");
+  if (type == "message.created") return deliver_message(d, value, attempt, pool, producer, keys, opt);
+  if (type == "ticket.created") return notify(MailKind::kReceived, d, value, attempt, pool, producer, keys, opt);
+  if (type == "ticket.updated") {
+    const auto* changes = core::json_member(d["data"], "changes");
+    const auto* status = changes ? core::json_member(*changes, "status") : nullptr;
+    if (status && core::json_string(*status, "to").value_or("") == "resolved")
+      return notify(MailKind::kCsatSurvey, d, value, attempt, pool, producer, keys, opt);
   }
-  if (attempt >= opt.max_attempts) {
-    publish(producer, kafka::kOutboundDlqTopic, ticket_id, wrap(value, attempt, 0, error));
-    record(pool, workspace_id, ticket_id, message_id, "failed",
-           error + " (gave up after " + std::to_string(attempt) + " attempts)", provider);
-    return counted(Outcome::kDeadLettered, provider);
-  }
-  auto delay = std::min<std::chrono::milliseconds>(opt.base_backoff * (1 << (attempt - 1)),
-                                                   std::chrono::seconds(60));
-  if (retry_after > 0) delay = std::max<std::chrono::milliseconds>(delay, std::chrono::seconds(retry_after));
-  publish(producer, kafka::kOutboundRetryTopic, ticket_id,
-          wrap(value, attempt + 1, core::now_ms() + delay.count(), error));
-  record(pool, workspace_id, ticket_id, message_id, "pending", error, provider);
-  return counted(Outcome::kRetryScheduled, provider);
+  return Outcome::kIgnored;
 }
 
 }  // namespace loket::outbound

@@ -39,10 +39,12 @@ struct Endpoints {
   /// Where the Graph API may send us to download media besides `graph` itself (its media
   /// URLs point at Meta's CDN); any other URL is refused.
   std::vector<std::string> graph_media_bases = {"https://lookaside.fbsbx.com"};
+  std::string resend = "https://api.resend.com";
 };
 
 /// Endpoints from LOKET_TELEGRAM_API_BASE, LOKET_TWILIO_API_BASE, LOKET_GRAPH_API_BASE,
-/// LOKET_GRAPH_API_VERSION and LOKET_GRAPH_MEDIA_BASES (comma-separated), defaults above.
+/// LOKET_GRAPH_API_VERSION, LOKET_GRAPH_MEDIA_BASES (comma-separated) and
+/// LOKET_RESEND_API_BASE, defaults above.
 Endpoints endpoints_from_env();
 
 /// Whether `url` lies under `base` (scheme://host[:port]): equal to it or followed by '/'

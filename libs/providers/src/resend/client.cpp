@@ -1,0 +1,100 @@
+#include "loket/core/json.hpp"
+#include "loket/providers/error.hpp"
+#include "loket/providers/resend/resend.hpp"
+
+namespace loket::providers::resend {
+namespace {
+[[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
+  rapidjson::Document d;
+  d.Parse(res.body.c_str(), res.body.size());
+  std::string description;
+  if (!d.HasParseError() && d.IsObject())
+    description = core::json_string(d, "name").value_or("error") + ": " + core::json_string(d, "message").value_or("");
+  int retry_after = 0;
+  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  throw error_from_response(what, res, description, retry_after);
+}
+
+std::string field(const std::string& v) {
+  std::string out;
+  for (char c : v)
+    if (c != '\r' && c != '\n' && c != '"') out += c;
+  return out;
+}
+}  // namespace
+
+std::string to_json(const Credentials& c) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "apiKey", c.api_key);
+  core::json_kv(w, "fromEmail", c.from_email);
+  core::json_kv(w, "fromName", c.from_name);
+  w.EndObject();
+  return sb.GetString();
+}
+
+Credentials credentials_from_json(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str(), json.size());
+  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument("Resend credentials are not a JSON object");
+  Credentials c{core::json_string(d, "apiKey").value_or(""), core::json_string(d, "fromEmail").value_or(""),
+                core::json_string(d, "fromName").value_or("")};
+  if (c.api_key.empty() || c.from_email.empty()) throw std::invalid_argument("Resend credentials lack apiKey or fromEmail");
+  return c;
+}
+
+std::string mailbox(const std::string& name, const std::string& address) {
+  std::string n = field(name);
+  return n.empty() ? field(address) : "\"" + n + "\" <" + field(address) + ">";
+}
+
+Client::Client(std::string api_base) : api_base_(std::move(api_base)) {
+  while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
+}
+
+void Client::validate_key(const std::string& api_key) const {
+  http::ClientRequest req;
+  req.url = api_base_ + "/domains";
+  req.headers = {{"Authorization", "Bearer " + api_key}};
+  auto res = http::fetch(req);
+  if (res.ok()) return;
+  if (res.status == 401 && res.body.find("restricted_api_key") != std::string::npos) return;  // sending-only key
+  fail("Resend", res);
+}
+
+std::string Client::send(const std::string& api_key, const Email& e) const {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "from", e.from);
+  core::json_put(w, "to");
+  w.StartArray();
+  core::json_put(w, e.to);
+  w.EndArray();
+  core::json_kv(w, "subject", e.subject);
+  core::json_kv(w, "text", e.text);
+  if (!e.html.empty()) core::json_kv(w, "html", e.html);
+  if (!e.reply_to.empty()) core::json_kv(w, "reply_to", e.reply_to);
+  if (!e.headers.empty()) {
+    core::json_put(w, "headers");
+    w.StartObject();
+    for (const auto& [k, v] : e.headers) core::json_kv(w, k, v);
+    w.EndObject();
+  }
+  w.EndObject();
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = api_base_ + "/emails";
+  req.headers = {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
+  if (!e.idempotency_key.empty()) req.headers.emplace_back("Idempotency-Key", e.idempotency_key.substr(0, 256));
+  req.body = sb.GetString();
+  req.timeout = std::chrono::seconds(15);
+  auto res = http::fetch(req);
+  if (!res.ok()) fail("Resend", res);
+  rapidjson::Document d;
+  d.Parse(res.body.c_str(), res.body.size());
+  return d.IsObject() ? core::json_string(d, "id").value_or("") : "";
+}
+
+}  // namespace loket::providers::resend

@@ -1,0 +1,112 @@
+#include "email.hpp"
+
+#include "loket/core/log.hpp"
+#include "loket/store/tickets.hpp"
+
+namespace loket::outbound {
+namespace {
+namespace rs = providers::resend;
+
+std::string domain_of(const std::string& from) {
+  auto at = from.rfind('@');
+  if (at == std::string::npos) return "loket.invalid";
+  std::string d = from.substr(at + 1);
+  while (!d.empty() && (d.back() == '>' || d.back() == ' ')) d.pop_back();
+  return d.empty() ? "loket.invalid" : d;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      case '\n': out += "<br>"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<Sender> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                 const crypto::Keyring& keys, const EmailOptions& opt) {
+  if (auto integ = store::latest_integration(tx, workspace_id, {rs::kIntegration}); integ && !integ->credentials.empty()) {
+    auto c = rs::credentials_from_json(keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id));
+    return Sender{rs::kIntegration, c.api_key, rs::mailbox(c.from_name, c.from_email)};
+  }
+  if (!opt.platform_api_key.empty() && !opt.platform_from.empty())
+    return Sender{"resend", opt.platform_api_key, opt.platform_from};
+  return std::nullopt;
+}
+
+std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& ticket_id,
+                                           const crypto::Keyring& keys) {
+  auto r = tx.exec_params(
+      "SELECT id, workspace_id, number, subject, status, channel, requester_email, coalesce(requester_name, ''), "
+      "coalesce(reply_token, '') FROM tickets WHERE id = $1 AND requester_email IS NOT NULL",
+      ticket_id);
+  if (r.empty()) return std::nullopt;
+  TicketMail t;
+  t.ticket_id = r[0][0].as<std::string>();
+  t.workspace_id = r[0][1].as<std::string>();
+  t.number = r[0][2].as<std::int64_t>();
+  t.subject = r[0][3].as<std::string>();
+  t.status = r[0][4].as<std::string>();
+  t.channel = r[0][5].as<std::string>();
+  t.requester_email = r[0][6].as<std::string>();
+  t.requester_name = r[0][7].as<std::string>();
+  t.reply_token = r[0][8].as<std::string>();
+  t.access_token = store::access_token_of(tx, ticket_id, keys);
+  return t;
+}
+
+rs::Email compose(MailKind kind, const TicketMail& t, const Sender& s, const EmailOptions& opt,
+                  const std::string& message_id, const std::string& author, const std::string& text) {
+  rs::Email e;
+  e.from = s.from;
+  e.to = t.requester_email;
+  const std::string domain = domain_of(s.from);
+  const std::string root = "<ticket-" + t.ticket_id + "@" + domain + ">";
+  const std::string tag = "[#" + std::to_string(t.number) + "] " + t.subject;
+  const std::string link = opt.public_app_url + "/t/" + t.access_token;
+  const std::string hello = t.requester_name.empty() ? "Hello," : "Hi " + t.requester_name + ",";
+  std::string intro, outro;
+  switch (kind) {
+    case MailKind::kReceived:
+      e.subject = tag;
+      e.headers = {{"Message-ID", root}};
+      e.idempotency_key = "loket-received-" + t.ticket_id;
+      intro = hello + "\n\nWe received your request #" + std::to_string(t.number) + " (\"" + t.subject +
+              "\"). We will answer here and by email.";
+      outro = "Follow your request and reply (keep this link private):";
+      break;
+    case MailKind::kReply:
+      e.subject = "Re: " + tag;
+      e.headers = {{"Message-ID", "<" + message_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
+      e.idempotency_key = "loket-reply-" + message_id;
+      intro = (author.empty() ? std::string("We") : author) + " replied to your request #" + std::to_string(t.number) +
+              ":\n\n" + text;
+      outro = "View the conversation and reply:";
+      break;
+    case MailKind::kCsatSurvey:
+      e.subject = "How did we do? " + tag;
+      e.headers = {{"Message-ID", "<csat-" + t.ticket_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
+      e.idempotency_key = "loket-csat-" + t.ticket_id;
+      intro = hello + "\n\nYour request #" + std::to_string(t.number) +
+              " is resolved. Please rate our help from 1 to 5 — it takes one click.";
+      outro = "Rate your experience:";
+      break;
+  }
+  e.text = intro + "\n\n" + outro + "\n" + link + "\n";
+  e.html = "<p>" + html_escape(intro) + "</p><p>" + html_escape(outro) + "<br><a href=\"" + html_escape(link) + "\">" +
+           html_escape(link) + "</a></p>";
+  if (!opt.inbound_domain.empty() && !t.reply_token.empty())
+    e.reply_to = "reply+" + t.reply_token + "@" + opt.inbound_domain;
+  return e;
+}
+
+}  // namespace loket::outbound

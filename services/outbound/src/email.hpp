@@ -1,0 +1,59 @@
+#pragma once
+#include <optional>
+#include <string>
+
+#include "loket/crypto/crypto.hpp"
+#include "loket/providers/resend/resend.hpp"
+#include "loket/store/store.hpp"
+
+/// Requester email (issue 5, seed 000 "Email notifications"): who sends, what the emails say,
+/// and the headers that thread them in the customer's mail client.
+namespace loket::outbound {
+
+/// Settings (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM, LOKET_PUBLIC_APP_URL,
+/// LOKET_INBOUND_EMAIL_DOMAIN).
+struct EmailOptions {
+  std::string platform_api_key;  ///< the platform's Resend key; "" = no platform sender
+  std::string platform_from;     ///< e.g. "Loket <notifications@mail.example.com>"
+  std::string public_app_url = "http://127.0.0.1:8080";  ///< base of status links /t/<token>
+  std::string inbound_domain;    ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
+};
+
+/// Who sends a workspace's emails: its most recent `email_resend` integration, else the platform.
+struct Sender {
+  std::string provider;  ///< "email_resend" (the workspace's own) or "resend" (platform)
+  std::string api_key;
+  std::string from;      ///< a mailbox for the From header
+};
+
+/// The workspace's sender, or std::nullopt when neither it nor the platform has one (emails are
+/// then recorded as skipped). @throws std::runtime_error when stored credentials do not decrypt.
+std::optional<Sender> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                 const crypto::Keyring& keys, const EmailOptions& opt);
+
+/// What an email about a ticket needs.
+struct TicketMail {
+  std::string ticket_id, workspace_id, subject, status, channel, requester_email, requester_name;
+  std::int64_t number = 0;
+  std::string access_token;  ///< for the status link
+  std::string reply_token;   ///< for Reply-To
+};
+
+/// Loads ticket `ticket_id` for mailing, or std::nullopt when it has no requester email.
+std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& ticket_id,
+                                           const crypto::Keyring& keys);
+
+/// Kinds of requester email.
+enum class MailKind { kReceived, kReply, kCsatSurvey };
+
+/// Composes one email. Pure. Threading (RFC 5322 §3.6.4): the ticket-received email's
+/// Message-ID `<ticket-<ticketId>@<domain>>` is the thread root; replies (`<messageId@domain>`)
+/// and the survey carry In-Reply-To and References to it, and subjects `Re: [#n] subject`.
+/// The domain is the From address's. Text and HTML bodies (HTML escaped); the status link
+/// `public_app_url/t/<token>`; Reply-To `reply+<replyToken>@<inbound_domain>`; an
+/// Idempotency-Key per email, so a resend after a crash is not a second email.
+providers::resend::Email compose(MailKind kind, const TicketMail& t, const Sender& s, const EmailOptions& opt,
+                                 const std::string& message_id = "", const std::string& author = "",
+                                 const std::string& text = "");
+
+}  // namespace loket::outbound
