@@ -29,6 +29,9 @@ export LOKET_KAFKA_BROKERS=${LOKET_KAFKA_BROKERS:-$(cat "$STATE/kafka.bootstrap"
 export LOKET_MASTER_KEY=${LOKET_MASTER_KEY:-k1:$(cat "$STATE/master.key")}
 export LOKET_API_PORT=$API_PORT LOKET_INGRESS_PORT=$INGRESS_PORT
 export LOKET_PUBLIC_WEBHOOK_URL=${LOKET_PUBLIC_WEBHOOK_URL:-http://127.0.0.1:$INGRESS_PORT}
+export LOKET_PUBLIC_APP_URL=${LOKET_PUBLIC_APP_URL:-http://127.0.0.1:$API_PORT}
+# Requester emails need a Resend key (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM); without one they
+# are recorded as skipped. Set them before up.sh to send real email.
 
 loket_say "applying migrations"
 "$ROOT/build/bin/loket-admin" migrate >/dev/null
@@ -90,6 +93,7 @@ Loket is running.
 Demo workspace $ACCOUNT_ID
   API key    $API_KEY
   Owner      $OWNER_EMAIL / $OWNER_PASSWORD   (sign in: POST /api/v1/auth/login)
+  Form       $LOKET_PUBLIC_APP_URL/support/$ACCOUNT_ID   (the hosted support form; open it in a browser)
 
 Try:
   curl -s -H "Authorization: Bearer $API_KEY" http://127.0.0.1:$API_PORT/api/v1/tickets
@@ -100,7 +104,7 @@ Try:
        http://127.0.0.1:$API_PORT/api/v1/auth/login
   API reference: docs/openapi.yaml
   Health and metrics: http://127.0.0.1:9080/metrics (api; ingress 9081, inbound 9082, writer 9083, outbound 9084)
-  Channels (Telegram, WhatsApp via Twilio or Meta): docs/channels/
+  Channels (form, email notifications, Telegram, WhatsApp via Twilio or Meta): docs/channels/
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
 MSG

@@ -91,7 +91,7 @@ def main():
     check(len(configs) == 1, "one ConfigMap")
     if configs:
         data = configs[0]["data"]
-        for k in ["LOKET_KAFKA_BROKERS", "LOKET_PUBLIC_WEBHOOK_URL", "LOKET_TELEGRAM_API_BASE", "LOKET_TWILIO_API_BASE",
+        for k in ["LOKET_KAFKA_BROKERS", "LOKET_PUBLIC_WEBHOOK_URL", "LOKET_PUBLIC_APP_URL", "LOKET_RESEND_API_BASE", "LOKET_TELEGRAM_API_BASE", "LOKET_TWILIO_API_BASE",
                   "LOKET_GRAPH_API_BASE"]:
             check(k in data, f"ConfigMap has {k}")
         check(not any(k in data for k in ["LOKET_MASTER_KEY", "LOKET_DATABASE_URL"]), "no secrets in the ConfigMap")

@@ -94,6 +94,7 @@ TEST_CASE("a request's id is in its response header, its envelope and its log li
 TEST_CASE("master-key rotation re-encrypts every credential and keeps it readable", "[ops]") {
   auto [account, key] = new_workspace("Rotation");
   auto [id, secret] = connect_bot(key, bot_token("rotation"));
+  REQUIRE(api("POST", "/api/v1/tickets", key, R"({"subject":"rotate me","body":"x","requesterEmail":"r@example.test"})").status == 201);
   const std::string old_key = "k1:" + std::string(64, '7');  // the stack's LOKET_MASTER_KEY
   const std::string new_key = "k2:" + std::string(64, 'a');
   auto run = [&](const std::string& keyring) {
@@ -105,6 +106,7 @@ TEST_CASE("master-key rotation re-encrypts every credential and keeps it readabl
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + id + "' AND credentials_key_id = 'k1'") == 1);
   REQUIRE(run(new_key + "," + old_key) == 0);
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k2'") == 0);
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE access_token IS NOT NULL AND access_token_key_id <> 'k2'") == 0);
   REQUIRE(run(new_key) == 0);  // the old key is no longer needed: every row reads with k2 alone
   // Put the stack's key back for the rest of the run (its services only know k1).
   REQUIRE(run(old_key + "," + new_key) == 0);

@@ -57,10 +57,12 @@ std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const 
                               workspace_id));
 }
 
-Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
-  Rotation out;
-  auto rows = tx.exec("SELECT id, credentials, coalesce(credentials_key_id, '') FROM integrations "
-                      "WHERE credentials IS NOT NULL ORDER BY id FOR UPDATE");
+namespace {
+void rotate_table(pqxx::work& tx, const crypto::Keyring& keys, const std::string& table, Rotation& out) {
+  const bool tickets = table == "tickets";
+  const std::string blob_col = tickets ? "access_token" : "credentials", key_col = blob_col + "_key_id";
+  auto rows = tx.exec("SELECT id, " + blob_col + ", coalesce(" + key_col + ", '') FROM " + table + " WHERE " + blob_col +
+                      " IS NOT NULL ORDER BY id FOR UPDATE");
   for (const auto& row : rows) {
     auto id = row[0].as<std::string>();
     std::string blob = pqxx::binarystring(row[1]).str(), key_id = row[2].as<std::string>();
@@ -68,18 +70,27 @@ Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
     try {
       plain = keys.decrypt(blob, key_id, id);
     } catch (const std::exception& e) {
-      throw std::runtime_error("integration " + id + " (key " + key_id + ") does not decrypt: " + e.what() +
+      throw std::runtime_error(table + " row " + id + " (key " + key_id + ") does not decrypt: " + e.what() +
                                "; keep its key in LOKET_MASTER_KEY");
     }
     if (key_id != keys.active_key_id()) {
-      tx.exec_params0("UPDATE integrations SET credentials = $2, credentials_key_id = $3 WHERE id = $1", id,
+      tx.exec_params0("UPDATE " + table + " SET " + blob_col + " = $2, " + key_col + " = $3 WHERE id = $1", id,
                       pqxx::binarystring(keys.encrypt(plain, id)), keys.active_key_id());
       ++out.reencrypted;
     }
     ++out.verified;
   }
+}
+}  // namespace
+
+Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
+  Rotation out;
+  // Integration credentials and requester access tokens: every value encrypted with the keyring.
+  for (const char* table : {"integrations", "tickets"})
+    rotate_table(tx, keys, table, out);
   return out;
 }
+
 
 std::string integration_json(const Integration& i) {
   rapidjson::StringBuffer sb;

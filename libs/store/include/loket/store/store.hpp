@@ -162,8 +162,8 @@ struct Rotation {
   int verified = 0;     ///< rows that decrypt with the keyring (all of them, afterwards)
 };
 
-/// Master-key rotation: re-encrypts every integration's credentials that are not under
-/// `keys`' active key with it (row id as associated data, as always), then decrypts every
+/// Master-key rotation: re-encrypts every integration's credentials and every ticket's
+/// requester access token that are not under `keys`' active key with it (row id as associated data, as always), then decrypts every
 /// row as a check. One transaction; safe to run while services run (they decrypt with any key
 /// of their keyring).
 /// @throws std::runtime_error naming the first row no key of `keys` decrypts (nothing changed).
