@@ -564,16 +564,7 @@ std::string public_ticket_json(const Ticket& t, const std::vector<Message>& mess
     core::json_kv(w, "createdAt", m.created_at);
     core::json_put(w, "attachments");
     w.StartArray();
-    for (const auto& a : m.attachments) {
-      w.StartObject();
-      core::json_kv(w, "id", a.id);
-      core::json_kv(w, "filename", a.filename);
-      core::json_kv(w, "contentType", a.content_type);
-      core::json_put(w, "size");
-      w.Int64(a.size);
-      core::json_kv(w, "createdAt", a.created_at);
-      w.EndObject();
-    }
+    for (const auto& a : m.attachments) write_attachment(w, a);
     w.EndArray();
     w.EndObject();
   }
