@@ -213,7 +213,10 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     };
   };
   if (by_email) {
-    if (!mail) return Outcome::kIgnored;
+    if (!mail) {  // the address was removed after the reply was written
+      record(pool, workspace_id, ticket_id, message_id, "skipped", "the ticket has no email address", "email");
+      return Outcome::kSkipped;
+    }
     if (!sender) {
       record(pool, workspace_id, ticket_id, message_id, "skipped", "no email sender is configured", "email");
       return Outcome::kSkipped;
