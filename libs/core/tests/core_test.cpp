@@ -81,3 +81,9 @@ TEST_CASE("LogScope values nest and unwind") {
   }
   CHECK(LogScope::get("requestId").empty());
 }
+
+TEST_CASE("replace_all replaces every occurrence and does not rescan replacements") {
+  CHECK(replace_all("#{{n}} of {{n}}", "{{n}}", "42") == "#42 of 42");
+  CHECK(replace_all("aaa", "a", "aa") == "aaaaaa");
+  CHECK(replace_all("keep", "", "x") == "keep");
+}

@@ -22,11 +22,12 @@ Response json_ok(int status, const std::string& data_json) {
   return r;
 }
 
-Response json_error(int status, const std::string& code, const std::string& message) {
+Response json_error(int status, const std::string& code, const std::string& message, const std::string& field) {
   Response r;
   r.status = status;
-  r.body = "{\"data\":null,\"error\":{\"code\":\"" + core::json_escape(code) +
-           "\",\"message\":\"" + core::json_escape(message) + "\"},\"meta\":" + meta() + "}";
+  std::string named = field.empty() ? "" : ",\"field\":\"" + core::json_escape(field) + "\"";
+  r.body = "{\"data\":null,\"error\":{\"code\":\"" + core::json_escape(code) + "\",\"message\":\"" +
+           core::json_escape(message) + "\"" + named + "},\"meta\":" + meta() + "}";
   return r;
 }
 

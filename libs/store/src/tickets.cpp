@@ -574,16 +574,10 @@ std::string public_ticket_json(const Ticket& t, const std::vector<Message>& mess
 }
 
 std::string render_template(const std::string& text, const Ticket& t, const std::string& status_link) {
-  std::string out = text;
-  auto replace = [&](const std::string& key, const std::string& value) {
-    for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))
-      out.replace(at, key.size(), value);
-  };
-  replace("{{ticket.number}}", std::to_string(t.number));
-  replace("{{ticket.subject}}", t.subject);
-  replace("{{requester.name}}", t.requester_name.value_or(""));
-  replace("{{status_link}}", status_link);
-  return out;
+  std::string out = core::replace_all(text, "{{ticket.number}}", std::to_string(t.number));
+  out = core::replace_all(std::move(out), "{{ticket.subject}}", t.subject);
+  out = core::replace_all(std::move(out), "{{requester.name}}", t.requester_name.value_or(""));
+  return core::replace_all(std::move(out), "{{status_link}}", status_link);
 }
 
 std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std::string& access_token,

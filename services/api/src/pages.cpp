@@ -3,6 +3,7 @@
 // to the public API. Strict CSP: no inline script or style, nothing from other origins.
 #include <regex>
 
+#include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
@@ -17,14 +18,9 @@ namespace {
 http::Response page(int status, const std::string& view, const std::string& account, const std::string& token) {
   // Values are checked against strict patterns before they reach the page, so they need no
   // escaping beyond that; the templates hold no other placeholders.
-  std::string html(pages::k_html);
-  auto put = [&](const std::string& key, const std::string& value) {
-    for (auto at = html.find(key); at != std::string::npos; at = html.find(key, at + value.size()))
-      html.replace(at, key.size(), value);
-  };
-  put("{{view}}", view);
-  put("{{account}}", account);
-  put("{{token}}", token);
+  std::string html = core::replace_all(std::string(pages::k_html), "{{view}}", view);
+  html = core::replace_all(std::move(html), "{{account}}", account);
+  html = core::replace_all(std::move(html), "{{token}}", token);
   http::Response res;
   res.status = status;
   res.content_type = "text/html; charset=utf-8";

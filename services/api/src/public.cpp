@@ -16,11 +16,7 @@ using store::Principal;
 constexpr std::size_t kMaxBody = 20000, kMaxSubject = 300, kMaxName = 200, kMaxComment = 2000;
 
 http::Response bad(const std::string& field, const std::string& msg) {
-  auto res = http::json_error(400, "VALIDATION_ERROR", msg);
-  // Name the field for forms: {"error":{"code","message","field"}}.
-  auto at = res.body.find("\"message\":");
-  res.body.insert(at, "\"field\":\"" + field + "\",");
-  return res;
+  return http::json_error(400, "VALIDATION_ERROR", msg, field);
 }
 
 http::Response unknown_token() { return http::json_error(404, "NOT_FOUND", "no ticket for this link"); }

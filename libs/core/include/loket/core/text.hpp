@@ -21,6 +21,10 @@ std::string to_lower(std::string_view s);
 /// The non-empty pieces of `s` between `sep` characters, in order ("a,,b," → {"a","b"}).
 std::vector<std::string> split(std::string_view s, char sep);
 
+/// `s` with every occurrence of `from` (non-empty) replaced by `to`, left to right; replaced
+/// text is not searched again.
+std::string replace_all(std::string s, std::string_view from, std::string_view to);
+
 /// Whether `s` is a phone number in E.164 form: '+', a non-zero digit, 7–15 digits in all
 /// (ITU-T E.164), e.g. "+6281234567890".
 bool is_e164(std::string_view s);
