@@ -18,18 +18,10 @@ namespace {
 void handle_with_retry(const std::string& value, int attempt, store::Pool& pool,
                        kafka::Producer& producer, const crypto::Keyring& keys,
                        const outbound::Options& opt) {
-  auto backoff = std::chrono::milliseconds(200);
-  while (!core::stop_requested()) {
-    try {
-      outbound::handle_event(value, attempt, pool, producer, keys, opt);
-      return;
-    } catch (const std::exception& e) {
-      core::log(core::Level::kError, "outbound handling failed; retrying", {{"error", e.what()}});
-      core::sleep_unless_stopped(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
-  }
-  throw std::runtime_error("stopped");
+  if (!core::retry_until_done(
+          "outbound handling", [&] { outbound::handle_event(value, attempt, pool, producer, keys, opt); },
+          core::stop_requested))
+    throw std::runtime_error("stopped");
 }
 }  // namespace
 

@@ -1,6 +1,9 @@
 #include "loket/core/lifecycle.hpp"
 
+#include <algorithm>
 #include <atomic>
+
+#include "loket/core/log.hpp"
 #include <csignal>
 #include <thread>
 
@@ -30,6 +33,21 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
             std::chrono::milliseconds(1)));
   }
   return !g_stop;
+}
+
+bool retry_until_done(const std::string& what, const std::function<void()>& step, const std::function<bool()>& stop) {
+  auto backoff = std::chrono::milliseconds(200);
+  for (;;) {
+    try {
+      step();
+      return true;
+    } catch (const std::exception& e) {
+      log(Level::kError, what + " failed; retrying", {{"error", e.what()}});
+      if (stop()) return false;
+      sleep_unless_stopped(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
 }
 
 }  // namespace loket::core

@@ -66,8 +66,10 @@ void record(store::Pool& pool, const std::string& workspace_id, const std::strin
         "UPDATE messages SET delivery_status = $2, delivery_error = nullif($3, ''), "
         "delivery_attempts = delivery_attempts + 1, "
         "delivered_at = CASE WHEN $2 = 'sent' THEN now() ELSE delivered_at END, "
-        "integration_id = coalesce(nullif($4, ''), integration_id), "
-        "external_message_id = coalesce(nullif($5, ''), external_message_id) WHERE id = $1",
+        // the sending integration and provider id only for a sent message
+        "integration_id = CASE WHEN $2 = 'sent' THEN coalesce(nullif($4, ''), integration_id) ELSE integration_id END, "
+        "external_message_id = CASE WHEN $2 = 'sent' THEN coalesce(nullif($5, ''), external_message_id) "
+        "ELSE external_message_id END WHERE id = $1",
         message_id, status, error, integration_id, provider_message_id);
     if (status == "pending") return;  // attempts/error noted; no event until it settles
     rapidjson::StringBuffer sb;
@@ -206,12 +208,6 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
       target = target_for(tx, channel, workspace_id, *route);
     }
   }
-  auto write = [&](const std::string& provider, const std::string& integration_id, const std::string& provider_id) {
-    return [&, provider, integration_id, provider_id](const std::string& status, const std::string& error) {
-      record(pool, workspace_id, ticket_id, message_id, status, error, provider, status == "sent" ? integration_id : "",
-             status == "sent" ? provider_id : "");
-    };
-  };
   if (by_email) {
     if (!mail) {  // the address was removed after the reply was written
       record(pool, workspace_id, ticket_id, message_id, "skipped", "the ticket has no email address", "email");
@@ -224,7 +220,9 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     auto email = compose(MailKind::kReply, *mail, *sender, opt.email, message_id,
                          core::json_string(*msg, "authorName").value_or(""), body);
     auto a = try_send(sender->provider, [&] { return providers::resend::Client(opt.endpoints.resend).send(sender->api_key, email); });
-    return settle(a, value, attempt, ticket_id, producer, opt, write(a.provider, "", a.provider_message_id));
+    return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
+      record(pool, workspace_id, ticket_id, message_id, status, error, a.provider, "", a.provider_message_id);
+    });
   }
   const auto& integ = target.integ;
   const std::string provider = integ ? integ->provider : channel;
@@ -238,7 +236,9 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     return send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
-  return settle(a, value, attempt, ticket_id, producer, opt, write(provider, integ->id, a.provider_message_id));
+  return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
+    record(pool, workspace_id, ticket_id, message_id, status, error, provider, integ->id, a.provider_message_id);
+  });
 }
 
 // The ticket-received email (on ticket.created) and the CSAT survey (on resolution): one row in

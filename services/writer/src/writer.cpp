@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "loket/core/json.hpp"
+#include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
@@ -144,75 +145,47 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpo
 }
 
 namespace {
-// Applies the receipt in `rec`, retrying database failures until done; false when stopped.
-bool apply_receipt_with_retry(store::Pool& pool, const kafka::Record& rec, const std::function<bool()>& stop) {
-  events::DeliveryReceipt r;
-  try {
-    r = events::delivery_receipt_from_json(rec.value);
-  } catch (const std::exception& e) {
-    core::log(core::Level::kError, "delivery receipt is malformed; skipped",
-              {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
-    return true;
+void record_receipt(store::Pool& pool, const events::DeliveryReceipt& r, const std::function<bool()>& stop) {
+  bool changed = apply_receipt(pool, r);
+  // A fast provider can report before outbound stored its message id: look again briefly.
+  for (int again = 0; !changed && again < 3 && !stop(); ++again) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    changed = apply_receipt(pool, r);
   }
-  auto backoff = std::chrono::milliseconds(200);
-  for (int unmatched = 0;;) {
-    try {
-      bool changed = apply_receipt(pool, r);
-      // A fast provider can report before outbound stored its message id: look again briefly.
-      if (!changed && ++unmatched < 4 && !stop()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        continue;
-      }
-      registry().add("loket_delivery_receipts_total", {{"result", changed ? "applied" : "unmatched"}});
-      core::log(changed ? core::Level::kInfo : core::Level::kDebug,
-                changed ? "provider reported a delivery failure" : "delivery receipt for no pending message",
-                {{"eventId", r.event_id}, {"providerMessageId", r.external_message_id}, {"error", r.error}});
-      return true;
-    } catch (const std::exception& e) {
-      core::log(core::Level::kError, "recording delivery receipt failed; retrying", {{"error", e.what()}});
-      if (stop()) return false;
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
-  }
+  registry().add("loket_delivery_receipts_total", {{"result", changed ? "applied" : "unmatched"}});
+  core::log(changed ? core::Level::kInfo : core::Level::kDebug,
+            changed ? "provider reported a delivery failure" : "delivery receipt for no pending message",
+            {{"eventId", r.event_id}, {"providerMessageId", r.external_message_id}, {"error", r.error}});
+}
+
+void record_message(store::Pool& pool, const events::InboundMessage& m, const AttachmentFetcher& fetch,
+                    const Settings& settings) {
+  auto r = write_message(pool, m, fetch, settings);
+  static const char* kResults[] = {"created_ticket", "appended", "duplicate", "unknown_integration"};
+  registry().add("loket_messages_written_total", {{"result", kResults[static_cast<int>(r)]}});
+  if (r == Result::kUnknownIntegration)
+    core::log(core::Level::kWarn, "message for an unknown integration; skipped", {{"integrationId", m.integration_id}});
+  else if (r == Result::kDuplicate)
+    core::log(core::Level::kDebug, "duplicate message dropped");
 }
 }  // namespace
 
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
   for (const auto& rec : batch) {
-    if (events::is_delivery_receipt(rec.value)) {
-      if (!apply_receipt_with_retry(pool, rec, stop)) return false;
-      continue;
-    }
-    events::InboundMessage m;
     try {
-      m = events::inbound_message_from_json(rec.value);
-    } catch (const std::exception& e) {
-      core::log(core::Level::kError, "inbound record is malformed; skipped",
-                {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
-      continue;
-    }
-    core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
-    auto backoff = std::chrono::milliseconds(200);
-    for (;;) {
-      try {
-        auto r = write_message(pool, m, fetch, settings);
-        static const char* kResults[] = {"created_ticket", "appended", "duplicate", "unknown_integration"};
-        registry().add("loket_messages_written_total", {{"result", kResults[static_cast<int>(r)]}});
-        if (r == Result::kUnknownIntegration)
-          core::log(core::Level::kWarn, "message for an unknown integration; skipped",
-                    {{"integrationId", m.integration_id}, {"eventId", m.event_id}});
-        else if (r == Result::kDuplicate)
-          core::log(core::Level::kDebug, "duplicate message dropped", {{"eventId", m.event_id}});
-        break;
-      } catch (const std::exception& e) {
-        core::log(core::Level::kError, "writing message failed; retrying",
-                  {{"eventId", m.event_id}, {"error", e.what()}});
-        if (stop()) return false;
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      if (events::is_delivery_receipt(rec.value)) {
+        auto r = events::delivery_receipt_from_json(rec.value);
+        core::LogScope in_event("eventId", r.event_id), in_workspace("workspaceId", r.workspace_id);
+        if (!core::retry_until_done("recording a delivery receipt", [&] { record_receipt(pool, r, stop); }, stop)) return false;
+      } else {
+        auto m = events::inbound_message_from_json(rec.value);
+        core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
+        if (!core::retry_until_done("writing a message", [&] { record_message(pool, m, fetch, settings); }, stop)) return false;
       }
+    } catch (const std::invalid_argument& e) {  // from *_from_json: the record can never be written
+      core::log(core::Level::kError, "channel.inbound record is malformed; skipped",
+                {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
     }
   }
   return true;

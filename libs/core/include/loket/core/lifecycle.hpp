@@ -1,5 +1,7 @@
 #pragma once
 #include <chrono>
+#include <functional>
+#include <string>
 
 namespace loket::core {
 
@@ -14,5 +16,11 @@ void request_stop();
 
 /// Sleeps up to `d`, returning early (false) when a stop is requested.
 bool sleep_unless_stopped(std::chrono::milliseconds d);
+
+/// Runs `step` until it returns without throwing: each failure is logged as "`what` failed;
+/// retrying" and retried after a backoff of 200 ms doubling to 10 s. Returns false when
+/// `stop()` turns true first (the work is then left for redelivery). For transient trouble
+/// (database, broker); a step must not throw for input that can never succeed.
+bool retry_until_done(const std::string& what, const std::function<void()>& step, const std::function<bool()>& stop);
 
 }  // namespace loket::core
