@@ -301,10 +301,19 @@ http::Response FakeResend::handle(const http::Request& r) {
 }
 
 namespace {
+// A port the OS says is free and that this process has not handed out before: a port is only
+// bound when the service starts, so the OS may offer it again in between (an api and its admin
+// endpoint once got the same one).
 int free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
+  static std::mutex mu;
+  static std::set<int> given;
+  std::lock_guard lock(mu);
+  for (;;) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    int port = a.local_endpoint().port();
+    if (given.insert(port).second) return port;
+  }
 }
 }  // namespace
 
