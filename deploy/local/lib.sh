@@ -64,6 +64,13 @@ loket_pg_start() {
     chown postgres "$(dirname "$data")"
     run=(runuser -u postgres --)
   fi
+  # A data directory outside the state directory that the state does not know belongs to an
+  # earlier checkout at the same path (its .run/ is gone): stop it and start afresh, so the
+  # database matches this checkout's state (demo workspace, master key).
+  if [ "$data" != "$state/pgdata" ] && [ ! -f "$state/pgdata.path" ] && [ -d "$data" ]; then
+    "${run[@]}" "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$data"
+  fi
   mkdir -p "$state"
   echo "$data" > "$state/pgdata.path"
   if [ ! -f "$data/PG_VERSION" ]; then
