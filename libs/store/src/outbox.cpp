@@ -7,7 +7,8 @@ namespace loket::store {
 
 void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
                 const std::string& payload) {
-  tx.exec_params0("INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)", topic, key, payload);
+  prepare(tx, "outbox_add", "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)");
+  tx.exec_prepared0("outbox_add", topic, key, payload);
 }
 
 std::string emit_ticket_event(pqxx::work& tx, const std::string& type,

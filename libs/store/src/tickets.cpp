@@ -2,6 +2,7 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/store/store.hpp"
@@ -148,19 +149,27 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
 
 std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
                                        const std::string& channel, const std::string& thread_id) {
-  auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                              " FROM tickets WHERE workspace_id = $1 AND channel = $2 AND "
-                              "external_thread_id = $3 AND status <> 'closed' "
-                              "ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE",
-                          workspace_id, channel, thread_id);
+  prepare(tx, "find_open_thread",
+          std::string("SELECT ") + kTicketColumns +
+              " FROM tickets WHERE workspace_id = $1 AND channel = $2 AND "
+              "external_thread_id = $3 AND status <> 'closed' "
+              "ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE");
+  auto r = tx.exec_prepared("find_open_thread", workspace_id, channel, thread_id);
   if (r.empty()) return std::nullopt;
   return ticket_from_row(r[0]);
 }
 
-void lock_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
-                 const std::string& channel, const std::string& thread_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
-                 workspace_id + "\x1f" + channel + "\x1f" + thread_id);
+void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
+  if (threads.empty()) return;
+  std::string keys = "[";
+  for (const auto& t : threads)
+    keys += (keys.size() > 1 ? ",\"" : "\"") + core::json_escape(t.workspace_id + "\x1f" + t.channel + "\x1f" + t.thread_id) + "\"";
+  keys += "]";
+  // The inner query fixes the order (OFFSET 0 keeps it from being flattened into the locking scan).
+  prepare(tx, "lock_threads",
+          "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 7) AS h "
+          "FROM jsonb_array_elements_text($1::jsonb) AS k ORDER BY h OFFSET 0) AS ordered");
+  tx.exec_prepared("lock_threads", keys);
 }
 
 Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& keys, std::string* access_token) {
@@ -195,13 +204,14 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
                     const std::vector<NewAttachment>& files, bool emit) {
   Message m;
   m.id = core::new_id("tmsg");
-  auto r = tx.exec_params1(
-      "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
-      "internal, integration_id, external_message_id, delivery_status, created_at) "
-      // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply)
-      // keep the order they were written in.
-      "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp()) RETURNING rfc3339(created_at)",
-      m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
+  prepare(tx, "add_message",
+          "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
+          "internal, integration_id, external_message_id, delivery_status, created_at) "
+          // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply,
+          // a writer's batch) keep the order they were written in.
+          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp()) RETURNING rfc3339(created_at)");
+  auto r = tx.exec_prepared1(
+      "add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
       n.integration_id, n.external_message_id, n.delivery_status);
   m.ticket_id = ticket.id;
   m.author_type = n.author_type;
@@ -210,8 +220,8 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   m.internal = n.internal;
   m.delivery_status = n.delivery_status;
   m.created_at = r[0].as<std::string>();
-  tx.exec_params0("UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1",
-                  ticket.id, n.body);
+  prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
+  tx.exec_prepared0("add_message_search", ticket.id, n.body);
   for (const auto& f : files) {
     Attachment a;
     a.id = core::new_id("att");
@@ -387,12 +397,20 @@ std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const s
                        row[7].as<std::string>()};
 }
 
-bool message_exists(pqxx::transaction_base& tx, const std::string& integration_id,
-                    const std::string& external_message_id) {
-  return !tx.exec_params(
-                "SELECT 1 FROM messages WHERE integration_id = $1 AND external_message_id = $2",
-                integration_id, external_message_id)
-              .empty();
+std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys) {
+  std::set<MessageKey> out;
+  if (keys.empty()) return out;
+  std::string list = "[";
+  for (const auto& [integration, external] : keys)
+    list += (list.size() > 1 ? ",{\"i\":\"" : "{\"i\":\"") + core::json_escape(integration) + "\",\"e\":\"" +
+            core::json_escape(external) + "\"}";
+  list += "]";
+  prepare(tx, "existing_messages",
+          "SELECT m.integration_id, m.external_message_id FROM jsonb_to_recordset($1::jsonb) AS k(i text, e text) "
+          "JOIN messages m ON m.integration_id = k.i AND m.external_message_id = k.e");
+  for (const auto& row : tx.exec_prepared("existing_messages", list))
+    out.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+  return out;
 }
 
 std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id,

@@ -15,6 +15,10 @@ ops::Registry& registry() {
     m.describe("loket_delivery_receipts_total", T::kCounter,
                "Provider delivery-failure receipts, by result (applied, unmatched).");
     m.describe("loket_outbox_published_total", T::kCounter, "Outbox rows published to Kafka.");
+    m.describe("loket_writer_batch_seconds", T::kHistogram,
+               "Time to write one batch of messages (one transaction), attachments fetched included.");
+    m.describe("loket_writer_batch_messages", T::kHistogram, "Messages per writer transaction.",
+               {1, 2, 5, 10, 20, 50, 100, 200, 500});
     m.describe("loket_outbox_backlog", T::kGauge, "Outbox rows not yet published.");
     m.describe("loket_outbox_publish_seconds", T::kHistogram, "Time to publish and delete one outbox batch.");
     return m;

@@ -1,5 +1,7 @@
 #include "writer.hpp"
 
+#include <map>
+#include <set>
 #include <thread>
 
 #include "loket/core/json.hpp"
@@ -13,65 +15,119 @@
 
 namespace loket::writer {
 
-Result write_message(store::Pool& pool, const events::InboundMessage& m,
-                     const AttachmentFetcher& fetch, const Settings& settings) {
-  // Cheap pre-check outside the write transaction so duplicates never refetch attachments.
-  std::optional<store::Integration> integ;
+namespace {
+store::ThreadKey thread_of(const std::string& workspace_id, const events::InboundMessage& m) {
+  return {workspace_id, m.channel, m.external_thread_id};
+}
+
+/// Opens a ticket for the first message of a thread (subject from its text, requester from
+/// its sender) with its access token.
+store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const events::InboundMessage& m,
+                          const Settings& settings, std::string& access_token) {
+  store::NewTicket n;
+  n.workspace_id = integ.workspace_id;
+  n.subject = store::subject_from_text(m.text, m.channel);
+  n.channel = m.channel;
+  n.integration_id = m.integration_id;
+  n.external_thread_id = m.external_thread_id;
+  if (!m.sender.name.empty()) n.requester_name = m.sender.name;
+  if (!m.sender.email.empty()) n.requester_email = m.sender.email;
+  if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
+  return store::create_ticket(tx, n, settings.keys, &access_token);
+}
+}  // namespace
+
+std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::InboundMessage>& batch,
+                                   const AttachmentFetcher& fetch, const Settings& settings) {
+  std::vector<Result> results(batch.size(), Result::kAppended);
+  std::vector<store::MessageKey> keys;
+  for (const auto& m : batch) keys.emplace_back(m.integration_id, m.external_message_id);
+
+  // Outside the write transaction: integrations, a first dedup probe (so duplicates never
+  // refetch attachments) and the attachments' bytes, which may take provider round trips.
+  std::map<std::string, std::optional<store::Integration>> integrations;
+  std::set<store::MessageKey> stored;
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
-    if (store::message_exists(tx, m.integration_id, m.external_message_id)) return Result::kDuplicate;
-    integ = store::find_integration(tx, m.integration_id);
+    stored = store::existing_messages(tx, keys);
+    for (const auto& m : batch)
+      if (!integrations.count(m.integration_id)) integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
   }
-  if (!integ) return Result::kUnknownIntegration;
-
-  std::vector<store::NewAttachment> files;
-  for (const auto& ref : m.attachments) {
-    store::NewAttachment a;
-    a.filename = ref.filename;
-    a.content_type = ref.content_type;
-    a.external_ref = ref.external_ref;
-    a.size = ref.size;
-    a.data = fetch ? fetch(*integ, ref) : std::nullopt;
-    files.push_back(std::move(a));
-  }
-
-  return store::with_tx(pool, [&](pqxx::work& tx) {
-    const std::string& ws = integ->workspace_id;
-    std::string access_token;
-    store::lock_thread(tx, ws, m.channel, m.external_thread_id);
-    if (store::message_exists(tx, m.integration_id, m.external_message_id)) return Result::kDuplicate;
-    auto ticket = store::find_open_thread(tx, ws, m.channel, m.external_thread_id);
-    Result result = Result::kAppended;
-    if (!ticket) {
-      store::NewTicket n;
-      n.workspace_id = ws;
-      n.subject = store::subject_from_text(m.text, m.channel);
-      n.channel = m.channel;
-      n.integration_id = m.integration_id;
-      n.external_thread_id = m.external_thread_id;
-      if (!m.sender.name.empty()) n.requester_name = m.sender.name;
-      if (!m.sender.email.empty()) n.requester_email = m.sender.email;
-      if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
-      ticket = store::create_ticket(tx, n, settings.keys, &access_token);
-      result = Result::kCreatedTicket;
-    } else {
-      // One write: replies go out via the bot the customer used last; the thread is touched.
-      tx.exec_params0("UPDATE tickets SET integration_id = $2, updated_at = now() WHERE id = $1",
-                      ticket->id, m.integration_id);
-      ticket->integration_id = m.integration_id;
-      store::set_status(tx, *ticket, "open");
+  std::vector<std::vector<store::NewAttachment>> files(batch.size());
+  std::vector<store::ThreadKey> threads;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& m = batch[i];
+    const auto& integ = integrations[m.integration_id];
+    if (!integ) {
+      results[i] = Result::kUnknownIntegration;
+      continue;
     }
-    store::NewMessage msg;
-    msg.author_type = "requester";
-    msg.author_name = m.sender.name;
-    msg.body = m.text;
-    msg.integration_id = m.integration_id;
-    msg.external_message_id = m.external_message_id;
-    store::add_message(tx, *ticket, msg, files);
-    if (result == Result::kCreatedTicket) store::add_auto_reply(tx, *ticket, access_token, settings.public_app_url);
-    return result;
+    threads.push_back(thread_of(integ->workspace_id, m));
+    if (stored.count(keys[i])) continue;
+    for (const auto& ref : m.attachments) {
+      store::NewAttachment a;
+      a.filename = ref.filename;
+      a.content_type = ref.content_type;
+      a.external_ref = ref.external_ref;
+      a.size = ref.size;
+      a.data = fetch ? fetch(*integ, ref) : std::nullopt;
+      files[i].push_back(std::move(a));
+    }
+  }
+  if (threads.empty()) return results;
+
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    store::lock_threads(tx, threads);
+    // Again under the locks: another writer may have stored some since the probe.
+    auto seen = store::existing_messages(tx, keys);
+    // The ticket each thread's messages go to, once looked up (or opened) in this batch.
+    std::map<store::ThreadKey, store::Ticket> open;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& m = batch[i];
+      if (results[i] == Result::kUnknownIntegration) continue;
+      if (!seen.insert(keys[i]).second) {  // stored, or earlier in this batch
+        results[i] = Result::kDuplicate;
+        continue;
+      }
+      const auto& integ = *integrations[m.integration_id];
+      auto thread = thread_of(integ.workspace_id, m);
+      auto it = open.find(thread);
+      std::string access_token;
+      results[i] = Result::kAppended;
+      if (it == open.end()) {
+        auto found = store::find_open_thread(tx, integ.workspace_id, m.channel, m.external_thread_id);
+        if (!found) {
+          it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
+          results[i] = Result::kCreatedTicket;
+        } else {
+          it = open.emplace(thread, std::move(*found)).first;
+          it->second.integration_id.reset();  // forces the touch below
+        }
+      }
+      auto& ticket = it->second;
+      if (results[i] == Result::kAppended) {
+        // Replies go out via the bot or number the customer used last; the thread is touched
+        // (now() is the transaction's time, so once per ticket and integration is enough).
+        if (ticket.integration_id != m.integration_id) {
+          tx.exec_params0("UPDATE tickets SET integration_id = $2, updated_at = now() WHERE id = $1", ticket.id,
+                          m.integration_id);
+          ticket.integration_id = m.integration_id;
+        }
+        store::set_status(tx, ticket, "open");
+      }
+      store::NewMessage msg;
+      msg.author_type = "requester";
+      msg.author_name = m.sender.name;
+      msg.body = m.text;
+      msg.integration_id = m.integration_id;
+      msg.external_message_id = m.external_message_id;
+      store::add_message(tx, ticket, msg, files[i]);
+      if (results[i] == Result::kCreatedTicket)
+        store::add_auto_reply(tx, ticket, access_token, settings.public_app_url);
+    }
   });
+  return results;
 }
 
 bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
@@ -158,37 +214,65 @@ void record_receipt(store::Pool& pool, const events::DeliveryReceipt& r, const s
             {{"eventId", r.event_id}, {"providerMessageId", r.external_message_id}, {"error", r.error}});
 }
 
-void record_message(store::Pool& pool, const events::InboundMessage& m, const AttachmentFetcher& fetch,
-                    const Settings& settings) {
-  auto r = write_message(pool, m, fetch, settings);
+const char* result_name(Result r) {
   static const char* kResults[] = {"created_ticket", "appended", "duplicate", "unknown_integration"};
-  registry().add("loket_messages_written_total", {{"result", kResults[static_cast<int>(r)]}});
-  if (r == Result::kUnknownIntegration)
-    core::log(core::Level::kWarn, "message for an unknown integration; skipped", {{"integrationId", m.integration_id}});
-  else if (r == Result::kDuplicate)
-    core::log(core::Level::kDebug, "duplicate message dropped");
+  return kResults[static_cast<int>(r)];
+}
+
+/// Writes `messages` in one transaction; when that fails for a reason retrying the transaction
+/// does not cure (a record the database refuses), one at a time, so only that record waits.
+bool record_messages(store::Pool& pool, const std::vector<events::InboundMessage>& messages,
+                     const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
+  if (messages.empty()) return true;
+  auto count = [&](const events::InboundMessage& m, Result r) {
+    registry().add("loket_messages_written_total", {{"result", result_name(r)}});
+    core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
+    if (r == Result::kUnknownIntegration)
+      core::log(core::Level::kWarn, "message for an unknown integration; skipped", {{"integrationId", m.integration_id}});
+    else if (r == Result::kDuplicate)
+      core::log(core::Level::kDebug, "duplicate message dropped");
+  };
+  auto started = std::chrono::steady_clock::now();
+  try {
+    auto results = write_messages(pool, messages, fetch, settings);
+    registry().observe("loket_writer_batch_seconds", {},
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    registry().observe("loket_writer_batch_messages", {}, static_cast<double>(messages.size()));
+    for (std::size_t i = 0; i < messages.size(); ++i) count(messages[i], results[i]);
+    return true;
+  } catch (const std::exception& e) {
+    if (messages.size() == 1)
+      return !stop() && core::retry_until_done("writing a message", [&] { count(messages[0], write_messages(pool, messages, fetch, settings)[0]); }, stop);
+    core::log(core::Level::kWarn, "writing a batch failed; writing its messages one by one",
+              {{"messages", std::to_string(messages.size())}, {"error", e.what()}});
+  }
+  for (const auto& m : messages)
+    if (!record_messages(pool, {m}, fetch, settings, stop)) return false;
+  return true;
 }
 }  // namespace
 
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
+  // Runs of messages are written a transaction each; a receipt ends a run (records keep their order).
+  std::vector<events::InboundMessage> run;
   for (const auto& rec : batch) {
     try {
       if (events::is_delivery_receipt(rec.value)) {
+        if (!record_messages(pool, run, fetch, settings, stop)) return false;
+        run.clear();
         auto r = events::delivery_receipt_from_json(rec.value);
         core::LogScope in_event("eventId", r.event_id), in_workspace("workspaceId", r.workspace_id);
         if (!core::retry_until_done("recording a delivery receipt", [&] { record_receipt(pool, r, stop); }, stop)) return false;
       } else {
-        auto m = events::inbound_message_from_json(rec.value);
-        core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
-        if (!core::retry_until_done("writing a message", [&] { record_message(pool, m, fetch, settings); }, stop)) return false;
+        run.push_back(events::inbound_message_from_json(rec.value));
       }
     } catch (const std::invalid_argument& e) {  // from *_from_json: the record can never be written
       core::log(core::Level::kError, "channel.inbound record is malformed; skipped",
                 {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
     }
   }
-  return true;
+  return record_messages(pool, run, fetch, settings, stop);
 }
 
 }  // namespace loket::writer

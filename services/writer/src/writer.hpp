@@ -29,13 +29,16 @@ struct Settings {
 /// What happened to a message.
 enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration };
 
-/// Writes `m` in one transaction: dedup on (integration, external message id), thread into the
-/// latest non-closed ticket of (workspace, channel, thread) or open a new one, insert message,
+/// Writes `batch` in order, in one transaction: dedup on (integration, external message id)
+/// against stored messages and earlier ones of the batch, thread each into the latest
+/// non-closed ticket of (workspace, channel, thread) or open a new one, insert message,
 /// attachments and outbox events. The workspace comes from the integration row, not the
-/// message. Concurrent calls for one thread serialize on an advisory lock.
-/// @throws pqxx exceptions on database failure (nothing is written then).
-Result write_message(store::Pool& pool, const events::InboundMessage& m,
-                     const AttachmentFetcher& fetch, const Settings& settings);
+/// message. The batch's threads are locked (advisory locks, one global order) for the whole
+/// transaction, so concurrent writers never open two tickets for one thread. Attachments are
+/// fetched before the transaction. Returns one result per message, in order.
+/// @throws pqxx exceptions on database failure (nothing of the batch is written then).
+std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::InboundMessage>& batch,
+                                   const AttachmentFetcher& fetch, const Settings& settings);
 
 /// Records a provider's late delivery failure on the message it names (integration + provider
 /// message id, author agent) and announces `message.delivery_updated`, in one transaction.
@@ -48,8 +51,11 @@ bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r);
 /// times, then the attachment is stored as unavailable.
 AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints);
 
-/// Processes a batch from `channel.inbound` (messages and delivery receipts), retrying database failures with backoff until
-/// each record is written or `stop()`; returns false when stopped early.
+/// Processes a batch from `channel.inbound` in order: each run of messages in one transaction
+/// (write_messages; if that fails, its messages one by one so a refused record holds up only
+/// itself), delivery receipts one by one, retrying database failures with backoff until each
+/// record is written or `stop()`; returns false when stopped early. Malformed records are
+/// logged and skipped. Also counts `loket_writer_batch_seconds` and `loket_writer_batch_messages`.
 bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
                    const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop);
 

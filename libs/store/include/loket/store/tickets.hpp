@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,10 +94,19 @@ std::int64_t now_us(pqxx::transaction_base& tx);
 std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
                                        const std::string& channel, const std::string& thread_id);
 
-/// Serializes the writers of one requester thread for the rest of `tx` (advisory lock), so
-/// concurrent deliveries never create two tickets.
-void lock_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
-                 const std::string& channel, const std::string& thread_id);
+/// A requester thread: the unit the writer serializes on.
+struct ThreadKey {
+  std::string workspace_id;
+  std::string channel;
+  std::string thread_id;  ///< the provider's thread identity (chat id, E.164 phone, email thread)
+  auto operator<=>(const ThreadKey&) const = default;
+};
+
+/// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
+/// advisory lock each, taken in one statement and in one global order, so two writers locking
+/// overlapping sets never deadlock), so concurrent deliveries never create two tickets.
+/// Repeated keys are locked once. Thread-safe as far as `tx` is used by one thread.
+void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
 
 /// Fields of a new ticket.
 struct NewTicket {
@@ -210,9 +220,11 @@ void set_status(pqxx::work& tx, Ticket& ticket, const std::string& status);
 bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& message,
                       const std::vector<std::string>& attachment_ids);
 
-/// Whether a message with this provider identity is already stored.
-bool message_exists(pqxx::transaction_base& tx, const std::string& integration_id,
-                    const std::string& external_message_id);
+/// A message's provider identity: (integration id, external message id), the dedup key.
+using MessageKey = std::pair<std::string, std::string>;
+
+/// Which of `keys` are already stored, in one round trip (the unique index `messages_dedup`).
+std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys);
 
 /// The messages of `ticket_id`, oldest first; internal notes only when `include_internal`.
 std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id,
