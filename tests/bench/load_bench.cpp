@@ -1,11 +1,14 @@
 // loket-bench-load: an open-loop webhook load generator for benchmarks (issue 7; not a test).
-//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS]
+//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID]]
 // Sends RATE unique Telegram Updates per second for SECONDS to URL/api/v1/webhooks/telegram/
 // INTEGRATION_ID with the secret token, from CONNECTIONS keep-alive connections. Request i is
 // due at start + i/RATE; its latency runs from that intended time to the answer, so a stall
 // shows up as latency instead of silently lowering the offered load (no coordinated
 // omission). Each message text is "bench RUN_ID i <intended epoch ms>", so the end-to-end
-// latency can be computed in SQL from the committed message. Prints one JSON line.
+// latency can be computed in SQL from the committed message. Update and message ids run from
+// FIRST_ID (default 1): runs against one integration must not overlap, or the pipeline rightly
+// drops the repeats as duplicates. Messages go round-robin to CHATS chats (default 1,000).
+// Prints one JSON line.
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -42,7 +45,7 @@ std::string update(long long i, long long chats, const std::string& run, long lo
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS]\n");
+    std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID]]\n");
     return 2;
   }
   std::string url = argv[1], integration = argv[2], secret = argv[3], run = argv[7];
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   double seconds = std::stod(argv[5]);
   int connections = std::stoi(argv[6]);
   long long chats = argc > 8 ? std::stoll(argv[8]) : 1000;
+  long long first_id = argc > 9 ? std::stoll(argv[9]) : 1;
   auto hostport = url.substr(url.find("//") + 2);
   std::string host = hostport.substr(0, hostport.find(':')), port = hostport.substr(hostport.find(':') + 1);
   const std::string target = "/api/v1/webhooks/telegram/" + integration;
@@ -86,7 +90,7 @@ int main(int argc, char** argv) {
         req.set(http::field::host, hostport);
         req.set(http::field::content_type, "application/json");
         req.set("X-Telegram-Bot-Api-Secret-Token", secret);
-        req.body() = update(i + 1, chats, run, due_ms);
+        req.body() = update(first_id + i, chats, run, due_ms);
         req.prepare_payload();
         boost::system::error_code ec;
         http::write(sock, req, ec);

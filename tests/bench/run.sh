@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# The benchmark harness (issue 7; docs/performance.md):
+#   tests/bench/run.sh            full run (about 6 minutes on 2 cores)
+#   tests/bench/run.sh --smoke    seconds-long steps at low rates (the ctest entry bench.smoke);
+#                                 checks that every step works, asserts no figure
+# Builds, then brings up a private stack of its own (fresh PostgreSQL, the dev broker or the real
+# Kafka of LOKET_KAFKA_BROKERS, the five services on ports of their own, so a running
+# deploy/local/up.sh stack is left alone) and measures in one run:
+#   1. baselines: a minimal Beast server under the same load generator, raw produce/consume on
+#      the broker, pgbench running the writer's SQL (synchronous_commit on);
+#   2. ingress alone (the workers not yet started): open-loop Telegram webhooks at fixed rates;
+#   3. end to end: the backlog of step 2 drained at full speed, then fixed open-loop rates with
+#      the pipeline running; latency webhook sent → message committed, consumer lag over time,
+#      and that every acknowledged webhook became exactly one message;
+#   4. the API: GET /api/v1/tickets/:id and filtered lists over a seeded workspace;
+#   5. peak RSS of every service.
+# Writes results.jsonl (one line per measurement), results.json, results.md and PNG plots into
+# BENCH_OUT (default build/bench/<mode>-<time>/). Exits non-zero when a step fails to run or a
+# webhook is lost or duplicated; figures are reported, never asserted.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$ROOT/deploy/local/lib.sh"
+MODE=full
+[ "${1:-}" = "--smoke" ] && MODE=smoke
+if [ "$MODE" = smoke ]; then
+  SECS=2 INGRESS_RATES="200 400" E2E_RATES="100 200" CEILING_RATES="400" TICKETS=1000
+  BROKER_RECORDS=2000 PGBENCH_SECS=2 API_SECS=2 BASE=${BENCH_PORT_BASE:-18200}
+else
+  SECS=${BENCH_SECONDS:-10}
+  INGRESS_RATES=${BENCH_INGRESS_RATES:-"2000 4000 6000 8000 10000 12000"}
+  E2E_RATES=${BENCH_E2E_RATES:-"500 1000 2000 3000"}
+  CEILING_RATES=${BENCH_CEILING_RATES:-"4000 8000 12000 16000"}
+  TICKETS=${BENCH_TICKETS:-100000} BROKER_RECORDS=${BENCH_BROKER_RECORDS:-20000}
+  PGBENCH_SECS=${BENCH_PGBENCH_SECONDS:-20} API_SECS=${BENCH_API_SECONDS:-10} BASE=${BENCH_PORT_BASE:-18100}
+fi
+CONNS=${BENCH_CONNECTIONS:-64}     # load generator connections
+WAIT_TRIES=$([ "$MODE" = smoke ] && echo 240 || echo 2400)  # quarter seconds to wait for the pipeline to drain
+BATCH=${BENCH_PGBENCH_BATCH:-50}   # messages per pgbench transaction (the writer's batch)
+OUT=${BENCH_OUT:-$ROOT/build/bench/$MODE-$(date +%Y%m%d-%H%M%S)}
+STATE="$ROOT/.run/bench-$MODE"
+BIN="$ROOT/build/bin"
+PG_PORT=$((BASE + 0)) API_PORT=$((BASE + 1)) INGRESS_PORT=$((BASE + 2)) CEILING_PORT=$((BASE + 3))
+declare -A ADMIN=([api]=$((BASE + 10)) [ingress]=$((BASE + 11)) [inbound]=$((BASE + 12)) [writer]=$((BASE + 13)) [outbound]=$((BASE + 14)))
+SERVICES="api ingress inbound writer outbound"
+
+[ "${BENCH_NO_BUILD:-}" = 1 ] || { loket_install_deps; loket_build; }
+command -v gnuplot >/dev/null 2>&1 || loket_install_test_tools
+
+stop_all() {
+  for s in $SERVICES ceiling devbroker; do loket_stop "$s" "$STATE"; done
+  loket_pg_stop "$STATE"
+  [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
+}
+trap stop_all EXIT
+stop_all
+if [ -f "$STATE/pgdata.path" ]; then rm -rf "$(dirname "$(cat "$STATE/pgdata.path")")"; fi
+rm -rf "$STATE" "$OUT"
+mkdir -p "$STATE" "$OUT"
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+emit() { echo "$1" | tee -a "$RESULTS"; }  # one measurement (a JSON object) per line
+
+loket_say "bench ($MODE): PostgreSQL on 127.0.0.1:$PG_PORT, results in $OUT"
+loket_pg_start "$STATE" "$PG_PORT"
+export LOKET_DATABASE_URL="postgresql://loket@127.0.0.1:$PG_PORT/loket"
+if [ -n "${LOKET_KAFKA_BROKERS:-}" ]; then
+  BROKER="kafka $LOKET_KAFKA_BROKERS"
+else
+  loket_broker_start "$STATE"
+  export LOKET_KAFKA_BROKERS=$(cat "$STATE/kafka.bootstrap")
+  BROKER="dev broker"
+fi
+export LOKET_MASTER_KEY="k1:$(openssl rand -hex 32)"
+export LOKET_API_PORT=$API_PORT LOKET_INGRESS_PORT=$INGRESS_PORT
+export LOKET_PUBLIC_WEBHOOK_URL=http://127.0.0.1:$INGRESS_PORT LOKET_PUBLIC_APP_URL=http://127.0.0.1:$API_PORT
+# The benchmark drives the API far beyond a real client's limits; rate limiting itself still runs.
+export LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000
+export LOKET_LOG_LEVEL=${LOKET_LOG_LEVEL:-warn}
+"$BIN/loket-admin" migrate >/dev/null
+start() { LOKET_ADMIN_PORT=${ADMIN[$1]} loket_start "$1" "$STATE" "$BIN/loket-$1"; }
+psqlq() { psql -qtAX "$LOKET_DATABASE_URL" "$@"; }
+
+# A workspace with a Telegram integration whose webhook secret we know (no Bot API involved).
+WS=$("$BIN/loket-admin" create-workspace "Pipeline benchmark" | sed -n 's/^LOKET_ACCOUNT_ID=//p')
+INT="int_$(openssl rand -hex 12)" SECRET=$(openssl rand -hex 16)
+psqlq -c "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, webhook_secret_hash)
+  VALUES ('$INT', '$WS', 'telegram_bot', 'active', 'bench', 'bench-$INT', sha256(convert_to('$SECRET', 'UTF8')))"
+
+# Peak RSS of each service and consumer lag (records behind, per service), every 500 ms.
+SAMPLES="$OUT/samples.txt"  # epoch_s service rss_bytes lag
+( set +e +o pipefail  # a service not yet started answers nothing
+  while true; do
+    now=$(date +%s.%N)
+    for s in $SERVICES; do
+      curl -s "http://127.0.0.1:${ADMIN[$s]}/metrics" 2>/dev/null | awk -v t="$now" -v s="$s" '
+        /^process_resident_memory_bytes / { rss = $2 }
+        /^loket_consumer_lag\{/ { lag += $2 }
+        END { if (rss != "") printf "%s %s %s %d\n", t, s, rss, lag }'
+    done >>"$SAMPLES"
+    sleep 0.5
+  done ) &
+SAMPLER=$!
+
+NEXT_ID=1  # update ids never repeat across steps (a repeat is rightly dropped as a duplicate)
+load() {  # load URL RATE RUN_ID [SECONDS]: the open-loop generator; sets OUT_JSON (one JSON object)
+  OUT_JSON=$("$BIN/loket-bench-load" "$1" "$INT" "$SECRET" "$2" "${4:-$SECS}" "$CONNS" "$3" 1000 "$NEXT_ID")
+  NEXT_ID=$((NEXT_ID + $(field sent "$OUT_JSON")))
+}
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
+count() { psqlq -c "SELECT count(*) FROM messages WHERE workspace_id = '$WS' AND body LIKE 'bench $1 %'"; }
+mark() { echo "$(date +%s.%N) $1" >>"$OUT/phases.txt"; }  # phase boundaries for the lag plot
+
+# --- 1. Baselines ----------------------------------------------------------------------------
+loket_say "baseline: minimal Beast server"
+loket_start ceiling "$STATE" "$BIN/loket-bench-http-ceiling" "$CEILING_PORT"
+loket_wait_http "http://127.0.0.1:$CEILING_PORT/" || { echo "the ceiling server did not start" >&2; exit 1; }
+for r in $CEILING_RATES; do
+  load "http://127.0.0.1:$CEILING_PORT" "$r" "c$r"
+  emit "{\"measure\":\"http_ceiling\",${OUT_JSON#\{}"
+done
+for c in 4 16; do  # the closed-loop ceiling the API is compared with
+  emit "{\"measure\":\"http_ceiling_closed_loop\",\"connections\":$c,$("$BIN/loket-bench-http" "http://127.0.0.1:$CEILING_PORT" none "$c" "$API_SECS" /api/v1/tickets/x | sed 's/^{//')"
+done
+loket_stop ceiling "$STATE"
+
+loket_say "baseline: broker produce/consume ($BROKER)"
+RECORD_BYTES=${BENCH_RECORD_BYTES:-1000}  # a Telegram text Update as a RawWebhook record is ~900 bytes
+emit "{\"measure\":\"broker\",\"broker\":\"$BROKER\",$("$BIN/loket-bench-broker" "$LOKET_KAFKA_BROKERS" "$BROKER_RECORDS" "$RECORD_BYTES" | sed 's/^{//')"
+
+loket_say "baseline: pgbench running the writer's statements, $BATCH messages per transaction"
+PGWS=$("$BIN/loket-admin" create-workspace "pgbench" | sed -n 's/^LOKET_ACCOUNT_ID=//p')
+PGINT="int_$(openssl rand -hex 12)"
+psqlq -v ws="$PGWS" -v int="$PGINT" <<'SQL'
+INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key)
+  VALUES (:'int', :'ws', 'telegram_bot', 'active', 'pgbench', 'pgbench-' || :'int');
+INSERT INTO tickets (id, workspace_id, number, subject, status, priority, channel, integration_id, external_thread_id, search)
+  SELECT 'tkt_pg' || g, :'ws', g, 'pgbench ' || g, 'open', 'normal', 'telegram', :'int', 'pg-' || g, to_tsvector('simple', 'pgbench')
+  FROM generate_series(1, 1000) g;
+CREATE SEQUENCE pgbench_messages;
+SQL
+{
+  # The writer's transaction for a batch of BATCH messages, each appended to an open ticket of
+  # its own thread (the common case): one statement locking the batch's threads in order, one
+  # dedup probe for the batch, then per message the thread lookup (FOR UPDATE), the touch, the
+  # message, the search vector and the message.created outbox row.
+  echo "\\set t random(1, $((1000 - BATCH)))"
+  echo "BEGIN;"
+  echo "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended('$PGWS' || k, 7) AS h FROM generate_series(:t, :t + $((BATCH - 1))) k ORDER BY h OFFSET 0) AS o;"
+  echo "SELECT m.integration_id FROM generate_series(:t, :t + $((BATCH - 1))) k JOIN messages m ON m.integration_id = '$PGINT' AND m.external_message_id = 'none-' || k;"
+  for i in $(seq 0 $((BATCH - 1))); do
+    echo "SELECT id, status, number, subject FROM tickets WHERE workspace_id = '$PGWS' AND channel = 'telegram' AND external_thread_id = 'pg-' || (:t + $i) AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE;"
+    echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now() WHERE id = 'tkt_pg' || (:t + $i);"
+    echo "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, integration_id, external_message_id, created_at) SELECT 'tmsg_pg' || n, '$PGWS', 'tkt_pg' || (:t + $i), 'requester', 'Bench', 'bench message ' || n, false, '$PGINT', 'pg-' || n, clock_timestamp() FROM nextval('pgbench_messages') n RETURNING created_at;"
+    echo "UPDATE tickets SET search = search || to_tsvector('simple', 'bench message') WHERE id = 'tkt_pg' || (:t + $i);"
+    echo "INSERT INTO outbox (topic, key, payload) VALUES ('ticket.events', 'tkt_pg' || (:t + $i), '{\"eventId\":\"evt_pgbench\",\"schemaVersion\":1,\"type\":\"message.created\",\"data\":{\"message\":{\"body\":\"bench message\",\"authorType\":\"requester\"}}}');"
+  done
+  echo "COMMIT;"
+} >"$STATE/writer.pgbench"
+[ "$(psqlq -c 'SHOW synchronous_commit')" = on ] || { echo "synchronous_commit is not on" >&2; exit 1; }
+tps=$(pgbench -n -M prepared -c 1 -T "$PGBENCH_SECS" -f "$STATE/writer.pgbench" "$LOKET_DATABASE_URL" 2>/dev/null |
+      sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+[ -n "$tps" ] || { echo "pgbench failed" >&2; exit 1; }
+emit "{\"measure\":\"database\",\"tool\":\"pgbench\",\"clients\":1,\"messages_per_tx\":$BATCH,\"tx_per_s\":$tps,\"messages_per_s\":$(awk -v t="$tps" -v b="$BATCH" 'BEGIN{printf "%.0f", t*b}'),\"synchronous_commit\":\"on\"}"
+psqlq -c "DELETE FROM outbox"  # pgbench's rows are not for the relay
+
+# --- 2. Ingress alone -------------------------------------------------------------------------
+loket_say "ingress alone (workers stopped): $INGRESS_RATES webhooks/s, ${SECS}s each"
+start api
+start ingress
+loket_wait_http "http://127.0.0.1:$INGRESS_PORT/healthz" || { echo "ingress did not start: $STATE/logs/ingress.log" >&2; exit 1; }
+loket_wait_http "http://127.0.0.1:$API_PORT/healthz" || { echo "api did not start: $STATE/logs/api.log" >&2; exit 1; }
+mark ingress
+load "http://127.0.0.1:$INGRESS_PORT" 100 warmup 1  # connections, route cache, broker metadata
+backlog=$(field acknowledged "$OUT_JSON")
+for r in $INGRESS_RATES; do
+  load "http://127.0.0.1:$INGRESS_PORT" "$r" "i$r"
+  emit "{\"measure\":\"ingress\",${OUT_JSON#\{}"
+  backlog=$((backlog + $(field acknowledged "$OUT_JSON")))
+done
+
+# --- 3. End to end ----------------------------------------------------------------------------
+loket_say "end to end: draining the ingress backlog ($backlog webhooks) at full speed"
+mark drain
+started=$(date +%s.%N)
+for s in inbound writer outbound; do start "$s"; done
+total() { psqlq -c "SELECT count(*) FROM messages WHERE workspace_id = '$WS'"; }
+for _ in $(seq 1 "$WAIT_TRIES"); do [ "$(total)" -ge "$backlog" ] && break; sleep 0.25; done
+emit "$(psqlq -v ws="$WS" -v started="$started" -v backlog="$backlog" <<'SQL'
+SELECT json_build_object('measure', 'drain', 'acknowledged', :backlog, 'messages', count(*),
+  'distinct_messages', count(DISTINCT external_message_id),
+  'seconds_to_first', round(extract(epoch FROM min(created_at))::numeric - :started, 2),
+  'seconds', round(extract(epoch FROM max(created_at) - min(created_at))::numeric, 2),
+  'committed_per_s', round((count(*) / greatest(extract(epoch FROM max(created_at) - min(created_at)), 0.001))::numeric, 0))
+FROM messages WHERE workspace_id = :'ws';
+SQL
+)"
+
+for r in $E2E_RATES; do
+  loket_say "end to end at $r webhooks/s"
+  run="e$r"
+  mark "$run"
+  load "http://127.0.0.1:$INGRESS_PORT" "$r" "$run"
+  acked=$(field acknowledged "$OUT_JSON")
+  for _ in $(seq 1 "$WAIT_TRIES"); do [ "$(count "$run")" -ge "$acked" ] && break; sleep 0.25; done
+  emit "$(psqlq -v ws="$WS" -v run="$run" -v acked="$acked" -v offered="$r" -v ack_p99="$(field p99_ms "$OUT_JSON")" <<'SQL'
+SELECT json_build_object('measure', 'end_to_end', 'offered_per_s', :offered, 'acknowledged', :acked,
+  'ack_p99_ms', :ack_p99, 'messages', count(*), 'distinct_messages', count(DISTINCT external_message_id),
+  'p50_ms', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 1),
+  'p99_ms', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lat)::numeric, 1),
+  'p999_ms', round(percentile_cont(0.999) WITHIN GROUP (ORDER BY lat)::numeric, 1),
+  'max_ms', round(max(lat)::numeric, 1),
+  'committed_per_s', round((count(*) / greatest(extract(epoch FROM max(created_at) - min(created_at)), 0.001))::numeric, 0))
+FROM (SELECT external_message_id, created_at,
+             extract(epoch FROM created_at) * 1000 - split_part(body, ' ', 4)::bigint AS lat
+      FROM messages WHERE workspace_id = :'ws' AND body LIKE 'bench ' || :'run' || ' %') m;
+SQL
+)"
+done
+mark api
+
+# --- 4. API -----------------------------------------------------------------------------------
+loket_say "API: $TICKETS tickets seeded, GET by id and filtered lists"
+created=$("$BIN/loket-admin" create-workspace "API benchmark")
+AWS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") KEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+psqlq -v ws="$AWS" -v n="$TICKETS" -f "$ROOT/tests/bench/seed_tickets.sql"
+TICKET=$(psqlq -c "SELECT id FROM tickets WHERE workspace_id = '$AWS' AND number = $((TICKETS / 2))")
+for c in 4 16; do
+  emit "{\"measure\":\"api_get_ticket\",\"connections\":$c,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" "$c" "$API_SECS" "/api/v1/tickets/$TICKET" | sed 's/^{//')"
+  emit "{\"measure\":\"api_filtered_list\",\"connections\":$c,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" "$c" "$API_SECS" \
+    "/api/v1/tickets?status=open&limit=50" "/api/v1/tickets?channel=telegram&status=pending&limit=50" \
+    "/api/v1/tickets?tag=vip&limit=50" "/api/v1/tickets?sort=-updatedAt&status=resolved&limit=50" | sed 's/^{//')"
+done
+mark end
+
+# --- 5. Memory, then the report ------------------------------------------------------------------
+kill "$SAMPLER" 2>/dev/null || true
+SAMPLER=""
+emit "$(awk '{ if ($3 > max[$2]) max[$2] = $3 } END {
+  printf "{\"measure\":\"peak_rss\"";
+  n = split("api ingress inbound writer outbound", s, " ");
+  for (i = 1; i <= n; i++) printf ",\"%s_mb\":%.1f", s[i], max[s[i]] / 1048576;
+  print "}" }' "$SAMPLES")"
+python3 "$ROOT/tests/bench/report.py" "$OUT" "$MODE" "$BROKER"
+loket_say "results: $OUT/results.md"
