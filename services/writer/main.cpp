@@ -42,7 +42,7 @@ int main() {
     core::log(core::Level::kInfo, "writer consuming", {{"topic", kafka::kInboundTopic}});
     try {
       kafka::consume_loop(
-          consumer, 100,
+          consumer, static_cast<std::size_t>(core::env_int("LOKET_WRITER_BATCH", 500)),
           [&](const std::vector<kafka::Record>& batch) {
             if (!writer::process_batch(pool, batch, fetch, settings, core::stop_requested))
               throw std::runtime_error("stopped before the batch was written");

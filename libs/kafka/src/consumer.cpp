@@ -22,7 +22,11 @@ rd_kafka_t* open_consumer(Properties props, const std::string& group) {
                          {"auto.offset.reset", "earliest"},
                          {"heartbeat.interval.ms", "1000"},
                          {"topic.metadata.refresh.interval.ms", "10000"},
-                         {"fetch.wait.max.ms", "20"}};
+                         {"fetch.wait.max.ms", "20"},
+                         // Prefetch at most ~8 MB (librdkafka's default is 64 MB per consumer),
+                         // so a backlog does not inflate the services' memory.
+                         {"queued.max.messages.kbytes", "8192"},
+                         {"fetch.max.bytes", "8388608"}};
   for (auto& [k, v] : defaults) props.emplace(k, v);
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];

@@ -147,16 +147,34 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   return out;
 }
 
-std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                       const std::string& channel, const std::string& thread_id) {
-  prepare(tx, "find_open_thread",
-          std::string("SELECT ") + kTicketColumns +
-              " FROM tickets WHERE workspace_id = $1 AND channel = $2 AND "
-              "external_thread_id = $3 AND status <> 'closed' "
-              "ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE");
-  auto r = tx.exec_prepared("find_open_thread", workspace_id, channel, thread_id);
-  if (r.empty()) return std::nullopt;
-  return ticket_from_row(r[0]);
+std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
+  std::map<ThreadKey, Ticket> out;
+  if (threads.empty()) return out;
+  std::string keys = "[";
+  for (const auto& t : threads)
+    keys += (keys.size() > 1 ? ",{\"w\":\"" : "{\"w\":\"") + core::json_escape(t.workspace_id) + "\",\"c\":\"" +
+            core::json_escape(t.channel) + "\",\"t\":\"" + core::json_escape(t.thread_id) + "\"}";
+  keys += "]";
+  prepare(tx, "find_open_threads",
+          std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c text, t text)) AS k, "
+                      "LATERAL (SELECT ") +
+              kTicketColumns +
+              " FROM tickets WHERE workspace_id = k.w AND channel = k.c AND external_thread_id = k.t "
+              "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) AS o");
+  for (const auto& row : tx.exec_prepared("find_open_threads", keys)) {
+    Ticket t = ticket_from_row(row);
+    ThreadKey key{t.workspace_id, t.channel, t.external_thread_id.value_or("")};
+    out.emplace(std::move(key), std::move(t));
+  }
+  return out;
+}
+
+void touch_thread_ticket(pqxx::work& tx, const std::string& ticket_id, const std::string& integration_id,
+                         const std::string& text) {
+  prepare(tx, "touch_thread_ticket",
+          "UPDATE tickets SET integration_id = $2, updated_at = now(), "
+          "search = search || to_tsvector('simple', $3) WHERE id = $1");
+  tx.exec_prepared0("touch_thread_ticket", ticket_id, integration_id, text);
 }
 
 void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
@@ -220,8 +238,10 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   m.internal = n.internal;
   m.delivery_status = n.delivery_status;
   m.created_at = r[0].as<std::string>();
-  prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
-  tx.exec_prepared0("add_message_search", ticket.id, n.body);
+  if (!n.search_later) {
+    prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
+    tx.exec_prepared0("add_message_search", ticket.id, n.body);
+  }
   for (const auto& f : files) {
     Attachment a;
     a.id = core::new_id("att");

@@ -78,11 +78,14 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
   if (threads.empty()) return results;
 
   store::with_tx(pool, [&](pqxx::work& tx) {
+    store::OutboxBatch outbox(tx);
     store::lock_threads(tx, threads);
     // Again under the locks: another writer may have stored some since the probe.
     auto seen = store::existing_messages(tx, keys);
-    // The ticket each thread's messages go to, once looked up (or opened) in this batch.
-    std::map<store::ThreadKey, store::Ticket> open;
+    // Each thread's ticket: the open one found here, or the one this batch opens.
+    auto open = store::find_open_threads(tx, threads);
+    // Per ticket, what touch_thread_ticket records once at the end: integration and text.
+    std::map<std::string, std::pair<std::string, std::string>> touched;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
       if (results[i] == Result::kUnknownIntegration) continue;
@@ -94,38 +97,31 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       auto thread = thread_of(integ.workspace_id, m);
       auto it = open.find(thread);
       std::string access_token;
-      results[i] = Result::kAppended;
       if (it == open.end()) {
-        auto found = store::find_open_thread(tx, integ.workspace_id, m.channel, m.external_thread_id);
-        if (!found) {
-          it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
-          results[i] = Result::kCreatedTicket;
-        } else {
-          it = open.emplace(thread, std::move(*found)).first;
-          it->second.integration_id.reset();  // forces the touch below
-        }
+        it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
+        results[i] = Result::kCreatedTicket;
+      } else {
+        results[i] = Result::kAppended;
+        store::set_status(tx, it->second, "open");
       }
       auto& ticket = it->second;
-      if (results[i] == Result::kAppended) {
-        // Replies go out via the bot or number the customer used last; the thread is touched
-        // (now() is the transaction's time, so once per ticket and integration is enough).
-        if (ticket.integration_id != m.integration_id) {
-          tx.exec_params0("UPDATE tickets SET integration_id = $2, updated_at = now() WHERE id = $1", ticket.id,
-                          m.integration_id);
-          ticket.integration_id = m.integration_id;
-        }
-        store::set_status(tx, ticket, "open");
-      }
+      ticket.integration_id = m.integration_id;  // replies go out the way the customer wrote last
       store::NewMessage msg;
       msg.author_type = "requester";
       msg.author_name = m.sender.name;
       msg.body = m.text;
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
+      msg.search_later = true;
       store::add_message(tx, ticket, msg, files[i]);
+      auto& [integration, text] = touched[ticket.id];
+      integration = m.integration_id;
+      text += (text.empty() ? "" : "\n") + m.text;
       if (results[i] == Result::kCreatedTicket)
         store::add_auto_reply(tx, ticket, access_token, settings.public_app_url);
     }
+    for (const auto& [ticket_id, touch] : touched) store::touch_thread_ticket(tx, ticket_id, touch.first, touch.second);
+    outbox.flush();
   });
   return results;
 }

@@ -111,7 +111,32 @@ inline void prepare(pqxx::transaction_base& tx, const std::string& name, const s
   tx.conn().prepare(name, sql);
 }
 
-/// Appends an outbox row (published to `topic` with `key` by the writer's relay) inside `tx`.
+/// Collects the outbox rows that outbox_add / emit_ticket_event append to `tx` on this thread
+/// while it lives, and writes them in one multi-row INSERT at flush() (in the order they were
+/// added, so the relay publishes them in that order). For a writer of many messages per
+/// transaction: one statement instead of one per event. Rows not flushed are discarded (the
+/// transaction is being rolled back). Not copyable; one thread; scopes nest.
+class OutboxBatch {
+ public:
+  explicit OutboxBatch(pqxx::work& tx);
+  ~OutboxBatch();
+  OutboxBatch(const OutboxBatch&) = delete;
+  OutboxBatch& operator=(const OutboxBatch&) = delete;
+
+  /// Inserts the collected rows (in statements of up to 500 rows). Call before committing.
+  /// @throws pqxx exceptions on database failure.
+  void flush();
+
+ private:
+  friend void outbox_add(pqxx::work&, const std::string&, const std::string&, const std::string&);
+  pqxx::work& tx_;
+  OutboxBatch* outer_;
+  std::string values_;  // "(topic,key,payload),..." quoted for SQL
+  std::size_t rows_ = 0;
+};
+
+/// Appends an outbox row (published to `topic` with `key` by the writer's relay) inside `tx`
+/// (or to the live OutboxBatch of `tx` on this thread).
 void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
                 const std::string& payload);
 

@@ -2,6 +2,7 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -90,9 +91,6 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
 /// The database clock in µs since the epoch (the snapshot bound of a first page).
 std::int64_t now_us(pqxx::transaction_base& tx);
 
-/// The latest non-closed ticket of a requester thread, locked, or nullopt.
-std::optional<Ticket> find_open_thread(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                       const std::string& channel, const std::string& thread_id);
 
 /// A requester thread: the unit the writer serializes on.
 struct ThreadKey {
@@ -101,6 +99,17 @@ struct ThreadKey {
   std::string thread_id;  ///< the provider's thread identity (chat id, E.164 phone, email thread)
   auto operator<=>(const ThreadKey&) const = default;
 };
+
+/// The latest non-closed ticket of each of `threads` that has one, locked (FOR UPDATE), in one
+/// round trip. Threads without an open ticket are absent from the result.
+std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
+
+/// Records new requester messages on a thread's ticket in one UPDATE: replies go out through
+/// `integration_id` (the integration the customer used last), `updated_at` becomes now() and
+/// `text` (their bodies) joins the search vector. One row version per ticket and batch keeps
+/// the ticket's indexes (GIN search among them) from churning per message.
+void touch_thread_ticket(pqxx::work& tx, const std::string& ticket_id, const std::string& integration_id,
+                         const std::string& text);
 
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
@@ -181,6 +190,9 @@ struct NewMessage {
   std::string author_type, author_name, body;
   bool internal = false;
   std::optional<std::string> integration_id, external_message_id, delivery_status;
+  /// The caller adds the body to the ticket's search vector itself (touch_thread_ticket: the
+  /// writer does it once per ticket and batch).
+  bool search_later = false;
 };
 
 /// A file to attach to a new message.
