@@ -143,6 +143,41 @@ if broker_row:
 if db:
     md += [f"Database baseline: pgbench, {db['messages_per_tx']} messages per transaction, 1 client: "
            f"{fmt(db['tx_per_s'])} transactions/s = {fmt(db['messages_per_s'])} messages/s, synchronous_commit on."]
+# Where the cores went: CPU seconds used per wall second by each component in each phase.
+cpu = {}
+cpu_file = os.path.join(out, "cpu.txt")
+for line in open(cpu_file) if os.path.exists(cpu_file) else []:
+    t, comp, secs = line.split()
+    cpu.setdefault(comp, []).append((float(t), float(secs)))
+phase_marks = []
+if os.path.exists(os.path.join(out, "phases.txt")):
+    phase_marks = [(float(t), n) for t, n in (line.split() for line in open(os.path.join(out, "phases.txt")))]
+
+
+def used(comp, a, b):
+    """CPU seconds `comp` used between a and b (cumulative counters; a process that restarted counts from 0)."""
+    pts = cpu.get(comp, [])
+    inside = [v for t, v in pts if a <= t <= b]
+    if len(inside) < 2:
+        return 0.0
+    return sum(max(0.0, y - x) for x, y in zip(inside, inside[1:]))
+
+
+components = ["ingress", "inbound", "writer", "outbound", "api", "postgres", "devbroker", "generator"]
+cores = []
+for (a, name), (b, _next) in zip(phase_marks, phase_marks[1:]):
+    if b - a >= 1 and cpu:
+        cores.append({"phase": name, "seconds": round(b - a, 1),
+                      **{c: round(used(c, a, b) / (b - a), 2) for c in components}})
+result["cores_by_phase"] = cores
+with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(result, f, indent=2, ensure_ascii=False)
+if cores:
+    md += ["", "## Where the cores went (CPU seconds per second, by phase)", "",
+           "| phase | seconds | " + " | ".join(components) + " | total |", "|---" * (len(components) + 3) + "|"]
+    for c in cores:
+        md.append(f"| {c['phase']} | {c['seconds']} | " + " | ".join(f"{c[k]:.2f}" for k in components) +
+                  f" | {sum(c[k] for k in components):.2f} |")
 md += ["", "Plots: latency.png (percentiles vs offered rate), lag.png (consumer lag over time)."]
 with open(os.path.join(out, "results.md"), "w") as f:
     f.write("\n".join(md) + "\n")

@@ -88,8 +88,20 @@ INT="int_$(openssl rand -hex 12)" SECRET=$(openssl rand -hex 16)
 psqlq -c "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, webhook_secret_hash)
   VALUES ('$INT', '$WS', 'telegram_bot', 'active', 'bench', 'bench-$INT', sha256(convert_to('$SECRET', 'UTF8')))"
 
-# Peak RSS of each service and consumer lag (records behind, per service), every 500 ms.
+# Every 500 ms: each service's RSS and consumer lag (records behind) from its /metrics, and
+# the CPU time used so far by each process of the run (the services, PostgreSQL, the broker,
+# the load generator), so the report can say where the cores went during each step.
 SAMPLES="$OUT/samples.txt"  # epoch_s service rss_bytes lag
+CPU="$OUT/cpu.txt"          # epoch_s component cpu_seconds (cumulative)
+TICK=$(getconf CLK_TCK)
+cpu_of() {  # cpu_of EPOCH COMPONENT PID...: one line with the CPU seconds the processes used
+  local t=$1 name=$2 total=0 p
+  shift 2
+  for p in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$t" -v n="$name" -v c="$total" -v hz="$TICK" 'BEGIN { printf "%s %s %.2f\n", t, n, c / hz }'
+}
 ( set +e +o pipefail  # a service not yet started answers nothing
   while true; do
     now=$(date +%s.%N)
@@ -99,6 +111,12 @@ SAMPLES="$OUT/samples.txt"  # epoch_s service rss_bytes lag
         /^loket_consumer_lag\{/ { lag += $2 }
         END { if (rss != "") printf "%s %s %s %d\n", t, s, rss, lag }'
     done >>"$SAMPLES"
+    for s in $SERVICES devbroker; do
+      [ -f "$STATE/pids/$s.pid" ] && cpu_of "$now" "$s" "$(cat "$STATE/pids/$s.pid")"
+    done >>"$CPU"
+    pm=$(head -n 1 "$(cat "$STATE/pgdata.path")/postmaster.pid" 2>/dev/null)
+    [ -n "$pm" ] && cpu_of "$now" postgres "$pm" $(pgrep -P "$pm") >>"$CPU"
+    cpu_of "$now" generator $(pgrep -f "$BIN/loket-bench-load") >>"$CPU"
     sleep 0.5
   done ) &
 SAMPLER=$!
@@ -191,6 +209,7 @@ mark ingress
 load "http://127.0.0.1:$INGRESS_PORT" 100 warmup 1  # connections, route cache, broker metadata
 backlog=$(field acknowledged "$OUT_JSON")
 for r in $INGRESS_RATES; do
+  mark "i$r"
   load "http://127.0.0.1:$INGRESS_PORT" "$r" "i$r"
   emit "{\"measure\":\"ingress\",${OUT_JSON#\{}"
   backlog=$((backlog + $(field acknowledged "$OUT_JSON")))
