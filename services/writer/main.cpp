@@ -1,6 +1,11 @@
 // loket-writer: channel.inbound → tickets and messages in PostgreSQL; runs the outbox relay.
 // Configuration: docs/operations.md.
+#include <algorithm>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
+
 
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
@@ -15,7 +20,7 @@ int main() {
   core::init_logging("writer");
   core::install_signal_handlers();
   try {
-    auto pool_ptr = store::pool_from_env(4);
+    auto pool_ptr = store::pool_from_env(6);
     auto& pool = *pool_ptr;
     auto keys = crypto::keyring_from_env();
     auto props = kafka::properties_from_env();
@@ -34,26 +39,44 @@ int main() {
     auto fetch = writer::provider_fetcher(keys, providers::endpoints_from_env());
     writer::Settings settings{keys, core::env_or("LOKET_PUBLIC_APP_URL", "http://127.0.0.1:8080")};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
-    kafka::Consumer consumer(props, group, {kafka::kInboundTopic});
+    // Several consumers of the group in one process: their partitions are written concurrently,
+    // so one batch's round trips and commit overlap another's (threads never share a partition,
+    // hence never a conversation thread).
+    const int consumers = std::max(1, static_cast<int>(core::env_int("LOKET_WRITER_CONSUMERS", 2)));
+    std::vector<std::unique_ptr<kafka::Consumer>> group_members;
+    std::vector<ops::ScrapeHook> lag;
+    for (int i = 0; i < consumers; ++i) {
+      group_members.push_back(std::make_unique<kafka::Consumer>(props, group, std::vector<std::string>{kafka::kInboundTopic}));
+      lag.push_back(ops::watch_consumer_lag(group, *group_members.back()));
+    }
     auto admin = ops::admin_from_env(9083, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
-    auto lag = ops::watch_consumer_lag(group, consumer);
     auto backlog = writer::watch_outbox(pool);
-    core::log(core::Level::kInfo, "writer consuming", {{"topic", kafka::kInboundTopic}});
-    try {
-      kafka::consume_loop(
-          consumer, static_cast<std::size_t>(core::env_int("LOKET_WRITER_BATCH", 500)),
-          [&](const std::vector<kafka::Record>& batch) {
-            if (!writer::process_batch(pool, batch, fetch, settings, core::stop_requested))
-              throw std::runtime_error("stopped before the batch was written");
-          },
-          core::stop_requested);
-    } catch (...) {
-      core::request_stop();
-      relay.join();
-      throw;
-    }
+    const auto batch_size = static_cast<std::size_t>(core::env_int("LOKET_WRITER_BATCH", 500));
+    core::log(core::Level::kInfo, "writer consuming",
+              {{"topic", kafka::kInboundTopic}, {"consumers", std::to_string(consumers)}});
+    std::exception_ptr failure;
+    std::mutex failure_mu;
+    std::vector<std::thread> workers;
+    for (auto& member : group_members)
+      workers.emplace_back([&, &consumer = *member] {
+        try {
+          kafka::consume_loop(
+              consumer, batch_size,
+              [&](const std::vector<kafka::Record>& batch) {
+                if (!writer::process_batch(pool, batch, fetch, settings, core::stop_requested))
+                  throw std::runtime_error("stopped before the batch was written");
+              },
+              core::stop_requested);
+        } catch (...) {
+          std::lock_guard lock(failure_mu);
+          if (!failure) failure = std::current_exception();
+          core::request_stop();
+        }
+      });
+    for (auto& w : workers) w.join();
     relay.join();
+    if (failure) std::rethrow_exception(failure);
   } catch (const std::exception& e) {
     if (core::stop_requested()) return 0;
     core::log(core::Level::kError, "writer failed", {{"error", e.what()}});
