@@ -161,21 +161,17 @@ SQL
 {
   # The writer's transaction for a batch of BATCH messages, each appended to an open ticket of
   # its own thread (the common case), statement for statement (services/writer/src/writer.cpp):
-  # the batch's thread locks in one statement, one dedup probe, one lookup of the open tickets;
-  # per message its INSERT; per ticket one UPDATE (touch, integration, search); one INSERT of
-  # the batch's message.created outbox rows.
+  # the batch's thread locks, one dedup probe, one lookup of the open tickets, one INSERT of the
+  # messages, one UPDATE of their tickets (touch, integration, search), one INSERT of the
+  # batch's message.created outbox rows.
   last="(:t + $((BATCH - 1)))"
   echo "\\set t random(1, $((1000 - BATCH)))"
   echo "BEGIN;"
   echo "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended('$PGWS' || k, 7) AS h FROM generate_series(:t, $last) k ORDER BY h OFFSET 0) AS o;"
   echo "SELECT m.integration_id FROM generate_series(:t, $last) k JOIN messages m ON m.integration_id = '$PGINT' AND m.external_message_id = 'none-' || k;"
   echo "SELECT o.* FROM generate_series(:t, $last) k, LATERAL (SELECT id, status, number, subject, search FROM tickets WHERE workspace_id = '$PGWS' AND channel = 'telegram' AND external_thread_id = 'pg-' || k AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) o;"
-  for i in $(seq 0 $((BATCH - 1))); do
-    echo "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, integration_id, external_message_id, created_at) SELECT 'tmsg_pg' || n, '$PGWS', 'tkt_pg' || (:t + $i), 'requester', 'Bench', 'bench message ' || n, false, '$PGINT', 'pg-' || n, clock_timestamp() FROM nextval('pgbench_messages') n RETURNING created_at;"
-  done
-  for i in $(seq 0 $((BATCH - 1))); do
-    echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now(), search = search || to_tsvector('simple', 'bench message ' || (:t + $i)) WHERE id = 'tkt_pg' || (:t + $i);"
-  done
+  echo "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, integration_id, external_message_id, created_at) SELECT 'tmsg_pg' || n, '$PGWS', 'tkt_pg' || k, 'requester', 'Bench', 'bench message ' || n, false, '$PGINT', 'pg-' || n, clock_timestamp() FROM (SELECT k, nextval('pgbench_messages') AS n FROM generate_series(:t, $last) k) AS r ORDER BY k RETURNING id, created_at;"
+  echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now(), search = search || to_tsvector('simple', 'bench message ' || k) FROM generate_series(:t, $last) k WHERE tickets.id = 'tkt_pg' || k;"
   echo "INSERT INTO outbox (topic, key, payload) SELECT 'ticket.events', 'tkt_pg' || k, '{\"eventId\":\"evt_pgbench\",\"schemaVersion\":1,\"type\":\"message.created\",\"data\":{\"message\":{\"body\":\"bench message\",\"authorType\":\"requester\"}}}' FROM generate_series(:t, $last) k;"
   echo "COMMIT;"
 } >"$STATE/writer.pgbench"

@@ -169,12 +169,17 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
   return out;
 }
 
-void touch_thread_ticket(pqxx::work& tx, const std::string& ticket_id, const std::string& integration_id,
-                         const std::string& text) {
-  prepare(tx, "touch_thread_ticket",
-          "UPDATE tickets SET integration_id = $2, updated_at = now(), "
-          "search = search || to_tsvector('simple', $3) WHERE id = $1");
-  tx.exec_prepared0("touch_thread_ticket", ticket_id, integration_id, text);
+void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches) {
+  if (touches.empty()) return;
+  std::string rows = "[";
+  for (const auto& t : touches)
+    rows += (rows.size() > 1 ? ",{\"id\":\"" : "{\"id\":\"") + core::json_escape(t.ticket_id) + "\",\"i\":\"" +
+            core::json_escape(t.integration_id) + "\",\"x\":\"" + core::json_escape(t.text) + "\"}";
+  rows += "]";
+  prepare(tx, "touch_thread_tickets",
+          "UPDATE tickets SET integration_id = u.i, updated_at = now(), search = search || to_tsvector('simple', u.x) "
+          "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text, x text) WHERE tickets.id = u.id");
+  tx.exec_prepared0("touch_thread_tickets", rows);
 }
 
 void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
@@ -218,6 +223,30 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
   return t;
 }
 
+namespace {
+// Inserts `files` as attachments of the stored message `m` (bytes into the blob store) and
+// adds them to `m.attachments`.
+void insert_attachments(pqxx::work& tx, const Ticket& ticket, Message& m, const std::vector<NewAttachment>& files) {
+  for (const auto& f : files) {
+    Attachment a;
+    a.id = core::new_id("att");
+    a.message_id = m.id;
+    a.filename = f.filename;
+    a.content_type = f.content_type.empty() ? "application/octet-stream" : f.content_type;
+    a.status = f.data ? "stored" : "unavailable";
+    a.size = f.data ? static_cast<std::int64_t>(f.data->size()) : f.size;
+    pqxx::row ar = tx.exec_params1(
+        "INSERT INTO attachments (id, workspace_id, message_id, filename, content_type, size, "
+        "external_ref, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING rfc3339(created_at)",
+        a.id, ticket.workspace_id, m.id, a.filename, a.content_type, a.size, f.external_ref, a.status);
+    if (f.data) postgres_blobs().put(tx, a.id, *f.data);
+    a.created_at = ar[0].as<std::string>();
+    m.attachments.push_back(std::move(a));
+  }
+}
+
+}  // namespace
+
 Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
                     const std::vector<NewAttachment>& files, bool emit) {
   Message m;
@@ -238,28 +267,60 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   m.internal = n.internal;
   m.delivery_status = n.delivery_status;
   m.created_at = r[0].as<std::string>();
-  if (!n.search_later) {
-    prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
-    tx.exec_prepared0("add_message_search", ticket.id, n.body);
-  }
-  for (const auto& f : files) {
-    Attachment a;
-    a.id = core::new_id("att");
-    a.message_id = m.id;
-    a.filename = f.filename;
-    a.content_type = f.content_type.empty() ? "application/octet-stream" : f.content_type;
-    a.status = f.data ? "stored" : "unavailable";
-    a.size = f.data ? static_cast<std::int64_t>(f.data->size()) : f.size;
-    pqxx::row ar = tx.exec_params1(
-        "INSERT INTO attachments (id, workspace_id, message_id, filename, content_type, size, "
-        "external_ref, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING rfc3339(created_at)",
-        a.id, ticket.workspace_id, m.id, a.filename, a.content_type, a.size, f.external_ref, a.status);
-    if (f.data) postgres_blobs().put(tx, a.id, *f.data);
-    a.created_at = ar[0].as<std::string>();
-    m.attachments.push_back(std::move(a));
-  }
+  prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
+  tx.exec_prepared0("add_message_search", ticket.id, n.body);
+  insert_attachments(tx, ticket, m, files);
   if (emit) emit_message_created(tx, ticket, m);
   return m;
+}
+
+std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch) {
+  std::vector<Message> out(batch.size());
+  if (batch.empty()) return out;
+  std::string rows = "[";
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& [ticket, n, files] = batch[i];
+    Message& m = out[i];
+    m.id = core::new_id("tmsg");
+    m.ticket_id = ticket.id;
+    m.author_type = n.author_type;
+    m.author_name = n.author_name;
+    m.body = n.body;
+    m.internal = n.internal;
+    m.delivery_status = n.delivery_status;
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "o", std::to_string(i));
+    core::json_kv(w, "id", m.id);
+    core::json_kv(w, "ws", ticket.workspace_id);
+    core::json_kv(w, "t", ticket.id);
+    core::json_kv(w, "at", n.author_type);
+    core::json_kv(w, "an", n.author_name);
+    core::json_kv(w, "b", n.body);
+    core::json_kv(w, "in", n.internal ? "t" : "f");
+    core::json_kv_opt(w, "i", n.integration_id);
+    core::json_kv_opt(w, "e", n.external_message_id);
+    core::json_kv_opt(w, "d", n.delivery_status);
+    w.EndObject();
+    rows += (i ? "," : "") + std::string(sb.GetString());
+  }
+  rows += "]";
+  // One statement; ORDER BY makes clock_timestamp() increase in the batch's order.
+  prepare(tx, "add_messages",
+          "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, "
+          "integration_id, external_message_id, delivery_status, created_at) "
+          "SELECT id, ws, t, at, an, b, \"in\"::boolean, i, e, d, clock_timestamp() "
+          "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, t text, at text, an text, b text, "
+          "\"in\" text, i text, e text, d text) ORDER BY o RETURNING id, rfc3339(created_at)");
+  std::map<std::string, std::string> created;
+  for (const auto& row : tx.exec_prepared("add_messages", rows)) created[row[0].as<std::string>()] = row[1].as<std::string>();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    out[i].created_at = created.at(out[i].id);
+    insert_attachments(tx, batch[i].ticket, out[i], batch[i].files);
+    emit_message_created(tx, batch[i].ticket, out[i]);
+  }
+  return out;
 }
 
 void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m) {

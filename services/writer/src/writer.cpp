@@ -84,8 +84,9 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto seen = store::existing_messages(tx, keys);
     // Each thread's ticket: the open one found here, or the one this batch opens.
     auto open = store::find_open_threads(tx, threads);
-    // Per ticket, what touch_thread_ticket records once at the end: integration and text.
-    std::map<std::string, std::pair<std::string, std::string>> touched;
+    std::vector<store::BatchMessage> pending;                       // written in one statement
+    std::vector<std::pair<store::Ticket, std::string>> auto_replies;  // new tickets and their tokens
+    std::map<std::string, store::TicketTouch> touched;              // per ticket, one UPDATE
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
       if (results[i] == Result::kUnknownIntegration) continue;
@@ -96,9 +97,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& integ = *integrations[m.integration_id];
       auto thread = thread_of(integ.workspace_id, m);
       auto it = open.find(thread);
-      std::string access_token;
       if (it == open.end()) {
+        std::string access_token;
         it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
+        auto_replies.emplace_back(it->second, access_token);
         results[i] = Result::kCreatedTicket;
       } else {
         results[i] = Result::kAppended;
@@ -112,15 +114,18 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       msg.body = m.text;
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
-      msg.search_later = true;
-      store::add_message(tx, ticket, msg, files[i]);
-      auto& [integration, text] = touched[ticket.id];
-      integration = m.integration_id;
-      text += (text.empty() ? "" : "\n") + m.text;
-      if (results[i] == Result::kCreatedTicket)
-        store::add_auto_reply(tx, ticket, access_token, settings.public_app_url);
+      pending.push_back({ticket, std::move(msg), std::move(files[i])});
+      auto& touch = touched[ticket.id];
+      touch.ticket_id = ticket.id;
+      touch.integration_id = m.integration_id;
+      touch.text += (touch.text.empty() ? "" : "\n") + m.text;
     }
-    for (const auto& [ticket_id, touch] : touched) store::touch_thread_ticket(tx, ticket_id, touch.first, touch.second);
+    store::add_messages(tx, pending);
+    for (const auto& [ticket, token] : auto_replies)  // after the message that opened the ticket
+      store::add_auto_reply(tx, ticket, token, settings.public_app_url);
+    std::vector<store::TicketTouch> touches;
+    for (auto& [id, touch] : touched) touches.push_back(std::move(touch));
+    store::touch_thread_tickets(tx, touches);
     outbox.flush();
   });
   return results;

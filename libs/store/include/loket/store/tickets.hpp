@@ -104,12 +104,18 @@ struct ThreadKey {
 /// round trip. Threads without an open ticket are absent from the result.
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
 
-/// Records new requester messages on a thread's ticket in one UPDATE: replies go out through
-/// `integration_id` (the integration the customer used last), `updated_at` becomes now() and
-/// `text` (their bodies) joins the search vector. One row version per ticket and batch keeps
-/// the ticket's indexes (GIN search among them) from churning per message.
-void touch_thread_ticket(pqxx::work& tx, const std::string& ticket_id, const std::string& integration_id,
-                         const std::string& text);
+/// What one batch of requester messages changes on one ticket.
+struct TicketTouch {
+  std::string ticket_id;
+  std::string integration_id;  ///< replies go out through it (the one the customer used last)
+  std::string text;            ///< the messages' bodies, for the search vector
+};
+
+/// Records a batch's requester messages on their tickets in one statement: per ticket
+/// `integration_id` set, `updated_at` = now() and `text` added to the search vector. One row
+/// version per ticket and batch keeps the ticket's indexes (GIN search among them) from churning
+/// per message. Tickets appear at most once in `touches`.
+void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches);
 
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
@@ -190,9 +196,6 @@ struct NewMessage {
   std::string author_type, author_name, body;
   bool internal = false;
   std::optional<std::string> integration_id, external_message_id, delivery_status;
-  /// The caller adds the body to the ticket's search vector itself (touch_thread_ticket: the
-  /// writer does it once per ticket and batch).
-  bool search_later = false;
 };
 
 /// A file to attach to a new message.
@@ -207,6 +210,20 @@ struct NewAttachment {
 /// caller emits it after linking uploads with emit_message_created), and returns it.
 Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& m,
                     const std::vector<NewAttachment>& files = {}, bool emit = true);
+
+/// A message for add_messages: its ticket (as the message.created route should show it), the
+/// message, its files.
+struct BatchMessage {
+  Ticket ticket;
+  NewMessage message;
+  std::vector<NewAttachment> files;
+};
+
+/// Inserts the messages of `batch` in one statement (created_at increasing in batch order),
+/// then their attachments, then emits `message.created` for each, in order. The search vector
+/// is left to the caller (touch_thread_tickets). Returns the stored messages, in order.
+/// @throws pqxx exceptions on database failure.
+std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch);
 
 /// Emits `message.created` for `m` on `ticket`.
 void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m);
