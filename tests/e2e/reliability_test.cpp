@@ -5,12 +5,14 @@
 
 #include <catch2/catch.hpp>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/events/schema.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/store/store.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
@@ -23,6 +25,14 @@ std::string delivery_of(const std::string& key, const std::string& ticket, const
     if (std::string(x["id"].GetString()) == msg && x["delivery"].IsObject() && x["delivery"][field].IsString())
       return x["delivery"][field].GetString();
   return "";
+}
+
+// POST to the dev broker's fault-injection endpoint (e.g. "/down", "/rtt?ms=1500").
+loket::http::ClientResponse broker_control(const std::string& path) {
+  loket::http::ClientRequest req;
+  req.method = "POST";
+  req.url = env().broker_control + path;
+  return loket::http::fetch(req);
 }
 
 std::string first_ticket(const std::string& key) {
@@ -118,17 +128,10 @@ TEST_CASE("ingress answers 503 when the broker cannot acknowledge in time", "[re
   auto [account, key] = new_workspace("Broker down");
   auto [id, secret] = connect_bot(key, bot_token("down"));
   REQUIRE(post_update(id, secret, text_update(1, 7171, 1, "before")).status == 200);
-  auto control = env().broker_control;
-  auto post = [](const std::string& url) {
-    loket::http::ClientRequest req;
-    req.method = "POST";
-    req.url = url;
-    return loket::http::fetch(req);
-  };
-  REQUIRE(post(control + "/down").ok());
+  REQUIRE(broker_control("/down").ok());
   auto res = post_update(id, secret, text_update(2, 7171, 2, "during"));
   auto ready_while_down = http_get(stack().admin_url("ingress") + "/readyz");
-  REQUIRE(post(control + "/up").ok());
+  REQUIRE(broker_control("/up").ok());
   CHECK(ready_while_down.status == 503);
   CHECK(ready_while_down.body.find("\"kafka\"") != std::string::npos);
   CHECK(wait_until([&] { return http_get(stack().admin_url("ingress") + "/readyz").status == 200; }, 30s));
@@ -137,6 +140,43 @@ TEST_CASE("ingress answers 503 when the broker cannot acknowledge in time", "[re
   // Telegram retries; once the broker is back the update is accepted and written once.
   REQUIRE(wait_until([&] { return post_update(id, secret, text_update(2, 7171, 2, "during")).status == 200; }, 30s));
   REQUIRE(wait_until([&] { return count_messages(account) == 2; }, 30s));
+}
+
+TEST_CASE("the outbox relay deletes only the rows it published", "[reliability]") {
+  stack();  // the writer's relay is running
+  const std::string marker = loket::core::new_id("relay");
+  auto add_event = [&](pqxx::work& tx, const std::string& tag) {
+    loket::store::emit_ticket_event(tx, "csat.recorded", loket::core::new_id("acc"), loket::core::new_id("tkt"),
+                                    "{\"csat\":{\"score\":5,\"comment\":\"" + marker + tag + "\"}}");
+  };
+  // A writer transaction that took its outbox id first but commits last: it commits while the
+  // relay waits (slowed broker) for the acknowledgement of the rows it read, which do not
+  // include it. The relay must not delete it with them.
+  pqxx::connection late_conn(env().database_url), early_conn(env().database_url);
+  pqxx::work late(late_conn);
+  add_event(late, "-late");
+  REQUIRE(broker_control("/rtt?ms=1500").ok());
+  {
+    pqxx::work early(early_conn);
+    add_event(early, "-early");
+    early.commit();
+  }
+  std::this_thread::sleep_for(500ms);  // the relay has read the early row and waits for its ack
+  late.commit();
+  REQUIRE(broker_control("/rtt?ms=0").ok());
+
+  auto props = loket::kafka::Properties{{"bootstrap.servers", env().brokers}, {"session.timeout.ms", "6000"}};
+  loket::kafka::Consumer c(props, loket::core::new_id("relay-check"), {"ticket.events"});
+  std::set<std::string> published;
+  wait_until([&] {
+    for (const auto& r : c.poll(1000, 200ms))
+      for (const char* tag : {"-early", "-late"})
+        if (r.value.find(marker + tag) != std::string::npos) published.insert(tag);
+    return published.size() == 2;
+  }, 30s);
+  CHECK(published.count("-early") == 1);
+  CHECK(published.count("-late") == 1);
+  CHECK(sql_number("SELECT count(*) FROM outbox WHERE payload LIKE '%" + marker + "%'") == 0);
 }
 
 TEST_CASE("killing the writer mid-burst loses and duplicates nothing", "[reliability]") {

@@ -60,7 +60,11 @@ int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows) {
                      });
   if (!producer.flush(std::chrono::seconds(30)) || failed > 0)
     throw std::runtime_error("outbox relay: broker did not acknowledge (" + last_error + ")");
-  tx.exec_params0("DELETE FROM outbox WHERE id <= $1", rows[rows.size() - 1][0].as<std::int64_t>());
+  // Exactly the rows published: a writer that committed a lower id since the SELECT keeps it.
+  std::string ids = "{";
+  for (const auto& r : rows) ids += (ids.size() > 1 ? "," : "") + r[0].as<std::string>();
+  ids += "}";
+  tx.exec_params0("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids);
   tx.commit();
   registry().add("loket_outbox_published_total", {}, static_cast<double>(rows.size()));
   registry().observe_since("loket_outbox_publish_seconds", {}, start);

@@ -70,7 +70,8 @@ ops::Registry& registry();
 [[nodiscard]] ops::ScrapeHook watch_outbox(store::Pool& pool);
 
 /// Publishes outbox rows, oldest first, in batches of up to `max_rows`: one relay at a time
-/// (advisory lock), rows deleted only after the broker acknowledged them. Returns how many
+/// (advisory lock), rows deleted only after the broker acknowledged them, and only those (a
+/// concurrent writer may commit a lower id meanwhile; it goes out next time). Returns how many
 /// rows were published (0 when another relay holds the lock or nothing is pending).
 /// @throws std::runtime_error when the broker does not acknowledge (rows stay for next time).
 int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows);
