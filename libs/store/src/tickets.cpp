@@ -2,7 +2,6 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
-#include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/store/store.hpp"
@@ -150,18 +149,15 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
   std::map<ThreadKey, Ticket> out;
   if (threads.empty()) return out;
-  std::string keys = "[";
-  for (const auto& t : threads)
-    keys += (keys.size() > 1 ? ",{\"w\":\"" : "{\"w\":\"") + core::json_escape(t.workspace_id) + "\",\"c\":\"" +
-            core::json_escape(t.channel) + "\",\"t\":\"" + core::json_escape(t.thread_id) + "\"}";
-  keys += "]";
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& t : threads) rows.push_back({t.workspace_id, t.channel, t.thread_id});
   prepare(tx, "find_open_threads",
           std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c text, t text)) AS k, "
                       "LATERAL (SELECT ") +
               kTicketColumns +
               " FROM tickets WHERE workspace_id = k.w AND channel = k.c AND external_thread_id = k.t "
               "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) AS o");
-  for (const auto& row : tx.exec_prepared("find_open_threads", keys)) {
+  for (const auto& row : tx.exec_prepared("find_open_threads", json_records({"w", "c", "t"}, rows))) {
     Ticket t = ticket_from_row(row);
     ThreadKey key{t.workspace_id, t.channel, t.external_thread_id.value_or("")};
     out.emplace(std::move(key), std::move(t));
@@ -171,28 +167,23 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 
 void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches) {
   if (touches.empty()) return;
-  std::string rows = "[";
-  for (const auto& t : touches)
-    rows += (rows.size() > 1 ? ",{\"id\":\"" : "{\"id\":\"") + core::json_escape(t.ticket_id) + "\",\"i\":\"" +
-            core::json_escape(t.integration_id) + "\",\"x\":\"" + core::json_escape(t.text) + "\"}";
-  rows += "]";
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& t : touches) rows.push_back({t.ticket_id, t.integration_id, t.text});
   prepare(tx, "touch_thread_tickets",
           "UPDATE tickets SET integration_id = u.i, updated_at = now(), search = search || to_tsvector('simple', u.x) "
           "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text, x text) WHERE tickets.id = u.id");
-  tx.exec_prepared0("touch_thread_tickets", rows);
+  tx.exec_prepared0("touch_thread_tickets", json_records({"id", "i", "x"}, rows));
 }
 
 void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
   if (threads.empty()) return;
-  std::string keys = "[";
-  for (const auto& t : threads)
-    keys += (keys.size() > 1 ? ",\"" : "\"") + core::json_escape(t.workspace_id + "\x1f" + t.channel + "\x1f" + t.thread_id) + "\"";
-  keys += "]";
+  std::vector<std::vector<std::optional<std::string>>> keys;
+  for (const auto& t : threads) keys.push_back({t.workspace_id + "\x1f" + t.channel + "\x1f" + t.thread_id});
   // The inner query fixes the order (OFFSET 0 keeps it from being flattened into the locking scan).
   prepare(tx, "lock_threads",
           "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 7) AS h "
-          "FROM jsonb_array_elements_text($1::jsonb) AS k ORDER BY h OFFSET 0) AS ordered");
-  tx.exec_prepared("lock_threads", keys);
+          "FROM jsonb_to_recordset($1::jsonb) AS r(k text) ORDER BY h OFFSET 0) AS ordered");
+  tx.exec_prepared("lock_threads", json_records({"k"}, keys));
 }
 
 Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& keys, std::string* access_token) {
@@ -224,6 +215,19 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
 }
 
 namespace {
+// The message `n` will be on `ticket`, with a new id (created_at and attachments still unset).
+Message new_message(const Ticket& ticket, const NewMessage& n) {
+  Message m;
+  m.id = core::new_id("tmsg");
+  m.ticket_id = ticket.id;
+  m.author_type = n.author_type;
+  m.author_name = n.author_name;
+  m.body = n.body;
+  m.internal = n.internal;
+  m.delivery_status = n.delivery_status;
+  return m;
+}
+
 // Inserts `files` as attachments of the stored message `m` (bytes into the blob store) and
 // adds them to `m.attachments`.
 void insert_attachments(pqxx::work& tx, const Ticket& ticket, Message& m, const std::vector<NewAttachment>& files) {
@@ -249,8 +253,7 @@ void insert_attachments(pqxx::work& tx, const Ticket& ticket, Message& m, const 
 
 Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
                     const std::vector<NewAttachment>& files, bool emit) {
-  Message m;
-  m.id = core::new_id("tmsg");
+  Message m = new_message(ticket, n);
   prepare(tx, "add_message",
           "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
           "internal, integration_id, external_message_id, delivery_status, created_at) "
@@ -260,12 +263,6 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
   auto r = tx.exec_prepared1(
       "add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
       n.integration_id, n.external_message_id, n.delivery_status);
-  m.ticket_id = ticket.id;
-  m.author_type = n.author_type;
-  m.author_name = n.author_name;
-  m.body = n.body;
-  m.internal = n.internal;
-  m.delivery_status = n.delivery_status;
   m.created_at = r[0].as<std::string>();
   prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
   tx.exec_prepared0("add_message_search", ticket.id, n.body);
@@ -277,35 +274,13 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
 std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch) {
   std::vector<Message> out(batch.size());
   if (batch.empty()) return out;
-  std::string rows = "[";
+  std::vector<std::vector<std::optional<std::string>>> rows;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& [ticket, n, files] = batch[i];
-    Message& m = out[i];
-    m.id = core::new_id("tmsg");
-    m.ticket_id = ticket.id;
-    m.author_type = n.author_type;
-    m.author_name = n.author_name;
-    m.body = n.body;
-    m.internal = n.internal;
-    m.delivery_status = n.delivery_status;
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    core::json_kv(w, "o", std::to_string(i));
-    core::json_kv(w, "id", m.id);
-    core::json_kv(w, "ws", ticket.workspace_id);
-    core::json_kv(w, "t", ticket.id);
-    core::json_kv(w, "at", n.author_type);
-    core::json_kv(w, "an", n.author_name);
-    core::json_kv(w, "b", n.body);
-    core::json_kv(w, "in", n.internal ? "t" : "f");
-    core::json_kv_opt(w, "i", n.integration_id);
-    core::json_kv_opt(w, "e", n.external_message_id);
-    core::json_kv_opt(w, "d", n.delivery_status);
-    w.EndObject();
-    rows += (i ? "," : "") + std::string(sb.GetString());
+    Message& m = out[i] = new_message(ticket, n);
+    rows.push_back({std::to_string(i), m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body,
+                    n.internal ? "t" : "f", n.integration_id, n.external_message_id, n.delivery_status});
   }
-  rows += "]";
   // One statement; ORDER BY makes clock_timestamp() increase in the batch's order.
   prepare(tx, "add_messages",
           "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, "
@@ -314,7 +289,8 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
           "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, t text, at text, an text, b text, "
           "\"in\" text, i text, e text, d text) ORDER BY o RETURNING id, rfc3339(created_at)");
   std::map<std::string, std::string> created;
-  for (const auto& row : tx.exec_prepared("add_messages", rows)) created[row[0].as<std::string>()] = row[1].as<std::string>();
+  auto json = json_records({"o", "id", "ws", "t", "at", "an", "b", "in", "i", "e", "d"}, rows);
+  for (const auto& row : tx.exec_prepared("add_messages", json)) created[row[0].as<std::string>()] = row[1].as<std::string>();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     out[i].created_at = created.at(out[i].id);
     insert_attachments(tx, batch[i].ticket, out[i], batch[i].files);
@@ -481,15 +457,12 @@ std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const s
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys) {
   std::set<MessageKey> out;
   if (keys.empty()) return out;
-  std::string list = "[";
-  for (const auto& [integration, external] : keys)
-    list += (list.size() > 1 ? ",{\"i\":\"" : "{\"i\":\"") + core::json_escape(integration) + "\",\"e\":\"" +
-            core::json_escape(external) + "\"}";
-  list += "]";
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (const auto& [integration, external] : keys) rows.push_back({integration, external});
   prepare(tx, "existing_messages",
           "SELECT m.integration_id, m.external_message_id FROM jsonb_to_recordset($1::jsonb) AS k(i text, e text) "
           "JOIN messages m ON m.integration_id = k.i AND m.external_message_id = k.e");
-  for (const auto& row : tx.exec_prepared("existing_messages", list))
+  for (const auto& row : tx.exec_prepared("existing_messages", json_records({"i", "e"}, rows)))
     out.emplace(row[0].as<std::string>(), row[1].as<std::string>());
   return out;
 }
