@@ -114,7 +114,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       msg.body = m.text;
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
-      pending.push_back({ticket, std::move(msg), std::move(files[i])});
+      pending.push_back({ticket, std::move(msg), files[i]});  // a copy: with_tx may run this again
       auto& touch = touched[ticket.id];
       touch.ticket_id = ticket.id;
       touch.integration_id = m.integration_id;
