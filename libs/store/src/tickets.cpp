@@ -567,33 +567,45 @@ std::string attachment_json(const Attachment& a) {
   return sb.GetString();
 }
 
-std::string message_json(const Message& m) {
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
+namespace {
+// A message object. The requester's view (`for_requester`) leaves out what only agents see: the
+// ticket id, the internal flag and the delivery state of replies.
+void write_message(core::JsonWriter& w, const Message& m, bool for_requester) {
   w.StartObject();
   core::json_kv(w, "id", m.id);
-  core::json_kv(w, "ticketId", m.ticket_id);
+  if (!for_requester) core::json_kv(w, "ticketId", m.ticket_id);
   core::json_kv(w, "authorType", m.author_type);
   core::json_kv(w, "authorName", m.author_name);
   core::json_kv(w, "body", m.body);
-  core::json_put(w, "internal");
-  w.Bool(m.internal);
+  if (!for_requester) {
+    core::json_put(w, "internal");
+    w.Bool(m.internal);
+  }
   core::json_kv(w, "createdAt", m.created_at);
   core::json_put(w, "attachments");
   w.StartArray();
   for (const auto& a : m.attachments) write_attachment(w, a);
   w.EndArray();
-  core::json_put(w, "delivery");
-  if (m.delivery_status) {
-    w.StartObject();
-    core::json_kv(w, "status", *m.delivery_status);
-    core::json_kv_opt(w, "error", m.delivery_error);
-    core::json_kv_opt(w, "deliveredAt", m.delivered_at);
-    w.EndObject();
-  } else {
-    w.Null();
+  if (!for_requester) {
+    core::json_put(w, "delivery");
+    if (m.delivery_status) {
+      w.StartObject();
+      core::json_kv(w, "status", *m.delivery_status);
+      core::json_kv_opt(w, "error", m.delivery_error);
+      core::json_kv_opt(w, "deliveredAt", m.delivered_at);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
   }
   w.EndObject();
+}
+}  // namespace
+
+std::string message_json(const Message& m) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  write_message(w, m, false);
   return sb.GetString();
 }
 
@@ -628,17 +640,7 @@ std::string public_ticket_json(const Ticket& t, const std::vector<Message>& mess
   w.StartArray();
   for (const auto& m : messages) {
     if (m.internal) continue;  // never on the public surface
-    w.StartObject();
-    core::json_kv(w, "id", m.id);
-    core::json_kv(w, "authorType", m.author_type);
-    core::json_kv(w, "authorName", m.author_name);
-    core::json_kv(w, "body", m.body);
-    core::json_kv(w, "createdAt", m.created_at);
-    core::json_put(w, "attachments");
-    w.StartArray();
-    for (const auto& a : m.attachments) write_attachment(w, a);
-    w.EndArray();
-    w.EndObject();
+    write_message(w, m, true);
   }
   w.EndArray();
   w.EndObject();
