@@ -101,7 +101,8 @@ if at_1000:
 add("end to end: lost / duplicated messages", lost + dup, "messages", "—", None, "0", lost + dup == 0)
 closed = {r["connections"]: r["rps"] for r in of("http_ceiling_closed_loop")}
 for label, rows_ in (("API GET /tickets/:id", of("api_get_ticket")), ("API filtered list of 50 of 100,000" if mode == "full"
-                     else "API filtered list of 50", of("api_filtered_list"))):
+                     else "API filtered list of 50", of("api_filtered_list")),
+                    ("API full-text search, 50 per page", of("api_search"))):
     for r in rows_:
         add(f"{label}, {r['connections']} connections (p99 {r['p99_ms']} ms)", r["rps"], "requests/s",
             "minimal Beast server, same closed-loop client", closed.get(r["connections"]), "—", None)

@@ -162,7 +162,7 @@ SQL
   # The writer's transaction for a batch of BATCH messages, each appended to an open ticket of
   # its own thread (the common case), statement for statement (services/writer/src/writer.cpp):
   # the batch's thread locks, one dedup probe, one lookup of the open tickets, one INSERT of the
-  # messages, one UPDATE of their tickets (touch, integration, search), one INSERT of the
+  # messages (their words indexed with them), one UPDATE of their tickets (touch, integration), one INSERT of the
   # batch's message.created outbox rows.
   last="(:t + $((BATCH - 1)))"
   echo "\\set t random(1, $((1000 - BATCH)))"
@@ -171,7 +171,7 @@ SQL
   echo "SELECT m.integration_id FROM generate_series(:t, $last) k JOIN messages m ON m.integration_id = '$PGINT' AND m.external_message_id = 'none-' || k;"
   echo "SELECT o.* FROM generate_series(:t, $last) k, LATERAL (SELECT id, status, number, subject, search FROM tickets WHERE workspace_id = '$PGWS' AND channel = 'telegram' AND external_thread_id = 'pg-' || k AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) o;"
   echo "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, integration_id, external_message_id, created_at) SELECT 'tmsg_pg' || n, '$PGWS', 'tkt_pg' || k, 'requester', 'Bench', 'bench message ' || n, false, '$PGINT', 'pg-' || n, clock_timestamp() FROM (SELECT k, nextval('pgbench_messages') AS n FROM generate_series(:t, $last) k) AS r ORDER BY k RETURNING id, created_at;"
-  echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now(), search = search || to_tsvector('simple', 'bench message ' || k) FROM generate_series(:t, $last) k WHERE tickets.id = 'tkt_pg' || k;"
+  echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now() FROM generate_series(:t, $last) k WHERE tickets.id = 'tkt_pg' || k;"
   echo "INSERT INTO outbox (topic, key, payload) SELECT 'ticket.events', 'tkt_pg' || k, '{\"eventId\":\"evt_pgbench\",\"schemaVersion\":1,\"type\":\"message.created\",\"data\":{\"message\":{\"body\":\"bench message\",\"authorType\":\"requester\"}}}' FROM generate_series(:t, $last) k;"
   echo "COMMIT;"
 } >"$STATE/writer.pgbench"
@@ -272,6 +272,10 @@ for c in 4 16; do
   emit "{\"measure\":\"api_filtered_list\",\"connections\":$c,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" "$c" "$API_SECS" \
     "/api/v1/tickets?status=open&limit=50" "/api/v1/tickets?channel=telegram&status=pending&limit=50" \
     "/api/v1/tickets?tag=vip&limit=50" "/api/v1/tickets?sort=-updatedAt&status=resolved&limit=50" | sed 's/^{//')"
+  # Full-text search: a word every ticket has, one ticket's order number, a word and an exclusion.
+  emit "{\"measure\":\"api_search\",\"connections\":$c,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" "$c" "$API_SECS" \
+    "/api/v1/tickets?q=parcel&limit=50" "/api/v1/tickets?q=order%20$((TICKETS / 3))&limit=50" \
+    "/api/v1/tickets?q=parcel%20-question&limit=50" | sed 's/^{//')"
 done
 mark end
 

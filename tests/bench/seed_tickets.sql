@@ -8,7 +8,7 @@ SELECT 'tkt_' || substr(md5(:'ws' || g), 1, 24), :'ws', g, 'Order ' || g || ' qu
        (ARRAY['web','telegram','whatsapp','email'])[1 + (g / 4) % 4], 'Requester ' || g,
        'req' || g || '@example.com', CASE WHEN g % 10 = 0 THEN ARRAY['vip'] ELSE '{}'::text[] END,
        now() - (:n - g) * interval '1 minute', now() - (:n - g) * interval '1 minute',
-       to_tsvector('simple', 'Order ' || g || ' question where is my parcel')
+       to_tsvector('simple', 'Order ' || g || ' question')
 FROM generate_series(1, :n) g;
 INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, created_at)
 SELECT 'tmsg_' || substr(md5(:'ws' || g || 'm'), 1, 24), :'ws', 'tkt_' || substr(md5(:'ws' || g), 1, 24),

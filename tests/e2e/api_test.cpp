@@ -237,6 +237,14 @@ TEST_CASE("tickets: manual logging, updates, filters and full-text search", "[ap
   CHECK(ids("q=zebra-42") == std::set<std::string>{web_id});           // a message body
   CHECK(ids("q=paket") == std::set<std::string>{wa_id});               // the subject, any case
   CHECK(ids("q=courier%20-refund") == std::set<std::string>{});        // websearch syntax
+  // A ticket matches as a whole: its subject and every message together.
+  CHECK(ids("q=order%201001%20zebra") == std::set<std::string>{web_id});  // words of two messages
+  CHECK(ids("q=refund%20courier") == std::set<std::string>{web_id});      // the subject and a message
+  CHECK(ids("q=-refund") == std::set<std::string>{wa_id});                // exclusions only
+  CHECK(ids("q=paket%20or%20zebra") == std::set<std::string>{wa_id, web_id});
+  CHECK(ids("q=%22lost%20parcel%22") == std::set<std::string>{web_id});   // a phrase
+  CHECK(ids("q=%22parcel%20lost%22") == std::set<std::string>{});
+  CHECK(ids("q=%21%21").empty());                                         // no words at all
   CHECK(ids("createdAfter=2000-01-01T00:00:00Z&createdBefore=2100-01-01T00:00:00Z").size() == 2);
   CHECK(ids("updatedAfter=2100-01-01T00:00:00Z").empty());
   CHECK(api("GET", "/api/v1/tickets?createdAfter=yesterday", key).status == 400);

@@ -107,7 +107,20 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
              " OR requester_name = " + p + ")";
   }
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
-  if (!q.text.empty()) where += " AND search @@ websearch_to_tsquery('simple', " + arg(q.text) + ")";
+  if (!q.text.empty()) {
+    // Candidates first, from the indexes: tickets whose subject or some message has one of the
+    // query's words (none needed for a query of negations only). Then the query itself, on each
+    // candidate's subject and whole conversation together (migration 0005).
+    auto words = tx.exec_params1("SELECT loket_any_word(websearch_to_tsquery('simple', $1))::text", q.text)[0];
+    if (!words.is_null()) {
+      std::string w = arg(words.as<std::string>()) + "::tsquery";
+      where += " AND id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND search @@ " + w +
+               " UNION SELECT ticket_id FROM messages WHERE workspace_id = $1 AND search @@ " + w + ")";
+    }
+    where += " AND (tickets.search || coalesce((SELECT loket_tsvector_agg(m.search ORDER BY m.created_at, m.id) "
+             "FROM messages m WHERE m.ticket_id = tickets.id), '')) @@ websearch_to_tsquery('simple', " +
+             arg(q.text) + ")";
+  }
   if (q.created_after) where += " AND created_at >= " + arg(*q.created_after) + "::timestamptz";
   if (q.created_before) where += " AND created_at < " + arg(*q.created_before) + "::timestamptz";
   if (q.updated_after) where += " AND updated_at >= " + arg(*q.updated_after) + "::timestamptz";
@@ -168,11 +181,11 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches) {
   if (touches.empty()) return;
   std::vector<std::vector<std::optional<std::string>>> rows;
-  for (const auto& t : touches) rows.push_back({t.ticket_id, t.integration_id, t.text});
+  for (const auto& t : touches) rows.push_back({t.ticket_id, t.integration_id});
   prepare(tx, "touch_thread_tickets",
-          "UPDATE tickets SET integration_id = u.i, updated_at = now(), search = search || to_tsvector('simple', u.x) "
-          "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text, x text) WHERE tickets.id = u.id");
-  tx.exec_prepared0("touch_thread_tickets", json_records({"id", "i", "x"}, rows));
+          "UPDATE tickets SET integration_id = u.i, updated_at = now() "
+          "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text) WHERE tickets.id = u.id");
+  tx.exec_prepared0("touch_thread_tickets", json_records({"id", "i"}, rows));
 }
 
 void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
@@ -264,8 +277,6 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
       "add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
       n.integration_id, n.external_message_id, n.delivery_status);
   m.created_at = r[0].as<std::string>();
-  prepare(tx, "add_message_search", "UPDATE tickets SET search = search || to_tsvector('simple', $2) WHERE id = $1");
-  tx.exec_prepared0("add_message_search", ticket.id, n.body);
   insert_attachments(tx, ticket, m, files);
   if (emit) emit_message_created(tx, ticket, m);
   return m;

@@ -118,7 +118,6 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       auto& touch = touched[ticket.id];
       touch.ticket_id = ticket.id;
       touch.integration_id = m.integration_id;
-      touch.text += (touch.text.empty() ? "" : "\n") + m.text;
     }
     store::add_messages(tx, pending);
     for (const auto& [ticket, token] : auto_replies)  // after the message that opened the ticket

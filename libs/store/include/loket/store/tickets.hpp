@@ -108,13 +108,12 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 struct TicketTouch {
   std::string ticket_id;
   std::string integration_id;  ///< replies go out through it (the one the customer used last)
-  std::string text;            ///< the messages' bodies, for the search vector
 };
 
 /// Records a batch's requester messages on their tickets in one statement: per ticket
-/// `integration_id` set, `updated_at` = now() and `text` added to the search vector. One row
-/// version per ticket and batch keeps the ticket's indexes (GIN search among them) from churning
-/// per message. Tickets appear at most once in `touches`.
+/// `integration_id` set and `updated_at` = now(). One row version per ticket and batch keeps the
+/// ticket's indexes from churning per message (the words are indexed with the messages).
+/// Tickets appear at most once in `touches`.
 void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches);
 
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
