@@ -16,13 +16,7 @@ CREATE INDEX messages_search ON messages USING gin (workspace_id, search);
 
 UPDATE tickets SET search = to_tsvector('simple', subject);
 
--- Concatenates vectors in order (positions shift like ||), for a ticket's whole conversation.
+-- Concatenates vectors in order (positions shift like ||): a ticket's whole conversation, for
+-- the word positions a phrase query needs.
 CREATE AGGREGATE loket_tsvector_agg(tsvector) (SFUNC = tsvector_concat, STYPE = tsvector, INITCOND = '');
 
--- The words of `q` one of which every match of `q` contains, as 'a' | 'b' | …: the lexemes of
--- its positive part (querytree drops what an index cannot use, such as negations). NULL when
--- a match needs none of them ('-refund' alone matches a ticket without any word of the query).
-CREATE FUNCTION loket_any_word(q tsquery) RETURNS tsquery LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT string_agg(w[1], ' | ')::tsquery
-  FROM regexp_matches(querytree(q), '(''(?:[^'']|'''')*''(?::[*A-D]+)?)', 'g') AS w
-$$;

@@ -24,7 +24,11 @@ Pool::Lease Pool::acquire() {
   ++open_;
   lock.unlock();
   try {
-    return Lease(this, std::make_unique<pqxx::connection>(url_));
+    auto conn = std::make_unique<pqxx::connection>(url_);
+    // Loket's statements are short; PostgreSQL's JIT, triggered by a cost estimate rather than
+    // by real work (a search's planner guess), compiled for ~0.4 s to save microseconds.
+    pqxx::nontransaction(*conn).exec0("SET jit = off");
+    return Lease(this, std::move(conn));
   } catch (...) {
     std::lock_guard relock(mu_);
     --open_;

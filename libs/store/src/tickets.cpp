@@ -4,6 +4,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/store/search.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -83,6 +84,25 @@ std::int64_t now_us(pqxx::transaction_base& tx) {
   return tx.exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")[0][0].as<std::int64_t>();
 }
 
+namespace {
+// `c` in SQL over `tickets` (of workspace $1): a word is in the subject or in some message.
+template <typename Arg>
+std::string has_words(const WordCondition& c, Arg& arg) {
+  switch (c.kind) {
+    case WordCondition::Kind::kWord: {
+      std::string w = arg(c.word) + "::tsquery";
+      return "(tickets.search @@ " + w + " OR tickets.id IN (SELECT ticket_id FROM messages " +
+             "WHERE workspace_id = $1 AND search @@ " + w + "))";
+    }
+    case WordCondition::Kind::kAnd: return "(" + has_words(c.parts[0], arg) + " AND " + has_words(c.parts[1], arg) + ")";
+    case WordCondition::Kind::kOr: return "(" + has_words(c.parts[0], arg) + " OR " + has_words(c.parts[1], arg) + ")";
+    case WordCondition::Kind::kNot: return "NOT " + has_words(c.parts[0], arg);
+    case WordCondition::Kind::kAny: break;
+  }
+  return "true";
+}
+}  // namespace
+
 std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::string& workspace_id,
                                        const TicketQuery& q) {
   std::vector<std::string> args{workspace_id};
@@ -108,18 +128,15 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   }
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
   if (!q.text.empty()) {
-    // Candidates first, from the indexes: tickets whose subject or some message has one of the
-    // query's words (none needed for a query of negations only). Then the query itself, on each
-    // candidate's subject and whole conversation together (migration 0005).
-    auto words = tx.exec_params1("SELECT loket_any_word(websearch_to_tsquery('simple', $1))::text", q.text)[0];
-    if (!words.is_null()) {
-      std::string w = arg(words.as<std::string>()) + "::tsquery";
-      where += " AND id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND search @@ " + w +
-               " UNION SELECT ticket_id FROM messages WHERE workspace_id = $1 AND search @@ " + w + ")";
-    }
-    where += " AND (tickets.search || coalesce((SELECT loket_tsvector_agg(m.search ORDER BY m.created_at, m.id) "
-             "FROM messages m WHERE m.ticket_id = tickets.id), '')) @@ websearch_to_tsquery('simple', " +
-             arg(q.text) + ")";
+    // Which words the ticket must have, each looked up in the subject's and the messages'
+    // indexes; a phrase also needs the words' positions in the whole conversation.
+    std::string query = tx.exec_params1("SELECT websearch_to_tsquery('simple', $1)::text", q.text)[0].c_str();
+    WordCondition c = word_condition(query);
+    if (query.empty()) where += " AND false";  // no words at all, as websearch_to_tsquery matches
+    else if (c.kind != WordCondition::Kind::kAny) where += " AND " + has_words(c, arg);
+    if (!c.exact)
+      where += " AND (tickets.search || coalesce((SELECT loket_tsvector_agg(m.search ORDER BY m.created_at, m.id) "
+               "FROM messages m WHERE m.ticket_id = tickets.id), '')) @@ " + arg(query) + "::tsquery";
   }
   if (q.created_after) where += " AND created_at >= " + arg(*q.created_after) + "::timestamptz";
   if (q.created_before) where += " AND created_at < " + arg(*q.created_before) + "::timestamptz";

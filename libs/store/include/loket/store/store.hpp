@@ -33,7 +33,7 @@ const std::vector<Migration>& migrations();
 int migrate(pqxx::connection& conn);
 
 /// A fixed-size pool of connections to `url`. Thread-safe. A connection found broken when
-/// returned is replaced on the next acquire.
+/// returned is replaced on the next acquire. Its connections run with `jit = off`.
 class Pool {
  public:
   /// Opens lazily; `size` connections at most.
