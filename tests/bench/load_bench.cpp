@@ -1,14 +1,17 @@
 // loket-bench-load: an open-loop webhook load generator for benchmarks (issue 7; not a test).
-//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID]]
+//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID [CLOUD]]]
 // Sends RATE unique Telegram Updates per second for SECONDS to URL/api/v1/webhooks/telegram/
-// INTEGRATION_ID with the secret token, from CONNECTIONS keep-alive connections. Request i is
-// due at start + i/RATE; its latency runs from that intended time to the answer, so a stall
-// shows up as latency instead of silently lowering the offered load (no coordinated
-// omission). Each message text is "bench RUN_ID i <intended epoch ms>", so the end-to-end
-// latency can be computed in SQL from the committed message. Update and message ids run from
+// INTEGRATION_ID with the secret token, from CONNECTIONS keep-alive connections. With CLOUD
+// ("PHONE_NUMBER_ID:APP_SECRET" of a connected WhatsApp Cloud API number), every other webhook
+// is instead a Cloud API text message to URL/api/v1/webhooks/whatsapp-cloud, signed like Meta's
+// (X-Hub-Signature-256: HMAC-SHA256 of the body with the app secret). Request i is due at
+// start + i/RATE; its latency runs from that intended time to the answer, so a stall shows up
+// as latency instead of silently lowering the offered load (no coordinated omission). Each
+// message text is "bench RUN_ID i <intended epoch ms>", so the end-to-end latency can be
+// computed in SQL from the committed message. Update, message and wamid numbers run from
 // FIRST_ID (default 1): runs against one integration must not overlap, or the pipeline rightly
-// drops the repeats as duplicates. Messages go round-robin to CHATS chats (default 1,000).
-// Prints one JSON line.
+// drops the repeats as duplicates. Messages go round-robin to CHATS chats (default 1,000) per
+// channel. Prints one JSON line.
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -20,6 +23,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "loket/core/ids.hpp"
+#include "loket/crypto/crypto.hpp"
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -33,19 +39,36 @@ double percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
+std::string text(const std::string& run, long long i, long long sent_ms) {
+  return "bench " + run + " " + std::to_string(i) + " " + std::to_string(sent_ms);
+}
+
+// A Telegram Update (Bot API `Update` with a private text message).
 std::string update(long long i, long long chats, const std::string& run, long long sent_ms) {
   long long chat = 5000000000LL + i % chats;
   std::string n = std::to_string(i);
   return "{\"update_id\":" + n + ",\"message\":{\"message_id\":" + n + ",\"from\":{\"id\":" + std::to_string(chat) +
          ",\"is_bot\":false,\"first_name\":\"Bench\"},\"chat\":{\"id\":" + std::to_string(chat) +
-         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"bench " + run + " " + n + " " +
-         std::to_string(sent_ms) + "\"}}";
+         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"" + text(run, i, sent_ms) + "\"}}";
+}
+
+// A WhatsApp Cloud API `messages` webhook with one text message from an Indonesian number.
+std::string cloud_message(long long i, long long chats, const std::string& run, long long sent_ms,
+                          const std::string& phone_number_id) {
+  std::string wa_id = std::to_string(6289900000000LL + i % chats);
+  return "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\",\"changes\":[{\"value\":"
+         "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"6281100000001\","
+         "\"phone_number_id\":\"" + phone_number_id + "\"},\"contacts\":[{\"profile\":{\"name\":\"Bench\"},"
+         "\"wa_id\":\"" + wa_id + "\"}],\"messages\":[{\"from\":\"" + wa_id + "\",\"id\":\"wamid.bench" +
+         std::to_string(i) + "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" +
+         text(run, i, sent_ms) + "\"}}]},\"field\":\"messages\"}]}]}";
 }
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID]]\n");
+    std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
+                         "[CHATS [FIRST_ID [PHONE_NUMBER_ID:APP_SECRET]]]\n");
     return 2;
   }
   std::string url = argv[1], integration = argv[2], secret = argv[3], run = argv[7];
@@ -54,6 +77,9 @@ int main(int argc, char** argv) {
   int connections = std::stoi(argv[6]);
   long long chats = argc > 8 ? std::stoll(argv[8]) : 1000;
   long long first_id = argc > 9 ? std::stoll(argv[9]) : 1;
+  std::string cloud = argc > 10 ? argv[10] : "";
+  std::string cloud_number = cloud.substr(0, cloud.find(':'));
+  std::string app_secret = cloud.find(':') == std::string::npos ? "" : cloud.substr(cloud.find(':') + 1);
   auto hostport = url.substr(url.find("//") + 2);
   std::string host = hostport.substr(0, hostport.find(':')), port = hostport.substr(hostport.find(':') + 1);
   const std::string target = "/api/v1/webhooks/telegram/" + integration;
@@ -89,8 +115,14 @@ int main(int argc, char** argv) {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::host, hostport);
         req.set(http::field::content_type, "application/json");
-        req.set("X-Telegram-Bot-Api-Secret-Token", secret);
-        req.body() = update(first_id + i, chats, run, due_ms);
+        if (!cloud.empty() && (first_id + i) % 2 == 1) {
+          req.target("/api/v1/webhooks/whatsapp-cloud");
+          req.body() = cloud_message(first_id + i, chats, run, due_ms, cloud_number);
+          req.set("X-Hub-Signature-256", "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, req.body())));
+        } else {
+          req.set("X-Telegram-Bot-Api-Secret-Token", secret);
+          req.body() = update(first_id + i, chats, run, due_ms);
+        }
         req.prepare_payload();
         boost::system::error_code ec;
         http::write(sock, req, ec);
