@@ -213,9 +213,9 @@ phases = [(t - t0, name) for t, name in marks]
 arrows = "\n".join(f'set arrow from {t:.1f}, graph 0 to {t:.1f}, graph 1 nohead dt 2 lc rgb "gray"\n'
                    f'set label "{n}" at {t:.1f}, graph 0.95 offset 0.3,0 font ",8"' for t, n in phases)
 script = f"""
-set terminal pngcairo size 1000,600 noenhanced
+set terminal pngcairo size 1200,600 noenhanced
 set grid
-set key top left
+set key outside right top
 set output "{out}/latency.png"
 set title "Latency percentiles vs offered rate ({mode}, {broker})"
 set xlabel "offered webhooks/s"
@@ -234,7 +234,7 @@ set title "Consumer lag over the run ({mode})"
 set xlabel "seconds since start"
 set ylabel "records behind"
 {arrows}
-plot "{out}/lag-inbound.dat" u 1:2 w l t "inbound (channel.webhook.telegram)", \\
+plot "{out}/lag-inbound.dat" u 1:2 w l t "inbound (channel.webhook.*)", \\
      "{out}/lag-writer.dat" u 1:2 w l t "writer (channel.inbound)"
 """
 try:

@@ -1,5 +1,7 @@
 #include "loket/store/tickets.hpp"
 
+#include <stdexcept>
+
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
@@ -131,7 +133,12 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
     // Which words the ticket must have, each looked up in the subject's and the messages'
     // indexes; a phrase also needs the words' positions in the whole conversation.
     std::string query = tx.exec_params1("SELECT websearch_to_tsquery('simple', $1)::text", q.text)[0].c_str();
-    WordCondition c = word_condition(query);
+    WordCondition c;
+    try {
+      c = word_condition(query);
+    } catch (const std::invalid_argument&) {  // a tsquery form this parser does not know
+      c.exact = false;                        // still right: every ticket checked against the query
+    }
     if (query.empty()) where += " AND false";  // no words at all, as websearch_to_tsquery matches
     else if (c.kind != WordCondition::Kind::kAny) where += " AND " + has_words(c, arg);
     if (!c.exact)
