@@ -60,7 +60,7 @@ TEST_CASE("operands keep PostgreSQL's quoting, prefix marks and weights") {
   CHECK(show(word_condition("'pre':* & 'w':AB")) == "('pre':* & 'w':AB)");
 }
 
-TEST_CASE("a query without words is no condition; other text is refused") {
+TEST_CASE("a query without words is no condition, other text is refused") {
   CHECK(word_condition("").kind == Kind::kAny);
   CHECK(word_condition("").exact);
   CHECK_THROWS_AS(word_condition("courier"), std::invalid_argument);
