@@ -1,6 +1,7 @@
 #include "loket/store/search.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 namespace loket::store {
 namespace {
@@ -15,10 +16,12 @@ WordCondition any(bool exact) {
 
 WordCondition both(WordCondition a, WordCondition b) {
   bool exact = a.exact && b.exact;
-  if (a.kind == Kind::kAny) return b.exact = exact, b;
-  if (b.kind == Kind::kAny) return a.exact = exact, a;
-  WordCondition c{Kind::kAnd, "", {std::move(a), std::move(b)}, exact};
-  return c;
+  if (a.kind == Kind::kAny) std::swap(a, b);
+  if (b.kind == Kind::kAny) {
+    a.exact = exact;
+    return a;
+  }
+  return {Kind::kAnd, "", {std::move(a), std::move(b)}, exact};
 }
 
 WordCondition either(WordCondition a, WordCondition b) {

@@ -20,44 +20,38 @@ std::string show(const WordCondition& c) {
   }
   return "?";
 }
+
+// `query`'s condition is `shown`, exact or only necessary.
+void check(const std::string& query, const std::string& shown, bool exact) {
+  INFO(query);
+  auto c = word_condition(query);
+  CHECK(show(c) == shown);
+  CHECK(c.exact == exact);
+}
 }  // namespace
 
 TEST_CASE("words, exclusions and or are exact conditions on the ticket's words") {
-  auto c = word_condition("'courier' & !'refund'");
-  CHECK(show(c) == "('courier' & !'refund')");
-  CHECK(c.exact);
-  c = word_condition("'paket' | 'zebra' & '42'");
-  CHECK(show(c) == "('paket' | ('zebra' & '42'))");
-  CHECK(c.exact);
-  c = word_condition("!'refund'");
-  CHECK(show(c) == "!'refund'");
-  CHECK(c.exact);
-  c = word_condition("( 'a' | 'b' ) & !( 'c' | 'd' )");
-  CHECK(show(c) == "(('a' | 'b') & !('c' | 'd'))");
-  CHECK(c.exact);
+  check("'courier' & !'refund'", "('courier' & !'refund')", true);
+  check("'paket' | 'zebra' & '42'", "('paket' | ('zebra' & '42'))", true);
+  check("!'refund'", "!'refund'", true);
+  check("( 'a' | 'b' ) & !( 'c' | 'd' )", "(('a' | 'b') & !('c' | 'd'))", true);
 }
 
 TEST_CASE("a phrase needs its words, and positions checked afterwards") {
-  auto c = word_condition("'lost' <-> 'parcel'");
-  CHECK(show(c) == "('lost' & 'parcel')");
-  CHECK_FALSE(c.exact);
-  c = word_condition("'lost' <2> 'parcel' | 'x'");
-  CHECK(show(c) == "(('lost' & 'parcel') | 'x')");
-  CHECK_FALSE(c.exact);
+  check("'lost' <-> 'parcel'", "('lost' & 'parcel')", false);
+  check("'lost' <2> 'parcel' | 'x'", "(('lost' & 'parcel') | 'x')", false);
   // A negation inside a phrase says nothing about the ticket's words ...
-  CHECK(show(word_condition("!'a' <-> 'b'")) == "'b'");
-  CHECK(show(word_condition("'a' <-> !'b'")) == "'a'");
-  CHECK(show(word_condition("( 'a' | !'b' ) <-> 'c'")) == "'c'");
+  check("!'a' <-> 'b'", "'b'", false);
+  check("'a' <-> !'b'", "'a'", false);
+  check("( 'a' | !'b' ) <-> 'c'", "'c'", false);
   // ... and a negated phrase is no condition at all (its words may well be there).
-  c = word_condition("'x' & !( 'lost' <-> 'parcel' )");
-  CHECK(show(c) == "'x'");
-  CHECK_FALSE(c.exact);
+  check("'x' & !( 'lost' <-> 'parcel' )", "'x'", false);
 }
 
 TEST_CASE("operands keep PostgreSQL's quoting, prefix marks and weights") {
   CHECK(word_condition("'it''s'").word == "'it''s'");
   CHECK(word_condition("'back\\\\slash'").word == "'back\\\\slash'");
-  CHECK(show(word_condition("'pre':* & 'w':AB")) == "('pre':* & 'w':AB)");
+  check("'pre':* & 'w':AB", "('pre':* & 'w':AB)", true);
 }
 
 TEST_CASE("a query without words is no condition, other text is refused") {
