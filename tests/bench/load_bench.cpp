@@ -1,10 +1,14 @@
 // loket-bench-load: an open-loop webhook load generator for benchmarks (issue 7; not a test).
-//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID [CLOUD]]]
-// Sends RATE unique Telegram Updates per second for SECONDS to URL/api/v1/webhooks/telegram/
-// INTEGRATION_ID with the secret token, from CONNECTIONS keep-alive connections. With CLOUD
-// ("PHONE_NUMBER_ID:APP_SECRET" of a connected WhatsApp Cloud API number), every other webhook
-// is instead a Cloud API text message to URL/api/v1/webhooks/whatsapp-cloud, signed like Meta's
-// (X-Hub-Signature-256: HMAC-SHA256 of the body with the app secret). Request i is due at
+//   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID
+//                    [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]
+// Sends RATE unique webhooks per second for SECONDS from CONNECTIONS keep-alive connections:
+// Telegram Updates to URL/api/v1/webhooks/telegram/INTEGRATION_ID with the secret token and,
+// taking turns with them, for each connected WhatsApp number given:
+// - cloud=: Cloud API text messages to URL/api/v1/webhooks/whatsapp-cloud, signed like Meta's
+//   (X-Hub-Signature-256: HMAC-SHA256 of the body with the app secret);
+// - twilio=: Twilio WhatsApp message webhooks (form fields as Twilio posts them) to URL + TARGET
+//   (the path and ?secret= query of the number's webhookUrl), with X-Twilio-Signature over
+//   URL + TARGET and the parameters (the ingress's public URL must be URL). Request i is due at
 // start + i/RATE; its latency runs from that intended time to the answer, so a stall shows up
 // as latency instead of silently lowering the offered load (no coordinated omission). Each
 // message text is "bench RUN_ID i <intended epoch ms>", so the end-to-end latency can be
@@ -19,6 +23,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +31,8 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/http/url.hpp"
+#include "loket/providers/twilio/twilio.hpp"
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -63,12 +70,38 @@ std::string cloud_message(long long i, long long chats, const std::string& run, 
          std::to_string(i) + "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" +
          text(run, i, sent_ms) + "\"}}]},\"field\":\"messages\"}]}]}";
 }
+
+// A Twilio WhatsApp message webhook's form parameters (as Twilio posts them, text only).
+std::multimap<std::string, std::string> twilio_message(long long i, long long chats, const std::string& run,
+                                                       long long sent_ms, const std::string& account_sid,
+                                                       const std::string& number) {
+  std::string from = "+" + std::to_string(6289800000000LL + i % chats);
+  std::string sid = "SMbench" + std::to_string(i);
+  return {{"SmsMessageSid", sid}, {"NumMedia", "0"}, {"ProfileName", "Bench"}, {"MessageType", "text"},
+          {"SmsSid", sid}, {"WaId", from.substr(1)}, {"SmsStatus", "received"}, {"Body", text(run, i, sent_ms)},
+          {"To", "whatsapp:" + number}, {"NumSegments", "1"}, {"ReferralNumMedia", "0"}, {"MessageSid", sid},
+          {"AccountSid", account_sid}, {"From", "whatsapp:" + from}, {"ApiVersion", "2010-04-01"}};
+}
+
+// `s` split at its first `n` colons (the last part keeps any further ones); empty if fewer.
+std::vector<std::string> fields(const std::string& s, std::size_t n) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t colon = s.find(':', at);
+    if (colon == std::string::npos) return {};
+    out.push_back(s.substr(at, colon - at));
+    at = colon + 1;
+  }
+  out.push_back(s.substr(at));
+  return out;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 8) {
     std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
-                         "[CHATS [FIRST_ID [PHONE_NUMBER_ID:APP_SECRET]]]\n");
+                         "[CHATS [FIRST_ID [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]\n");
     return 2;
   }
   std::string url = argv[1], integration = argv[2], secret = argv[3], run = argv[7];
@@ -77,9 +110,19 @@ int main(int argc, char** argv) {
   int connections = std::stoi(argv[6]);
   long long chats = argc > 8 ? std::stoll(argv[8]) : 1000;
   long long first_id = argc > 9 ? std::stoll(argv[9]) : 1;
-  std::string cloud = argc > 10 ? argv[10] : "";
-  std::string cloud_number = cloud.substr(0, cloud.find(':'));
-  std::string app_secret = cloud.find(':') == std::string::npos ? "" : cloud.substr(cloud.find(':') + 1);
+  // The channels that take turns: Telegram, then each WhatsApp number given.
+  enum class Channel { kTelegram, kCloud, kTwilio };
+  std::vector<Channel> channels{Channel::kTelegram};
+  std::vector<std::string> cloud, twilio;  // cloud: id, app secret; twilio: sid, token, number, target
+  for (int a = 10; a < argc; ++a) {
+    std::string arg = argv[a];
+    if (arg.rfind("cloud=", 0) == 0 && (cloud = fields(arg.substr(6), 1)).size() == 2) channels.push_back(Channel::kCloud);
+    else if (arg.rfind("twilio=", 0) == 0 && (twilio = fields(arg.substr(7), 3)).size() == 4) channels.push_back(Channel::kTwilio);
+    else {
+      std::fprintf(stderr, "loket-bench-load: cannot use %s\n", argv[a]);
+      return 2;
+    }
+  }
   auto hostport = url.substr(url.find("//") + 2);
   std::string host = hostport.substr(0, hostport.find(':')), port = hostport.substr(hostport.find(':') + 1);
   const std::string target = "/api/v1/webhooks/telegram/" + integration;
@@ -115,13 +158,28 @@ int main(int argc, char** argv) {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::host, hostport);
         req.set(http::field::content_type, "application/json");
-        if (!cloud.empty() && (first_id + i) % 2 == 1) {
-          req.target("/api/v1/webhooks/whatsapp-cloud");
-          req.body() = cloud_message(first_id + i, chats, run, due_ms, cloud_number);
-          req.set("X-Hub-Signature-256", "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, req.body())));
-        } else {
-          req.set("X-Telegram-Bot-Api-Secret-Token", secret);
-          req.body() = update(first_id + i, chats, run, due_ms);
+        long long n = first_id + i;
+        switch (channels[static_cast<std::size_t>(n) % channels.size()]) {
+          case Channel::kTelegram:
+            req.set("X-Telegram-Bot-Api-Secret-Token", secret);
+            req.body() = update(n, chats, run, due_ms);
+            break;
+          case Channel::kCloud:
+            req.target("/api/v1/webhooks/whatsapp-cloud");
+            req.body() = cloud_message(n, chats, run, due_ms, cloud[0]);
+            req.set("X-Hub-Signature-256", "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(cloud[1], req.body())));
+            break;
+          case Channel::kTwilio: {
+            auto params = twilio_message(n, chats, run, due_ms, twilio[0], twilio[2]);
+            req.target(twilio[3]);
+            req.set(http::field::content_type, "application/x-www-form-urlencoded");
+            std::string form;
+            for (const auto& [k, v] : params)
+              form += (form.empty() ? "" : "&") + k + "=" + loket::http::percent_encode(v);
+            req.body() = std::move(form);
+            req.set("X-Twilio-Signature", loket::providers::twilio::signature(twilio[1], url + twilio[3], params));
+            break;
+          }
         }
         req.prepare_payload();
         boost::system::error_code ec;

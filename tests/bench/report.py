@@ -130,14 +130,14 @@ md += ["", "## Steps", "", "| step | offered/s | acknowledged/s | p50 ms | p99 m
 for s in ceiling + ingress:
     md.append(f"| {s['measure']} | {fmt(s['offered_per_s'])} | {fmt(s['acknowledged_per_s'])} | {s['p50_ms']:.1f} | "
               f"{s['p99_ms']:.1f} | {s['p999_ms']:.1f} | {s['errors']} |")
-md += ["", "| end to end | offered/s | committed/s | p50 ms | p99 ms | p99.9 ms | messages | distinct | of them WhatsApp |",
-       "|---|---|---|---|---|---|---|---|---|"]
+md += ["", "| end to end | offered/s | committed/s | p50 ms | p99 ms | p99.9 ms | messages | distinct | WhatsApp Cloud API | WhatsApp Twilio |",
+       "|---|---|---|---|---|---|---|---|---|---|"]
 if drain:
     md.append(f"| backlog drain | — | {fmt(drain['committed_per_s'])} | — | — | — | {drain['messages']} | "
-              f"{drain['distinct_messages']} | {drain['whatsapp_messages']} |")
+              f"{drain['distinct_messages']} | {drain['cloud_messages']} | {drain['twilio_messages']} |")
 for s in e2e:
     md.append(f"| fixed rate | {fmt(s['offered_per_s'])} | {fmt(s['committed_per_s'])} | {s['p50_ms']} | {s['p99_ms']} | "
-              f"{s['p999_ms']} | {s['messages']} | {s['distinct_messages']} | {s['whatsapp_messages']} |")
+              f"{s['p999_ms']} | {s['messages']} | {s['distinct_messages']} | {s['cloud_messages']} | {s['twilio_messages']} |")
 if broker_row:
     md += ["", f"Broker baseline: {fmt(broker_row['produced_per_s'])} records/s produced (acks=all), "
                f"{fmt(broker_row['consumed_per_s'])} consumed, {broker_row['record_bytes']}-byte records."]

@@ -40,7 +40,7 @@ BATCH=${BENCH_PGBENCH_BATCH:-50}   # messages per pgbench transaction (the write
 OUT=${BENCH_OUT:-$ROOT/build/bench/$MODE-$(date +%Y%m%d-%H%M%S)}
 STATE="$ROOT/.run/bench-$MODE"
 BIN="$ROOT/build/bin"
-PG_PORT=$((BASE + 0)) API_PORT=$((BASE + 1)) INGRESS_PORT=$((BASE + 2)) CEILING_PORT=$((BASE + 3)) GRAPH_PORT=$((BASE + 4))
+PG_PORT=$((BASE + 0)) API_PORT=$((BASE + 1)) INGRESS_PORT=$((BASE + 2)) CEILING_PORT=$((BASE + 3)) PROVIDERS_PORT=$((BASE + 4))
 declare -A ADMIN=([api]=$((BASE + 10)) [ingress]=$((BASE + 11)) [inbound]=$((BASE + 12)) [writer]=$((BASE + 13)) [outbound]=$((BASE + 14)))
 SERVICES="api ingress inbound writer outbound"
 
@@ -48,7 +48,7 @@ SERVICES="api ingress inbound writer outbound"
 command -v gnuplot >/dev/null 2>&1 || loket_install_test_tools
 
 stop_all() {
-  for s in $SERVICES ceiling graph devbroker; do loket_stop "$s" "$STATE"; done
+  for s in $SERVICES ceiling providers devbroker; do loket_stop "$s" "$STATE"; done
   loket_stop devbroker "$STATE/sink"
   loket_pg_stop "$STATE"
   [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
@@ -75,7 +75,8 @@ fi
 export LOKET_MASTER_KEY="k1:$(openssl rand -hex 32)"
 export LOKET_API_PORT=$API_PORT LOKET_INGRESS_PORT=$INGRESS_PORT
 export LOKET_PUBLIC_WEBHOOK_URL=http://127.0.0.1:$INGRESS_PORT LOKET_PUBLIC_APP_URL=http://127.0.0.1:$API_PORT
-export LOKET_GRAPH_API_BASE=http://127.0.0.1:$GRAPH_PORT  # tests/bench/fake_graph.py stands in for Meta
+# tests/bench/fake_providers.py stands in for Meta's Graph API and Twilio's API.
+export LOKET_GRAPH_API_BASE=http://127.0.0.1:$PROVIDERS_PORT LOKET_TWILIO_API_BASE=http://127.0.0.1:$PROVIDERS_PORT
 # The benchmark drives the API far beyond a real client's limits; rate limiting itself still runs.
 export LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000
 export LOKET_LOG_LEVEL=${LOKET_LOG_LEVEL:-warn}
@@ -84,7 +85,7 @@ start() { LOKET_ADMIN_PORT=${ADMIN[$1]} loket_start "$1" "$STATE" "$BIN/loket-$1
 psqlq() { psql -qtAX "$LOKET_DATABASE_URL" "$@"; }
 
 # A workspace with a Telegram integration whose webhook secret we know (no Bot API involved);
-# its WhatsApp Cloud API number is connected through the API once the API runs (below).
+# its two WhatsApp numbers (Cloud API, Twilio) are connected through the API once it runs.
 created=$("$BIN/loket-admin" create-workspace "Pipeline benchmark")
 WS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") WS_KEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
 INT="int_$(openssl rand -hex 12)" SECRET=$(openssl rand -hex 16)
@@ -125,9 +126,9 @@ cpu_of() {  # cpu_of EPOCH COMPONENT PID...: one line with the CPU seconds the p
 SAMPLER=$!
 
 NEXT_ID=1  # update ids never repeat across steps (a repeat is rightly dropped as a duplicate)
-CLOUD=""   # PHONE_NUMBER_ID:APP_SECRET once connected: then half the webhooks are WhatsApp's
+WHATSAPP=()  # the generator's cloud=… and twilio=… arguments once the numbers are connected
 load() {  # load URL RATE RUN_ID [SECONDS]: the open-loop generator; sets OUT_JSON (one JSON object)
-  OUT_JSON=$("$BIN/loket-bench-load" "$1" "$INT" "$SECRET" "$2" "${4:-$SECS}" "$CONNS" "$3" 1000 "$NEXT_ID" $CLOUD)
+  OUT_JSON=$("$BIN/loket-bench-load" "$1" "$INT" "$SECRET" "$2" "${4:-$SECS}" "$CONNS" "$3" 1000 "$NEXT_ID" "${WHATSAPP[@]}")
   NEXT_ID=$((NEXT_ID + $(field sent "$OUT_JSON")))
 }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
@@ -194,15 +195,21 @@ psqlq -c "DELETE FROM outbox"  # pgbench's rows are not for the relay
 loket_say "ingress alone (workers stopped): $INGRESS_RATES webhooks/s, ${SECS}s each"
 start api
 loket_wait_http "http://127.0.0.1:$API_PORT/healthz" || { echo "api did not start: $STATE/logs/api.log" >&2; exit 1; }
-# The workspace's WhatsApp number, connected like an operator does (POST /api/v1/channels).
-loket_start graph "$STATE" python3 "$ROOT/tests/bench/fake_graph.py" "$GRAPH_PORT" 6281100000001
-loket_wait_http "http://127.0.0.1:$GRAPH_PORT/v21.0/1" || { echo "the fake Graph API did not start" >&2; exit 1; }
-APP_SECRET=$(openssl rand -hex 16)
-curl -fsS -o /dev/null -X POST "http://127.0.0.1:$API_PORT/api/v1/channels" -H "Authorization: Bearer $WS_KEY" \
-  -H 'Content-Type: application/json' \
-  -d "{\"provider\":\"whatsapp_cloud\",\"accessToken\":\"EAAG-bench\",\"phoneNumberId\":\"109000000000001\",\"displayNumber\":\"+6281100000001\",\"appSecret\":\"$APP_SECRET\"}" ||
-  { echo "connecting the WhatsApp number failed: $STATE/logs/api.log" >&2; exit 1; }
-CLOUD="109000000000001:$APP_SECRET"
+# The workspace's WhatsApp numbers, connected like an operator does (POST /api/v1/channels);
+# from here on a third of the webhooks are Telegram's, a third Cloud API's, a third Twilio's.
+loket_start providers "$STATE" python3 "$ROOT/tests/bench/fake_providers.py" "$PROVIDERS_PORT"
+loket_wait_http "http://127.0.0.1:$PROVIDERS_PORT/v21.0/1" || { echo "the fake provider APIs did not start" >&2; exit 1; }
+connect() {  # connect JSON: the channel's API answer
+  curl -fsS -X POST "http://127.0.0.1:$API_PORT/api/v1/channels" -H "Authorization: Bearer $WS_KEY" \
+    -H 'Content-Type: application/json' -d "$1" ||
+    { echo "connecting a WhatsApp number failed: $STATE/logs/api.log" >&2; exit 1; }
+}
+APP_SECRET=$(openssl rand -hex 16) TWILIO_SID="AC$(openssl rand -hex 16)" TWILIO_TOKEN=$(openssl rand -hex 16)
+connect "{\"provider\":\"whatsapp_cloud\",\"accessToken\":\"EAAG-bench\",\"phoneNumberId\":\"109000000000001\",\"displayNumber\":\"+6281100000001\",\"appSecret\":\"$APP_SECRET\"}" >/dev/null
+twilio_url=$(connect "{\"provider\":\"whatsapp_twilio\",\"accountSid\":\"$TWILIO_SID\",\"authToken\":\"$TWILIO_TOKEN\",\"whatsappNumber\":\"+6281100000002\"}" |
+             sed -n 's/.*"webhookUrl":"\([^"]*\)".*/\1/p')
+[ -n "$twilio_url" ] || { echo "the Twilio number has no webhookUrl" >&2; exit 1; }
+WHATSAPP=("cloud=109000000000001:$APP_SECRET" "twilio=$TWILIO_SID:$TWILIO_TOKEN:+6281100000002:${twilio_url#"$LOKET_PUBLIC_WEBHOOK_URL"}")
 start_ingress() {  # start_ingress BROKERS
   loket_stop ingress "$STATE"
   LOKET_KAFKA_BROKERS=$1 start ingress
@@ -244,7 +251,8 @@ for _ in $(seq 1 "$WAIT_TRIES"); do [ "$(total)" -ge "$backlog" ] && break; slee
 emit "$(psqlq -v ws="$WS" -v started="$started" -v backlog="$backlog" <<'SQL'
 SELECT json_build_object('measure', 'drain', 'acknowledged', :backlog, 'messages', count(*),
   'distinct_messages', count(DISTINCT external_message_id),
-  'whatsapp_messages', count(*) FILTER (WHERE external_message_id LIKE 'wamid.%'),
+  'cloud_messages', count(*) FILTER (WHERE external_message_id LIKE 'wamid.%'),
+  'twilio_messages', count(*) FILTER (WHERE external_message_id LIKE 'SM%'),
   'seconds_to_first', round(extract(epoch FROM min(created_at))::numeric - :started, 2),
   'seconds', round(extract(epoch FROM max(created_at) - min(created_at))::numeric, 2),
   'committed_per_s', round((count(*) / greatest(extract(epoch FROM max(created_at) - min(created_at)), 0.001))::numeric, 0))
@@ -262,7 +270,8 @@ for r in $E2E_RATES; do
   emit "$(psqlq -v ws="$WS" -v run="$run" -v acked="$acked" -v offered="$r" -v ack_p99="$(field p99_ms "$OUT_JSON")" <<'SQL'
 SELECT json_build_object('measure', 'end_to_end', 'offered_per_s', :offered, 'acknowledged', :acked,
   'ack_p99_ms', :ack_p99, 'messages', count(*), 'distinct_messages', count(DISTINCT external_message_id),
-  'whatsapp_messages', count(*) FILTER (WHERE external_message_id LIKE 'wamid.%'),
+  'cloud_messages', count(*) FILTER (WHERE external_message_id LIKE 'wamid.%'),
+  'twilio_messages', count(*) FILTER (WHERE external_message_id LIKE 'SM%'),
   'p50_ms', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 1),
   'p99_ms', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lat)::numeric, 1),
   'p999_ms', round(percentile_cont(0.999) WITHIN GROUP (ORDER BY lat)::numeric, 1),
