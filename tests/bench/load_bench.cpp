@@ -2,8 +2,8 @@
 //   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID
 //                    [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]
 // Sends RATE unique webhooks per second for SECONDS from CONNECTIONS keep-alive connections:
-// Telegram Updates to URL/api/v1/webhooks/telegram/INTEGRATION_ID with the secret token and,
-// taking turns with them, for each connected WhatsApp number given:
+// Telegram Updates to URL/api/v1/webhooks/telegram/INTEGRATION_ID with the secret token (none
+// when INTEGRATION_ID is "-") and, taking turns with them, for each WhatsApp number given:
 // - cloud=: Cloud API text messages to URL/api/v1/webhooks/whatsapp-cloud, signed like Meta's
 //   (X-Hub-Signature-256: HMAC-SHA256 of the body with the app secret);
 // - twilio=: Twilio WhatsApp message webhooks (form fields as Twilio posts them) to URL + TARGET
@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   long long first_id = argc > 9 ? std::stoll(argv[9]) : 1;
   // The channels that take turns: Telegram, then each WhatsApp number given.
   enum class Channel { kTelegram, kCloud, kTwilio };
-  std::vector<Channel> channels{Channel::kTelegram};
+  std::vector<Channel> channels;
+  if (integration != "-") channels.push_back(Channel::kTelegram);
   std::vector<std::string> cloud, twilio;  // cloud: id, app secret; twilio: sid, token, number, target
   for (int a = 10; a < argc; ++a) {
     std::string arg = argv[a];
@@ -122,6 +123,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "loket-bench-load: cannot use %s\n", argv[a]);
       return 2;
     }
+  }
+  if (channels.empty()) {
+    std::fprintf(stderr, "loket-bench-load: no channel to send to\n");
+    return 2;
   }
   auto hostport = url.substr(url.find("//") + 2);
   std::string host = hostport.substr(0, hostport.find(':')), port = hostport.substr(hostport.find(':') + 1);

@@ -35,6 +35,7 @@ else
   DRAIN_SECS=${BENCH_DRAIN_SECONDS:-6}  # at 2,000/s: 12,000 records, about 3 MB per partition
 fi
 CONNS=${BENCH_CONNECTIONS:-64}     # load generator connections
+CHANNELS=${BENCH_CHANNELS:-"telegram cloud twilio"}  # the webhooks that take turns (the ceiling gets Telegram's)
 WAIT_TRIES=$([ "$MODE" = smoke ] && echo 240 || echo 2400)  # quarter seconds to wait for the pipeline to drain
 BATCH=${BENCH_PGBENCH_BATCH:-50}   # messages per pgbench transaction (the writer's batch)
 OUT=${BENCH_OUT:-$ROOT/build/bench/$MODE-$(date +%Y%m%d-%H%M%S)}
@@ -126,9 +127,10 @@ cpu_of() {  # cpu_of EPOCH COMPONENT PID...: one line with the CPU seconds the p
 SAMPLER=$!
 
 NEXT_ID=1  # update ids never repeat across steps (a repeat is rightly dropped as a duplicate)
-WHATSAPP=()  # the generator's cloud=… and twilio=… arguments once the numbers are connected
+TELEGRAM=$INT  # the generator's Telegram integration ("-": none)
+WHATSAPP=()    # its cloud=… and twilio=… arguments once the numbers are connected
 load() {  # load URL RATE RUN_ID [SECONDS]: the open-loop generator; sets OUT_JSON (one JSON object)
-  OUT_JSON=$("$BIN/loket-bench-load" "$1" "$INT" "$SECRET" "$2" "${4:-$SECS}" "$CONNS" "$3" 1000 "$NEXT_ID" "${WHATSAPP[@]}")
+  OUT_JSON=$("$BIN/loket-bench-load" "$1" "$TELEGRAM" "$SECRET" "$2" "${4:-$SECS}" "$CONNS" "$3" 1000 "$NEXT_ID" "${WHATSAPP[@]}")
   NEXT_ID=$((NEXT_ID + $(field sent "$OUT_JSON")))
 }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
@@ -196,7 +198,7 @@ loket_say "ingress alone (workers stopped): $INGRESS_RATES webhooks/s, ${SECS}s 
 start api
 loket_wait_http "http://127.0.0.1:$API_PORT/healthz" || { echo "api did not start: $STATE/logs/api.log" >&2; exit 1; }
 # The workspace's WhatsApp numbers, connected like an operator does (POST /api/v1/channels);
-# from here on a third of the webhooks are Telegram's, a third Cloud API's, a third Twilio's.
+# from here on the webhooks of CHANNELS take turns (by default a third each).
 loket_start providers "$STATE" python3 "$ROOT/tests/bench/fake_providers.py" "$PROVIDERS_PORT"
 loket_wait_http "http://127.0.0.1:$PROVIDERS_PORT/v21.0/1" || { echo "the fake provider APIs did not start" >&2; exit 1; }
 connect() {  # connect JSON: the channel's API answer
@@ -209,7 +211,10 @@ connect "{\"provider\":\"whatsapp_cloud\",\"accessToken\":\"EAAG-bench\",\"phone
 twilio_url=$(connect "{\"provider\":\"whatsapp_twilio\",\"accountSid\":\"$TWILIO_SID\",\"authToken\":\"$TWILIO_TOKEN\",\"whatsappNumber\":\"+6281100000002\"}" |
              sed -n 's/.*"webhookUrl":"\([^"]*\)".*/\1/p')
 [ -n "$twilio_url" ] || { echo "the Twilio number has no webhookUrl" >&2; exit 1; }
-WHATSAPP=("cloud=109000000000001:$APP_SECRET" "twilio=$TWILIO_SID:$TWILIO_TOKEN:+6281100000002:${twilio_url#"$LOKET_PUBLIC_WEBHOOK_URL"}")
+has() { [[ " $CHANNELS " == *" $1 "* ]]; }
+has telegram || TELEGRAM=-
+has cloud && WHATSAPP+=("cloud=109000000000001:$APP_SECRET")
+has twilio && WHATSAPP+=("twilio=$TWILIO_SID:$TWILIO_TOKEN:+6281100000002:${twilio_url#"$LOKET_PUBLIC_WEBHOOK_URL"}")
 start_ingress() {  # start_ingress BROKERS
   loket_stop ingress "$STATE"
   LOKET_KAFKA_BROKERS=$1 start ingress

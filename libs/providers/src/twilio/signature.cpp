@@ -43,10 +43,12 @@ std::string signature(std::string_view auth_token, std::string_view url,
 bool valid_signature(std::string_view auth_token, std::string_view url,
                      const std::multimap<std::string, std::string>& params, std::string_view header) {
   if (header.empty() || auth_token.empty()) return false;
-  bool ok = false;  // every variant is computed, so timing does not tell which one matched
-  for (const auto& u : {std::string(url), port_variant(url, false), port_variant(url, true)})
-    ok = crypto::constant_time_equal(signature(auth_token, u, params), header) || ok;
-  return ok;
+  // The URL as requested first: Twilio's usual form, so a genuine webhook costs one HMAC (three
+  // were a sixth of the ingress's CPU time for Twilio). Which variant matched tells nothing
+  // secret; each comparison is constant-time.
+  if (crypto::constant_time_equal(signature(auth_token, url, params), header)) return true;
+  return crypto::constant_time_equal(signature(auth_token, port_variant(url, false), params), header) ||
+         crypto::constant_time_equal(signature(auth_token, port_variant(url, true), params), header);
 }
 
 bool valid_json_signature(std::string_view auth_token, std::string_view url, std::string_view body,
