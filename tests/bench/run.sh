@@ -168,14 +168,14 @@ SQL
 {
   # The writer's transaction for a batch of BATCH messages, each appended to an open ticket of
   # its own thread (the common case), statement for statement (services/writer/src/writer.cpp):
-  # the batch's thread locks, one dedup probe, one lookup of the open tickets, one INSERT of the
-  # messages (their words indexed with them), one UPDATE of their tickets (touch, integration), one INSERT of the
-  # batch's message.created outbox rows.
+  # the batch's thread locks, one dedup probe (an index lookup per key), one lookup of the open
+  # tickets, one INSERT of the messages (their words indexed with them), one UPDATE of their
+  # tickets (touch, integration), one INSERT of the batch's message.created outbox rows.
   last="(:t + $((BATCH - 1)))"
   echo "\\set t random(1, $((1000 - BATCH)))"
   echo "BEGIN;"
   echo "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended('$PGWS' || k, 7) AS h FROM generate_series(:t, $last) k ORDER BY h OFFSET 0) AS o;"
-  echo "SELECT m.integration_id FROM generate_series(:t, $last) k JOIN messages m ON m.integration_id = '$PGINT' AND m.external_message_id = 'none-' || k;"
+  echo "SELECT m.integration_id FROM generate_series(:t, $last) k, LATERAL (SELECT integration_id FROM messages WHERE integration_id = '$PGINT' AND external_message_id = 'none-' || k LIMIT 1) m;"
   echo "SELECT o.* FROM generate_series(:t, $last) k, LATERAL (SELECT id, status, number, subject, search FROM tickets WHERE workspace_id = '$PGWS' AND channel = 'telegram' AND external_thread_id = 'pg-' || k AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) o;"
   echo "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, integration_id, external_message_id, created_at) SELECT 'tmsg_pg' || n, '$PGWS', 'tkt_pg' || k, 'requester', 'Bench', 'bench message ' || n, false, '$PGINT', 'pg-' || n, clock_timestamp() FROM (SELECT k, nextval('pgbench_messages') AS n FROM generate_series(:t, $last) k) AS r ORDER BY k RETURNING id, created_at;"
   echo "UPDATE tickets SET integration_id = '$PGINT', updated_at = now() FROM generate_series(:t, $last) k WHERE tickets.id = 'tkt_pg' || k;"
