@@ -6,7 +6,6 @@
 #include <thread>
 #include <vector>
 
-
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"

@@ -86,7 +86,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto open = store::find_open_threads(tx, threads);
     std::vector<store::BatchMessage> pending;                       // written in one statement
     std::vector<std::pair<store::Ticket, std::string>> auto_replies;  // new tickets and their tokens
-    std::map<std::string, store::TicketTouch> touched;              // per ticket, one UPDATE
+    std::map<std::string, std::string> touched;  // ticket id → the integration last written through
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
       if (results[i] == Result::kUnknownIntegration) continue;
@@ -115,16 +115,12 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
       pending.push_back({ticket, std::move(msg), files[i]});  // a copy: with_tx may run this again
-      auto& touch = touched[ticket.id];
-      touch.ticket_id = ticket.id;
-      touch.integration_id = m.integration_id;
+      touched[ticket.id] = m.integration_id;
     }
     store::add_messages(tx, pending);
     for (const auto& [ticket, token] : auto_replies)  // after the message that opened the ticket
       store::add_auto_reply(tx, ticket, token, settings.public_app_url);
-    std::vector<store::TicketTouch> touches;
-    for (auto& [id, touch] : touched) touches.push_back(std::move(touch));
-    store::touch_thread_tickets(tx, touches);
+    store::touch_thread_tickets(tx, touched);
     outbox.flush();
   });
   return results;

@@ -91,7 +91,6 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
 /// The database clock in µs since the epoch (the snapshot bound of a first page).
 std::int64_t now_us(pqxx::transaction_base& tx);
 
-
 /// A requester thread: the unit the writer serializes on.
 struct ThreadKey {
   std::string workspace_id;
@@ -104,17 +103,11 @@ struct ThreadKey {
 /// round trip. Threads without an open ticket are absent from the result.
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
 
-/// What one batch of requester messages changes on one ticket.
-struct TicketTouch {
-  std::string ticket_id;
-  std::string integration_id;  ///< replies go out through it (the one the customer used last)
-};
-
-/// Records a batch's requester messages on their tickets in one statement: per ticket
-/// `integration_id` set and `updated_at` = now(). One row version per ticket and batch keeps the
-/// ticket's indexes from churning per message (the words are indexed with the messages).
-/// Tickets appear at most once in `touches`.
-void touch_thread_tickets(pqxx::work& tx, const std::vector<TicketTouch>& touches);
+/// Records a batch's requester messages on their tickets in one statement: for each ticket id
+/// of `integration_by_ticket`, `integration_id` set to the integration the customer wrote through
+/// last (replies go out through it) and `updated_at` = now(). One row version per ticket and
+/// batch keeps the ticket's indexes from churning per message.
+void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket);
 
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
@@ -218,9 +211,9 @@ struct BatchMessage {
   std::vector<NewAttachment> files;
 };
 
-/// Inserts the messages of `batch` in one statement (created_at increasing in batch order),
-/// then their attachments, then emits `message.created` for each, in order. The search vector
-/// is left to the caller (touch_thread_tickets). Returns the stored messages, in order.
+/// Inserts the messages of `batch` in one statement (created_at increasing in batch order; their
+/// words indexed with them), then their attachments, then emits `message.created` for each, in
+/// order. Returns the stored messages, in order.
 /// @throws pqxx exceptions on database failure.
 std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch);
 
