@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -154,12 +156,9 @@ struct Server::Impl {
       parser.header_limit(64 * 1024);
       bhttp::read(socket, buffer, parser, ec);
       if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) break;
-      if (ec == bhttp::error::body_limit) {
-        write(socket, 11, json_error(413, "PAYLOAD_TOO_LARGE",
-                                     "request body is larger than " +
-                                         std::to_string(options.max_body_bytes) + " bytes"),
-              false);
-        break;
+      if (ec && ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
+        refuse_unread(socket, refusal(ec));
+        return;
       }
       if (ec) break;
       auto& msg = parser.get();
@@ -196,6 +195,34 @@ struct Server::Impl {
       }
       if (!write(socket, msg.version(), res, keep_alive) || !keep_alive) break;
     }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  /// The answer to a request the parser refused: 413 past the body limit, 431 past the header
+  /// limit, 400 for anything that is not HTTP/1.1.
+  Response refusal(const boost::system::error_code& ec) const {
+    if (ec == bhttp::error::body_limit)
+      return json_error(413, "PAYLOAD_TOO_LARGE",
+                        "request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
+    if (ec == bhttp::error::header_limit)
+      return json_error(431, "PAYLOAD_TOO_LARGE", "request headers are larger than 64 KiB");
+    return json_error(400, "VALIDATION_ERROR", "malformed HTTP request: " + ec.message());
+  }
+
+  /// Answers a request whose body was not read and closes the connection without losing the
+  /// answer: closing a socket with unread bytes makes the kernel send RST, which can discard the
+  /// response before the client reads it (a client still uploading sees "connection reset").
+  /// So the send side is shut first and what the client still sends is read and dropped, for at
+  /// most 2 s of silence or 10 s in all (a "lingering close", as Apache and nginx do).
+  static void refuse_unread(tcp::socket& socket, const Response& res) {
+    write(socket, 11, res, false);
+    boost::system::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    timeval tv{2, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::array<char, 64 * 1024> sink;
+    while (!ec && std::chrono::steady_clock::now() < deadline) socket.read_some(asio::buffer(sink), ec);
     socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 
