@@ -157,6 +157,8 @@ struct Server::Impl {
       bhttp::read(socket, buffer, parser, ec);
       if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) break;
       if (ec && ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
+        core::log(core::Level::kWarn, "request refused before its handler",
+                  {{"remote", remote}, {"error", ec.message()}});
         refuse_unread(socket, refusal(ec));
         return;
       }
