@@ -155,7 +155,8 @@ struct Server::Impl {
       parser.body_limit(options.max_body_bytes);
       parser.header_limit(64 * 1024);
       bhttp::read(socket, buffer, parser, ec);
-      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) break;
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == bhttp::error::partial_message)
+        break;  // the client went away
       if (ec && ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
         core::log(core::Level::kWarn, "request refused before its handler",
                   {{"remote", remote}, {"error", ec.message()}});
