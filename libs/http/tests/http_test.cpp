@@ -66,7 +66,7 @@ TEST_CASE("server and client talk over loopback, with body limits") {
   REQUIRE_FALSE(res.error.empty());
 }
 
-TEST_CASE("a body far over the cap still gets its 413, and garbage gets a 400") {
+TEST_CASE("a body far over the cap still gets its 413, oversized headers 431, and garbage a 400") {
   Server server({"127.0.0.1", 0, 1000, 5}, [](const Request&) { return Response{}; });
   server.start();
   std::string base = "http://127.0.0.1:" + std::to_string(server.port());
@@ -82,6 +82,12 @@ TEST_CASE("a body far over the cap still gets its 413, and garbage gets a 400") 
     REQUIRE(res.status == 413);
     REQUIRE(res.body.find("\"code\":\"PAYLOAD_TOO_LARGE\"") != std::string::npos);
   }
+  // Headers past 64 KiB: 431, in the envelope.
+  req.body = "small";
+  req.headers = {{"X-Big", std::string(70 * 1024, 'x')}};
+  auto big_headers = fetch(req);
+  REQUIRE(big_headers.status == 431);
+  REQUIRE(big_headers.body.find("\"code\":\"PAYLOAD_TOO_LARGE\"") != std::string::npos);
   // Not HTTP at all: a 400 in the envelope, then the connection closes.
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket s(io);
