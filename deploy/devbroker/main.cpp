@@ -16,6 +16,7 @@
 #include "loket/core/log.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/server.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/kafka/kafka.hpp"
 
 using namespace loket;
@@ -26,10 +27,11 @@ int main() {
   try {
     kafka::MockCluster cluster(static_cast<int>(core::env_int("LOKET_DEVBROKER_BROKERS", 1)));
     int partitions = static_cast<int>(core::env_int("LOKET_DEVBROKER_PARTITIONS", 4));
-    for (const char* t : {"channel.webhook.telegram", "channel.webhook.twilio",
-                          "channel.webhook.whatsapp_cloud", "channel.inbound", "ticket.events",
-                          "outbound.retry", "outbound.dlq"})
-      cluster.create_topic(t, partitions);
+    auto topics = providers::standard_webhook_topics();  // channel.webhook.<provider>, one per provider
+    for (const char* t : {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic,
+                          kafka::kOutboundDlqTopic})
+      topics.emplace_back(t);
+    for (const auto& t : topics) cluster.create_topic(t, partitions);
     http::ServerOptions so;
     so.address = "127.0.0.1";
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_DEVBROKER_CONTROL_PORT", 0));

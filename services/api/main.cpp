@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--routes") {  // one "METHOD /path" a line, for tests
     store::Pool pool("", 1);                               // never connects
     auto keys = crypto::Keyring::parse(std::string(64, '0'));
-    api::Context ctx{pool, keys, {}};
+    auto providers = providers::Registry::standard(providers::Settings());
+    api::Context ctx{pool, keys, {}, providers};
     for (const auto& r : api::make_router(ctx).routes()) std::cout << r << "\n";
     return 0;
   }
@@ -29,7 +30,6 @@ int main(int argc, char** argv) {
     api::Options opt;
     opt.public_webhook_url = core::env_required(
         "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
-    opt.endpoints = providers::endpoints_from_env();
     opt.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.public_app_url);
     while (!opt.public_app_url.empty() && opt.public_app_url.back() == '/') opt.public_app_url.pop_back();
     opt.public_tickets_per_workspace_per_minute = static_cast<int>(
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
         static_cast<int>(core::env_int("LOKET_LOGIN_FAILURES_PER_15_MINUTES", opt.login_failures_per_15_minutes));
     opt.max_attachment_bytes =
         static_cast<std::size_t>(core::env_int("LOKET_MAX_ATTACHMENT_BYTES", static_cast<std::int64_t>(opt.max_attachment_bytes)));
-    api::Context ctx{*pool_ptr, keys, opt};
+    auto providers = providers::Registry::standard(providers::settings_from_env());
+    api::Context ctx{*pool_ptr, keys, opt, providers};
     auto router = api::make_router(ctx);
     api::Hub hub(ctx);
     hub.start(kafka::properties_from_env());

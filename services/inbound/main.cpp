@@ -12,6 +12,7 @@ int main() {
   core::init_logging("inbound");
   core::install_signal_handlers();
   try {
+    auto providers = providers::Registry::standard(providers::settings_from_env());
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_INBOUND_GROUP", "loket-inbound");
@@ -22,7 +23,7 @@ int main() {
     kafka::consume_loop(
         consumer, 500,
         [&](const std::vector<kafka::Record>& batch) {
-          if (!inbound::process_batch(batch, producer, core::stop_requested))
+          if (!inbound::process_batch(batch, providers, producer, core::stop_requested))
             throw std::runtime_error("stopped before the batch was published");
         },
         core::stop_requested);

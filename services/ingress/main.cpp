@@ -23,7 +23,8 @@ int main() {
     auto props = kafka::properties_from_env();
     props["message.timeout.ms"] = std::to_string(opt.ack_timeout.count());
     kafka::Producer producer(props);
-    ingress::Ingress app(pool, producer, keys, opt);
+    auto providers = providers::Registry::standard(providers::settings_from_env());
+    ingress::Ingress app(pool, producer, keys, providers, opt);
     auto admin = ops::admin_from_env(9081, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     http::ServerOptions so;

@@ -1,5 +1,6 @@
 // loket-outbound: ticket.events → provider deliveries, with outbound.retry and outbound.dlq.
 // Configuration: docs/operations.md.
+#include <algorithm>
 #include <thread>
 
 #include "loket/core/config.hpp"
@@ -35,15 +36,14 @@ int main() {
     outbound::Options opt;
     opt.max_attempts = static_cast<int>(core::env_int("LOKET_OUTBOUND_MAX_ATTEMPTS", opt.max_attempts));
     opt.base_backoff = core::env_ms("LOKET_OUTBOUND_BACKOFF_MS", opt.base_backoff);
-    opt.endpoints = providers::endpoints_from_env();
-    opt.public_webhook_url = core::env_or("LOKET_PUBLIC_WEBHOOK_URL", "");
-    opt.email.platform_api_key = core::env_or("LOKET_RESEND_API_KEY", "");
-    opt.email.platform_from = core::env_or("LOKET_EMAIL_FROM", "");
+    auto providers = providers::Registry::standard(providers::settings_from_env());
+    opt.providers = &providers;
     opt.email.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.email.public_app_url);
     opt.email.inbound_domain = core::env_or("LOKET_INBOUND_EMAIL_DOMAIN", "");
-    if (opt.email.platform_api_key.empty() || opt.email.platform_from.empty())
-      core::log(core::Level::kWarn, "no platform email sender (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM): requester "
-                                    "emails of workspaces without an email_resend integration are skipped");
+    if (std::none_of(providers.adapters().begin(), providers.adapters().end(),
+                     [](const auto& a) { return a->platform_mailer().has_value(); }))
+      core::log(core::Level::kWarn, "no platform email sender (docs/channels/email-notifications.md): requester emails of "
+                                    "workspaces without an email integration are skipped");
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound");

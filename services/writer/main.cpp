@@ -35,7 +35,8 @@ int main() {
         }
       }
     });
-    auto fetch = writer::provider_fetcher(keys, providers::endpoints_from_env());
+    auto providers = providers::Registry::standard(providers::settings_from_env());
+    auto fetch = writer::provider_fetcher(keys, providers);
     writer::Settings settings{keys, core::env_or("LOKET_PUBLIC_APP_URL", "http://127.0.0.1:8080")};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
     // Several consumers of the group in one process: their partitions are written concurrently,

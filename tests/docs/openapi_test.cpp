@@ -37,7 +37,8 @@ std::set<std::string> documented_routes(const std::string& yaml_path) {
 TEST_CASE("every api route is in docs/openapi.yaml and every documented route exists") {
   loket::store::Pool pool("", 1);  // never connects: building the router needs no database
   auto keys = loket::crypto::Keyring::parse(std::string(64, '0'));
-  loket::api::Context ctx{pool, keys, {}};
+  auto providers = loket::providers::Registry::standard(loket::providers::Settings());
+  loket::api::Context ctx{pool, keys, {}, providers};
   auto routes = loket::api::make_router(ctx).routes();
   std::set<std::string> in_router(routes.begin(), routes.end());
   auto in_doc = documented_routes(LOKET_SOURCE_DIR "/docs/openapi.yaml");

@@ -1,16 +1,11 @@
 #include "loket/providers/common.hpp"
 
-#include "loket/core/config.hpp"
+#include "loket/core/json.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 
 namespace loket::providers {
-namespace {
-std::string without_trailing_slash(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
-}  // namespace
 
 events::InboundMessage new_message(const events::RawWebhook& raw, const std::string& provider,
                                    const std::string& channel) {
@@ -40,18 +35,17 @@ events::DeliveryReceipt new_failure(const events::RawWebhook& raw, const std::st
   return r;
 }
 
-Endpoints endpoints_from_env() {
-  Endpoints e;
-  e.telegram = without_trailing_slash(core::env_or("LOKET_TELEGRAM_API_BASE", e.telegram));
-  e.twilio = without_trailing_slash(core::env_or("LOKET_TWILIO_API_BASE", e.twilio));
-  e.graph = without_trailing_slash(core::env_or("LOKET_GRAPH_API_BASE", e.graph));
-  e.graph_version = core::env_or("LOKET_GRAPH_API_VERSION", e.graph_version);
-  e.resend = without_trailing_slash(core::env_or("LOKET_RESEND_API_BASE", e.resend));
-  if (auto bases = core::env("LOKET_GRAPH_MEDIA_BASES")) {
-    e.graph_media_bases.clear();
-    for (auto& b : core::split(*bases, ',')) e.graph_media_bases.push_back(without_trailing_slash(b));
-  }
-  return e;
+bool secret_matches(std::string_view given, std::string_view stored_hash) {
+  return !given.empty() && !stored_hash.empty() && crypto::constant_time_equal(crypto::sha256(given), stored_hash);
+}
+
+std::string field(const rapidjson::Value& body, const char* key) {
+  return core::trim(core::json_string(body, key).value_or(""));
+}
+
+std::string first_value(const std::multimap<std::string, std::string>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::string() : it->second;
 }
 
 bool url_under(std::string_view url, std::string_view base) {

@@ -50,6 +50,7 @@ std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx
 
 std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
                                               const std::vector<std::string>& providers) {
+  if (providers.empty()) return std::nullopt;
   std::string list;
   for (const auto& p : providers) list += (list.empty() ? "" : ",") + tx.quote(p);
   return first(tx.exec_params(std::string(kColumns) + "WHERE workspace_id = $1 AND provider IN (" + list +
@@ -91,22 +92,5 @@ Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
   return out;
 }
 
-
-std::string integration_json(const Integration& i) {
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
-  w.StartObject();
-  core::json_kv(w, "id", i.id);
-  core::json_kv(w, "provider", i.provider);
-  core::json_kv(w, "status", i.status);
-  core::json_kv(w, "displayName", i.display_name);
-  if (!i.number.empty()) core::json_kv(w, "number", i.number);
-  if (i.provider == "whatsapp_cloud") core::json_kv(w, "phoneNumberId", i.routing_key);
-  core::json_kv_opt(w, "lastError", i.last_error.empty() ? std::nullopt : std::optional(i.last_error));
-  core::json_kv(w, "createdAt", i.created_at);
-  core::json_kv(w, "connectedAt", i.connected_at);
-  w.EndObject();
-  return sb.GetString();
-}
 
 }  // namespace loket::store

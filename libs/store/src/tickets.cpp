@@ -6,6 +6,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/search.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
@@ -50,14 +51,6 @@ Ticket ticket_from_row(const pqxx::row& r) {
   return t;
 }
 
-std::string channel_label(const std::string& channel) {
-  if (channel == "whatsapp") return "WhatsApp";
-  if (channel == "web") return "Web";
-  if (channel.empty()) return "Support";
-  std::string s = channel;
-  s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
-}
 }  // namespace
 
 std::string subject_from_text(const std::string& text, const std::string& channel) {
@@ -69,7 +62,7 @@ std::string subject_from_text(const std::string& text, const std::string& channe
     if (!line.empty()) return core::utf8_truncate(line, 120);
     pos = end + 1;
   }
-  return channel_label(channel) + " inquiry";
+  return providers::channel_label(channel) + " inquiry";
 }
 
 std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
@@ -705,9 +698,16 @@ std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std
 }
 
 bool deliverable(const Ticket& t) {
-  if (t.channel == "whatsapp") return t.requester_phone.has_value();
-  if (t.channel == "telegram") return t.integration_id && t.external_thread_id;
-  return t.requester_email.has_value();  // web, manual, api, email: the reply goes by email
+  const auto* channel = providers::find_channel(t.channel);
+  switch (channel ? channel->reply_to : providers::ReplyTo::kEmail) {
+    case providers::ReplyTo::kPhone:
+      return t.requester_phone.has_value();
+    case providers::ReplyTo::kThread:
+      return t.integration_id && t.external_thread_id;
+    case providers::ReplyTo::kEmail:
+      break;
+  }
+  return t.requester_email.has_value();
 }
 
 }  // namespace loket::store

@@ -9,7 +9,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/router.hpp"
-#include "loket/providers/common.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
@@ -26,7 +26,6 @@ struct Options {
   /// Peers whose X-Forwarded-For is believed (load balancers, ingress controllers); the client
   /// IP for rate limits is then the last address in it that is not one of them.
   std::vector<std::string> trusted_proxies;
-  providers::Endpoints endpoints;  ///< provider API base URLs (LOKET_*_API_BASE)
   std::vector<std::string> cors_origins;    ///< SPA origins allowed by CORS (exact match)
   int rate_limit_per_minute = 1200;         ///< per API key or signed-in agent
   int rate_limit_ip_per_minute = 300;       ///< per client IP, for unauthenticated requests
@@ -41,6 +40,7 @@ struct Context {
   store::Pool& pool;
   const crypto::Keyring& keys;
   Options options;
+  const providers::Registry& providers;  ///< connect, disconnect and public fields of integrations
 };
 
 /// Who may call a route.

@@ -17,7 +17,6 @@ using store::Principal;
 constexpr std::size_t kMaxBodyChars = 20000;
 constexpr std::size_t kMaxSubjectChars = 300;
 constexpr std::size_t kMaxTags = 20, kMaxTagChars = 50;
-const char* const kChannels[] = {"web", "email", "phone", "whatsapp", "telegram", "chat", "api", "other"};
 
 http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
 http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such ticket"); }
@@ -167,8 +166,8 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
   if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
     return bad("body is required (1–20000 characters)");
   if (core::utf8_length(subject) > kMaxSubjectChars) return bad("subject must be at most 300 characters");
-  if (std::find(std::begin(kChannels), std::end(kChannels), channel) == std::end(kChannels))
-    return bad("channel '" + channel + "' is not known");
+  const auto* descriptor = providers::find_channel(channel);
+  if (!descriptor) return bad("channel '" + channel + "' is not known");
   store::NewTicket n;
   n.workspace_id = p.workspace_id;
   n.channel = channel;
@@ -180,10 +179,10 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
     return bad("requesterEmail is not an email address");
   if (n.requester_phone && !core::is_e164(*n.requester_phone))
     return bad("requesterPhone must be in E.164 form, e.g. +6281234567890");
-  if (channel == "whatsapp" && !n.requester_phone)
-    return bad("a whatsapp ticket needs requesterPhone (E.164)");
+  const bool by_phone = descriptor->reply_to == providers::ReplyTo::kPhone;
+  if (by_phone && !n.requester_phone) return bad("a " + channel + " ticket needs requesterPhone (E.164)");
   // A WhatsApp conversation is threaded by the customer's number (seed 001).
-  if (channel == "whatsapp") n.external_thread_id = n.requester_phone;
+  if (by_phone) n.external_thread_id = n.requester_phone;
   if (auto pr = core::json_string(d, "priority")) n.priority = *pr;
   if (!valid_priority(n.priority)) return bad("priority must be low, normal, high or urgent");
   std::vector<std::string> tags, attachment_ids;

@@ -4,9 +4,6 @@
 
 #include "loket/core/log.hpp"
 #include "loket/ops/metrics.hpp"
-#include "loket/providers/telegram/telegram.hpp"
-#include "loket/providers/twilio/twilio.hpp"
-#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 namespace loket::inbound {
 
@@ -24,27 +21,25 @@ ops::Registry& registry() {
 }
 }  // namespace
 
-providers::Normalized normalize_record(const std::string& value) {
+providers::Normalized normalize_record(const std::string& value, const providers::Registry& providers) {
   events::RawWebhook raw;
   try {
     raw = events::raw_webhook_from_json(value);
   } catch (const std::exception&) {
     return {{}, {}, {"malformed"}};
   }
-  if (raw.provider == providers::telegram::kProvider) return providers::telegram::normalize(raw);
-  if (raw.provider == providers::twilio::kProvider) return providers::twilio::normalize(raw);
-  if (raw.provider == providers::whatsapp_cloud::kProvider) return providers::whatsapp_cloud::normalize(raw);
+  if (const auto* adapter = providers.find_webhook(raw.provider)) return adapter->normalize(raw);
   return {{}, {}, {"unsupported_provider"}};
 }
 
-bool process_batch(const std::vector<kafka::Record>& batch, kafka::Producer& producer,
-                   const std::function<bool()>& stop) {
+bool process_batch(const std::vector<kafka::Record>& batch, const providers::Registry& providers,
+                   kafka::Producer& producer, const std::function<bool()>& stop) {
   struct Pending {
     std::string key, value;
   };
   std::vector<Pending> todo;
   for (const auto& rec : batch) {
-    auto out = normalize_record(rec.value);
+    auto out = normalize_record(rec.value, providers);
     const std::string provider = rec.topic.substr(rec.topic.rfind('.') + 1);
     if (!out.messages.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "message"}}, out.messages.size());
     if (!out.receipts.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "receipt"}}, out.receipts.size());

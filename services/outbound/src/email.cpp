@@ -5,7 +5,6 @@
 
 namespace loket::outbound {
 namespace {
-namespace rs = providers::resend;
 
 std::string domain_of(const std::string& from) {
   auto at = from.rfind('@');
@@ -32,14 +31,14 @@ std::string html_escape(const std::string& s) {
 }
 }  // namespace
 
-std::optional<Sender> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                 const crypto::Keyring& keys, const EmailOptions& opt) {
-  if (auto integ = store::latest_integration(tx, workspace_id, {rs::kIntegration}); integ && !integ->credentials.empty()) {
-    auto c = rs::credentials_from_json(keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id));
-    return Sender{rs::kIntegration, c.api_key, rs::mailbox(c.from_name, c.from_email)};
-  }
-  if (!opt.platform_api_key.empty() && !opt.platform_from.empty())
-    return Sender{"resend", opt.platform_api_key, opt.platform_from};
+std::optional<providers::Mailer> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                            const crypto::Keyring& keys, const providers::Registry& providers) {
+  if (auto integ = store::latest_integration(tx, workspace_id, providers.mailer_names());
+      integ && !integ->credentials.empty())
+    if (const auto* adapter = providers.find(integ->provider))
+      return adapter->mailer(keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id));
+  for (const auto& adapter : providers.adapters())
+    if (auto platform = adapter->platform_mailer()) return platform;
   return std::nullopt;
 }
 
@@ -64,9 +63,9 @@ std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std
   return t;
 }
 
-rs::Email compose(MailKind kind, const TicketMail& t, const Sender& s, const EmailOptions& opt,
-                  const std::string& message_id, const std::string& author, const std::string& text) {
-  rs::Email e;
+providers::Email compose(MailKind kind, const TicketMail& t, const providers::Mailer& s, const EmailOptions& opt,
+                         const std::string& message_id, const std::string& author, const std::string& text) {
+  providers::Email e;
   e.from = s.from;
   e.to = t.requester_email;
   const std::string domain = domain_of(s.from);

@@ -3,33 +3,25 @@
 #include <string>
 
 #include "loket/crypto/crypto.hpp"
-#include "loket/providers/resend/resend.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
 
 /// Requester email (issue 5, seed 000 "Email notifications"): who sends, what the emails say,
 /// and the headers that thread them in the customer's mail client.
 namespace loket::outbound {
 
-/// Settings (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM, LOKET_PUBLIC_APP_URL,
-/// LOKET_INBOUND_EMAIL_DOMAIN).
+/// Settings (LOKET_PUBLIC_APP_URL, LOKET_INBOUND_EMAIL_DOMAIN); the platform's own sender is
+/// its adapter's (providers::Adapter::platform_mailer).
 struct EmailOptions {
-  std::string platform_api_key;  ///< the platform's Resend key; "" = no platform sender
-  std::string platform_from;     ///< e.g. "Loket <notifications@mail.example.com>"
   std::string public_app_url = "http://127.0.0.1:8080";  ///< base of status links /t/<token>
   std::string inbound_domain;    ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
 };
 
-/// Who sends a workspace's emails: its most recent `email_resend` integration, else the platform.
-struct Sender {
-  std::string provider;  ///< "email_resend" (the workspace's own) or "resend" (platform)
-  std::string api_key;
-  std::string from;      ///< a mailbox for the From header
-};
-
-/// The workspace's sender, or std::nullopt when neither it nor the platform has one (emails are
+/// Who sends a workspace's emails: the mailer of its most recently connected integration whose
+/// provider sends email, else the platform's, or std::nullopt when neither exists (emails are
 /// then recorded as skipped). @throws std::runtime_error when stored credentials do not decrypt.
-std::optional<Sender> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                 const crypto::Keyring& keys, const EmailOptions& opt);
+std::optional<providers::Mailer> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                            const crypto::Keyring& keys, const providers::Registry& providers);
 
 /// What an email about a ticket needs.
 struct TicketMail {
@@ -52,7 +44,7 @@ enum class MailKind { kReceived, kReply, kCsatSurvey };
 /// The domain is the From address's. Text and HTML bodies (HTML escaped); the status link
 /// `public_app_url/t/<token>`; Reply-To `reply+<replyToken>@<inbound_domain>`; an
 /// Idempotency-Key per email, so a resend after a crash is not a second email.
-providers::resend::Email compose(MailKind kind, const TicketMail& t, const Sender& s, const EmailOptions& opt,
+providers::Email compose(MailKind kind, const TicketMail& t, const providers::Mailer& s, const EmailOptions& opt,
                                  const std::string& message_id = "", const std::string& author = "",
                                  const std::string& text = "");
 

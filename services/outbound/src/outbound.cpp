@@ -6,9 +6,6 @@
 #include "loket/ops/metrics.hpp"
 #include "loket/core/time.hpp"
 #include "loket/providers/error.hpp"
-#include "loket/providers/telegram/telegram.hpp"
-#include "loket/providers/twilio/twilio.hpp"
-#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 #include "loket/store/tickets.hpp"
 #include "email.hpp"
 
@@ -22,39 +19,21 @@ struct Target {
   std::string unavailable;  ///< the error to record when integ is missing or disconnected
 };
 
-Target target_for(pqxx::transaction_base& tx, const std::string& channel, const std::string& workspace_id,
+Target target_for(pqxx::transaction_base& tx, const providers::Registry& providers,
+                  const providers::ChannelDescriptor& channel, const std::string& workspace_id,
                   const rapidjson::Value& route) {
   Target t;
   auto thread = core::json_string(route, "externalThreadId").value_or("");
-  if (channel == "telegram") {
+  if (channel.reply_to == providers::ReplyTo::kThread) {
     if (auto id = core::json_string(route, "integrationId")) t.integ = store::find_integration(tx, *id);
     t.to = thread;
-    t.unavailable = "the Telegram bot of this ticket is disconnected";
+    t.unavailable = "the " + channel.label + " integration of this ticket is disconnected";
   } else {
-    t.integ = store::latest_integration(tx, workspace_id,
-                                        {providers::twilio::kIntegration, providers::whatsapp_cloud::kProvider});
+    t.integ = store::latest_integration(tx, workspace_id, providers.names_on_channel(channel.name));
     t.to = core::json_string(route, "requesterPhone").value_or(thread);
-    t.unavailable = "no WhatsApp number is connected to this workspace (connect one under Channels)";
+    t.unavailable = "no " + channel.label + " number is connected to this workspace (connect one under Channels)";
   }
   return t;
-}
-
-// Sends `text` with the integration's decrypted credentials; returns the provider message id.
-std::string send(const Options& opt, const store::Integration& integ, const std::string& creds,
-                 const std::string& to, const std::string& text) {
-  namespace tw = providers::twilio;
-  namespace wc = providers::whatsapp_cloud;
-  if (integ.provider == tw::kIntegration) {
-    auto c = tw::credentials_from_json(creds);
-    std::string callback;
-    if (!opt.public_webhook_url.empty() && !c.webhook_secret.empty())
-      callback = opt.public_webhook_url + "/api/v1/webhooks/twilio/whatsapp?secret=" + c.webhook_secret;
-    return tw::Client(opt.endpoints.twilio).send_message(c, integ.number, to, text, callback);
-  }
-  if (integ.provider == wc::kProvider)
-    return wc::Client(opt.endpoints).send_text(wc::credentials_from_json(creds).access_token, integ.routing_key, to, text);
-  // Bot message ids are per chat: "<chat>:<id>", the same shape as inbound Telegram ids.
-  return to + ":" + std::to_string(providers::telegram::Client(opt.endpoints.telegram).send_message(creds, to, text));
 }
 
 void record(store::Pool& pool, const std::string& workspace_id, const std::string& ticket_id,
@@ -192,10 +171,12 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
   core::LogScope in_event("eventId", core::json_string(d, "eventId").value_or("")),
       in_workspace("workspaceId", workspace_id);
 
+  const auto& providers = *opt.providers;
+  const auto* descriptor = providers::find_channel(channel);
   Target target;
   std::optional<TicketMail> mail;
-  std::optional<Sender> sender;
-  const bool by_email = channel != "telegram" && channel != "whatsapp";
+  std::optional<providers::Mailer> sender;
+  const bool by_email = !descriptor || descriptor->reply_to == providers::ReplyTo::kEmail;
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
@@ -203,9 +184,9 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     if (r.empty() || r[0][0].is_null() || r[0][0].as<std::string>() != "pending") return Outcome::kAlreadyDone;
     if (by_email) {
       mail = load_ticket_mail(tx, ticket_id, keys);
-      sender = sender_for(tx, workspace_id, keys, opt.email);
+      sender = sender_for(tx, workspace_id, keys, providers);
     } else {
-      target = target_for(tx, channel, workspace_id, *route);
+      target = target_for(tx, providers, *descriptor, workspace_id, *route);
     }
   }
   if (by_email) {
@@ -219,7 +200,7 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     }
     auto email = compose(MailKind::kReply, *mail, *sender, opt.email, message_id,
                          core::json_string(*msg, "authorName").value_or(""), body);
-    auto a = try_send(sender->provider, [&] { return providers::resend::Client(opt.endpoints.resend).send(sender->api_key, email); });
+    auto a = try_send(sender->provider, [&] { return sender->send(email); });
     return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
       record(pool, workspace_id, ticket_id, message_id, status, error, a.provider, "", a.provider_message_id);
     });
@@ -231,9 +212,12 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
            target.to.empty() ? "the ticket has no recipient on " + channel : target.unavailable, provider);
     return counted(Outcome::kFailed, provider);
   }
+  const auto* adapter = providers.find(provider);
   auto sending = std::chrono::steady_clock::now();
   auto a = try_send(provider, [&] {
-    return send(opt, *integ, keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
+    if (!adapter) throw std::runtime_error("no adapter for provider " + provider);
+    return adapter->send({integ->id, integ->workspace_id, integ->provider, integ->routing_key, integ->number},
+                         keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
   return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
@@ -251,7 +235,7 @@ Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& v
   core::LogScope in_event("eventId", core::json_string(d, "eventId").value_or("")),
       in_workspace("workspaceId", workspace_id);
   std::optional<TicketMail> mail;
-  std::optional<Sender> sender;
+  std::optional<providers::Mailer> sender;
   std::string id;
   bool pending = store::with_tx(pool, [&](pqxx::work& tx) {
     mail = load_ticket_mail(tx, ticket_id, keys);
@@ -263,7 +247,7 @@ Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& v
     auto r = tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2", ticket_id, kind_name);
     id = r[0][0].as<std::string>();
     if (r[0][1].as<std::string>() != "pending") return false;
-    sender = sender_for(tx, workspace_id, keys, opt.email);
+    sender = sender_for(tx, workspace_id, keys, *opt.providers);
     return true;
   });
   if (!pending) return mail ? Outcome::kAlreadyDone : Outcome::kIgnored;
@@ -276,11 +260,11 @@ Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& v
     });
   };
   if (!sender) {
-    write("skipped", "no email sender is configured (LOKET_RESEND_API_KEY and LOKET_EMAIL_FROM, or an email_resend integration)", "");
+    write("skipped", "no email sender is configured (a platform sender, or an email integration of the workspace)", "");
     return Outcome::kSkipped;
   }
   auto email = compose(kind, *mail, *sender, opt.email);
-  auto a = try_send(sender->provider, [&] { return providers::resend::Client(opt.endpoints.resend).send(sender->api_key, email); });
+  auto a = try_send(sender->provider, [&] { return sender->send(email); });
   return settle(a, value, attempt, ticket_id, producer, opt,
                 [&](const std::string& status, const std::string& error) { write(status, error, a.provider_message_id); });
 }

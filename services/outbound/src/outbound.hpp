@@ -5,7 +5,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/kafka/kafka.hpp"
-#include "loket/providers/common.hpp"
+#include "loket/providers/registry.hpp"
 #include "email.hpp"
 #include "loket/store/store.hpp"
 
@@ -14,15 +14,13 @@
 /// the message and announced as `message.delivery_updated` (DESIGN.md "outbound").
 namespace loket::outbound {
 
-/// Settings (LOKET_OUTBOUND_MAX_ATTEMPTS, LOKET_OUTBOUND_BACKOFF_MS).
+/// Settings (LOKET_OUTBOUND_MAX_ATTEMPTS, LOKET_OUTBOUND_BACKOFF_MS) and the providers that
+/// send. The registry must outlive every call.
 struct Options {
   int max_attempts = 6;                          ///< total tries before dead-lettering
   std::chrono::milliseconds base_backoff{1000};  ///< doubled per attempt, capped at 60 s
-  providers::Endpoints endpoints;                ///< provider API base URLs
-  /// Public base URL of ingress (LOKET_PUBLIC_WEBHOOK_URL); when set, Twilio sends report late
-  /// failures to the integration's webhook URL as status callbacks.
-  std::string public_webhook_url;
-  EmailOptions email;  ///< requester email (Resend)
+  const providers::Registry* providers = nullptr;  ///< the adapters replies and emails go out through
+  EmailOptions email;                            ///< requester email
 };
 
 /// What handle_event() did.
@@ -32,10 +30,11 @@ enum class Outcome { kIgnored, kSent, kFailed, kSkipped, kRetryScheduled, kDeadL
 /// wraps the event with `attempt` and `notBeforeMs`). `ticket.created` sends the requester the
 /// ticket-received email and a resolution (`ticket.updated` to resolved) the CSAT survey, when
 /// the ticket has an email address. `message.created` for a public agent or system message
-/// with a pending delivery is delivered: tickets of other channels by email (Resend); `telegram` tickets go out through the ticket's
-/// bot; `whatsapp` tickets through the workspace's most recently connected WhatsApp
-/// integration (Twilio or Cloud API, seed 000) to the requester's E.164 number, and the
-/// provider's message id is stored on the message. Idempotent: a message already sent or failed
+/// with a pending delivery is delivered per the ticket channel's providers::ReplyTo: by email
+/// (the workspace's mailer, else the platform's); to the chat through the integration the
+/// ticket came in on; or to the requester's E.164 number through the workspace's most recently
+/// connected integration of the channel (seed 000), and the provider's message id is stored on
+/// the message. Idempotent: a message already sent or failed
 /// is not sent again. Retryable provider errors go to `outbound.retry` (acknowledged before
 /// returning) until max_attempts, then to `outbound.dlq` with status failed.
 /// @throws on database or broker failure (the caller retries the record).

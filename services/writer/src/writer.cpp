@@ -8,9 +8,6 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/providers/error.hpp"
-#include "loket/providers/telegram/telegram.hpp"
-#include "loket/providers/twilio/twilio.hpp"
-#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::writer {
@@ -148,28 +145,12 @@ bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
   });
 }
 
-AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints) {
-  return [&keys, ep = std::move(endpoints)](const store::Integration& integ,
-                                            const events::AttachmentRef& ref) -> std::optional<std::string> {
-    if (integ.credentials.empty()) return std::nullopt;
-    std::function<std::string(const std::string&)> download;  // decrypted credentials → bytes
-    if (integ.provider == "telegram_bot")
-      download = [&](const std::string& token) {
-        return providers::telegram::Client(ep.telegram).download_file(token, ref.external_ref).bytes;
-      };
-    else if (integ.provider == providers::twilio::kIntegration)
-      download = [&](const std::string& creds) {
-        return providers::twilio::Client(ep.twilio).download_media(
-            providers::twilio::credentials_from_json(creds), ref.external_ref);
-      };
-    else if (integ.provider == providers::whatsapp_cloud::kProvider)
-      download = [&](const std::string& creds) {
-        return providers::whatsapp_cloud::Client(ep)
-            .download_media(providers::whatsapp_cloud::credentials_from_json(creds).access_token, ref.external_ref)
-            .bytes;
-      };
-    else
-      return std::nullopt;
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, const providers::Registry& providers) {
+  return [&keys, &providers](const store::Integration& integ,
+                             const events::AttachmentRef& ref) -> std::optional<std::string> {
+    const auto* adapter = providers.find(integ.provider);
+    if (integ.credentials.empty() || !adapter) return std::nullopt;
+    const providers::IntegrationInfo info{integ.id, integ.workspace_id, integ.provider, integ.routing_key, integ.number};
     std::string creds;
     try {
       creds = keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id);
@@ -180,7 +161,7 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpo
     }
     for (int attempt = 1; attempt <= 3; ++attempt) {
       try {
-        return download(creds);
+        return adapter->download(info, creds, ref);
       } catch (const providers::ProviderError& e) {
         core::log(core::Level::kWarn, "attachment download failed",
                   {{"integrationId", integ.id}, {"error", e.what()}, {"attempt", std::to_string(attempt)}});

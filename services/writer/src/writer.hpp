@@ -7,7 +7,7 @@
 #include "loket/events/events.hpp"
 #include "loket/kafka/kafka.hpp"
 #include "loket/ops/metrics.hpp"
-#include "loket/providers/common.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
 
 /// The writer worker: threads each normalized message into a ticket, exactly once
@@ -46,10 +46,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
 /// @throws pqxx exceptions on database failure.
 bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r);
 
-/// The fetcher for real providers (Telegram getFile, Twilio media URLs under the account,
-/// Graph media ids), decrypting credentials with `keys`; retryable failures are retried three
-/// times, then the attachment is stored as unavailable.
-AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, providers::Endpoints endpoints);
+/// The fetcher that downloads through the integration's adapter (providers::Adapter::download),
+/// decrypting credentials with `keys`; retryable failures are retried three times, then the
+/// attachment is stored as unavailable. `keys` and `providers` must outlive the fetcher.
+AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, const providers::Registry& providers);
 
 /// Processes a batch from `channel.inbound` in order: each run of messages in one transaction
 /// (write_messages; if that fails, its messages one by one so a refused record holds up only

@@ -15,7 +15,7 @@ namespace {
   throw error_from_response(what, res, description, retry_after);
 }
 
-std::string field(const std::string& v) {
+std::string clean_field(const std::string& v) {
   std::string out;
   for (char c : v)
     if (c != '\r' && c != '\n' && c != '"') out += c;
@@ -45,8 +45,8 @@ Credentials credentials_from_json(const std::string& json) {
 }
 
 std::string mailbox(const std::string& name, const std::string& address) {
-  std::string n = field(name);
-  return n.empty() ? field(address) : "\"" + n + "\" <" + field(address) + ">";
+  std::string n = clean_field(name);
+  return n.empty() ? clean_field(address) : "\"" + n + "\" <" + clean_field(address) + ">";
 }
 
 Client::Client(std::string api_base) : api_base_(std::move(api_base)) {

@@ -49,10 +49,10 @@ http::ClientRequest bearer(const std::string& token, std::string url) {
 }
 }  // namespace
 
-Client::Client(const Endpoints& endpoints) : endpoints_(endpoints) {}
+Client::Client(Api api) : api_(std::move(api)) {}
 
 std::string Client::get_json(const std::string& token, const std::string& path, const std::string& what) const {
-  auto res = http::fetch(bearer(token, endpoints_.graph + "/" + endpoints_.graph_version + "/" + path));
+  auto res = http::fetch(bearer(token, api_.graph + "/" + api_.version + "/" + path));
   if (!res.ok()) fail(what, res);
   return std::move(res.body);
 }
@@ -89,7 +89,7 @@ std::string Client::send_text(const std::string& token, const std::string& phone
     core::json_kv(w, "body", part);
     w.EndObject();
     w.EndObject();
-    auto req = bearer(token, endpoints_.graph + "/" + endpoints_.graph_version + "/" +
+    auto req = bearer(token, api_.graph + "/" + api_.version + "/" +
                                  http::percent_encode(phone_number_id) + "/messages");
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "application/json");
@@ -108,8 +108,8 @@ Media Client::download_media(const std::string& token, const std::string& media_
   Media m;
   std::string url = core::json_string(d, "url").value_or("");
   m.mime_type = core::json_string(d, "mime_type").value_or("");
-  bool allowed = url_under(url, endpoints_.graph);
-  for (const auto& base : endpoints_.graph_media_bases) allowed = allowed || url_under(url, base);
+  bool allowed = url_under(url, api_.graph);
+  for (const auto& base : api_.media_bases) allowed = allowed || url_under(url, base);
   if (!allowed) throw ProviderError("Graph media URL is on a host we do not download from: refused", 400, false);
   auto req = bearer(token, url);
   req.timeout = std::chrono::seconds(60);

@@ -14,7 +14,7 @@ inline constexpr int kSchemaVersion = 1;
 /// A provider webhook exactly as ingress received it (topic `channel.webhook.<provider>`).
 struct RawWebhook {
   std::string event_id;        ///< `evt_…`
-  std::string provider;        ///< e.g. "telegram"
+  std::string provider;        ///< the adapter's descriptor().webhook, e.g. `telegram`
   std::string integration_id;  ///< resolved by ingress from the URL
   std::string workspace_id;    ///< owner of the integration
   std::string routing_key;     ///< the identity ingress routed on when the URL does not name the
@@ -49,8 +49,8 @@ struct InboundMessage {
   std::string event_id;
   std::string integration_id;
   std::string workspace_id;
-  std::string provider;             ///< "telegram", "twilio", "whatsapp_cloud"
-  std::string channel;              ///< ticket channel: "telegram", "whatsapp", ...
+  std::string provider;             ///< the adapter's descriptor().webhook, e.g. `telegram`
+  std::string channel;              ///< ticket channel (providers::channels()), e.g. `whatsapp`
   std::string external_thread_id;   ///< chat id / phone / email thread
   std::string external_message_id;  ///< dedup key, unique per integration
   Sender sender;
@@ -66,7 +66,7 @@ struct DeliveryReceipt {
   std::string event_id;
   std::string integration_id;
   std::string workspace_id;
-  std::string provider;             ///< "twilio", "whatsapp_cloud"
+  std::string provider;             ///< the adapter's descriptor().webhook, e.g. `twilio`
   std::string recipient;            ///< E.164 number the message went to (Kafka key)
   std::string external_message_id;  ///< the provider id stored on the message when sent
   std::string status;               ///< "failed"

@@ -12,7 +12,7 @@
 /// every service serves (issue 6: /healthz, /readyz, /metrics).
 namespace loket::ops {
 
-/// Label pairs of one series, e.g. {{"provider","twilio"},{"outcome","accepted"}}.
+/// Label pairs of one series, e.g. {{"provider","acme"},{"outcome","accepted"}}.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 /// Upper bounds (seconds) of the default latency histogram buckets: 0.5 ms … 10 s.

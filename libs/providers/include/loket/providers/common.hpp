@@ -1,12 +1,15 @@
 #pragma once
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "loket/events/events.hpp"
 
-/// What every provider adapter shares: the shape of a normalized webhook, provider API base
-/// URLs, and names for attachments the provider leaves unnamed.
+/// What every provider adapter shares: the shape of a normalized webhook, secret and field
+/// helpers, and names for attachments the provider leaves unnamed.
 namespace loket::providers {
 
 /// What a provider's normalize() made of one webhook delivery: the customer messages in it,
@@ -30,22 +33,16 @@ events::DeliveryReceipt new_failure(const events::RawWebhook& raw, const std::st
                                     const std::string& recipient, const std::string& external_message_id,
                                     const std::string& error);
 
-/// Base URLs of the provider APIs (no trailing '/'), so tests and staging point them at fakes.
-struct Endpoints {
-  std::string telegram = "https://api.telegram.org";
-  std::string twilio = "https://api.twilio.com";
-  std::string graph = "https://graph.facebook.com";
-  std::string graph_version = "v21.0";
-  /// Where the Graph API may send us to download media besides `graph` itself (its media
-  /// URLs point at Meta's CDN); any other URL is refused.
-  std::vector<std::string> graph_media_bases = {"https://lookaside.fbsbx.com"};
-  std::string resend = "https://api.resend.com";
-};
+/// Whether `given` is the secret whose SHA-256 is `stored_hash`, in constant time; an empty
+/// secret or hash never matches.
+bool secret_matches(std::string_view given, std::string_view stored_hash);
 
-/// Endpoints from LOKET_TELEGRAM_API_BASE, LOKET_TWILIO_API_BASE, LOKET_GRAPH_API_BASE,
-/// LOKET_GRAPH_API_VERSION, LOKET_GRAPH_MEDIA_BASES (comma-separated) and
-/// LOKET_RESEND_API_BASE, defaults above.
-Endpoints endpoints_from_env();
+/// The string member `key` of a request body, trimmed; "" when absent or not a string.
+std::string field(const rapidjson::Value& body, const char* key);
+
+/// The first value of `key` in `m`, "" when absent.
+std::string first_value(const std::multimap<std::string, std::string>& m, const std::string& key);
+
 
 /// Whether `url` lies under `base` (scheme://host[:port]): equal to it or followed by '/'
 /// or '?', so "https://a.example.evil" is not under "https://a.example".

@@ -194,10 +194,6 @@ struct Rotation {
 /// @throws std::runtime_error naming the first row no key of `keys` decrypts (nothing changed).
 Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys);
 
-/// The integration's public JSON (no credentials, no secrets): id, provider, status,
-/// displayName, number and phoneNumberId (WhatsApp), lastError, createdAt, connectedAt.
-std::string integration_json(const Integration& i);
-
 /// A new workspace with its first API key.
 struct NewWorkspace {
   std::string account_id;  ///< `acc_` + 24 hex

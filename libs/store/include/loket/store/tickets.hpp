@@ -21,8 +21,8 @@ inline bool is_valid_status(const std::string& s) {
 }
 
 /// The subject for a new ticket from its first message: the first non-empty line, trimmed
-/// and cut to 120 characters (code points), or "<Channel> inquiry" (e.g. "Telegram inquiry")
-/// when the text is empty. Pure.
+/// and cut to 120 characters (code points), or "<label> inquiry" with the channel's label
+/// (providers::channel_label, e.g. "Telegram inquiry") when the text is empty. Pure.
 std::string subject_from_text(const std::string& text, const std::string& channel);
 
 /// A ticket row.
@@ -141,8 +141,8 @@ std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticke
 /// status, createdAt, csat and the non-internal messages with attachment metadata.
 std::string public_ticket_json(const Ticket& t, const std::vector<Message>& messages);
 
-/// Whether a public reply on `t` can be delivered to the requester: over WhatsApp (a phone),
-/// Telegram (a chat), or else by email (an address).
+/// Whether a public reply on `t` can be delivered to the requester, per its channel's
+/// providers::ReplyTo: a phone number, a chat (integration and thread), or an email address.
 bool deliverable(const Ticket& t);
 
 /// `text` with `{{ticket.number}}`, `{{ticket.subject}}`, `{{requester.name}}` and

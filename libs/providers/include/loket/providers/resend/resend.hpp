@@ -1,8 +1,10 @@
 #pragma once
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "loket/providers/adapter.hpp"
 #include "loket/providers/common.hpp"
 
 /// Resend adapter for requester emails (shared/reference/providers.md §6): validate an API key,
@@ -11,6 +13,8 @@ namespace loket::providers::resend {
 
 /// The integration provider name in the API and the database.
 inline constexpr const char* kIntegration = "email_resend";
+/// The provider recorded on deliveries the platform's own Resend account sends.
+inline constexpr const char* kPlatform = "resend";
 
 /// What an `email_resend` integration keeps encrypted.
 struct Credentials {
@@ -23,14 +27,8 @@ std::string to_json(const Credentials& c);
 /// Parses to_json() output. @throws std::invalid_argument when apiKey or fromEmail is missing.
 Credentials credentials_from_json(const std::string& json);
 
-/// One email. `headers` go to Resend's `headers` (Message-ID, In-Reply-To, References).
-struct Email {
-  std::string from;  ///< "Name <address>" or an address
-  std::string to;
-  std::string subject, text, html, reply_to;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string idempotency_key;  ///< ≤ 256 characters; the same key never sends twice within 24 h
-};
+/// One email (providers::Email); `headers` go to Resend's `headers` (Message-ID, In-Reply-To, References).
+using Email = providers::Email;
 
 /// `"Name" <address>` with the name quoted and stripped of quotes and line breaks; just the
 /// address when `name` is empty.
@@ -51,5 +49,10 @@ class Client {
  private:
   std::string api_base_;
 };
+
+/// The Resend adapter: `connect` takes `apiKey`, `fromEmail`, `fromName` and checks the key;
+/// mailer() sends as the workspace, platform_mailer() as the platform (LOKET_RESEND_API_KEY,
+/// LOKET_EMAIL_FROM), through `LOKET_RESEND_API_BASE`.
+std::unique_ptr<Adapter> make_adapter(const Settings& settings);
 
 }  // namespace loket::providers::resend

@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "loket/providers/adapter.hpp"
 #include "loket/providers/common.hpp"
 
 /// Telegram Bot API adapter (shared/reference/providers.md §1): parse and normalize
@@ -10,7 +12,10 @@
 /// replies and fetch files.
 namespace loket::providers::telegram {
 
+/// RawWebhook.provider and the topic suffix (`channel.webhook.telegram`).
 inline constexpr const char* kProvider = "telegram";
+/// The integration provider name in the API and the database.
+inline constexpr const char* kIntegration = "telegram_bot";
 /// The header Telegram sends with the `secret_token` given to setWebhook.
 inline constexpr const char* kSecretHeader = "x-telegram-bot-api-secret-token";
 
@@ -72,5 +77,10 @@ class Client {
                    const std::string& json_body) const;
   std::string api_base_;
 };
+
+/// The Telegram adapter (webhooks at `/api/v1/webhooks/telegram/<integrationId>` with the
+/// secret-token header; `connect` takes `botToken`, checks it with getMe and registers the
+/// webhook; replies go to the chat), calling the Bot API at `LOKET_TELEGRAM_API_BASE`.
+std::unique_ptr<Adapter> make_adapter(const Settings& settings);
 
 }  // namespace loket::providers::telegram

@@ -1,8 +1,10 @@
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "loket/providers/adapter.hpp"
 #include "loket/providers/common.hpp"
 
 /// Twilio Programmable Messaging adapter for WhatsApp (shared/reference/providers.md §2):
@@ -92,5 +94,10 @@ class Client {
  private:
   std::string api_base_;
 };
+
+/// The Twilio WhatsApp adapter (webhooks at `/api/v1/webhooks/twilio/whatsapp?secret=…`,
+/// routed by our number, X-Twilio-Signature over `LOKET_PUBLIC_WEBHOOK_URL` + target; `connect`
+/// takes `accountSid`, `authToken`, `whatsappNumber`), calling `LOKET_TWILIO_API_BASE`.
+std::unique_ptr<Adapter> make_adapter(const Settings& settings);
 
 }  // namespace loket::providers::twilio

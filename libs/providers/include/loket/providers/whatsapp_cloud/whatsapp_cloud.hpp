@@ -1,9 +1,11 @@
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "loket/providers/adapter.hpp"
 #include "loket/providers/common.hpp"
 
 /// Meta WhatsApp Cloud API adapter (shared/reference/providers.md §3): the verify-token
@@ -61,12 +63,21 @@ struct Media {
   std::string bytes, mime_type;
 };
 
-/// Calls the Graph API at endpoints.graph / endpoints.graph_version with a Bearer token.
+/// Where the Graph API is (LOKET_GRAPH_API_BASE, LOKET_GRAPH_API_VERSION, LOKET_GRAPH_MEDIA_BASES).
+struct Api {
+  std::string graph = "https://graph.facebook.com";  ///< no trailing '/'
+  std::string version = "v21.0";
+  /// Where the Graph API may send us to download media besides `graph` itself (its media URLs
+  /// point at Meta's CDN); any other URL is refused.
+  std::vector<std::string> media_bases = {"https://lookaside.fbsbx.com"};
+};
+
+/// Calls the Graph API at api.graph / api.version with a Bearer token.
 /// Failures throw providers::ProviderError with Graph's `error.message` and `error.code`
 /// ("(#131047) Re-engagement message"), retryable per is_retryable_status(). Thread-safe.
 class Client {
  public:
-  explicit Client(const Endpoints& endpoints);
+  explicit Client(Api api);
   /// GET /{phone-number-id}: validates the token against the number (401/190 when rejected).
   PhoneNumber phone_number(const std::string& token, const std::string& phone_number_id) const;
   /// POST /{phone-number-id}/messages with a text message to `to` (E.164), split into parts of
@@ -74,13 +85,19 @@ class Client {
   std::string send_text(const std::string& token, const std::string& phone_number_id,
                         const std::string& to, const std::string& text) const;
   /// GET /{media-id} for the media URL, then downloads it with the same token. The URL must lie
-  /// under the Graph base or endpoints.graph_media_bases.
+  /// under the Graph base or api.media_bases.
   /// @throws ProviderError (permanent) for another URL; ProviderError for HTTP failures.
   Media download_media(const std::string& token, const std::string& media_id) const;
 
  private:
   std::string get_json(const std::string& token, const std::string& path, const std::string& what) const;
-  Endpoints endpoints_;
+  Api api_;
 };
+
+/// The Cloud API adapter (`GET/POST /api/v1/webhooks/whatsapp-cloud`: the verify-token
+/// handshake, notifications routed by phone_number_id and checked with X-Hub-Signature-256 when
+/// the integration has an app secret; `connect` takes `accessToken`, `phoneNumberId`,
+/// `displayNumber`, optional `appSecret`, `verifyToken`, `wabaId`).
+std::unique_ptr<Adapter> make_adapter(const Settings& settings);
 
 }  // namespace loket::providers::whatsapp_cloud

@@ -1,0 +1,207 @@
+#pragma once
+#include <rapidjson/document.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "loket/events/events.hpp"
+#include "loket/http/message.hpp"
+#include "loket/providers/common.hpp"
+
+/// What every provider implements (DESIGN.md "Layout and style": one folder per provider under
+/// libs/providers/, all behind providers::Adapter, listed once in registry.cpp). Services hold
+/// adapters and descriptors and never name a provider.
+namespace loket::providers {
+
+/// Configuration adapters read: every `LOKET_*` setting, so a provider's API base URL is
+/// `LOKET_<KEY>_API_BASE` (tests and staging point them at local fakes) without the services
+/// knowing which keys exist. Read-only after construction; thread-safe.
+class Settings {
+ public:
+  Settings() = default;
+  /// `values` maps full variable names (`LOKET_TELEGRAM_API_BASE`) to values.
+  explicit Settings(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  /// The value of `name`, or `fallback` when unset or empty.
+  std::string get(const std::string& name, const std::string& fallback = "") const;
+  /// `LOKET_<key>_API_BASE` without trailing '/', or `fallback` (e.g. key "TELEGRAM").
+  std::string api_base(const std::string& key, const std::string& fallback) const;
+  /// The public base URL of ingress as providers call it (`LOKET_PUBLIC_WEBHOOK_URL`, no trailing '/').
+  std::string public_webhook_url() const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+/// Every `LOKET_*` variable of the process environment.
+Settings settings_from_env();
+
+/// A request the adapter refuses, with the HTTP status to answer (400, 401, 403, 404), the
+/// envelope's error code (`VALIDATION_ERROR`, `PROVIDER_REJECTED`, …) and a message that says
+/// what to change.
+class Refusal : public std::runtime_error {
+ public:
+  Refusal(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  /// A 400 VALIDATION_ERROR.
+  static Refusal invalid(const std::string& message) { return Refusal(400, "VALIDATION_ERROR", message); }
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+/// The names of a provider, one place for all of them.
+struct ProviderDescriptor {
+  std::string name;     ///< the integration's `provider` in the API and the database: "telegram_bot"
+  std::string webhook;  ///< RawWebhook.provider, topic suffix and metrics label: "telegram"; "" = no webhooks
+  std::string channel;  ///< the ticket channel of its conversations: "telegram"; "" = sends email only
+  std::string label;    ///< for people: "Telegram", "Twilio", "Meta", "Resend"
+  std::string api_key;  ///< the `<KEY>` of its `LOKET_<KEY>_API_BASE`: "TELEGRAM", "GRAPH"
+  bool sends_email = false;  ///< its integrations are a workspace's email sender (mailer())
+};
+
+/// Where a provider's webhooks arrive on ingress.
+struct WebhookEndpoint {
+  std::string path;          ///< exact path, or with id_in_path the prefix before the integration id
+  bool id_in_path = false;   ///< "/api/v1/webhooks/telegram/<integrationId>"
+  bool handshake = false;    ///< GET is a verification handshake (Meta's hub.challenge)
+  std::string method_hint;   ///< the 405 message for other methods
+  int refused_status = 403;  ///< the answer when authenticate() fails (Telegram: 401)
+  std::string refused_hint;  ///< what did not match, e.g. "X-Hub-Signature-256 does not match the app secret"
+};
+
+/// How a webhook names the integration it is for.
+enum class RouteBy {
+  kIntegrationId,  ///< the URL carries the integration id
+  kRoutingKey,     ///< a field of the body: the integration's routing key (number, phone_number_id)
+  kSecretHash,     ///< SHA-256 of a secret the provider echoes (verify token)
+};
+
+/// One integration a webhook is for, as read from the request.
+struct WebhookTarget {
+  RouteBy by = RouteBy::kIntegrationId;
+  std::string key;          ///< integration id, routing key or secret hash
+  std::string thread;       ///< the conversation thread for the Kafka key ("" when none)
+  std::string routing_key;  ///< RawWebhook.routing_key: which part of a shared body is this integration's
+};
+
+/// What ingress keeps about an integration to authenticate its webhooks.
+struct WebhookSecrets {
+  std::string secret_hash;  ///< SHA-256 of the webhook secret (URL secret, secret header, verify token)
+  std::string signing_key;  ///< from signing_key(): auth token, app secret; "" when none
+};
+
+/// The answer to a verification handshake, and the secret hash it must match.
+struct Handshake {
+  std::string secret_hash;
+  http::Response answer;
+};
+
+/// The public identity of an integration, as adapters see it (no database types).
+struct IntegrationInfo {
+  std::string id, workspace_id, provider, routing_key;
+  std::string number;  ///< E.164, for phone-number identities
+};
+
+/// What connect() stores: credentials (encrypted by the caller), the webhook secret's hash,
+/// and what the connect response shows once (`webhookUrl`, `verifyToken`, `note`).
+struct Secrets {
+  std::string credentials;
+  std::string webhook_secret_hash;
+  std::vector<std::pair<std::string, std::string>> shown;
+};
+
+/// An integration to store, as connect() validated it.
+struct Connection {
+  std::string routing_key;   ///< unique among live integrations of the provider
+  std::string display_name;  ///< "@shop_bot", "WhatsApp +62…"
+  std::string number;        ///< E.164 when the identity is a number: one workspace per number, across providers
+  /// Builds the secrets from the previous credentials plaintext ("" for a new integration), so
+  /// a reconnect keeps a webhook secret or verify token the provider already has.
+  std::function<Secrets(const std::string& previous)> secrets;
+  /// Registers the webhook with the provider once the integration id exists (status `pending`
+  /// until then); empty when nothing is to register. @throws ProviderError.
+  std::function<void(const std::string& integration_id)> activate;
+};
+
+/// One email, with threading headers (RFC 5322 §3.6.4).
+struct Email {
+  std::string from;  ///< "Name <address>" or an address
+  std::string to;
+  std::string subject, text, html, reply_to;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string idempotency_key;  ///< ≤ 256 characters; the same key never sends twice within 24 h
+};
+
+/// Who sends an email and how: `provider` is the name recorded on deliveries.
+struct Mailer {
+  std::string provider;
+  std::string from;  ///< a mailbox for the From header
+  /// Sends; returns the provider's email id. @throws ProviderError.
+  std::function<std::string(const Email&)> send;
+};
+
+/// One provider. Every method is const and thread-safe; default implementations mean "this
+/// provider does not do that" (a receive-only or send-only provider overrides its part).
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  virtual const ProviderDescriptor& descriptor() const = 0;
+
+  // --- receiving: ingress and inbound ---
+
+  /// Where its webhooks arrive; std::nullopt for providers that only send.
+  virtual std::optional<WebhookEndpoint> webhook() const { return std::nullopt; }
+  /// The integrations `req` is for, read without authenticating (routing needs nothing else);
+  /// `path_id` is the id in the URL with WebhookEndpoint::id_in_path. Pure.
+  /// @throws Refusal (400) when the request is not this provider's webhook.
+  virtual std::vector<WebhookTarget> route(const http::Request& req, std::string_view path_id) const;
+  /// Whether `req` is authentic for an integration with `secrets`; `url` is the full URL the
+  /// provider requested (public webhook base + target). Constant time over secrets. Pure.
+  virtual bool authenticate(const http::Request& req, const std::string& url, const WebhookSecrets& secrets) const;
+  /// The key authenticate() needs from an integration's decrypted credentials ("" when none).
+  /// @throws std::invalid_argument for unreadable credentials.
+  virtual std::string signing_key(const std::string& credentials) const;
+  /// The verification handshake of a GET to the webhook path. @throws Refusal (400).
+  virtual Handshake handshake(const http::Request& req) const;
+  /// The 2xx body the provider expects once the webhook is stored; std::nullopt for Loket's
+  /// `{"accepted":true,"eventId":…}`.
+  virtual std::optional<http::Response> acknowledgement() const { return std::nullopt; }
+  /// Turns one stored webhook into messages, receipts and drop reasons. Pure; never throws.
+  virtual Normalized normalize(const events::RawWebhook& raw) const;
+
+  // --- connecting: api ---
+
+  /// Validates the connect request body (fields as in docs/openapi.yaml) and the credentials
+  /// live with the provider. @throws Refusal (400) for bad fields; ProviderError when the
+  /// provider refuses (permanent) or cannot be reached (retryable).
+  virtual Connection connect(const rapidjson::Value& body) const;
+  /// Undoes what connect registered with the provider (best effort). @throws ProviderError.
+  virtual void disconnect(const std::string& credentials) const;
+  /// Extra public fields of an integration in API responses (`phoneNumberId`). Pure.
+  virtual std::vector<std::pair<std::string, std::string>> public_fields(const IntegrationInfo& integ) const;
+
+  // --- sending: outbound and writer ---
+
+  /// Sends `text` to `to` (a chat id or E.164 number, per the channel) through the integration;
+  /// returns the provider's message id as inbound messages carry it. @throws ProviderError.
+  virtual std::string send(const IntegrationInfo& integ, const std::string& credentials, const std::string& to,
+                           const std::string& text) const;
+  /// Downloads an attachment a normalized message referenced. @throws ProviderError.
+  virtual std::string download(const IntegrationInfo& integ, const std::string& credentials,
+                               const events::AttachmentRef& ref) const;
+  /// The workspace's email sender from its credentials; std::nullopt when it sends no email.
+  virtual std::optional<Mailer> mailer(const std::string& credentials) const;
+  /// The platform's own email sender from Settings; std::nullopt when not configured.
+  virtual std::optional<Mailer> platform_mailer() const { return std::nullopt; }
+};
+
+}  // namespace loket::providers

@@ -1,0 +1,63 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loket/providers/adapter.hpp"
+
+/// The one list of providers and of ticket channels (libs/providers/src/registry.cpp). Ingress,
+/// inbound, writer, outbound, api, the dev broker and the e2e harness read it instead of
+/// naming providers.
+namespace loket::providers {
+
+/// Where an agent's public reply on a ticket of a channel goes.
+enum class ReplyTo {
+  kEmail,   ///< the requester's email address, by the workspace's mailer (web, api, phone, …)
+  kThread,  ///< the ticket's conversation (chat id) through the integration it came in on
+  kPhone,   ///< the requester's E.164 number through the workspace's latest integration of the channel
+};
+
+/// A ticket channel (`web`, `email`, `whatsapp`, …): how it is named and where replies go.
+struct ChannelDescriptor {
+  std::string name;   ///< the ticket's `channel`
+  std::string label;  ///< for people: "WhatsApp"; subjects read "<label> inquiry"
+  ReplyTo reply_to = ReplyTo::kEmail;
+};
+
+/// Every ticket channel, in the order the API documents them.
+const std::vector<ChannelDescriptor>& channels();
+/// The channel named `name`, or nullptr.
+const ChannelDescriptor* find_channel(std::string_view name);
+/// The label of `name`: its descriptor's, "Support" for "", else `name` capitalized.
+std::string channel_label(std::string_view name);
+
+/// The adapters of one process. Thread-safe after construction (adapters are const).
+class Registry {
+ public:
+  /// A registry over `adapters` (tests build one with fakes).
+  explicit Registry(std::vector<std::unique_ptr<Adapter>> adapters);
+  /// Every provider Loket has, configured from `settings`: the explicit list.
+  static Registry standard(const Settings& settings);
+
+  const std::vector<std::unique_ptr<Adapter>>& adapters() const { return adapters_; }
+  /// The adapter whose descriptor().name is `name` (the integration's provider), or nullptr.
+  const Adapter* find(std::string_view name) const;
+  /// The adapter whose descriptor().webhook is `webhook` (RawWebhook.provider), or nullptr.
+  const Adapter* find_webhook(std::string_view webhook) const;
+  /// The names of the providers whose conversations are on `channel`.
+  std::vector<std::string> names_on_channel(std::string_view channel) const;
+  /// The names of the providers that give workspaces an email sender.
+  std::vector<std::string> mailer_names() const;
+  /// The `channel.webhook.<provider>` topics.
+  std::vector<std::string> webhook_topics() const;
+
+ private:
+  std::vector<std::unique_ptr<Adapter>> adapters_;
+};
+
+/// The `channel.webhook.<provider>` topics of the standard registry, without any configuration
+/// (for the dev broker and tests).
+std::vector<std::string> standard_webhook_topics();
+
+}  // namespace loket::providers

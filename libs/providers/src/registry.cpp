@@ -1,0 +1,91 @@
+// The one list of providers and ticket channels. A new provider adds one line to standard().
+#include "loket/providers/registry.hpp"
+
+#include <cctype>
+
+#include "loket/providers/resend/resend.hpp"
+#include "loket/providers/telegram/telegram.hpp"
+#include "loket/providers/twilio/twilio.hpp"
+#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
+
+namespace loket::providers {
+
+Registry Registry::standard(const Settings& settings) {
+  std::vector<std::unique_ptr<Adapter>> all;
+  all.push_back(telegram::make_adapter(settings));
+  all.push_back(twilio::make_adapter(settings));
+  all.push_back(whatsapp_cloud::make_adapter(settings));
+  all.push_back(resend::make_adapter(settings));
+  return Registry(std::move(all));
+}
+
+const std::vector<ChannelDescriptor>& channels() {
+  static const std::vector<ChannelDescriptor> all = {
+      {"web", "Web", ReplyTo::kEmail},           {"email", "Email", ReplyTo::kEmail},
+      {"phone", "Phone", ReplyTo::kEmail},       {"whatsapp", "WhatsApp", ReplyTo::kPhone},
+      {"telegram", "Telegram", ReplyTo::kThread}, {"chat", "Chat", ReplyTo::kEmail},
+      {"api", "Api", ReplyTo::kEmail},           {"other", "Other", ReplyTo::kEmail},
+  };
+  return all;
+}
+
+const ChannelDescriptor* find_channel(std::string_view name) {
+  for (const auto& c : channels())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string channel_label(std::string_view name) {
+  if (name.empty()) return "Support";
+  if (const auto* c = find_channel(name)) return c->label;
+  std::string s(name);
+  s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+Registry::Registry(std::vector<std::unique_ptr<Adapter>> adapters) : adapters_(std::move(adapters)) {
+  for (std::size_t i = 0; i < adapters_.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto &a = adapters_[i]->descriptor(), &b = adapters_[j]->descriptor();
+      if (a.name == b.name || (!a.webhook.empty() && a.webhook == b.webhook))
+        throw std::logic_error("two providers are named " + a.name + " / " + a.webhook);
+    }
+}
+
+const Adapter* Registry::find(std::string_view name) const {
+  for (const auto& a : adapters_)
+    if (a->descriptor().name == name) return a.get();
+  return nullptr;
+}
+
+const Adapter* Registry::find_webhook(std::string_view webhook) const {
+  if (webhook.empty()) return nullptr;
+  for (const auto& a : adapters_)
+    if (a->descriptor().webhook == webhook) return a.get();
+  return nullptr;
+}
+
+std::vector<std::string> Registry::names_on_channel(std::string_view channel) const {
+  std::vector<std::string> out;
+  for (const auto& a : adapters_)
+    if (!channel.empty() && a->descriptor().channel == channel) out.push_back(a->descriptor().name);
+  return out;
+}
+
+std::vector<std::string> Registry::mailer_names() const {
+  std::vector<std::string> out;
+  for (const auto& a : adapters_)
+    if (a->descriptor().sends_email) out.push_back(a->descriptor().name);
+  return out;
+}
+
+std::vector<std::string> Registry::webhook_topics() const {
+  std::vector<std::string> out;
+  for (const auto& a : adapters_)
+    if (!a->descriptor().webhook.empty()) out.push_back("channel.webhook." + a->descriptor().webhook);
+  return out;
+}
+
+std::vector<std::string> standard_webhook_topics() { return Registry::standard(Settings()).webhook_topics(); }
+
+}  // namespace loket::providers

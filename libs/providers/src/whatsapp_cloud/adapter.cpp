@@ -1,0 +1,138 @@
+// WhatsApp Cloud API as a providers::Adapter (shared/reference/providers.md §3, seed 000
+// "WhatsApp Cloud API — Meta direct").
+#include "loket/core/ids.hpp"
+#include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
+#include "loket/providers/adapter.hpp"
+#include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
+
+namespace loket::providers::whatsapp_cloud {
+namespace {
+constexpr const char* kWebhookPath = "/api/v1/webhooks/whatsapp-cloud";
+
+Api api_from(const Settings& s) {
+  Api api;
+  api.graph = s.api_base("GRAPH", api.graph);
+  api.version = s.get("LOKET_GRAPH_API_VERSION", api.version);
+  if (auto bases = s.get("LOKET_GRAPH_MEDIA_BASES"); !bases.empty()) {
+    api.media_bases.clear();
+    for (auto& b : core::split(bases, ',')) {
+      while (!b.empty() && b.back() == '/') b.pop_back();
+      api.media_bases.push_back(b);
+    }
+  }
+  return api;
+}
+
+bool is_token_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
+
+class CloudAdapter final : public Adapter {
+ public:
+  explicit CloudAdapter(const Settings& s) : client_(api_from(s)), webhook_base_(s.public_webhook_url()) {}
+
+  const ProviderDescriptor& descriptor() const override {
+    static const ProviderDescriptor d{kProvider, kProvider, "whatsapp", "Meta", "GRAPH"};
+    return d;
+  }
+
+  std::optional<WebhookEndpoint> webhook() const override {
+    return WebhookEndpoint{kWebhookPath, false, true, "use GET (verification) or POST (notifications)", 403,
+                           "X-Hub-Signature-256 does not match the app secret of the phone_number_id"};
+  }
+
+  std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
+    auto ids = phone_number_ids(req.body);
+    if (!ids || ids->empty())
+      throw Refusal::invalid("expected a WhatsApp Business Account notification with metadata.phone_number_id");
+    std::vector<WebhookTarget> out;
+    for (const auto& id : *ids) out.push_back({RouteBy::kRoutingKey, id, first_sender(req.body, id), id});
+    return out;
+  }
+
+  bool authenticate(const http::Request& req, const std::string&, const WebhookSecrets& s) const override {
+    // Without an app secret the seed's documented unsigned mode applies.
+    return s.signing_key.empty() || valid_signature(s.signing_key, req.body, req.header(kSignatureHeader));
+  }
+
+  std::string signing_key(const std::string& credentials) const override {
+    return credentials_from_json(credentials).app_secret;
+  }
+
+  Handshake handshake(const http::Request& req) const override {
+    std::string mode = req.query_param("hub.mode"), challenge = req.query_param("hub.challenge"),
+                token = req.query_param("hub.verify_token");
+    if (mode != "subscribe" || challenge.empty() || challenge.size() > 256 ||
+        !std::all_of(challenge.begin(), challenge.end(), is_token_char))
+      throw Refusal::invalid("expected hub.mode=subscribe with a hub.challenge");
+    // An empty token never matches any integration.
+    if (token.empty()) throw Refusal(403, "FORBIDDEN", "hub.verify_token matches no connected integration");
+    Handshake h{crypto::sha256(token), {}};
+    h.answer.content_type = "text/plain";
+    h.answer.body = challenge;
+    return h;
+  }
+
+  Normalized normalize(const events::RawWebhook& raw) const override { return whatsapp_cloud::normalize(raw); }
+
+  Connection connect(const rapidjson::Value& body) const override {
+    Credentials creds;
+    creds.access_token = field(body, "accessToken");
+    creds.app_secret = field(body, "appSecret");
+    creds.waba_id = field(body, "wabaId");
+    std::string given_verify = field(body, "verifyToken");
+    std::string id = field(body, "phoneNumberId");
+    std::string number = field(body, "displayNumber");
+    if (creds.access_token.empty())
+      throw Refusal::invalid("accessToken is required (a System User token with whatsapp_business_messaging)");
+    if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789") != std::string::npos)
+      throw Refusal::invalid(
+          "phoneNumberId must be the numeric Phone number ID from WhatsApp → API Setup (not the phone number)");
+    if (!core::is_e164(number)) throw Refusal::invalid("displayNumber must be the number in E.164 form, e.g. +6281234567890");
+    if (!given_verify.empty() && (given_verify.size() < 8 || given_verify.size() > 200))
+      throw Refusal::invalid("verifyToken must be 8 to 200 characters");
+    client_.phone_number(creds.access_token, id);
+    Connection c;
+    c.routing_key = id;
+    c.number = number;
+    c.display_name = "WhatsApp " + number;
+    c.secrets = [this, creds, given_verify](const std::string& previous) mutable {
+      creds.verify_token = given_verify;
+      try {  // keep the verify token Meta already has unless a new one is given
+        if (creds.verify_token.empty() && !previous.empty())
+          creds.verify_token = credentials_from_json(previous).verify_token;
+      } catch (const std::invalid_argument&) {
+      }
+      if (creds.verify_token.empty()) creds.verify_token = "wsv_" + core::base64url(core::random_bytes(18));
+      return Secrets{to_json(creds),
+                     crypto::sha256(creds.verify_token),
+                     {{"webhookUrl", webhook_base_ + kWebhookPath},
+                      {"verifyToken", creds.verify_token},
+                      {"note", "Meta App dashboard → WhatsApp → Configuration → Webhook: set the Callback URL + "
+                               "Verify token above, then subscribe to the \"messages\" field."}}};
+    };
+    return c;
+  }
+
+  std::vector<std::pair<std::string, std::string>> public_fields(const IntegrationInfo& integ) const override {
+    return {{"phoneNumberId", integ.routing_key}};
+  }
+
+  std::string send(const IntegrationInfo& integ, const std::string& credentials, const std::string& to,
+                   const std::string& text) const override {
+    return client_.send_text(credentials_from_json(credentials).access_token, integ.routing_key, to, text);
+  }
+
+  std::string download(const IntegrationInfo&, const std::string& credentials,
+                       const events::AttachmentRef& ref) const override {
+    return client_.download_media(credentials_from_json(credentials).access_token, ref.external_ref).bytes;
+  }
+
+ private:
+  Client client_;
+  std::string webhook_base_;
+};
+}  // namespace
+
+std::unique_ptr<Adapter> make_adapter(const Settings& settings) { return std::make_unique<CloudAdapter>(settings); }
+
+}  // namespace loket::providers::whatsapp_cloud
