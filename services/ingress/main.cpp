@@ -24,7 +24,8 @@ int main() {
     props["message.timeout.ms"] = std::to_string(opt.ack_timeout.count());
     kafka::Producer producer(props);
     auto providers = providers::Registry::standard(providers::settings_from_env());
-    ingress::Ingress app(pool, producer, keys, providers, opt);
+    ingress::Ingress app(ingress::database_lookup(pool), ingress::broker_publish(producer, opt.ack_timeout), keys,
+                         providers, opt);
     auto admin = ops::admin_from_env(9081, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     http::ServerOptions so;

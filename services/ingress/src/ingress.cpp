@@ -39,9 +39,25 @@ ops::Registry& registry() {
 }
 }  // namespace
 
-Ingress::Ingress(store::Pool& pool, kafka::Producer& producer, const crypto::Keyring& keys,
-                 const providers::Registry& providers, Options options)
-    : pool_(pool), producer_(producer), keys_(keys), options_(std::move(options)) {
+Lookup database_lookup(store::Pool& pool) {
+  return [&pool](RouteBy by, const std::string& provider, const std::string& key) {
+    auto conn = pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    if (by == RouteBy::kIntegrationId) return store::find_integration(tx, key);
+    if (by == RouteBy::kRoutingKey) return store::find_live_integration(tx, provider, key);
+    return store::find_integration_by_secret(tx, provider, key);
+  };
+}
+
+Publish broker_publish(kafka::Producer& producer, std::chrono::milliseconds ack_timeout) {
+  return [&producer, ack_timeout](const std::string& topic, const std::string& key, const std::string& value) {
+    return producer.produce_sync(topic, key, value, ack_timeout);
+  };
+}
+
+Ingress::Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, const providers::Registry& providers,
+                 Options options)
+    : lookup_(std::move(lookup)), publish_(std::move(publish)), keys_(keys), options_(std::move(options)) {
   while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/')
     options_.public_base_url.pop_back();
   for (const auto& a : providers.adapters())
@@ -61,14 +77,7 @@ std::optional<Ingress::Route> Ingress::route(const providers::Adapter& adapter, 
         !(refresh && now - it->second.fetched > std::chrono::seconds(1)))
       return it->second.integration_id.empty() ? std::nullopt : std::optional(it->second);
   }
-  std::optional<store::Integration> integ;
-  {
-    auto conn = pool_.acquire();
-    pqxx::read_transaction tx(*conn);
-    if (by == RouteBy::kIntegrationId) integ = store::find_integration(tx, key);
-    else if (by == RouteBy::kRoutingKey) integ = store::find_live_integration(tx, provider, key);
-    else integ = store::find_integration_by_secret(tx, provider, key);
-  }
+  auto integ = lookup_(by, provider, key);
   Route r;
   r.fetched = now;
   if (integ && integ->provider == provider && integ->status != "disconnected") {
@@ -216,9 +225,8 @@ std::string Ingress::publish(const std::string& provider, const Route& r, const 
   raw.query = scrubbed_query(req);
   raw.body = req.body;
   auto start = std::chrono::steady_clock::now();
-  auto err = producer_.produce_sync(kafka::kWebhookTopicPrefix + provider,
-                                    events::thread_key(r.integration_id, target.thread), events::to_json(raw),
-                                    options_.ack_timeout);
+  auto err = publish_(kafka::kWebhookTopicPrefix + provider, events::thread_key(r.integration_id, target.thread),
+                      events::to_json(raw));
   registry().observe_since("loket_webhook_publish_seconds", {{"provider", provider}}, start);
   return err;
 }

@@ -1,6 +1,6 @@
 #pragma once
-#include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,11 +32,27 @@ struct Options {
   std::string public_base_url;
 };
 
-/// Handles webhook requests. Thread-safe.
+/// Finds the integration a webhook names: by id (any provider), or the live integration of
+/// `provider` (its descriptor().name) with that routing key or webhook secret hash. The
+/// database in production (database_lookup), a map in tests. May throw on database failure.
+using Lookup = std::function<std::optional<store::Integration>(providers::RouteBy by, const std::string& provider,
+                                                               const std::string& key)>;
+
+/// Publishes one record and waits for the broker's acknowledgement; returns "" or the error.
+using Publish =
+    std::function<std::string(const std::string& topic, const std::string& key, const std::string& value)>;
+
+/// The Lookup over PostgreSQL (store::find_integration and friends, one read transaction each).
+Lookup database_lookup(store::Pool& pool);
+
+/// The Publish through `producer`, waiting at most `ack_timeout` for the acknowledgement.
+Publish broker_publish(kafka::Producer& producer, std::chrono::milliseconds ack_timeout);
+
+/// Handles webhook requests. Thread-safe when `lookup` and `publish` are.
 class Ingress {
  public:
-  Ingress(store::Pool& pool, kafka::Producer& producer, const crypto::Keyring& keys,
-          const providers::Registry& registry, Options options);
+  Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, const providers::Registry& registry,
+          Options options);
   /// Dispatches one HTTP request (webhooks, /healthz). Counts every outcome in
   /// `loket_webhooks_total{provider,outcome}` and times it in
   /// `loket_http_request_duration_seconds{route,method,status}` (ops::metrics()).
@@ -64,8 +80,8 @@ class Ingress {
   std::string publish(const std::string& provider, const Route& r, const providers::WebhookTarget& target,
                       const http::Request& req, std::string& event_id);
 
-  store::Pool& pool_;
-  kafka::Producer& producer_;
+  Lookup lookup_;
+  Publish publish_;
   const crypto::Keyring& keys_;
   Options options_;
   std::vector<Endpoint> endpoints_;
