@@ -31,7 +31,10 @@ int main() {
     for (const char* t : {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic,
                           kafka::kOutboundDlqTopic})
       topics.emplace_back(t);
-    for (const auto& t : topics) cluster.create_topic(t, partitions);
+    for (const auto& t : topics) {
+      cluster.create_topic(t, partitions);
+      if (t != kafka::kOutboundDlqTopic) cluster.create_topic(t + ".dlq", partitions);  // <topic>.dlq
+    }
     http::ServerOptions so;
     so.address = "127.0.0.1";
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_DEVBROKER_CONTROL_PORT", 0));

@@ -14,11 +14,18 @@
 //   loket-admin rotate-credentials           re-encrypt every stored provider credential with
 //                                            the first key of LOKET_MASTER_KEY (master-key
 //                                            rotation; docs/operations.md)
+//   loket-admin redrive DLQ_TOPIC [--since TIME]
+//                                            put dead letters (e.g. channel.inbound.dlq) back on
+//                                            their topic after a fix; TIME is RFC 3339 UTC
+//                                            (2026-11-29T10:00:00Z) or epoch ms. Needs
+//                                            LOKET_KAFKA_BROKERS, not the database
 #include <iostream>
 
 #include "loket/core/config.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/time.hpp"
+#include "loket/ops/dead_letters.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
@@ -28,6 +35,22 @@ int main(int argc, char** argv) {
   core::init_logging("admin");
   std::string cmd = argc > 1 ? argv[1] : "";
   try {
+    if (cmd == "redrive" && (argc == 3 || (argc == 5 && std::string(argv[3]) == "--since"))) {
+      std::int64_t since = 0;
+      if (argc == 5) {
+        std::string t = argv[4];
+        auto parsed = core::parse_rfc3339_ms(t);
+        if (!parsed && !t.empty() && t.find_first_not_of("0123456789") == std::string::npos) parsed = std::stoll(t);
+        if (!parsed) throw std::invalid_argument("--since takes an RFC 3339 UTC time (2026-11-29T10:00:00Z) or epoch ms");
+        since = *parsed;
+      }
+      std::string topic = argv[2];
+      if (topic.size() < 5 || topic.compare(topic.size() - 4, 4, ".dlq") != 0 || topic == "outbound.dlq")
+        throw std::invalid_argument("DLQ_TOPIC must be a dead-letter topic <topic>.dlq, e.g. channel.inbound.dlq");
+      auto r = ops::redrive(kafka::properties_from_env(), topic, since);
+      std::cout << "republished: " << r.republished << "\nskipped: " << r.skipped << "\n";
+      return 0;
+    }
     pqxx::connection conn(core::env_required("LOKET_DATABASE_URL", "PostgreSQL URL"));
     if (cmd == "rotate-credentials") {
       auto keys = crypto::keyring_from_env();
@@ -79,6 +102,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: loket-admin migrate | create-workspace NAME [OWNER_EMAIL [OWNER_NAME]] | "
-               "create-agent ACCOUNT_ID EMAIL NAME [ROLE] | workspace-exists ACCOUNT_ID | rotate-credentials\n";
+               "create-agent ACCOUNT_ID EMAIL NAME [ROLE] | workspace-exists ACCOUNT_ID | rotate-credentials | "
+               "redrive DLQ_TOPIC [--since TIME]\n";
   return 2;
 }

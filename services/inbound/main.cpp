@@ -4,6 +4,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/ops/admin.hpp"
+#include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 
 using namespace loket;
@@ -16,14 +17,19 @@ int main() {
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_INBOUND_GROUP", "loket-inbound");
-    kafka::Consumer consumer(props, group, {"^channel\\.webhook\\..*"});
+    ops::DeadLetters dead_letters(producer, group);
+    inbound::DeadLetter dead_letter = [&](const kafka::Record& rec, const std::string& error) {
+      return dead_letters.send(rec, error, core::stop_requested);
+    };
+    // Every provider's topic; not the dead-letter topics beside them.
+    kafka::Consumer consumer(props, group, {"^channel\\.webhook\\.[a-z0-9_]+$"});
     auto admin = ops::admin_from_env(9082, {{"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     auto lag = ops::watch_consumer_lag(group, consumer);
     core::log(core::Level::kInfo, "inbound consuming", {{"topics", "channel.webhook.*"}});
     kafka::consume_loop(
         consumer, 500,
         [&](const std::vector<kafka::Record>& batch) {
-          if (!inbound::process_batch(batch, providers, producer, core::stop_requested))
+          if (!inbound::process_batch(batch, providers, producer, dead_letter, core::stop_requested))
             throw std::runtime_error("stopped before the batch was published");
         },
         core::stop_requested);

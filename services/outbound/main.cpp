@@ -8,6 +8,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/ops/admin.hpp"
+#include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 #include "loket/core/time.hpp"
 #include "outbound.hpp"
@@ -15,13 +16,17 @@
 using namespace loket;
 
 namespace {
-// Handles one record, retrying database/broker failures until done or stopped.
-void handle_with_retry(const std::string& value, int attempt, store::Pool& pool,
-                       kafka::Producer& producer, const crypto::Keyring& keys,
-                       const outbound::Options& opt) {
-  if (!core::retry_until_done(
-          "outbound handling", [&] { outbound::handle_event(value, attempt, pool, producer, keys, opt); },
-          core::stop_requested))
+// Handles one record (`value`, the event inside `rec`), retrying transient database and broker
+// failures until done or stopped; a permanent failure dead-letters `rec`.
+void handle_with_retry(const kafka::Record& rec, const std::string& value, int attempt, store::Pool& pool,
+                       kafka::Producer& producer, const crypto::Keyring& keys, const outbound::Options& opt,
+                       const ops::DeadLetters& dead_letters) {
+  std::string error;
+  auto done = core::retry_transient(
+      "outbound handling", [&] { outbound::handle_event(value, attempt, pool, producer, keys, opt); },
+      store::is_permanent, core::stop_requested, error);
+  if (done == core::Attempted::kStopped ||
+      (done == core::Attempted::kPermanent && !dead_letters.send(rec, error, core::stop_requested)))
     throw std::runtime_error("stopped");
 }
 }  // namespace
@@ -47,6 +52,7 @@ int main() {
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound");
+    ops::DeadLetters dead_letters(producer, group);
     auto admin = ops::admin_from_env(9084, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     std::thread retries([&] {
@@ -67,8 +73,8 @@ int main() {
                 rapidjson::StringBuffer sb;
                 core::JsonWriter w(sb);
                 ev->Accept(w);
-                handle_with_retry(sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)),
-                                  pool, producer, keys, opt);
+                handle_with_retry(rec, sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)),
+                                  pool, producer, keys, opt, dead_letters);
               }
             },
             core::stop_requested);
@@ -86,7 +92,7 @@ int main() {
       kafka::consume_loop(
           consumer, 50,
           [&](const std::vector<kafka::Record>& batch) {
-            for (const auto& rec : batch) handle_with_retry(rec.value, 1, pool, producer, keys, opt);
+            for (const auto& rec : batch) handle_with_retry(rec, rec.value, 1, pool, producer, keys, opt, dead_letters);
           },
           core::stop_requested);
     } catch (...) {

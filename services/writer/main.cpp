@@ -10,6 +10,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/ops/admin.hpp"
+#include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 #include "writer.hpp"
 
@@ -39,6 +40,10 @@ int main() {
     auto fetch = writer::provider_fetcher(keys, providers);
     writer::Settings settings{keys, core::env_or("LOKET_PUBLIC_APP_URL", "http://127.0.0.1:8080")};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
+    ops::DeadLetters dead_letters(producer, group);
+    writer::DeadLetter dead_letter = [&](const kafka::Record& rec, const std::string& error) {
+      return dead_letters.send(rec, error, core::stop_requested);
+    };
     // Several consumers of the group in one process: their partitions are written concurrently,
     // so one batch's round trips and commit overlap another's (threads never share a partition,
     // hence never a conversation thread).
@@ -64,7 +69,7 @@ int main() {
           kafka::consume_loop(
               consumer, batch_size,
               [&](const std::vector<kafka::Record>& batch) {
-                if (!writer::process_batch(pool, batch, fetch, settings, core::stop_requested))
+                if (!writer::process_batch(pool, batch, fetch, settings, dead_letter, core::stop_requested))
                   throw std::runtime_error("stopped before the batch was written");
               },
               core::stop_requested);

@@ -407,3 +407,34 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   CHECK(status == "failed");
   CHECK(error.find("no WhatsApp number is connected") != std::string::npos);
 }
+
+TEST_CASE("Cloud API: a text with NUL and ill-formed UTF-8 is stored cleaned and holds up nothing", "[whatsapp]") {
+  auto [account_a, key_a] = new_workspace("Poison A");
+  auto [account_b, key_b] = new_workspace("Poison B");
+  auto a = connect_cloud(key_a, unique_number(), "");
+  auto b = connect_cloud(key_b, unique_number(), "");
+  const std::string customer = unique_number();
+  auto wamid = [] { return "wamid." + loket::core::to_hex(loket::core::random_bytes(20)); };
+  // JSON \u0000 (PostgreSQL text cannot hold NUL) and a lone 0xFF byte (not UTF-8).
+  std::string poison = cloud_text(a, customer, wamid(), "order");
+  poison.replace(poison.find(R"("body":"order")"), 14, "\"body\":\"or\\u0000der \xff!\"");
+  REQUIRE(post_cloud(poison, "").status == 200);
+  // Then other workspaces' customers (on every partition, 1 - (3/4)^12 ≈ 97% sure to share
+  // the poison's) and the same customer again (certainly on its partition).
+  std::vector<std::string> others;
+  for (int i = 0; i < 12; ++i) {
+    others.push_back(unique_number());
+    REQUIRE(post_cloud(cloud_text(b, others.back(), wamid(), "normal " + std::to_string(i)), "").status == 200);
+  }
+  REQUIRE(post_cloud(cloud_text(a, customer, wamid(), "still there?"), "").status == 200);
+  CHECK(wait_until([&] {
+    return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_b + "'") == 12 &&
+           sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_a + "'") == 2;
+  }, 20s));
+  auto tickets = tickets_of(key_a, customer);
+  REQUIRE(tickets.size() == 1);
+  auto ms = messages(key_a, tickets[0]);
+  REQUIRE(ms.data().Size() == 2);
+  CHECK(str(ms.data()[0], "body") == "order \xEF\xBF\xBD!");  // NUL removed, 0xFF replaced by U+FFFD
+  CHECK(str(ms.data()[1], "body") == "still there?");
+}

@@ -36,14 +36,23 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
 }
 
 bool retry_until_done(const std::string& what, const std::function<void()>& step, const std::function<bool()>& stop) {
+  std::string error;
+  return retry_transient(what, step, [](const std::exception&) { return false; }, stop, error) == Attempted::kDone;
+}
+
+Attempted retry_transient(const std::string& what, const std::function<void()>& step,
+                          const std::function<bool(const std::exception&)>& permanent,
+                          const std::function<bool()>& stop, std::string& error) {
   auto backoff = std::chrono::milliseconds(200);
   for (;;) {
     try {
       step();
-      return true;
+      return Attempted::kDone;
     } catch (const std::exception& e) {
-      log(Level::kError, what + " failed; retrying", {{"error", e.what()}});
-      if (stop()) return false;
+      error = e.what();
+      if (permanent(e)) return Attempted::kPermanent;
+      log(Level::kError, what + " failed; retrying", {{"error", error}});
+      if (stop()) return Attempted::kStopped;
       sleep_unless_stopped(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     }

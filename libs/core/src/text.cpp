@@ -24,6 +24,59 @@ std::string utf8_truncate(std::string_view s, std::size_t max_chars) {
   return std::string(s);
 }
 
+namespace {
+// The length of the well-formed UTF-8 sequence starting at s[i] (1–4), or 0 when s[i] does
+// not start one (RFC 3629 §4 table of well-formed byte sequences).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlongs
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // no overlongs
+    if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+  } else
+    return 0;
+  if (i + n > s.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (!is_continuation(at(i + k))) return 0;
+  return n;
+}
+}  // namespace
+
+std::string storable_text(std::string_view s) {
+  if (is_storable_text(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for each byte that starts no sequence
+      ++i;
+      continue;
+    }
+    if (s[i] != '\0') out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+bool is_storable_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_sequence(s, i);
+    if (n == 0 || s[i] == '\0') return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string trim(std::string_view s) {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   std::size_t b = 0, e = s.size();

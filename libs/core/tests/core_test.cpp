@@ -87,3 +87,29 @@ TEST_CASE("replace_all replaces every occurrence and does not rescan replacement
   CHECK(replace_all("aaa", "a", "aa") == "aaaaaa");
   CHECK(replace_all("keep", "", "x") == "keep");
 }
+
+TEST_CASE("storable_text removes NUL and replaces ill-formed UTF-8, leaving valid text alone") {
+  using namespace std::string_literals;
+  CHECK(storable_text("Halo, pesanan saya 🙂 é") == "Halo, pesanan saya 🙂 é");
+  CHECK(is_storable_text("Halo 🙂"));
+  CHECK(storable_text("a\0b"s) == "ab");
+  CHECK_FALSE(is_storable_text("a\0b"s));
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(storable_text("a\xFF" "b") == "a" + fffd + "b");            // never valid
+  CHECK(storable_text("\xC0\xAF") == fffd + fffd);                  // overlong '/'
+  CHECK(storable_text("\xED\xA0\x80") == fffd + fffd + fffd);       // a UTF-16 surrogate
+  CHECK(storable_text("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // past U+10FFFF
+  CHECK(storable_text("ok\xE2\x82") == "ok" + fffd + fffd);         // cut short at the end
+  CHECK(storable_text("\xE2\x82\xAC") == "\xE2\x82\xAC");            // €
+  CHECK(is_storable_text(storable_text("\x80\0\xF0\x9F"s)));
+}
+
+TEST_CASE("parse_rfc3339_ms reads what rfc3339_ms writes and refuses the rest") {
+  CHECK(parse_rfc3339_ms(rfc3339_ms(1767225600123)) == 1767225600123);
+  CHECK(parse_rfc3339_ms("2026-01-01T00:00:00Z") == 1767225600000);
+  CHECK_FALSE(parse_rfc3339_ms("2026-13-45T25:61:61Z"));
+  CHECK_FALSE(parse_rfc3339_ms("2026-02-30T00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339_ms("2026-01-01 00:00:00Z"));
+  CHECK_FALSE(parse_rfc3339_ms("2026-01-01T00:00:00+01:00"));
+  CHECK_FALSE(parse_rfc3339_ms(""));
+}

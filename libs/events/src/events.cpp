@@ -189,4 +189,44 @@ DeliveryReceipt delivery_receipt_from_json(const std::string& json) {
   return r;
 }
 
+std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
+
+std::string to_json(const DeadLetter& l) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter j(sb);
+  j.StartObject();
+  json_kv(j, "eventId", l.event_id);
+  json_put(j, "schemaVersion");
+  j.Int(kSchemaVersion);
+  json_kv(j, "topic", l.topic);
+  json_put(j, "partition");
+  j.Int(l.partition);
+  json_put(j, "offset");
+  j.Int64(l.offset);
+  json_kv(j, "key", l.key);
+  json_kv(j, "value", l.value);
+  json_kv(j, "error", l.error);
+  json_kv(j, "consumer", l.consumer);
+  json_put(j, "failedAtMs");
+  j.Int64(l.failed_at_ms);
+  j.EndObject();
+  return sb.GetString();
+}
+
+DeadLetter dead_letter_from_json(const std::string& json) {
+  const char* what = "dead letter";
+  auto d = parse(json, what);
+  DeadLetter l;
+  l.event_id = need(d, "eventId", what);
+  l.topic = need(d, "topic", what);
+  l.partition = static_cast<std::int32_t>(core::json_int(d, "partition").value_or(0));
+  l.offset = core::json_int(d, "offset").value_or(0);
+  l.key = opt(d, "key");
+  l.value = need(d, "value", what);
+  l.error = opt(d, "error");
+  l.consumer = opt(d, "consumer");
+  l.failed_at_ms = core::json_int(d, "failedAtMs").value_or(0);
+  return l;
+}
+
 }  // namespace loket::events

@@ -61,4 +61,13 @@ std::unique_ptr<Pool> pool_from_env(std::size_t default_size) {
       static_cast<std::size_t>(core::env_int("LOKET_DB_POOL_SIZE", static_cast<std::int64_t>(default_size))));
 }
 
+bool is_permanent(const std::exception& e) {
+  if (dynamic_cast<const std::invalid_argument*>(&e)) return true;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (!sql) return false;
+  const std::string state = sql->sqlstate();
+  // 23505 is the dedup conflict of a concurrent writer: the retry finds the stored message.
+  return state.rfind("22", 0) == 0 || (state.rfind("23", 0) == 0 && state != "23505");
+}
+
 }  // namespace loket::store

@@ -21,25 +21,26 @@ ops::Registry& registry() {
 }
 }  // namespace
 
-providers::Normalized normalize_record(const std::string& value, const providers::Registry& providers) {
-  events::RawWebhook raw;
-  try {
-    raw = events::raw_webhook_from_json(value);
-  } catch (const std::exception&) {
-    return {{}, {}, {"malformed"}};
-  }
+providers::Normalized normalize(const events::RawWebhook& raw, const providers::Registry& providers) {
   if (const auto* adapter = providers.find_webhook(raw.provider)) return adapter->normalize(raw);
   return {{}, {}, {"unsupported_provider"}};
 }
 
 bool process_batch(const std::vector<kafka::Record>& batch, const providers::Registry& providers,
-                   kafka::Producer& producer, const std::function<bool()>& stop) {
+                   kafka::Producer& producer, const DeadLetter& dead_letter, const std::function<bool()>& stop) {
   struct Pending {
     std::string key, value;
   };
   std::vector<Pending> todo;
   for (const auto& rec : batch) {
-    auto out = normalize_record(rec.value, providers);
+    events::RawWebhook raw;
+    try {
+      raw = events::raw_webhook_from_json(rec.value);
+    } catch (const std::invalid_argument& e) {  // not what ingress publishes: never normalizable
+      if (!dead_letter(rec, std::string("malformed channel.webhook record: ") + e.what())) return false;
+      continue;
+    }
+    auto out = normalize(raw, providers);
     const std::string provider = rec.topic.substr(rec.topic.rfind('.') + 1);
     if (!out.messages.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "message"}}, out.messages.size());
     if (!out.receipts.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "receipt"}}, out.receipts.size());

@@ -144,7 +144,7 @@ TEST_CASE("an integration id of another provider does not take Telegram webhooks
   CHECK(w.published.empty());
 }
 
-TEST_CASE("a signed Twilio webhook is routed by our number and acknowledged with TwiML; the secret stays out") {
+TEST_CASE("a signed Twilio webhook is routed by our number and acknowledged with TwiML, the secret kept out") {
   World w;
   providers::twilio::Credentials c{"AC0123456789abcdef0123456789abcdef", "twilio-auth-token", "url-secret"};
   w.add("int_tw", "whatsapp_twilio", "+14155238886", "url-secret", providers::twilio::to_json(c));

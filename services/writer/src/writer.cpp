@@ -7,6 +7,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/store/tickets.hpp"
 
@@ -196,11 +197,18 @@ const char* result_name(Result r) {
   return kResults[static_cast<int>(r)];
 }
 
-/// Writes `messages` in one transaction; when that fails for a reason retrying the transaction
-/// does not cure (a record the database refuses), one at a time, so only that record waits.
-bool record_messages(store::Pool& pool, const std::vector<events::InboundMessage>& messages,
-                     const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
-  if (messages.empty()) return true;
+// One message of a run and the record it came in.
+struct Pending {
+  events::InboundMessage message;
+  const kafka::Record* record;
+};
+
+/// Writes `run` in one transaction; when that fails, one message at a time, so a message the
+/// database refuses holds up only itself: a permanent refusal dead-letters it, a transient
+/// failure is retried (capped backoff) until written or `stop()`.
+bool record_messages(store::Pool& pool, const std::vector<Pending>& run, const AttachmentFetcher& fetch,
+                     const Settings& settings, const DeadLetter& dead_letter, const std::function<bool()>& stop) {
+  if (run.empty()) return true;
   auto count = [&](const events::InboundMessage& m, Result r) {
     registry().add("loket_messages_written_total", {{"result", result_name(r)}});
     core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
@@ -209,6 +217,8 @@ bool record_messages(store::Pool& pool, const std::vector<events::InboundMessage
     else if (r == Result::kDuplicate)
       core::log(core::Level::kDebug, "duplicate message dropped");
   };
+  std::vector<events::InboundMessage> messages;
+  for (const auto& p : run) messages.push_back(p.message);
   auto started = std::chrono::steady_clock::now();
   try {
     auto results = write_messages(pool, messages, fetch, settings);
@@ -218,38 +228,66 @@ bool record_messages(store::Pool& pool, const std::vector<events::InboundMessage
     for (std::size_t i = 0; i < messages.size(); ++i) count(messages[i], results[i]);
     return true;
   } catch (const std::exception& e) {
-    if (messages.size() == 1)
-      return !stop() && core::retry_until_done("writing a message", [&] { count(messages[0], write_messages(pool, messages, fetch, settings)[0]); }, stop);
-    core::log(core::Level::kWarn, "writing a batch failed; writing its messages one by one",
-              {{"messages", std::to_string(messages.size())}, {"error", e.what()}});
+    if (messages.size() > 1)
+      core::log(core::Level::kWarn, "writing a batch failed; writing its messages one by one",
+                {{"messages", std::to_string(messages.size())}, {"error", e.what()}});
   }
-  for (const auto& m : messages)
-    if (!record_messages(pool, {m}, fetch, settings, stop)) return false;
+  for (const auto& p : run) {
+    core::LogScope in_event("eventId", p.message.event_id);
+    std::string error;
+    switch (core::retry_transient(
+        "writing a message", [&] { count(p.message, write_messages(pool, {p.message}, fetch, settings)[0]); },
+        store::is_permanent, stop, error)) {
+      case core::Attempted::kDone:
+        break;
+      case core::Attempted::kPermanent:
+        if (!dead_letter(*p.record, error)) return false;
+        break;
+      case core::Attempted::kStopped:
+        return false;
+    }
+  }
   return true;
+}
+
+// Makes every text field storable (NUL removed, ill-formed UTF-8 replaced); the original bytes
+// stay in the channel.webhook record.
+void make_storable(events::InboundMessage& m) {
+  for (auto* s : {&m.external_thread_id, &m.external_message_id, &m.sender.external_id, &m.sender.name,
+                  &m.sender.handle, &m.sender.phone, &m.sender.email, &m.text})
+    if (!core::is_storable_text(*s)) *s = core::storable_text(*s);
+  for (auto& a : m.attachments)
+    for (auto* s : {&a.external_ref, &a.filename, &a.content_type})
+      if (!core::is_storable_text(*s)) *s = core::storable_text(*s);
 }
 }  // namespace
 
-bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
-                   const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop) {
+bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch, const AttachmentFetcher& fetch,
+                   const Settings& settings, const DeadLetter& dead_letter, const std::function<bool()>& stop) {
   // Runs of messages are written a transaction each; a receipt ends a run (records keep their order).
-  std::vector<events::InboundMessage> run;
+  std::vector<Pending> run;
   for (const auto& rec : batch) {
     try {
       if (events::is_delivery_receipt(rec.value)) {
-        if (!record_messages(pool, run, fetch, settings, stop)) return false;
+        if (!record_messages(pool, run, fetch, settings, dead_letter, stop)) return false;
         run.clear();
         auto r = events::delivery_receipt_from_json(rec.value);
         core::LogScope in_event("eventId", r.event_id), in_workspace("workspaceId", r.workspace_id);
-        if (!core::retry_until_done("recording a delivery receipt", [&] { record_receipt(pool, r, stop); }, stop)) return false;
+        std::string error;
+        auto done = core::retry_transient(
+            "recording a delivery receipt", [&] { record_receipt(pool, r, stop); }, store::is_permanent, stop, error);
+        if (done == core::Attempted::kStopped) return false;
+        if (done == core::Attempted::kPermanent && !dead_letter(rec, error)) return false;
       } else {
-        run.push_back(events::inbound_message_from_json(rec.value));
+        auto m = events::inbound_message_from_json(rec.value);
+        make_storable(m);
+        run.push_back({std::move(m), &rec});
       }
     } catch (const std::invalid_argument& e) {  // from *_from_json: the record can never be written
-      core::log(core::Level::kError, "channel.inbound record is malformed; skipped",
-                {{"offset", std::to_string(rec.offset)}, {"error", e.what()}});
+      if (!dead_letter(rec, std::string("malformed channel.inbound record: ") + e.what())) return false;
     }
   }
-  return record_messages(pool, run, fetch, settings, stop);
+  return record_messages(pool, run, fetch, settings, dead_letter, stop);
 }
 
 }  // namespace loket::writer

@@ -51,13 +51,19 @@ bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r);
 /// attachment is stored as unavailable. `keys` and `providers` must outlive the fetcher.
 AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, const providers::Registry& providers);
 
-/// Processes a batch from `channel.inbound` in order: each run of messages in one transaction
-/// (write_messages; if that fails, its messages one by one so a refused record holds up only
-/// itself), delivery receipts one by one, retrying database failures with backoff until each
-/// record is written or `stop()`; returns false when stopped early. Malformed records are
-/// logged and skipped. Also counts `loket_writer_batch_seconds` and `loket_writer_batch_messages`.
-bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch,
-                   const AttachmentFetcher& fetch, const Settings& settings, const std::function<bool()>& stop);
+/// Puts a record that can never be written on its dead-letter topic (ops::DeadLetters::send);
+/// returns false when stopped before the broker acknowledged.
+using DeadLetter = std::function<bool(const kafka::Record& record, const std::string& error)>;
+
+/// Processes a batch from `channel.inbound` in order: text made storable (NUL removed,
+/// ill-formed UTF-8 replaced), each run of messages in one transaction (write_messages; if that
+/// fails, its messages one by one so a refused record holds up only itself), delivery receipts
+/// one by one. Transient failures (store::is_permanent false) are retried with capped backoff
+/// until written or `stop()`; permanent ones and malformed records go to `dead_letter` and the
+/// batch moves on. Returns false when stopped early (the caller must not commit). Also counts
+/// `loket_writer_batch_seconds` and `loket_writer_batch_messages`.
+bool process_batch(store::Pool& pool, const std::vector<kafka::Record>& batch, const AttachmentFetcher& fetch,
+                   const Settings& settings, const DeadLetter& dead_letter, const std::function<bool()>& stop);
 
 /// The process registry with the writer's families described: `loket_messages_written_total
 /// {result}` (created_ticket, appended, duplicate, unknown_integration),

@@ -23,4 +23,18 @@ bool sleep_unless_stopped(std::chrono::milliseconds d);
 /// (database, broker); a step must not throw for input that can never succeed.
 bool retry_until_done(const std::string& what, const std::function<void()>& step, const std::function<bool()>& stop);
 
+/// How retry_transient() ended.
+enum class Attempted {
+  kDone,       ///< `step` returned
+  kPermanent,  ///< `step` threw a failure `permanent` says retrying cannot cure
+  kStopped,    ///< `stop()` turned true while retrying transient failures
+};
+
+/// Like retry_until_done(), but a failure for which `permanent(e)` is true is not retried:
+/// kPermanent is returned at once with e.what() in `error` (for the dead-letter topic).
+/// Transient failures are logged and retried with the same capped backoff (200 ms → 10 s).
+Attempted retry_transient(const std::string& what, const std::function<void()>& step,
+                          const std::function<bool(const std::exception&)>& permanent,
+                          const std::function<bool()>& stop, std::string& error);
+
 }  // namespace loket::core

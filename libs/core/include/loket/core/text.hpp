@@ -12,6 +12,14 @@ std::size_t utf8_length(std::string_view s);
 /// The first `max_chars` code points of UTF-8 `s`; never splits a multi-byte sequence.
 std::string utf8_truncate(std::string_view s, std::size_t max_chars);
 
+/// `s` made storable as PostgreSQL text: NUL bytes removed, and each byte that does not
+/// belong to a well-formed UTF-8 sequence (RFC 3629: no overlongs, surrogates or code points
+/// past U+10FFFF) replaced by U+FFFD. Valid text without NUL comes back unchanged. Pure.
+std::string storable_text(std::string_view s);
+
+/// Whether `s` is well-formed UTF-8 without NUL bytes (storable_text(s) == s).
+bool is_storable_text(std::string_view s);
+
 /// `s` without leading and trailing ASCII white space.
 std::string trim(std::string_view s);
 

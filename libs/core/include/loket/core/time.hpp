@@ -1,7 +1,9 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace loket::core {
 
@@ -15,5 +17,9 @@ std::string rfc3339_ms(std::int64_t epoch_ms);
 
 /// The current time as rfc3339_ms().
 std::string now_rfc3339();
+
+/// Milliseconds since the epoch of an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SS[.fff]Z` (what
+/// rfc3339_ms() writes), or std::nullopt when `s` is not one (fields out of range included).
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s);
 
 }  // namespace loket::core

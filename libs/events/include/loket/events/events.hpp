@@ -74,10 +74,26 @@ struct DeliveryReceipt {
   std::int64_t at_ms = 0;
 };
 
-/// JSON text of `w` / `m` / `r`.
+/// A record a consumer can never process (topic `<topic>.dlq`, e.g. `channel.inbound.dlq`):
+/// the original record exactly as consumed, why it failed, and who gave up on it. Put back on
+/// `topic` by `loket-admin redrive` after a fix.
+struct DeadLetter {
+  std::string event_id;
+  std::string topic;  ///< where the record was consumed from
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+  std::string value;     ///< the original record value, byte for byte
+  std::string error;     ///< the permanent failure, as the consumer saw it
+  std::string consumer;  ///< the consumer group that gave up, e.g. "loket-writer"
+  std::int64_t failed_at_ms = 0;
+};
+
+/// JSON text of `w` / `m` / `r` / `l`.
 std::string to_json(const RawWebhook& w);
 std::string to_json(const InboundMessage& m);
 std::string to_json(const DeliveryReceipt& r);
+std::string to_json(const DeadLetter& l);
 
 /// Whether a `channel.inbound` record value is a DeliveryReceipt (else an InboundMessage).
 bool is_delivery_receipt(const std::string& json);
@@ -86,6 +102,10 @@ bool is_delivery_receipt(const std::string& json);
 RawWebhook raw_webhook_from_json(const std::string& json);
 InboundMessage inbound_message_from_json(const std::string& json);
 DeliveryReceipt delivery_receipt_from_json(const std::string& json);
+DeadLetter dead_letter_from_json(const std::string& json);
+
+/// The dead-letter topic of `topic`: `<topic>.dlq`.
+std::string dead_letter_topic(const std::string& topic);
 
 /// The Kafka key for a conversation thread: "<integrationId>:<threadId>", so one thread
 /// stays on one partition.

@@ -104,6 +104,12 @@ auto with_tx(Pool& pool, Fn&& fn, int attempts = 5) {
   }
 }
 
+/// Whether `e` is a failure retrying cannot cure (DESIGN.md "Errors"): PostgreSQL refused the
+/// data (SQLSTATE class 22, data exception, e.g. 22021 a NUL byte) or a constraint (class 23,
+/// except 23505: a unique violation is a concurrent dedup conflict the retry resolves), or a record did not parse or validate (std::invalid_argument). Connection loss, timeouts,
+/// serialization failures, deadlocks and everything else are transient. Pure.
+bool is_permanent(const std::exception& e);
+
 /// Registers `sql` as prepared statement `name` on the transaction's connection (a no-op
 /// when it already is), so a hot query is parsed and planned once per connection. Call it
 /// right before `tx.exec_prepared(name, ...)`.
