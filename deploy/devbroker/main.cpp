@@ -16,8 +16,8 @@
 #include "loket/core/log.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/server.hpp"
-#include "loket/providers/registry.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/providers/registry.hpp"
 
 using namespace loket;
 
@@ -28,8 +28,8 @@ int main() {
     kafka::MockCluster cluster(static_cast<int>(core::env_int("LOKET_DEVBROKER_BROKERS", 1)));
     int partitions = static_cast<int>(core::env_int("LOKET_DEVBROKER_PARTITIONS", 4));
     auto topics = providers::standard_webhook_topics();  // channel.webhook.<provider>, one per provider
-    for (const char* t : {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic,
-                          kafka::kOutboundDlqTopic})
+    for (const char* t :
+         {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic, kafka::kOutboundDlqTopic})
       topics.emplace_back(t);
     for (const auto& t : topics) {
       cluster.create_topic(t, partitions);
@@ -41,10 +41,14 @@ int main() {
     http::Server control(so, [&](const http::Request& r) {
       if (r.path == "/healthz") return http::json_ok(200, "{\"status\":\"ok\"}");
       if (r.method != "POST") return http::json_error(404, "NOT_FOUND", "POST /down, /up or /rtt?ms=N");
-      if (r.path == "/down") cluster.set_down(true);
-      else if (r.path == "/up") cluster.set_down(false);
-      else if (r.path == "/rtt") cluster.set_rtt(std::chrono::milliseconds(std::stoi(r.query_param("ms").empty() ? "0" : r.query_param("ms"))));
-      else return http::json_error(404, "NOT_FOUND", "POST /down, /up or /rtt?ms=N");
+      if (r.path == "/down")
+        cluster.set_down(true);
+      else if (r.path == "/up")
+        cluster.set_down(false);
+      else if (r.path == "/rtt")
+        cluster.set_rtt(std::chrono::milliseconds(std::stoi(r.query_param("ms").empty() ? "0" : r.query_param("ms"))));
+      else
+        return http::json_error(404, "NOT_FOUND", "POST /down, /up or /rtt?ms=N");
       core::log(core::Level::kInfo, "fault injection", {{"action", r.path}});
       return http::json_ok(200, "{\"ok\":true}");
     });

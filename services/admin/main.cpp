@@ -22,8 +22,8 @@
 #include <iostream>
 
 #include "loket/core/config.hpp"
-#include "loket/core/log.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/log.hpp"
 #include "loket/core/time.hpp"
 #include "loket/ops/dead_letters.hpp"
 #include "loket/store/access.hpp"
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
         std::string t = argv[4];
         auto parsed = core::parse_rfc3339_ms(t);
         if (!parsed && !t.empty() && t.find_first_not_of("0123456789") == std::string::npos) parsed = std::stoll(t);
-        if (!parsed) throw std::invalid_argument("--since takes an RFC 3339 UTC time (2026-11-29T10:00:00Z) or epoch ms");
+        if (!parsed)
+          throw std::invalid_argument("--since takes an RFC 3339 UTC time (2026-11-29T10:00:00Z) or epoch ms");
         since = *parsed;
       }
       std::string topic = argv[2];
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
       pqxx::work tx(conn);
       auto r = store::rotate_credentials(tx, keys);
       tx.commit();
-      std::cout << "re-encrypted: " << r.reencrypted << "\nverified: " << r.verified << "\nactive key: "
-                << keys.active_key_id() << "\n";
+      std::cout << "re-encrypted: " << r.reencrypted << "\nverified: " << r.verified
+                << "\nactive key: " << keys.active_key_id() << "\n";
       return 0;
     }
     if (cmd == "migrate") {
@@ -73,8 +74,7 @@ int main(int argc, char** argv) {
       std::string password = core::env_or("LOKET_OWNER_PASSWORD", "");
       if (password.empty()) password = core::base64url(core::random_bytes(12));
       if (!owner_email.empty())
-        store::create_agent(tx, w.account_id, owner_email, argc > 4 ? argv[4] : "Owner",
-                            store::Role::kOwner, password);
+        store::create_agent(tx, w.account_id, owner_email, argc > 4 ? argv[4] : "Owner", store::Role::kOwner, password);
       tx.commit();
       std::cout << "LOKET_ACCOUNT_ID=" << w.account_id << "\nLOKET_API_KEY=" << w.api_key << "\n";
       if (!owner_email.empty())

@@ -12,12 +12,11 @@
 
 using namespace loket;
 
-
 int main(int argc, char** argv) {
   core::init_logging("api");
   core::install_signal_handlers();
   if (argc > 1 && std::string(argv[1]) == "--routes") {  // one "METHOD /path" a line, for tests
-    store::Pool pool("", 1);                               // never connects
+    store::Pool pool("", 1);                             // never connects
     auto keys = crypto::Keyring::parse(std::string(64, '0'));
     auto providers = providers::Registry::standard(providers::Settings());
     api::Context ctx{pool, keys, {}, providers};
@@ -28,21 +27,22 @@ int main(int argc, char** argv) {
     auto pool_ptr = store::pool_from_env(8);
     auto keys = crypto::keyring_from_env();
     api::Options opt;
-    opt.public_webhook_url = core::env_required(
-        "LOKET_PUBLIC_WEBHOOK_URL", "the public base URL of loket-ingress, e.g. https://hooks.example.com");
+    opt.public_webhook_url = core::env_required("LOKET_PUBLIC_WEBHOOK_URL",
+                                                "the public base URL of loket-ingress, e.g. https://hooks.example.com");
     opt.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.public_app_url);
     while (!opt.public_app_url.empty() && opt.public_app_url.back() == '/') opt.public_app_url.pop_back();
     opt.public_tickets_per_workspace_per_minute = static_cast<int>(
         core::env_int("LOKET_PUBLIC_TICKETS_PER_WORKSPACE_PER_MINUTE", opt.public_tickets_per_workspace_per_minute));
     opt.cors_origins = core::split(core::env_or("LOKET_CORS_ORIGINS", ""), ',');
     opt.trusted_proxies = core::split(core::env_or("LOKET_TRUSTED_PROXIES", ""), ',');
-    opt.rate_limit_per_minute = static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
+    opt.rate_limit_per_minute =
+        static_cast<int>(core::env_int("LOKET_RATE_LIMIT_PER_MINUTE", opt.rate_limit_per_minute));
     opt.rate_limit_ip_per_minute =
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_IP_PER_MINUTE", opt.rate_limit_ip_per_minute));
     opt.login_failures_per_15_minutes =
         static_cast<int>(core::env_int("LOKET_LOGIN_FAILURES_PER_15_MINUTES", opt.login_failures_per_15_minutes));
-    opt.max_attachment_bytes =
-        static_cast<std::size_t>(core::env_int("LOKET_MAX_ATTACHMENT_BYTES", static_cast<std::int64_t>(opt.max_attachment_bytes)));
+    opt.max_attachment_bytes = static_cast<std::size_t>(
+        core::env_int("LOKET_MAX_ATTACHMENT_BYTES", static_cast<std::int64_t>(opt.max_attachment_bytes)));
     auto providers = providers::Registry::standard(providers::settings_from_env());
     api::Context ctx{*pool_ptr, keys, opt, providers};
     auto router = api::make_router(ctx);

@@ -7,10 +7,10 @@
 #include "loket/core/json.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/time.hpp"
 #include "loket/ops/admin.hpp"
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
-#include "loket/core/time.hpp"
 #include "outbound.hpp"
 
 using namespace loket;
@@ -47,8 +47,9 @@ int main() {
     opt.email.inbound_domain = core::env_or("LOKET_INBOUND_EMAIL_DOMAIN", "");
     if (std::none_of(providers.adapters().begin(), providers.adapters().end(),
                      [](const auto& a) { return a->platform_mailer().has_value(); }))
-      core::log(core::Level::kWarn, "no platform email sender (docs/channels/email-notifications.md): requester emails of "
-                                    "workspaces without an email integration are skipped");
+      core::log(core::Level::kWarn,
+                "no platform email sender (docs/channels/email-notifications.md): requester emails of "
+                "workspaces without an email integration are skipped");
     auto props = kafka::properties_from_env();
     kafka::Producer producer(props);
     const std::string group = core::env_or("LOKET_OUTBOUND_GROUP", "loket-outbound");
@@ -73,8 +74,8 @@ int main() {
                 rapidjson::StringBuffer sb;
                 core::JsonWriter w(sb);
                 ev->Accept(w);
-                handle_with_retry(rec, sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)),
-                                  pool, producer, keys, opt, dead_letters);
+                handle_with_retry(rec, sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)), pool,
+                                  producer, keys, opt, dead_letters);
               }
             },
             core::stop_requested);

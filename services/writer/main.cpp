@@ -51,7 +51,8 @@ int main() {
     std::vector<std::unique_ptr<kafka::Consumer>> group_members;
     std::vector<ops::ScrapeHook> lag;
     for (int i = 0; i < consumers; ++i) {
-      group_members.push_back(std::make_unique<kafka::Consumer>(props, group, std::vector<std::string>{kafka::kInboundTopic}));
+      group_members.push_back(
+          std::make_unique<kafka::Consumer>(props, group, std::vector<std::string>{kafka::kInboundTopic}));
       lag.push_back(ops::watch_consumer_lag(group, *group_members.back()));
     }
     auto admin = ops::admin_from_env(9083, {{"postgres", [&] { return pool.ping(); }},

@@ -3,8 +3,8 @@
 // Raw librdkafka, none of Loket's code: produces RECORDS records of RECORD_BYTES bytes (keyed
 // over 1,000 keys, as threads are) to a new topic with the producer settings the ingress uses
 // (acks=all, idempotence, linger.ms=2), as fast as the broker acknowledges, then consumes them
-// all with a new consumer group from the earliest offset (fetch.wait.max.ms=20, as Loket's consumers). Prints one JSON line with records/s
-// and MB/s for each direction.
+// all with a new consumer group from the earliest offset (fetch.wait.max.ms=20, as Loket's consumers). Prints one JSON
+// line with records/s and MB/s for each direction.
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < records; ++i) {
     std::string key = "thread-" + std::to_string(i % 1000);
     for (;;) {
-      auto e = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                                 RD_KAFKA_V_KEY(key.data(), key.size()),
+      auto e = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
                                  RD_KAFKA_V_VALUE(payload.data(), payload.size()),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;

@@ -70,10 +70,14 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
+    return latencies.empty()
+               ? 0.0
+               : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
   };
-  std::printf("{\"requests\":%zu,\"errors\":%ld,\"rps\":%.0f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
-              latencies.size(), errors.load(), latencies.size() / static_cast<double>(duration.count()), pct(0.5),
-              pct(0.9), pct(0.99), latencies.empty() ? 0.0 : latencies.back());
+  std::printf(
+      "{\"requests\":%zu,\"errors\":%ld,\"rps\":%.0f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}"
+      "\n",
+      latencies.size(), errors.load(), latencies.size() / static_cast<double>(duration.count()), pct(0.5), pct(0.9),
+      pct(0.99), latencies.empty() ? 0.0 : latencies.back());
   return errors.load() == 0 ? 0 : 1;
 }

@@ -56,7 +56,8 @@ std::string update(long long i, long long chats, const std::string& run, long lo
   std::string n = std::to_string(i);
   return "{\"update_id\":" + n + ",\"message\":{\"message_id\":" + n + ",\"from\":{\"id\":" + std::to_string(chat) +
          ",\"is_bot\":false,\"first_name\":\"Bench\"},\"chat\":{\"id\":" + std::to_string(chat) +
-         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"" + text(run, i, sent_ms) + "\"}}";
+         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"" + text(run, i, sent_ms) +
+         "\"}}";
 }
 
 // A WhatsApp Cloud API `messages` webhook with one text message from an Indonesian number.
@@ -65,10 +66,13 @@ std::string cloud_message(long long i, long long chats, const std::string& run, 
   std::string wa_id = std::to_string(6289900000000LL + i % chats);
   return "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\",\"changes\":[{\"value\":"
          "{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"6281100000001\","
-         "\"phone_number_id\":\"" + phone_number_id + "\"},\"contacts\":[{\"profile\":{\"name\":\"Bench\"},"
-         "\"wa_id\":\"" + wa_id + "\"}],\"messages\":[{\"from\":\"" + wa_id + "\",\"id\":\"wamid.bench" +
-         std::to_string(i) + "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" +
-         text(run, i, sent_ms) + "\"}}]},\"field\":\"messages\"}]}]}";
+         "\"phone_number_id\":\"" +
+         phone_number_id +
+         "\"},\"contacts\":[{\"profile\":{\"name\":\"Bench\"},"
+         "\"wa_id\":\"" +
+         wa_id + "\"}],\"messages\":[{\"from\":\"" + wa_id + "\",\"id\":\"wamid.bench" + std::to_string(i) +
+         "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" + text(run, i, sent_ms) +
+         "\"}}]},\"field\":\"messages\"}]}]}";
 }
 
 // A Twilio WhatsApp message webhook's form parameters (as Twilio posts them, text only).
@@ -77,10 +81,21 @@ std::multimap<std::string, std::string> twilio_message(long long i, long long ch
                                                        const std::string& number) {
   std::string from = "+" + std::to_string(6289800000000LL + i % chats);
   std::string sid = "SMbench" + std::to_string(i);
-  return {{"SmsMessageSid", sid}, {"NumMedia", "0"}, {"ProfileName", "Bench"}, {"MessageType", "text"},
-          {"SmsSid", sid}, {"WaId", from.substr(1)}, {"SmsStatus", "received"}, {"Body", text(run, i, sent_ms)},
-          {"To", "whatsapp:" + number}, {"NumSegments", "1"}, {"ReferralNumMedia", "0"}, {"MessageSid", sid},
-          {"AccountSid", account_sid}, {"From", "whatsapp:" + from}, {"ApiVersion", "2010-04-01"}};
+  return {{"SmsMessageSid", sid},
+          {"NumMedia", "0"},
+          {"ProfileName", "Bench"},
+          {"MessageType", "text"},
+          {"SmsSid", sid},
+          {"WaId", from.substr(1)},
+          {"SmsStatus", "received"},
+          {"Body", text(run, i, sent_ms)},
+          {"To", "whatsapp:" + number},
+          {"NumSegments", "1"},
+          {"ReferralNumMedia", "0"},
+          {"MessageSid", sid},
+          {"AccountSid", account_sid},
+          {"From", "whatsapp:" + from},
+          {"ApiVersion", "2010-04-01"}};
 }
 
 // `s` split at its first `n` colons (the last part keeps any further ones); empty if fewer.
@@ -100,8 +115,10 @@ std::vector<std::string> fields(const std::string& s, std::size_t n) {
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
-                         "[CHATS [FIRST_ID [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]\n");
+    std::fprintf(
+        stderr,
+        "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
+        "[CHATS [FIRST_ID [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]\n");
     return 2;
   }
   std::string url = argv[1], integration = argv[2], secret = argv[3], run = argv[7];
@@ -117,8 +134,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> cloud, twilio;  // cloud: id, app secret; twilio: sid, token, number, target
   for (int a = 10; a < argc; ++a) {
     std::string arg = argv[a];
-    if (arg.rfind("cloud=", 0) == 0 && (cloud = fields(arg.substr(6), 1)).size() == 2) channels.push_back(Channel::kCloud);
-    else if (arg.rfind("twilio=", 0) == 0 && (twilio = fields(arg.substr(7), 3)).size() == 4) channels.push_back(Channel::kTwilio);
+    if (arg.rfind("cloud=", 0) == 0 && (cloud = fields(arg.substr(6), 1)).size() == 2)
+      channels.push_back(Channel::kCloud);
+    else if (arg.rfind("twilio=", 0) == 0 && (twilio = fields(arg.substr(7), 3)).size() == 4)
+      channels.push_back(Channel::kTwilio);
     else {
       std::fprintf(stderr, "loket-bench-load: cannot use %s\n", argv[a]);
       return 2;
@@ -139,8 +158,10 @@ int main(int argc, char** argv) {
   std::vector<double> latencies;
   latencies.reserve(static_cast<std::size_t>(total));
   const auto start = Clock::now() + std::chrono::milliseconds(200);
-  const auto wall_start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count() + 200;
+  const auto wall_start_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() +
+      200;
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&] {
@@ -172,7 +193,8 @@ int main(int argc, char** argv) {
           case Channel::kCloud:
             req.target("/api/v1/webhooks/whatsapp-cloud");
             req.body() = cloud_message(n, chats, run, due_ms, cloud[0]);
-            req.set("X-Hub-Signature-256", "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(cloud[1], req.body())));
+            req.set("X-Hub-Signature-256",
+                    "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(cloud[1], req.body())));
             break;
           case Channel::kTwilio: {
             auto params = twilio_message(n, chats, run, due_ms, twilio[0], twilio[2]);

@@ -23,7 +23,8 @@ std::set<std::string> documented_routes(const std::string& yaml_path) {
   while (std::getline(in, line)) {
     if (std::regex_match(line, top_re)) in_paths = line.rfind("paths:", 0) == 0;
     if (!in_paths) continue;
-    if (std::regex_match(line, m, path_re)) path = std::regex_replace(m[1].str(), param_re, ":$1");
+    if (std::regex_match(line, m, path_re))
+      path = std::regex_replace(m[1].str(), param_re, ":$1");
     else if (std::regex_match(line, m, op_re)) {
       std::string method = m[1].str();
       for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -51,8 +51,8 @@ std::vector<std::string> ids_of(const Json& page) {
 }
 
 // Every ticket id of a full walk over the list with `query` (pages of 7).
-std::vector<std::string> walk(const std::string& key, const std::string& query,
-                              const std::function<void()>& between_pages = [] {}) {
+std::vector<std::string> walk(
+    const std::string& key, const std::string& query, const std::function<void()>& between_pages = [] {}) {
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 200; ++page) {
@@ -83,8 +83,12 @@ TEST_CASE("agents sign in, sign out, change passwords; failed sign-ins are throt
   CHECK(me.raw.find("argon2") == std::string::npos);
   CHECK(api("GET", "/api/v1/me", key).status == 403);  // an API key has no profile
 
-  CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"wrong password!\"}").status == 401);
-  CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"nobody@example.test\",\"password\":\"whatever12\"}").status == 401);
+  CHECK(
+      api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"wrong password!\"}").status ==
+      401);
+  CHECK(
+      api("POST", "/api/v1/auth/login", "", "{\"email\":\"nobody@example.test\",\"password\":\"whatever12\"}").status ==
+      401);
 
   SECTION("sign out revokes the session at once") {
     REQUIRE(api("POST", "/api/v1/auth/logout", token).status == 200);
@@ -92,25 +96,32 @@ TEST_CASE("agents sign in, sign out, change passwords; failed sign-ins are throt
   }
   SECTION("a password change revokes every session") {
     std::string other = login_token(email, kPassword);
-    auto wrong = api("POST", "/api/v1/me/password", token, "{\"currentPassword\":\"nope nope nope\",\"newPassword\":\"a new password 1\"}");
+    auto wrong = api("POST", "/api/v1/me/password", token,
+                     "{\"currentPassword\":\"nope nope nope\",\"newPassword\":\"a new password 1\"}");
     CHECK(wrong.status == 400);
-    auto ok = api("POST", "/api/v1/me/password", token, "{\"currentPassword\":\"" + kPassword + "\",\"newPassword\":\"a new password 1\"}");
+    auto ok = api("POST", "/api/v1/me/password", token,
+                  "{\"currentPassword\":\"" + kPassword + "\",\"newPassword\":\"a new password 1\"}");
     INFO(ok.raw);
     REQUIRE(ok.status == 200);
     CHECK(api("GET", "/api/v1/me", token).status == 401);
     CHECK(api("GET", "/api/v1/me", other).status == 401);
     CHECK(api("GET", "/api/v1/me", ok.data()["token"].GetString()).status == 200);
-    CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + kPassword + "\"}").status == 401);
+    CHECK(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + kPassword + "\"}")
+              .status == 401);
     login_token(email, "a new password 1");
   }
   SECTION("after 10 failures even the right password is refused for a while") {
     email = unique_email("throttled");
     new_workspace_with_owner("Throttled", email, kPassword);
     for (int i = 0; i < 10; ++i)
-      REQUIRE(api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"guess " + std::to_string(i) + "xxxx\"}").status == 401);
+      REQUIRE(api("POST", "/api/v1/auth/login", "",
+                  "{\"email\":\"" + email + "\",\"password\":\"guess " + std::to_string(i) + "xxxx\"}")
+                  .status == 401);
     auto r = api("POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"" + kPassword + "\"}");
     CHECK(r.status == 429);
-    CHECK(std::stoi(call(stack().api_url(), "POST", "/api/v1/auth/login", "", "{\"email\":\"" + email + "\",\"password\":\"x\"}").header("Retry-After")) > 0);
+    CHECK(std::stoi(call(stack().api_url(), "POST", "/api/v1/auth/login", "",
+                         "{\"email\":\"" + email + "\",\"password\":\"x\"}")
+                        .header("Retry-After")) > 0);
   }
 }
 
@@ -119,15 +130,18 @@ TEST_CASE("roles: agents work tickets but cannot manage keys, channels or people
   auto [acc, key] = new_workspace_with_owner("Roles", owner_email, kPassword);
   std::string owner = login_token(owner_email, kPassword);
   std::string admin_email = unique_email("admin"), agent_email = unique_email("agent");
-  auto a1 = api("POST", "/api/v1/agents", owner,
-                "{\"email\":\"" + admin_email + "\",\"name\":\"Ada\",\"role\":\"admin\",\"password\":\"" + kPassword + "\"}");
+  auto a1 =
+      api("POST", "/api/v1/agents", owner,
+          "{\"email\":\"" + admin_email + "\",\"name\":\"Ada\",\"role\":\"admin\",\"password\":\"" + kPassword + "\"}");
   INFO(a1.raw);
   REQUIRE(a1.status == 201);
-  auto a2 = api("POST", "/api/v1/agents", owner,
-                "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi\",\"role\":\"agent\",\"password\":\"" + kPassword + "\"}");
+  auto a2 = api(
+      "POST", "/api/v1/agents", owner,
+      "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi\",\"role\":\"agent\",\"password\":\"" + kPassword + "\"}");
   REQUIRE(a2.status == 201);
   CHECK(api("POST", "/api/v1/agents", owner,
-            "{\"email\":\"" + agent_email + "\",\"name\":\"Again\",\"password\":\"" + kPassword + "\"}").status == 409);
+            "{\"email\":\"" + agent_email + "\",\"name\":\"Again\",\"password\":\"" + kPassword + "\"}")
+            .status == 409);
   std::string admin = login_token(admin_email, kPassword), agent = login_token(agent_email, kPassword);
 
   CHECK(api("GET", "/api/v1/tickets", agent).status == 200);
@@ -139,7 +153,9 @@ TEST_CASE("roles: agents work tickets but cannot manage keys, channels or people
   CHECK(api("PATCH", "/api/v1/workspace", admin, "{\"name\":\"x\"}").status == 403);
   // Admins manage agents, not owners or admins.
   CHECK(api("POST", "/api/v1/agents", admin,
-            "{\"email\":\"" + unique_email("o2") + "\",\"name\":\"O\",\"role\":\"owner\",\"password\":\"" + kPassword + "\"}").status == 403);
+            "{\"email\":\"" + unique_email("o2") + "\",\"name\":\"O\",\"role\":\"owner\",\"password\":\"" + kPassword +
+                "\"}")
+            .status == 403);
   CHECK(api("PATCH", "/api/v1/agents/" + str(a2.data(), "id"), admin, "{\"name\":\"Dewi S\"}").status == 200);
   // The last owner stays.
   auto me = api("GET", "/api/v1/me", owner);
@@ -185,9 +201,11 @@ TEST_CASE("tickets: manual logging, updates, filters and full-text search", "[ap
   std::string owner_id = str(api("GET", "/api/v1/me", owner).data()["agent"], "id");
 
   auto wa = api("POST", "/api/v1/tickets", owner,
-                "{\"channel\":\"whatsapp\",\"body\":\"Paket saya belum sampai\\nsudah 3 hari\",\"requesterPhone\":\"+6281234567890\","
+                "{\"channel\":\"whatsapp\",\"body\":\"Paket saya belum sampai\\nsudah 3 "
+                "hari\",\"requesterPhone\":\"+6281234567890\","
                 "\"requesterEmail\":\"budi@example.com\",\"requesterName\":\"Budi\",\"tags\":[\"shipping\",\"vip\"],"
-                "\"priority\":\"high\",\"assigneeId\":\"" + owner_id + "\"}");
+                "\"priority\":\"high\",\"assigneeId\":\"" +
+                    owner_id + "\"}");
   INFO(wa.raw);
   REQUIRE(wa.status == 201);
   const auto& t = wa.data();
@@ -200,19 +218,23 @@ TEST_CASE("tickets: manual logging, updates, filters and full-text search", "[ap
   CHECK(t["csat"].IsNull());
   CHECK(t["number"].GetInt64() >= 1);
   std::string wa_id = str(t, "id");
-  CHECK(api("POST", "/api/v1/tickets", owner, "{\"channel\":\"whatsapp\",\"body\":\"x\",\"requesterPhone\":\"0812\"}").status == 400);
-  CHECK(api("POST", "/api/v1/tickets", owner, "{\"body\":\"x\",\"assigneeId\":\"agt_000000000000000000000000\"}").status == 400);
+  CHECK(api("POST", "/api/v1/tickets", owner, "{\"channel\":\"whatsapp\",\"body\":\"x\",\"requesterPhone\":\"0812\"}")
+            .status == 400);
+  CHECK(api("POST", "/api/v1/tickets", owner, "{\"body\":\"x\",\"assigneeId\":\"agt_000000000000000000000000\"}")
+            .status == 400);
 
   std::string web_id = new_ticket(key, ",\"subject\":\"Refund request\",\"requesterEmail\":\"ann@example.com\"");
-  auto reply = api("POST", "/api/v1/tickets/" + web_id + "/messages", owner, "{\"body\":\"The courier lost parcel zebra-42\"}");
+  auto reply =
+      api("POST", "/api/v1/tickets/" + web_id + "/messages", owner, "{\"body\":\"The courier lost parcel zebra-42\"}");
   REQUIRE(reply.status == 201);
   CHECK(str(reply.data(), "authorName") == "Owner Tickets");
   auto after = api("GET", "/api/v1/tickets/" + web_id, key);
   CHECK(str(after.data(), "status") == "pending");
   CHECK(after.data()["firstResponseAt"].IsString());
 
-  auto patched = api("PATCH", "/api/v1/tickets/" + web_id, owner,
-                     "{\"status\":\"resolved\",\"tags\":[\"refund\"],\"priority\":\"urgent\",\"assigneeId\":\"" + owner_id + "\"}");
+  auto patched = api(
+      "PATCH", "/api/v1/tickets/" + web_id, owner,
+      "{\"status\":\"resolved\",\"tags\":[\"refund\"],\"priority\":\"urgent\",\"assigneeId\":\"" + owner_id + "\"}");
   INFO(patched.raw);
   REQUIRE(patched.status == 200);
   CHECK(str(patched.data(), "status") == "resolved");
@@ -234,17 +256,17 @@ TEST_CASE("tickets: manual logging, updates, filters and full-text search", "[ap
   CHECK(ids("assigneeId=none") == std::set<std::string>{web_id});
   CHECK(ids("requester=%2B6281234567890") == std::set<std::string>{wa_id});
   CHECK(ids("requester=ANN@example.com") == std::set<std::string>{web_id});
-  CHECK(ids("q=zebra-42") == std::set<std::string>{web_id});           // a message body
-  CHECK(ids("q=paket") == std::set<std::string>{wa_id});               // the subject, any case
-  CHECK(ids("q=courier%20-refund") == std::set<std::string>{});        // websearch syntax
+  CHECK(ids("q=zebra-42") == std::set<std::string>{web_id});     // a message body
+  CHECK(ids("q=paket") == std::set<std::string>{wa_id});         // the subject, any case
+  CHECK(ids("q=courier%20-refund") == std::set<std::string>{});  // websearch syntax
   // A ticket matches as a whole: its subject and every message together.
   CHECK(ids("q=order%201001%20zebra") == std::set<std::string>{web_id});  // words of two messages
   CHECK(ids("q=refund%20courier") == std::set<std::string>{web_id});      // the subject and a message
   CHECK(ids("q=-refund") == std::set<std::string>{wa_id});                // exclusions only
   CHECK(ids("q=paket%20or%20zebra") == std::set<std::string>{wa_id, web_id});
-  CHECK(ids("q=%22lost%20parcel%22") == std::set<std::string>{web_id});   // a phrase
+  CHECK(ids("q=%22lost%20parcel%22") == std::set<std::string>{web_id});  // a phrase
   CHECK(ids("q=%22parcel%20lost%22") == std::set<std::string>{});
-  CHECK(ids("q=%21%21").empty());                                         // no words at all
+  CHECK(ids("q=%21%21").empty());  // no words at all
   CHECK(ids("createdAfter=2000-01-01T00:00:00Z&createdBefore=2100-01-01T00:00:00Z").size() == 2);
   CHECK(ids("updatedAfter=2100-01-01T00:00:00Z").empty());
   CHECK(api("GET", "/api/v1/tickets?createdAfter=yesterday", key).status == 400);
@@ -276,7 +298,8 @@ TEST_CASE("pagination returns each ticket at most once while tickets are written
   // Walking quietly returns everything exactly once.
   auto all = walk(key, "sort=-updatedAt");
   CHECK(std::set<std::string>(all.begin(), all.end()).size() == all.size());
-  CHECK(static_cast<long long>(all.size()) == sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'"));
+  CHECK(static_cast<long long>(all.size()) ==
+        sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'"));
 }
 
 TEST_CASE("attachments: upload, attach to a reply, download; limits", "[api]") {
@@ -300,7 +323,8 @@ TEST_CASE("attachments: upload, attach to a reply, download; limits", "[api]") {
   CHECK(str(msg.data()["attachments"][0], "id") == att);
   // Attached once only.
   CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
-            "{\"body\":\"again\",\"attachmentIds\":[\"" + att + "\"]}").status == 400);
+            "{\"body\":\"again\",\"attachmentIds\":[\"" + att + "\"]}")
+            .status == 400);
   CHECK(api("POST", "/api/v1/tickets", key, "{\"body\":\"new\",\"attachmentIds\":[\"" + att + "\"]}").status == 400);
   // A rejected write leaves nothing behind: no message, no ticket, no ticket number used.
   CHECK(sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 2);
@@ -316,8 +340,11 @@ TEST_CASE("attachments: upload, attach to a reply, download; limits", "[api]") {
   CHECK(full.raw.find(att) != std::string::npos);
 
   std::string six = "[";
-  for (int i = 0; i < 6; ++i) six += std::string(i ? "," : "") + "\"" + str(upload(stack().api_url(), key, multipart("a.txt", "text/plain", "x")).data(), "id") + "\"";
-  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, "{\"body\":\"six\",\"attachmentIds\":" + six + "]}").status == 400);
+  for (int i = 0; i < 6; ++i)
+    six += std::string(i ? "," : "") + "\"" +
+           str(upload(stack().api_url(), key, multipart("a.txt", "text/plain", "x")).data(), "id") + "\"";
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, "{\"body\":\"six\",\"attachmentIds\":" + six + "]}")
+            .status == 400);
   CHECK(upload(stack().api_url(), key, "not multipart").status == 400);
   CHECK(call(stack().api_url(), "POST", "/api/v1/attachments", key, "{}").status == 400);
 
@@ -378,13 +405,15 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
     // workspace (tests/e2e/public_test.cpp covers it).
     if (pattern.rfind("/api/v1/public/", 0) == 0 || pattern.rfind("/support/", 0) == 0 || pattern.rfind("/t/", 0) == 0)
       continue;
-    std::string collection = pattern.substr(pattern.rfind('/', colon - 1) + 1, colon - pattern.rfind('/', colon - 1) - 1);
+    std::string collection =
+        pattern.substr(pattern.rfind('/', colon - 1) + 1, colon - pattern.rfind('/', colon - 1) - 1);
     INFO(route);
     REQUIRE(b_ids.count(collection) == 1);  // a new kind of id: add a resource of B above
     std::string path = pattern;
-    path.replace(colon + 1, path.find('/', colon + 1) == std::string::npos ? std::string::npos
-                                                                           : path.find('/', colon + 1) - colon - 1,
-                 b_ids[collection]);
+    path.replace(
+        colon + 1,
+        path.find('/', colon + 1) == std::string::npos ? std::string::npos : path.find('/', colon + 1) - colon - 1,
+        b_ids[collection]);
     for (const auto& who : {a_key, a_owner}) {
       auto r = api(method, path, who, method == "GET" || method == "DELETE" ? "" : "{\"body\":\"x\",\"name\":\"x\"}");
       INFO(path << " " << r.raw);
@@ -398,7 +427,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"], b_key).status == 200);
   CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"] + "/messages", b_key).data().Size() == 1);
   CHECK(sql_number("SELECT count(*) FROM api_keys WHERE id = '" + b_ids["api-keys"] + "' AND revoked_at IS NULL") == 1);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + b_ids["channels"] + "' AND status = 'active'") == 1);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + b_ids["channels"] + "' AND status = 'active'") ==
+        1);
   CHECK(api("GET", "/api/v1/tickets", a_key).data()["items"].Size() == 0);
 }
 
@@ -423,10 +453,12 @@ TEST_CASE("realtime: events reach every agent on every replica, and only their w
   };
   REQUIRE(wait_until([&] { return has(a1, "\"ready\"") && has(a2, "\"ready\"") && has(b, "\"ready\""); }, 5s));
   // Each replica's consumer joins its own group; warm up until both deliver.
-  REQUIRE(wait_until([&] {
-    std::string id = new_ticket(key);
-    return wait_until([&] { return has(a1, id) && has(a2, id); }, 1500ms);
-  }, 30s));
+  REQUIRE(wait_until(
+      [&] {
+        std::string id = new_ticket(key);
+        return wait_until([&] { return has(a1, id) && has(a2, id); }, 1500ms);
+      },
+      30s));
 
   auto t0 = std::chrono::steady_clock::now();
   std::string id = new_ticket(key);
@@ -445,7 +477,8 @@ TEST_CASE("realtime: events reach every agent on every replica, and only their w
 
 TEST_CASE("CORS for configured SPA origins", "[api]") {
   auto pre = call(stack().api_url(), "OPTIONS", "/api/v1/tickets", "", "",
-                  {{"Origin", "https://app.example.test"}, {"Access-Control-Request-Method", "POST"},
+                  {{"Origin", "https://app.example.test"},
+                   {"Access-Control-Request-Method", "POST"},
                    {"Access-Control-Request-Headers", "authorization, content-type, idempotency-key"}});
   CHECK(pre.status == 204);
   CHECK(pre.header("Access-Control-Allow-Origin") == "https://app.example.test");
@@ -466,7 +499,8 @@ TEST_CASE("rate limits are shared by api replicas, with headers on every respons
   auto [acc, key] = new_workspace("Limits");
   // Start at the beginning of a window so it cannot reset halfway.
   auto probe = call(r1, "GET", "/api/v1/tickets", key);
-  if (std::stoi(probe.header("X-RateLimit-Reset")) < 20) std::this_thread::sleep_for(std::chrono::seconds(std::stoi(probe.header("X-RateLimit-Reset")) + 1));
+  if (std::stoi(probe.header("X-RateLimit-Reset")) < 20)
+    std::this_thread::sleep_for(std::chrono::seconds(std::stoi(probe.header("X-RateLimit-Reset")) + 1));
   auto [acc2, fresh] = new_workspace("Limits2");
   for (int i = 1; i <= 30; ++i) {
     auto r = call(i % 2 ? r1 : r2, "GET", "/api/v1/tickets", fresh);

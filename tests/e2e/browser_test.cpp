@@ -11,8 +11,8 @@ TEST_CASE("a customer submits the form, follows the link, replies and rates in a
   auto [account, key] = new_workspace("Browser");
   stack();  // the services are up
   std::string tools = env().bin_dir + "/../tools/node_modules";
-  std::string cmd = "NODE_PATH='" + tools + "' node '" + std::string(LOKET_SOURCE_DIR) + "/tests/browser/hosted_form.cjs' '" +
-                    stack().api_url() + "' '" + account + "' '" + key + "'";
+  std::string cmd = "NODE_PATH='" + tools + "' node '" + std::string(LOKET_SOURCE_DIR) +
+                    "/tests/browser/hosted_form.cjs' '" + stack().api_url() + "' '" + account + "' '" + key + "'";
   INFO(cmd);
   CHECK(std::system(cmd.c_str()) == 0);
 }

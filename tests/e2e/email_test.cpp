@@ -11,7 +11,9 @@ using namespace e2e;
 using namespace std::chrono_literals;
 
 namespace {
-std::string str(const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : ""; }
+std::string str(const rapidjson::Value& v, const char* k) {
+  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
+}
 
 rapidjson::Document parse(const std::string& json) {
   rapidjson::Document d;
@@ -19,10 +21,13 @@ rapidjson::Document parse(const std::string& json) {
   return d;
 }
 
-std::string address(const std::string& who) { return who + "-" + loket::core::to_hex(loket::core::random_bytes(4)) + "@example.test"; }
+std::string address(const std::string& who) {
+  return who + "-" + loket::core::to_hex(loket::core::random_bytes(4)) + "@example.test";
+}
 
 // Submits the hosted form as `email`; returns {ticket id (via the agent API), access token}.
-std::pair<std::string, std::string> web_ticket(const std::string& account, const std::string& key, const std::string& email,
+std::pair<std::string, std::string> web_ticket(const std::string& account, const std::string& key,
+                                               const std::string& email,
                                                const std::string& subject = "Resi belum muncul") {
   auto r = call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
                 R"({"accountId":")" + account + R"(","subject":")" + subject +
@@ -48,7 +53,8 @@ std::string delivery(const std::string& key, const std::string& ticket, const st
 }
 }  // namespace
 
-TEST_CASE("a web ticket's requester gets the received email, each public reply and the survey, in one thread", "[email]") {
+TEST_CASE("a web ticket's requester gets the received email, each public reply and the survey, in one thread",
+          "[email]") {
   auto [account, key] = new_workspace("Email flow");
   const std::string to = address("budi");
   auto [ticket, token] = web_ticket(account, key, to);
@@ -64,11 +70,15 @@ TEST_CASE("a web ticket's requester gets the received email, each public reply a
   CHECK(root == "<ticket-" + ticket + "@mail.loket.test>");
   CHECK(str(r, "reply_to").rfind("reply+", 0) == 0);
   CHECK(str(r, "reply_to").find("@in.loket.test") != std::string::npos);
-  CHECK(sql_number("SELECT count(*) FROM notifications WHERE ticket_id = '" + ticket + "' AND kind = 'ticket_received' AND status = 'sent'") == 1);
+  CHECK(sql_number("SELECT count(*) FROM notifications WHERE ticket_id = '" + ticket +
+                   "' AND kind = 'ticket_received' AND status = 'sent'") == 1);
 
   // An internal note is never emailed; a public reply is, threaded under the root.
-  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"NOTE: refund limit is 50k","internal":true})").status == 201);
-  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Halo Budi! Resi: JNE 1234567890."})");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+              R"({"body":"NOTE: refund limit is 50k","internal":true})")
+              .status == 201);
+  auto reply =
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Halo Budi! Resi: JNE 1234567890."})");
   REQUIRE(reply.status == 201);
   std::string reply_id = str(reply.data(), "id");
   auto two = wait_emails(to, 2);
@@ -98,7 +108,8 @@ TEST_CASE("a web ticket's requester gets the received email, each public reply a
   for (const auto& body : all) CHECK(body.find("refund limit") == std::string::npos);  // the note never leaked
 }
 
-TEST_CASE("no email without an address; WhatsApp tickets with one get the status link, replies on WhatsApp", "[email]") {
+TEST_CASE("no email without an address; WhatsApp tickets with one get the status link, replies on WhatsApp",
+          "[email]") {
   auto [account, key] = new_workspace("Email channels");
   auto [integration, secret] = connect_bot(key, bot_token("emailless"));
   REQUIRE(post_update(integration, secret, text_update(1, 8181, 1, "no email here")).status == 200);
@@ -106,14 +117,16 @@ TEST_CASE("no email without an address; WhatsApp tickets with one get the status
   std::string telegram_ticket = str(api("GET", "/api/v1/tickets", key).data()["items"][0], "id");
 
   const std::string to = address("wa");
-  auto created = api("POST", "/api/v1/tickets", key,
-                     R"({"subject":"Logged call","channel":"whatsapp","requesterPhone":"+6281299990000","requesterEmail":")" + to +
-                         R"(","body":"called in"})");
+  auto created =
+      api("POST", "/api/v1/tickets", key,
+          R"({"subject":"Logged call","channel":"whatsapp","requesterPhone":"+6281299990000","requesterEmail":")" + to +
+              R"(","body":"called in"})");
   REQUIRE(created.status == 201);
   REQUIRE(wait_emails(to, 1).size() == 1);  // the status link
   // By now outbound has handled the Telegram ticket's events too: nothing was sent or recorded.
   CHECK(sql_number("SELECT count(*) FROM notifications WHERE ticket_id = '" + telegram_ticket + "'") == 0);
-  auto reply = api("POST", "/api/v1/tickets/" + str(created.data(), "id") + "/messages", key, R"({"body":"on WhatsApp"})");
+  auto reply =
+      api("POST", "/api/v1/tickets/" + str(created.data(), "id") + "/messages", key, R"({"body":"on WhatsApp"})");
   REQUIRE(reply.status == 201);
   std::this_thread::sleep_for(1s);
   CHECK(resend().emails_to(to).size() == 1);  // the reply went to WhatsApp, not email
@@ -121,9 +134,11 @@ TEST_CASE("no email without an address; WhatsApp tickets with one get the status
 
 TEST_CASE("a workspace's own Resend sender; bounces fail once, outages retry", "[email]") {
   auto [account, key] = new_workspace("Own sender");
-  auto bad = api("POST", "/api/v1/channels", key, R"({"provider":"email_resend","apiKey":"re_bad_key","fromEmail":"support@toko.test"})");
+  auto bad = api("POST", "/api/v1/channels", key,
+                 R"({"provider":"email_resend","apiKey":"re_bad_key","fromEmail":"support@toko.test"})");
   CHECK(bad.status == 400);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "' AND provider = 'email_resend'") == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account +
+                   "' AND provider = 'email_resend'") == 0);
   const std::string domain = "toko-" + loket::core::to_hex(loket::core::random_bytes(4)) + ".test";
   auto ok = api("POST", "/api/v1/channels", key,
                 R"({"provider":"email_resend","apiKey":"re_restricted_sending_key","fromEmail":"Support@)" + domain +
@@ -150,18 +165,21 @@ TEST_CASE("a workspace's own Resend sender; bounces fail once, outages retry", "
   const std::string flaky = "flaky-" + loket::core::to_hex(loket::core::random_bytes(4)) + "@example.test";
   auto [flaky_ticket, t3] = web_ticket(account, key, flaky, "flaky");
   REQUIRE(wait_until([&] { return resend().emails_to(flaky).size() == 1; }, 20s));  // after two 500s
-  CHECK(sql_number("SELECT attempts FROM notifications WHERE ticket_id = '" + flaky_ticket + "' AND status = 'sent'") == 3);
+  CHECK(sql_number("SELECT attempts FROM notifications WHERE ticket_id = '" + flaky_ticket + "' AND status = 'sent'") ==
+        3);
 }
 
 TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[email]") {
   const std::string owner = unique_email("owner");
   auto [account, key] = new_workspace_with_owner("Auto reply", owner, "correct horse battery staple");
-  auto login = api("POST", "/api/v1/auth/login", "", R"({"email":")" + owner + R"(","password":"correct horse battery staple"})");
+  auto login = api("POST", "/api/v1/auth/login", "",
+                   R"({"email":")" + owner + R"(","password":"correct horse battery staple"})");
   REQUIRE(login.status == 201);
   std::string session = str(login.data(), "token");
   CHECK(api("PATCH", "/api/v1/workspace", key, R"({"autoReply":"x"})").status == 403);  // owners only
-  auto set = api("PATCH", "/api/v1/workspace", session,
-                 R"({"autoReply":"Thanks {{requester.name}}! Ticket #{{ticket.number}} is in. Follow it: {{status_link}}"})");
+  auto set =
+      api("PATCH", "/api/v1/workspace", session,
+          R"({"autoReply":"Thanks {{requester.name}}! Ticket #{{ticket.number}} is in. Follow it: {{status_link}}"})");
   REQUIRE(set.status == 200);
   CHECK(str(set.data(), "autoReply").find("{{status_link}}") != std::string::npos);
   const std::string to = address("auto");
@@ -173,7 +191,7 @@ TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[ema
   CHECK(str(auto_reply, "body").find("Thanks Budi! Ticket #") == 0);
   CHECK(str(auto_reply, "body").find(stack().api_url() + "/t/" + token) != std::string::npos);
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open");  // not "pending"
-  REQUIRE(wait_emails(to, 2).size() == 2);  // received + the auto-reply
+  REQUIRE(wait_emails(to, 2).size() == 2);                                              // received + the auto-reply
 
   auto [integration, secret] = connect_bot(key, bot_token("autoreply"));
   auto sends = telegram().calls("sendMessage").size();

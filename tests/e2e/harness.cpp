@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -15,14 +16,13 @@
 #include <cstdlib>
 #include <pqxx/pqxx>
 #include <thread>
-#include <atomic>
 
 #include "loket/core/ids.hpp"
-#include "loket/core/log.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
-#include "loket/http/url.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/http/url.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
@@ -37,8 +37,8 @@ const Env& env() {
       const char* v = std::getenv(n);
       return v ? std::string(v) : std::string();
     };
-    Env x{get("LOKET_TEST_DATABASE_URL"), get("LOKET_TEST_KAFKA_BROKERS"),
-          get("LOKET_TEST_BROKER_CONTROL"), get("LOKET_TEST_BIN_DIR"), get("LOKET_TEST_STATE_DIR")};
+    Env x{get("LOKET_TEST_DATABASE_URL"), get("LOKET_TEST_KAFKA_BROKERS"), get("LOKET_TEST_BROKER_CONTROL"),
+          get("LOKET_TEST_BIN_DIR"), get("LOKET_TEST_STATE_DIR")};
     if (x.database_url.empty() || x.brokers.empty() || x.bin_dir.empty()) {
       std::fprintf(stderr, "LOKET_TEST_* not set: run tests/run.sh; skipping\n");
       std::exit(77);
@@ -96,7 +96,8 @@ http::Response FakeTelegram::handle(const http::Request& r) {
     return ok("{\"id\":" + id + ",\"is_bot\":true,\"first_name\":\"Acme Support\",\"username\":\"bot" + id + "_bot\"}");
   }
   if (method == "setWebhook") {
-    if (token.find("nohook") != std::string::npos) return fail(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook");
+    if (token.find("nohook") != std::string::npos)
+      return fail(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook");
     return ok("true");
   }
   if (method == "deleteWebhook") return ok("true");
@@ -110,11 +111,13 @@ http::Response FakeTelegram::handle(const http::Request& r) {
       --it->second;
       return fail(502, "Bad Gateway");
     }
-    return ok("{\"message_id\":" + std::to_string(calls_.size() + 1000) + ",\"chat\":{\"id\":" + chat + ",\"type\":\"private\"},\"date\":1767225600,\"text\":\"x\"}");
+    return ok("{\"message_id\":" + std::to_string(calls_.size() + 1000) + ",\"chat\":{\"id\":" + chat +
+              ",\"type\":\"private\"},\"date\":1767225600,\"text\":\"x\"}");
   }
   if (method == "getFile") {
     std::string fid = body.IsObject() && body.HasMember("file_id") ? body["file_id"].GetString() : "";
-    return ok("{\"file_id\":\"" + fid + "\",\"file_unique_id\":\"u\",\"file_size\":17,\"file_path\":\"photos/file_1.jpg\"}");
+    return ok("{\"file_id\":\"" + fid +
+              "\",\"file_unique_id\":\"u\",\"file_size\":17,\"file_path\":\"photos/file_1.jpg\"}");
   }
   return fail(404, "Not Found: method not found");
 }
@@ -206,14 +209,19 @@ http::Response FakeTwilio::handle(const http::Request& r) {
     }
   }
   if (decoded.rfind(sid + ":", 0) != 0 || decoded.find("bad") != std::string::npos)
-    return json_response(401, R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})");
+    return json_response(
+        401,
+        R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})");
   if (rest == sid + ".json")
-    return json_response(200, "{\"sid\":\"" + sid + "\",\"friendly_name\":\"Acme\",\"status\":\"active\",\"type\":\"Full\"}");
+    return json_response(
+        200, "{\"sid\":\"" + sid + "\",\"friendly_name\":\"Acme\",\"status\":\"active\",\"type\":\"Full\"}");
   if (rest == sid + "/Messages.json" && r.method == "POST") {
     auto form = http::parse_query(r.body);
     std::string to = form.count("To") ? form.find("To")->second : "";
     if (to.rfind("whatsapp:", 0) == 0 && window_closed(to.substr(9)))
-      return json_response(400, R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
+      return json_response(
+          400,
+          R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
     std::string msid = "SM" + core::to_hex(core::random_bytes(16));
     set_result(call, msid);
     return json_response(201, "{\"sid\":\"" + msid + "\",\"status\":\"queued\",\"direction\":\"outbound-api\"}");
@@ -231,7 +239,9 @@ http::Response FakeGraph::handle(const http::Request& r) {
   std::string token = auth_of(r);
   auto call = record(r, token);
   if (token.empty() || token.find("bad") != std::string::npos)
-    return json_response(401, R"({"error":{"message":"Error validating access token: Session has expired.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbCdEf"}})");
+    return json_response(
+        401,
+        R"({"error":{"message":"Error validating access token: Session has expired.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbCdEf"}})");
   if (r.path.rfind("/lookaside/", 0) == 0) {
     http::Response res;
     res.content_type = "image/png";
@@ -240,26 +250,35 @@ http::Response FakeGraph::handle(const http::Request& r) {
   }
   // /vNN.N/<id>[/messages]
   auto parts = core::split(r.path, '/');
-  if (parts.size() < 2 || parts[0].rfind("v", 0) != 0) return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
+  if (parts.size() < 2 || parts[0].rfind("v", 0) != 0)
+    return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
   const std::string& id = parts[1];
   if (parts.size() == 3 && parts[2] == "messages" && r.method == "POST") {
     rapidjson::Document d;
     d.Parse(r.body.c_str());
     std::string to = d.IsObject() && d.HasMember("to") ? d["to"].GetString() : "";
     if (window_closed(to))
-      return json_response(400, R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
+      return json_response(
+          400,
+          R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
     std::string wamid = "wamid." + core::to_hex(core::random_bytes(12));
     set_result(call, wamid);
-    return json_response(200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"" + to + "\",\"wa_id\":\"" + to +
-                                  "\"}],\"messages\":[{\"id\":\"" + wamid + "\"}]}");
+    return json_response(200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"" + to +
+                                  "\",\"wa_id\":\"" + to + "\"}],\"messages\":[{\"id\":\"" + wamid + "\"}]}");
   }
   if (parts.size() == 2 && id.rfind("media", 0) == 0)
     return json_response(200, "{\"messaging_product\":\"whatsapp\",\"url\":\"" + base() + "/lookaside/" + id +
                                   "\",\"mime_type\":\"image/png\",\"file_size\":\"19\",\"id\":\"" + id + "\"}");
   if (parts.size() == 2 && id == "offsite")
-    return json_response(200, R"({"messaging_product":"whatsapp","url":"http://127.0.0.2:9/steal","mime_type":"image/png","id":"offsite"})");
+    return json_response(
+        200,
+        R"({"messaging_product":"whatsapp","url":"http://127.0.0.2:9/steal","mime_type":"image/png","id":"offsite"})");
   if (parts.size() == 2)
-    return json_response(200, "{\"verified_name\":\"Acme Support\",\"code_verification_status\":\"VERIFIED\",\"display_phone_number\":\"+62 812-0000-0000\",\"quality_rating\":\"GREEN\",\"platform_type\":\"CLOUD_API\",\"id\":\"" + id + "\"}");
+    return json_response(
+        200,
+        "{\"verified_name\":\"Acme Support\",\"code_verification_status\":\"VERIFIED\",\"display_phone_number\":\"+62 "
+        "812-0000-0000\",\"quality_rating\":\"GREEN\",\"platform_type\":\"CLOUD_API\",\"id\":\"" +
+            id + "\"}");
   return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
 }
 
@@ -282,17 +301,23 @@ http::Response FakeResend::handle(const http::Request& r) {
     return json_response(403, R"({"statusCode":403,"name":"invalid_api_key","message":"API key is invalid"})");
   if (r.path == "/domains") {
     if (key.find("restricted") != std::string::npos)
-      return json_response(401, R"({"statusCode":401,"name":"restricted_api_key","message":"This API key is restricted to only send emails"})");
+      return json_response(
+          401,
+          R"({"statusCode":401,"name":"restricted_api_key","message":"This API key is restricted to only send emails"})");
     return json_response(200, R"({"data":[]})");
   }
   if (r.path == "/emails" && r.method == "POST") {
     rapidjson::Document d;
     d.Parse(r.body.c_str());
-    std::string to = d.IsObject() && d.HasMember("to") && d["to"].IsArray() && d["to"].Size() ? d["to"][0].GetString() : "";
+    std::string to =
+        d.IsObject() && d.HasMember("to") && d["to"].IsArray() && d["to"].Size() ? d["to"][0].GetString() : "";
     if (to.rfind("bounce", 0) == 0)
-      return json_response(422, R"({"statusCode":422,"name":"validation_error","message":"Invalid `to` field. The email address needs to follow the `email@example.com` format."})");
+      return json_response(
+          422,
+          R"({"statusCode":422,"name":"validation_error","message":"Invalid `to` field. The email address needs to follow the `email@example.com` format."})");
     if (to.rfind("flaky", 0) == 0 && flaky_failures.fetch_sub(1) > 0)
-      return json_response(500, R"({"statusCode":500,"name":"internal_server_error","message":"Unexpected server error"})");
+      return json_response(500,
+                           R"({"statusCode":500,"name":"internal_server_error","message":"Unexpected server error"})");
     std::string id = core::to_hex(core::random_bytes(16));
     set_result(call, id);
     return json_response(200, "{\"id\":\"" + id + "\"}");
@@ -491,8 +516,7 @@ http::ClientResponse http_get(const std::string& url, const std::string& bearer)
   return http::fetch(req);
 }
 
-Json api(const std::string& method, const std::string& path, const std::string& key,
-         const std::string& body) {
+Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body) {
   return call(stack().api_url(), method, path, key, body);
 }
 
@@ -562,12 +586,11 @@ http::ClientResponse post_update(const std::string& id, const std::string& secre
 
 std::string text_update(long update_id, long chat_id, long message_id, const std::string& text,
                         const std::string& first_name, const std::string& last_name) {
-  return "{\"update_id\":" + std::to_string(update_id) + ",\"message\":{\"message_id\":" +
-         std::to_string(message_id) + ",\"from\":{\"id\":" + std::to_string(chat_id) +
-         ",\"is_bot\":false,\"first_name\":\"" + first_name + "\",\"last_name\":\"" + last_name +
-         "\",\"language_code\":\"en\"},\"chat\":{\"id\":" + std::to_string(chat_id) +
-         ",\"first_name\":\"" + first_name + "\",\"type\":\"private\"},\"date\":1767225600,\"text\":\"" +
-         core::json_escape(text) + "\"}}";
+  return "{\"update_id\":" + std::to_string(update_id) + ",\"message\":{\"message_id\":" + std::to_string(message_id) +
+         ",\"from\":{\"id\":" + std::to_string(chat_id) + ",\"is_bot\":false,\"first_name\":\"" + first_name +
+         "\",\"last_name\":\"" + last_name +
+         "\",\"language_code\":\"en\"},\"chat\":{\"id\":" + std::to_string(chat_id) + ",\"first_name\":\"" +
+         first_name + "\",\"type\":\"private\"},\"date\":1767225600,\"text\":\"" + core::json_escape(text) + "\"}}";
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -593,7 +616,8 @@ void sql_exec(const std::string& statement) {
 }
 
 std::string bot_token(const std::string& tail) {
-  static std::atomic<long> next{700000000L + static_cast<long>(std::stoul(core::to_hex(core::random_bytes(3)), nullptr, 16)) * 100};
+  static std::atomic<long> next{700000000L +
+                                static_cast<long>(std::stoul(core::to_hex(core::random_bytes(3)), nullptr, 16)) * 100};
   return std::to_string(next++) + ":AA" + tail;
 }
 

@@ -7,9 +7,9 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,9 +94,9 @@ class FakeTwilio : public FakeApi {
 };
 
 /// A fake Graph API (any version prefix). Tokens containing "bad" get 401/190; sending to a
-/// number whose window is closed fails with 400/131047 (numbers without '+', as Graph's `to`); GET /{media-id} answers a URL on this
-/// server serving `media_bytes`, except media id "offsite", whose URL points at another host
-/// (which must never be fetched).
+/// number whose window is closed fails with 400/131047 (numbers without '+', as Graph's `to`); GET /{media-id} answers
+/// a URL on this server serving `media_bytes`, except media id "offsite", whose URL points at another host (which must
+/// never be fetched).
 class FakeGraph : public FakeApi {
  public:
   const std::string media_bytes = std::string("\x89PNG\r\n\x1a\ngraph-image", 19);
@@ -201,8 +201,7 @@ class WsClient {
 loket::http::ClientResponse http_get(const std::string& url, const std::string& bearer = "");
 
 /// Calls the api service.
-Json api(const std::string& method, const std::string& path, const std::string& key,
-         const std::string& body = "");
+Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "");
 
 /// Posts a Telegram update to the ingress for integration `id` with `secret`.
 loket::http::ClientResponse post_update(const std::string& integration_id, const std::string& secret,

@@ -46,21 +46,33 @@ TEST_CASE("a conversation shows up in the metrics of every stage", "[ops]") {
   REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"counted reply"})").status == 201);
 
   auto ingress = scrape("ingress");
-  CHECK(sample(ingress, R"(loket_webhooks_total{provider="telegram",outcome="accepted"})") == std::max(before, 0.0) + 1);
+  CHECK(sample(ingress, R"(loket_webhooks_total{provider="telegram",outcome="accepted"})") ==
+        std::max(before, 0.0) + 1);
   CHECK(sample(ingress, R"(loket_webhooks_total{provider="telegram",outcome="unauthorized"})") >= 1);
   CHECK(sample(ingress, R"(loket_webhook_publish_seconds_count{provider="telegram"})") >= 1);
-  CHECK(ingress.find(R"(loket_http_request_duration_seconds_bucket{route="/api/v1/webhooks/telegram/:id",method="POST",status="2xx",le="+Inf"})") != std::string::npos);
+  CHECK(
+      ingress.find(
+          R"(loket_http_request_duration_seconds_bucket{route="/api/v1/webhooks/telegram/:id",method="POST",status="2xx",le="+Inf"})") !=
+      std::string::npos);
 
   CHECK(sample(scrape("inbound"), R"(loket_inbound_total{provider="telegram",kind="message"})") >= 1);
   // The reply's delivery implies the writer's relay published its message.created.
-  REQUIRE(wait_until([&] { return sample(scrape("outbound"), R"(loket_deliveries_total{provider="telegram_bot",outcome="sent"})") >= 1; }, 15s));
+  REQUIRE(wait_until(
+      [&] {
+        return sample(scrape("outbound"), R"(loket_deliveries_total{provider="telegram_bot",outcome="sent"})") >= 1;
+      },
+      15s));
   auto writer = scrape("writer");
   CHECK(sample(writer, R"(loket_messages_written_total{result="created_ticket"})") >= 1);
   CHECK(sample(writer, "loket_outbox_published_total") >= 2);
   CHECK(sample(writer, "loket_outbox_backlog") >= 0);
-  CHECK(writer.find(R"(loket_consumer_lag{group="loket-writer",topic="channel.inbound",partition=)") != std::string::npos);
+  CHECK(writer.find(R"(loket_consumer_lag{group="loket-writer",topic="channel.inbound",partition=)") !=
+        std::string::npos);
   auto api_text = scrape("api");
-  CHECK(api_text.find(R"(loket_http_request_duration_seconds_count{route="/api/v1/tickets/:id/messages",method="POST",status="2xx"})") != std::string::npos);
+  CHECK(
+      api_text.find(
+          R"(loket_http_request_duration_seconds_count{route="/api/v1/tickets/:id/messages",method="POST",status="2xx"})") !=
+      std::string::npos);
 }
 
 TEST_CASE("a request's id is in its response header, its envelope and its log line", "[ops]") {
@@ -76,25 +88,28 @@ TEST_CASE("a request's id is in its response header, its envelope and its log li
   CHECK(std::string(proxied.doc["meta"]["requestId"].GetString()) == "edge-42.abc");
   // The access line: JSON, with the ids, never the token.
   std::string log_path = env().state_dir + "/e2e-api.log";
-  bool found = wait_until([&] {
-    std::ifstream in(log_path);
-    std::string line;
-    while (std::getline(in, line))
-      if (line.find("\"requestId\":\"" + id + "\"") != std::string::npos) {
-        CHECK(line.find("\"status\":\"404\"") != std::string::npos);
-        CHECK(line.find("\"workspaceId\":\"" + account + "\"") != std::string::npos);
-        CHECK(line.find(key) == std::string::npos);
-        return true;
-      }
-    return false;
-  }, 5s);
+  bool found = wait_until(
+      [&] {
+        std::ifstream in(log_path);
+        std::string line;
+        while (std::getline(in, line))
+          if (line.find("\"requestId\":\"" + id + "\"") != std::string::npos) {
+            CHECK(line.find("\"status\":\"404\"") != std::string::npos);
+            CHECK(line.find("\"workspaceId\":\"" + account + "\"") != std::string::npos);
+            CHECK(line.find(key) == std::string::npos);
+            return true;
+          }
+        return false;
+      },
+      5s);
   CHECK(found);
 }
 
 TEST_CASE("master-key rotation re-encrypts every credential and keeps it readable", "[ops]") {
   auto [account, key] = new_workspace("Rotation");
   auto [id, secret] = connect_bot(key, bot_token("rotation"));
-  REQUIRE(api("POST", "/api/v1/tickets", key, R"({"subject":"rotate me","body":"x","requesterEmail":"r@example.test"})").status == 201);
+  REQUIRE(api("POST", "/api/v1/tickets", key, R"({"subject":"rotate me","body":"x","requesterEmail":"r@example.test"})")
+              .status == 201);
   const std::string old_key = "k1:" + std::string(64, '7');  // the stack's LOKET_MASTER_KEY
   const std::string new_key = "k2:" + std::string(64, 'a');
   auto run = [&](const std::string& keyring) {
@@ -105,10 +120,12 @@ TEST_CASE("master-key rotation re-encrypts every credential and keeps it readabl
   CHECK(run("k9:" + std::string(64, 'b')) != 0);  // a keyring that cannot read the rows changes nothing
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + id + "' AND credentials_key_id = 'k1'") == 1);
   REQUIRE(run(new_key + "," + old_key) == 0);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k2'") == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k2'") ==
+        0);
   CHECK(sql_number("SELECT count(*) FROM tickets WHERE access_token IS NOT NULL AND access_token_key_id <> 'k2'") == 0);
   REQUIRE(run(new_key) == 0);  // the old key is no longer needed: every row reads with k2 alone
   // Put the stack's key back for the rest of the run (its services only know k1).
   REQUIRE(run(old_key + "," + new_key) == 0);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k1'") == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE credentials IS NOT NULL AND credentials_key_id <> 'k1'") ==
+        0);
 }

@@ -11,9 +11,12 @@ using namespace e2e;
 using namespace std::chrono_literals;
 
 namespace {
-std::string str(const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : ""; }
+std::string str(const rapidjson::Value& v, const char* k) {
+  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
+}
 
-Json submit(const std::string& base, const std::string& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+Json submit(const std::string& base, const std::string& body,
+            std::vector<std::pair<std::string, std::string>> headers = {}) {
   return call(base, "POST", "/api/v1/public/tickets", "", body, std::move(headers));
 }
 
@@ -59,18 +62,22 @@ TEST_CASE("the hosted form creates a web ticket and answers only its number and 
   CHECK(str(t, "requesterEmail") == "budi@example.test");
   CHECK(str(t, "requesterName") == "Budi");
   // Stored hashed: the token's bytes are not in the row.
-  CHECK(sql_number("SELECT count(*) FROM tickets WHERE access_token_hash = sha256(convert_to('" + token + "', 'UTF8'))") == 1);
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE access_token_hash = sha256(convert_to('" + token +
+                   "', 'UTF8'))") == 1);
 
   SECTION("field errors name the field; an unknown workspace is 404") {
-    auto no_email = submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":"x","body":"y","email":"not-an-email"})");
+    auto no_email = submit(stack().api_url(),
+                           R"({"accountId":")" + account + R"(","subject":"x","body":"y","email":"not-an-email"})");
     CHECK(no_email.status == 400);
     CHECK(std::string(no_email.doc["error"]["field"].GetString()) == "email");
-    auto long_subject = submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":")" + std::string(301, 's') +
-                                                      R"(","body":"y","email":"a@b.test"})");
+    auto long_subject = submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":")" +
+                                                      std::string(301, 's') + R"(","body":"y","email":"a@b.test"})");
     CHECK(std::string(long_subject.doc["error"]["field"].GetString()) == "subject");
-    auto empty_body = submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":"x","body":"  ","email":"a@b.test"})");
+    auto empty_body =
+        submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":"x","body":"  ","email":"a@b.test"})");
     CHECK(std::string(empty_body.doc["error"]["field"].GetString()) == "body");
-    auto long_name = submit(stack().api_url(), R"({"accountId":")" + account + R"(","subject":"x","body":"y","email":"a@b.test","name":")" +
+    auto long_name = submit(stack().api_url(), R"({"accountId":")" + account +
+                                                   R"(","subject":"x","body":"y","email":"a@b.test","name":")" +
                                                    std::string(201, 'n') + "\"}");
     CHECK(std::string(long_name.doc["error"]["field"].GetString()) == "name");
     CHECK(submit(stack().api_url(), form("acc_000000000000000000000000")).status == 404);
@@ -78,8 +85,12 @@ TEST_CASE("the hosted form creates a web ticket and answers only its number and 
 
   SECTION("the status view shows public messages only; replies reopen; CSAT after resolution") {
     std::string ticket = str(list.data()["items"][0], "id");
-    REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Internal: VIP buyer","internal":true})").status == 201);
-    REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Halo Budi! <script>alert(1)</script>"})").status == 201);
+    REQUIRE(
+        api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Internal: VIP buyer","internal":true})")
+            .status == 201);
+    REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+                R"({"body":"Halo Budi! <script>alert(1)</script>"})")
+                .status == 201);
     auto view = pub("GET", "/" + token);
     REQUIRE(view.status == 200);
     CHECK(view.raw.find("Internal: VIP buyer") == std::string::npos);
@@ -94,7 +105,8 @@ TEST_CASE("the hosted form creates a web ticket and answers only its number and 
     REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
     CHECK(pub("POST", "/" + token + "/csat", R"({"score":0})").status == 400);
     REQUIRE(pub("POST", "/" + token + "/csat", R"({"score":3,"comment":"ok"})").status == 201);
-    REQUIRE(pub("POST", "/" + token + "/csat", R"({"score":5,"comment":"Cepat sekali!"})").status == 201);  // within 24 h
+    REQUIRE(pub("POST", "/" + token + "/csat", R"({"score":5,"comment":"Cepat sekali!"})").status ==
+            201);  // within 24 h
     auto rated = api("GET", "/api/v1/tickets/" + ticket, key);
     CHECK(rated.data()["csat"]["score"].GetInt() == 5);
     CHECK(str(rated.data()["csat"], "comment") == "Cepat sekali!");
@@ -128,12 +140,14 @@ TEST_CASE("the hosted form creates a web ticket and answers only its number and 
     up.method = "POST";
     up.url = stack().api_url() + "/api/v1/attachments";
     up.headers = {{"Authorization", "Bearer " + key}, {"Content-Type", "multipart/form-data; boundary=XyZ"}};
-    up.body = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n\r\nsecret\r\n--XyZ--\r\n";
+    up.body =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\n\r\nsecret\r\n--XyZ--\r\n";
     rapidjson::Document d;
     d.Parse(loket::http::fetch(up).body.c_str());
     std::string note_att = d["data"]["id"].GetString();
     REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
-                R"({"body":"see file","internal":true,"attachmentIds":[")" + note_att + R"("]})").status == 201);
+                R"({"body":"see file","internal":true,"attachmentIds":[")" + note_att + R"("]})")
+                .status == 201);
     CHECK(http_get(stack().api_url() + "/api/v1/public/tickets/" + token + "/attachments/" + note_att).status == 404);
   }
 }
@@ -162,7 +176,8 @@ TEST_CASE("a flood of form posts from one IP is cut at the limit; other IPs are 
   auto [account, key] = new_workspace("Flood");
   // A replica with production-like limits, behind a trusted proxy (127.0.0.1) that forwards
   // the client address in X-Forwarded-For.
-  std::string base = stack().start_api("api-flood", {"LOKET_RATE_LIMIT_IP_PER_MINUTE=30", "LOKET_TRUSTED_PROXIES=127.0.0.1"});
+  std::string base =
+      stack().start_api("api-flood", {"LOKET_RATE_LIMIT_IP_PER_MINUTE=30", "LOKET_TRUSTED_PROXIES=127.0.0.1"});
   std::vector<std::future<std::pair<int, int>>> workers;
   for (int w = 0; w < 4; ++w)
     workers.push_back(std::async(std::launch::async, [&, w] {

@@ -20,8 +20,7 @@ using namespace e2e;
 using namespace std::chrono_literals;
 
 namespace {
-std::string delivery_of(const std::string& key, const std::string& ticket, const std::string& msg,
-                        const char* field) {
+std::string delivery_of(const std::string& key, const std::string& ticket, const std::string& msg, const char* field) {
   auto m = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
   for (const auto& x : m.data().GetArray())
     if (std::string(x["id"].GetString()) == msg && x["delivery"].IsObject() && x["delivery"][field].IsString())
@@ -51,7 +50,8 @@ int burst(const std::string& id, const std::string& secret, int n, int first_upd
       for (int i = t; i < n; i += threads) {
         long u = first_update + i;
         for (int attempt = 0; attempt < 20; ++attempt) {  // as Telegram would retry a 5xx
-          if (post_update(id, secret, text_update(u, 900000 + (i % 50), u, "burst " + std::to_string(u))).status == 200) {
+          if (post_update(id, secret, text_update(u, 900000 + (i % 50), u, "burst " + std::to_string(u))).status ==
+              200) {
             ++ok;
             break;
           }
@@ -90,7 +90,8 @@ void stop_during_burst(const std::string& svc, int sig) {
   REQUIRE(wait_until([&] { return count_messages(account) == 1000; }, 90s));
   std::this_thread::sleep_for(2s);
   CHECK(count_messages(account) == 1000);
-  CHECK(sql_number("SELECT count(DISTINCT external_message_id) FROM messages WHERE workspace_id = '" + account + "'") == 1000);
+  CHECK(sql_number("SELECT count(DISTINCT external_message_id) FROM messages WHERE workspace_id = '" + account + "'") ==
+        1000);
   // 50 chats → 50 tickets, never two for one chat.
   CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'") == 50);
 }
@@ -170,12 +171,14 @@ TEST_CASE("the outbox relay deletes only the rows it published", "[reliability]"
   auto props = loket::kafka::Properties{{"bootstrap.servers", env().brokers}, {"session.timeout.ms", "6000"}};
   loket::kafka::Consumer c(props, loket::core::new_id("relay-check"), {"ticket.events"});
   std::set<std::string> published;
-  wait_until([&] {
-    for (const auto& r : c.poll(1000, 200ms))
-      for (const char* tag : {"-early", "-late"})
-        if (r.value.find(marker + tag) != std::string::npos) published.insert(tag);
-    return published.size() == 2;
-  }, 30s);
+  wait_until(
+      [&] {
+        for (const auto& r : c.poll(1000, 200ms))
+          for (const char* tag : {"-early", "-late"})
+            if (r.value.find(marker + tag) != std::string::npos) published.insert(tag);
+        return published.size() == 2;
+      },
+      30s);
   CHECK(published.count("-early") == 1);
   CHECK(published.count("-late") == 1);
   CHECK(sql_number("SELECT count(*) FROM outbox WHERE payload LIKE '%" + marker + "%'") == 0);
@@ -217,10 +220,10 @@ TEST_CASE("every record on every topic validates against its JSON Schema", "[sch
     }
   }
   // The earlier end-to-end runs put records of every kind on the topics.
-  for (const char* s : {"channel.webhook", "channel.inbound", "channel.inbound.delivery_receipt", "ticket.events.ticket.created",
-                        "ticket.events.ticket.updated", "ticket.events.message.created",
-                        "ticket.events.message.delivery_updated", "ticket.events.csat.recorded", "outbound.retry",
-                        "dead_letter"}) {
+  for (const char* s :
+       {"channel.webhook", "channel.inbound", "channel.inbound.delivery_receipt", "ticket.events.ticket.created",
+        "ticket.events.ticket.updated", "ticket.events.message.created", "ticket.events.message.delivery_updated",
+        "ticket.events.csat.recorded", "outbound.retry", "dead_letter"}) {
     INFO(s);
     CHECK(seen[s] > 0);
   }
@@ -233,10 +236,12 @@ TEST_CASE("a record that can never be written is dead-lettered, counted, and red
   // Tests inject poison under keys starting "poison:" (the schema check passes over them).
   REQUIRE(producer.produce_sync("channel.inbound", "poison:1", "not json {", 10s).empty());
   std::vector<loket::kafka::Record> got;
-  REQUIRE(wait_until([&] {
-    for (auto& r : dlq->poll(10, 200ms)) got.push_back(r);
-    return !got.empty();
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& r : dlq->poll(10, 200ms)) got.push_back(r);
+        return !got.empty();
+      },
+      20s));
   INFO(got[0].value);
   CHECK(loket::events::validate("dead_letter", got[0].value) == "");
   auto letter = loket::events::dead_letter_from_json(got[0].value);
@@ -284,10 +289,12 @@ TEST_CASE("a record that can never be written is dead-lettered, counted, and red
   }
   INFO(out);
   CHECK(out.find("republished: 1\n") != std::string::npos);
-  CHECK(wait_until([&] {
-    return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account +
-                      "' AND body = 'back from the dead-letter topic'") == 1;
-  }, 20s));
+  CHECK(wait_until(
+      [&] {
+        return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account +
+                          "' AND body = 'back from the dead-letter topic'") == 1;
+      },
+      20s));
   // A topic that is not a dead-letter topic is refused.
   CHECK(std::system((env().bin_dir + "/loket-admin redrive channel.inbound > /dev/null 2>&1").c_str()) != 0);
 }

@@ -45,7 +45,8 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   }
 
   // Customer writes in.
-  auto res = post_update(integration, secret, text_update(1001, 4242, 1, "Hi, my order #1001 has not arrived\nplease help"));
+  auto res =
+      post_update(integration, secret, text_update(1001, 4242, 1, "Hi, my order #1001 has not arrived\nplease help"));
   REQUIRE(res.status == 200);
   REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
   std::string ticket = ticket_ids(key)[0];
@@ -70,17 +71,19 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   CHECK(sent.token == token);
   CHECK(sent.body.find("\"chat_id\":4242") != std::string::npos);
   CHECK(sent.body.find("Hi Ann, we are on it.") != std::string::npos);
-  REQUIRE(wait_until([&] {
-    auto m = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
-    for (const auto& x : m.data().GetArray())
-      if (std::string(x["id"].GetString()) == reply_id && x["delivery"].IsObject())
-        return std::string(x["delivery"]["status"].GetString()) == "sent";
-    return false;
-  }, 10s));
+  REQUIRE(wait_until(
+      [&] {
+        auto m = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+        for (const auto& x : m.data().GetArray())
+          if (std::string(x["id"].GetString()) == reply_id && x["delivery"].IsObject())
+            return std::string(x["delivery"]["status"].GetString()) == "sent";
+        return false;
+      },
+      10s));
 
   // An internal note is never sent.
-  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
-              R"({"body":"VIP customer","internal":true})").status == 201);
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"VIP customer","internal":true})")
+              .status == 201);
 
   // The customer follows up: same ticket, back to open.
   REQUIRE(post_update(integration, secret, text_update(1002, 4242, 2, "Thanks!")).status == 200);
@@ -89,7 +92,8 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   CHECK(std::string(api("GET", "/api/v1/tickets/" + ticket, key).data()["status"].GetString()) == "open");
 
   // A photo without caption becomes [attachment: photo-1.jpg] with its bytes stored.
-  std::string photo = R"({"update_id":1003,"message":{"message_id":3,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"first_name":"Ann","type":"private"},"date":1767225660,"photo":[{"file_id":"small","file_unique_id":"s","file_size":10,"width":9,"height":6},{"file_id":"large","file_unique_id":"l","file_size":17,"width":90,"height":60}]}})";
+  std::string photo =
+      R"({"update_id":1003,"message":{"message_id":3,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"first_name":"Ann","type":"private"},"date":1767225660,"photo":[{"file_id":"small","file_unique_id":"s","file_size":10,"width":9,"height":6},{"file_id":"large","file_unique_id":"l","file_size":17,"width":90,"height":60}]}})";
   REQUIRE(post_update(integration, secret, photo).status == 200);
   REQUIRE(wait_until([&] { return messages_on(key, ticket) == 5; }, 15s));
   auto msgs = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
@@ -110,8 +114,16 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   CHECK(bytes.headers["content-type"] == "image/jpeg");
 
   // An edit and a group message are dropped deliberately; nothing new appears.
-  REQUIRE(post_update(integration, secret, R"({"update_id":1004,"edited_message":{"message_id":1,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"type":"private"},"date":1767225600,"edit_date":1767225900,"text":"edited"}})").status == 200);
-  REQUIRE(post_update(integration, secret, R"({"update_id":1005,"message":{"message_id":9,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":-100777,"title":"G","type":"supergroup"},"date":1767225600,"text":"group hello"}})").status == 200);
+  REQUIRE(
+      post_update(
+          integration, secret,
+          R"({"update_id":1004,"edited_message":{"message_id":1,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"type":"private"},"date":1767225600,"edit_date":1767225900,"text":"edited"}})")
+          .status == 200);
+  REQUIRE(
+      post_update(
+          integration, secret,
+          R"({"update_id":1005,"message":{"message_id":9,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":-100777,"title":"G","type":"supergroup"},"date":1767225600,"text":"group hello"}})")
+          .status == 200);
 
   // Resolved ticket: the next message reopens it. Closed: the next message opens a new one.
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
@@ -121,7 +133,11 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   CHECK(ticket_ids(key).size() == 1);
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"closed"})").status == 200);
   REQUIRE(post_update(integration, secret, text_update(1007, 4242, 5, "")).status == 200);
-  REQUIRE(post_update(integration, secret, R"({"update_id":1008,"message":{"message_id":6,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"type":"private"},"date":1767225600,"sticker":{"file_id":"st","file_unique_id":"st","width":1,"height":1,"is_animated":false,"is_video":false,"type":"regular","emoji":"👍"}}})").status == 200);
+  REQUIRE(
+      post_update(
+          integration, secret,
+          R"({"update_id":1008,"message":{"message_id":6,"from":{"id":4242,"is_bot":false,"first_name":"Ann"},"chat":{"id":4242,"type":"private"},"date":1767225600,"sticker":{"file_id":"st","file_unique_id":"st","width":1,"height":1,"is_animated":false,"is_video":false,"type":"regular","emoji":"👍"}}})")
+          .status == 200);
   REQUIRE(wait_until([&] { return ticket_ids(key).size() == 2; }, 15s));
   auto fresh = api("GET", "/api/v1/tickets/" + ticket_ids(key)[0], key);
   CHECK(std::string(fresh.data()["subject"].GetString()) == "[sticker 👍]");
@@ -134,12 +150,14 @@ TEST_CASE("a Telegram conversation travels through every service", "[telegram]")
   auto del = api("DELETE", "/api/v1/channels/" + integration, key);
   CHECK(del.status == 200);
   CHECK(telegram().calls("deleteWebhook").size() >= 1);
-  CHECK(wait_until([&] { return post_update(integration, secret, text_update(1009, 4242, 7, "hi")).status == 404; }, 15s));
+  CHECK(wait_until([&] { return post_update(integration, secret, text_update(1009, 4242, 7, "hi")).status == 404; },
+                   15s));
 }
 
 TEST_CASE("connecting a bot validates the token live and stores nothing on rejection", "[telegram]") {
   auto [account, key] = new_workspace("Connect");
-  auto bad = api("POST", "/api/v1/channels", key, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("badbadbad") + "\"}");
+  auto bad = api("POST", "/api/v1/channels", key,
+                 "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("badbadbad") + "\"}");
   CHECK(bad.status == 400);
   CHECK(std::string(bad.doc["error"]["code"].GetString()) == "PROVIDER_REJECTED");
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "'") == 0);
@@ -151,9 +169,11 @@ TEST_CASE("connecting a bot validates the token live and stores nothing on rejec
   CHECK(api("POST", "/api/v1/channels", "", R"({"provider":"telegram_bot","botToken":"1:x"})").status == 401);
   CHECK(api("GET", "/api/v1/channels", "sk_live_wrong").status == 401);
 
-  auto hook = api("POST", "/api/v1/channels", key, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("nohook") + "\"}");
+  auto hook = api("POST", "/api/v1/channels", key,
+                  "{\"provider\":\"telegram_bot\",\"botToken\":\"" + bot_token("nohook") + "\"}");
   CHECK(hook.status == 400);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "' AND status = 'error'") == 1);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account + "' AND status = 'error'") ==
+        1);
 
   // Reconnecting the same bot refreshes in place: same id, new secret.
   const std::string first = bot_token("first");
@@ -191,7 +211,8 @@ TEST_CASE("the same update delivered 5 times, in sequence and at once, is one me
   for (int i = 0; i < 5; ++i)
     fs.push_back(std::async(std::launch::async, [&] { return post_update(id, secret, other).status; }));
   for (auto& f : fs) REQUIRE(f.get() == 200);
-  REQUIRE(wait_until([&] { return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account + "'") == 2; }, 15s));
+  REQUIRE(wait_until(
+      [&] { return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account + "'") == 2; }, 15s));
   std::this_thread::sleep_for(1500ms);
   CHECK(sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account + "'") == 2);
   CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'") == 2);
@@ -215,14 +236,16 @@ TEST_CASE("two workspaces with two bots never see each other's data", "[telegram
   CHECK(api("POST", "/api/v1/tickets/" + tb + "/messages", key_a, R"({"body":"x"})").status == 404);
   CHECK(api("DELETE", "/api/v1/channels/" + ib, key_a).status == 404);
   // One bot belongs to one workspace.
-  auto steal = api("POST", "/api/v1/channels", key_b, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + token_a + "\"}");
+  auto steal =
+      api("POST", "/api/v1/channels", key_b, "{\"provider\":\"telegram_bot\",\"botToken\":\"" + token_a + "\"}");
   CHECK(steal.status == 409);
 }
 
 TEST_CASE("manual tickets, status changes and validation", "[telegram]") {
   auto [account, key] = new_workspace("Manual");
-  auto created = api("POST", "/api/v1/tickets", key,
-                     R"({"body":"Customer phoned about a refund","requesterName":"Budi","requesterEmail":"budi@example.com","channel":"phone"})");
+  auto created = api(
+      "POST", "/api/v1/tickets", key,
+      R"({"body":"Customer phoned about a refund","requesterName":"Budi","requesterEmail":"budi@example.com","channel":"phone"})");
   REQUIRE(created.status == 201);
   CHECK(created.data()["number"].GetInt64() == 1);
   CHECK(std::string(created.data()["subject"].GetString()) == "Customer phoned about a refund");

@@ -5,8 +5,8 @@
 
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
-#include "loket/core/log.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/url.hpp"
 #include "loket/providers/twilio/twilio.hpp"
@@ -24,7 +24,9 @@ std::string unique_number() {
 
 std::string unique_sid(const char* prefix) { return prefix + loket::core::to_hex(loket::core::random_bytes(16)); }
 
-std::string str(const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : ""; }
+std::string str(const rapidjson::Value& v, const char* k) {
+  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
+}
 
 struct TwilioNumber {
   std::string id, number, account_sid, token, webhook_url;
@@ -61,10 +63,21 @@ ClientResponse post_twilio(const TwilioNumber& t, std::vector<std::pair<std::str
 std::vector<std::pair<std::string, std::string>> twilio_text(const TwilioNumber& t, const std::string& from,
                                                              const std::string& sid, const std::string& body,
                                                              const std::string& name = "Budi Santoso") {
-  return {{"SmsMessageSid", sid}, {"NumMedia", "0"}, {"ProfileName", name}, {"MessageType", "text"},
-          {"SmsSid", sid}, {"WaId", from.substr(1)}, {"SmsStatus", "received"}, {"Body", body},
-          {"To", "whatsapp:" + t.number}, {"NumSegments", "1"}, {"ReferralNumMedia", "0"}, {"MessageSid", sid},
-          {"AccountSid", t.account_sid}, {"From", "whatsapp:" + from}, {"ApiVersion", "2010-04-01"}};
+  return {{"SmsMessageSid", sid},
+          {"NumMedia", "0"},
+          {"ProfileName", name},
+          {"MessageType", "text"},
+          {"SmsSid", sid},
+          {"WaId", from.substr(1)},
+          {"SmsStatus", "received"},
+          {"Body", body},
+          {"To", "whatsapp:" + t.number},
+          {"NumSegments", "1"},
+          {"ReferralNumMedia", "0"},
+          {"MessageSid", sid},
+          {"AccountSid", t.account_sid},
+          {"From", "whatsapp:" + from},
+          {"ApiVersion", "2010-04-01"}};
 }
 
 struct CloudNumber {
@@ -77,8 +90,8 @@ CloudNumber connect_cloud(const std::string& key, const std::string& number, con
                 app_secret, ""};
   std::string secret_field = app_secret.empty() ? "" : R"(,"appSecret":")" + app_secret + "\"";
   auto r = api("POST", "/api/v1/channels", key,
-               R"({"provider":"whatsapp_cloud","accessToken":")" + token + R"(","phoneNumberId":")" + c.phone_number_id +
-                   R"(","displayNumber":")" + number + "\"" + secret_field + "}");
+               R"({"provider":"whatsapp_cloud","accessToken":")" + token + R"(","phoneNumberId":")" +
+                   c.phone_number_id + R"(","displayNumber":")" + number + "\"" + secret_field + "}");
   INFO(r.raw);
   REQUIRE(r.status == expect);
   c.id = str(r.data(), "id");
@@ -89,8 +102,9 @@ CloudNumber connect_cloud(const std::string& key, const std::string& number, con
 std::string cloud_text(const CloudNumber& c, const std::string& from, const std::string& wamid, const std::string& body,
                        const std::string& name = "Anna") {
   return R"({"object":"whatsapp_business_account","entry":[{"id":"1234567890987654321","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
-         c.number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id + R"("},"contacts":[{"profile":{"name":")" + name +
-         R"("},"wa_id":")" + from.substr(1) + R"("}],"messages":[{"from":")" + from.substr(1) + R"(","id":")" + wamid +
+         c.number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id +
+         R"("},"contacts":[{"profile":{"name":")" + name + R"("},"wa_id":")" + from.substr(1) +
+         R"("}],"messages":[{"from":")" + from.substr(1) + R"(","id":")" + wamid +
          R"(","timestamp":"1767225600","type":"text","text":{"body":")" + loket::core::json_escape(body) +
          R"("}}]},"field":"messages"}]}]})";
 }
@@ -124,15 +138,17 @@ Json messages(const std::string& key, const std::string& ticket) {
 std::pair<std::string, std::string> settled_delivery(const std::string& key, const std::string& ticket,
                                                      const std::string& message_id) {
   std::pair<std::string, std::string> out;
-  wait_until([&] {
-    auto m = messages(key, ticket);
-    for (const auto& x : m.data().GetArray())
-      if (str(x, "id") == message_id && x["delivery"].IsObject()) {
-        out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
-        return out.first == "sent" || out.first == "failed";
-      }
-    return false;
-  }, 15s);
+  wait_until(
+      [&] {
+        auto m = messages(key, ticket);
+        for (const auto& x : m.data().GetArray())
+          if (str(x, "id") == message_id && x["delivery"].IsObject()) {
+            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
+            return out.first == "sent" || out.first == "failed";
+          }
+        return false;
+      },
+      15s);
   return out;
 }
 
@@ -146,11 +162,13 @@ std::string reply(const std::string& key, const std::string& ticket, const std::
 TEST_CASE("Twilio: connect validates live, refreshes in place and owns its number", "[whatsapp]") {
   auto [account, key] = new_workspace("WA Twilio connect");
   const std::string number = unique_number();
-  auto bad_sid = api("POST", "/api/v1/channels", key,
-                     R"({"provider":"whatsapp_twilio","accountSid":"XX1","authToken":"t","whatsappNumber":")" + number + "\"}");
+  auto bad_sid =
+      api("POST", "/api/v1/channels", key,
+          R"({"provider":"whatsapp_twilio","accountSid":"XX1","authToken":"t","whatsappNumber":")" + number + "\"}");
   CHECK(bad_sid.status == 400);
-  auto bad_number = api("POST", "/api/v1/channels", key,
-                        R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"t","whatsappNumber":"0812345"})");
+  auto bad_number = api(
+      "POST", "/api/v1/channels", key,
+      R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"t","whatsappNumber":"0812345"})");
   CHECK(bad_number.status == 400);
   connect_twilio(key, number, "a-bad-token", 400);
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE number = '" + number + "'") == 0);
@@ -167,11 +185,15 @@ TEST_CASE("Twilio: connect validates live, refreshes in place and owns its numbe
   CHECK(again.id == t.id);
   CHECK(again.webhook_url == t.webhook_url);
   auto [other_account, other_key] = new_workspace("WA Twilio thief");
-  auto stolen = api("POST", "/api/v1/channels", other_key,
-                    R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"x","whatsappNumber":")" + number + "\"}");
+  auto stolen = api(
+      "POST", "/api/v1/channels", other_key,
+      R"({"provider":"whatsapp_twilio","accountSid":"AC0123456789abcdef0123456789abcdef","authToken":"x","whatsappNumber":")" +
+          number + "\"}");
   CHECK(stolen.status == 409);
-  auto stolen_cloud = api("POST", "/api/v1/channels", other_key,
-                          R"({"provider":"whatsapp_cloud","accessToken":"EAAG-x","phoneNumberId":"5550001","displayNumber":")" + number + "\"}");
+  auto stolen_cloud =
+      api("POST", "/api/v1/channels", other_key,
+          R"({"provider":"whatsapp_cloud","accessToken":"EAAG-x","phoneNumberId":"5550001","displayNumber":")" +
+              number + "\"}");
   CHECK(stolen_cloud.status == 409);
 }
 
@@ -206,15 +228,17 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
   // A photo-only message: readable text and the file, fetched with the account's credentials.
   auto sid2 = unique_sid("MM");
   auto fields = twilio_text(t, customer, sid2, "");
-  std::string media_url = twilio().base() + "/2010-04-01/Accounts/" + t.account_sid + "/Messages/" + sid2 + "/Media/ME" +
-                          loket::core::to_hex(loket::core::random_bytes(16));
+  std::string media_url = twilio().base() + "/2010-04-01/Accounts/" + t.account_sid + "/Messages/" + sid2 +
+                          "/Media/ME" + loket::core::to_hex(loket::core::random_bytes(16));
   fields.insert(fields.end(), {{"MediaContentType0", "image/jpeg"}, {"MediaUrl0", media_url}});
   for (auto& [k, v] : fields)
     if (k == "NumMedia") v = "1";
   // A second message whose media URL points elsewhere: stored, attachment unavailable.
   auto sid3 = unique_sid("MM");
   auto evil = twilio_text(t, customer, sid3, "see attached");
-  evil.insert(evil.end(), {{"MediaContentType0", "image/jpeg"}, {"MediaUrl0", "http://127.0.0.2:9/2010-04-01/Accounts/" + t.account_sid + "/Messages/x/Media/y"}});
+  evil.insert(evil.end(),
+              {{"MediaContentType0", "image/jpeg"},
+               {"MediaUrl0", "http://127.0.0.2:9/2010-04-01/Accounts/" + t.account_sid + "/Messages/x/Media/y"}});
   for (auto& [k, v] : evil)
     if (k == "NumMedia") v = "1";
   REQUIRE(post_twilio(t, fields).status == 200);
@@ -247,9 +271,15 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
   CHECK(form.find("StatusCallback")->second == t.webhook_url);
   // Twilio reports later that the message could not be delivered: the agent sees why.
   const std::string sent_sid = sends.back().result;
-  auto callback = post_twilio(t, {{"SmsSid", sent_sid}, {"SmsStatus", "undelivered"}, {"MessageStatus", "undelivered"},
-                                  {"To", "whatsapp:" + customer}, {"MessageSid", sent_sid}, {"AccountSid", t.account_sid},
-                                  {"ErrorCode", "63016"}, {"From", "whatsapp:" + t.number}, {"ApiVersion", "2010-04-01"}});
+  auto callback = post_twilio(t, {{"SmsSid", sent_sid},
+                                  {"SmsStatus", "undelivered"},
+                                  {"MessageStatus", "undelivered"},
+                                  {"To", "whatsapp:" + customer},
+                                  {"MessageSid", sent_sid},
+                                  {"AccountSid", t.account_sid},
+                                  {"ErrorCode", "63016"},
+                                  {"From", "whatsapp:" + t.number},
+                                  {"ApiVersion", "2010-04-01"}});
   REQUIRE(callback.status == 200);
   REQUIRE(wait_until([&] { return settled_delivery(key, ticket, reply_id).first == "failed"; }, 15s));
   CHECK(settled_delivery(key, ticket, reply_id).second.find("Twilio error 63016") == 0);
@@ -261,7 +291,8 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
   // Resolved keeps the thread (the follow-up reopens it); closed ends it.
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
   REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "masih belum sampai")).status == 200);
-  REQUIRE(wait_until([&] { return str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open"; }, 15s));
+  REQUIRE(
+      wait_until([&] { return str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open"; }, 15s));
   CHECK(tickets_of(key, customer).size() == 1);
   CHECK(twilio().calls("/Messages.json").size() == before + 1);  // the note was not sent
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"closed"})").status == 200);
@@ -311,8 +342,8 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   const std::string customer = unique_number();
   const std::string wamid = "wamid." + loket::core::to_hex(loket::core::random_bytes(20));
   auto body = cloud_text(c, customer, wamid, "Where is my order?\nIt is late");
-  CHECK(post_cloud(body, "").status == 403);                 // unsigned, but a secret is stored
-  CHECK(post_cloud(body, "another-secret").status == 403);   // forged
+  CHECK(post_cloud(body, "").status == 403);                // unsigned, but a secret is stored
+  CHECK(post_cloud(body, "another-secret").status == 403);  // forged
   for (int i = 0; i < 3; ++i) REQUIRE(post_cloud(body, c.app_secret).status == 200);  // Meta retries
   REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
   std::string ticket = tickets_of(key, customer)[0];
@@ -321,10 +352,11 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   CHECK(str(tk.data(), "requesterName") == "Anna");
 
   // A status receipt is accepted and ignored; an image is fetched through the Graph media API.
-  std::string status_body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
-                            number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id +
-                            R"("},"statuses":[{"id":"wamid.x","status":"delivered","timestamp":"1767225601","recipient_id":")" +
-                            customer.substr(1) + R"("}]},"field":"messages"}]}]})";
+  std::string status_body =
+      R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
+      number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id +
+      R"("},"statuses":[{"id":"wamid.x","status":"delivered","timestamp":"1767225601","recipient_id":")" +
+      customer.substr(1) + R"("}]},"field":"messages"}]}]})";
   REQUIRE(post_cloud(status_body, c.app_secret).status == 200);
   std::string image = body;
   image.replace(image.find(wamid), wamid.size(), wamid + "IMG");
@@ -349,8 +381,9 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
   // Meta accepts the send, then reports the failure in a status notification.
   std::string failed_status = status_body;
   failed_status.replace(failed_status.find("wamid.x"), 7, sent.result);
-  failed_status.replace(failed_status.find(R"("status":"delivered")"), 20,
-                        R"("status":"failed","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}])");
+  failed_status.replace(
+      failed_status.find(R"("status":"delivered")"), 20,
+      R"("status":"failed","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}])");
   REQUIRE(post_cloud(failed_status, c.app_secret).status == 200);
   REQUIRE(wait_until([&] { return settled_delivery(key, ticket, reply_id).first == "failed"; }, 15s));
   CHECK(settled_delivery(key, ticket, reply_id).second.find("(#131047) Re-engagement message: Message failed") == 0);
@@ -369,8 +402,10 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   auto c = connect_cloud(key, unique_number(), "");  // no app secret: routing + handshake only
   const std::string customer = unique_number();
   auto body = cloud_text(c, customer, "wamid." + loket::core::to_hex(loket::core::random_bytes(20)), "hello");
-  body.replace(body.find(R"("type":"text","text":{"body":"hello")"), std::string(R"("type":"text","text":{"body":"hello"})").size(),
-               R"("type":"document","document":{"filename":"invoice.pdf","mime_type":"application/pdf","id":"offsite"})");
+  body.replace(
+      body.find(R"("type":"text","text":{"body":"hello")"),
+      std::string(R"("type":"text","text":{"body":"hello"})").size(),
+      R"("type":"document","document":{"filename":"invoice.pdf","mime_type":"application/pdf","id":"offsite"})");
   REQUIRE(post_cloud(body, "").status == 200);
   REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
   std::string ticket = tickets_of(key, customer)[0];
@@ -387,7 +422,8 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   connect_twilio(key, t.number, "tw-token-1", 200);
   CHECK(settled_delivery(key, ticket, reply(key, ticket, "via twilio")).first == "sent");
   CHECK(twilio().calls("/Messages.json").size() == twilio_before + 1);
-  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second == "whatsapp:" + customer);
+  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second ==
+        "whatsapp:" + customer);
 
   // A ticket logged through the API with a phone and an email gets WhatsApp delivery too.
   const std::string phone = unique_number();
@@ -398,7 +434,8 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   REQUIRE(created.status == 201);
   std::string logged = str(created.data(), "id");
   CHECK(settled_delivery(key, logged, reply(key, logged, "We got your call")).first == "sent");
-  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second == "whatsapp:" + phone);
+  CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second ==
+        "whatsapp:" + phone);
 
   // Disconnecting both: replies fail with a reason the agent can act on.
   REQUIRE(api("DELETE", "/api/v1/channels/" + t.id, key).status == 200);
@@ -427,10 +464,12 @@ TEST_CASE("Cloud API: a text with NUL and ill-formed UTF-8 is stored cleaned and
     REQUIRE(post_cloud(cloud_text(b, others.back(), wamid(), "normal " + std::to_string(i)), "").status == 200);
   }
   REQUIRE(post_cloud(cloud_text(a, customer, wamid(), "still there?"), "").status == 200);
-  CHECK(wait_until([&] {
-    return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_b + "'") == 12 &&
-           sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_a + "'") == 2;
-  }, 20s));
+  CHECK(wait_until(
+      [&] {
+        return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_b + "'") == 12 &&
+               sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account_a + "'") == 2;
+      },
+      20s));
   auto tickets = tickets_of(key_a, customer);
   REQUIRE(tickets.size() == 1);
   auto ms = messages(key_a, tickets[0]);

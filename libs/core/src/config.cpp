@@ -11,9 +11,7 @@ std::optional<std::string> env(const std::string& name) {
   return std::string(v);
 }
 
-std::string env_or(const std::string& name, const std::string& fallback) {
-  return env(name).value_or(fallback);
-}
+std::string env_or(const std::string& name, const std::string& fallback) { return env(name).value_or(fallback); }
 
 std::string env_required(const std::string& name, const std::string& hint) {
   auto v = env(name);
@@ -31,8 +29,7 @@ std::int64_t env_int(const std::string& name, std::int64_t fallback) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != v->size() || n < 0)
-    throw std::runtime_error(name + "=" + *v + " is not a whole number");
+  if (used != v->size() || n < 0) throw std::runtime_error(name + "=" + *v + " is not a whole number");
   return n;
 }
 

@@ -35,8 +35,10 @@ std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
     unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
     std::size_t chars = std::min<std::size_t>(4, (bytes.size() - i) * 4 / 3 + 1);
     for (std::size_t c = 0; c < 4; ++c) {
-      if (c < chars) out += alphabet[(v >> (18 - 6 * c)) & 63];
-      else if (pad) out += '=';
+      if (c < chars)
+        out += alphabet[(v >> (18 - 6 * c)) & 63];
+      else if (pad)
+        out += '=';
     }
   }
   return out;
@@ -51,8 +53,6 @@ std::string base64(std::string_view bytes) {
   return encode64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
 }
 
-std::string new_id(std::string_view prefix) {
-  return std::string(prefix) + "_" + to_hex(random_bytes(12));
-}
+std::string new_id(std::string_view prefix) { return std::string(prefix) + "_" + to_hex(random_bytes(12)); }
 
 }  // namespace loket::core

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 
-#include "loket/core/log.hpp"
 #include <csignal>
 #include <thread>
+#include "loket/core/log.hpp"
 
 namespace loket::core {
 namespace {
@@ -37,7 +37,8 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
 
 bool retry_until_done(const std::string& what, const std::function<void()>& step, const std::function<bool()>& stop) {
   std::string error;
-  return retry_transient(what, step, [](const std::exception&) { return false; }, stop, error) == Attempted::kDone;
+  return retry_transient(
+             what, step, [](const std::exception&) { return false; }, stop, error) == Attempted::kDone;
 }
 
 Attempted retry_transient(const std::string& what, const std::function<void()>& step,

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <vector>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include "loket/core/config.hpp"
 #include "loket/core/time.hpp"
@@ -18,10 +18,14 @@ thread_local std::vector<std::pair<std::string, std::string>> t_scope;
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -31,9 +35,12 @@ void init_logging(std::string_view service) {
   g_service = std::string(service);
   auto lvl = env_or("LOKET_LOG_LEVEL", "info");
   Level l = Level::kInfo;
-  if (lvl == "debug") l = Level::kDebug;
-  else if (lvl == "warn") l = Level::kWarn;
-  else if (lvl == "error") l = Level::kError;
+  if (lvl == "debug")
+    l = Level::kDebug;
+  else if (lvl == "warn")
+    l = Level::kWarn;
+  else if (lvl == "error")
+    l = Level::kError;
   g_min_level = static_cast<int>(l);
 }
 
@@ -42,11 +49,21 @@ std::string json_escape(std::string_view s) {
   out.reserve(s.size() + 8);
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -73,9 +90,8 @@ std::string LogScope::get(std::string_view key) {
 void log(Level level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   if (static_cast<int>(level) < g_min_level.load()) return;
-  std::string line = "{\"ts\":\"" + now_rfc3339() + "\",\"level\":\"" + level_name(level) +
-                     "\",\"service\":\"" + json_escape(g_service) + "\",\"msg\":\"" +
-                     json_escape(msg) + "\"";
+  std::string line = "{\"ts\":\"" + now_rfc3339() + "\",\"level\":\"" + level_name(level) + "\",\"service\":\"" +
+                     json_escape(g_service) + "\",\"msg\":\"" + json_escape(msg) + "\"";
   for (const auto& [k, v] : fields) {
     line += ",\"" + json_escape(k) + "\":\"" + json_escape(v) + "\"";
   }

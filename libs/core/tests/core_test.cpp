@@ -40,7 +40,7 @@ TEST_CASE("is_e164 accepts +, a non-zero digit and 7 to 15 digits") {
   REQUIRE(is_e164("+6281234567890"));
   REQUIRE(is_e164("+14155238886"));
   REQUIRE(is_e164("+1234567"));
-  REQUIRE_FALSE(is_e164("+123456"));           // too short
+  REQUIRE_FALSE(is_e164("+123456"));            // too short
   REQUIRE_FALSE(is_e164("+1234567890123456"));  // 16 digits
   REQUIRE_FALSE(is_e164("6281234567890"));      // no '+'
   REQUIRE_FALSE(is_e164("+0812345678"));        // leading zero
@@ -95,12 +95,13 @@ TEST_CASE("storable_text removes NUL and replaces ill-formed UTF-8, leaving vali
   CHECK(storable_text("a\0b"s) == "ab");
   CHECK_FALSE(is_storable_text("a\0b"s));
   const std::string fffd = "\xEF\xBF\xBD";
-  CHECK(storable_text("a\xFF" "b") == "a" + fffd + "b");            // never valid
-  CHECK(storable_text("\xC0\xAF") == fffd + fffd);                  // overlong '/'
-  CHECK(storable_text("\xED\xA0\x80") == fffd + fffd + fffd);       // a UTF-16 surrogate
+  CHECK(storable_text("a\xFF"
+                      "b") == "a" + fffd + "b");                          // never valid
+  CHECK(storable_text("\xC0\xAF") == fffd + fffd);                        // overlong '/'
+  CHECK(storable_text("\xED\xA0\x80") == fffd + fffd + fffd);             // a UTF-16 surrogate
   CHECK(storable_text("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // past U+10FFFF
-  CHECK(storable_text("ok\xE2\x82") == "ok" + fffd + fffd);         // cut short at the end
-  CHECK(storable_text("\xE2\x82\xAC") == "\xE2\x82\xAC");            // €
+  CHECK(storable_text("ok\xE2\x82") == "ok" + fffd + fffd);               // cut short at the end
+  CHECK(storable_text("\xE2\x82\xAC") == "\xE2\x82\xAC");                 // €
   CHECK(is_storable_text(storable_text("\x80\0\xF0\x9F"s)));
 }
 

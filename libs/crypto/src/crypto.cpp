@@ -13,15 +13,12 @@
 
 namespace loket::crypto {
 namespace {
-const unsigned char* u8(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* u8(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(md, key.data(), static_cast<int>(key.size()), u8(data), data.size(), out, &len) ==
-      nullptr)
+  if (HMAC(md, key.data(), static_cast<int>(key.size()), u8(data), data.size(), out, &len) == nullptr)
     throw std::runtime_error("HMAC failed");
   return std::string(reinterpret_cast<char*>(out), len);
 }
@@ -37,13 +34,9 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  return hmac(EVP_sha256(), key, data);
-}
+std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
 
-std::string hmac_sha1(std::string_view key, std::string_view data) {
-  return hmac(EVP_sha1(), key, data);
-}
+std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -87,13 +80,11 @@ Keyring Keyring::parse(std::string_view spec) {
     } catch (const std::invalid_argument&) {
       throw std::invalid_argument("master key '" + id + "' is not hex (64 hex characters)");
     }
-    if (key.size() != 32)
-      throw std::invalid_argument("master key '" + id + "' must be 32 bytes (64 hex characters)");
+    if (key.size() != 32) throw std::invalid_argument("master key '" + id + "' must be 32 bytes (64 hex characters)");
     if (ring.active_.empty()) ring.active_ = id;
     ring.keys_[id] = key;
   }
-  if (ring.active_.empty())
-    throw std::invalid_argument("no master key given (expected id:64-hex-characters)");
+  if (ring.active_.empty()) throw std::invalid_argument("no master key given (expected id:64-hex-characters)");
   return ring;
 }
 
@@ -114,8 +105,7 @@ std::string Keyring::encrypt(std::string_view plaintext, std::string_view aad) c
   return out;
 }
 
-std::string Keyring::decrypt(std::string_view blob, std::string_view key_id,
-                             std::string_view aad) const {
+std::string Keyring::decrypt(std::string_view blob, std::string_view key_id, std::string_view aad) const {
   auto it = keys_.find(key_id);
   if (it == keys_.end())
     throw std::runtime_error("credential was encrypted with master key '" + std::string(key_id) +
@@ -127,8 +117,7 @@ std::string Keyring::decrypt(std::string_view blob, std::string_view key_id,
   int len = 0;
   auto* dst = reinterpret_cast<unsigned char*>(out.data());
   std::string tag(blob.substr(kNonce + n));
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(it->second), u8(blob)) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(it->second), u8(blob)) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), dst, &len, u8(blob) + kNonce, static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) != 1 ||
@@ -138,8 +127,8 @@ std::string Keyring::decrypt(std::string_view blob, std::string_view key_id,
 }
 
 Keyring keyring_from_env() {
-  return Keyring::parse(core::env_required(
-      "LOKET_MASTER_KEY", "set it to id:64-hex-characters, e.g. k1:$(openssl rand -hex 32)"));
+  return Keyring::parse(
+      core::env_required("LOKET_MASTER_KEY", "set it to id:64-hex-characters, e.g. k1:$(openssl rand -hex 32)"));
 }
 
 }  // namespace loket::crypto

@@ -20,8 +20,8 @@ std::string password_hash(std::string_view password) {
   std::string salt = core::random_bytes(kSaltBytes);
   std::size_t len = argon2_encodedlen(kPasses, kMemoryKiB, kLanes, kSaltBytes, kHashBytes, Argon2_id);
   std::string encoded(len, '\0');
-  int rc = argon2id_hash_encoded(kPasses, kMemoryKiB, kLanes, password.data(), password.size(),
-                                 salt.data(), salt.size(), kHashBytes, encoded.data(), len);
+  int rc = argon2id_hash_encoded(kPasses, kMemoryKiB, kLanes, password.data(), password.size(), salt.data(),
+                                 salt.size(), kHashBytes, encoded.data(), len);
   if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
   encoded.resize(encoded.find('\0'));
   return encoded;

@@ -12,8 +12,7 @@ TEST_CASE("HMAC-SHA256 matches the published GitHub/Meta vector M2") {
 }
 
 TEST_CASE("SHA-256 of the empty string") {
-  REQUIRE(to_hex(sha256("")) ==
-          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  REQUIRE(to_hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST_CASE("constant_time_equal compares content and length") {
@@ -23,8 +22,7 @@ TEST_CASE("constant_time_equal compares content and length") {
 }
 
 TEST_CASE("Keyring encrypts with the active key and binds the row id") {
-  auto ring = Keyring::parse(
-      "k2:" + std::string(64, 'b') + ",k1:" + std::string(64, 'a'));
+  auto ring = Keyring::parse("k2:" + std::string(64, 'b') + ",k1:" + std::string(64, 'a'));
   REQUIRE(ring.active_key_id() == "k2");
   auto blob = ring.encrypt("123456789:AAtoken", "int_1");
   REQUIRE(blob.find("AAtoken") == std::string::npos);
@@ -58,7 +56,6 @@ TEST_CASE("argon2id password hashes verify only the same password") {
 
 TEST_CASE("argon2id verifies a hash made elsewhere (PHC string from the reference tool)") {
   // `echo -n password | argon2 somesalt -id -t 2 -m 16 -p 1 -e` (argon2 20171227).
-  REQUIRE(password_verify(
-      "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
-      "password"));
+  REQUIRE(password_verify("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+                          "password"));
 }

@@ -12,8 +12,7 @@ namespace {
 rapidjson::Document parse(const std::string& json, const char* what) {
   rapidjson::Document d;
   d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject())
-    throw std::invalid_argument(std::string(what) + " is not a JSON object");
+  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument(std::string(what) + " is not a JSON object");
   return d;
 }
 
@@ -23,9 +22,7 @@ std::string need(const rapidjson::Value& v, const char* key, const char* what) {
   return *s;
 }
 
-std::string opt(const rapidjson::Value& v, const char* key) {
-  return core::json_string(v, key).value_or("");
-}
+std::string opt(const rapidjson::Value& v, const char* key) { return core::json_string(v, key).value_or(""); }
 }  // namespace
 
 std::string thread_key(const std::string& integration_id, const std::string& thread_id) {

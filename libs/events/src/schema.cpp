@@ -13,8 +13,7 @@
 
 namespace loket::events {
 
-std::string validate(const std::string& schema_name, const std::string& json,
-                     const std::string& proto_dir) {
+std::string validate(const std::string& schema_name, const std::string& json, const std::string& proto_dir) {
   std::string dir = proto_dir.empty() ? LOKET_PROTO_DIR : proto_dir;
   std::string path = dir + "/" + schema_name + ".schema.json";
   std::ifstream in(path);
@@ -33,8 +32,8 @@ std::string validate(const std::string& schema_name, const std::string& json,
   rapidjson::StringBuffer where, doc;
   v.GetInvalidSchemaPointer().StringifyUriFragment(where);
   v.GetInvalidDocumentPointer().StringifyUriFragment(doc);
-  return std::string("violates ") + schema_name + " at schema " + where.GetString() +
-         " (keyword '" + v.GetInvalidSchemaKeyword() + "') for document " + doc.GetString();
+  return std::string("violates ") + schema_name + " at schema " + where.GetString() + " (keyword '" +
+         v.GetInvalidSchemaKeyword() + "') for document " + doc.GetString();
 }
 
 std::string schema_for(const std::string& topic, const std::string& json) {

@@ -5,13 +5,13 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -89,7 +89,7 @@ class WsConnection final : public WebSocket, public std::enable_shared_from_this
  private:
   void read_next() {
     ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-      if (ec) return;  // closed or broken; pending writes fail and run() returns
+      if (ec) return;            // closed or broken; pending writes fail and run() returns
       self->buffer_.consume(n);  // clients have nothing to say; keep reading for close/ping frames
       self->read_next();
     });
@@ -192,8 +192,7 @@ struct Server::Impl {
       try {
         res = handler(req);
       } catch (const std::exception& e) {
-        core::log(core::Level::kError, "request handler failed",
-                  {{"path", req.path}, {"error", e.what()}});
+        core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
         res = json_error(500, "INTERNAL", "internal error; see the server log");
       }
       if (!write(socket, msg.version(), res, keep_alive) || !keep_alive) break;
@@ -230,8 +229,7 @@ struct Server::Impl {
   }
 
   // Moves the socket onto an io_context of this thread and serves the WebSocket until it ends.
-  static void serve_websocket(tcp::socket& socket, bhttp::request<bhttp::string_body>&& req,
-                              const Upgrade& up) {
+  static void serve_websocket(tcp::socket& socket, bhttp::request<bhttp::string_body>&& req, const Upgrade& up) {
     asio::io_context io;
     boost::system::error_code ec;
     auto protocol = socket.local_endpoint(ec).protocol();
@@ -276,8 +274,8 @@ void Server::start() {
   im.acceptor.set_option(asio::socket_base::reuse_address(true));
   im.acceptor.bind(ep, ec);
   if (ec)
-    throw std::runtime_error("cannot listen on " + im.options.address + ":" +
-                             std::to_string(im.options.port) + ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + im.options.address + ":" + std::to_string(im.options.port) + ": " +
+                             ec.message());
   im.acceptor.listen(asio::socket_base::max_listen_connections);
   im.port = im.acceptor.local_endpoint().port();
   im.accept_thread = std::thread([&im] {

@@ -12,8 +12,7 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 &&
-        hex(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(s[i + 1]) << 4 | hex(s[i + 2])));
       i += 2;
     } else if (plus_as_space && s[i] == '+') {
@@ -53,8 +52,7 @@ std::multimap<std::string, std::string> parse_query(std::string_view query) {
     if (eq == std::string_view::npos)
       out.emplace(percent_decode(part, true), "");
     else
-      out.emplace(percent_decode(part.substr(0, eq), true),
-                  percent_decode(part.substr(eq + 1), true));
+      out.emplace(percent_decode(part.substr(0, eq), true), percent_decode(part.substr(eq + 1), true));
   }
   return out;
 }

@@ -15,8 +15,7 @@ TEST_CASE("query strings decode and encode") {
   REQUIRE(q.find("b")->second == "hello world");
   REQUIRE(q.find("c")->second == "/x?");
   REQUIRE(q.count("flag") == 1);
-  REQUIRE(build_query({{"url", "https://x.test/a b"}, {"n", "1"}}) ==
-          "url=https%3A%2F%2Fx.test%2Fa%20b&n=1");
+  REQUIRE(build_query({{"url", "https://x.test/a b"}, {"n", "1"}}) == "url=https%3A%2F%2Fx.test%2Fa%20b&n=1");
   REQUIRE(percent_decode("100%") == "100%");
 }
 

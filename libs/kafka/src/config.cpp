@@ -9,8 +9,8 @@ namespace loket::kafka {
 
 Properties properties_from_env() {
   Properties p;
-  p["bootstrap.servers"] = core::env_required(
-      "LOKET_KAFKA_BROKERS", "set it to the Kafka bootstrap servers, e.g. 127.0.0.1:9092");
+  p["bootstrap.servers"] =
+      core::env_required("LOKET_KAFKA_BROKERS", "set it to the Kafka bootstrap servers, e.g. 127.0.0.1:9092");
   p["session.timeout.ms"] = std::to_string(core::env_int("LOKET_KAFKA_SESSION_TIMEOUT_MS", 6000));
   const std::string prefix = "LOKET_KAFKA_PROP_";
   for (char** e = environ; *e != nullptr; ++e) {

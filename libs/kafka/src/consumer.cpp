@@ -3,9 +3,9 @@
 #include <map>
 #include <stdexcept>
 
+#include "internal.hpp"
 #include "loket/core/log.hpp"
 #include "loket/kafka/kafka.hpp"
-#include "internal.hpp"
 
 namespace loket::kafka {
 
@@ -43,8 +43,7 @@ rd_kafka_t* open_consumer(Properties props, const std::string& group) {
 }
 }  // namespace
 
-Consumer::Consumer(Properties props, const std::string& group,
-                   const std::vector<std::string>& topics)
+Consumer::Consumer(Properties props, const std::string& group, const std::vector<std::string>& topics)
     : impl_(std::make_unique<Impl>()) {
   impl_->rk = open_consumer(std::move(props), group);
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
@@ -66,9 +65,9 @@ std::unique_ptr<Consumer> Consumer::tail(Properties props, const std::string& to
   rd_kafka_resp_err_t e = rd_kafka_metadata(c->impl_->rk, 0, rkt, &md, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(rkt);
   if (e || md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0) {
-    std::string why = e ? rd_kafka_err2str(e) : md->topic_cnt == 1 && md->topics[0].err
-                                                    ? rd_kafka_err2str(md->topics[0].err)
-                                                    : "no partitions";
+    std::string why = e                                         ? rd_kafka_err2str(e)
+                      : md->topic_cnt == 1 && md->topics[0].err ? rd_kafka_err2str(md->topics[0].err)
+                                                                : "no partitions";
     if (md) rd_kafka_metadata_destroy(md);
     throw std::runtime_error("Kafka metadata for " + topic + ": " + why);
   }
@@ -150,8 +149,7 @@ std::string Consumer::commit(const std::vector<Record>& done) {
     n = std::max(n, r.offset + 1);
   }
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
-  for (const auto& [tp, off] : next)
-    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = off;
+  for (const auto& [tp, off] : next) rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = off;
   rd_kafka_resp_err_t e = rd_kafka_commit(impl_->rk, list, 0);
   rd_kafka_topic_partition_list_destroy(list);
   if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) return rd_kafka_err2str(e);
@@ -163,15 +161,13 @@ std::string Consumer::commit(const std::vector<Record>& done) {
 namespace loket::kafka {
 
 void consume_loop(Consumer& consumer, std::size_t max_batch,
-                  const std::function<void(const std::vector<Record>&)>& process,
-                  const std::function<bool()>& stop) {
+                  const std::function<void(const std::vector<Record>&)>& process, const std::function<bool()>& stop) {
   while (!stop()) {
     auto batch = consumer.poll(max_batch, std::chrono::milliseconds(100));
     if (batch.empty()) continue;
     process(batch);
     if (auto err = consumer.commit(batch); !err.empty())
-      core::log(core::Level::kWarn, "offset commit failed; records may be redelivered",
-                {{"error", err}});
+      core::log(core::Level::kWarn, "offset commit failed; records may be redelivered", {{"error", err}});
   }
   consumer.close();
 }

@@ -43,8 +43,10 @@ void MockCluster::create_topic(const std::string& topic, int partitions) {
 void MockCluster::set_down(bool down) {
   std::lock_guard lock(impl_->mu);
   for (int id = 1; id <= impl_->brokers; ++id) {
-    if (down) rd_kafka_mock_broker_set_down(impl_->mc, id);
-    else rd_kafka_mock_broker_set_up(impl_->mc, id);
+    if (down)
+      rd_kafka_mock_broker_set_down(impl_->mc, id);
+    else
+      rd_kafka_mock_broker_set_up(impl_->mc, id);
   }
 }
 

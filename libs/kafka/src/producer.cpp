@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "internal.hpp"
 #include "loket/core/log.hpp"
 #include "loket/kafka/kafka.hpp"
-#include "internal.hpp"
 
 namespace loket::kafka {
 namespace {
@@ -26,8 +26,11 @@ struct Producer::Impl {
 };
 
 Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
-  Properties defaults = {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "2"},
-                         {"message.timeout.ms", "30000"}, {"compression.type", "lz4"}};
+  Properties defaults = {{"enable.idempotence", "true"},
+                         {"acks", "all"},
+                         {"linger.ms", "2"},
+                         {"message.timeout.ms", "30000"},
+                         {"compression.type", "lz4"}};
   for (auto& [k, v] : defaults) props.emplace(k, v);
   props.erase("session.timeout.ms");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -58,10 +61,9 @@ void Producer::produce(const std::string& topic, const std::string& key, const s
   auto* cb = new DeliveryCallback(std::move(done));
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
-        impl_->rk, RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(cb), RD_KAFKA_V_END);
+        impl_->rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(cb), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -73,8 +75,8 @@ void Producer::produce(const std::string& topic, const std::string& key, const s
   }
 }
 
-std::string Producer::produce_sync(const std::string& topic, const std::string& key,
-                                   const std::string& value, std::chrono::milliseconds timeout) {
+std::string Producer::produce_sync(const std::string& topic, const std::string& key, const std::string& value,
+                                   std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<std::string>>();
   auto fut = promise->get_future();
   produce(topic, key, value, [promise](const std::string& err) { promise->set_value(err); });

@@ -1,5 +1,5 @@
-#include "loket/core/text.hpp"
 #include "loket/mime/form_data.hpp"
+#include "loket/core/text.hpp"
 
 #include <gmime/gmime.h>
 
@@ -36,15 +36,13 @@ std::vector<FormPart> parse_form_data(const std::string& content_type, const std
   if (core::to_lower(content_type).rfind("multipart/form-data", 0) != 0 ||
       core::to_lower(content_type).find("boundary=") == std::string::npos)
     throw FormDataError("Content-Type must be multipart/form-data with a boundary");
-  if (content_type.find_first_of("\r\n") != std::string::npos)
-    throw FormDataError("Content-Type must be one line");
+  if (content_type.find_first_of("\r\n") != std::string::npos) throw FormDataError("Content-Type must be one line");
   init_once();
   std::string doc = "Content-Type: " + content_type + "\r\n\r\n" + body;
   Ref<GMimeStream> in(g_mime_stream_mem_new_with_buffer(doc.data(), doc.size()));
   Ref<GMimeParser> parser(g_mime_parser_new_with_stream(in.get()));
   Ref<GMimeObject> root(g_mime_parser_construct_part(parser.get(), nullptr));
-  if (!root || !GMIME_IS_MULTIPART(root.get()))
-    throw FormDataError("the body is not a multipart document");
+  if (!root || !GMIME_IS_MULTIPART(root.get())) throw FormDataError("the body is not a multipart document");
   auto* multipart = GMIME_MULTIPART(root.get());
   std::vector<FormPart> parts;
   int count = g_mime_multipart_get_count(multipart);

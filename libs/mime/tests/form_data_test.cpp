@@ -13,8 +13,7 @@ std::string body_with(const std::string& bytes) {
          "--XyZ\r\n"
          "Content-Disposition: form-data; name=\"file\"; filename=\"resi \xc3\xa9.pdf\"\r\n"
          "Content-Type: application/pdf\r\n\r\n" +
-         bytes +
-         "\r\n--XyZ--\r\n";
+         bytes + "\r\n--XyZ--\r\n";
 }
 }  // namespace
 
@@ -33,8 +32,7 @@ TEST_CASE("multipart/form-data: fields and a binary file survive byte for byte")
 }
 
 TEST_CASE("multipart/form-data: a file part without Content-Type is octet-stream") {
-  std::string body =
-      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nabc\r\n--b--\r\n";
+  std::string body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nabc\r\n--b--\r\n";
   auto parts = parse_form_data("multipart/form-data; boundary=b", body);
   REQUIRE(parts.size() == 1);
   CHECK(parts[0].content_type == "application/octet-stream");

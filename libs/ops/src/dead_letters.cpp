@@ -37,8 +37,11 @@ bool DeadLetters::send(const kafka::Record& rec, const std::string& error, const
   if (!sent) return false;
   metrics().add("loket_dead_letters_total", {{"topic", rec.topic}, {"consumer", consumer_}});
   core::log(core::Level::kError, "record dead-lettered",
-            {{"topic", rec.topic}, {"partition", std::to_string(rec.partition)}, {"offset", std::to_string(rec.offset)},
-             {"deadLetterTopic", topic}, {"error", error}});
+            {{"topic", rec.topic},
+             {"partition", std::to_string(rec.partition)},
+             {"offset", std::to_string(rec.offset)},
+             {"deadLetterTopic", topic},
+             {"error", error}});
   return true;
 }
 

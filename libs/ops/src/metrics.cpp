@@ -46,8 +46,7 @@ double resident_bytes() {
 }  // namespace
 
 const std::vector<double>& default_buckets() {
-  static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   return b;
 }
 
@@ -170,7 +169,8 @@ Registry& metrics() {
                   "Start time of the process since unix epoch in seconds.");
     reg->set("process_start_time_seconds", {},
              std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-    static auto memory = reg->on_scrape([](Registry& x) { x.set("process_resident_memory_bytes", {}, resident_bytes()); });
+    static auto memory =
+        reg->on_scrape([](Registry& x) { x.set("process_resident_memory_bytes", {}, resident_bytes()); });
     return reg;
   }();
   return r;

@@ -1,9 +1,9 @@
 #include "loket/providers/common.hpp"
 
-#include "loket/core/json.hpp"
-#include "loket/crypto/crypto.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
 
 namespace loket::providers {
 
@@ -58,14 +58,11 @@ std::string media_filename(std::string_view content_type, int n) {
     std::string_view type, stem, ext;
   };
   static constexpr Kind kKinds[] = {
-      {"image/jpeg", "photo", ".jpg"},      {"image/png", "photo", ".png"},
-      {"image/gif", "photo", ".gif"},       {"image/webp", "sticker", ".webp"},
-      {"audio/ogg", "voice", ".ogg"},       {"audio/mpeg", "audio", ".mp3"},
-      {"audio/mp4", "audio", ".m4a"},       {"audio/aac", "audio", ".aac"},
-      {"audio/amr", "audio", ".amr"},       {"video/mp4", "video", ".mp4"},
-      {"video/3gpp", "video", ".3gp"},      {"application/pdf", "document", ".pdf"},
-      {"text/vcard", "contact", ".vcf"},    {"text/x-vcard", "contact", ".vcf"},
-      {"text/plain", "document", ".txt"},
+      {"image/jpeg", "photo", ".jpg"},    {"image/png", "photo", ".png"},      {"image/gif", "photo", ".gif"},
+      {"image/webp", "sticker", ".webp"}, {"audio/ogg", "voice", ".ogg"},      {"audio/mpeg", "audio", ".mp3"},
+      {"audio/mp4", "audio", ".m4a"},     {"audio/aac", "audio", ".aac"},      {"audio/amr", "audio", ".amr"},
+      {"video/mp4", "video", ".mp4"},     {"video/3gpp", "video", ".3gp"},     {"application/pdf", "document", ".pdf"},
+      {"text/vcard", "contact", ".vcf"},  {"text/x-vcard", "contact", ".vcf"}, {"text/plain", "document", ".txt"},
   };
   std::string type = core::to_lower(content_type.substr(0, content_type.find(';')));
   std::string num = "-" + std::to_string(n);

@@ -21,10 +21,14 @@ Registry Registry::standard(const Settings& settings) {
 
 const std::vector<ChannelDescriptor>& channels() {
   static const std::vector<ChannelDescriptor> all = {
-      {"web", "Web", ReplyTo::kEmail},           {"email", "Email", ReplyTo::kEmail},
-      {"phone", "Phone", ReplyTo::kEmail},       {"whatsapp", "WhatsApp", ReplyTo::kPhone},
-      {"telegram", "Telegram", ReplyTo::kThread}, {"chat", "Chat", ReplyTo::kEmail},
-      {"api", "Api", ReplyTo::kEmail},           {"other", "Other", ReplyTo::kEmail},
+      {"web", "Web", ReplyTo::kEmail},
+      {"email", "Email", ReplyTo::kEmail},
+      {"phone", "Phone", ReplyTo::kEmail},
+      {"whatsapp", "WhatsApp", ReplyTo::kPhone},
+      {"telegram", "Telegram", ReplyTo::kThread},
+      {"chat", "Chat", ReplyTo::kEmail},
+      {"api", "Api", ReplyTo::kEmail},
+      {"other", "Other", ReplyTo::kEmail},
   };
   return all;
 }

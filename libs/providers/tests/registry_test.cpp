@@ -32,8 +32,8 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
   CHECK(r.names_on_channel("whatsapp") == std::vector<std::string>{"whatsapp_twilio", "whatsapp_cloud"});
   CHECK(r.names_on_channel("").empty());
   CHECK(r.mailer_names() == std::vector<std::string>{"email_resend"});
-  CHECK(standard_webhook_topics() ==
-        std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio", "channel.webhook.whatsapp_cloud"});
+  CHECK(standard_webhook_topics() == std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio",
+                                                              "channel.webhook.whatsapp_cloud"});
   for (const auto& a : r.adapters())
     if (auto ep = a->webhook()) CHECK(ep->path.rfind("/api/v1/webhooks/", 0) == 0);
 }
@@ -72,7 +72,8 @@ TEST_CASE("channel descriptors: label and where a reply goes") {
 }
 
 TEST_CASE("settings: API bases come from LOKET_<KEY>_API_BASE without a trailing slash") {
-  Settings s({{"LOKET_TELEGRAM_API_BASE", "http://127.0.0.1:9000//"}, {"LOKET_PUBLIC_WEBHOOK_URL", "https://h.example/"},
+  Settings s({{"LOKET_TELEGRAM_API_BASE", "http://127.0.0.1:9000//"},
+              {"LOKET_PUBLIC_WEBHOOK_URL", "https://h.example/"},
               {"LOKET_EMPTY", ""}});
   CHECK(s.api_base("TELEGRAM", "https://api.telegram.org") == "http://127.0.0.1:9000");
   CHECK(s.api_base("GRAPH", "https://graph.facebook.com") == "https://graph.facebook.com");

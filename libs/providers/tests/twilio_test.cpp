@@ -68,8 +68,7 @@ TEST_CASE("a forged, altered or unsigned Twilio request fails validation") {
 
 TEST_CASE("a JSON-bodied Twilio webhook is checked with bodySHA256 (T6)") {
   const std::string body = R"({"property": "value", "boolean": true})";
-  const std::string url =
-      kUrl + "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+  const std::string url = kUrl + "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
   CHECK(tw::valid_json_signature("12345", url, body, "a9nBmqA0ju/hNViExpshrM61xv4="));
   CHECK_FALSE(tw::valid_json_signature("12345", url, body + " ", "a9nBmqA0ju/hNViExpshrM61xv4="));
   CHECK_FALSE(tw::valid_json_signature("12345", kUrl, body, "a9nBmqA0ju/hNViExpshrM61xv4="));
@@ -135,7 +134,9 @@ TEST_CASE("an undelivered status callback becomes a delivery receipt; other stat
   CHECK(r.error.find("Twilio error 63016") == 0);
   CHECK(r.error.find("24-hour") != std::string::npos);
   auto delivered = fixture("status_callback.form");
-  delivered.body = "MessageSid=SM1&MessageStatus=delivered&SmsStatus=delivered&From=whatsapp%3A%2B14155238886&To=whatsapp%3A%2B6281234567890&AccountSid=AC0123456789abcdef0123456789abcdef";
+  delivered.body =
+      "MessageSid=SM1&MessageStatus=delivered&SmsStatus=delivered&From=whatsapp%3A%2B14155238886&To=whatsapp%3A%"
+      "2B6281234567890&AccountSid=AC0123456789abcdef0123456789abcdef";
   auto d = tw::normalize(delivered);
   CHECK(d.receipts.empty());
   CHECK(d.dropped == std::vector<std::string>{"status_callback"});

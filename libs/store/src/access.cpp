@@ -1,5 +1,5 @@
-#include "loket/core/text.hpp"
 #include "loket/store/access.hpp"
+#include "loket/core/text.hpp"
 
 #include <algorithm>
 
@@ -11,8 +11,7 @@
 
 namespace loket::store {
 namespace {
-constexpr const char* kAgentColumns =
-    "id, workspace_id, email, name, role, active, rfc3339(created_at)";
+constexpr const char* kAgentColumns = "id, workspace_id, email, name, role, active, rfc3339(created_at)";
 
 // A dummy hash verified for unknown emails so sign-in timing does not reveal them.
 const std::string& dummy_hash() {
@@ -36,9 +35,12 @@ Agent agent_from_row(const pqxx::row& r) {
 
 std::string to_string(Role r) {
   switch (r) {
-    case Role::kOwner: return "owner";
-    case Role::kAdmin: return "admin";
-    default: return "agent";
+    case Role::kOwner:
+      return "owner";
+    case Role::kAdmin:
+      return "admin";
+    default:
+      return "agent";
   }
 }
 
@@ -49,8 +51,8 @@ std::optional<Role> role_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx,
-                                                            const std::string& token, int window_s) {
+std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx, const std::string& token,
+                                                             int window_s) {
   if (token.empty() || token.size() > 200) return std::nullopt;
   std::string digest = crypto::sha256(token);
   pqxx::binarystring hash(digest);
@@ -103,48 +105,43 @@ int rate_limit_peek(pqxx::transaction_base& tx, const std::string& bucket, int w
   return r.empty() ? 0 : r[0][0].as<int>();
 }
 
-Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email,
-                   const std::string& name, Role role, const std::string& password) {
+Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email, const std::string& name,
+                   Role role, const std::string& password) {
   std::string hash = crypto::password_hash(password);
-  auto r = tx.exec_params(
-      std::string("INSERT INTO agents (id, workspace_id, email, name, role, password_hash) "
-                  "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (email) DO NOTHING RETURNING ") +
-          kAgentColumns,
-      core::new_id("agt"), workspace_id, core::to_lower(email), name, to_string(role), hash);
+  auto r = tx.exec_params(std::string("INSERT INTO agents (id, workspace_id, email, name, role, password_hash) "
+                                      "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (email) DO NOTHING RETURNING ") +
+                              kAgentColumns,
+                          core::new_id("agt"), workspace_id, core::to_lower(email), name, to_string(role), hash);
   if (r.empty()) throw Conflict("an agent with email " + core::to_lower(email) + " already exists");
   return agent_from_row(r[0]);
 }
 
 std::vector<Agent> list_agents(pqxx::transaction_base& tx, const std::string& workspace_id) {
-  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
-                              " FROM agents WHERE workspace_id = $1 ORDER BY created_at, id",
-                          workspace_id);
+  auto r = tx.exec_params(
+      std::string("SELECT ") + kAgentColumns + " FROM agents WHERE workspace_id = $1 ORDER BY created_at, id",
+      workspace_id);
   std::vector<Agent> out;
   for (const auto& row : r) out.push_back(agent_from_row(row));
   return out;
 }
 
-std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                const std::string& id) {
-  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
-                              " FROM agents WHERE workspace_id = $1 AND id = $2",
+std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& id) {
+  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE workspace_id = $1 AND id = $2",
                           workspace_id, id);
   if (r.empty()) return std::nullopt;
   return agent_from_row(r[0]);
 }
 
-Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name,
-                   std::optional<Role> role, std::optional<bool> active) {
+Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name, std::optional<Role> role,
+                   std::optional<bool> active) {
   std::optional<std::string> role_s;
   if (role) role_s = to_string(*role);
-  auto r = tx.exec_params1(
-      std::string("UPDATE agents SET name = coalesce($2, name), role = coalesce($3, role), "
-                  "active = coalesce($4, active), updated_at = now() WHERE id = $1 RETURNING ") +
-          kAgentColumns,
-      a.id, name, role_s, active);
+  auto r = tx.exec_params1(std::string("UPDATE agents SET name = coalesce($2, name), role = coalesce($3, role), "
+                                       "active = coalesce($4, active), updated_at = now() WHERE id = $1 RETURNING ") +
+                               kAgentColumns,
+                           a.id, name, role_s, active);
   if (active && !*active)
-    tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL",
-                    a.id);
+    tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL", a.id);
   return agent_from_row(r);
 }
 
@@ -163,10 +160,8 @@ std::string agent_json(const Agent& a) {
   return sb.GetString();
 }
 
-std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email,
-                                    const std::string& password) {
-  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns +
-                              ", password_hash FROM agents WHERE email = $1",
+std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password) {
+  auto r = tx.exec_params(std::string("SELECT ") + kAgentColumns + ", password_hash FROM agents WHERE email = $1",
                           core::to_lower(email));
   if (r.empty()) {
     crypto::password_verify(dummy_hash(), password);
@@ -181,8 +176,7 @@ std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::strin
 void set_password(pqxx::work& tx, const std::string& agent_id, const std::string& password) {
   tx.exec_params0("UPDATE agents SET password_hash = $2, updated_at = now() WHERE id = $1", agent_id,
                   crypto::password_hash(password));
-  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL",
-                  agent_id);
+  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL", agent_id);
 }
 
 NewSession create_session(pqxx::work& tx, const Agent& agent, std::chrono::seconds ttl) {
@@ -192,15 +186,13 @@ NewSession create_session(pqxx::work& tx, const Agent& agent, std::chrono::secon
   auto r = tx.exec_params1(
       "INSERT INTO sessions (id, workspace_id, agent_id, token_hash, expires_at) "
       "VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second') RETURNING rfc3339(expires_at)",
-      core::new_id("ses"), agent.workspace_id, agent.id, hash,
-      static_cast<std::int64_t>(ttl.count()));
+      core::new_id("ses"), agent.workspace_id, agent.id, hash, static_cast<std::int64_t>(ttl.count()));
   s.expires_at = r[0].as<std::string>();
   return s;
 }
 
 void revoke_session(pqxx::work& tx, const std::string& session_id) {
-  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
-                  session_id);
+  tx.exec_params0("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", session_id);
 }
 
 NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& name,
@@ -251,8 +243,8 @@ std::string api_key_json(const ApiKey& k) {
   return sb.GetString();
 }
 
-IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id,
-                                       const std::string& key, const std::string& request_hash) {
+IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
+                                       const std::string& request_hash) {
   pqxx::binarystring hash(request_hash);
   tx.exec_params0(
       "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND "
@@ -265,8 +257,8 @@ IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& worksp
   IdempotencyClaim c;
   if (!ins.empty()) return c;
   auto r = tx.exec_params1(
-      "SELECT request_hash, status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2",
-      workspace_id, key);
+      "SELECT request_hash, status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2", workspace_id,
+      key);
   if (!crypto::constant_time_equal(pqxx::binarystring(r[0]).str(), request_hash)) {
     c.state = IdempotencyClaim::State::kMismatch;
   } else if (r[1].is_null()) {
@@ -279,11 +271,10 @@ IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& worksp
   return c;
 }
 
-void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
-                            int status, const std::string& response) {
-  tx.exec_params0(
-      "UPDATE idempotency_keys SET status = $3, response = $4 WHERE workspace_id = $1 AND key = $2",
-      workspace_id, key, status, response);
+void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key, int status,
+                            const std::string& response) {
+  tx.exec_params0("UPDATE idempotency_keys SET status = $3, response = $4 WHERE workspace_id = $1 AND key = $2",
+                  workspace_id, key, status, response);
 }
 
 void release_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key) {

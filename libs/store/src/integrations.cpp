@@ -36,16 +36,16 @@ std::optional<Integration> find_integration(pqxx::transaction_base& tx, const st
 
 std::optional<Integration> find_live_integration(pqxx::transaction_base& tx, const std::string& provider,
                                                  const std::string& routing_key) {
-  return first(tx.exec_params(std::string(kColumns) +
-                                  "WHERE provider = $1 AND routing_key = $2 AND status <> 'disconnected'",
-                              provider, routing_key));
+  return first(
+      tx.exec_params(std::string(kColumns) + "WHERE provider = $1 AND routing_key = $2 AND status <> 'disconnected'",
+                     provider, routing_key));
 }
 
 std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx, const std::string& provider,
                                                       const std::string& secret_hash) {
-  return first(tx.exec_params(std::string(kColumns) +
-                                  "WHERE provider = $1 AND webhook_secret_hash = $2 AND status <> 'disconnected'",
-                              provider, pqxx::binarystring(secret_hash)));
+  return first(tx.exec_params(
+      std::string(kColumns) + "WHERE provider = $1 AND webhook_secret_hash = $2 AND status <> 'disconnected'", provider,
+      pqxx::binarystring(secret_hash)));
 }
 
 std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
@@ -62,8 +62,8 @@ namespace {
 void rotate_table(pqxx::work& tx, const crypto::Keyring& keys, const std::string& table, Rotation& out) {
   const bool tickets = table == "tickets";
   const std::string blob_col = tickets ? "access_token" : "credentials", key_col = blob_col + "_key_id";
-  auto rows = tx.exec("SELECT id, " + blob_col + ", coalesce(" + key_col + ", '') FROM " + table + " WHERE " + blob_col +
-                      " IS NOT NULL ORDER BY id FOR UPDATE");
+  auto rows = tx.exec("SELECT id, " + blob_col + ", coalesce(" + key_col + ", '') FROM " + table + " WHERE " +
+                      blob_col + " IS NOT NULL ORDER BY id FOR UPDATE");
   for (const auto& row : rows) {
     auto id = row[0].as<std::string>();
     std::string blob = pqxx::binarystring(row[1]).str(), key_id = row[2].as<std::string>();
@@ -87,10 +87,8 @@ void rotate_table(pqxx::work& tx, const crypto::Keyring& keys, const std::string
 Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys) {
   Rotation out;
   // Integration credentials and requester access tokens: every value encrypted with the keyring.
-  for (const char* table : {"integrations", "tickets"})
-    rotate_table(tx, keys, table, out);
+  for (const char* table : {"integrations", "tickets"}) rotate_table(tx, keys, table, out);
   return out;
 }
-
 
 }  // namespace loket::store

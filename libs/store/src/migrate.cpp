@@ -6,8 +6,9 @@ namespace loket::store {
 int migrate(pqxx::connection& conn) {
   {
     pqxx::work tx(conn);
-    tx.exec0("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
-             "applied_at timestamptz NOT NULL DEFAULT now())");
+    tx.exec0(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())");
     tx.commit();
   }
   int applied = 0;

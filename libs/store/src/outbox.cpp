@@ -20,8 +20,7 @@ void OutboxBatch::flush() {
   rows_ = 0;
 }
 
-void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
-                const std::string& payload) {
+void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key, const std::string& payload) {
   if (OutboxBatch* b = current_batch; b != nullptr && &b->tx_ == &tx) {
     if (b->rows_ == kRowsPerInsert) b->flush();
     b->values_ += (b->rows_++ ? ",(" : "(") + tx.quote(topic) + "," + tx.quote(key) + "," + tx.quote(payload) + ")";
@@ -31,15 +30,13 @@ void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key
   tx.exec_prepared0("outbox_add", topic, key, payload);
 }
 
-std::string emit_ticket_event(pqxx::work& tx, const std::string& type,
-                              const std::string& workspace_id, const std::string& ticket_id,
-                              const std::string& data_json) {
+std::string emit_ticket_event(pqxx::work& tx, const std::string& type, const std::string& workspace_id,
+                              const std::string& ticket_id, const std::string& data_json) {
   std::string id = core::new_id("evt");
-  std::string payload = "{\"eventId\":\"" + id + "\",\"schemaVersion\":1,\"type\":\"" +
-                        core::json_escape(type) + "\",\"occurredAt\":\"" + core::now_rfc3339() +
-                        "\",\"workspaceId\":\"" + core::json_escape(workspace_id) +
-                        "\",\"ticketId\":\"" + core::json_escape(ticket_id) + "\",\"data\":" +
-                        data_json + "}";
+  std::string payload = "{\"eventId\":\"" + id + "\",\"schemaVersion\":1,\"type\":\"" + core::json_escape(type) +
+                        "\",\"occurredAt\":\"" + core::now_rfc3339() + "\",\"workspaceId\":\"" +
+                        core::json_escape(workspace_id) + "\",\"ticketId\":\"" + core::json_escape(ticket_id) +
+                        "\",\"data\":" + data_json + "}";
   outbox_add(tx, "ticket.events", ticket_id, payload);
   return id;
 }

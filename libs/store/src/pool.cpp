@@ -6,8 +6,7 @@ namespace loket::store {
 Pool::Pool(std::string url, std::size_t size) : url_(std::move(url)), size_(size) {}
 Pool::~Pool() = default;
 
-Pool::Lease::Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn)
-    : pool_(pool), conn_(std::move(conn)) {}
+Pool::Lease::Lease(Pool* pool, std::unique_ptr<pqxx::connection> conn) : pool_(pool), conn_(std::move(conn)) {}
 
 Pool::Lease::~Lease() {
   if (pool_ != nullptr && conn_) pool_->give_back(std::move(conn_));
@@ -50,8 +49,10 @@ std::string Pool::ping() const {
 
 void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
   std::lock_guard lock(mu_);
-  if (conn->is_open()) idle_.push_back(std::move(conn));
-  else --open_;
+  if (conn->is_open())
+    idle_.push_back(std::move(conn));
+  else
+    --open_;
   cv_.notify_one();
 }
 

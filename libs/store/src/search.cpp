@@ -76,10 +76,14 @@ class Parser {
   // longer constrains the ticket.
   static WordCondition necessary(WordCondition c) {
     switch (c.kind) {
-      case Kind::kNot: return any(false);
-      case Kind::kAnd: return both(necessary(std::move(c.parts[0])), necessary(std::move(c.parts[1])));
-      case Kind::kOr: return either(necessary(std::move(c.parts[0])), necessary(std::move(c.parts[1])));
-      default: return c;
+      case Kind::kNot:
+        return any(false);
+      case Kind::kAnd:
+        return both(necessary(std::move(c.parts[0])), necessary(std::move(c.parts[1])));
+      case Kind::kOr:
+        return either(necessary(std::move(c.parts[0])), necessary(std::move(c.parts[1])));
+      default:
+        return c;
     }
   }
 

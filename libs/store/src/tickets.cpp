@@ -65,11 +65,12 @@ std::string subject_from_text(const std::string& text, const std::string& channe
   return providers::channel_label(channel) + " inquiry";
 }
 
-std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                  const std::string& id, bool for_update) {
+std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& id,
+                                  bool for_update) {
   const char* name = for_update ? "load_ticket_for_update" : "load_ticket";
-  prepare(tx, name, std::string("SELECT ") + kTicketColumns +
-                        " FROM tickets WHERE workspace_id = $1 AND id = $2" + (for_update ? " FOR UPDATE" : ""));
+  prepare(tx, name,
+          std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE workspace_id = $1 AND id = $2" +
+              (for_update ? " FOR UPDATE" : ""));
   auto r = tx.exec_prepared(name, workspace_id, id);
   if (r.empty()) return std::nullopt;
   return ticket_from_row(r[0]);
@@ -89,10 +90,14 @@ std::string has_words(const WordCondition& c, Arg& arg) {
       return "(tickets.search @@ " + w + " OR tickets.id IN (SELECT ticket_id FROM messages " +
              "WHERE workspace_id = $1 AND search @@ " + w + "))";
     }
-    case WordCondition::Kind::kAnd: return "(" + has_words(c.parts[0], arg) + " AND " + has_words(c.parts[1], arg) + ")";
-    case WordCondition::Kind::kOr: return "(" + has_words(c.parts[0], arg) + " OR " + has_words(c.parts[1], arg) + ")";
-    case WordCondition::Kind::kNot: return "NOT " + has_words(c.parts[0], arg);
-    case WordCondition::Kind::kAny: break;
+    case WordCondition::Kind::kAnd:
+      return "(" + has_words(c.parts[0], arg) + " AND " + has_words(c.parts[1], arg) + ")";
+    case WordCondition::Kind::kOr:
+      return "(" + has_words(c.parts[0], arg) + " OR " + has_words(c.parts[1], arg) + ")";
+    case WordCondition::Kind::kNot:
+      return "NOT " + has_words(c.parts[0], arg);
+    case WordCondition::Kind::kAny:
+      break;
   }
   return "true";
 }
@@ -105,7 +110,9 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
     args.push_back(std::move(v));
     return "$" + std::to_string(args.size());
   };
-  auto us = [&arg](std::int64_t v) { return "(timestamptz 'epoch' + " + arg(std::to_string(v)) + "::bigint * interval '1 microsecond')"; };
+  auto us = [&arg](std::int64_t v) {
+    return "(timestamptz 'epoch' + " + arg(std::to_string(v)) + "::bigint * interval '1 microsecond')";
+  };
   std::string where = "workspace_id = $1";
   if (!q.statuses.empty()) {
     std::string list;
@@ -118,8 +125,8 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   }
   if (!q.requester.empty()) {
     std::string p = arg(q.requester);
-    where += " AND (lower(requester_email) = lower(" + p + ") OR requester_phone = " + p +
-             " OR requester_name = " + p + ")";
+    where +=
+        " AND (lower(requester_email) = lower(" + p + ") OR requester_phone = " + p + " OR requester_name = " + p + ")";
   }
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
   if (!q.text.empty()) {
@@ -132,11 +139,15 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
     } catch (const std::invalid_argument&) {  // a tsquery form this parser does not know
       c.exact = false;                        // still right: every ticket checked against the query
     }
-    if (query.empty()) where += " AND false";  // no words at all, as websearch_to_tsquery matches
-    else if (c.kind != WordCondition::Kind::kAny) where += " AND " + has_words(c, arg);
+    if (query.empty())
+      where += " AND false";  // no words at all, as websearch_to_tsquery matches
+    else if (c.kind != WordCondition::Kind::kAny)
+      where += " AND " + has_words(c, arg);
     if (!c.exact)
-      where += " AND (tickets.search || coalesce((SELECT loket_tsvector_agg(m.search ORDER BY m.created_at, m.id) "
-               "FROM messages m WHERE m.ticket_id = tickets.id), '')) @@ " + arg(query) + "::tsquery";
+      where +=
+          " AND (tickets.search || coalesce((SELECT loket_tsvector_agg(m.search ORDER BY m.created_at, m.id) "
+          "FROM messages m WHERE m.ticket_id = tickets.id), '')) @@ " +
+          arg(query) + "::tsquery";
   }
   if (q.created_after) where += " AND created_at >= " + arg(*q.created_after) + "::timestamptz";
   if (q.created_before) where += " AND created_at < " + arg(*q.created_before) + "::timestamptz";
@@ -168,8 +179,8 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
       break;
   }
   std::string sql = std::string("SELECT ") + kTicketColumns +
-                    ", (extract(epoch FROM updated_at) * 1000000)::bigint FROM tickets WHERE " +
-                    where + " ORDER BY " + order + " LIMIT " + std::to_string(q.limit);
+                    ", (extract(epoch FROM updated_at) * 1000000)::bigint FROM tickets WHERE " + where + " ORDER BY " +
+                    order + " LIMIT " + std::to_string(q.limit);
   auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
   std::vector<ListedTicket> out;
   for (const auto& row : r) out.push_back({ticket_from_row(row), row[20].as<std::int64_t>()});
@@ -182,7 +193,8 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
   std::vector<std::vector<std::optional<std::string>>> rows;
   for (const auto& t : threads) rows.push_back({t.workspace_id, t.channel, t.thread_id});
   prepare(tx, "find_open_threads",
-          std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c text, t text)) AS k, "
+          std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c "
+                      "text, t text)) AS k, "
                       "LATERAL (SELECT ") +
               kTicketColumns +
               " FROM tickets WHERE workspace_id = k.w AND channel = k.c AND external_thread_id = k.t "
@@ -217,9 +229,8 @@ void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& thre
 }
 
 Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& keys, std::string* access_token) {
-  auto seq = tx.exec_params1(
-      "UPDATE workspaces SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq",
-      n.workspace_id);
+  auto seq = tx.exec_params1("UPDATE workspaces SET ticket_seq = ticket_seq + 1 WHERE id = $1 RETURNING ticket_seq",
+                             n.workspace_id);
   std::string id = core::new_id("tkt");
   // The requester's credential: 256 random bits; only its hash is searchable. Written with the
   // row (one row version, indexed once).
@@ -231,14 +242,13 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
                   "VALUES ($1,$2,$3,$4,'open',$5,$6,$7,$8,$9,$10,$11, to_tsvector('simple', $4), "
                   "$12,$13,$14,$15) RETURNING ") +
           kTicketColumns,
-      id, n.workspace_id, seq[0].as<std::int64_t>(), n.subject, n.priority, n.channel,
-      n.integration_id, n.external_thread_id, n.requester_name, n.requester_email,
-      n.requester_phone, pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, id)),
-      keys.active_key_id(), core::to_hex(core::random_bytes(16)));
+      id, n.workspace_id, seq[0].as<std::int64_t>(), n.subject, n.priority, n.channel, n.integration_id,
+      n.external_thread_id, n.requester_name, n.requester_email, n.requester_phone,
+      pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, id)), keys.active_key_id(),
+      core::to_hex(core::random_bytes(16)));
   Ticket t = ticket_from_row(r[0]);
   if (access_token) *access_token = token;
-  emit_ticket_event(tx, "ticket.created", t.workspace_id, t.id,
-                    "{\"ticket\":" + ticket_json(t) + "}");
+  emit_ticket_event(tx, "ticket.created", t.workspace_id, t.id, "{\"ticket\":" + ticket_json(t) + "}");
   return t;
 }
 
@@ -279,8 +289,8 @@ void insert_attachments(pqxx::work& tx, const Ticket& ticket, Message& m, const 
 
 }  // namespace
 
-Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
-                    const std::vector<NewAttachment>& files, bool emit) {
+Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n, const std::vector<NewAttachment>& files,
+                    bool emit) {
   Message m = new_message(ticket, n);
   prepare(tx, "add_message",
           "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
@@ -288,9 +298,8 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n,
           // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply,
           // a writer's batch) keep the order they were written in.
           "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp()) RETURNING rfc3339(created_at)");
-  auto r = tx.exec_prepared1(
-      "add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body, n.internal,
-      n.integration_id, n.external_message_id, n.delivery_status);
+  auto r = tx.exec_prepared1("add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body,
+                             n.internal, n.integration_id, n.external_message_id, n.delivery_status);
   m.created_at = r[0].as<std::string>();
   insert_attachments(tx, ticket, m, files);
   if (emit) emit_message_created(tx, ticket, m);
@@ -316,7 +325,8 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
           "\"in\" text, i text, e text, d text) ORDER BY o RETURNING id, rfc3339(created_at)");
   std::map<std::string, std::string> created;
   auto json = json_records({"o", "id", "ws", "t", "at", "an", "b", "in", "i", "e", "d"}, rows);
-  for (const auto& row : tx.exec_prepared("add_messages", json)) created[row[0].as<std::string>()] = row[1].as<std::string>();
+  for (const auto& row : tx.exec_prepared("add_messages", json))
+    created[row[0].as<std::string>()] = row[1].as<std::string>();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     out[i].created_at = created.at(out[i].id);
     insert_attachments(tx, batch[i].ticket, out[i], batch[i].files);
@@ -336,8 +346,8 @@ void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m
   core::json_kv_opt(w, "requesterPhone", ticket.requester_phone);
   w.EndObject();
   emit_ticket_event(tx, "message.created", ticket.workspace_id, ticket.id,
-                    "{\"ticketNumber\":" + std::to_string(ticket.number) + ",\"route\":" +
-                        sb.GetString() + ",\"message\":" + message_json(m) + "}");
+                    "{\"ticketNumber\":" + std::to_string(ticket.number) + ",\"route\":" + sb.GetString() +
+                        ",\"message\":" + message_json(m) + "}");
 }
 
 void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
@@ -346,8 +356,10 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   w.StartObject();
   auto put = [&](const std::string& v) { core::json_put(w, v); };
   auto put_opt = [&](const std::optional<std::string>& v) {
-    if (v) core::json_put(w, *v);
-    else w.Null();
+    if (v)
+      core::json_put(w, *v);
+    else
+      w.Null();
   };
   auto put_list = [&](const std::vector<std::string>& v) {
     w.StartArray();
@@ -386,10 +398,10 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
                   "search = CASE WHEN $7 THEN search || to_tsvector('simple', $8) ELSE search END, "
                   "assignee_id = CASE WHEN $9 THEN $10 ELSE assignee_id END, "
                   "tags = CASE WHEN $11 THEN coalesce(string_to_array($12, E'\\x1f'), '{}') ELSE tags END "
-                  "WHERE workspace_id = $1 AND id = $2 RETURNING ") + kTicketColumns,
-      t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""),
-      subject, c.subject.value_or(""), assignee,
-      assignee ? *c.assignee_id : std::optional<std::string>(), tags,
+                  "WHERE workspace_id = $1 AND id = $2 RETURNING ") +
+          kTicketColumns,
+      t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""), subject,
+      c.subject.value_or(""), assignee, assignee ? *c.assignee_id : std::optional<std::string>(), tags,
       tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>());
   t = ticket_from_row(r[0]);
   emit_ticket_event(tx, "ticket.updated", t.workspace_id, t.id,
@@ -416,9 +428,8 @@ bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& 
   for (const auto& id : ids)
     for (const auto& row : r)
       if (row[0].as<std::string>() == id)
-        m.attachments.push_back({id, m.id, row[1].as<std::string>(), row[2].as<std::string>(),
-                                 row[4].as<std::string>(), row[5].as<std::string>(),
-                                 row[3].as<std::int64_t>()});
+        m.attachments.push_back({id, m.id, row[1].as<std::string>(), row[2].as<std::string>(), row[4].as<std::string>(),
+                                 row[5].as<std::string>(), row[3].as<std::int64_t>()});
   return true;
 }
 
@@ -426,8 +437,8 @@ namespace {
 class PostgresBlobs final : public BlobStore {
  public:
   void put(pqxx::work& tx, const std::string& id, const std::string& bytes) override {
-    tx.exec_params0("UPDATE attachments SET data = $2, size = $3 WHERE id = $1", id,
-                    pqxx::binarystring(bytes), static_cast<std::int64_t>(bytes.size()));
+    tx.exec_params0("UPDATE attachments SET data = $2, size = $3 WHERE id = $1", id, pqxx::binarystring(bytes),
+                    static_cast<std::int64_t>(bytes.size()));
   }
   std::optional<std::string> get(pqxx::transaction_base& tx, const std::string& id) override {
     auto r = tx.exec_params("SELECT data FROM attachments WHERE id = $1 AND data IS NOT NULL", id);
@@ -442,9 +453,8 @@ BlobStore& postgres_blobs() {
   return blobs;
 }
 
-Attachment store_upload(pqxx::work& tx, const std::string& workspace_id,
-                        const std::optional<std::string>& uploaded_by, const std::string& filename,
-                        const std::string& content_type, const std::string& bytes) {
+Attachment store_upload(pqxx::work& tx, const std::string& workspace_id, const std::optional<std::string>& uploaded_by,
+                        const std::string& filename, const std::string& content_type, const std::string& bytes) {
   // Uploads never attached within a day are dropped here rather than by a separate job.
   tx.exec_params0(
       "DELETE FROM attachments WHERE workspace_id = $1 AND message_id IS NULL AND "
@@ -474,10 +484,10 @@ std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const s
       workspace_id, id);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
-  return AttachmentRow{{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                        row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
-                        row[6].as<std::int64_t>()},
-                       row[7].as<std::string>()};
+  return AttachmentRow{
+      {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+       row[4].as<std::string>(), row[5].as<std::string>(), row[6].as<std::int64_t>()},
+      row[7].as<std::string>()};
 }
 
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys) {
@@ -497,8 +507,7 @@ std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::ve
   return out;
 }
 
-std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id,
-                                   bool include_internal) {
+std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal) {
   // One round trip: each message once per attachment (or once with NULL attachment columns).
   prepare(tx, "load_messages",
           "SELECT m.id, m.ticket_id, m.author_type, m.author_name, m.body, m.internal, "
@@ -526,8 +535,8 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
     }
     if (!row[10].is_null())
       out.back().attachments.push_back({row[10].as<std::string>(), out.back().id, row[11].as<std::string>(),
-                                        row[12].as<std::string>(), row[14].as<std::string>(),
-                                        row[15].as<std::string>(), row[13].as<std::int64_t>()});
+                                        row[12].as<std::string>(), row[14].as<std::string>(), row[15].as<std::string>(),
+                                        row[13].as<std::int64_t>()});
   }
   return out;
 }
@@ -643,14 +652,16 @@ std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std
   if (token.empty() || token.size() > 100) return std::nullopt;
   // Looked up by hash: the comparison is PostgreSQL's index lookup on a digest, so response
   // time says nothing about how close a guess was.
-  prepare(tx, "ticket_by_token", std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE access_token_hash = $1");
+  prepare(tx, "ticket_by_token",
+          std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE access_token_hash = $1");
   auto r = tx.exec_prepared("ticket_by_token", pqxx::binarystring(crypto::sha256(token)));
   if (r.empty()) return std::nullopt;
   return ticket_from_row(r[0]);
 }
 
 std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys) {
-  auto r = tx.exec_params("SELECT access_token, coalesce(access_token_key_id, '') FROM tickets WHERE id = $1", ticket_id);
+  auto r =
+      tx.exec_params("SELECT access_token, coalesce(access_token_key_id, '') FROM tickets WHERE id = $1", ticket_id);
   if (r.empty() || r[0][0].is_null()) return "";
   return keys.decrypt(pqxx::binarystring(r[0][0]).str(), r[0][1].as<std::string>(), ticket_id);
 }

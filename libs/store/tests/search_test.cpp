@@ -12,11 +12,16 @@ namespace {
 // The condition as a compact expression: words bare, & | ! and parentheses; "*" for kAny.
 std::string show(const WordCondition& c) {
   switch (c.kind) {
-    case Kind::kAny: return "*";
-    case Kind::kWord: return c.word;
-    case Kind::kAnd: return "(" + show(c.parts[0]) + " & " + show(c.parts[1]) + ")";
-    case Kind::kOr: return "(" + show(c.parts[0]) + " | " + show(c.parts[1]) + ")";
-    case Kind::kNot: return "!" + show(c.parts[0]);
+    case Kind::kAny:
+      return "*";
+    case Kind::kWord:
+      return c.word;
+    case Kind::kAnd:
+      return "(" + show(c.parts[0]) + " & " + show(c.parts[1]) + ")";
+    case Kind::kOr:
+      return "(" + show(c.parts[0]) + " | " + show(c.parts[1]) + ")";
+    case Kind::kNot:
+      return "!" + show(c.parts[0]);
   }
   return "?";
 }

@@ -22,9 +22,9 @@ void set_rate_headers(http::Response& res, int limit, const store::RateWindow& w
 }
 
 http::Response over_limit(int limit, const store::RateWindow& w) {
-  auto res = http::json_error(429, "RATE_LIMITED",
-                              "more than " + std::to_string(limit) +
-                                  " requests this minute; retry after the window resets");
+  auto res =
+      http::json_error(429, "RATE_LIMITED",
+                       "more than " + std::to_string(limit) + " requests this minute; retry after the window resets");
   res.headers.emplace_back("Retry-After", std::to_string(w.reset_s));
   return res;
 }
@@ -32,10 +32,14 @@ http::Response over_limit(int limit, const store::RateWindow& w) {
 bool has_role(const store::Principal& p, Access access) {
   switch (access) {
     case Access::kPublic:
-    case Access::kAgent: return true;
-    case Access::kAdmin: return p.role >= store::Role::kAdmin;
-    case Access::kOwner: return p.role == store::Role::kOwner;
-    case Access::kSession: return !p.agent_id.empty();
+    case Access::kAgent:
+      return true;
+    case Access::kAdmin:
+      return p.role >= store::Role::kAdmin;
+    case Access::kOwner:
+      return p.role == store::Role::kOwner;
+    case Access::kSession:
+      return !p.agent_id.empty();
   }
   return false;
 }
@@ -48,14 +52,13 @@ store::RateWindow ip_hit(Context& ctx, const std::string& ip) {
 
 // Runs `handler` at most once per Idempotency-Key of the workspace; retries get the first
 // response (issue 3 "Idempotency").
-http::Response idempotent(Context& ctx, const http::Request& req, const store::Principal& p,
-                          const std::string& key, const std::function<http::Response()>& handler) {
+http::Response idempotent(Context& ctx, const http::Request& req, const store::Principal& p, const std::string& key,
+                          const std::function<http::Response()>& handler) {
   if (key.size() > kMaxIdempotencyKeyLength)
     return http::json_error(400, "VALIDATION_ERROR", "Idempotency-Key must be at most 255 characters");
   std::string hash = crypto::sha256(req.method + " " + req.path + "\n" + req.body);
-  auto claim = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    return store::claim_idempotency_key(tx, p.workspace_id, key, hash);
-  });
+  auto claim = store::with_tx(
+      ctx.pool, [&](pqxx::work& tx) { return store::claim_idempotency_key(tx, p.workspace_id, key, hash); });
   using S = store::IdempotencyClaim::State;
   if (claim.state == S::kReplay) {
     http::Response res;
@@ -78,8 +81,10 @@ http::Response idempotent(Context& ctx, const http::Request& req, const store::P
     throw;
   }
   store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    if (res.status >= 500) store::release_idempotency_key(tx, p.workspace_id, key);
-    else store::finish_idempotency_key(tx, p.workspace_id, key, res.status, res.body);
+    if (res.status >= 500)
+      store::release_idempotency_key(tx, p.workspace_id, key);
+    else
+      store::finish_idempotency_key(tx, p.workspace_id, key, res.status, res.body);
   });
   return res;
 }
@@ -87,7 +92,9 @@ http::Response idempotent(Context& ctx, const http::Request& req, const store::P
 
 std::string client_ip(const Context& ctx, const http::Request& req) {
   const auto& trusted = ctx.options.trusted_proxies;
-  auto is_trusted = [&](const std::string& ip) { return std::find(trusted.begin(), trusted.end(), ip) != trusted.end(); };
+  auto is_trusted = [&](const std::string& ip) {
+    return std::find(trusted.begin(), trusted.end(), ip) != trusted.end();
+  };
   if (!is_trusted(req.remote_address)) return req.remote_address;
   auto hops = core::split(req.header("x-forwarded-for"), ',');
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
@@ -118,9 +125,9 @@ thread_local std::string t_workspace;
 // An incoming X-Request-Id from a proxy when it is a sane token, else a new `req_` id.
 std::string request_id(const http::Request& req) {
   std::string given = req.header("x-request-id");
-  bool sane = !given.empty() && given.size() <= 64 &&
-              given.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-                  std::string::npos;
+  bool sane =
+      !given.empty() && given.size() <= 64 &&
+      given.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
   return sane ? given : core::new_id("req");
 }
 }  // namespace
@@ -152,8 +159,8 @@ Admission admit(Context& ctx, const http::Request& req) {
   return a;
 }
 
-void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern,
-         Access access, Handler handler, bool upload) {
+void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern, Access access,
+         Handler handler, bool upload) {
   r.add(method, pattern, [&ctx, access, handler = std::move(handler), upload](const http::Request& req) {
     Admission a = admit(ctx, req);
     if (a.refusal) return *a.refusal;
@@ -162,18 +169,18 @@ void add(http::Router& r, Context& ctx, const std::string& method, const std::st
     core::LogScope in_workspace("workspaceId", p.workspace_id);
     http::Response res;
     if (p.workspace_id.empty() && access != Access::kPublic) {
-      res = http::json_error(401, "UNAUTHORIZED",
-                             "send Authorization: Bearer <API key or session token>");
+      res = http::json_error(401, "UNAUTHORIZED", "send Authorization: Bearer <API key or session token>");
     } else if (!has_role(p, access)) {
-      res = access == Access::kSession
-                ? http::json_error(403, "FORBIDDEN", "this endpoint needs a signed-in agent, not an API key")
-                : http::json_error(403, "FORBIDDEN", "your role (" + store::to_string(p.role) +
-                                                         ") may not do this; ask an owner or admin");
+      res =
+          access == Access::kSession
+              ? http::json_error(403, "FORBIDDEN", "this endpoint needs a signed-in agent, not an API key")
+              : http::json_error(403, "FORBIDDEN",
+                                 "your role (" + store::to_string(p.role) + ") may not do this; ask an owner or admin");
     } else if (!upload && req.body.size() > ctx.options.max_json_bytes) {
       res = http::json_error(413, "PAYLOAD_TOO_LARGE",
                              "JSON bodies are limited to " + std::to_string(ctx.options.max_json_bytes) + " bytes");
-    } else if (auto key = req.header("idempotency-key"); req.method == "POST" && !key.empty() &&
-                                                         !p.workspace_id.empty()) {
+    } else if (auto key = req.header("idempotency-key");
+               req.method == "POST" && !key.empty() && !p.workspace_id.empty()) {
       res = idempotent(ctx, req, p, key, [&] { return handler(req, p); });
     } else {
       res = handler(req, p);
@@ -213,8 +220,7 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
   core::LogScope in_request("requestId", request_id(req));
   t_workspace.clear();
   std::string origin = req.header("origin");
-  bool allowed = !origin.empty() && std::find(ctx.options.cors_origins.begin(),
-                                              ctx.options.cors_origins.end(),
+  bool allowed = !origin.empty() && std::find(ctx.options.cors_origins.begin(), ctx.options.cors_origins.end(),
                                               origin) != ctx.options.cors_origins.end();
   http::Response res;
   if (req.method == "OPTIONS" && !req.header("access-control-request-method").empty()) {
@@ -222,8 +228,7 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
     res.content_type.clear();
     if (allowed) {
       res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
-      res.headers.emplace_back("Access-Control-Allow-Headers",
-                               "Authorization, Content-Type, Idempotency-Key");
+      res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
       res.headers.emplace_back("Access-Control-Max-Age", "600");
     }
   } else {
@@ -246,9 +251,15 @@ http::Response handle(Context& ctx, const http::Router& router, const http::Requ
   res.headers.emplace_back("X-Request-Id", core::LogScope::get("requestId"));
   // One access line per request: no query string, body or token (they may carry secrets).
   auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-  core::log(res.status >= 500 ? core::Level::kWarn : res.status >= 400 ? core::Level::kInfo : core::Level::kDebug,
-            "request", {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)},
-                        {"ms", std::to_string(ms / 1000.0)}, {"workspaceId", t_workspace}});
+  core::log(res.status >= 500   ? core::Level::kWarn
+            : res.status >= 400 ? core::Level::kInfo
+                                : core::Level::kDebug,
+            "request",
+            {{"method", req.method},
+             {"route", route},
+             {"status", std::to_string(res.status)},
+             {"ms", std::to_string(ms / 1000.0)},
+             {"workspaceId", t_workspace}});
   return res;
 }
 

@@ -20,17 +20,17 @@ namespace loket::api {
 
 /// Settings, from LOKET_* variables (docs/operations.md).
 struct Options {
-  std::string public_webhook_url;  ///< public base URL of ingress, e.g. https://hooks.example.com
+  std::string public_webhook_url;                        ///< public base URL of ingress, e.g. https://hooks.example.com
   std::string public_app_url = "http://127.0.0.1:8080";  ///< public base URL of this api (status links)
-  int public_tickets_per_workspace_per_minute = 600;  ///< hosted-form submissions per workspace
+  int public_tickets_per_workspace_per_minute = 600;     ///< hosted-form submissions per workspace
   /// Peers whose X-Forwarded-For is believed (load balancers, ingress controllers); the client
   /// IP for rate limits is then the last address in it that is not one of them.
   std::vector<std::string> trusted_proxies;
-  std::vector<std::string> cors_origins;    ///< SPA origins allowed by CORS (exact match)
-  int rate_limit_per_minute = 1200;         ///< per API key or signed-in agent
-  int rate_limit_ip_per_minute = 300;       ///< per client IP, for unauthenticated requests
-  int login_failures_per_15_minutes = 10;   ///< per email, then sign-in answers 429
-  std::size_t max_json_bytes = 1 << 20;     ///< JSON request bodies (bytes)
+  std::vector<std::string> cors_origins;         ///< SPA origins allowed by CORS (exact match)
+  int rate_limit_per_minute = 1200;              ///< per API key or signed-in agent
+  int rate_limit_ip_per_minute = 300;            ///< per client IP, for unauthenticated requests
+  int login_failures_per_15_minutes = 10;        ///< per email, then sign-in answers 429
+  std::size_t max_json_bytes = 1 << 20;          ///< JSON request bodies (bytes)
   std::size_t max_attachment_bytes = 25u << 20;  ///< one uploaded file (bytes)
   std::chrono::seconds session_ttl{std::chrono::hours(24 * 14)};
 };
@@ -75,8 +75,8 @@ Admission admit(Context& ctx, const http::Request& req);
 /// the per-credential or per-IP rate limit with X-RateLimit-* headers (429 + Retry-After over
 /// it), the role check (403), the JSON body size cap (413, unless `upload`), and
 /// Idempotency-Key replay on POST.
-void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern,
-         Access access, Handler handler, bool upload = false);
+void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern, Access access,
+         Handler handler, bool upload = false);
 
 /// Builds the router with every route of the API. The router keeps a reference to `ctx`.
 http::Router make_router(Context& ctx);

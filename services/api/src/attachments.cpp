@@ -1,10 +1,10 @@
 // /api/v1/attachments: multipart upload and download (issue 3 "Attachments").
 #include <regex>
 
+#include "api.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/mime/form_data.hpp"
 #include "loket/store/tickets.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 namespace {
@@ -54,8 +54,8 @@ http::Response upload_attachment(Context& ctx, const http::Request& req, const s
                             "the file is " + std::to_string(file->data.size()) + " bytes; the limit is " +
                                 std::to_string(ctx.options.max_attachment_bytes) + " bytes");
   auto a = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    return store::store_upload(tx, ws, by, clean_filename(file->filename),
-                               clean_content_type(file->content_type), file->data);
+    return store::store_upload(tx, ws, by, clean_filename(file->filename), clean_content_type(file->content_type),
+                               file->data);
   });
   return http::json_ok(201, store::attachment_json(a));
 }
@@ -67,8 +67,10 @@ std::string content_disposition(const std::string& name) {
   static const char* hex = "0123456789ABCDEF";
   for (unsigned char c : name) {
     ascii += (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '_' : static_cast<char>(c);
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') encoded += static_cast<char>(c);
-    else encoded += std::string("%") + hex[c >> 4] + hex[c & 15];
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_')
+      encoded += static_cast<char>(c);
+    else
+      encoded += std::string("%") + hex[c >> 4] + hex[c & 15];
   }
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
@@ -100,9 +102,12 @@ http::Response download(Context& ctx, const Principal& p, const std::string& id)
 void add_attachment_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const Principal&;
-  add(r, ctx, "POST", "/api/v1/attachments", Access::kAgent, [&ctx](Q q, P p) {
-    return upload_attachment(ctx, q, p.workspace_id, p.agent_id.empty() ? std::nullopt : std::optional(p.agent_id));
-  }, true);
+  add(
+      r, ctx, "POST", "/api/v1/attachments", Access::kAgent,
+      [&ctx](Q q, P p) {
+        return upload_attachment(ctx, q, p.workspace_id, p.agent_id.empty() ? std::nullopt : std::optional(p.agent_id));
+      },
+      true);
   add(r, ctx, "GET", "/api/v1/attachments/:id", Access::kAgent,
       [&ctx](Q q, P p) { return download(ctx, p, q.params.at("id")); });
 }

@@ -2,11 +2,11 @@
 // "Workspaces, people and keys").
 #include <algorithm>
 
+#include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 namespace {
@@ -29,14 +29,13 @@ std::optional<http::Response> check_password_rules(const std::string& pw) {
 }
 
 std::string session_json(const store::NewSession& s, const store::Agent& a) {
-  return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" +
-         store::agent_json(a) + "}";
+  return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" + store::agent_json(a) +
+         "}";
 }
 
 http::Response too_many_attempts(int reset_s) {
   auto res = http::json_error(429, "RATE_LIMITED",
-                              "too many failed sign-in attempts; try again in " +
-                                  std::to_string(reset_s) + " seconds");
+                              "too many failed sign-in attempts; try again in " + std::to_string(reset_s) + " seconds");
   res.headers.emplace_back("Retry-After", std::to_string(reset_s));
   return res;
 }
@@ -92,8 +91,8 @@ http::Response me(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
-  return http::json_ok(200, "{\"agent\":" + store::agent_json(*a) + ",\"workspace\":" +
-                                workspace_json(tx, p.workspace_id) + "}");
+  return http::json_ok(
+      200, "{\"agent\":" + store::agent_json(*a) + ",\"workspace\":" + workspace_json(tx, p.workspace_id) + "}");
 }
 
 http::Response change_password(Context& ctx, const http::Request& req, const Principal& p) {
@@ -136,7 +135,8 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
   if (!name && !auto_reply) return http::json_error(400, "VALIDATION_ERROR", "send name and/or autoReply");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
     if (name) tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", p.workspace_id, *name);
-    if (auto_reply) tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", p.workspace_id, reply_text);
+    if (auto_reply)
+      tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", p.workspace_id, reply_text);
     return http::json_ok(200, workspace_json(tx, p.workspace_id));
   });
 }
@@ -170,8 +170,7 @@ http::Response create_agent(Context& ctx, const http::Request& req, const Princi
     return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
   if (!role) return http::json_error(400, "VALIDATION_ERROR", "role must be owner, admin or agent");
   if (auto err = check_password_rules(password)) return *err;
-  if (!may_grant(p, *role))
-    return http::json_error(403, "FORBIDDEN", "only an owner may add owners or admins");
+  if (!may_grant(p, *role)) return http::json_error(403, "FORBIDDEN", "only an owner may add owners or admins");
   try {
     auto a = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
       return store::create_agent(tx, p.workspace_id, email, name, *role, password);
@@ -182,8 +181,7 @@ http::Response create_agent(Context& ctx, const http::Request& req, const Princi
   }
 }
 
-http::Response patch_agent(Context& ctx, const http::Request& req, const Principal& p,
-                           const std::string& id) {
+http::Response patch_agent(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
   auto name = core::json_string(d, "name");
@@ -207,11 +205,10 @@ http::Response patch_agent(Context& ctx, const http::Request& req, const Princip
       return http::json_error(403, "FORBIDDEN", "only an owner may change owners or admins");
     bool loses_owner = a->role == Role::kOwner && ((role && *role != Role::kOwner) || (active && !*active));
     if (loses_owner) {
-      auto owners = tx.exec_params1(
-          "SELECT count(*) FROM agents WHERE workspace_id = $1 AND role = 'owner' AND active",
-          p.workspace_id)[0].as<int>();
-      if (owners <= 1)
-        return http::json_error(409, "CONFLICT", "a workspace keeps at least one active owner");
+      auto owners = tx.exec_params1("SELECT count(*) FROM agents WHERE workspace_id = $1 AND role = 'owner' AND active",
+                                    p.workspace_id)[0]
+                        .as<int>();
+      if (owners <= 1) return http::json_error(409, "CONFLICT", "a workspace keeps at least one active owner");
     }
     return http::json_ok(200, store::agent_json(store::update_agent(tx, *a, name, role, active)));
   });
@@ -252,11 +249,9 @@ void add_auth_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "POST", "/api/v1/auth/login", Access::kPublic, [&ctx](Q q, P) { return login(ctx, q); });
   add(r, ctx, "POST", "/api/v1/auth/logout", Access::kSession, [&ctx](Q, P p) { return logout(ctx, p); });
   add(r, ctx, "GET", "/api/v1/me", Access::kSession, [&ctx](Q, P p) { return me(ctx, p); });
-  add(r, ctx, "POST", "/api/v1/me/password", Access::kSession,
-      [&ctx](Q q, P p) { return change_password(ctx, q, p); });
+  add(r, ctx, "POST", "/api/v1/me/password", Access::kSession, [&ctx](Q q, P p) { return change_password(ctx, q, p); });
   add(r, ctx, "GET", "/api/v1/workspace", Access::kAgent, [&ctx](Q, P p) { return get_workspace(ctx, p); });
-  add(r, ctx, "PATCH", "/api/v1/workspace", Access::kOwner,
-      [&ctx](Q q, P p) { return patch_workspace(ctx, q, p); });
+  add(r, ctx, "PATCH", "/api/v1/workspace", Access::kOwner, [&ctx](Q q, P p) { return patch_workspace(ctx, q, p); });
   add(r, ctx, "GET", "/api/v1/agents", Access::kAgent, [&ctx](Q, P p) { return list_agents(ctx, p); });
   add(r, ctx, "POST", "/api/v1/agents", Access::kAdmin, [&ctx](Q q, P p) { return create_agent(ctx, q, p); });
   add(r, ctx, "GET", "/api/v1/agents/:id", Access::kAgent,

@@ -2,6 +2,7 @@
 // integrations"); what each provider asks for and checks is its adapter's connect().
 #include <functional>
 
+#include "api.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
@@ -9,7 +10,6 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/providers/error.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 
@@ -144,11 +144,14 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
     if (status == "error") return http::json_error(400, "PROVIDER_REJECTED", last_error + " — connect again to retry");
   }
   core::log(core::Level::kInfo, "integration connected",
-            {{"workspaceId", ws}, {"integrationId", s.id}, {"provider", provider},
+            {{"workspaceId", ws},
+             {"integrationId", s.id},
+             {"provider", provider},
              {"refreshed", s.refreshed ? "true" : "false"}});
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  return http::json_ok(s.refreshed ? 200 : 201, integration_json(ctx, *store::find_integration(tx, s.id), secrets.shown));
+  return http::json_ok(s.refreshed ? 200 : 201,
+                       integration_json(ctx, *store::find_integration(tx, s.id), secrets.shown));
 }
 
 http::Response list(Context& ctx, const std::string& ws) {
@@ -161,8 +164,9 @@ http::Response list(Context& ctx, const std::string& ws) {
     if (i) out += ",";
     out += integration_json(ctx, *store::find_integration(tx, r[i][0].as<std::string>()));
   }
-  out += "],\"platformChannels\":[{\"channel\":\"manual\",\"status\":\"live\"},"
-         "{\"channel\":\"api\",\"status\":\"live\"},{\"channel\":\"whatsapp_platform_number\",\"status\":\"pending\"}]}";
+  out +=
+      "],\"platformChannels\":[{\"channel\":\"manual\",\"status\":\"live\"},"
+      "{\"channel\":\"api\",\"status\":\"live\"},{\"channel\":\"whatsapp_platform_number\",\"status\":\"pending\"}]}";
   return http::json_ok(200, out);
 }
 

@@ -3,11 +3,11 @@
 // to the public API. Strict CSP: no inline script or style, nothing from other origins.
 #include <regex>
 
+#include "api.hpp"
 #include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 namespace pages {

@@ -3,12 +3,12 @@
 // by the guard and per workspace here.
 #include <regex>
 
+#include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/access.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 namespace {
@@ -22,7 +22,8 @@ http::Response bad(const std::string& field, const std::string& msg) {
 http::Response unknown_token() { return http::json_error(404, "NOT_FOUND", "no ticket for this link"); }
 
 bool valid_email(const std::string& s) {
-  static const std::regex re(R"([^@\s"<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)");
+  static const std::regex re(
+      R"([^@\s"<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)");
   return s.size() <= 254 && std::regex_match(s, re);
 }
 
@@ -42,15 +43,18 @@ http::Response submit(Context& ctx, const http::Request& req) {
   std::string email = core::trim(core::json_string(d, "email").value_or(""));
   std::string name = core::trim(core::json_string(d, "name").value_or(""));
   if (account.empty()) return bad("accountId", "accountId is required (the acc_… id in your form URL)");
-  if (subject.empty() || core::utf8_length(subject) > kMaxSubject) return bad("subject", "subject is required (1–300 characters)");
-  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody) return bad("body", "body is required (1–20000 characters)");
+  if (subject.empty() || core::utf8_length(subject) > kMaxSubject)
+    return bad("subject", "subject is required (1–300 characters)");
+  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody)
+    return bad("body", "body is required (1–20000 characters)");
   if (!valid_email(email)) return bad("email", "email must be a valid email address");
   if (core::utf8_length(name) > kMaxName) return bad("name", "name must be at most 200 characters");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     if (!store::workspace_exists(tx, account)) return http::json_error(404, "NOT_FOUND", "no workspace " + account);
     auto window = store::rate_limit_hit(tx, "public-tickets:" + account, 60);
     if (window.hits > ctx.options.public_tickets_per_workspace_per_minute) {
-      auto res = http::json_error(429, "RATE_LIMITED", "this support form is receiving too many requests; retry shortly");
+      auto res =
+          http::json_error(429, "RATE_LIMITED", "this support form is receiving too many requests; retry shortly");
       res.headers.emplace_back("Retry-After", std::to_string(window.reset_s));
       throw Rejected{res};  // roll back: the hit is not a ticket
     }
@@ -85,7 +89,8 @@ http::Response reply(Context& ctx, const http::Request& req, const std::string& 
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
   std::string body = core::json_string(d, "body").value_or("");
-  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody) return bad("body", "body is required (1–20000 characters)");
+  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody)
+    return bad("body", "body is required (1–20000 characters)");
   std::vector<std::string> ids;
   if (auto err = read_attachment_ids(d, ids)) return *err;
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
@@ -112,7 +117,8 @@ http::Response rate(Context& ctx, const http::Request& req, const std::string& t
   if (comment_v && !comment_v->IsNull() && !comment_v->IsString()) return bad("comment", "comment must be text");
   const std::string comment_text = comment_v && comment_v->IsString() ? core::trim(comment_v->GetString()) : "";
   const auto comment = comment_text.empty() ? std::nullopt : std::optional<std::string>(comment_text);
-  if (comment && core::utf8_length(*comment) > kMaxComment) return bad("comment", "comment must be at most 2000 characters");
+  if (comment && core::utf8_length(*comment) > kMaxComment)
+    return bad("comment", "comment must be at most 2000 characters");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = by_token(tx, token, true);
     if (!t) return unknown_token();
@@ -133,7 +139,8 @@ http::Response rate(Context& ctx, const http::Request& req, const std::string& t
     w.Int(static_cast<int>(*score));
     core::json_kv_opt(w, "comment", comment);
     w.EndObject();
-    store::emit_ticket_event(tx, "csat.recorded", t->workspace_id, t->id, std::string("{\"csat\":") + sb.GetString() + "}");
+    store::emit_ticket_event(tx, "csat.recorded", t->workspace_id, t->id,
+                             std::string("{\"csat\":") + sb.GetString() + "}");
     return http::json_ok(201, std::string("{\"csat\":") + sb.GetString() + "}");
   });
 }
@@ -175,7 +182,8 @@ void add_public_routes(http::Router& r, Context& ctx) {
       [&ctx](Q q, P) { return reply(ctx, q, q.params.at("accessToken")); });
   add(r, ctx, "POST", base + "/:accessToken/csat", Access::kPublic,
       [&ctx](Q q, P) { return rate(ctx, q, q.params.at("accessToken")); });
-  add(r, ctx, "POST", base + "/:accessToken/attachments", Access::kPublic,
+  add(
+      r, ctx, "POST", base + "/:accessToken/attachments", Access::kPublic,
       [&ctx](Q q, P) { return upload(ctx, q, q.params.at("accessToken")); }, true);
   add(r, ctx, "GET", base + "/:accessToken/attachments/:id", Access::kPublic,
       [&ctx](Q q, P) { return download(ctx, q.params.at("accessToken"), q.params.at("id")); });

@@ -21,7 +21,8 @@ void Hub::start(kafka::Properties props) {
   });
   checker_ = std::thread([this] {
     while (!stop_) {
-      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(kRevalidateEvery) / 10);
+      for (int i = 0; i < 10 && !stop_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(kRevalidateEvery) / 10);
       try {
         revalidate();
       } catch (const std::exception& e) {
@@ -97,12 +98,12 @@ void Hub::revalidate() {
   {
     auto conn = ctx_.pool.acquire();
     pqxx::read_transaction tx(*conn);
-    for (const auto& row : tx.exec_params(
-             "SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE "
-             "s.id = ANY(string_to_array($1, ',')) AND s.revoked_at IS NULL AND s.expires_at > now() "
-             "AND a.active UNION ALL SELECT id FROM api_keys WHERE id = ANY(string_to_array($2, ',')) "
-             "AND revoked_at IS NULL",
-             sessions, keys))
+    for (const auto& row :
+         tx.exec_params("SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE "
+                        "s.id = ANY(string_to_array($1, ',')) AND s.revoked_at IS NULL AND s.expires_at > now() "
+                        "AND a.active UNION ALL SELECT id FROM api_keys WHERE id = ANY(string_to_array($2, ',')) "
+                        "AND revoked_at IS NULL",
+                        sessions, keys))
       valid.insert(row[0].as<std::string>());
   }
   std::lock_guard lock(mu_);

@@ -1,15 +1,15 @@
 #pragma once
 #include <atomic>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
+#include "api.hpp"
 #include "loket/http/websocket.hpp"
 #include "loket/kafka/kafka.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 

@@ -1,9 +1,9 @@
 // Helpers shared by the agent and public ticket routes.
 #include <set>
 
+#include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/http/envelope.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 

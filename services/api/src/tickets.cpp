@@ -3,13 +3,13 @@
 #include <regex>
 #include <set>
 
+#include "api.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/tickets.hpp"
-#include "api.hpp"
 
 namespace loket::api {
 namespace {
@@ -21,9 +21,7 @@ constexpr std::size_t kMaxTags = 20, kMaxTagChars = 50;
 http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
 http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such ticket"); }
 
-bool valid_priority(const std::string& p) {
-  return p == "low" || p == "normal" || p == "high" || p == "urgent";
-}
+bool valid_priority(const std::string& p) { return p == "low" || p == "normal" || p == "high" || p == "urgent"; }
 
 bool valid_time(const std::string& s) {
   static const std::regex re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
@@ -32,8 +30,8 @@ bool valid_time(const std::string& s) {
 
 // The cursor is opaque to clients: hex of "v1|sort|number|updated_us|snapshot_us".
 std::string encode_cursor(int sort, std::int64_t number, std::int64_t updated_us, std::int64_t snapshot_us) {
-  return core::to_hex("v1|" + std::to_string(sort) + "|" + std::to_string(number) + "|" +
-                      std::to_string(updated_us) + "|" + std::to_string(snapshot_us));
+  return core::to_hex("v1|" + std::to_string(sort) + "|" + std::to_string(number) + "|" + std::to_string(updated_us) +
+                      "|" + std::to_string(snapshot_us));
 }
 
 bool decode_cursor(const std::string& c, int sort, store::TicketQuery& q) {
@@ -69,19 +67,26 @@ http::Response list(Context& ctx, const http::Request& req, const Principal& p) 
   q.requester = req.query_param("requester");
   q.tag = req.query_param("tag");
   q.text = core::trim(req.query_param("q"));
-  for (auto [name, field] : {std::pair{"createdAfter", &q.created_after}, {"createdBefore", &q.created_before},
-                             {"updatedAfter", &q.updated_after}, {"updatedBefore", &q.updated_before}}) {
+  for (auto [name, field] : {std::pair{"createdAfter", &q.created_after},
+                             {"createdBefore", &q.created_before},
+                             {"updatedAfter", &q.updated_after},
+                             {"updatedBefore", &q.updated_before}}) {
     auto v = req.query_param(name);
     if (v.empty()) continue;
     if (!valid_time(v)) return bad(std::string(name) + " must be an RFC 3339 time, e.g. 2026-06-11T03:21:09Z");
     *field = v;
   }
   std::string sort = req.query_param("sort");
-  if (sort.empty() || sort == "-createdAt") q.sort = store::TicketSort::kCreatedDesc;
-  else if (sort == "createdAt") q.sort = store::TicketSort::kCreatedAsc;
-  else if (sort == "-updatedAt") q.sort = store::TicketSort::kUpdatedDesc;
-  else if (sort == "updatedAt") q.sort = store::TicketSort::kUpdatedAsc;
-  else return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
+  if (sort.empty() || sort == "-createdAt")
+    q.sort = store::TicketSort::kCreatedDesc;
+  else if (sort == "createdAt")
+    q.sort = store::TicketSort::kCreatedAsc;
+  else if (sort == "-updatedAt")
+    q.sort = store::TicketSort::kUpdatedDesc;
+  else if (sort == "updatedAt")
+    q.sort = store::TicketSort::kUpdatedAsc;
+  else
+    return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
   try {
     if (auto l = req.query_param("limit"); !l.empty()) q.limit = std::stol(l);
   } catch (const std::exception&) {
@@ -219,8 +224,7 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
   c.status = core::json_string(d, "status");
   c.priority = core::json_string(d, "priority");
   c.subject = core::json_string(d, "subject");
-  if (c.status && !store::is_valid_status(*c.status))
-    return bad("status must be open, pending, resolved or closed");
+  if (c.status && !store::is_valid_status(*c.status)) return bad("status must be open, pending, resolved or closed");
   if (c.priority && !valid_priority(*c.priority)) return bad("priority must be low, normal, high or urgent");
   if (c.subject) {
     c.subject = core::trim(*c.subject);
@@ -287,8 +291,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, *t, msg);
     if (agent_public) {
-      tx.exec_params0(
-          "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) WHERE id = $1", id);
+      tx.exec_params0("UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) WHERE id = $1", id);
       store::set_status(tx, *t, "pending");
     } else if (author_type == "requester") {
       store::set_status(tx, *t, "open");

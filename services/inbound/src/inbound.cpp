@@ -42,8 +42,10 @@ bool process_batch(const std::vector<kafka::Record>& batch, const providers::Reg
     }
     auto out = normalize(raw, providers);
     const std::string provider = rec.topic.substr(rec.topic.rfind('.') + 1);
-    if (!out.messages.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "message"}}, out.messages.size());
-    if (!out.receipts.empty()) registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "receipt"}}, out.receipts.size());
+    if (!out.messages.empty())
+      registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "message"}}, out.messages.size());
+    if (!out.receipts.empty())
+      registry().add("loket_inbound_total", {{"provider", provider}, {"kind", "receipt"}}, out.receipts.size());
     for (const auto& reason : out.dropped) {
       registry().add("loket_inbound_dropped_total", {{"provider", provider}, {"reason", reason}});
       core::log(reason == "malformed" ? core::Level::kWarn : core::Level::kInfo, "webhook item dropped",

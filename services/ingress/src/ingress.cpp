@@ -68,8 +68,8 @@ std::optional<Ingress::Route> Ingress::route(const providers::Adapter& adapter, 
                                              bool refresh) {
   const std::string& provider = adapter.descriptor().name;
   auto now = std::chrono::steady_clock::now();
-  std::string cache_key = std::to_string(static_cast<int>(by)) + provider + ":" +
-                          (by == RouteBy::kSecretHash ? core::to_hex(key) : key);
+  std::string cache_key =
+      std::to_string(static_cast<int>(by)) + provider + ":" + (by == RouteBy::kSecretHash ? core::to_hex(key) : key);
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(cache_key);
@@ -104,9 +104,9 @@ http::Response Ingress::handle(const http::Request& req) {
   core::LogScope in_request("requestId", core::new_id("req"));
   std::string route = "other";
   auto res = dispatch(req, route);
-  registry().observe_since("loket_http_request_duration_seconds",
-                           {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}},
-                           start);
+  registry().observe_since(
+      "loket_http_request_duration_seconds",
+      {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}}, start);
   return res;
 }
 
@@ -143,9 +143,9 @@ http::Response Ingress::reject(int status, const std::string& why, const std::st
   auto code = kCodes.find(status);
   registry().add("loket_webhooks_total",
                  {{"provider", provider}, {"outcome", outcome == kOutcomes.end() ? "refused" : outcome->second}});
-  core::log(status == 400 || status == 404 ? core::Level::kInfo : core::Level::kWarn, "webhook rejected",
-            {{"provider", provider}, {"status", std::to_string(status)}, {"reason", why},
-             {"remote", req.remote_address}});
+  core::log(
+      status == 400 || status == 404 ? core::Level::kInfo : core::Level::kWarn, "webhook rejected",
+      {{"provider", provider}, {"status", std::to_string(status)}, {"reason", why}, {"remote", req.remote_address}});
   return http::json_error(status, code == kCodes.end() ? "VALIDATION_ERROR" : code->second, why);
 }
 

@@ -39,8 +39,7 @@ using Lookup = std::function<std::optional<store::Integration>(providers::RouteB
                                                                const std::string& key)>;
 
 /// Publishes one record and waits for the broker's acknowledgement; returns "" or the error.
-using Publish =
-    std::function<std::string(const std::string& topic, const std::string& key, const std::string& value)>;
+using Publish = std::function<std::string(const std::string& topic, const std::string& key, const std::string& value)>;
 
 /// The Lookup over PostgreSQL (store::find_integration and friends, one read transaction each).
 Lookup database_lookup(store::Pool& pool);

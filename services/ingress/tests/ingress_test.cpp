@@ -151,7 +151,8 @@ TEST_CASE("a signed Twilio webhook is routed by our number and acknowledged with
   auto app = w.make();
   const std::string target = "/api/v1/webhooks/twilio/whatsapp?secret=url-secret";
   const std::string body = fixture("twilio/text.form");
-  const std::string signature = providers::twilio::signature(c.auth_token, kPublicBase + target, http::parse_query(body));
+  const std::string signature =
+      providers::twilio::signature(c.auth_token, kPublicBase + target, http::parse_query(body));
   auto res = app.handle(request("POST", target, body, {{"x-twilio-signature", signature}}));
   CHECK(res.status == 200);
   CHECK(res.content_type == "text/xml");
@@ -197,20 +198,25 @@ TEST_CASE("a Cloud API notification for two numbers is published once per connec
     w.add("int_b", "whatsapp_cloud", "888000111222", "another-verify",
           providers::whatsapp_cloud::to_json({"token", "", "another-verify", ""}));
     auto both = w.make();
-    CHECK(both.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", body, {{"x-hub-signature-256", sig}}))
-              .status == 200);
+    CHECK(
+        both.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", body, {{"x-hub-signature-256", sig}})).status ==
+        200);
     REQUIRE(w.published.size() == 3);
     CHECK(w.published[2].raw.routing_key == "888000111222");
   }
   SECTION("the verification handshake answers the challenge for a known verify token only") {
-    auto ok = app.handle(request(
-        "GET", "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me-please"));
+    auto ok = app.handle(
+        request("GET",
+                "/api/v1/webhooks/"
+                "whatsapp-cloud?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=verify-me-please"));
     CHECK(ok.status == 200);
     CHECK(ok.body == "1158201444");
-    CHECK(app.handle(request("GET", "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x"))
+    CHECK(app.handle(request("GET",
+                             "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x"))
               .status == 403);
-    CHECK(app.handle(request("GET", "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=<script>&"
-                                    "hub.verify_token=verify-me-please"))
+    CHECK(app.handle(request("GET",
+                             "/api/v1/webhooks/whatsapp-cloud?hub.mode=subscribe&hub.challenge=<script>&"
+                             "hub.verify_token=verify-me-please"))
               .status == 400);
   }
 }

@@ -18,13 +18,26 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      case '\n': out += "<br>"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '\n':
+        out += "<br>";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -93,7 +106,8 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
       break;
     case MailKind::kCsatSurvey:
       e.subject = "How did we do? " + tag;
-      e.headers = {{"Message-ID", "<csat-" + t.ticket_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
+      e.headers = {
+          {"Message-ID", "<csat-" + t.ticket_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
       e.idempotency_key = "loket-csat-" + t.ticket_id;
       intro = hello + "\n\nYour request #" + std::to_string(t.number) +
               " is resolved. Please rate our help from 1 to 5 — it takes one click.";

@@ -14,7 +14,7 @@ namespace loket::outbound {
 /// its adapter's (providers::Adapter::platform_mailer).
 struct EmailOptions {
   std::string public_app_url = "http://127.0.0.1:8080";  ///< base of status links /t/<token>
-  std::string inbound_domain;    ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
+  std::string inbound_domain;                            ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
 };
 
 /// Who sends a workspace's emails: the mailer of its most recently connected integration whose
@@ -45,7 +45,7 @@ enum class MailKind { kReceived, kReply, kCsatSurvey };
 /// `public_app_url/t/<token>`; Reply-To `reply+<replyToken>@<inbound_domain>`; an
 /// Idempotency-Key per email, so a resend after a crash is not a second email.
 providers::Email compose(MailKind kind, const TicketMail& t, const providers::Mailer& s, const EmailOptions& opt,
-                                 const std::string& message_id = "", const std::string& author = "",
-                                 const std::string& text = "");
+                         const std::string& message_id = "", const std::string& author = "",
+                         const std::string& text = "");
 
 }  // namespace loket::outbound

@@ -1,13 +1,13 @@
 #include "outbound.hpp"
 
+#include "email.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
-#include "loket/ops/metrics.hpp"
 #include "loket/core/time.hpp"
+#include "loket/ops/metrics.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/store/tickets.hpp"
-#include "email.hpp"
 
 namespace loket::outbound {
 namespace {
@@ -63,15 +63,13 @@ void record(store::Pool& pool, const std::string& workspace_id, const std::strin
   });
 }
 
-std::string wrap(const std::string& event_json, int attempt, std::int64_t not_before_ms,
-                 const std::string& error) {
-  return "{\"eventId\":\"" + core::new_id("evt") + "\",\"schemaVersion\":1,\"attempt\":" +
-         std::to_string(attempt) + ",\"notBeforeMs\":" + std::to_string(not_before_ms) +
-         ",\"lastError\":\"" + core::json_escape(error) + "\",\"event\":" + event_json + "}";
+std::string wrap(const std::string& event_json, int attempt, std::int64_t not_before_ms, const std::string& error) {
+  return "{\"eventId\":\"" + core::new_id("evt") + "\",\"schemaVersion\":1,\"attempt\":" + std::to_string(attempt) +
+         ",\"notBeforeMs\":" + std::to_string(not_before_ms) + ",\"lastError\":\"" + core::json_escape(error) +
+         "\",\"event\":" + event_json + "}";
 }
 
-void publish(kafka::Producer& producer, const std::string& topic, const std::string& key,
-             const std::string& value) {
+void publish(kafka::Producer& producer, const std::string& topic, const std::string& key, const std::string& value) {
   auto err = producer.produce_sync(topic, key, value, std::chrono::seconds(30));
   if (!err.empty()) throw std::runtime_error("publishing to " + topic + ": " + err);
 }
@@ -126,14 +124,17 @@ Attempt try_send(const std::string& provider, const std::function<std::string()>
 
 // Records `a` with `write(status, error)`: sent; failed; or, when retryable, a retry scheduled
 // on outbound.retry until max_attempts, then outbound.dlq.
-Outcome settle(const Attempt& a, const std::string& value, int attempt, const std::string& key, kafka::Producer& producer,
-               const Options& opt, const std::function<void(const std::string&, const std::string&)>& write) {
+Outcome settle(const Attempt& a, const std::string& value, int attempt, const std::string& key,
+               kafka::Producer& producer, const Options& opt,
+               const std::function<void(const std::string&, const std::string&)>& write) {
   if (a.error.empty()) {
     write("sent", "");
     return counted(Outcome::kSent, a.provider);
   }
   core::log(core::Level::kWarn, "delivery failed",
-            {{"provider", a.provider}, {"attempt", std::to_string(attempt)}, {"error", a.error},
+            {{"provider", a.provider},
+             {"attempt", std::to_string(attempt)},
+             {"error", a.error},
              {"retryable", a.retryable ? "true" : "false"}});
   if (!a.retryable) {
     write("failed", a.error);
@@ -201,9 +202,10 @@ Outcome deliver_message(const rapidjson::Document& d, const std::string& value, 
     auto email = compose(MailKind::kReply, *mail, *sender, opt.email, message_id,
                          core::json_string(*msg, "authorName").value_or(""), body);
     auto a = try_send(sender->provider, [&] { return sender->send(email); });
-    return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
-      record(pool, workspace_id, ticket_id, message_id, status, error, a.provider, "", a.provider_message_id);
-    });
+    return settle(
+        a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
+          record(pool, workspace_id, ticket_id, message_id, status, error, a.provider, "", a.provider_message_id);
+        });
   }
   const auto& integ = target.integ;
   const std::string provider = integ ? integ->provider : channel;
@@ -244,7 +246,8 @@ Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& v
         "INSERT INTO notifications (id, workspace_id, ticket_id, kind, recipient, status) "
         "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (ticket_id, kind) DO NOTHING",
         core::new_id("ntf"), workspace_id, ticket_id, kind_name, mail->requester_email);
-    auto r = tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2", ticket_id, kind_name);
+    auto r =
+        tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2", ticket_id, kind_name);
     id = r[0][0].as<std::string>();
     if (r[0][1].as<std::string>() != "pending") return false;
     sender = sender_for(tx, workspace_id, keys, *opt.providers);
@@ -265,13 +268,14 @@ Outcome notify(MailKind kind, const rapidjson::Document& d, const std::string& v
   }
   auto email = compose(kind, *mail, *sender, opt.email);
   auto a = try_send(sender->provider, [&] { return sender->send(email); });
-  return settle(a, value, attempt, ticket_id, producer, opt,
-                [&](const std::string& status, const std::string& error) { write(status, error, a.provider_message_id); });
+  return settle(a, value, attempt, ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
+    write(status, error, a.provider_message_id);
+  });
 }
 }  // namespace
 
-Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
-                     kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
+Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, kafka::Producer& producer,
+                     const crypto::Keyring& keys, const Options& opt) {
   rapidjson::Document d;
   d.Parse(value.c_str(), value.size());
   if (d.HasParseError() || !d.IsObject() || !core::json_member(d, "data")) return Outcome::kIgnored;

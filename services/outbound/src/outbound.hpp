@@ -3,10 +3,10 @@
 #include <functional>
 #include <string>
 
+#include "email.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/kafka/kafka.hpp"
 #include "loket/providers/registry.hpp"
-#include "email.hpp"
 #include "loket/store/store.hpp"
 
 /// The outbound worker: delivers agent public replies on the ticket's channel, with retries
@@ -17,10 +17,10 @@ namespace loket::outbound {
 /// Settings (LOKET_OUTBOUND_MAX_ATTEMPTS, LOKET_OUTBOUND_BACKOFF_MS) and the providers that
 /// send. The registry must outlive every call.
 struct Options {
-  int max_attempts = 6;                          ///< total tries before dead-lettering
-  std::chrono::milliseconds base_backoff{1000};  ///< doubled per attempt, capped at 60 s
+  int max_attempts = 6;                            ///< total tries before dead-lettering
+  std::chrono::milliseconds base_backoff{1000};    ///< doubled per attempt, capped at 60 s
   const providers::Registry* providers = nullptr;  ///< the adapters replies and emails go out through
-  EmailOptions email;                            ///< requester email
+  EmailOptions email;                              ///< requester email
 };
 
 /// What handle_event() did.
@@ -38,7 +38,7 @@ enum class Outcome { kIgnored, kSent, kFailed, kSkipped, kRetryScheduled, kDeadL
 /// is not sent again. Retryable provider errors go to `outbound.retry` (acknowledged before
 /// returning) until max_attempts, then to `outbound.dlq` with status failed.
 /// @throws on database or broker failure (the caller retries the record).
-Outcome handle_event(const std::string& value, int attempt, store::Pool& pool,
-                     kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt);
+Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, kafka::Producer& producer,
+                     const crypto::Keyring& keys, const Options& opt);
 
 }  // namespace loket::outbound

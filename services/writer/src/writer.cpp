@@ -50,7 +50,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     pqxx::read_transaction tx(*conn);
     stored = store::existing_messages(tx, keys);
     for (const auto& m : batch)
-      if (!integrations.count(m.integration_id)) integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
+      if (!integrations.count(m.integration_id))
+        integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
   }
   std::vector<std::vector<store::NewAttachment>> files(batch.size());
   std::vector<store::ThreadKey> threads;
@@ -82,7 +83,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto seen = store::existing_messages(tx, keys);
     // Each thread's ticket: the open one found here, or the one this batch opens.
     auto open = store::find_open_threads(tx, threads);
-    std::vector<store::BatchMessage> pending;                       // written in one statement
+    std::vector<store::BatchMessage> pending;                         // written in one statement
     std::vector<std::pair<store::Ticket, std::string>> auto_replies;  // new tickets and their tokens
     std::map<std::string, std::string> touched;  // ticket id → the integration last written through
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -151,7 +152,8 @@ AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, const providers:
                              const events::AttachmentRef& ref) -> std::optional<std::string> {
     const auto* adapter = providers.find(integ.provider);
     if (integ.credentials.empty() || !adapter) return std::nullopt;
-    const providers::IntegrationInfo info{integ.id, integ.workspace_id, integ.provider, integ.routing_key, integ.number};
+    const providers::IntegrationInfo info{integ.id, integ.workspace_id, integ.provider, integ.routing_key,
+                                          integ.number};
     std::string creds;
     try {
       creds = keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id);
@@ -213,7 +215,8 @@ bool record_messages(store::Pool& pool, const std::vector<Pending>& run, const A
     registry().add("loket_messages_written_total", {{"result", result_name(r)}});
     core::LogScope in_event("eventId", m.event_id), in_workspace("workspaceId", m.workspace_id);
     if (r == Result::kUnknownIntegration)
-      core::log(core::Level::kWarn, "message for an unknown integration; skipped", {{"integrationId", m.integration_id}});
+      core::log(core::Level::kWarn, "message for an unknown integration; skipped",
+                {{"integrationId", m.integration_id}});
     else if (r == Result::kDuplicate)
       core::log(core::Level::kDebug, "duplicate message dropped");
   };

@@ -16,8 +16,8 @@ namespace loket::writer {
 
 /// Fetches an attachment's bytes from its provider. Returns nullopt when the provider cannot
 /// serve it (the message is stored anyway, the attachment marked unavailable).
-using AttachmentFetcher = std::function<std::optional<std::string>(
-    const store::Integration&, const events::AttachmentRef&)>;
+using AttachmentFetcher =
+    std::function<std::optional<std::string>(const store::Integration&, const events::AttachmentRef&)>;
 
 /// What new tickets need: the keyring that encrypts requester access tokens and the public
 /// base URL of the api (LOKET_PUBLIC_APP_URL) for status links in auto-replies.

@@ -1,7 +1,7 @@
 // Resend as a providers::Adapter: a workspace's own email sender (`email_resend`) and the
 // platform's (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM); shared/reference/providers.md §6.
-#include "loket/core/text.hpp"
 #include "loket/providers/adapter.hpp"
+#include "loket/core/text.hpp"
 #include "loket/providers/resend/resend.hpp"
 
 namespace loket::providers::resend {

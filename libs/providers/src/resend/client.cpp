@@ -40,7 +40,8 @@ Credentials credentials_from_json(const std::string& json) {
   if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument("Resend credentials are not a JSON object");
   Credentials c{core::json_string(d, "apiKey").value_or(""), core::json_string(d, "fromEmail").value_or(""),
                 core::json_string(d, "fromName").value_or("")};
-  if (c.api_key.empty() || c.from_email.empty()) throw std::invalid_argument("Resend credentials lack apiKey or fromEmail");
+  if (c.api_key.empty() || c.from_email.empty())
+    throw std::invalid_argument("Resend credentials lack apiKey or fromEmail");
   return c;
 }
 

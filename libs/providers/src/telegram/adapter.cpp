@@ -1,7 +1,7 @@
 // Telegram as a providers::Adapter (shared/reference/providers.md §1, seed 000 "Telegram").
+#include "loket/providers/adapter.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
-#include "loket/providers/adapter.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 
@@ -20,8 +20,8 @@ class TelegramAdapter final : public Adapter {
   }
 
   std::optional<WebhookEndpoint> webhook() const override {
-    return WebhookEndpoint{kWebhookPath, true, false, "use POST", 401,
-                           "missing or wrong X-Telegram-Bot-Api-Secret-Token"};
+    return WebhookEndpoint{kWebhookPath, true, false,
+                           "use POST",   401,  "missing or wrong X-Telegram-Bot-Api-Secret-Token"};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view path_id) const override {

@@ -28,8 +28,7 @@ Client::Client(std::string api_base) : api_base_(std::move(api_base)) {
   while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
 }
 
-std::string Client::call(const std::string& token, const std::string& method,
-                         const std::string& json_body) const {
+std::string Client::call(const std::string& token, const std::string& method, const std::string& json_body) const {
   http::ClientRequest req;
   req.method = "POST";
   req.url = api_base_ + "/bot" + token + "/" + method;
@@ -73,8 +72,7 @@ BotInfo Client::get_me(const std::string& token) const {
   return info;
 }
 
-void Client::set_webhook(const std::string& token, const std::string& url,
-                         const std::string& secret_token) const {
+void Client::set_webhook(const std::string& token, const std::string& url, const std::string& secret_token) const {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
@@ -91,8 +89,7 @@ void Client::set_webhook(const std::string& token, const std::string& url,
 
 void Client::delete_webhook(const std::string& token) const { call(token, "deleteWebhook", "{}"); }
 
-std::int64_t Client::send_message(const std::string& token, const std::string& chat_id,
-                                  const std::string& text) const {
+std::int64_t Client::send_message(const std::string& token, const std::string& chat_id, const std::string& text) const {
   std::int64_t last_id = 0;
   std::string rest = text;
   do {
@@ -126,8 +123,7 @@ File Client::download_file(const std::string& token, const std::string& file_id)
   d.Parse(json.c_str());
   File f;
   f.file_path = core::json_string(d, "file_path").value_or("");
-  if (f.file_path.empty())
-    throw ProviderError("Telegram getFile: no file_path (file too big for bots?)", 400, false);
+  if (f.file_path.empty()) throw ProviderError("Telegram getFile: no file_path (file too big for bots?)", 400, false);
   http::ClientRequest req;
   req.url = api_base_ + "/file/bot" + token + "/" + f.file_path;
   req.timeout = std::chrono::seconds(60);

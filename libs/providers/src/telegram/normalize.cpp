@@ -62,8 +62,7 @@ Normalized normalize(const events::RawWebhook& raw) {
   rapidjson::Document d;
   d.Parse(raw.body.c_str(), raw.body.size());
   if (d.HasParseError() || !d.IsObject() || !json_int(d, "update_id")) return drop("malformed");
-  if (json_member(d, "edited_message") || json_member(d, "edited_business_message"))
-    return drop("edited_message");
+  if (json_member(d, "edited_message") || json_member(d, "edited_business_message")) return drop("edited_message");
   if (json_member(d, "channel_post") || json_member(d, "edited_channel_post")) return drop("group_chat");
   const auto* msg = json_member(d, "message");
   if (msg == nullptr) msg = json_member(d, "business_message");
@@ -91,8 +90,7 @@ Normalized normalize(const events::RawWebhook& raw) {
   const rapidjson::Value& person = (from != nullptr && from->IsObject()) ? *from : *chat;
   if (const auto* pid = json_member(person, "id")) m.sender.external_id = id_text(*pid);
   std::string name = json_string(person, "first_name").value_or("");
-  if (auto last = json_string(person, "last_name"); last && !last->empty())
-    name += (name.empty() ? "" : " ") + *last;
+  if (auto last = json_string(person, "last_name"); last && !last->empty()) name += (name.empty() ? "" : " ") + *last;
   m.sender.handle = json_string(person, "username").value_or("");
   m.sender.name = name.empty() ? (m.sender.handle.empty() ? "Telegram user" : "@" + m.sender.handle) : name;
 

@@ -1,10 +1,10 @@
 // Twilio WhatsApp as a providers::Adapter (shared/reference/providers.md §2, seed 000
 // "WhatsApp via your own Twilio").
+#include "loket/providers/adapter.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/url.hpp"
-#include "loket/providers/adapter.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 
 namespace loket::providers::twilio {
@@ -22,8 +22,10 @@ class TwilioAdapter final : public Adapter {
   }
 
   std::optional<WebhookEndpoint> webhook() const override {
-    return WebhookEndpoint{kWebhookPath, false, false, "use POST (Twilio: Webhook, HTTP POST)", 403,
-                           "webhook secret or X-Twilio-Signature does not match this number's integration"};
+    return WebhookEndpoint{
+        kWebhookPath, false,
+        false,        "use POST (Twilio: Webhook, HTTP POST)",
+        403,          "webhook secret or X-Twilio-Signature does not match this number's integration"};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {

@@ -17,12 +17,13 @@ constexpr std::size_t kMaxMediaBytes = 25u << 20;
   if (!d.HasParseError() && d.IsObject()) {
     auto code = core::json_int(d, "code");
     auto message = core::json_string(d, "message").value_or("");
-    if (code) description = "Twilio error " + std::to_string(*code) + ": " + message;
-    else description = message;
+    if (code)
+      description = "Twilio error " + std::to_string(*code) + ": " + message;
+    else
+      description = message;
   }
   int retry_after = 0;
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end())
-    retry_after = std::atoi(it->second.c_str());
+  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
   throw error_from_response(what, res, description, retry_after);
 }
 }  // namespace

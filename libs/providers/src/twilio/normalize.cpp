@@ -53,8 +53,9 @@ std::string whatsapp_number(std::string_view address) {
 std::string error_text(const std::string& code, const std::string& status) {
   // Twilio's status callbacks carry only the code; these are the WhatsApp ones agents meet.
   static const std::map<std::string, std::string> kKnown = {
-      {"63016", "Failed to send freeform message because you are outside the allowed window "
-                "(WhatsApp's 24-hour customer-service window); use a message template"},
+      {"63016",
+       "Failed to send freeform message because you are outside the allowed window "
+       "(WhatsApp's 24-hour customer-service window); use a message template"},
       {"63003", "Channel could not find To address (the number is not on WhatsApp)"},
       {"63024", "Invalid message recipient"},
       {"63018", "Rate limit exceeded for the WhatsApp sender"},
@@ -118,8 +119,7 @@ Normalized normalize(const events::RawWebhook& raw) {
   if (core::trim(m.text).empty()) {
     if (!get("Latitude").empty() && !get("Longitude").empty()) {
       m.text = "[location: " + get("Latitude") + ", " + get("Longitude") + "]";
-      if (auto label = get("Label").empty() ? get("Address") : get("Label"); !label.empty())
-        m.text += " " + label;
+      if (auto label = get("Label").empty() ? get("Address") : get("Label"); !label.empty()) m.text += " " + label;
     } else if (!get("ButtonText").empty()) {
       m.text = get("ButtonText");
     } else if (!m.attachments.empty()) {

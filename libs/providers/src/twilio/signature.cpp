@@ -22,8 +22,10 @@ std::string port_variant(std::string_view url, bool with_port) {
   std::string host(has_port ? authority.substr(0, colon) : authority);
   std::string port;
   if (with_port) {
-    if (has_port) port = ":" + std::string(authority.substr(colon + 1));
-    else port = url.substr(0, scheme_end) == "https" ? ":443" : ":80";
+    if (has_port)
+      port = ":" + std::string(authority.substr(colon + 1));
+    else
+      port = url.substr(0, scheme_end) == "https" ? ":443" : ":80";
   }
   return std::string(url.substr(0, host_begin)) + host + port + std::string(url.substr(host_end));
 }
@@ -57,8 +59,7 @@ bool valid_json_signature(std::string_view auth_token, std::string_view url, std
   if (q == std::string_view::npos) return false;
   auto params = http::parse_query(url.substr(q + 1));
   auto it = params.find("bodySHA256");
-  if (it == params.end() || !crypto::constant_time_equal(it->second, core::to_hex(crypto::sha256(body))))
-    return false;
+  if (it == params.end() || !crypto::constant_time_equal(it->second, core::to_hex(crypto::sha256(body)))) return false;
   return valid_signature(auth_token, url, {}, header);
 }
 

@@ -1,9 +1,9 @@
 // WhatsApp Cloud API as a providers::Adapter (shared/reference/providers.md §3, seed 000
 // "WhatsApp Cloud API — Meta direct").
+#include "loket/providers/adapter.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
-#include "loket/providers/adapter.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 namespace loket::providers::whatsapp_cloud {
@@ -36,8 +36,9 @@ class CloudAdapter final : public Adapter {
   }
 
   std::optional<WebhookEndpoint> webhook() const override {
-    return WebhookEndpoint{kWebhookPath, false, true, "use GET (verification) or POST (notifications)", 403,
-                           "X-Hub-Signature-256 does not match the app secret of the phone_number_id"};
+    return WebhookEndpoint{kWebhookPath, false,
+                           true,         "use GET (verification) or POST (notifications)",
+                           403,          "X-Hub-Signature-256 does not match the app secret of the phone_number_id"};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
@@ -87,7 +88,8 @@ class CloudAdapter final : public Adapter {
     if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789") != std::string::npos)
       throw Refusal::invalid(
           "phoneNumberId must be the numeric Phone number ID from WhatsApp → API Setup (not the phone number)");
-    if (!core::is_e164(number)) throw Refusal::invalid("displayNumber must be the number in E.164 form, e.g. +6281234567890");
+    if (!core::is_e164(number))
+      throw Refusal::invalid("displayNumber must be the number in E.164 form, e.g. +6281234567890");
     if (!given_verify.empty() && (given_verify.size() < 8 || given_verify.size() > 200))
       throw Refusal::invalid("verifyToken must be 8 to 200 characters");
     client_.phone_number(creds.access_token, id);
@@ -107,8 +109,9 @@ class CloudAdapter final : public Adapter {
                      crypto::sha256(creds.verify_token),
                      {{"webhookUrl", webhook_base_ + kWebhookPath},
                       {"verifyToken", creds.verify_token},
-                      {"note", "Meta App dashboard → WhatsApp → Configuration → Webhook: set the Callback URL + "
-                               "Verify token above, then subscribe to the \"messages\" field."}}};
+                      {"note",
+                       "Meta App dashboard → WhatsApp → Configuration → Webhook: set the Callback URL + "
+                       "Verify token above, then subscribe to the \"messages\" field."}}};
     };
     return c;
   }

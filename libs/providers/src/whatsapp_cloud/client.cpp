@@ -68,8 +68,8 @@ PhoneNumber Client::phone_number(const std::string& token, const std::string& id
   return p;
 }
 
-std::string Client::send_text(const std::string& token, const std::string& phone_number_id,
-                              const std::string& to, const std::string& text) const {
+std::string Client::send_text(const std::string& token, const std::string& phone_number_id, const std::string& to,
+                              const std::string& text) const {
   std::string wamid;
   std::string rest = text;
   do {
@@ -89,8 +89,8 @@ std::string Client::send_text(const std::string& token, const std::string& phone
     core::json_kv(w, "body", part);
     w.EndObject();
     w.EndObject();
-    auto req = bearer(token, api_.graph + "/" + api_.version + "/" +
-                                 http::percent_encode(phone_number_id) + "/messages");
+    auto req =
+        bearer(token, api_.graph + "/" + api_.version + "/" + http::percent_encode(phone_number_id) + "/messages");
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = sb.GetString();

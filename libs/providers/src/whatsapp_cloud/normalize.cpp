@@ -54,8 +54,7 @@ std::string read_message(const rapidjson::Value& msg, events::InboundMessage& m)
   if (type == "text") {
     const auto* t = json_member(msg, "text");
     m.text = t ? json_string(*t, "body").value_or("") : "";
-  } else if (type == "image" || type == "video" || type == "audio" || type == "document" ||
-             type == "sticker") {
+  } else if (type == "image" || type == "video" || type == "audio" || type == "document" || type == "sticker") {
     const auto* media = json_member(msg, type.c_str());
     auto id = media ? json_string(*media, "id") : std::nullopt;
     if (!id) return "malformed";
@@ -178,8 +177,7 @@ Normalized normalize(const events::RawWebhook& raw) {
     if (const auto* contacts = array_of(value, "contacts"))
       for (const auto& c : contacts->GetArray()) {
         const auto* profile = json_member(c, "profile");
-        if (auto wa = json_string(c, "wa_id"); wa && profile)
-          names[*wa] = json_string(*profile, "name").value_or("");
+        if (auto wa = json_string(c, "wa_id"); wa && profile) names[*wa] = json_string(*profile, "name").value_or("");
       }
     if (const auto* statuses = array_of(value, "statuses"))
       for (const auto& st : statuses->GetArray()) {

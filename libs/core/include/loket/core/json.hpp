@@ -50,8 +50,10 @@ inline void json_kv(JsonWriter& w, std::string_view key, std::string_view value)
 /// Writes `key` and `value`, or null when `value` is empty.
 inline void json_kv_opt(JsonWriter& w, std::string_view key, const std::optional<std::string>& value) {
   json_put(w, key);
-  if (value) json_put(w, *value);
-  else w.Null();
+  if (value)
+    json_put(w, *value);
+  else
+    w.Null();
 }
 
 }  // namespace loket::core

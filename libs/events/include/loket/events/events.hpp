@@ -23,24 +23,24 @@ struct RawWebhook {
   std::map<std::string, std::string> headers;  ///< selected headers (never the secret ones)
   std::string query;                           ///< raw query string
   std::string content_type;
-  std::string body;                            ///< raw body bytes (UTF-8 text for JSON providers)
+  std::string body;  ///< raw body bytes (UTF-8 text for JSON providers)
 };
 
 /// An attachment the writer must fetch from the provider.
 struct AttachmentRef {
-  std::string external_ref;   ///< provider file reference: Telegram file_id, Twilio media URL,
-                              ///< Graph media id
+  std::string external_ref;  ///< provider file reference: Telegram file_id, Twilio media URL,
+                             ///< Graph media id
   std::string filename;
-  std::string content_type;   ///< may be empty when the provider does not say
-  std::int64_t size = 0;      ///< bytes, 0 when unknown
+  std::string content_type;  ///< may be empty when the provider does not say
+  std::int64_t size = 0;     ///< bytes, 0 when unknown
 };
 
 /// The customer who sent a message.
 struct Sender {
-  std::string external_id;    ///< provider user id
+  std::string external_id;  ///< provider user id
   std::string name;
-  std::string handle;         ///< @username, without '@'
-  std::string phone;          ///< E.164
+  std::string handle;  ///< @username, without '@'
+  std::string phone;   ///< E.164
   std::string email;
 };
 

@@ -25,9 +25,9 @@ struct ClientRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::chrono::milliseconds timeout{10000};  ///< whole-request timeout
+  std::chrono::milliseconds timeout{10000};    ///< whole-request timeout
   std::size_t max_response_bytes = 25u << 20;  ///< larger responses fail with an error
-  std::string basic_auth;                     ///< "user:password" or empty
+  std::string basic_auth;                      ///< "user:password" or empty
   /// Redirects to follow (0: none). Credentials (basic_auth, an Authorization header) are not
   /// sent to a redirect on another host.
   int max_redirects = 0;

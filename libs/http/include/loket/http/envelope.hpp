@@ -14,7 +14,6 @@ Response json_ok(int status, const std::string& data_json);
 /// "meta"}`. `code` is one of VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT,
 /// RATE_LIMITED, PROVIDER_REJECTED, PAYLOAD_TOO_LARGE, UNAVAILABLE, INTERNAL. `field`, when not
 /// empty, names the request field at fault (forms show the message next to it).
-Response json_error(int status, const std::string& code, const std::string& message,
-                    const std::string& field = "");
+Response json_error(int status, const std::string& code, const std::string& message, const std::string& field = "");
 
 }  // namespace loket::http

@@ -8,14 +8,14 @@ namespace loket::http {
 
 /// An HTTP request as the server received it. Header names are lower-case.
 struct Request {
-  std::string method;                          ///< "GET", "POST", ...
-  std::string target;                          ///< raw request target, path plus query
-  std::string path;                            ///< percent-decoded path without the query
+  std::string method;                             ///< "GET", "POST", ...
+  std::string target;                             ///< raw request target, path plus query
+  std::string path;                               ///< percent-decoded path without the query
   std::multimap<std::string, std::string> query;  ///< decoded query parameters
-  std::map<std::string, std::string> headers;  ///< lower-case name → value (last one wins)
-  std::string body;                            ///< raw body bytes
-  std::string remote_address;                  ///< peer IP address
-  std::map<std::string, std::string> params;   ///< path parameters filled in by the Router
+  std::map<std::string, std::string> headers;     ///< lower-case name → value (last one wins)
+  std::string body;                               ///< raw body bytes
+  std::string remote_address;                     ///< peer IP address
+  std::map<std::string, std::string> params;      ///< path parameters filled in by the Router
 
   /// The header `name` (lower-case) or "" when absent.
   std::string header(const std::string& name) const;

@@ -16,10 +16,10 @@ using Handler = std::function<Response(const Request&)>;
 
 /// Settings for Server.
 struct ServerOptions {
-  std::string address = "0.0.0.0";  ///< listen address
-  std::uint16_t port = 0;           ///< 0 picks a free port (see Server::port())
+  std::string address = "0.0.0.0";       ///< listen address
+  std::uint16_t port = 0;                ///< 0 picks a free port (see Server::port())
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before the handler runs
-  int idle_timeout_seconds = 60;    ///< keep-alive connections idle longer are closed
+  int idle_timeout_seconds = 60;         ///< keep-alive connections idle longer are closed
 };
 
 /// A small HTTP/1.1 server (Boost.Beast) with one thread per connection and keep-alive.

@@ -51,13 +51,12 @@ class Producer {
   using DeliveryCallback = std::function<void(const std::string& error)>;
 
   /// Queues a record; `done` runs on the producer's report thread.
-  void produce(const std::string& topic, const std::string& key, const std::string& value,
-               DeliveryCallback done);
+  void produce(const std::string& topic, const std::string& key, const std::string& value, DeliveryCallback done);
 
   /// Produces and waits for the broker's acknowledgement up to `timeout`.
   /// Returns "" on success or the error text (including "timed out").
-  std::string produce_sync(const std::string& topic, const std::string& key,
-                           const std::string& value, std::chrono::milliseconds timeout);
+  std::string produce_sync(const std::string& topic, const std::string& key, const std::string& value,
+                           std::chrono::milliseconds timeout);
 
   /// Waits until every queued record is acknowledged or failed, up to `timeout`.
   /// Returns true when nothing is outstanding.
@@ -112,8 +111,7 @@ class Consumer {
   /// fan-out, where every replica must see every record. Partitions added later are not read
   /// until the reader is recreated. Do not call commit() on it.
   /// @throws std::runtime_error when the topic's metadata cannot be read within `timeout`.
-  static std::unique_ptr<Consumer> tail(Properties props, const std::string& topic,
-                                        std::chrono::milliseconds timeout);
+  static std::unique_ptr<Consumer> tail(Properties props, const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   Consumer();
@@ -153,7 +151,6 @@ namespace loket::kafka {
 /// propagates (the process exits and the records are redelivered after restart). On stop the
 /// consumer leaves its group cleanly.
 void consume_loop(Consumer& consumer, std::size_t max_batch,
-                  const std::function<void(const std::vector<Record>&)>& process,
-                  const std::function<bool()>& stop);
+                  const std::function<void(const std::vector<Record>&)>& process, const std::function<bool()>& stop);
 
 }  // namespace loket::kafka

@@ -70,7 +70,7 @@ class Registry {
 
  private:
   struct Series {
-    double value = 0;                  // counter, gauge
+    double value = 0;                   // counter, gauge
     std::vector<std::uint64_t> counts;  // histogram: per bucket, non-cumulative, then +Inf
     double sum = 0;
     std::uint64_t count = 0;

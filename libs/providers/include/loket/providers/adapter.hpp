@@ -60,11 +60,11 @@ class Refusal : public std::runtime_error {
 
 /// The names of a provider, one place for all of them.
 struct ProviderDescriptor {
-  std::string name;     ///< the integration's `provider` in the API and the database: "telegram_bot"
-  std::string webhook;  ///< RawWebhook.provider, topic suffix and metrics label: "telegram"; "" = no webhooks
-  std::string channel;  ///< the ticket channel of its conversations: "telegram"; "" = sends email only
-  std::string label;    ///< for people: "Telegram", "Twilio", "Meta", "Resend"
-  std::string api_key;  ///< the `<KEY>` of its `LOKET_<KEY>_API_BASE`: "TELEGRAM", "GRAPH"
+  std::string name;          ///< the integration's `provider` in the API and the database: "telegram_bot"
+  std::string webhook;       ///< RawWebhook.provider, topic suffix and metrics label: "telegram"; "" = no webhooks
+  std::string channel;       ///< the ticket channel of its conversations: "telegram"; "" = sends email only
+  std::string label;         ///< for people: "Telegram", "Twilio", "Meta", "Resend"
+  std::string api_key;       ///< the `<KEY>` of its `LOKET_<KEY>_API_BASE`: "TELEGRAM", "GRAPH"
   bool sends_email = false;  ///< its integrations are a workspace's email sender (mailer())
 };
 

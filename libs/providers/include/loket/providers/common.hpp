@@ -43,7 +43,6 @@ std::string field(const rapidjson::Value& body, const char* key);
 /// The first value of `key` in `m`, "" when absent.
 std::string first_value(const std::multimap<std::string, std::string>& m, const std::string& key);
 
-
 /// Whether `url` lies under `base` (scheme://host[:port]): equal to it or followed by '/'
 /// or '?', so "https://a.example.evil" is not under "https://a.example".
 bool url_under(std::string_view url, std::string_view base);

@@ -43,8 +43,8 @@ struct RateWindow {
 /// trip; nullopt when the token is unknown, revoked, expired or its agent deactivated.
 /// Tokens are looked up by SHA-256 and compared in constant time. Stamps an API key's last
 /// use at most once a minute.
-std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx,
-                                                            const std::string& token, int window_s);
+std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx, const std::string& token,
+                                                             int window_s);
 
 /// Counts a hit on `bucket` (e.g. "ip:127.0.0.1") in the current `window_s`-second window
 /// shared by every replica (table rate_limits).
@@ -66,24 +66,22 @@ struct Conflict : std::runtime_error {
 
 /// Creates an agent; `email` is stored lower-case; `password` hashed with argon2id.
 /// @throws Conflict when the email already signs in somewhere.
-Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email,
-                   const std::string& name, Role role, const std::string& password);
+Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email, const std::string& name,
+                   Role role, const std::string& password);
 /// The agents of `workspace_id`, oldest first.
 std::vector<Agent> list_agents(pqxx::transaction_base& tx, const std::string& workspace_id);
 /// Agent `id` of `workspace_id`, or nullopt (also for another workspace's id).
-std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                const std::string& id);
+std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& id);
 /// Updates name / role / active; deactivating revokes the agent's sessions.
-Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name,
-                   std::optional<Role> role, std::optional<bool> active);
+Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name, std::optional<Role> role,
+                   std::optional<bool> active);
 /// The agent's public JSON (no password hash).
 std::string agent_json(const Agent& a);
 
 /// The active agent signing in with `email` and `password`, or nullopt (wrong password,
 /// unknown email or deactivated; the caller cannot tell which). Runs argon2id even for an
 /// unknown email so timing does not reveal which emails exist.
-std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email,
-                                    const std::string& password);
+std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password);
 /// Replaces the agent's password and revokes every session of the agent.
 void set_password(pqxx::work& tx, const std::string& agent_id, const std::string& password);
 
@@ -128,11 +126,11 @@ struct IdempotencyClaim {
 /// committed transaction: kNew (run it, then finish), kReplay (answer the stored response),
 /// kInProgress (the first request is still running), kMismatch (the key was used for another
 /// request). Keys older than 24 hours are forgotten.
-IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id,
-                                       const std::string& key, const std::string& request_hash);
+IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
+                                       const std::string& request_hash);
 /// Stores the response for a claimed key.
-void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
-                            int status, const std::string& response);
+void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key, int status,
+                            const std::string& response);
 /// Forgets a claimed key (the request failed with a server error and may be retried).
 void release_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key);
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 /// PostgreSQL access shared by the services: connection pool, migrations, the outbox, and
@@ -106,8 +106,9 @@ auto with_tx(Pool& pool, Fn&& fn, int attempts = 5) {
 
 /// Whether `e` is a failure retrying cannot cure (DESIGN.md "Errors"): PostgreSQL refused the
 /// data (SQLSTATE class 22, data exception, e.g. 22021 a NUL byte) or a constraint (class 23,
-/// except 23505: a unique violation is a concurrent dedup conflict the retry resolves), or a record did not parse or validate (std::invalid_argument). Connection loss, timeouts,
-/// serialization failures, deadlocks and everything else are transient. Pure.
+/// except 23505: a unique violation is a concurrent dedup conflict the retry resolves), or a record did not parse or
+/// validate (std::invalid_argument). Connection loss, timeouts, serialization failures, deadlocks and everything else
+/// are transient. Pure.
 bool is_permanent(const std::exception& e);
 
 /// Registers `sql` as prepared statement `name` on the transaction's connection (a no-op
@@ -143,14 +144,12 @@ class OutboxBatch {
 
 /// Appends an outbox row (published to `topic` with `key` by the writer's relay) inside `tx`
 /// (or to the live OutboxBatch of `tx` on this thread).
-void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key,
-                const std::string& payload);
+void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key, const std::string& payload);
 
 /// Appends a `ticket.events` domain event `type` (e.g. "message.created") for `ticket_id`,
 /// with `data_json` as its data, inside `tx`. Returns the event id.
-std::string emit_ticket_event(pqxx::work& tx, const std::string& type,
-                              const std::string& workspace_id, const std::string& ticket_id,
-                              const std::string& data_json);
+std::string emit_ticket_event(pqxx::work& tx, const std::string& type, const std::string& workspace_id,
+                              const std::string& ticket_id, const std::string& data_json);
 
 /// A stored integration (credentials still encrypted).
 struct Integration {
@@ -164,7 +163,7 @@ struct Integration {
   std::string credentials_key_id;
   std::string webhook_secret_hash;  ///< raw SHA-256, empty when none
   std::string last_error;
-  std::string created_at;  ///< RFC 3339
+  std::string created_at;    ///< RFC 3339
   std::string number;        ///< E.164 number of a WhatsApp integration, "" otherwise
   std::string connected_at;  ///< RFC 3339; set on connect and on every reconnect
 };
@@ -194,9 +193,9 @@ struct Rotation {
 };
 
 /// Master-key rotation: re-encrypts every integration's credentials and every ticket's
-/// requester access token that are not under `keys`' active key with it (row id as associated data, as always), then decrypts every
-/// row as a check. One transaction; safe to run while services run (they decrypt with any key
-/// of their keyring).
+/// requester access token that are not under `keys`' active key with it (row id as associated data, as always), then
+/// decrypts every row as a check. One transaction; safe to run while services run (they decrypt with any key of their
+/// keyring).
 /// @throws std::runtime_error naming the first row no key of `keys` decrypts (nothing changed).
 Rotation rotate_credentials(pqxx::work& tx, const crypto::Keyring& keys);
 

@@ -29,11 +29,11 @@ std::string subject_from_text(const std::string& text, const std::string& channe
 struct Ticket {
   std::string id, workspace_id, subject, status, priority, channel;
   std::int64_t number = 0;
-  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email,
-      requester_phone, assignee_id, first_response_at, resolved_at;
+  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone,
+      assignee_id, first_response_at, resolved_at;
   std::vector<std::string> tags;
   std::string created_at, updated_at;
-  std::optional<int> csat_score;             ///< 1–5 once the requester rated
+  std::optional<int> csat_score;  ///< 1–5 once the requester rated
   std::optional<std::string> csat_comment;
 };
 
@@ -53,21 +53,22 @@ struct Message {
 
 /// Loads ticket `id` of `workspace_id` (nullopt for another workspace's id). `for_update`
 /// locks the row.
-std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                  const std::string& id, bool for_update = false);
+std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& id,
+                                  bool for_update = false);
 
 /// Orders of the ticket list. Creation order is ticket-number order.
 enum class TicketSort { kCreatedDesc, kCreatedAsc, kUpdatedDesc, kUpdatedAsc };
 
 /// A filtered, sorted page request over a workspace's tickets (issue 3 "Tickets").
 struct TicketQuery {
-  std::vector<std::string> statuses;          ///< any of these ("" none = all)
-  std::string channel;                        ///< "" = any
-  std::optional<std::string> assignee_id;     ///< "none" = unassigned
-  std::string requester;                      ///< exact email (any case) or phone or name
-  std::string tag;                            ///< has this tag
-  std::string text;                           ///< full-text search (websearch syntax)
-  std::optional<std::string> created_after, created_before, updated_after, updated_before;  ///< RFC 3339, inclusive/exclusive
+  std::vector<std::string> statuses;       ///< any of these ("" none = all)
+  std::string channel;                     ///< "" = any
+  std::optional<std::string> assignee_id;  ///< "none" = unassigned
+  std::string requester;                   ///< exact email (any case) or phone or name
+  std::string tag;                         ///< has this tag
+  std::string text;                        ///< full-text search (websearch syntax)
+  std::optional<std::string> created_after, created_before, updated_after,
+      updated_before;  ///< RFC 3339, inclusive/exclusive
   TicketSort sort = TicketSort::kCreatedDesc;
   /// Keyset cursor: the last row of the previous page (number, updated_at in µs since the
   /// epoch) and, for kUpdatedAsc, the snapshot bound taken on the first page.
@@ -118,8 +119,7 @@ void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& thre
 /// Fields of a new ticket.
 struct NewTicket {
   std::string workspace_id, subject, channel, priority = "normal";
-  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email,
-      requester_phone;
+  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone;
 };
 
 /// Inserts a ticket with the workspace's next number (never reused), status `open`, and emits
@@ -170,9 +170,8 @@ class BlobStore {
 BlobStore& postgres_blobs();
 
 /// Stores an uploaded file not yet attached to a message (metadata with status `stored`).
-Attachment store_upload(pqxx::work& tx, const std::string& workspace_id,
-                        const std::optional<std::string>& uploaded_by, const std::string& filename,
-                        const std::string& content_type, const std::string& bytes);
+Attachment store_upload(pqxx::work& tx, const std::string& workspace_id, const std::optional<std::string>& uploaded_by,
+                        const std::string& filename, const std::string& content_type, const std::string& bytes);
 
 /// A stored attachment's metadata and the ticket it belongs to (empty while unattached).
 struct AttachmentRow {
@@ -248,8 +247,7 @@ using MessageKey = std::pair<std::string, std::string>;
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys);
 
 /// The messages of `ticket_id`, oldest first; internal notes only when `include_internal`.
-std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id,
-                                   bool include_internal);
+std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal);
 
 /// The ticket object JSON (seed 002 / issue 3 field names).
 std::string ticket_json(const Ticket& t);

@@ -38,7 +38,7 @@ std::optional<std::string> chat_id_of(const std::string& body);
 /// The bot as getMe describes it.
 struct BotInfo {
   std::int64_t id = 0;
-  std::string username;     ///< without '@'
+  std::string username;  ///< without '@'
   std::string first_name;
 };
 
@@ -61,20 +61,17 @@ class Client {
   /// Validates `token` (getMe). @throws ProviderError (401 for a bad token).
   BotInfo get_me(const std::string& token) const;
   /// Registers `url` as the bot's webhook with `secret_token` (1–256 of A-Z a-z 0-9 _ -).
-  void set_webhook(const std::string& token, const std::string& url,
-                   const std::string& secret_token) const;
+  void set_webhook(const std::string& token, const std::string& url, const std::string& secret_token) const;
   /// Removes the bot's webhook.
   void delete_webhook(const std::string& token) const;
   /// Sends `text` (split into 4096-character parts) to `chat_id`; returns the last sent
   /// message id.
-  std::int64_t send_message(const std::string& token, const std::string& chat_id,
-                            const std::string& text) const;
+  std::int64_t send_message(const std::string& token, const std::string& chat_id, const std::string& text) const;
   /// getFile then downloads the file (bots may download at most 20 MB).
   File download_file(const std::string& token, const std::string& file_id) const;
 
  private:
-  std::string call(const std::string& token, const std::string& method,
-                   const std::string& json_body) const;
+  std::string call(const std::string& token, const std::string& method, const std::string& json_body) const;
   std::string api_base_;
 };
 

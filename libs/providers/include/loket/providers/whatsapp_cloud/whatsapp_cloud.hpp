@@ -82,8 +82,8 @@ class Client {
   PhoneNumber phone_number(const std::string& token, const std::string& phone_number_id) const;
   /// POST /{phone-number-id}/messages with a text message to `to` (E.164), split into parts of
   /// at most 4096 characters; returns the last `wamid`.
-  std::string send_text(const std::string& token, const std::string& phone_number_id,
-                        const std::string& to, const std::string& text) const;
+  std::string send_text(const std::string& token, const std::string& phone_number_id, const std::string& to,
+                        const std::string& text) const;
   /// GET /{media-id} for the media URL, then downloads it with the same token. The URL must lie
   /// under the Graph base or api.media_bases.
   /// @throws ProviderError (permanent) for another URL; ProviderError for HTTP failures.
