@@ -1,9 +1,7 @@
 #include "loket/http/server.hpp"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
-#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -25,7 +23,10 @@ namespace loket::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using asio::awaitable;
+using std::chrono::seconds;
 
 std::string Request::header(const std::string& name) const {
   auto it = headers.find(name);
@@ -38,20 +39,30 @@ std::string Request::query_param(const std::string& name) const {
 }
 
 namespace {
-namespace websocket = beast::websocket;
 constexpr std::size_t kMaxQueuedMessages = 1000;
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+// The slowest a body or response may move: deadlines grow by one second per this many bytes.
+constexpr std::size_t kMinBytesPerSecond = 64 * 1024;
 
-// One accepted WebSocket, driven by an io_context on its connection's thread.
+auto tolerant() { return asio::as_tuple(asio::use_awaitable); }
+
+// How long transferring `bytes` may take at the slowest acceptable rate, on top of `base`.
+std::chrono::steady_clock::duration transfer_time(std::chrono::seconds base, std::size_t bytes) {
+  return base + seconds(bytes / kMinBytesPerSecond);
+}
+
+// One accepted WebSocket. Every operation on the stream runs on the connection's strand;
+// send() and close() may be called from any thread and only post to it.
 class WsConnection final : public WebSocket, public std::enable_shared_from_this<WsConnection> {
  public:
-  explicit WsConnection(tcp::socket socket) : ws_(std::move(socket)) {}
+  explicit WsConnection(beast::tcp_stream&& stream) : ws_(std::move(stream)) {}
 
   bool send(std::string text) override {
-    std::lock_guard lock(mu_);
     if (closed_) return false;
     asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
-      if (self->queue_.size() >= kMaxQueuedMessages) {
-        beast::get_lowest_layer(self->ws_).close();  // too slow: drop the client
+      if (self->closed_) return;
+      if (self->queue_.size() >= kMaxQueuedMessages) {  // too slow: drop the client
+        beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both);
         return;
       }
       self->queue_.push_back(std::move(t));
@@ -61,40 +72,38 @@ class WsConnection final : public WebSocket, public std::enable_shared_from_this
   }
 
   void close(const std::string& reason) override {
-    std::lock_guard lock(mu_);
     if (closed_) return;
     asio::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+      if (self->closed_ || self->closing_) return;
+      self->closing_ = true;
       self->ws_.async_close(websocket::close_reason(websocket::close_code::normal, reason),
                             [self](boost::system::error_code) {});
     });
   }
 
-  // Handshake, then serve until the connection ends. Returns after every queued handler ran.
-  void run(bhttp::request<bhttp::string_body>&& req, const Upgrade& up, asio::io_context& io) {
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    boost::system::error_code ec;
-    ws_.accept(req, ec);
-    if (ec) return;
+  // Handshake, then read (pings, pongs, close) until the connection ends.
+  awaitable<void> run(bhttp::request<bhttp::string_body> req, const Upgrade& up, std::chrono::seconds idle) {
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = seconds(10);
+    t.idle_timeout = idle;  // a ping at half of it; a peer silent for all of it is closed
+    t.keep_alive_pings = true;
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here on
+    ws_.set_option(t);
+    ws_.read_message_max(64 * 1024);
+    auto [ec] = co_await ws_.async_accept(req, tolerant());
+    if (ec) co_return;
     if (up.on_open) up.on_open(shared_from_this());
-    read_next();
-    io.run();
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [rec, n] = co_await ws_.async_read(buffer, tolerant());
+      if (rec) break;     // closed, timed out or broken
+      buffer.consume(n);  // clients have nothing to say; reading serves control frames
     }
-    io.restart();
-    io.run();  // drain sends posted before closed_ was set
+    closed_ = true;
+    queue_.clear();
   }
 
  private:
-  void read_next() {
-    ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-      if (ec) return;            // closed or broken; pending writes fail and run() returns
-      self->buffer_.consume(n);  // clients have nothing to say; keep reading for close/ping frames
-      self->read_next();
-    });
-  }
-
   void write_next() {
     ws_.text(true);
     ws_.async_write(asio::buffer(queue_.front()),
@@ -108,12 +117,39 @@ class WsConnection final : public WebSocket, public std::enable_shared_from_this
                     });
   }
 
-  websocket::stream<tcp::socket> ws_;
-  beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;  // touched only on the io thread
-  std::mutex mu_;
-  bool closed_ = false;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::deque<std::string> queue_;  // touched only on the strand
+  std::atomic<bool> closed_{false};
+  bool closing_ = false;
 };
+
+bhttp::response<bhttp::string_body> to_beast(const Response& res, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+  out.set(bhttp::field::server, "loket");
+  if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+  for (const auto& [k, v] : res.headers) out.set(k, v);
+  out.keep_alive(keep_alive);
+  out.body() = res.body;
+  out.prepare_payload();
+  return out;
+}
+
+Request to_request(bhttp::request<bhttp::string_body>& msg, const std::string& remote) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  auto q = req.target.find('?');
+  req.path = percent_decode(req.target.substr(0, q));
+  if (q != std::string::npos) req.query = parse_query(req.target.substr(q + 1));
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = std::string(f.value());
+  }
+  req.body = std::move(msg.body());
+  req.remote_address = remote;
+  return req;
+}
 }  // namespace
 
 struct Server::Impl {
@@ -121,140 +157,178 @@ struct Server::Impl {
   Handler handler;
   UpgradeHandler upgrade_handler;
   asio::io_context io;
+  std::unique_ptr<asio::thread_pool> handlers;  // blocking handlers run here, never on io threads
   tcp::acceptor acceptor{io};
-  std::thread accept_thread;
+  std::vector<std::thread> io_threads;
   std::atomic<bool> stopping{false};
   std::uint16_t port = 0;
   std::mutex conn_mu;
   std::condition_variable conn_cv;
   std::set<int> conns;  // native handles of open connections, shut down by stop()
 
-  void serve(tcp::socket socket) {
-    const int fd = socket.native_handle();
-    {
-      std::lock_guard lock(conn_mu);
-      conns.insert(fd);
+  awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), tolerant());
+      if (stopping) co_return;
+      if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+      const int fd = socket.native_handle();
+      bool over = false;
+      {
+        std::lock_guard lock(conn_mu);
+        over = conns.size() >= options.max_connections;
+        if (!over) conns.insert(fd);
+      }
+      auto ex = socket.get_executor();
+      if (over)
+        asio::co_spawn(ex, turn_away(beast::tcp_stream(std::move(socket))), asio::detached);
+      else
+        asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket)), fd), asio::detached);
     }
-    serve_requests(socket);
+  }
+
+  // Past max_connections: 503 at once, without reading the request.
+  awaitable<void> turn_away(beast::tcp_stream stream) {
+    core::log(core::Level::kWarn, "connection refused: at max_connections",
+              {{"max", std::to_string(options.max_connections)}});
+    auto res = json_error(503, "UNAVAILABLE", "the server is at its connection limit; retry shortly");
+    res.headers.emplace_back("Retry-After", "1");
+    co_await lingering_refusal(stream, res);
+  }
+
+  void forget(int fd) {
     std::lock_guard lock(conn_mu);
     conns.erase(fd);
-    boost::system::error_code ec;
-    socket.close(ec);
     conn_cv.notify_all();
   }
 
-  void serve_requests(tcp::socket& socket) {
-    timeval tv{options.idle_timeout_seconds, 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    socket.set_option(tcp::no_delay(true));
-    beast::flat_buffer buffer;
+  awaitable<void> session(beast::tcp_stream stream, int fd) {
     boost::system::error_code ec;
-    std::string remote = socket.remote_endpoint(ec).address().to_string();
+    std::string remote = stream.socket().remote_endpoint(ec).address().to_string();
+    stream.socket().set_option(tcp::no_delay(true), ec);
+    beast::flat_buffer buffer;
+    bool first = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.max_body_bytes);
-      parser.header_limit(64 * 1024);
-      bhttp::read(socket, buffer, parser, ec);
-      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == bhttp::error::partial_message)
-        break;  // the client went away
-      if (ec && ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
-        core::log(core::Level::kWarn, "request refused before its handler",
-                  {{"remote", remote}, {"error", ec.message()}});
-        refuse_unread(socket, refusal(ec));
-        return;
+      parser.header_limit(kHeaderLimit);
+      // Headers: within header_timeout of the first byte's chance (idle_timeout between
+      // keep-alive requests).
+      stream.expires_after(first ? options.header_timeout : seconds(options.idle_timeout_seconds));
+      first = false;
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, tolerant());
+      if (hec) {
+        if (refused_by_parser(hec)) co_await refuse(stream, remote, hec);
+        break;  // timed out, went away, or refused
       }
-      if (ec) break;
-      auto& msg = parser.get();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      auto q = req.target.find('?');
-      req.path = percent_decode(req.target.substr(0, q));
-      if (q != std::string::npos) req.query = parse_query(req.target.substr(q + 1));
-      for (const auto& f : msg) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers[name] = std::string(f.value());
-      }
-      req.body = std::move(msg.body());
-      req.remote_address = remote;
-      if (upgrade_handler && websocket::is_upgrade(msg)) {
-        Upgrade up = upgrade_handler(req);
-        if (up.refuse) {
-          write(socket, msg.version(), *up.refuse, false);
+      if (!parser.is_done()) {  // the body: progress every header_timeout, all of it in time
+        std::size_t declared = parser.content_length().value_or(options.max_body_bytes);
+        auto deadline = std::chrono::steady_clock::now() + transfer_time(options.header_timeout, declared);
+        boost::system::error_code bec;
+        while (!bec && !parser.is_done()) {
+          auto left = deadline - std::chrono::steady_clock::now();
+          stream.expires_after(std::min<std::chrono::steady_clock::duration>(left, options.header_timeout));
+          std::tie(bec, std::ignore) = co_await bhttp::async_read_some(stream, buffer, parser, tolerant());
+        }
+        if (bec) {
+          if (refused_by_parser(bec))
+            co_await refuse(stream, remote, bec);
+          else if (bec == beast::error::timeout)
+            core::log(core::Level::kWarn, "request body too slow; connection closed", {{"remote", remote}});
           break;
         }
-        serve_websocket(socket, parser.release(), up);
-        return;
       }
-      bool keep_alive = msg.keep_alive();
-      Response res;
-      try {
-        res = handler(req);
-      } catch (const std::exception& e) {
-        core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
-        res = json_error(500, "INTERNAL", "internal error; see the server log");
+      auto& msg = parser.get();
+      Request req = to_request(msg, remote);
+      if (upgrade_handler && websocket::is_upgrade(msg)) {
+        Upgrade up = co_await run_blocking([&] {
+          try {
+            return upgrade_handler(req);
+          } catch (const std::exception& e) {
+            core::log(core::Level::kError, "upgrade handler failed", {{"path", req.path}, {"error", e.what()}});
+            Upgrade refused;
+            refused.refuse = json_error(500, "INTERNAL", "internal error; see the server log");
+            return refused;
+          }
+        });
+        if (up.refuse) {
+          stream.expires_after(seconds(30));
+          co_await bhttp::async_write(stream, to_beast(*up.refuse, msg.version(), false), tolerant());
+          break;
+        }
+        {
+          auto conn = std::make_shared<WsConnection>(std::move(stream));
+          co_await conn->run(parser.release(), up, options.websocket_idle_timeout);
+        }
+        if (up.on_close) up.on_close();
+        forget(fd);
+        co_return;
       }
-      if (!write(socket, msg.version(), res, keep_alive) || !keep_alive) break;
+      const bool keep_alive = msg.keep_alive() && !stopping;
+      const unsigned version = msg.version();
+      Response res = co_await run_blocking([&] {
+        try {
+          return handler(req);
+        } catch (const std::exception& e) {
+          core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
+          return json_error(500, "INTERNAL", "internal error; see the server log");
+        }
+      });
+      auto out = to_beast(res, version, keep_alive);
+      stream.expires_after(transfer_time(seconds(30), res.body.size()));
+      auto [wec, wn] = co_await bhttp::async_write(stream, out, tolerant());
+      if (wec || !keep_alive) break;
     }
-    socket.shutdown(tcp::socket::shutdown_both, ec);
+    forget(fd);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.close();
   }
 
-  /// The answer to a request the parser refused: 413 past the body limit, 431 past the header
-  /// limit, 400 for anything that is not HTTP/1.1.
-  Response refusal(const boost::system::error_code& ec) const {
+  // Runs `fn` on the handler pool and resumes on the connection's strand with its result.
+  template <typename Fn>
+  awaitable<std::invoke_result_t<Fn>> run_blocking(Fn&& fn) {
+    using T = std::invoke_result_t<Fn>;
+    co_return co_await asio::co_spawn(
+        *handlers, [&]() -> awaitable<T> { co_return fn(); }, asio::use_awaitable);
+  }
+
+  static bool refused_by_parser(const boost::system::error_code& ec) {
+    return ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+  }
+
+  // The answer to a request the parser refused: 413 past the body limit, 431 past the header
+  // limit, 400 for anything that is not HTTP/1.1; logged with the remote address.
+  awaitable<void> refuse(beast::tcp_stream& stream, const std::string& remote, const boost::system::error_code& ec) {
+    core::log(core::Level::kWarn, "request refused before its handler", {{"remote", remote}, {"error", ec.message()}});
+    Response res;
     if (ec == bhttp::error::body_limit)
-      return json_error(413, "PAYLOAD_TOO_LARGE",
-                        "request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
-    if (ec == bhttp::error::header_limit)
-      return json_error(431, "PAYLOAD_TOO_LARGE", "request headers are larger than 64 KiB");
-    return json_error(400, "VALIDATION_ERROR", "malformed HTTP request: " + ec.message());
+      res = json_error(413, "PAYLOAD_TOO_LARGE",
+                       "request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
+    else if (ec == bhttp::error::header_limit)
+      res = json_error(431, "PAYLOAD_TOO_LARGE", "request headers are larger than 64 KiB");
+    else
+      res = json_error(400, "VALIDATION_ERROR", "malformed HTTP request: " + ec.message());
+    co_await lingering_refusal(stream, res);
   }
 
-  /// Answers a request whose body was not read and closes the connection without losing the
-  /// answer: closing a socket with unread bytes makes the kernel send RST, which can discard the
-  /// response before the client reads it (a client still uploading sees "connection reset").
-  /// So the send side is shut first and what the client still sends is read and dropped, for at
-  /// most 2 s of silence or 10 s in all (a "lingering close", as Apache and nginx do).
-  static void refuse_unread(tcp::socket& socket, const Response& res) {
-    write(socket, 11, res, false);
+  // Answers and closes without losing the answer: closing a socket with unread bytes makes the
+  // kernel send RST, which can discard the response before the client reads it. So the send
+  // side is shut first and what the client still sends is read and dropped, for at most 2 s of
+  // silence or 10 s in all (a "lingering close", as Apache and nginx do).
+  static awaitable<void> lingering_refusal(beast::tcp_stream& stream, const Response& res) {
+    stream.expires_after(seconds(10));
+    auto [wec, wn] = co_await bhttp::async_write(stream, to_beast(res, 11, false), tolerant());
     boost::system::error_code ec;
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    timeval tv{2, 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    std::array<char, 64 * 1024> sink;
-    while (!ec && std::chrono::steady_clock::now() < deadline) socket.read_some(asio::buffer(sink), ec);
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-  }
-
-  // Moves the socket onto an io_context of this thread and serves the WebSocket until it ends.
-  static void serve_websocket(tcp::socket& socket, bhttp::request<bhttp::string_body>&& req, const Upgrade& up) {
-    asio::io_context io;
-    boost::system::error_code ec;
-    auto protocol = socket.local_endpoint(ec).protocol();
-    if (ec) return;
-    tcp::socket own(io);
-    own.assign(protocol, socket.release(), ec);
-    if (ec) return;
-    {
-      auto conn = std::make_shared<WsConnection>(std::move(own));
-      conn->run(std::move(req), up, io);
-      if (up.on_close) up.on_close();
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    std::array<char, 16 * 1024> sink;
+    while (!wec && std::chrono::steady_clock::now() < deadline) {
+      stream.expires_after(
+          std::min<std::chrono::steady_clock::duration>(seconds(2), deadline - std::chrono::steady_clock::now()));
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), tolerant());
+      if (rec) break;
     }
-  }
-
-  static bool write(tcp::socket& socket, unsigned version, const Response& res, bool keep_alive) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.set(bhttp::field::server, "loket");
-    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
-    for (const auto& [k, v] : res.headers) out.set(k, v);
-    out.keep_alive(keep_alive);
-    out.body() = res.body;
-    out.prepare_payload();
-    boost::system::error_code ec;
-    bhttp::write(socket, out, ec);
-    return !ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 };
 
@@ -278,18 +352,9 @@ void Server::start() {
                              ec.message());
   im.acceptor.listen(asio::socket_base::max_listen_connections);
   im.port = im.acceptor.local_endpoint().port();
-  im.accept_thread = std::thread([&im] {
-    while (!im.stopping) {
-      boost::system::error_code aec;
-      tcp::socket socket(im.io);
-      im.acceptor.accept(socket, aec);
-      if (aec) {
-        if (im.stopping) break;
-        continue;
-      }
-      std::thread([&im, s = std::move(socket)]() mutable { im.serve(std::move(s)); }).detach();
-    }
-  });
+  im.handlers = std::make_unique<asio::thread_pool>(std::max(1, im.options.handler_threads));
+  asio::co_spawn(im.io, im.accept_loop(), asio::detached);
+  for (int i = 0; i < std::max(1, im.options.io_threads); ++i) im.io_threads.emplace_back([&im] { im.io.run(); });
 }
 
 void Server::set_upgrade_handler(UpgradeHandler handler) { impl_->upgrade_handler = std::move(handler); }
@@ -298,18 +363,25 @@ std::uint16_t Server::port() const { return impl_->port; }
 
 void Server::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
-  boost::system::error_code ec;
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-  impl_->acceptor.close(ec);
-  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-  std::unique_lock lock(impl_->conn_mu);
-  // Graceful: ending the read side stops idle keep-alive connections at once, while a request
-  // being handled still gets its response; whatever is still open after 5 s is cut.
-  for (int fd : impl_->conns) ::shutdown(fd, SHUT_RD);
-  if (!impl_->conn_cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->conns.empty(); })) {
-    for (int fd : impl_->conns) ::shutdown(fd, SHUT_RDWR);
-    impl_->conn_cv.wait_for(lock, std::chrono::seconds(1), [&] { return impl_->conns.empty(); });
+  auto& im = *impl_;
+  if (im.io_threads.empty()) return;  // never started
+  asio::post(im.io, [&im] {
+    boost::system::error_code ec;
+    im.acceptor.close(ec);
+  });
+  {
+    std::unique_lock lock(im.conn_mu);
+    // Graceful: ending the read side stops idle keep-alive connections and WebSockets at once,
+    // while a request being handled still gets its response; whatever is open after 5 s is cut.
+    for (int fd : im.conns) ::shutdown(fd, SHUT_RD);
+    if (!im.conn_cv.wait_for(lock, seconds(5), [&] { return im.conns.empty(); })) {
+      for (int fd : im.conns) ::shutdown(fd, SHUT_RDWR);
+      im.conn_cv.wait_for(lock, seconds(1), [&] { return im.conns.empty(); });
+    }
   }
+  im.io.stop();
+  for (auto& t : im.io_threads) t.join();
+  im.handlers->join();
 }
 
 }  // namespace loket::http

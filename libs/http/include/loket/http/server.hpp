@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -10,8 +11,9 @@
 
 namespace loket::http {
 
-/// Handles one request; called concurrently from connection threads, so it must be
-/// thread-safe. An exception escaping it becomes a 500 with the error envelope.
+/// Handles one request; called concurrently from the server's handler threads, so it must be
+/// thread-safe. It may block (database, broker acknowledgements): it holds one handler thread,
+/// never the event loop. An exception escaping it becomes a 500 with the error envelope.
 using Handler = std::function<Response(const Request&)>;
 
 /// Settings for Server.
@@ -20,12 +22,23 @@ struct ServerOptions {
   std::uint16_t port = 0;                ///< 0 picks a free port (see Server::port())
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before the handler runs
   int idle_timeout_seconds = 60;         ///< keep-alive connections idle longer are closed
+  /// Most open connections (WebSockets included); past it a new connection gets 503 at once.
+  std::size_t max_connections = 20000;
+  int io_threads = 2;        ///< threads running the event loop (reads, writes, timers)
+  int handler_threads = 64;  ///< threads running handlers (so up to this many block at once)
+  /// Deadline for a request's headers, and for each read of its body to make progress; the
+  /// whole body must arrive within this plus one second per 64 KiB declared.
+  std::chrono::seconds header_timeout{10};
+  /// A WebSocket peer silent this long (it is pinged at half of it) is closed.
+  std::chrono::seconds websocket_idle_timeout{30};
 };
 
-/// A small HTTP/1.1 server (Boost.Beast) with one thread per connection and keep-alive.
-/// Blocking handlers (database, broker acknowledgements) are fine: they only hold their own
-/// connection. Thread-safe; stop() or the destructor closes the listener and waits for the
-/// accept thread (open connections finish their current request).
+/// An asynchronous HTTP/1.1 and WebSocket server (Boost.Beast over Asio coroutines): a fixed
+/// pool of io_threads serves every connection (an idle connection or WebSocket costs memory,
+/// not a thread), and handlers run on a fixed pool of handler_threads. Every request has
+/// deadlines (headers, body progress, the whole body, the response write); keep-alive
+/// connections and WebSockets have idle timeouts (WebSockets are pinged); connections past
+/// max_connections get 503. Thread-safe; stop() or the destructor drains gracefully.
 class Server {
  public:
   Server(ServerOptions options, Handler handler);
