@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     so.address = core::env_or("LOKET_API_ADDRESS", "0.0.0.0");
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_API_PORT", 8080));
     so.max_body_bytes = opt.max_attachment_bytes + (1 << 20);  // one file plus multipart framing
-    http::Server server(so, [&](const http::Request& r) { return api::handle(ctx, router, r); });
+    http::Server server(http::with_env(so), [&](const http::Request& r) { return api::handle(ctx, router, r); });
     server.set_upgrade_handler([&](const http::Request& r) { return hub.upgrade(r); });
     server.start();
     core::log(core::Level::kInfo, "api listening", {{"port", std::to_string(server.port())}});

@@ -102,6 +102,27 @@ for label, rows_ in (("API GET /tickets/:id", of("api_get_ticket")), ("API filte
     for r in rows_:
         add(f"{label}, {r['connections']} connections (p99 {r['p99_ms']} ms)", r["rps"], "requests/s",
             "minimal Beast server, same closed-loop client", closed.get(r["connections"]), "—", None)
+rt = of("realtime")
+if rt:
+    rt = rt[0]
+    n = rt["connections"]
+    add(f"realtime: WebSockets held by one api (ready / asked)", rt["ready"], "sockets", "asked for", n,
+        f"{n:,}", rt["ready"] == n)
+    add("realtime: api RSS with them open", rt["peak_rss_mb"], "MB", "—", None, "≤ 300 MB", rt["peak_rss_mb"] <= 300)
+    add("realtime: api CPU while they idle", rt["idle_cpu_cores"], "cores", "—", None, "near 0",
+        rt["idle_cpu_cores"] <= 0.05)
+    add(f"realtime: {rt['events_per_s']:.0f} events/s fanned out to {rt['sockets_per_workspace']} sockets each, p99",
+        rt["p99_ms"], "ms", "—", None, "≤ 250 ms",
+        rt["p99_ms"] <= 250 and rt["deliveries"] >= rt["expected_deliveries"])
+    plain = next((r for r in of("api_get_ticket") if r["connections"] == 16), None)
+    with_ws = of("api_get_ticket_with_websockets")
+    if plain and with_ws:
+        add("GET /tickets/:id, 16 connections, with the WebSockets open", with_ws[0]["rps"], "requests/s",
+            "the same without them", plain["rps"], "within 10%", with_ws[0]["rps"] >= 0.9 * plain["rps"])
+    slow = of("api_get_ticket_with_slowloris")
+    if slow:
+        add("GET /tickets/:id among 500 slowloris connections, p99", slow[0]["p99_ms"], "ms", "—", None, "≤ 50 ms",
+            slow[0]["p99_ms"] <= 50 and slow[0]["errors"] == 0)
 for svc in ["api", "ingress", "inbound", "writer", "outbound"]:
     v = rss.get(f"{svc}_mb")
     add(f"peak RSS, {svc}", v, "MB", "—", None, "≤ 128 MB", v is not None and v <= 128)

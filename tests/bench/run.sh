@@ -12,7 +12,9 @@
 #   3. end to end: a backlog drained at full speed, then fixed open-loop rates with the
 #      pipeline running; latency webhook sent → message committed, consumer lag over time,
 #      and that every acknowledged webhook became exactly one message;
-#   4. the API: GET /api/v1/tickets/:id and filtered lists over a seeded workspace;
+#   4. the API: GET /api/v1/tickets/:id and filtered lists over a seeded workspace; then 10,000
+#      realtime WebSockets on the one api (idle CPU and RSS, GET by id while they are open, a
+#      request among 500 slowloris connections, 200 events/s fanned out to their workspaces);
 #   5. peak RSS of every service.
 # Writes results.jsonl (one line per measurement), results.json, results.md and PNG plots into
 # BENCH_OUT (default build/bench/<mode>-<time>/). Exits non-zero when a step fails to run or a
@@ -306,12 +308,60 @@ for c in 4 16; do
     "/api/v1/tickets?q=parcel&limit=50" "/api/v1/tickets?q=order%20$((TICKETS / 3))&limit=50" \
     "/api/v1/tickets?q=parcel%20-question&limit=50" | sed 's/^{//')"
 done
+
+# --- 4b. Realtime WebSockets ---------------------------------------------------------------------
+# WS_CONNECTIONS authenticated sockets over WS_WORKSPACES workspaces on the one api; its idle CPU
+# and RSS; GET by id while they are open; a normal request among slowloris connections; then
+# tickets created at WS_POSTS/s, each fanned out (ticket.created, message.created) to every socket
+# of its workspace.
+WS_CONNECTIONS=${BENCH_WS_CONNECTIONS:-$([ "$MODE" = smoke ] && echo 200 || echo 10000)}
+WS_WORKSPACES=${BENCH_WS_WORKSPACES:-$([ "$MODE" = smoke ] && echo 4 || echo 100)}
+WS_POSTS=${BENCH_WS_POSTS:-100}  # tickets/s: twice as many events
+loket_say "realtime: $WS_CONNECTIONS WebSockets over $WS_WORKSPACES workspaces"
+REALTIME_AT=$(date +%s.%N)  # peak RSS below is of the pipeline steps; this step reports its own
+mark realtime
+KEYS="$STATE/ws-keys.txt"
+: >"$KEYS"
+for i in $(seq 1 "$WS_WORKSPACES"); do
+  "$BIN/loket-admin" create-workspace "Realtime $i" | sed -n 's/^LOKET_API_KEY=//p' >>"$KEYS"
+done
+READY="$STATE/ws-ready"
+rm -f "$READY"
+"$BIN/loket-bench-ws" "http://127.0.0.1:$API_PORT" "$KEYS" "$WS_CONNECTIONS" "$(cat "$STATE/pids/api.pid")" "$READY"   $((API_SECS * 2 + 4)) "$WS_POSTS" "$API_SECS" >"$STATE/ws.json" &
+WS_BENCH=$!
+for _ in $(seq 1 2400); do [ -f "$READY" ] && break; kill -0 "$WS_BENCH" 2>/dev/null || break; sleep 0.25; done
+[ -f "$READY" ] || { echo "the WebSocket clients did not get ready" >&2; exit 1; }
+emit "{\"measure\":\"api_get_ticket_with_websockets\",\"connections\":16,\"websockets\":$WS_CONNECTIONS,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" 16 "$API_SECS" "/api/v1/tickets/$TICKET" | sed 's/^{//')"
+# 500 connections that send a header byte a second and never finish (slowloris).
+python3 - "$API_PORT" "$((API_SECS + 2))" <<'PY' &
+import socket, sys, time
+port, secs = int(sys.argv[1]), int(sys.argv[2])
+socks = []
+for _ in range(500):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /api/v1/tickets HTTP/1.1\r\nHost: x\r\n")
+    socks.append(s)
+end = time.time() + secs
+while time.time() < end:
+    for s in socks:
+        try:
+            s.sendall(b"X")
+        except OSError:
+            pass
+    time.sleep(1)
+PY
+SLOW=$!
+sleep 1
+emit "{\"measure\":\"api_get_ticket_with_slowloris\",\"connections\":4,\"slowloris\":500,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$KEY" 4 "$API_SECS" "/api/v1/tickets/$TICKET" | sed 's/^{//')"
+wait "$SLOW" || true
+wait "$WS_BENCH" || { echo "loket-bench-ws failed" >&2; exit 1; }
+emit "{\"measure\":\"realtime\",$(sed 's/^{//' "$STATE/ws.json")"
 mark end
 
 # --- 5. Memory, then the report ------------------------------------------------------------------
 kill "$SAMPLER" 2>/dev/null || true
 SAMPLER=""
-emit "$(awk '{ if ($3 > max[$2]) max[$2] = $3 } END {
+emit "$(awk -v before="$REALTIME_AT" '$1 < before { if ($3 > max[$2]) max[$2] = $3 } END {
   printf "{\"measure\":\"peak_rss\"";
   n = split("api ingress inbound writer outbound", s, " ");
   for (i = 1; i <= n; i++) printf ",\"%s_mb\":%.1f", s[i], max[s[i]] / 1048576;

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "loket/core/config.hpp"
 #include "loket/core/log.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/url.hpp"
@@ -283,10 +284,12 @@ struct Server::Impl {
     stream.close();
   }
 
-  // Runs `fn` on the handler pool and resumes on the connection's strand with its result.
+  // Runs `fn` on the handler pool and resumes on the connection's strand with its result; with
+  // no pool, runs it right here on the io thread.
   template <typename Fn>
   awaitable<std::invoke_result_t<Fn>> run_blocking(Fn&& fn) {
     using T = std::invoke_result_t<Fn>;
+    if (!handlers) co_return fn();  // handler_threads = 0: on this io thread
     co_return co_await asio::co_spawn(
         *handlers, [&]() -> awaitable<T> { co_return fn(); }, asio::use_awaitable);
   }
@@ -332,6 +335,17 @@ struct Server::Impl {
   }
 };
 
+ServerOptions with_env(ServerOptions o) {
+  o.max_connections = static_cast<std::size_t>(
+      core::env_int("LOKET_HTTP_MAX_CONNECTIONS", static_cast<std::int64_t>(o.max_connections)));
+  o.io_threads = static_cast<int>(core::env_int("LOKET_HTTP_IO_THREADS", o.io_threads));
+  o.handler_threads = static_cast<int>(core::env_int("LOKET_HTTP_HANDLER_THREADS", o.handler_threads));
+  o.header_timeout = seconds(core::env_int("LOKET_HTTP_HEADER_TIMEOUT_SECONDS", o.header_timeout.count()));
+  o.websocket_idle_timeout =
+      seconds(core::env_int("LOKET_WEBSOCKET_IDLE_TIMEOUT_SECONDS", o.websocket_idle_timeout.count()));
+  return o;
+}
+
 Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
@@ -352,7 +366,8 @@ void Server::start() {
                              ec.message());
   im.acceptor.listen(asio::socket_base::max_listen_connections);
   im.port = im.acceptor.local_endpoint().port();
-  im.handlers = std::make_unique<asio::thread_pool>(std::max(1, im.options.handler_threads));
+  if (im.options.handler_threads > 0)
+    im.handlers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(im.options.handler_threads));
   asio::co_spawn(im.io, im.accept_loop(), asio::detached);
   for (int i = 0; i < std::max(1, im.options.io_threads); ++i) im.io_threads.emplace_back([&im] { im.io.run(); });
 }
@@ -381,7 +396,7 @@ void Server::stop() {
   }
   im.io.stop();
   for (auto& t : im.io_threads) t.join();
-  im.handlers->join();
+  if (im.handlers) im.handlers->join();
 }
 
 }  // namespace loket::http

@@ -61,20 +61,26 @@ http::Upgrade Hub::upgrade(const http::Request& req) {
       std::lock_guard lock(mu_);
       *id = next_id_++;
       subs_[*id] = {p.workspace_id, p, socket};
+      by_workspace_[p.workspace_id].insert(*id);
     }
     socket->send("{\"type\":\"ready\",\"workspaceId\":\"" + p.workspace_id + "\"}");
   };
   up.on_close = [this, id] {
     std::lock_guard lock(mu_);
-    subs_.erase(*id);
+    auto it = subs_.find(*id);
+    if (it == subs_.end()) return;
+    auto ws = by_workspace_.find(it->second.workspace_id);
+    if (ws != by_workspace_.end() && ws->second.erase(*id) && ws->second.empty()) by_workspace_.erase(ws);
+    subs_.erase(it);
   };
   return up;
 }
 
 void Hub::publish(const std::string& workspace_id, const std::string& event_json) {
   std::lock_guard lock(mu_);
-  for (auto& [id, s] : subs_)
-    if (s.workspace_id == workspace_id) s.socket->send(event_json);
+  auto ws = by_workspace_.find(workspace_id);
+  if (ws == by_workspace_.end()) return;
+  for (auto id : ws->second) subs_.at(id).socket->send(event_json);
 }
 
 std::size_t Hub::connections() const {

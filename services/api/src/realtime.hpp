@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "api.hpp"
 #include "loket/http/websocket.hpp"
@@ -55,6 +56,8 @@ class Hub {
   Context& ctx_;
   mutable std::mutex mu_;
   std::map<std::uint64_t, Subscriber> subs_;
+  /// subs_ ids by workspace, so an event touches only its workspace's connections.
+  std::unordered_map<std::string, std::set<std::uint64_t>> by_workspace_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};
   std::thread consumer_, checker_;

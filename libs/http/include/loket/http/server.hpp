@@ -24,14 +24,22 @@ struct ServerOptions {
   int idle_timeout_seconds = 60;         ///< keep-alive connections idle longer are closed
   /// Most open connections (WebSockets included); past it a new connection gets 503 at once.
   std::size_t max_connections = 20000;
-  int io_threads = 2;        ///< threads running the event loop (reads, writes, timers)
-  int handler_threads = 64;  ///< threads running handlers (so up to this many block at once)
+  int io_threads = 2;  ///< threads running the event loop (reads, writes, timers)
+  /// Threads running handlers (so up to this many block at once). 0 runs handlers on the io
+  /// threads instead (one thread hop less per request; then io_threads bounds the requests
+  /// handled at once, and a connection waiting for bytes still holds no thread).
+  int handler_threads = 64;
   /// Deadline for a request's headers, and for each read of its body to make progress; the
   /// whole body must arrive within this plus one second per 64 KiB declared.
   std::chrono::seconds header_timeout{10};
   /// A WebSocket peer silent this long (it is pinged at half of it) is closed.
   std::chrono::seconds websocket_idle_timeout{30};
 };
+
+/// `base` with the operator's settings applied where set: LOKET_HTTP_MAX_CONNECTIONS,
+/// LOKET_HTTP_IO_THREADS, LOKET_HTTP_HANDLER_THREADS, LOKET_HTTP_HEADER_TIMEOUT_SECONDS and
+/// LOKET_WEBSOCKET_IDLE_TIMEOUT_SECONDS (docs/operations.md).
+ServerOptions with_env(ServerOptions base);
 
 /// An asynchronous HTTP/1.1 and WebSocket server (Boost.Beast over Asio coroutines): a fixed
 /// pool of io_threads serves every connection (an idle connection or WebSocket costs memory,
