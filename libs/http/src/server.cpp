@@ -156,6 +156,7 @@ Request to_request(bhttp::request<bhttp::string_body>& msg, const std::string& r
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
+  AsyncHandler async_handler;
   UpgradeHandler upgrade_handler;
   asio::io_context io;
   std::unique_ptr<asio::thread_pool> handlers;  // blocking handlers run here, never on io threads
@@ -266,14 +267,19 @@ struct Server::Impl {
       }
       const bool keep_alive = msg.keep_alive() && !stopping;
       const unsigned version = msg.version();
-      Response res = co_await run_blocking([&] {
-        try {
-          return handler(req);
-        } catch (const std::exception& e) {
-          core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
-          return json_error(500, "INTERNAL", "internal error; see the server log");
-        }
-      });
+      Response res;  // (no co_await inside ?: — GCC 12 destroys its temporary twice)
+      if (async_handler) {
+        res = co_await call_async(req);
+      } else {
+        res = co_await run_blocking([&] {
+          try {
+            return handler(req);
+          } catch (const std::exception& e) {
+            core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
+            return internal_error();
+          }
+        });
+      }
       auto out = to_beast(res, version, keep_alive);
       stream.expires_after(transfer_time(seconds(30), res.body.size()));
       auto [wec, wn] = co_await bhttp::async_write(stream, out, tolerant());
@@ -282,6 +288,49 @@ struct Server::Impl {
     forget(fd);
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream.close();
+  }
+
+  static Response internal_error() { return json_error(500, "INTERNAL", "internal error; see the server log"); }
+
+  // Calls the AsyncHandler and waits, on the connection's strand, for what it responds: the
+  // Respond stores the answer and cancels a timer the coroutine waits on (from the strand).
+  struct Answer {
+    explicit Answer(const asio::any_io_executor& ex) : ready(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer ready;
+    std::optional<Response> response;
+    std::atomic<bool> done{false};
+  };
+  // Held only by the copies of a Respond: when the last goes unanswered, answers 500.
+  struct Responder {
+    std::shared_ptr<Answer> answer;
+    void finish(Response r) {
+      if (answer->done.exchange(true)) return;
+      asio::post(answer->ready.get_executor(), [a = answer, r = std::move(r)]() mutable {
+        a->response = std::move(r);
+        a->ready.cancel();
+      });
+    }
+    ~Responder() {
+      if (!answer || answer->done) return;
+      core::log(core::Level::kError, "request handler never responded");
+      finish(internal_error());
+    }
+  };
+
+  awaitable<Response> call_async(const Request& req) {
+    auto answer = std::make_shared<Answer>(co_await asio::this_coro::executor);
+    {
+      auto responder = std::make_shared<Responder>();  // built in place: a temporary's destructor would answer 500
+      responder->answer = answer;
+      try {
+        async_handler(req, [responder](Response r) { responder->finish(std::move(r)); });
+      } catch (const std::exception& e) {
+        core::log(core::Level::kError, "request handler failed", {{"path", req.path}, {"error", e.what()}});
+        responder->finish(internal_error());
+      }
+    }
+    while (!answer->response) co_await answer->ready.async_wait(tolerant());
+    co_return std::move(*answer->response);
   }
 
   // Runs `fn` on the handler pool and resumes on the connection's strand with its result; with
@@ -349,6 +398,11 @@ ServerOptions with_env(ServerOptions o) {
 Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
+}
+
+Server::Server(ServerOptions options, AsyncHandler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->async_handler = std::move(handler);
 }
 
 Server::~Server() { stop(); }

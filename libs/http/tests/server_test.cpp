@@ -178,3 +178,29 @@ TEST_CASE("idle connections cost no thread, and stop() lets a request in progres
   auto [got, took] = read_until_closed(idle.front());
   CHECK(got.empty());
 }
+
+TEST_CASE("an async handler answers from another thread, and a dropped Respond answers 500") {
+  auto options = quick_options();
+  options.handler_threads = 0;
+  Server server(options, [](const Request& r, Respond respond) {
+    if (r.path == "/later")
+      std::thread([respond] {
+        std::this_thread::sleep_for(50ms);
+        Response res;
+        res.body = "{\"late\":true}";
+        respond(res);
+        respond(res);  // a second call is ignored
+      }).detach();
+    // "/dropped": respond goes out of scope unanswered
+  });
+  server.start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  auto later = fetch({"GET", base + "/later", {}, ""});
+  CHECK(later.status == 200);
+  CHECK(later.body == "{\"late\":true}");
+  auto dropped = fetch({"GET", base + "/dropped", {}, ""});
+  CHECK(dropped.status == 500);
+  CHECK(fetch({"GET", base + "/later", {}, ""}).status == 200);  // the connection pool still serves
+  std::this_thread::sleep_for(100ms);                            // the responders' threads end
+  server.stop();
+}

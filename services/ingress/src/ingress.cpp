@@ -1,5 +1,7 @@
 #include "ingress.hpp"
 
+#include <future>
+
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/time.hpp"
@@ -49,9 +51,10 @@ Lookup database_lookup(store::Pool& pool) {
   };
 }
 
-Publish broker_publish(kafka::Producer& producer, std::chrono::milliseconds ack_timeout) {
-  return [&producer, ack_timeout](const std::string& topic, const std::string& key, const std::string& value) {
-    return producer.produce_sync(topic, key, value, ack_timeout);
+Publish broker_publish(kafka::Producer& producer) {
+  return [&producer](const std::string& topic, const std::string& key, const std::string& value,
+                     std::function<void(const std::string&)> done) {
+    producer.produce(topic, key, value, std::move(done));
   };
 }
 
@@ -99,21 +102,29 @@ std::optional<Ingress::Route> Ingress::route(const providers::Adapter& adapter, 
   return r.integration_id.empty() ? std::nullopt : std::optional(r);
 }
 
-http::Response Ingress::handle(const http::Request& req) {
+void Ingress::handle_async(const http::Request& req, http::Respond respond) {
   auto start = std::chrono::steady_clock::now();
   core::LogScope in_request("requestId", core::new_id("req"));
-  std::string route = "other";
-  auto res = dispatch(req, route);
-  registry().observe_since(
-      "loket_http_request_duration_seconds",
-      {{"route", route}, {"method", req.method}, {"status", std::to_string(res.status / 100) + "xx"}}, start);
-  return res;
+  auto route = std::make_shared<std::string>("other");
+  dispatch(req, *route, [route, method = req.method, start, respond = std::move(respond)](http::Response res) {
+    registry().observe_since(
+        "loket_http_request_duration_seconds",
+        {{"route", *route}, {"method", method}, {"status", std::to_string(res.status / 100) + "xx"}}, start);
+    respond(std::move(res));
+  });
 }
 
-http::Response Ingress::dispatch(const http::Request& req, std::string& route) {
+http::Response Ingress::handle(const http::Request& req) {
+  auto answer = std::make_shared<std::promise<http::Response>>();
+  auto got = answer->get_future();
+  handle_async(req, [answer](http::Response res) { answer->set_value(std::move(res)); });
+  return got.get();
+}
+
+void Ingress::dispatch(const http::Request& req, std::string& route, http::Respond respond) {
   if (req.path == "/healthz") {
     route = "/healthz";
-    return http::json_ok(200, "{\"status\":\"ok\"}");
+    return respond(http::json_ok(200, "{\"status\":\"ok\"}"));
   }
   for (const auto& ep : endpoints_) {
     const auto& path = ep.spec.path;
@@ -126,11 +137,11 @@ http::Response Ingress::dispatch(const http::Request& req, std::string& route) {
       if (req.path != path) continue;
       route = path;
     }
-    if (req.method == "POST") return receive(ep, req, path_id);
-    if (req.method == "GET" && ep.spec.handshake) return handshake(ep, req);
-    return http::json_error(405, "METHOD_NOT_ALLOWED", ep.spec.method_hint);
+    if (req.method == "POST") return receive(ep, req, path_id, std::move(respond));
+    if (req.method == "GET" && ep.spec.handshake) return respond(handshake(ep, req));
+    return respond(http::json_error(405, "METHOD_NOT_ALLOWED", ep.spec.method_hint));
   }
-  return http::json_error(404, "NOT_FOUND", "no webhook endpoint at " + req.path);
+  respond(http::json_error(404, "NOT_FOUND", "no webhook endpoint at " + req.path));
 }
 
 http::Response Ingress::reject(int status, const std::string& why, const std::string& provider,
@@ -149,14 +160,14 @@ http::Response Ingress::reject(int status, const std::string& why, const std::st
   return http::json_error(status, code == kCodes.end() ? "VALIDATION_ERROR" : code->second, why);
 }
 
-http::Response Ingress::receive(const Endpoint& ep, const http::Request& req, const std::string& path_id) {
+void Ingress::receive(const Endpoint& ep, const http::Request& req, const std::string& path_id, http::Respond respond) {
   const auto& adapter = *ep.adapter;
   const std::string& provider = adapter.descriptor().webhook;
   std::vector<providers::WebhookTarget> targets;
   try {
     targets = adapter.route(req, path_id);
   } catch (const providers::Refusal& r) {
-    return reject(r.status(), r.what(), provider, req);
+    return respond(reject(r.status(), r.what(), provider, req));
   }
   const std::string url = options_.public_base_url + req.target;
   std::vector<std::pair<Route, const providers::WebhookTarget*>> found;
@@ -165,32 +176,50 @@ http::Response Ingress::receive(const Endpoint& ep, const http::Request& req, co
     if (r && !adapter.authenticate(req, url, r->secrets)) {
       r = route(adapter, t.by, t.key, true);  // the secret or signing key may have been rotated
       if (r && !adapter.authenticate(req, url, r->secrets))
-        return reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req);
+        return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
     }
     if (r) found.emplace_back(std::move(*r), &t);
   }
   if (found.empty())
-    return reject(404,
-                  targets.empty() || targets.front().by == RouteBy::kIntegrationId
-                      ? "unknown integration"
-                      : "no workspace has connected " + targets.front().key,
-                  provider, req);
-  std::string err, event_id;
+    return respond(reject(404,
+                          targets.empty() || targets.front().by == RouteBy::kIntegrationId
+                              ? "unknown integration"
+                              : "no workspace has connected " + targets.front().key,
+                          provider, req));
+  // One record per integration; the answer once the broker acknowledged them all (or one failed:
+  // the provider redelivers the whole webhook, and replays are deduplicated).
+  struct Pending {
+    std::mutex mu;
+    std::size_t left;
+    std::string error, event_id;
+    http::Respond respond;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = found.size();
+  pending->respond = std::move(respond);
+  auto ack = adapter.acknowledgement();
   for (const auto& [r, t] : found) {
-    err = publish(provider, r, *t, req, event_id);
-    if (!err.empty()) break;  // the provider redelivers the whole webhook; replays are deduplicated
+    const std::string event_id = core::new_id("evt");
+    if (pending->event_id.empty()) pending->event_id = event_id;
+    publish(provider, r, *t, req, event_id, [pending, provider, ack](const std::string& err) {
+      {
+        std::lock_guard lock(pending->mu);
+        if (!err.empty() && pending->error.empty()) pending->error = err;
+        if (--pending->left > 0) return;
+      }
+      if (!pending->error.empty()) {
+        registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "broker_unavailable"}});
+        core::log(core::Level::kError, "webhook not acknowledged by the broker; answering 503",
+                  {{"provider", provider}, {"error", pending->error}});
+        auto res = http::json_error(503, "UNAVAILABLE", "could not store the webhook; retry later");
+        res.headers.emplace_back("Retry-After", "1");
+        return pending->respond(std::move(res));
+      }
+      registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "accepted"}});
+      pending->respond(ack ? *ack
+                           : http::json_ok(200, "{\"accepted\":true,\"eventId\":\"" + pending->event_id + "\"}"));
+    });
   }
-  if (!err.empty()) {
-    registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "broker_unavailable"}});
-    core::log(core::Level::kError, "webhook not acknowledged by the broker; answering 503",
-              {{"provider", provider}, {"error", err}});
-    auto res = http::json_error(503, "UNAVAILABLE", "could not store the webhook; retry later");
-    res.headers.emplace_back("Retry-After", "1");
-    return res;
-  }
-  registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "accepted"}});
-  if (auto ack = adapter.acknowledgement()) return *ack;
-  return http::json_ok(200, "{\"accepted\":true,\"eventId\":\"" + event_id + "\"}");
 }
 
 http::Response Ingress::handshake(const Endpoint& ep, const http::Request& req) {
@@ -210,10 +239,11 @@ http::Response Ingress::handshake(const Endpoint& ep, const http::Request& req) 
   return h.answer;
 }
 
-std::string Ingress::publish(const std::string& provider, const Route& r, const providers::WebhookTarget& target,
-                             const http::Request& req, std::string& event_id) {
+void Ingress::publish(const std::string& provider, const Route& r, const providers::WebhookTarget& target,
+                      const http::Request& req, const std::string& event_id,
+                      std::function<void(const std::string&)> done) {
   events::RawWebhook raw;
-  raw.event_id = event_id = core::new_id("evt");
+  raw.event_id = event_id;
   raw.provider = provider;
   raw.integration_id = r.integration_id;
   raw.workspace_id = r.workspace_id;
@@ -225,10 +255,11 @@ std::string Ingress::publish(const std::string& provider, const Route& r, const 
   raw.query = scrubbed_query(req);
   raw.body = req.body;
   auto start = std::chrono::steady_clock::now();
-  auto err = publish_(kafka::kWebhookTopicPrefix + provider, events::thread_key(r.integration_id, target.thread),
-                      events::to_json(raw));
-  registry().observe_since("loket_webhook_publish_seconds", {{"provider", provider}}, start);
-  return err;
+  publish_(kafka::kWebhookTopicPrefix + provider, events::thread_key(r.integration_id, target.thread),
+           events::to_json(raw), [provider, start, done = std::move(done)](const std::string& err) {
+             registry().observe_since("loket_webhook_publish_seconds", {{"provider", provider}}, start);
+             done(err);
+           });
 }
 
 }  // namespace loket::ingress

@@ -8,6 +8,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/message.hpp"
+#include "loket/http/server.hpp"
 #include "loket/kafka/kafka.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
@@ -38,23 +39,29 @@ struct Options {
 using Lookup = std::function<std::optional<store::Integration>(providers::RouteBy by, const std::string& provider,
                                                                const std::string& key)>;
 
-/// Publishes one record and waits for the broker's acknowledgement; returns "" or the error.
-using Publish = std::function<std::string(const std::string& topic, const std::string& key, const std::string& value)>;
+/// Publishes one record; `done` runs once, from any thread, with "" when the broker
+/// acknowledged or the error (timeouts included). Must not block.
+using Publish = std::function<void(const std::string& topic, const std::string& key, const std::string& value,
+                                   std::function<void(const std::string& error)> done)>;
 
 /// The Lookup over PostgreSQL (store::find_integration and friends, one read transaction each).
 Lookup database_lookup(store::Pool& pool);
 
-/// The Publish through `producer`, waiting at most `ack_timeout` for the acknowledgement.
-Publish broker_publish(kafka::Producer& producer, std::chrono::milliseconds ack_timeout);
+/// The Publish through `producer` (its `message.timeout.ms` bounds the wait for the
+/// acknowledgement; `done` runs on its delivery-report thread).
+Publish broker_publish(kafka::Producer& producer);
 
 /// Handles webhook requests. Thread-safe when `lookup` and `publish` are.
 class Ingress {
  public:
   Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, const providers::Registry& registry,
           Options options);
-  /// Dispatches one HTTP request (webhooks, /healthz). Counts every outcome in
-  /// `loket_webhooks_total{provider,outcome}` and times it in
-  /// `loket_http_request_duration_seconds{route,method,status}` (ops::metrics()).
+  /// Dispatches one HTTP request (webhooks, /healthz) without waiting for the broker:
+  /// `respond` runs once, here or from the publisher's thread once the broker acknowledged
+  /// (http::AsyncHandler). Counts every outcome in `loket_webhooks_total{provider,outcome}` and
+  /// times it in `loket_http_request_duration_seconds{route,method,status}` (ops::metrics()).
+  void handle_async(const http::Request& req, http::Respond respond);
+  /// handle_async() waited for (tests).
   http::Response handle(const http::Request& req);
 
  private:
@@ -71,13 +78,13 @@ class Ingress {
   };
   std::optional<Route> route(const providers::Adapter& adapter, providers::RouteBy by, const std::string& key,
                              bool refresh);
-  http::Response receive(const Endpoint& ep, const http::Request& req, const std::string& path_id);
+  void receive(const Endpoint& ep, const http::Request& req, const std::string& path_id, http::Respond respond);
   http::Response handshake(const Endpoint& ep, const http::Request& req);
-  http::Response dispatch(const http::Request& req, std::string& route);
+  void dispatch(const http::Request& req, std::string& route, http::Respond respond);
   http::Response reject(int status, const std::string& why, const std::string& provider, const http::Request& req);
-  /// Publishes `req` for `r`; "" on success, else the broker's error.
-  std::string publish(const std::string& provider, const Route& r, const providers::WebhookTarget& target,
-                      const http::Request& req, std::string& event_id);
+  /// Publishes `req` for `r` under `event_id`; `done` gets "" or the broker's error.
+  void publish(const std::string& provider, const Route& r, const providers::WebhookTarget& target,
+               const http::Request& req, const std::string& event_id, std::function<void(const std::string&)> done);
 
   Lookup lookup_;
   Publish publish_;

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "ingress.hpp"
 #include "loket/core/ids.hpp"
@@ -72,10 +73,12 @@ struct World {
       }
       return std::optional<store::Integration>();
     };
-    auto publish = [this](const std::string& topic, const std::string& key, const std::string& value) {
-      if (!broker_error.empty()) return broker_error;
+    auto publish = [this](const std::string& topic, const std::string& key, const std::string& value,
+                          std::function<void(const std::string&)> done) {
+      if (!broker_error.empty()) return done(broker_error);
       published.push_back({topic, key, events::raw_webhook_from_json(value)});
-      return std::string();
+      // The broker acknowledges from its own thread, as librdkafka's delivery reports do.
+      std::thread([done = std::move(done)] { done(""); }).join();
     };
     return ingress::Ingress(lookup, publish, keys, registry, opt);
   }

@@ -16,6 +16,14 @@ namespace loket::http {
 /// never the event loop. An exception escaping it becomes a 500 with the error envelope.
 using Handler = std::function<Response(const Request&)>;
 
+/// Completes one request, from any thread. Call it once; a Respond dropped without being
+/// called answers 500, so a lost callback never leaves a connection hanging.
+using Respond = std::function<void(Response)>;
+
+/// Handles one request without blocking: called on an event-loop thread, it must return
+/// promptly and have `respond` called later (or at once), e.g. from a broker's delivery report.
+using AsyncHandler = std::function<void(const Request&, Respond respond)>;
+
 /// Settings for Server.
 struct ServerOptions {
   std::string address = "0.0.0.0";       ///< listen address
@@ -50,6 +58,9 @@ ServerOptions with_env(ServerOptions base);
 class Server {
  public:
   Server(ServerOptions options, Handler handler);
+  /// A server whose requests are answered through `handler`'s Respond (nothing blocks a thread
+  /// while a request waits); run it with handler_threads = 0.
+  Server(ServerOptions options, AsyncHandler handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
