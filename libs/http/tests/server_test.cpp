@@ -24,6 +24,12 @@ ServerOptions quick_options() {
   return o;
 }
 
+ClientResponse get(const std::string& url) {
+  ClientRequest req;
+  req.url = url;
+  return fetch(req);
+}
+
 Response ok(const Request&) {
   Response r;
   r.body = "{\"ok\":true}";
@@ -70,7 +76,7 @@ TEST_CASE("a client that never finishes its headers or body is cut off by the de
   boost::asio::write(
       slow_body, boost::asio::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\nabc")));
   // Meanwhile a normal request is served.
-  auto res = fetch({"GET", "http://127.0.0.1:" + std::to_string(server.port()) + "/", {}, ""});
+  auto res = get("http://127.0.0.1:" + std::to_string(server.port()) + "/");
   CHECK(res.status == 200);
   auto [h, h_took] = read_until_closed(slow_headers);
   auto [b, b_took] = read_until_closed(slow_body);
@@ -106,14 +112,14 @@ TEST_CASE("past max_connections a new connection gets 503 at once; below it, ser
   for (int i = 0; i < 5; ++i) held.push_back(connect(io, server.port()));
   std::this_thread::sleep_for(200ms);  // let the server accept them
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  auto refused = fetch({"GET", url, {}, ""});
+  auto refused = get(url);
   CHECK(refused.status == 503);
   CHECK(refused.body.find("\"code\":\"UNAVAILABLE\"") != std::string::npos);
   held.clear();  // the held connections close
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
     std::this_thread::sleep_for(50ms);
-    served = fetch({"GET", url, {}, ""}).status == 200;
+    served = get(url).status == 200;
   }
   CHECK(served);
   server.stop();
@@ -166,9 +172,7 @@ TEST_CASE("idle connections cost no thread, and stop() lets a request in progres
   CHECK(threads_of_this_process() - before < 5);  // was one thread per connection: +300
 
   ClientResponse slow;
-  std::thread client([&] {
-    slow = fetch({"GET", "http://127.0.0.1:" + std::to_string(server.port()) + "/slow", {}, ""});
-  });
+  std::thread client([&] { slow = get("http://127.0.0.1:" + std::to_string(server.port()) + "/slow"); });
   while (!entered) std::this_thread::sleep_for(5ms);
   auto started = std::chrono::steady_clock::now();
   server.stop();  // idle connections end at once; the slow request gets its answer
@@ -195,12 +199,12 @@ TEST_CASE("an async handler answers from another thread, and a dropped Respond a
   });
   server.start();
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
-  auto later = fetch({"GET", base + "/later", {}, ""});
+  auto later = get(base + "/later");
   CHECK(later.status == 200);
   CHECK(later.body == "{\"late\":true}");
-  auto dropped = fetch({"GET", base + "/dropped", {}, ""});
+  auto dropped = get(base + "/dropped");
   CHECK(dropped.status == 500);
-  CHECK(fetch({"GET", base + "/later", {}, ""}).status == 200);  // the connection pool still serves
-  std::this_thread::sleep_for(100ms);                            // the responders' threads end
+  CHECK(get(base + "/later").status == 200);  // the connection pool still serves
+  std::this_thread::sleep_for(100ms);         // the responders' threads end
   server.stop();
 }
