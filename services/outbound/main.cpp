@@ -8,6 +8,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/time.hpp"
+#include "loket/events/events.hpp"
 #include "loket/ops/admin.hpp"
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
@@ -64,18 +65,17 @@ int main() {
             consumer, 1,
             [&](const std::vector<kafka::Record>& batch) {
               for (const auto& rec : batch) {
-                rapidjson::Document d;
-                d.Parse(rec.value.c_str());
-                auto wait = core::json_int(d, "notBeforeMs").value_or(0) - core::now_ms();
+                events::DeliveryRetry retry;
+                try {
+                  retry = events::delivery_retry_from_json(rec.value);
+                } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
+                  if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
+                  continue;
+                }
+                auto wait = retry.not_before_ms - core::now_ms();
                 if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
                   throw std::runtime_error("stopped");
-                const auto* ev = core::json_member(d, "event");
-                if (ev == nullptr) continue;
-                rapidjson::StringBuffer sb;
-                core::JsonWriter w(sb);
-                ev->Accept(w);
-                handle_with_retry(rec, sb.GetString(), static_cast<int>(core::json_int(d, "attempt").value_or(1)), pool,
-                                  producer, keys, opt, dead_letters);
+                handle_with_retry(rec, retry.event, retry.attempt, pool, producer, keys, opt, dead_letters);
               }
             },
             core::stop_requested);

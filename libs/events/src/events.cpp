@@ -188,6 +188,41 @@ DeliveryReceipt delivery_receipt_from_json(const std::string& json) {
 
 std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
 
+std::string to_json(const DeliveryRetry& d) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter j(sb);
+  j.StartObject();
+  json_kv(j, "eventId", d.event_id);
+  json_put(j, "schemaVersion");
+  j.Int(kSchemaVersion);
+  json_put(j, "attempt");
+  j.Int(d.attempt);
+  json_put(j, "notBeforeMs");
+  j.Int64(d.not_before_ms);
+  json_kv(j, "lastError", d.last_error);
+  json_put(j, "event");
+  j.RawValue(d.event.data(), d.event.size(), rapidjson::kObjectType);
+  j.EndObject();
+  return sb.GetString();
+}
+
+DeliveryRetry delivery_retry_from_json(const std::string& json) {
+  const char* what = "delivery retry";
+  auto d = parse(json, what);
+  DeliveryRetry r;
+  r.event_id = need(d, "eventId", what);
+  r.attempt = static_cast<int>(core::json_int(d, "attempt").value_or(1));
+  r.not_before_ms = core::json_int(d, "notBeforeMs").value_or(0);
+  r.last_error = opt(d, "lastError");
+  const auto* event = core::json_member(d, "event");
+  if (!event || !event->IsObject()) throw std::invalid_argument("delivery retry lacks object field 'event'");
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  event->Accept(w);
+  r.event = sb.GetString();
+  return r;
+}
+
 std::string to_json(const DeadLetter& l) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);

@@ -69,3 +69,19 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
   REQUIRE(m2.attachments.size() == 1);
   CHECK(m2.attachments[0].filename == "photo-1.jpg");
 }
+
+TEST_CASE("a delivery retry carries its ticket.events record unchanged and matches proto/outbound.retry") {
+  const std::string event =
+      R"({"eventId":"evt_0123456789abcdef01234567","type":"message.created","ticketId":"tkt_1","data":{"x":[1,"\u00e9"]}})";
+  DeliveryRetry d{"evt_0123456789abcdef01234567", 3, 1767225600123, "Telegram: Too Many Requests (HTTP 429)", event};
+  auto json = to_json(d);
+  CHECK(validate("outbound.retry", json) == "");
+  CHECK(validate("outbound.dlq", json) == "");
+  auto back = delivery_retry_from_json(json);
+  CHECK(back.attempt == 3);
+  CHECK(back.not_before_ms == 1767225600123);
+  CHECK(back.last_error == d.last_error);
+  CHECK(delivery_retry_from_json(to_json(back)).event == back.event);  // stable once normalized
+  CHECK(back.event.find("\"ticketId\":\"tkt_1\"") != std::string::npos);
+  CHECK_THROWS_AS(delivery_retry_from_json(R"({"eventId":"evt_1","attempt":1})"), std::invalid_argument);
+}

@@ -5,6 +5,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/time.hpp"
+#include "loket/events/events.hpp"
 #include "loket/ops/metrics.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/store/tickets.hpp"
@@ -64,9 +65,7 @@ void record(store::Pool& pool, const std::string& workspace_id, const std::strin
 }
 
 std::string wrap(const std::string& event_json, int attempt, std::int64_t not_before_ms, const std::string& error) {
-  return "{\"eventId\":\"" + core::new_id("evt") + "\",\"schemaVersion\":1,\"attempt\":" + std::to_string(attempt) +
-         ",\"notBeforeMs\":" + std::to_string(not_before_ms) + ",\"lastError\":\"" + core::json_escape(error) +
-         "\",\"event\":" + event_json + "}";
+  return events::to_json(events::DeliveryRetry{core::new_id("evt"), attempt, not_before_ms, error, event_json});
 }
 
 void publish(kafka::Producer& producer, const std::string& topic, const std::string& key, const std::string& value) {

@@ -89,11 +89,24 @@ struct DeadLetter {
   std::int64_t failed_at_ms = 0;
 };
 
-/// JSON text of `w` / `m` / `r` / `l`.
+/// A delivery to try again later (topic `outbound.retry`), or given up on after its attempts
+/// (topic `outbound.dlq`): the `ticket.events` record it is about, unchanged, with the attempt
+/// it is for and why the last one failed.
+struct DeliveryRetry {
+  std::string event_id;
+  int attempt = 1;                 ///< the attempt this record is for (1-based)
+  std::int64_t not_before_ms = 0;  ///< do not try before (epoch ms); 0 in outbound.dlq
+  std::string last_error;
+  std::string event;  ///< the ticket.events record, a JSON object's text
+};
+
+/// JSON text of `w` / `m` / `r` / `l` / `d`.
 std::string to_json(const RawWebhook& w);
 std::string to_json(const InboundMessage& m);
 std::string to_json(const DeliveryReceipt& r);
 std::string to_json(const DeadLetter& l);
+/// `d.event` must be a JSON object's text (it is embedded as is).
+std::string to_json(const DeliveryRetry& d);
 
 /// Whether a `channel.inbound` record value is a DeliveryReceipt (else an InboundMessage).
 bool is_delivery_receipt(const std::string& json);
@@ -103,6 +116,7 @@ RawWebhook raw_webhook_from_json(const std::string& json);
 InboundMessage inbound_message_from_json(const std::string& json);
 DeliveryReceipt delivery_receipt_from_json(const std::string& json);
 DeadLetter dead_letter_from_json(const std::string& json);
+DeliveryRetry delivery_retry_from_json(const std::string& json);
 
 /// The dead-letter topic of `topic`: `<topic>.dlq`.
 std::string dead_letter_topic(const std::string& topic);
