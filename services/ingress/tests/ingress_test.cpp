@@ -11,6 +11,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/events/events.hpp"
 #include "loket/http/url.hpp"
+#include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
@@ -101,7 +102,7 @@ http::Request request(const std::string& method, const std::string& target, cons
 
 TEST_CASE("a Telegram update with the right secret token is published on its thread") {
   World w;
-  w.add("int_tg", "telegram_bot", "123456789", "s3cret");
+  w.add("int_tg", providers::telegram::kIntegration, "123456789", "s3cret");
   auto app = w.make();
   auto body = fixture("telegram/text_message.json");
   auto res = app.handle(request("POST", "/api/v1/webhooks/telegram/int_tg", body,
@@ -112,7 +113,7 @@ TEST_CASE("a Telegram update with the right secret token is published on its thr
   CHECK(w.published[0].topic == "channel.webhook.telegram");
   CHECK(w.published[0].key.rfind("int_tg:", 0) == 0);
   CHECK(w.published[0].key.size() > std::string("int_tg:").size());  // the chat id
-  CHECK(w.published[0].raw.provider == "telegram");
+  CHECK(w.published[0].raw.provider == providers::telegram::kProvider);
   CHECK(w.published[0].raw.workspace_id == "acc_int_tg");
   CHECK(w.published[0].raw.body == body);
   CHECK(w.published[0].raw.routing_key.empty());
@@ -120,7 +121,7 @@ TEST_CASE("a Telegram update with the right secret token is published on its thr
 
 TEST_CASE("Telegram: a wrong or missing secret is 401, an unknown integration 404, a non-object body 400") {
   World w;
-  w.add("int_tg", "telegram_bot", "123456789", "s3cret");
+  w.add("int_tg", providers::telegram::kIntegration, "123456789", "s3cret");
   auto app = w.make();
   auto body = fixture("telegram/text_message.json");
   CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/int_tg", body,
@@ -139,7 +140,7 @@ TEST_CASE("Telegram: a wrong or missing secret is 401, an unknown integration 40
 
 TEST_CASE("an integration id of another provider does not take Telegram webhooks") {
   World w;
-  w.add("int_tw", "whatsapp_twilio", "+14155238886", "s3cret");
+  w.add("int_tw", providers::twilio::kIntegration, "+14155238886", "s3cret");
   auto app = w.make();
   CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/int_tw", fixture("telegram/text_message.json"),
                            {{"x-telegram-bot-api-secret-token", "s3cret"}}))
@@ -150,7 +151,7 @@ TEST_CASE("an integration id of another provider does not take Telegram webhooks
 TEST_CASE("a signed Twilio webhook is routed by our number and acknowledged with TwiML, the secret kept out") {
   World w;
   providers::twilio::Credentials c{"AC0123456789abcdef0123456789abcdef", "twilio-auth-token", "url-secret"};
-  w.add("int_tw", "whatsapp_twilio", "+14155238886", "url-secret", providers::twilio::to_json(c));
+  w.add("int_tw", providers::twilio::kIntegration, "+14155238886", "url-secret", providers::twilio::to_json(c));
   auto app = w.make();
   const std::string target = "/api/v1/webhooks/twilio/whatsapp?secret=url-secret";
   const std::string body = fixture("twilio/text.form");
@@ -181,7 +182,7 @@ TEST_CASE("a signed Twilio webhook is routed by our number and acknowledged with
 TEST_CASE("a Cloud API notification for two numbers is published once per connected number") {
   World w;
   providers::whatsapp_cloud::Credentials signed_creds{"token", "app-secret", "verify-me-please", ""};
-  w.add("int_a", "whatsapp_cloud", "277321005464405", "verify-me-please",
+  w.add("int_a", providers::whatsapp_cloud::kProvider, "277321005464405", "verify-me-please",
         providers::whatsapp_cloud::to_json(signed_creds));
   auto app = w.make();
   const std::string body = fixture("whatsapp_cloud/two_numbers.json");
@@ -198,7 +199,7 @@ TEST_CASE("a Cloud API notification for two numbers is published once per connec
     CHECK(w.published.size() == 1);
   }
   SECTION("the other number, connected without an app secret, is accepted unsigned") {
-    w.add("int_b", "whatsapp_cloud", "888000111222", "another-verify",
+    w.add("int_b", providers::whatsapp_cloud::kProvider, "888000111222", "another-verify",
           providers::whatsapp_cloud::to_json({"token", "", "another-verify", ""}));
     auto both = w.make();
     CHECK(
@@ -226,7 +227,7 @@ TEST_CASE("a Cloud API notification for two numbers is published once per connec
 
 TEST_CASE("a broker that does not acknowledge gets the provider a 503 with Retry-After") {
   World w;
-  w.add("int_tg", "telegram_bot", "123456789", "s3cret");
+  w.add("int_tg", providers::telegram::kIntegration, "123456789", "s3cret");
   w.broker_error = "Local: Message timed out";
   auto app = w.make();
   auto res = app.handle(request("POST", "/api/v1/webhooks/telegram/int_tg", fixture("telegram/text_message.json"),
