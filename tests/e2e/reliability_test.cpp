@@ -149,8 +149,8 @@ TEST_CASE("the outbox relay deletes only the rows it published", "[reliability]"
   stack();  // the writer's relay is running
   const std::string marker = loket::core::new_id("relay");
   auto add_event = [&](pqxx::work& tx, const std::string& tag) {
-    loket::store::emit_ticket_event(tx, "csat.recorded", loket::core::new_id("acc"), loket::core::new_id("tkt"),
-                                    "{\"csat\":{\"score\":5,\"comment\":\"" + marker + tag + "\"}}");
+    loket::store::emit_ticket_event(tx, loket::core::new_id("acc"), loket::core::new_id("tkt"),
+                                    loket::events::CsatRecorded{5, marker + tag});
   };
   // A writer transaction that took its outbox id first but commits last: it commits while the
   // relay waits (slowed broker) for the acknowledgement of the rows it read, which do not

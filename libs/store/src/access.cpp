@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "loket/core/ids.hpp"
-#include "loket/core/json.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
@@ -145,19 +144,33 @@ Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::stri
   return agent_from_row(r);
 }
 
-std::string agent_json(const Agent& a) {
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
-  w.StartObject();
-  core::json_kv(w, "id", a.id);
-  core::json_kv(w, "email", a.email);
-  core::json_kv(w, "name", a.name);
-  core::json_kv(w, "role", to_string(a.role));
-  core::json_put(w, "active");
-  w.Bool(a.active);
-  core::json_kv(w, "createdAt", a.created_at);
-  w.EndObject();
-  return sb.GetString();
+std::set<std::string> valid_credentials(pqxx::transaction_base& tx, const std::vector<std::string>& session_ids,
+                                        const std::vector<std::string>& api_key_ids) {
+  auto list = [](const std::vector<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+    return out;
+  };
+  std::set<std::string> valid;
+  for (const auto& row :
+       tx.exec_params("SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE "
+                      "s.id = ANY(string_to_array($1, ',')) AND s.revoked_at IS NULL AND s.expires_at > now() "
+                      "AND a.active UNION ALL SELECT id FROM api_keys WHERE id = ANY(string_to_array($2, ',')) "
+                      "AND revoked_at IS NULL",
+                      list(session_ids), list(api_key_ids)))
+    valid.insert(row[0].as<std::string>());
+  return valid;
+}
+
+void lock_agents(pqxx::work& tx, const std::string& workspace_id) {
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", workspace_id);
+}
+
+int active_owners(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  return tx
+      .exec_params1("SELECT count(*) FROM agents WHERE workspace_id = $1 AND role = 'owner' AND active",
+                    workspace_id)[0]
+      .as<int>();
 }
 
 std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password) {
@@ -226,21 +239,6 @@ bool revoke_api_key(pqxx::work& tx, const std::string& workspace_id, const std::
       "id = $2 RETURNING id",
       workspace_id, id);
   return !r.empty();
-}
-
-std::string api_key_json(const ApiKey& k) {
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
-  w.StartObject();
-  core::json_kv(w, "id", k.id);
-  core::json_kv(w, "name", k.name);
-  core::json_kv(w, "prefix", k.prefix);
-  core::json_kv(w, "createdAt", k.created_at);
-  core::json_kv_opt(w, "createdBy", k.created_by);
-  core::json_kv_opt(w, "lastUsedAt", k.last_used_at);
-  core::json_kv_opt(w, "revokedAt", k.revoked_at);
-  w.EndObject();
-  return sb.GetString();
 }
 
 IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,

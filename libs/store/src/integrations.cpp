@@ -9,9 +9,7 @@ constexpr const char* kColumns =
     "coalesce(credentials_key_id, ''), webhook_secret_hash, coalesce(last_error, ''), "
     "rfc3339(created_at), coalesce(number, ''), rfc3339(connected_at) FROM integrations ";
 
-std::optional<Integration> first(const pqxx::result& r) {
-  if (r.empty()) return std::nullopt;
-  const auto& row = r[0];
+Integration from_row(const pqxx::row& row) {
   Integration i;
   i.id = row[0].as<std::string>();
   i.workspace_id = row[1].as<std::string>();
@@ -27,6 +25,11 @@ std::optional<Integration> first(const pqxx::result& r) {
   i.number = row[11].as<std::string>();
   i.connected_at = row[12].as<std::string>();
   return i;
+}
+
+std::optional<Integration> first(const pqxx::result& r) {
+  if (r.empty()) return std::nullopt;
+  return from_row(r[0]);
 }
 }  // namespace
 
@@ -56,6 +59,59 @@ std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const 
   return first(tx.exec_params(std::string(kColumns) + "WHERE workspace_id = $1 AND provider IN (" + list +
                                   ") AND status <> 'disconnected' ORDER BY connected_at DESC, id DESC LIMIT 1",
                               workspace_id));
+}
+
+std::vector<Integration> list_integrations(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  std::vector<Integration> out;
+  for (const auto& row : tx.exec_params(
+           std::string(kColumns) + "WHERE workspace_id = $1 AND status <> 'disconnected' ORDER BY created_at, id",
+           workspace_id))
+    out.push_back(from_row(row));
+  return out;
+}
+
+void lock_integration_identity(pqxx::work& tx, const std::string& provider, const std::string& routing_key,
+                               const std::string& number) {
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "integration:" + provider + ":" + routing_key);
+  if (!number.empty()) tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "number:" + number);
+}
+
+bool number_connected_elsewhere(pqxx::transaction_base& tx, const std::string& number,
+                                const std::string& workspace_id) {
+  return !tx.exec_params(
+                "SELECT 1 FROM integrations WHERE number = $1 AND status <> 'disconnected' AND workspace_id <> $2",
+                number, workspace_id)
+              .empty();
+}
+
+void save_integration(pqxx::work& tx, const Integration& i, bool refresh) {
+  pqxx::binarystring creds(i.credentials), hash(i.webhook_secret_hash);
+  if (refresh)
+    tx.exec_params0(
+        "UPDATE integrations SET credentials = $2, credentials_key_id = $3, display_name = $4, "
+        "webhook_secret_hash = $5, status = $6, number = nullif($7, ''), last_error = NULL, "
+        "connected_at = now(), updated_at = now() WHERE id = $1",
+        i.id, creds, i.credentials_key_id, i.display_name, hash, i.status, i.number);
+  else
+    tx.exec_params0(
+        "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, "
+        "credentials, credentials_key_id, webhook_secret_hash, number) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, ''))",
+        i.id, i.workspace_id, i.provider, i.status, i.display_name, i.routing_key, creds, i.credentials_key_id, hash,
+        i.number);
+}
+
+void set_integration_status(pqxx::work& tx, const std::string& id, const std::string& status,
+                            const std::string& last_error) {
+  tx.exec_params0("UPDATE integrations SET status = $2, last_error = nullif($3, ''), updated_at = now() WHERE id = $1",
+                  id, status, last_error);
+}
+
+void disconnect_integration(pqxx::work& tx, const std::string& id) {
+  tx.exec_params0(
+      "UPDATE integrations SET status = 'disconnected', credentials = NULL, webhook_secret_hash = NULL, "
+      "updated_at = now() WHERE id = $1",
+      id);
 }
 
 namespace {

@@ -1,6 +1,4 @@
-#include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
-#include "loket/core/time.hpp"
 #include "loket/store/store.hpp"
 
 namespace loket::store {
@@ -30,15 +28,30 @@ void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key
   tx.exec_prepared0("outbox_add", topic, key, payload);
 }
 
-std::string emit_ticket_event(pqxx::work& tx, const std::string& type, const std::string& workspace_id,
-                              const std::string& ticket_id, const std::string& data_json) {
-  std::string id = core::new_id("evt");
-  std::string payload = "{\"eventId\":\"" + id + "\",\"schemaVersion\":1,\"type\":\"" + core::json_escape(type) +
-                        "\",\"occurredAt\":\"" + core::now_rfc3339() + "\",\"workspaceId\":\"" +
-                        core::json_escape(workspace_id) + "\",\"ticketId\":\"" + core::json_escape(ticket_id) +
-                        "\",\"data\":" + data_json + "}";
-  outbox_add(tx, "ticket.events", ticket_id, payload);
-  return id;
+bool try_lock_outbox(pqxx::work& tx) { return tx.exec1("SELECT pg_try_advisory_xact_lock(4242002)")[0].as<bool>(); }
+
+std::vector<OutboxRow> read_outbox(pqxx::transaction_base& tx, int limit) {
+  std::vector<OutboxRow> out;
+  for (const auto& r : tx.exec_params("SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1", limit))
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>()});
+  return out;
+}
+
+void delete_outbox(pqxx::work& tx, const std::vector<std::int64_t>& ids) {
+  std::string list = "{";
+  for (auto id : ids) list += (list.size() > 1 ? "," : "") + std::to_string(id);
+  tx.exec_params0("DELETE FROM outbox WHERE id = ANY($1::bigint[])", list + "}");
+}
+
+std::int64_t outbox_backlog(pqxx::transaction_base& tx) {
+  return tx.exec1("SELECT count(*) FROM outbox")[0].as<std::int64_t>();
+}
+
+std::string emit_ticket_event(pqxx::work& tx, const std::string& workspace_id, const std::string& ticket_id,
+                              events::TicketEvent::Data data) {
+  auto event = events::new_ticket_event(workspace_id, ticket_id, std::move(data));
+  outbox_add(tx, "ticket.events", ticket_id, events::to_json(event));
+  return event.event_id;
 }
 
 }  // namespace loket::store

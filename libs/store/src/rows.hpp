@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "loket/core/json.hpp"
+#include "loket/store/tickets.hpp"
 
 namespace loket::store {
 
@@ -31,6 +32,46 @@ inline std::string json_records(const std::vector<const char*>& names,
   }
   w.EndArray();
   return sb.GetString();
+}
+
+/// The columns ticket_from_row reads, in its order (timestamps as RFC 3339).
+inline constexpr const char* kTicketColumns =
+    "id, workspace_id, number, subject, status, priority, channel, integration_id, "
+    "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
+    "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
+    "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment";
+
+/// The ticket of a row that starts with kTicketColumns.
+inline Ticket ticket_from_row(const pqxx::row& r) {
+  Ticket t;
+  t.id = r[0].as<std::string>();
+  t.workspace_id = r[1].as<std::string>();
+  t.number = r[2].as<std::int64_t>();
+  t.subject = r[3].as<std::string>();
+  t.status = r[4].as<std::string>();
+  t.priority = r[5].as<std::string>();
+  t.channel = r[6].as<std::string>();
+  t.integration_id = opt(r[7]);
+  t.external_thread_id = opt(r[8]);
+  t.requester_name = opt(r[9]);
+  t.requester_email = opt(r[10]);
+  t.requester_phone = opt(r[11]);
+  t.assignee_id = opt(r[12]);
+  std::string tags = r[13].is_null() ? "" : r[13].as<std::string>();
+  std::size_t pos = 0;
+  while (!tags.empty() && pos <= tags.size()) {
+    auto end = tags.find('\x1f', pos);
+    if (end == std::string::npos) end = tags.size();
+    t.tags.push_back(tags.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  t.created_at = r[14].as<std::string>();
+  t.updated_at = r[15].as<std::string>();
+  t.first_response_at = opt(r[16]);
+  t.resolved_at = opt(r[17]);
+  if (!r[18].is_null()) t.csat_score = r[18].as<int>();
+  t.csat_comment = opt(r[19]);
+  return t;
 }
 
 }  // namespace loket::store

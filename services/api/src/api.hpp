@@ -13,6 +13,7 @@
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
+#include "views.hpp"
 
 /// The api service: REST and realtime for agents and integrators (DESIGN.md "api", issue 3,
 /// seeds 000 and 002). Every route is described in docs/openapi.yaml.

@@ -57,7 +57,7 @@ http::Response upload_attachment(Context& ctx, const http::Request& req, const s
     return store::store_upload(tx, ws, by, clean_filename(file->filename), clean_content_type(file->content_type),
                                file->data);
   });
-  return http::json_ok(201, store::attachment_json(a));
+  return http::json_ok(201, attachment_json(a));
 }
 
 namespace {

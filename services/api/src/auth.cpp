@@ -29,8 +29,7 @@ std::optional<http::Response> check_password_rules(const std::string& pw) {
 }
 
 std::string session_json(const store::NewSession& s, const store::Agent& a) {
-  return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" + store::agent_json(a) +
-         "}";
+  return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" + agent_json(a) + "}";
 }
 
 http::Response too_many_attempts(int reset_s) {
@@ -74,25 +73,12 @@ http::Response logout(Context& ctx, const Principal& p) {
   return http::json_ok(200, "{\"signedOut\":true}");
 }
 
-std::string workspace_json(pqxx::transaction_base& tx, const std::string& ws) {
-  auto r = tx.exec_params1("SELECT id, name, rfc3339(created_at), auto_reply FROM workspaces WHERE id = $1", ws);
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
-  w.StartObject();
-  core::json_kv(w, "id", r[0].as<std::string>());
-  core::json_kv(w, "name", r[1].as<std::string>());
-  core::json_kv(w, "createdAt", r[2].as<std::string>());
-  core::json_kv_opt(w, "autoReply", r[3].is_null() ? std::nullopt : std::optional(r[3].as<std::string>()));
-  w.EndObject();
-  return sb.GetString();
-}
-
 http::Response me(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
-  return http::json_ok(
-      200, "{\"agent\":" + store::agent_json(*a) + ",\"workspace\":" + workspace_json(tx, p.workspace_id) + "}");
+  return http::json_ok(200, "{\"agent\":" + agent_json(*a) +
+                                ",\"workspace\":" + workspace_json(*store::load_workspace(tx, p.workspace_id)) + "}");
 }
 
 http::Response change_password(Context& ctx, const http::Request& req, const Principal& p) {
@@ -114,7 +100,7 @@ http::Response change_password(Context& ctx, const http::Request& req, const Pri
 http::Response get_workspace(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  return http::json_ok(200, workspace_json(tx, p.workspace_id));
+  return http::json_ok(200, workspace_json(*store::load_workspace(tx, p.workspace_id)));
 }
 
 http::Response patch_workspace(Context& ctx, const http::Request& req, const Principal& p) {
@@ -134,17 +120,16 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
     return http::json_error(400, "VALIDATION_ERROR", "autoReply must be at most 5000 characters");
   if (!name && !auto_reply) return http::json_error(400, "VALIDATION_ERROR", "send name and/or autoReply");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    if (name) tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", p.workspace_id, *name);
-    if (auto_reply)
-      tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", p.workspace_id, reply_text);
-    return http::json_ok(200, workspace_json(tx, p.workspace_id));
+    store::update_workspace(tx, p.workspace_id, name,
+                            auto_reply ? std::optional<std::string>(reply_text) : std::nullopt);
+    return http::json_ok(200, workspace_json(*store::load_workspace(tx, p.workspace_id)));
   });
 }
 
 http::Response list_agents(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  return http::json_ok(200, json_array(store::list_agents(tx, p.workspace_id), store::agent_json));
+  return http::json_ok(200, json_array(store::list_agents(tx, p.workspace_id), agent_json));
 }
 
 http::Response get_agent(Context& ctx, const Principal& p, const std::string& id) {
@@ -152,7 +137,7 @@ http::Response get_agent(Context& ctx, const Principal& p, const std::string& id
   pqxx::read_transaction tx(*conn);
   auto a = store::load_agent(tx, p.workspace_id, id);
   if (!a) return http::json_error(404, "NOT_FOUND", "no such agent");
-  return http::json_ok(200, store::agent_json(*a));
+  return http::json_ok(200, agent_json(*a));
 }
 
 // Admins manage agents; only owners create or change owners and admins.
@@ -175,7 +160,7 @@ http::Response create_agent(Context& ctx, const http::Request& req, const Princi
     auto a = store::with_tx(ctx.pool, [&](pqxx::work& tx) {
       return store::create_agent(tx, p.workspace_id, email, name, *role, password);
     });
-    return http::json_ok(201, store::agent_json(a));
+    return http::json_ok(201, agent_json(a));
   } catch (const store::Conflict& e) {
     return http::json_error(409, "CONFLICT", e.what());
   }
@@ -198,26 +183,24 @@ http::Response patch_agent(Context& ctx, const http::Request& req, const Princip
   if (name && (core::trim(*name).empty() || core::utf8_length(*name) > 200))
     return http::json_error(400, "VALIDATION_ERROR", "name must be 1–200 characters");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", p.workspace_id);
+    store::lock_agents(tx, p.workspace_id);
     auto a = store::load_agent(tx, p.workspace_id, id);
     if (!a) return http::json_error(404, "NOT_FOUND", "no such agent");
     if ((role && !may_grant(p, *role)) || !may_grant(p, a->role))
       return http::json_error(403, "FORBIDDEN", "only an owner may change owners or admins");
     bool loses_owner = a->role == Role::kOwner && ((role && *role != Role::kOwner) || (active && !*active));
     if (loses_owner) {
-      auto owners = tx.exec_params1("SELECT count(*) FROM agents WHERE workspace_id = $1 AND role = 'owner' AND active",
-                                    p.workspace_id)[0]
-                        .as<int>();
-      if (owners <= 1) return http::json_error(409, "CONFLICT", "a workspace keeps at least one active owner");
+      if (store::active_owners(tx, p.workspace_id) <= 1)
+        return http::json_error(409, "CONFLICT", "a workspace keeps at least one active owner");
     }
-    return http::json_ok(200, store::agent_json(store::update_agent(tx, *a, name, role, active)));
+    return http::json_ok(200, agent_json(store::update_agent(tx, *a, name, role, active)));
   });
 }
 
 http::Response list_keys(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  return http::json_ok(200, json_array(store::list_api_keys(tx, p.workspace_id), store::api_key_json));
+  return http::json_ok(200, json_array(store::list_api_keys(tx, p.workspace_id), api_key_json));
 }
 
 http::Response create_key(Context& ctx, const http::Request& req, const Principal& p) {
@@ -230,7 +213,7 @@ http::Response create_key(Context& ctx, const http::Request& req, const Principa
     std::optional<std::string> by;
     if (!p.agent_id.empty()) by = p.agent_id;
     auto created = store::create_api_key(tx, p.workspace_id, name, by);
-    std::string json = store::api_key_json(created.meta);
+    std::string json = api_key_json(created.meta);
     json.pop_back();
     return http::json_ok(201, json + ",\"key\":\"" + created.key + "\"}");
   });

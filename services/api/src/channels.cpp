@@ -38,16 +38,10 @@ Saved save(Context& ctx, const std::string& ws, const std::string& provider, con
   try {
     store::with_tx(ctx.pool, [&](pqxx::work& tx) {
       out = Saved{};
-      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "integration:" + provider + ":" + c.routing_key);
-      if (!c.number.empty()) {
-        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "number:" + c.number);
-        if (!tx.exec_params("SELECT 1 FROM integrations WHERE number = $1 AND status <> 'disconnected' AND "
-                            "workspace_id <> $2",
-                            c.number, ws)
-                 .empty()) {
-          out.conflict = c.number + " is connected to another workspace";
-          return;
-        }
+      store::lock_integration_identity(tx, provider, c.routing_key, c.number);
+      if (!c.number.empty() && store::number_connected_elsewhere(tx, c.number, ws)) {
+        out.conflict = c.number + " is connected to another workspace";
+        return;
       }
       auto existing = store::find_live_integration(tx, provider, c.routing_key);
       if (existing && existing->workspace_id != ws) {
@@ -65,20 +59,18 @@ Saved save(Context& ctx, const std::string& ws, const std::string& provider, con
         }
       }
       secrets = c.secrets(previous);
-      pqxx::binarystring creds(ctx.keys.encrypt(secrets.credentials, out.id)), hash(secrets.webhook_secret_hash);
-      if (existing)
-        tx.exec_params0(
-            "UPDATE integrations SET credentials = $2, credentials_key_id = $3, display_name = $4, "
-            "webhook_secret_hash = $5, status = $6, number = nullif($7, ''), last_error = NULL, "
-            "connected_at = now(), updated_at = now() WHERE id = $1",
-            out.id, creds, ctx.keys.active_key_id(), c.display_name, hash, status, c.number);
-      else
-        tx.exec_params0(
-            "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, "
-            "credentials, credentials_key_id, webhook_secret_hash, number) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, ''))",
-            out.id, ws, provider, status, c.display_name, c.routing_key, creds, ctx.keys.active_key_id(), hash,
-            c.number);
+      store::Integration row;
+      row.id = out.id;
+      row.workspace_id = ws;
+      row.provider = provider;
+      row.status = status;
+      row.display_name = c.display_name;
+      row.routing_key = c.routing_key;
+      row.credentials = ctx.keys.encrypt(secrets.credentials, out.id);
+      row.credentials_key_id = ctx.keys.active_key_id();
+      row.webhook_secret_hash = secrets.webhook_secret_hash;
+      row.number = c.number;
+      store::save_integration(tx, row, existing.has_value());
     });
   } catch (const pqxx::unique_violation&) {
     out.conflict = "this " + provider + " identity is being connected concurrently; try again";
@@ -136,11 +128,7 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
       status = "error";
       last_error = e.what();
     }
-    store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-      tx.exec_params0(
-          "UPDATE integrations SET status = $2, last_error = nullif($3, ''), updated_at = now() WHERE id = $1", s.id,
-          status, last_error);
-    });
+    store::with_tx(ctx.pool, [&](pqxx::work& tx) { store::set_integration_status(tx, s.id, status, last_error); });
     if (status == "error") return http::json_error(400, "PROVIDER_REJECTED", last_error + " — connect again to retry");
   }
   core::log(core::Level::kInfo, "integration connected",
@@ -157,12 +145,12 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
 http::Response list(Context& ctx, const std::string& ws) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto r = tx.exec_params(
-      "SELECT id FROM integrations WHERE workspace_id = $1 AND status <> 'disconnected' ORDER BY created_at", ws);
   std::string out = "{\"integrations\":[";
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    if (i) out += ",";
-    out += integration_json(ctx, *store::find_integration(tx, r[i][0].as<std::string>()));
+  bool first = true;
+  for (const auto& integ : store::list_integrations(tx, ws)) {
+    out += first ? "" : ",";
+    first = false;
+    out += integration_json(ctx, integ);
   }
   out +=
       "],\"platformChannels\":[{\"channel\":\"manual\",\"status\":\"live\"},"
@@ -188,12 +176,7 @@ http::Response remove(Context& ctx, const std::string& ws, const std::string& id
                 {{"integrationId", id}, {"error", e.what()}});
     }
   }
-  store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    tx.exec_params0(
-        "UPDATE integrations SET status = 'disconnected', credentials = NULL, webhook_secret_hash = NULL, "
-        "updated_at = now() WHERE id = $1",
-        id);
-  });
+  store::with_tx(ctx.pool, [&](pqxx::work& tx) { store::disconnect_integration(tx, id); });
   integ->status = "disconnected";
   return http::json_ok(200, integration_json(ctx, *integ));
 }

@@ -82,7 +82,7 @@ http::Response view(Context& ctx, const std::string& token) {
   pqxx::read_transaction tx(*conn);
   auto t = by_token(tx, token);
   if (!t) return unknown_token();
-  return http::json_ok(200, store::public_ticket_json(*t, store::load_messages(tx, t->id, false)));
+  return http::json_ok(200, public_ticket_json(*t, store::load_messages(tx, t->id, false)));
 }
 
 http::Response reply(Context& ctx, const http::Request& req, const std::string& token) {
@@ -124,24 +124,9 @@ http::Response rate(Context& ctx, const http::Request& req, const std::string& t
     if (!t) return unknown_token();
     if (t->status != "resolved" && t->status != "closed")
       return http::json_error(409, "CONFLICT", "a ticket can be rated once it is resolved or closed");
-    // The first rating may be changed for 24 hours (a mis-tap); after that it stands.
-    auto r = tx.exec_params(
-        "UPDATE tickets SET csat_score = $2, csat_comment = $3, csat_at = coalesce(csat_at, now()) "
-        "WHERE id = $1 AND (csat_at IS NULL OR csat_at > now() - interval '24 hours') RETURNING id",
-        t->id, static_cast<int>(*score), comment);
-    if (r.empty()) return http::json_error(409, "CONFLICT", "this ticket was rated more than 24 hours ago");
-    t->csat_score = static_cast<int>(*score);
-    t->csat_comment = comment;
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    core::json_put(w, "score");
-    w.Int(static_cast<int>(*score));
-    core::json_kv_opt(w, "comment", comment);
-    w.EndObject();
-    store::emit_ticket_event(tx, "csat.recorded", t->workspace_id, t->id,
-                             std::string("{\"csat\":") + sb.GetString() + "}");
-    return http::json_ok(201, std::string("{\"csat\":") + sb.GetString() + "}");
+    if (!store::record_csat(tx, *t, static_cast<int>(*score), comment))
+      return http::json_error(409, "CONFLICT", "this ticket was rated more than 24 hours ago");
+    return http::json_ok(201, csat_json(*t));
   });
 }
 
@@ -164,8 +149,7 @@ http::Response download(Context& ctx, const std::string& token, const std::strin
   if (!t) return unknown_token();
   auto a = store::load_attachment(tx, t->workspace_id, id);
   // Only files on this ticket's public messages: not another ticket's, not an internal note's.
-  bool visible = a && a->ticket_id == t->id &&
-                 !tx.exec_params("SELECT 1 FROM messages WHERE id = $1 AND NOT internal", a->meta.message_id).empty();
+  bool visible = a && a->ticket_id == t->id && !a->internal;
   if (!visible) return http::json_error(404, "NOT_FOUND", "no such attachment on this ticket");
   return send_attachment(tx, *a);
 }

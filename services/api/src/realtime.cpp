@@ -1,7 +1,7 @@
 #include "realtime.hpp"
 
-#include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
+#include "loket/events/ticket_events.hpp"
 #include "loket/http/envelope.hpp"
 
 namespace loket::api {
@@ -12,9 +12,12 @@ void Hub::start(kafka::Properties props) {
   consumer_ = std::thread([this, consumer] {
     while (!stop_) {
       for (const auto& rec : consumer->poll(200, std::chrono::milliseconds(200))) {
-        rapidjson::Document d;
-        d.Parse(rec.value.c_str(), rec.value.size());
-        if (auto ws = core::json_string(d, "workspaceId")) publish(*ws, rec.value);
+        // Forwarded as written: the app reads the same event shape as any consumer.
+        try {
+          publish(events::ticket_event_from_json(rec.value).workspace_id, rec.value);
+        } catch (const std::invalid_argument& e) {  // a newer writer's type, or not an event
+          core::log(core::Level::kDebug, "realtime skipped a ticket event", {{"error", e.what()}});
+        }
       }
     }
     consumer->close();
@@ -95,22 +98,14 @@ void Hub::revalidate() {
     for (const auto& [id, s] : subs_) open.emplace_back(id, s.principal);
   }
   if (open.empty()) return;
-  std::string sessions, keys;
-  for (const auto& [id, p] : open) {
-    auto& list = p.api_key_id.empty() ? sessions : keys;
-    list += (list.empty() ? "" : ",") + (p.api_key_id.empty() ? p.session_id : p.api_key_id);
-  }
+  std::vector<std::string> sessions, keys;
+  for (const auto& [id, p] : open)
+    (p.api_key_id.empty() ? sessions : keys).push_back(p.api_key_id.empty() ? p.session_id : p.api_key_id);
   std::set<std::string> valid;
   {
     auto conn = ctx_.pool.acquire();
     pqxx::read_transaction tx(*conn);
-    for (const auto& row :
-         tx.exec_params("SELECT s.id FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE "
-                        "s.id = ANY(string_to_array($1, ',')) AND s.revoked_at IS NULL AND s.expires_at > now() "
-                        "AND a.active UNION ALL SELECT id FROM api_keys WHERE id = ANY(string_to_array($2, ',')) "
-                        "AND revoked_at IS NULL",
-                        sessions, keys))
-      valid.insert(row[0].as<std::string>());
+    valid = store::valid_credentials(tx, sessions, keys);
   }
   std::lock_guard lock(mu_);
   for (const auto& [id, p] : open) {

@@ -10,6 +10,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/tickets.hpp"
+#include "ticket_query.hpp"
 
 namespace loket::api {
 namespace {
@@ -23,80 +24,10 @@ http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such 
 
 bool valid_priority(const std::string& p) { return p == "low" || p == "normal" || p == "high" || p == "urgent"; }
 
-bool valid_time(const std::string& s) {
-  static const std::regex re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
-  return std::regex_match(s, re);
-}
-
-// The cursor is opaque to clients: hex of "v1|sort|number|updated_us|snapshot_us".
-std::string encode_cursor(int sort, std::int64_t number, std::int64_t updated_us, std::int64_t snapshot_us) {
-  return core::to_hex("v1|" + std::to_string(sort) + "|" + std::to_string(number) + "|" + std::to_string(updated_us) +
-                      "|" + std::to_string(snapshot_us));
-}
-
-bool decode_cursor(const std::string& c, int sort, store::TicketQuery& q) {
-  try {
-    std::string s = crypto::from_hex(c);
-    std::vector<std::string> f;
-    std::size_t pos = 0;
-    for (;;) {
-      auto end = s.find('|', pos);
-      f.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
-      if (end == std::string::npos) break;
-      pos = end + 1;
-    }
-    if (f.size() != 5 || f[0] != "v1" || std::stoi(f[1]) != sort) return false;
-    q.after_number = std::stoll(f[2]);
-    q.after_updated_us = std::stoll(f[3]);
-    q.snapshot_us = std::stoll(f[4]);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 http::Response list(Context& ctx, const http::Request& req, const Principal& p) {
-  store::TicketQuery q;
-  for (const auto& s : core::split(req.query_param("status"), ','))
-    if (auto st = core::trim(s); !st.empty()) q.statuses.push_back(st);
-  for (const auto& s : q.statuses)
-    if (!store::is_valid_status(s)) return bad("status must be open, pending, resolved or closed (comma-separated)");
-  q.channel = req.query_param("channel");
-  if (auto a = req.query_param("assigneeId"); !a.empty()) q.assignee_id = a == "me" ? p.agent_id : a;
-  if (q.assignee_id && q.assignee_id->empty()) return bad("assigneeId=me needs a signed-in agent");
-  q.requester = req.query_param("requester");
-  q.tag = req.query_param("tag");
-  q.text = core::trim(req.query_param("q"));
-  for (auto [name, field] : {std::pair{"createdAfter", &q.created_after},
-                             {"createdBefore", &q.created_before},
-                             {"updatedAfter", &q.updated_after},
-                             {"updatedBefore", &q.updated_before}}) {
-    auto v = req.query_param(name);
-    if (v.empty()) continue;
-    if (!valid_time(v)) return bad(std::string(name) + " must be an RFC 3339 time, e.g. 2026-06-11T03:21:09Z");
-    *field = v;
-  }
-  std::string sort = req.query_param("sort");
-  if (sort.empty() || sort == "-createdAt")
-    q.sort = store::TicketSort::kCreatedDesc;
-  else if (sort == "createdAt")
-    q.sort = store::TicketSort::kCreatedAsc;
-  else if (sort == "-updatedAt")
-    q.sort = store::TicketSort::kUpdatedDesc;
-  else if (sort == "updatedAt")
-    q.sort = store::TicketSort::kUpdatedAsc;
-  else
-    return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
-  try {
-    if (auto l = req.query_param("limit"); !l.empty()) q.limit = std::stol(l);
-  } catch (const std::exception&) {
-    return bad("limit must be a whole number");
-  }
-  if (q.limit < 1 || q.limit > 100) return bad("limit must be 1..100");
-  const int sort_id = static_cast<int>(q.sort);
-  auto cursor = req.query_param("cursor");
-  if (!cursor.empty() && !decode_cursor(cursor, sort_id, q))
-    return bad("cursor is not valid for this sort; start again without it");
+  auto parsed = ticket_query(req, p);
+  if (auto* refusal = std::get_if<http::Response>(&parsed)) return *refusal;
+  auto& q = std::get<store::TicketQuery>(parsed);
   long limit = q.limit;
   q.limit = limit + 1;
   auto conn = ctx.pool.acquire();
@@ -106,19 +37,19 @@ http::Response list(Context& ctx, const http::Request& req, const Principal& p) 
   auto rows = store::list_tickets(tx, p.workspace_id, q);
   std::string items;
   for (std::size_t i = 0; i < rows.size() && static_cast<long>(i) < limit; ++i)
-    items += (items.empty() ? "" : ",") + store::ticket_json(rows[i].ticket);
+    items += (items.empty() ? "" : ",") + ticket_json(rows[i].ticket);
   std::string next = "null";
   if (static_cast<long>(rows.size()) > limit) {
     const auto& last = rows[static_cast<std::size_t>(limit) - 1];
-    next = "\"" + encode_cursor(sort_id, last.ticket.number, last.updated_us, snapshot) + "\"";
+    next = "\"" + encode_cursor(q.sort, last.ticket.number, last.updated_us, snapshot) + "\"";
   }
   return http::json_ok(200, "{\"items\":[" + items + "],\"nextCursor\":" + next + "}");
 }
 
 std::string ticket_with_messages(pqxx::transaction_base& tx, const store::Ticket& t) {
-  std::string out = store::ticket_json(t);
+  std::string out = ticket_json(t);
   out.pop_back();
-  return out + ",\"messages\":" + json_array(store::load_messages(tx, t.id, true), store::message_json) + "}";
+  return out + ",\"messages\":" + json_array(store::load_messages(tx, t.id, true), message_json) + "}";
 }
 
 http::Response get(Context& ctx, const Principal& p, const std::string& id) {
@@ -245,7 +176,7 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
     store::update_ticket(tx, *t, c);
-    return http::json_ok(200, store::ticket_json(*t));
+    return http::json_ok(200, ticket_json(*t));
   });
 }
 
@@ -254,7 +185,7 @@ http::Response messages(Context& ctx, const Principal& p, const std::string& id)
   pqxx::read_transaction tx(*conn);
   auto t = store::load_ticket(tx, p.workspace_id, id);
   if (!t) return not_found();
-  return http::json_ok(200, json_array(store::load_messages(tx, id, true), store::message_json));
+  return http::json_ok(200, json_array(store::load_messages(tx, id, true), message_json));
 }
 
 http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
@@ -291,12 +222,12 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
     store::emit_message_created(tx, *t, msg);
     if (agent_public) {
-      tx.exec_params0("UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) WHERE id = $1", id);
+      store::mark_first_response(tx, id);
       store::set_status(tx, *t, "pending");
     } else if (author_type == "requester") {
       store::set_status(tx, *t, "open");
     }
-    return http::json_ok(201, store::message_json(msg));
+    return http::json_ok(201, message_json(msg));
   });
 }
 }  // namespace

@@ -44,10 +44,9 @@ std::string html_escape(const std::string& s) {
 }
 }  // namespace
 
-std::optional<providers::Mailer> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+std::optional<providers::Mailer> sender_for(const std::optional<store::Integration>& workspace_mailer,
                                             const crypto::Keyring& keys, const providers::Registry& providers) {
-  if (auto integ = store::latest_integration(tx, workspace_id, providers.mailer_names());
-      integ && !integ->credentials.empty())
+  if (const auto& integ = workspace_mailer; integ && !integ->credentials.empty())
     if (const auto* adapter = providers.find(integ->provider))
       return adapter->mailer(keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id));
   for (const auto& adapter : providers.adapters())
@@ -55,23 +54,20 @@ std::optional<providers::Mailer> sender_for(pqxx::transaction_base& tx, const st
   return std::nullopt;
 }
 
-std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& ticket_id,
-                                           const crypto::Keyring& keys) {
-  auto r = tx.exec_params(
-      "SELECT id, workspace_id, number, subject, status, channel, requester_email, coalesce(requester_name, ''), "
-      "coalesce(reply_token, '') FROM tickets WHERE id = $1 AND requester_email IS NOT NULL",
-      ticket_id);
-  if (r.empty()) return std::nullopt;
+std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                           const std::string& ticket_id, const crypto::Keyring& keys) {
+  auto ticket = store::load_ticket(tx, workspace_id, ticket_id);
+  if (!ticket || !ticket->requester_email) return std::nullopt;
   TicketMail t;
-  t.ticket_id = r[0][0].as<std::string>();
-  t.workspace_id = r[0][1].as<std::string>();
-  t.number = r[0][2].as<std::int64_t>();
-  t.subject = r[0][3].as<std::string>();
-  t.status = r[0][4].as<std::string>();
-  t.channel = r[0][5].as<std::string>();
-  t.requester_email = r[0][6].as<std::string>();
-  t.requester_name = r[0][7].as<std::string>();
-  t.reply_token = r[0][8].as<std::string>();
+  t.ticket_id = ticket->id;
+  t.workspace_id = ticket->workspace_id;
+  t.number = ticket->number;
+  t.subject = ticket->subject;
+  t.status = ticket->status;
+  t.channel = ticket->channel;
+  t.requester_email = *ticket->requester_email;
+  t.requester_name = ticket->requester_name.value_or("");
+  t.reply_token = store::reply_token_of(tx, ticket_id);
   t.access_token = store::access_token_of(tx, ticket_id, keys);
   return t;
 }

@@ -17,10 +17,11 @@ struct EmailOptions {
   std::string inbound_domain;                            ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
 };
 
-/// Who sends a workspace's emails: the mailer of its most recently connected integration whose
-/// provider sends email, else the platform's, or std::nullopt when neither exists (emails are
-/// then recorded as skipped). @throws std::runtime_error when stored credentials do not decrypt.
-std::optional<providers::Mailer> sender_for(pqxx::transaction_base& tx, const std::string& workspace_id,
+/// Who sends a workspace's emails: the mailer of `workspace_mailer` (the workspace's most recently
+/// connected integration whose provider sends email, providers::Registry::mailer_names) when it
+/// has credentials, else the platform's, or std::nullopt when neither exists (emails are then
+/// recorded as skipped). @throws std::runtime_error when stored credentials do not decrypt.
+std::optional<providers::Mailer> sender_for(const std::optional<store::Integration>& workspace_mailer,
                                             const crypto::Keyring& keys, const providers::Registry& providers);
 
 /// What an email about a ticket needs.
@@ -31,9 +32,10 @@ struct TicketMail {
   std::string reply_token;   ///< for Reply-To
 };
 
-/// Loads ticket `ticket_id` for mailing, or std::nullopt when it has no requester email.
-std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& ticket_id,
-                                           const crypto::Keyring& keys);
+/// Loads ticket `ticket_id` of `workspace_id` for mailing, or std::nullopt when it has no
+/// requester email. @throws std::runtime_error when its access token does not decrypt.
+std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                           const std::string& ticket_id, const crypto::Keyring& keys);
 
 /// Kinds of requester email.
 enum class MailKind { kReceived, kReply, kCsatSurvey };

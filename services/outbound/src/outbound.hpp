@@ -1,10 +1,13 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "email.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/events/ticket_events.hpp"
 #include "loket/kafka/kafka.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
@@ -22,6 +25,31 @@ struct Options {
   const providers::Registry* providers = nullptr;  ///< the adapters replies and emails go out through
   EmailOptions email;                              ///< requester email
 };
+
+/// The integrations a reply may go out through, looked up by the caller (the database in the
+/// worker, fakes in tests).
+struct IntegrationLookup {
+  /// The integration with this id (any status), or nullopt.
+  std::function<std::optional<store::Integration>(const std::string& id)> by_id;
+  /// The ticket's workspace's most recently connected live integration of these providers.
+  std::function<std::optional<store::Integration>(const std::vector<std::string>& providers)> latest;
+};
+
+/// Where a reply goes: the integration that sends it and the recipient, or why it cannot go.
+struct Target {
+  std::optional<store::Integration> integration;
+  std::string to;     ///< chat id or E.164 number
+  std::string error;  ///< "" when the reply can go; else the reason recorded as its failure
+};
+
+/// Chooses where a reply on `route` goes, per its channel's providers::ReplyTo (`channel` must not
+/// reply by email): kThread → the chat (`externalThreadId`) through the integration the ticket
+/// came in on (`integrationId`); kPhone → the requester's E.164 number (else the thread id)
+/// through the workspace's most recently connected integration of the channel (seed 000). A
+/// missing, disconnected or credential-less integration or an empty recipient sets `error`.
+/// Pure over `lookup`.
+Target choose_target(const providers::ChannelDescriptor& channel, const events::Route& route,
+                     const providers::Registry& providers, const IntegrationLookup& lookup);
 
 /// What handle_event() did.
 enum class Outcome { kIgnored, kSent, kFailed, kSkipped, kRetryScheduled, kDeadLettered, kAlreadyDone };

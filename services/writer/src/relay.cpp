@@ -32,7 +32,7 @@ ops::ScrapeHook watch_outbox(store::Pool& pool) {
     try {
       auto conn = pool.acquire();
       pqxx::read_transaction tx(*conn);
-      r.set("loket_outbox_backlog", {}, tx.exec1("SELECT count(*) FROM outbox")[0].as<double>());
+      r.set("loket_outbox_backlog", {}, static_cast<double>(store::outbox_backlog(tx)));
     } catch (const std::exception&) {
       // the database is down: readiness says so; keep the last value
     }
@@ -42,29 +42,25 @@ ops::ScrapeHook watch_outbox(store::Pool& pool) {
 int relay_once(store::Pool& pool, kafka::Producer& producer, int max_rows) {
   auto conn = pool.acquire();
   pqxx::work tx(*conn);
-  auto locked = tx.exec("SELECT pg_try_advisory_xact_lock(4242002)");
-  if (!locked[0][0].as<bool>()) return 0;
-  auto rows = tx.exec_params("SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1", max_rows);
+  if (!store::try_lock_outbox(tx)) return 0;
+  auto rows = store::read_outbox(tx, max_rows);
   if (rows.empty()) return 0;
   auto start = std::chrono::steady_clock::now();
   std::atomic<int> failed{0};
   std::string last_error;
   std::mutex mu;
   for (const auto& r : rows)
-    producer.produce(r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                     [&](const std::string& err) {
-                       if (err.empty()) return;
-                       ++failed;
-                       std::lock_guard lock(mu);
-                       last_error = err;
-                     });
+    producer.produce(r.topic, r.key, r.payload, [&](const std::string& err) {
+      if (err.empty()) return;
+      ++failed;
+      std::lock_guard lock(mu);
+      last_error = err;
+    });
   if (!producer.flush(std::chrono::seconds(30)) || failed > 0)
     throw std::runtime_error("outbox relay: broker did not acknowledge (" + last_error + ")");
-  // Exactly the rows published: a writer that committed a lower id since the SELECT keeps it.
-  std::string ids = "{";
-  for (const auto& r : rows) ids += (ids.size() > 1 ? "," : "") + r[0].as<std::string>();
-  ids += "}";
-  tx.exec_params0("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids);
+  std::vector<std::int64_t> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  store::delete_outbox(tx, ids);
   tx.commit();
   registry().add("loket_outbox_published_total", {}, static_cast<double>(rows.size()));
   registry().observe_since("loket_outbox_publish_seconds", {}, start);

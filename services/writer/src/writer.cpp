@@ -9,6 +9,7 @@
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/providers/error.hpp"
+#include "loket/store/deliveries.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::writer {
@@ -35,6 +36,22 @@ store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const
 }
 }  // namespace
 
+std::vector<Result> thread_batch(const std::vector<events::InboundMessage>& batch, const WorkspaceOf& workspace_of,
+                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open) {
+  std::vector<Result> out;
+  out.reserve(batch.size());
+  for (const auto& m : batch) {
+    auto workspace = workspace_of(m.integration_id);
+    if (!workspace)
+      out.push_back(Result::kUnknownIntegration);
+    else if (!stored.emplace(m.integration_id, m.external_message_id).second)  // stored, or earlier in the batch
+      out.push_back(Result::kDuplicate);
+    else
+      out.push_back(open.insert(thread_of(*workspace, m)).second ? Result::kCreatedTicket : Result::kAppended);
+  }
+  return out;
+}
+
 std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::InboundMessage>& batch,
                                    const AttachmentFetcher& fetch, const Settings& settings) {
   std::vector<Result> results(batch.size(), Result::kAppended);
@@ -53,6 +70,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       if (!integrations.count(m.integration_id))
         integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
   }
+  const WorkspaceOf workspace_of = [&integrations](const std::string& id) -> std::optional<std::string> {
+    const auto& integ = integrations.at(id);
+    return integ ? std::optional(integ->workspace_id) : std::nullopt;
+  };
   std::vector<std::vector<store::NewAttachment>> files(batch.size());
   std::vector<store::ThreadKey> threads;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -83,26 +104,23 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto seen = store::existing_messages(tx, keys);
     // Each thread's ticket: the open one found here, or the one this batch opens.
     auto open = store::find_open_threads(tx, threads);
+    std::set<store::ThreadKey> open_threads;
+    for (const auto& [thread, ticket] : open) open_threads.insert(thread);
+    results = thread_batch(batch, workspace_of, seen, open_threads);
     std::vector<store::BatchMessage> pending;                         // written in one statement
     std::vector<std::pair<store::Ticket, std::string>> auto_replies;  // new tickets and their tokens
     std::map<std::string, std::string> touched;  // ticket id → the integration last written through
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
-      if (results[i] == Result::kUnknownIntegration) continue;
-      if (!seen.insert(keys[i]).second) {  // stored, or earlier in this batch
-        results[i] = Result::kDuplicate;
-        continue;
-      }
+      if (results[i] != Result::kCreatedTicket && results[i] != Result::kAppended) continue;
       const auto& integ = *integrations[m.integration_id];
       auto thread = thread_of(integ.workspace_id, m);
       auto it = open.find(thread);
-      if (it == open.end()) {
+      if (results[i] == Result::kCreatedTicket) {
         std::string access_token;
         it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
         auto_replies.emplace_back(it->second, access_token);
-        results[i] = Result::kCreatedTicket;
       } else {
-        results[i] = Result::kAppended;
         store::set_status(tx, it->second, "open");
       }
       auto& ticket = it->second;
@@ -127,23 +145,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
 
 bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
   return store::with_tx(pool, [&](pqxx::work& tx) {
-    auto row = tx.exec_params(
-        "UPDATE messages SET delivery_status = 'failed', delivery_error = $3 "
-        "WHERE integration_id = $1 AND external_message_id = $2 AND author_type = 'agent' "
-        "AND delivery_status IS DISTINCT FROM 'failed' RETURNING id, ticket_id, workspace_id",
-        r.integration_id, r.external_message_id, r.error);
-    if (row.empty()) return false;
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    core::json_kv(w, "messageId", row[0][0].as<std::string>());
-    core::json_kv(w, "provider", r.provider);
-    core::json_kv(w, "status", "failed");
-    core::json_kv(w, "error", r.error);
-    w.EndObject();
-    store::emit_ticket_event(tx, "message.delivery_updated", row[0][2].as<std::string>(), row[0][1].as<std::string>(),
-                             sb.GetString());
-    return true;
+    return store::fail_delivery(tx, r.integration_id, r.external_message_id, r.provider, r.error);
   });
 }
 

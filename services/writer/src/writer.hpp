@@ -1,5 +1,7 @@
 #pragma once
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "loket/ops/metrics.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
+#include "loket/store/tickets.hpp"
 
 /// The writer worker: threads each normalized message into a ticket, exactly once
 /// (DESIGN.md "writer", "Threading"), and runs the outbox relay.
@@ -28,6 +31,17 @@ struct Settings {
 
 /// What happened to a message.
 enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration };
+
+/// The workspace an integration belongs to, or nullopt when the integration is unknown.
+using WorkspaceOf = std::function<std::optional<std::string>(const std::string& integration_id)>;
+
+/// The threading decision for each message of `batch`, in order (DESIGN.md "Threading"): a
+/// message of an unknown integration is kUnknownIntegration; one whose (integration, external
+/// message id) is in `stored` or earlier in the batch is kDuplicate; one whose thread
+/// (workspace of its integration, channel, external thread id) is in `open` or was opened
+/// earlier in the batch is kAppended; otherwise it opens a ticket (kCreatedTicket). Pure.
+std::vector<Result> thread_batch(const std::vector<events::InboundMessage>& batch, const WorkspaceOf& workspace_of,
+                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open);
 
 /// Writes `batch` in order, in one transaction: dedup on (integration, external message id)
 /// against stored messages and earlier ones of the batch, thread each into the latest

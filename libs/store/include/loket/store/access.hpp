@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -75,8 +76,18 @@ std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& w
 /// Updates name / role / active; deactivating revokes the agent's sessions.
 Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name, std::optional<Role> role,
                    std::optional<bool> active);
-/// The agent's public JSON (no password hash).
-std::string agent_json(const Agent& a);
+
+/// Which of `session_ids` (of active agents, unexpired) and `api_key_ids` are still valid, in
+/// one round trip: realtime closes the sockets of the others.
+std::set<std::string> valid_credentials(pqxx::transaction_base& tx, const std::vector<std::string>& session_ids,
+                                        const std::vector<std::string>& api_key_ids);
+
+/// Serializes changes to the agents of `workspace_id` for the rest of `tx`, so two concurrent
+/// demotions cannot leave the workspace without an owner.
+void lock_agents(pqxx::work& tx, const std::string& workspace_id);
+
+/// The number of active owners of `workspace_id`.
+int active_owners(pqxx::transaction_base& tx, const std::string& workspace_id);
 
 /// The active agent signing in with `email` and `password`, or nullopt (wrong password,
 /// unknown email or deactivated; the caller cannot tell which). Runs argon2id even for an
@@ -113,8 +124,6 @@ NewApiKey create_api_key(pqxx::work& tx, const std::string& workspace_id, const 
 std::vector<ApiKey> list_api_keys(pqxx::transaction_base& tx, const std::string& workspace_id);
 /// Revokes key `id` of `workspace_id`; false when there is no such key.
 bool revoke_api_key(pqxx::work& tx, const std::string& workspace_id, const std::string& id);
-/// The key's public JSON.
-std::string api_key_json(const ApiKey& k);
 
 /// What claim_idempotency_key found.
 struct IdempotencyClaim {

@@ -2,6 +2,7 @@
 #include <pqxx/pqxx>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/events/ticket_events.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -146,10 +147,29 @@ class OutboxBatch {
 /// (or to the live OutboxBatch of `tx` on this thread).
 void outbox_add(pqxx::work& tx, const std::string& topic, const std::string& key, const std::string& payload);
 
-/// Appends a `ticket.events` domain event `type` (e.g. "message.created") for `ticket_id`,
-/// with `data_json` as its data, inside `tx`. Returns the event id.
-std::string emit_ticket_event(pqxx::work& tx, const std::string& type, const std::string& workspace_id,
-                              const std::string& ticket_id, const std::string& data_json);
+/// An outbox row waiting for the relay.
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string topic, key, payload;
+};
+
+/// Makes `tx` the only relay for its lifetime: false when another relay holds the outbox.
+bool try_lock_outbox(pqxx::work& tx);
+
+/// The oldest `limit` outbox rows, in id order.
+std::vector<OutboxRow> read_outbox(pqxx::transaction_base& tx, int limit);
+
+/// Deletes exactly the outbox rows `ids` (published): a writer that committed a lower id since
+/// read_outbox keeps its row.
+void delete_outbox(pqxx::work& tx, const std::vector<std::int64_t>& ids);
+
+/// The number of outbox rows not yet published.
+std::int64_t outbox_backlog(pqxx::transaction_base& tx);
+
+/// Appends the `ticket.events` domain event `data` about `ticket_id` (a new event id, occurred
+/// now) to the outbox inside `tx`, keyed by the ticket id. Returns the event id.
+std::string emit_ticket_event(pqxx::work& tx, const std::string& workspace_id, const std::string& ticket_id,
+                              events::TicketEvent::Data data);
 
 /// A stored integration (credentials still encrypted).
 struct Integration {
@@ -186,6 +206,31 @@ std::optional<Integration> find_integration_by_secret(pqxx::transaction_base& tx
 std::optional<Integration> latest_integration(pqxx::transaction_base& tx, const std::string& workspace_id,
                                               const std::vector<std::string>& providers);
 
+/// The workspace's connected (not disconnected) integrations, oldest first.
+std::vector<Integration> list_integrations(pqxx::transaction_base& tx, const std::string& workspace_id);
+
+/// Serializes connecting the identity `routing_key` of `provider`, and the number `number` when
+/// not "", for the rest of `tx`: two workspaces connecting the same bot or number at once are
+/// decided one after the other.
+void lock_integration_identity(pqxx::work& tx, const std::string& provider, const std::string& routing_key,
+                               const std::string& number);
+
+/// Whether `number` (E.164) is connected to a workspace other than `workspace_id`.
+bool number_connected_elsewhere(pqxx::transaction_base& tx, const std::string& number, const std::string& workspace_id);
+
+/// Inserts `i`, or with `refresh` updates row `i.id` in place: credentials (ciphertext) and
+/// their key id, display name, webhook secret hash, status and number; connected_at = now() and
+/// last_error cleared. Other fields of a refreshed row stay. @throws pqxx::unique_violation when
+/// a concurrent connect took the identity first.
+void save_integration(pqxx::work& tx, const Integration& i, bool refresh);
+
+/// Sets integration `id`'s status and last error ("" = none).
+void set_integration_status(pqxx::work& tx, const std::string& id, const std::string& status,
+                            const std::string& last_error);
+
+/// Marks integration `id` disconnected and erases its credentials and webhook secret hash.
+void disconnect_integration(pqxx::work& tx, const std::string& id);
+
 /// Outcome of re-encrypting stored credentials.
 struct Rotation {
   int reencrypted = 0;  ///< rows moved to the active key
@@ -210,5 +255,19 @@ NewWorkspace create_workspace(pqxx::work& tx, const std::string& name);
 
 /// Whether workspace `id` exists.
 bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);
+
+/// A workspace's settings.
+struct Workspace {
+  std::string id, name, created_at;       ///< created_at: RFC 3339
+  std::optional<std::string> auto_reply;  ///< the new-ticket auto-reply template, nullopt = off
+};
+
+/// Workspace `id`, or nullopt.
+std::optional<Workspace> load_workspace(pqxx::transaction_base& tx, const std::string& id);
+
+/// Renames workspace `id` when `name` is set, and sets its auto-reply when `auto_reply` is set
+/// ("" turns it off).
+void update_workspace(pqxx::work& tx, const std::string& id, const std::optional<std::string>& name,
+                      const std::optional<std::string>& auto_reply);
 
 }  // namespace loket::store

@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/events/ticket_events.hpp"
 
-/// Tickets and messages: rows, their API JSON (seed 002 shapes), and the writes that every
+/// Tickets and messages: rows and the writes that every
 /// path shares (DESIGN.md "Threading"). Every function takes the caller's transaction and
 /// writes its domain events to the outbox in it.
 namespace loket::store {
@@ -25,31 +26,10 @@ inline bool is_valid_status(const std::string& s) {
 /// (providers::channel_label, e.g. "Telegram inquiry") when the text is empty. Pure.
 std::string subject_from_text(const std::string& text, const std::string& channel);
 
-/// A ticket row.
-struct Ticket {
-  std::string id, workspace_id, subject, status, priority, channel;
-  std::int64_t number = 0;
-  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone,
-      assignee_id, first_response_at, resolved_at;
-  std::vector<std::string> tags;
-  std::string created_at, updated_at;
-  std::optional<int> csat_score;  ///< 1–5 once the requester rated
-  std::optional<std::string> csat_comment;
-};
-
-/// Attachment metadata (no bytes).
-struct Attachment {
-  std::string id, message_id, filename, content_type, status, created_at;
-  std::int64_t size = 0;
-};
-
-/// A message row with its attachments.
-struct Message {
-  std::string id, ticket_id, author_type, author_name, body, created_at;
-  bool internal = false;
-  std::optional<std::string> delivery_status, delivery_error, delivered_at;
-  std::vector<Attachment> attachments;
-};
+/// The ticket, attachment and message records are the ones ticket.events carry.
+using Ticket = events::Ticket;
+using Attachment = events::Attachment;
+using Message = events::Message;
 
 /// Loads ticket `id` of `workspace_id` (nullopt for another workspace's id). `for_update`
 /// locks the row.
@@ -137,9 +117,15 @@ std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std
 /// @throws std::runtime_error when `keys` cannot decrypt it.
 std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys);
 
-/// The public view of a ticket for its requester (seed 002 "View a ticket"): number, subject,
-/// status, createdAt, csat and the non-internal messages with attachment metadata.
-std::string public_ticket_json(const Ticket& t, const std::vector<Message>& messages);
+/// The ticket's reply token (128 random bits, hex): the Reply-To address `reply+<token>@…` of its
+/// emails; "" when it has none.
+std::string reply_token_of(pqxx::transaction_base& tx, const std::string& ticket_id);
+
+/// Records the requester's rating `score` (1–5) and `comment` on `t` (updating it) and emits
+/// `csat.recorded`. The first rating may be changed for 24 hours (a mis-tap); after that it
+/// stands and this returns false, changing nothing. The caller checks that `t` is resolved or
+/// closed.
+bool record_csat(pqxx::work& tx, Ticket& t, int score, const std::optional<std::string>& comment);
 
 /// Whether a public reply on `t` can be delivered to the requester, per its channel's
 /// providers::ReplyTo: a phone number, a chat (integration and thread), or an email address.
@@ -177,6 +163,7 @@ Attachment store_upload(pqxx::work& tx, const std::string& workspace_id, const s
 struct AttachmentRow {
   Attachment meta;
   std::string ticket_id;
+  bool internal = false;  ///< on an internal note (never shown to the requester)
 };
 /// Attachment `id` of `workspace_id`, or nullopt.
 std::optional<AttachmentRow> load_attachment(pqxx::transaction_base& tx, const std::string& workspace_id,
@@ -231,6 +218,10 @@ struct TicketChanges {
 /// as `{from, to}`; nothing when nothing changed. Updates `ticket` in place.
 void update_ticket(pqxx::work& tx, Ticket& ticket, const TicketChanges& changes);
 
+/// Stamps ticket `id`'s first_response_at with now() unless it has one (the first public agent
+/// reply).
+void mark_first_response(pqxx::work& tx, const std::string& id);
+
 /// Moves `ticket` to `status` (update_ticket with only the status).
 void set_status(pqxx::work& tx, Ticket& ticket, const std::string& status);
 
@@ -248,12 +239,5 @@ std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::ve
 
 /// The messages of `ticket_id`, oldest first; internal notes only when `include_internal`.
 std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal);
-
-/// The ticket object JSON (seed 002 / issue 3 field names).
-std::string ticket_json(const Ticket& t);
-/// Attachment metadata JSON: {id, filename, contentType, size, status, createdAt}.
-std::string attachment_json(const Attachment& a);
-/// The message object JSON (seed 002), with attachment metadata and delivery status.
-std::string message_json(const Message& m);
 
 }  // namespace loket::store

@@ -1,0 +1,125 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "loket/core/json.hpp"
+
+/// The domain events of topic `ticket.events` (DESIGN.md "Topics and events"; one JSON Schema per
+/// type in proto/ticket.events.<type>.schema.json) and the ticket and message records they carry.
+/// A ticket or message object inside an event has exactly the seed 002 shape the agent API returns,
+/// so realtime forwards events to the agents' app as they are.
+namespace loket::events {
+
+/// Attachment metadata (no bytes): an item of a message's `attachments`.
+struct Attachment {
+  std::string id, message_id, filename, content_type, status, created_at;  ///< status: stored | unavailable
+  std::int64_t size = 0;                                                   ///< bytes
+};
+
+/// A message on a ticket, with its attachments and, for replies, its delivery state.
+struct Message {
+  std::string id, ticket_id, author_type, author_name, body, created_at;  ///< author_type: requester|agent|system
+  bool internal = false;
+  std::optional<std::string> delivery_status, delivery_error, delivered_at;  ///< status: pending|sent|failed|skipped
+  std::vector<Attachment> attachments;
+};
+
+/// A ticket (seed 002 / issue 3 field names).
+struct Ticket {
+  std::string id, workspace_id, subject, status, priority, channel;
+  std::int64_t number = 0;
+  std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone,
+      assignee_id, first_response_at, resolved_at;
+  std::vector<std::string> tags;
+  std::string created_at, updated_at;
+  std::optional<int> csat_score;  ///< 1–5 once the requester rated
+  std::optional<std::string> csat_comment;
+};
+
+/// Writes the ticket object {id, number, subject, status, …, csat} (the agent API's shape).
+void write_json(core::JsonWriter& w, const Ticket& t);
+/// Writes the attachment object {id, filename, contentType, size, status, createdAt}.
+void write_json(core::JsonWriter& w, const Attachment& a);
+/// Writes the agent's message object {id, ticketId, …, attachments, delivery}.
+void write_json(core::JsonWriter& w, const Message& m);
+/// Writes `t`'s csat: null, or {score, comment}.
+void write_csat(core::JsonWriter& w, const Ticket& t);
+
+/// `ticket.created`: a new ticket, as created.
+struct TicketCreated {
+  Ticket ticket;
+};
+
+/// One field's change in `ticket.updated`.
+template <typename T>
+struct Change {
+  T from, to;
+};
+
+/// `ticket.updated`: the fields that changed (at least one), and the ticket after the change.
+struct TicketUpdated {
+  std::optional<Change<std::string>> status, priority, subject;
+  std::optional<Change<std::optional<std::string>>> assignee_id;  ///< null = unassigned
+  std::optional<Change<std::vector<std::string>>> tags;
+  Ticket ticket;
+};
+
+/// Where a reply on a ticket goes (the ticket's channel and requester identities).
+struct Route {
+  std::string channel;
+  std::optional<std::string> integration_id, external_thread_id, requester_email, requester_phone;
+};
+
+/// `message.created`: a message on ticket number `ticket_number`, with its reply route.
+struct MessageCreated {
+  std::int64_t ticket_number = 0;
+  Route route;
+  Message message;
+};
+
+/// `message.delivery_updated`: a reply's delivery settled (sent, failed or skipped).
+struct DeliveryUpdated {
+  std::string message_id, provider, status;
+  std::optional<std::string> error;
+};
+
+/// `csat.recorded`: the requester's rating.
+struct CsatRecorded {
+  int score = 0;  ///< 1–5
+  std::optional<std::string> comment;
+};
+
+/// One `ticket.events` record: the envelope and its typed `data`.
+struct TicketEvent {
+  using Data = std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded>;
+  std::string event_id;     ///< `evt_…`
+  std::string occurred_at;  ///< RFC 3339 UTC with milliseconds
+  std::string workspace_id, ticket_id;
+  Data data;
+  /// The `type` on the wire, e.g. "message.created".
+  std::string type() const;
+};
+
+/// A new event about `ticket_id` with a fresh id and the current time.
+TicketEvent new_ticket_event(std::string workspace_id, std::string ticket_id, TicketEvent::Data data);
+
+/// JSON text of `e`: {eventId, schemaVersion, type, occurredAt, workspaceId, ticketId, data}.
+std::string to_json(const TicketEvent& e);
+
+/// A `ticket.events` record of a type this version does not know (written by a newer version):
+/// consumers skip it rather than dead-letter it.
+class UnknownEventType : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Parses a `ticket.events` record value.
+/// @throws UnknownEventType for a `type` this version does not know; std::invalid_argument when it
+/// is not a JSON object or lacks a field its type requires.
+TicketEvent ticket_event_from_json(const std::string& json);
+
+}  // namespace loket::events

@@ -1,0 +1,93 @@
+#include "ticket_query.hpp"
+
+#include <regex>
+
+#include "loket/core/ids.hpp"
+#include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
+#include "loket/http/envelope.hpp"
+
+namespace loket::api {
+namespace {
+http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
+
+bool valid_time(const std::string& s) {
+  static const std::regex re(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))");
+  return std::regex_match(s, re);
+}
+
+}  // namespace
+
+std::string encode_cursor(store::TicketSort sort, std::int64_t number, std::int64_t updated_us,
+                          std::int64_t snapshot_us) {
+  return core::to_hex("v1|" + std::to_string(static_cast<int>(sort)) + "|" + std::to_string(number) + "|" +
+                      std::to_string(updated_us) + "|" + std::to_string(snapshot_us));
+}
+
+bool decode_cursor(const std::string& c, store::TicketSort sort, store::TicketQuery& q) {
+  try {
+    std::string s = crypto::from_hex(c);
+    std::vector<std::string> f;
+    std::size_t pos = 0;
+    for (;;) {
+      auto end = s.find('|', pos);
+      f.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+      if (end == std::string::npos) break;
+      pos = end + 1;
+    }
+    if (f.size() != 5 || f[0] != "v1" || std::stoi(f[1]) != static_cast<int>(sort)) return false;
+    std::int64_t number = std::stoll(f[2]), updated = std::stoll(f[3]), snapshot = std::stoll(f[4]);
+    q.after_number = number;
+    q.after_updated_us = updated;
+    q.snapshot_us = snapshot;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::variant<store::TicketQuery, http::Response> ticket_query(const http::Request& req, const store::Principal& p) {
+  store::TicketQuery q;
+  for (const auto& s : core::split(req.query_param("status"), ','))
+    if (auto st = core::trim(s); !st.empty()) q.statuses.push_back(st);
+  for (const auto& s : q.statuses)
+    if (!store::is_valid_status(s)) return bad("status must be open, pending, resolved or closed (comma-separated)");
+  q.channel = req.query_param("channel");
+  if (auto a = req.query_param("assigneeId"); !a.empty()) q.assignee_id = a == "me" ? p.agent_id : a;
+  if (q.assignee_id && q.assignee_id->empty()) return bad("assigneeId=me needs a signed-in agent");
+  q.requester = req.query_param("requester");
+  q.tag = req.query_param("tag");
+  q.text = core::trim(req.query_param("q"));
+  for (auto [name, field] : {std::pair{"createdAfter", &q.created_after},
+                             {"createdBefore", &q.created_before},
+                             {"updatedAfter", &q.updated_after},
+                             {"updatedBefore", &q.updated_before}}) {
+    auto v = req.query_param(name);
+    if (v.empty()) continue;
+    if (!valid_time(v)) return bad(std::string(name) + " must be an RFC 3339 time, e.g. 2026-06-11T03:21:09Z");
+    *field = v;
+  }
+  std::string sort = req.query_param("sort");
+  if (sort.empty() || sort == "-createdAt")
+    q.sort = store::TicketSort::kCreatedDesc;
+  else if (sort == "createdAt")
+    q.sort = store::TicketSort::kCreatedAsc;
+  else if (sort == "-updatedAt")
+    q.sort = store::TicketSort::kUpdatedDesc;
+  else if (sort == "updatedAt")
+    q.sort = store::TicketSort::kUpdatedAsc;
+  else
+    return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
+  try {
+    if (auto l = req.query_param("limit"); !l.empty()) q.limit = std::stol(l);
+  } catch (const std::exception&) {
+    return bad("limit must be a whole number");
+  }
+  if (q.limit < 1 || q.limit > 100) return bad("limit must be 1..100");
+  auto cursor = req.query_param("cursor");
+  if (!cursor.empty() && !decode_cursor(cursor, q.sort, q))
+    return bad("cursor is not valid for this sort; start again without it");
+  return q;
+}
+
+}  // namespace loket::api

@@ -1,0 +1,108 @@
+#include "views.hpp"
+
+#include "loket/core/json.hpp"
+
+namespace loket::api {
+using core::json_kv;
+using core::json_kv_opt;
+using core::json_put;
+
+namespace {
+template <typename T>
+std::string written(const T& value) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  events::write_json(w, value);
+  return sb.GetString();
+}
+}  // namespace
+
+std::string ticket_json(const store::Ticket& t) { return written(t); }
+std::string message_json(const store::Message& m) { return written(m); }
+std::string attachment_json(const store::Attachment& a) { return written(a); }
+
+std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  json_put(w, "number");
+  w.Int64(t.number);
+  json_kv(w, "subject", t.subject);
+  json_kv(w, "status", t.status);
+  json_kv(w, "createdAt", t.created_at);
+  json_put(w, "csat");
+  events::write_csat(w, t);
+  json_put(w, "messages");
+  w.StartArray();
+  for (const auto& m : messages) {
+    if (m.internal) continue;  // never on the public surface
+    w.StartObject();
+    json_kv(w, "id", m.id);
+    json_kv(w, "authorType", m.author_type);
+    json_kv(w, "authorName", m.author_name);
+    json_kv(w, "body", m.body);
+    json_kv(w, "createdAt", m.created_at);
+    json_put(w, "attachments");
+    w.StartArray();
+    for (const auto& a : m.attachments) events::write_json(w, a);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string csat_json(const store::Ticket& t) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  json_put(w, "csat");
+  events::write_csat(w, t);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string workspace_json(const store::Workspace& ws) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  json_kv(w, "id", ws.id);
+  json_kv(w, "name", ws.name);
+  json_kv(w, "createdAt", ws.created_at);
+  json_kv_opt(w, "autoReply", ws.auto_reply);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string agent_json(const store::Agent& a) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  json_kv(w, "id", a.id);
+  json_kv(w, "email", a.email);
+  json_kv(w, "name", a.name);
+  json_kv(w, "role", store::to_string(a.role));
+  json_put(w, "active");
+  w.Bool(a.active);
+  json_kv(w, "createdAt", a.created_at);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string api_key_json(const store::ApiKey& k) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  json_kv(w, "id", k.id);
+  json_kv(w, "name", k.name);
+  json_kv(w, "prefix", k.prefix);
+  json_kv(w, "createdAt", k.created_at);
+  json_kv_opt(w, "createdBy", k.created_by);
+  json_kv_opt(w, "lastUsedAt", k.last_used_at);
+  json_kv_opt(w, "revokedAt", k.revoked_at);
+  w.EndObject();
+  return sb.GetString();
+}
+
+}  // namespace loket::api
