@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    auto pool_ptr = store::pool_from_env(8);
+    // A statement of the api runs 10 s at most (a hostile search cannot hold a connection).
+    auto pool_ptr =
+        store::pool_from_env(8, store::PoolLimits{std::chrono::milliseconds(5000), std::chrono::milliseconds(10000)});
     auto keys = crypto::keyring_from_env();
     api::Options opt;
     opt.public_webhook_url = core::env_required("LOKET_PUBLIC_WEBHOOK_URL",
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
         static_cast<int>(core::env_int("LOKET_LOGIN_FAILURES_PER_15_MINUTES", opt.login_failures_per_15_minutes));
     opt.max_attachment_bytes = static_cast<std::size_t>(
         core::env_int("LOKET_MAX_ATTACHMENT_BYTES", static_cast<std::int64_t>(opt.max_attachment_bytes)));
+    opt.workspace_concurrency = static_cast<int>(core::env_int("LOKET_API_WORKSPACE_CONCURRENCY", 0));
     auto providers = providers::Registry::standard(providers::settings_from_env());
     api::Context ctx{*pool_ptr, keys, opt, providers};
     auto router = api::make_router(ctx);

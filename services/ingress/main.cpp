@@ -17,6 +17,8 @@ int main() {
     ingress::Options opt;
     opt.ack_timeout = core::env_ms("LOKET_INGRESS_ACK_TIMEOUT_MS", opt.ack_timeout);
     opt.cache_ttl = core::env_ms("LOKET_INGRESS_CACHE_TTL_MS", opt.cache_ttl);
+    opt.failures_per_minute =
+        static_cast<int>(core::env_int("LOKET_INGRESS_FAILURES_PER_MINUTE", opt.failures_per_minute));
     opt.public_base_url = core::env_required("LOKET_PUBLIC_WEBHOOK_URL",
                                              "the public base URL providers call, e.g. https://hooks.example.com");
     auto keys = crypto::keyring_from_env();

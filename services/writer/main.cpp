@@ -38,7 +38,7 @@ int main() {
     });
     auto providers = providers::Registry::standard(providers::settings_from_env());
     auto fetch = writer::provider_fetcher(keys, providers);
-    writer::Settings settings{keys, core::env_or("LOKET_PUBLIC_APP_URL", "http://127.0.0.1:8080")};
+    writer::Settings settings{keys};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
     ops::DeadLetters dead_letters(producer, group);
     writer::DeadLetter dead_letter = [&](const kafka::Record& rec, const std::string& error) {

@@ -189,9 +189,19 @@ TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[ema
   const auto& auto_reply = msgs.data()[1];
   CHECK(str(auto_reply, "authorType") == "system");
   CHECK(str(auto_reply, "body").find("Thanks Budi! Ticket #") == 0);
-  CHECK(str(auto_reply, "body").find(stack().api_url() + "/t/" + token) != std::string::npos);
+  // The status link carries the requester's credential: agents see the placeholder; the
+  // requester's email and status page carry the link (issue 15 finding 10).
+  CHECK(str(auto_reply, "body").find(token) == std::string::npos);
+  CHECK(str(auto_reply, "body").find("Follow it: {{status_link}}") != std::string::npos);
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open");  // not "pending"
-  REQUIRE(wait_emails(to, 2).size() == 2);                                              // received + the auto-reply
+  auto emails = wait_emails(to, 2);
+  REQUIRE(emails.size() == 2);  // received + the auto-reply
+  CHECK(std::any_of(emails.begin(), emails.end(), [&](const auto& m) {
+    return str(m, "text").find("Follow it: " + stack().api_url() + "/t/" + token) != std::string::npos;
+  }));
+  auto page = api("GET", "/api/v1/public/tickets/" + token, "");
+  REQUIRE(page.status == 200);
+  CHECK(page.raw.find("Follow it: " + stack().api_url() + "/t/" + token) != std::string::npos);
 
   auto [integration, secret] = connect_bot(key, bot_token("autoreply"));
   auto sends = telegram().calls("sendMessage").size();

@@ -1,4 +1,5 @@
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -87,18 +88,26 @@ std::string LogScope::get(std::string_view key) {
   return "";
 }
 
+namespace {
+// `s` escaped for a log line, ill-formed UTF-8 replaced first: a hostile byte never reaches a
+// log shipper raw (invalid JSON downstream).
+std::string log_text(std::string_view s) {
+  return json_escape(is_storable_text(s) ? std::string(s) : storable_text(s));
+}
+}  // namespace
+
 void log(Level level, std::string_view msg,
          std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   if (static_cast<int>(level) < g_min_level.load()) return;
   std::string line = "{\"ts\":\"" + now_rfc3339() + "\",\"level\":\"" + level_name(level) + "\",\"service\":\"" +
-                     json_escape(g_service) + "\",\"msg\":\"" + json_escape(msg) + "\"";
+                     log_text(g_service) + "\",\"msg\":\"" + log_text(msg) + "\"";
   for (const auto& [k, v] : fields) {
-    line += ",\"" + json_escape(k) + "\":\"" + json_escape(v) + "\"";
+    line += ",\"" + log_text(k) + "\":\"" + log_text(v) + "\"";
   }
   for (auto it = t_scope.rbegin(); it != t_scope.rend(); ++it) {  // innermost first
     bool shadowed = std::any_of(t_scope.rbegin(), it, [&](const auto& p) { return p.first == it->first; }) ||
                     std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == it->first; });
-    if (!shadowed) line += ",\"" + json_escape(it->first) + "\":\"" + json_escape(it->second) + "\"";
+    if (!shadowed) line += ",\"" + log_text(it->first) + "\":\"" + log_text(it->second) + "\"";
   }
   line += "}\n";
   std::lock_guard lock(g_mu);

@@ -11,8 +11,8 @@ using core::json_put;
 namespace {
 rapidjson::Document parse(const std::string& json, const char* what) {
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument(std::string(what) + " is not a JSON object");
+  core::parse_json(d, json, kRecordLimits);
+  if (!d.IsObject()) throw std::invalid_argument(std::string(what) + " is not a JSON object");
   return d;
 }
 
@@ -166,8 +166,8 @@ std::string to_json(const DeliveryReceipt& r) {
 
 bool is_delivery_receipt(const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  return !d.HasParseError() && d.IsObject() && core::json_string(d, "kind").value_or("") == "delivery_receipt";
+  core::parse_json(d, json, kRecordLimits);
+  return d.IsObject() && core::json_string(d, "kind").value_or("") == "delivery_receipt";
 }
 
 DeliveryReceipt delivery_receipt_from_json(const std::string& json) {

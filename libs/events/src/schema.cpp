@@ -25,8 +25,7 @@ std::string validate(const std::string& schema_name, const std::string& json, co
   if (sd.HasParseError()) return "schema " + path + " is not valid JSON";
   rapidjson::SchemaDocument schema(sd);
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError()) return "record is not valid JSON";
+  if (auto err = core::parse_json(d, json, kRecordLimits); !err.empty()) return "record is not valid JSON: " + err;
   rapidjson::SchemaValidator v(schema);
   if (d.Accept(v)) return "";
   rapidjson::StringBuffer where, doc;
@@ -43,7 +42,7 @@ std::string schema_for(const std::string& topic, const std::string& json) {
   if (topic == "channel.inbound" && is_delivery_receipt(json)) return "channel.inbound.delivery_receipt";
   if (topic == "ticket.events") {
     rapidjson::Document d;
-    d.Parse(json.c_str(), json.size());
+    core::parse_json(d, json, kRecordLimits);
     return "ticket.events." + core::json_string(d, "type").value_or("unknown");
   }
   return topic;

@@ -352,8 +352,8 @@ std::string to_json(const TicketEvent& e) {
 TicketEvent ticket_event_from_json(const std::string& json) {
   const char* what = "ticket event";
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument("ticket event is not a JSON object");
+  core::parse_json(d, json, kRecordLimits);
+  if (!d.IsObject()) throw std::invalid_argument("ticket event is not a JSON object");
   TicketEvent e;
   e.event_id = need(d, "eventId", what);
   e.occurred_at = need(d, "occurredAt", what);

@@ -96,12 +96,11 @@ RateWindow rate_limit_hit(pqxx::transaction_base& tx, const std::string& bucket,
   return {r[0].as<int>(), r[1].as<int>()};
 }
 
-int rate_limit_peek(pqxx::transaction_base& tx, const std::string& bucket, int window_s) {
-  auto r = tx.exec_params(
-      "SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = "
+void rate_limit_refund(pqxx::transaction_base& tx, const std::string& bucket, int window_s) {
+  tx.exec_params0(
+      "UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE bucket = $1 AND window_start = "
       "floor(extract(epoch FROM clock_timestamp()))::bigint / $2 * $2",
       bucket, window_s);
-  return r.empty() ? 0 : r[0][0].as<int>();
 }
 
 Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::string& email, const std::string& name,
@@ -244,10 +243,7 @@ bool revoke_api_key(pqxx::work& tx, const std::string& workspace_id, const std::
 IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
                                        const std::string& request_hash) {
   pqxx::binarystring hash(request_hash);
-  tx.exec_params0(
-      "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND "
-      "created_at < now() - interval '24 hours'",
-      workspace_id, key);
+  tx.exec0("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
   auto ins = tx.exec_params(
       "INSERT INTO idempotency_keys (workspace_id, key, request_hash) VALUES ($1, $2, $3) "
       "ON CONFLICT DO NOTHING RETURNING 1",
@@ -255,8 +251,9 @@ IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& worksp
   IdempotencyClaim c;
   if (!ins.empty()) return c;
   auto r = tx.exec_params1(
-      "SELECT request_hash, status, response FROM idempotency_keys WHERE workspace_id = $1 AND key = $2", workspace_id,
-      key);
+      "SELECT request_hash, status, response, coalesce(response_key_id, '') FROM idempotency_keys "
+      "WHERE workspace_id = $1 AND key = $2",
+      workspace_id, key);
   if (!crypto::constant_time_equal(pqxx::binarystring(r[0]).str(), request_hash)) {
     c.state = IdempotencyClaim::State::kMismatch;
   } else if (r[1].is_null()) {
@@ -264,15 +261,18 @@ IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& worksp
   } else {
     c.state = IdempotencyClaim::State::kReplay;
     c.status = r[1].as<int>();
-    c.response = r[2].as<std::string>();
+    c.response = r[2].is_null() ? "" : pqxx::binarystring(r[2]).str();
+    c.response_key_id = r[3].as<std::string>();
   }
   return c;
 }
 
 void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key, int status,
-                            const std::string& response) {
-  tx.exec_params0("UPDATE idempotency_keys SET status = $3, response = $4 WHERE workspace_id = $1 AND key = $2",
-                  workspace_id, key, status, response);
+                            const std::string& response, const std::string& key_id) {
+  tx.exec_params0(
+      "UPDATE idempotency_keys SET status = $3, response = $4, response_key_id = $5 "
+      "WHERE workspace_id = $1 AND key = $2",
+      workspace_id, key, status, pqxx::binarystring(response), key_id);
 }
 
 void release_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key) {

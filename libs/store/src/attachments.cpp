@@ -13,16 +13,16 @@
 
 namespace loket::store {
 
-bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& m,
-                      const std::vector<std::string>& ids) {
+bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& m, const std::vector<std::string>& ids,
+                      const std::string& uploader) {
   if (ids.empty()) return true;
   std::string list;
   for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
   auto r = tx.exec_params(
       "UPDATE attachments SET message_id = $3 WHERE workspace_id = $1 AND message_id IS NULL AND "
-      "id = ANY(string_to_array($2, ',')) RETURNING id, filename, content_type, size, status, "
+      "uploaded_by = $4 AND id = ANY(string_to_array($2, ',')) RETURNING id, filename, content_type, size, status, "
       "rfc3339(created_at)",
-      workspace_id, list, m.id);
+      workspace_id, list, m.id, uploader);
   if (r.size() != ids.size()) return false;
   for (const auto& id : ids)
     for (const auto& row : r)

@@ -189,15 +189,14 @@ std::string render_template(const std::string& text, const Ticket& t, const std:
   return core::replace_all(std::move(out), "{{status_link}}", status_link);
 }
 
-std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std::string& access_token,
-                                      const std::string& public_app_url) {
+std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t) {
   auto r = tx.exec_params("SELECT auto_reply, name FROM workspaces WHERE id = $1 AND auto_reply IS NOT NULL",
                           t.workspace_id);
   if (r.empty() || r[0][0].as<std::string>().empty()) return std::nullopt;
   NewMessage m;
   m.author_type = "system";
   m.author_name = r[0][1].as<std::string>();
-  m.body = render_template(r[0][0].as<std::string>(), t, public_app_url + "/t/" + access_token);
+  m.body = render_template(r[0][0].as<std::string>(), t, kStatusLinkPlaceholder);
   if (deliverable(t)) m.delivery_status = "pending";
   return add_message(tx, t, m, {});
 }

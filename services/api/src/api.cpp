@@ -60,10 +60,17 @@ http::Response idempotent(Context& ctx, const http::Request& req, const store::P
   auto claim = store::with_tx(
       ctx.pool, [&](pqxx::work& tx) { return store::claim_idempotency_key(tx, p.workspace_id, key, hash); });
   using S = store::IdempotencyClaim::State;
+  // Stored responses are encrypted: some hold a secret shown once (a new API key, a session).
+  const std::string aad = p.workspace_id + "\n" + key;
   if (claim.state == S::kReplay) {
     http::Response res;
     res.status = claim.status;
-    res.body = claim.response;
+    try {
+      res.body = ctx.keys.decrypt(claim.response, claim.response_key_id, aad);
+    } catch (const std::exception&) {  // its key was retired from LOKET_MASTER_KEY since
+      return http::json_error(409, "CONFLICT",
+                              "this Idempotency-Key was used already and its response cannot be replayed");
+    }
     res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
   }
@@ -84,7 +91,8 @@ http::Response idempotent(Context& ctx, const http::Request& req, const store::P
     if (res.status >= 500)
       store::release_idempotency_key(tx, p.workspace_id, key);
     else
-      store::finish_idempotency_key(tx, p.workspace_id, key, res.status, res.body);
+      store::finish_idempotency_key(tx, p.workspace_id, key, res.status, ctx.keys.encrypt(res.body, aad),
+                                    ctx.keys.active_key_id());
   });
   return res;
 }
@@ -108,13 +116,35 @@ std::string bearer_token(const http::Request& req) {
   std::string auth = req.header("authorization");
   const std::string prefix = "Bearer ";
   if (auth.rfind(prefix, 0) == 0) return auth.substr(prefix.size());
-  return req.query_param("access_token");
+  return req.path == "/api/v1/realtime" && !req.header("upgrade").empty() ? req.query_param("access_token") : "";
 }
 
+namespace {
+// Whether a string (key or value) anywhere in `v` holds U+0000. Depth is bounded by the parse.
+bool holds_nul(const rapidjson::Value& v) {
+  auto nul = [](const rapidjson::Value& s) {
+    return std::string_view(s.GetString(), s.GetStringLength()).find('\0') != std::string_view::npos;
+  };
+  if (v.IsString()) return nul(v);
+  if (v.IsArray()) return std::any_of(v.Begin(), v.End(), [](const rapidjson::Value& e) { return holds_nul(e); });
+  if (v.IsObject())
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
+      if (nul(it->name) || holds_nul(it->value)) return true;
+  return false;
+}
+}  // namespace
+
 std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d) {
-  d.Parse(req.body.c_str(), req.body.size());
-  if (d.HasParseError() || !d.IsObject())
-    return http::json_error(400, "VALIDATION_ERROR", "the body must be a JSON object");
+  // A JSON body says so: a browser form posting text/plain to another origin (CSRF) never does.
+  std::string type =
+      core::to_lower(core::trim(req.header("content-type").substr(0, req.header("content-type").find(';'))));
+  if (type != "application/json")
+    return http::json_error(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json");
+  // The body's size was checked against max_json_bytes already; strings must be UTF-8 here.
+  auto err = core::parse_json(d, req.body, core::JsonLimits{req.body.size(), 64, true});
+  if (!err.empty()) return http::json_error(400, "VALIDATION_ERROR", "the body is not valid JSON: " + err);
+  if (!d.IsObject()) return http::json_error(400, "VALIDATION_ERROR", "the body must be a JSON object");
+  if (holds_nul(d)) return http::json_error(400, "VALIDATION_ERROR", "text must not contain the character U+0000");
   return std::nullopt;
 }
 
@@ -154,16 +184,81 @@ Admission admit(Context& ctx, const http::Request& req) {
   } else {
     a.window = ip_hit(ctx, client_ip(ctx, req));
   }
-  if (!a.refusal && a.window.hits > a.limit) a.refusal = over_limit(a.limit, a.window);
+  // Over the limit is 429 whatever the credential: a guesser gets no 401s to learn from.
+  if (a.window.hits > a.limit) a.refusal = over_limit(a.limit, a.window);
   if (a.refusal) set_rate_headers(*a.refusal, a.limit, a.window);
   return a;
 }
 
+WorkspaceGate::Slot::~Slot() {
+  if (gate_ == nullptr) return;
+  std::lock_guard lock(gate_->mu_);
+  if (--gate_->held_[workspace_id_] == 0) gate_->held_.erase(workspace_id_);
+  gate_->cv_.notify_all();
+}
+
+std::optional<WorkspaceGate::Slot> WorkspaceGate::enter(const std::string& workspace_id, int limit,
+                                                        std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  auto free = [&] {
+    auto it = held_.find(workspace_id);
+    return it == held_.end() || it->second < limit;
+  };
+  if (!cv_.wait_for(lock, wait, free)) return std::nullopt;
+  ++held_[workspace_id];
+  return Slot(this, workspace_id);
+}
+
+namespace {
+http::Response unavailable(const std::string& message) {
+  auto res = http::json_error(503, "UNAVAILABLE", message);
+  res.headers.emplace_back("Retry-After", "1");
+  return res;
+}
+
+// Runs `step`, once more when the database connection broke and `retry` says that is safe: a
+// connection breaks on its first use after a database restart, and the pool then drops every idle
+// one, so the second try runs on a fresh connection. The database's transient refusals (pool
+// exhausted, statement_timeout, connection lost twice) become 503 with Retry-After.
+http::Response refused(http::Response res, http::Response*) { return res; }
+Admission refused(http::Response res, Admission*) {
+  Admission a;
+  a.refusal = std::move(res);
+  return a;
+}
+
+template <typename Step>
+auto with_database(Step&& step, bool retry) -> decltype(step()) {
+  using Result = decltype(step());
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return step();
+    } catch (const pqxx::broken_connection&) {
+      if (retry && attempt == 1) continue;
+      return refused(unavailable("the database connection was lost; try again"), static_cast<Result*>(nullptr));
+    } catch (const store::PoolExhausted&) {
+      return refused(unavailable("the service is busy; try again"), static_cast<Result*>(nullptr));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "57014") throw;  // query_canceled: statement_timeout
+      return refused(unavailable("the request took too long; narrow it (e.g. fewer search words) and try again"),
+                     static_cast<Result*>(nullptr));
+    }
+  }
+}
+}  // namespace
+
 void add(http::Router& r, Context& ctx, const std::string& method, const std::string& pattern, Access access,
          Handler handler, bool upload) {
   r.add(method, pattern, [&ctx, access, handler = std::move(handler), upload](const http::Request& req) {
-    Admission a = admit(ctx, req);
+    // The guard's one statement may run twice (a rate-limit hit counted twice at worst).
+    Admission a = with_database([&] { return admit(ctx, req); }, true);
     if (a.refusal) return *a.refusal;
+    for (const auto& [name, value] : req.params)  // `/tickets/%ff%fe` is no id of ours: 404, not 500
+      if (!core::is_storable_text(value)) {
+        auto res = http::json_error(404, "NOT_FOUND", "no such " + name);
+        set_rate_headers(res, a.limit, a.window);
+        return res;
+      }
     const store::Principal& p = a.principal;
     t_workspace = p.workspace_id;
     core::LogScope in_workspace("workspaceId", p.workspace_id);
@@ -179,11 +274,26 @@ void add(http::Router& r, Context& ctx, const std::string& method, const std::st
     } else if (!upload && req.body.size() > ctx.options.max_json_bytes) {
       res = http::json_error(413, "PAYLOAD_TOO_LARGE",
                              "JSON bodies are limited to " + std::to_string(ctx.options.max_json_bytes) + " bytes");
-    } else if (auto key = req.header("idempotency-key");
-               req.method == "POST" && !key.empty() && !p.workspace_id.empty()) {
-      res = idempotent(ctx, req, p, key, [&] { return handler(req, p); });
     } else {
-      res = handler(req, p);
+      // Reads run again on a fresh connection; writes retry inside store::with_tx, before COMMIT.
+      const bool reads = req.method == "GET" || req.method == "HEAD";
+      const int limit = ctx.options.workspace_concurrency > 0 ? ctx.options.workspace_concurrency
+                                                              : std::max<int>(1, static_cast<int>(ctx.pool.size()) - 2);
+      auto slot =
+          p.workspace_id.empty() ? std::nullopt : ctx.gate.enter(p.workspace_id, limit, ctx.options.workspace_wait);
+      if (!p.workspace_id.empty() && !slot) {
+        res = http::json_error(429, "RATE_LIMITED", "too many requests of this workspace in progress; try again");
+        res.headers.emplace_back("Retry-After", "1");
+      } else {
+        res = with_database(
+            [&] {
+              if (auto key = req.header("idempotency-key");
+                  req.method == "POST" && !key.empty() && !p.workspace_id.empty())
+                return idempotent(ctx, req, p, key, [&] { return handler(req, p); });
+              return handler(req, p);
+            },
+            reads);
+      }
     }
     set_rate_headers(res, a.limit, a.window);
     return res;

@@ -2,9 +2,13 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
@@ -34,6 +38,37 @@ struct Options {
   std::size_t max_json_bytes = 1 << 20;          ///< JSON request bodies (bytes)
   std::size_t max_attachment_bytes = 25u << 20;  ///< one uploaded file (bytes)
   std::chrono::seconds session_ttl{std::chrono::hours(24 * 14)};
+  /// Requests one workspace may have in progress at once (LOKET_API_WORKSPACE_CONCURRENCY); more
+  /// wait for a slot up to `workspace_wait`, then 429. 0 = the pool size less two, so other
+  /// workspaces always find a database connection (issue 15 finding 3).
+  int workspace_concurrency = 0;
+  std::chrono::milliseconds workspace_wait{3000};
+};
+
+/// Counts each workspace's requests in progress and holds back those over a limit. Thread-safe.
+class WorkspaceGate {
+ public:
+  /// A slot held until destroyed (movable).
+  class Slot {
+   public:
+    Slot(WorkspaceGate* gate, std::string workspace_id) : gate_(gate), workspace_id_(std::move(workspace_id)) {}
+    Slot(Slot&& o) noexcept : gate_(std::exchange(o.gate_, nullptr)), workspace_id_(std::move(o.workspace_id_)) {}
+    Slot& operator=(Slot&&) = delete;
+    ~Slot();
+
+   private:
+    WorkspaceGate* gate_;
+    std::string workspace_id_;
+  };
+
+  /// A slot of `workspace_id` once fewer than `limit` are held (waiting up to `wait`), or
+  /// nullopt when none came free in time.
+  std::optional<Slot> enter(const std::string& workspace_id, int limit, std::chrono::milliseconds wait);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, int> held_;  ///< only workspaces with a slot held: bounded by requests in progress
 };
 
 /// Everything handlers share. Thread-safe (the pool and keyring are; options are read-only).
@@ -42,6 +77,7 @@ struct Context {
   const crypto::Keyring& keys;
   Options options;
   const providers::Registry& providers;  ///< connect, disconnect and public fields of integrations
+  WorkspaceGate gate{};                  ///< per-workspace concurrency (Options::workspace_concurrency)
 };
 
 /// Who may call a route.
@@ -108,9 +144,15 @@ http::Response write(Context& ctx, Fn&& fn) {
   }
 }
 
-/// Attaches the uploads `ids` of workspace `ws` to `msg`, or throws Rejected (400) when one is
-/// unknown or already attached.
-void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids);
+/// Who uploaded a file, as stored on it: the agent's id, `key:<api key id>`, or for the
+/// requester `ticket:<ticket id>` (uploader_of).
+std::string uploader_of(const store::Principal& p);
+
+/// Attaches the uploads `ids` of workspace `ws` made by `uploader` to `msg`, or throws Rejected
+/// (400) when one is unknown, another uploader's (a requester cannot attach an agent's or
+/// another ticket's file by guessing its id) or already attached.
+void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids,
+                      const std::string& uploader);
 
 /// Stores the multipart upload in `req` (field "file") for workspace `ws`; 201 with its metadata.
 http::Response upload_attachment(Context& ctx, const http::Request& req, const std::string& ws,
@@ -126,7 +168,10 @@ void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
 void add_public_routes(http::Router& r, Context& ctx);      // public.cpp: hosted form, status page API
 void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /support/:accountId, /t/:token
 
-/// Parses the JSON object body of `req` into `d`; a 400 response when it is not one.
+/// Parses the JSON object body of `req` into `d` (core::parse_json: nesting ≤ 64, strings
+/// well-formed UTF-8) and refuses strings holding U+0000, which PostgreSQL cannot store and C
+/// strings would cut short. Returns the refusal: 415 when Content-Type is not application/json,
+/// 400 naming what is wrong otherwise.
 std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d);
 
 /// A JSON array of `to_json(item)` for each item, e.g. json_array(agents, store::agent_json).
@@ -143,6 +188,9 @@ std::string json_array(const std::vector<T>& items, F&& to_json) {
 /// address that is not a trusted proxy.
 std::string client_ip(const Context& ctx, const http::Request& req);
 
+/// The credential of `req`: its `Authorization: Bearer` token, or — only for the WebSocket
+/// upgrade (`/api/v1/realtime`), which browsers cannot give headers — `?access_token=`. REST
+/// routes ignore the query parameter, so a key never lands in proxy and access logs' URLs.
 std::string bearer_token(const http::Request& req);
 
 }  // namespace loket::api

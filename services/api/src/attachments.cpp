@@ -84,6 +84,9 @@ http::Response send_attachment(pqxx::transaction_base& tx, const store::Attachme
   res.content_type = a.meta.content_type;
   res.headers.emplace_back("Content-Disposition", content_disposition(a.meta.filename));
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // A customer's file is never a page of ours: an uploaded text/html or SVG opened in the
+  // browser runs no script and reaches no cookie or origin.
+  res.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
   res.headers.emplace_back("Cache-Control", "private, max-age=3600");
   res.body = std::move(*bytes);
   return res;
@@ -104,10 +107,7 @@ void add_attachment_routes(http::Router& r, Context& ctx) {
   using P = const Principal&;
   add(
       r, ctx, "POST", "/api/v1/attachments", Access::kAgent,
-      [&ctx](Q q, P p) {
-        return upload_attachment(ctx, q, p.workspace_id, p.agent_id.empty() ? std::nullopt : std::optional(p.agent_id));
-      },
-      true);
+      [&ctx](Q q, P p) { return upload_attachment(ctx, q, p.workspace_id, uploader_of(p)); }, true);
   add(r, ctx, "GET", "/api/v1/attachments/:id", Access::kAgent,
       [&ctx](Q q, P p) { return download(ctx, p, q.params.at("id")); });
 }

@@ -46,23 +46,23 @@ http::Response login(Context& ctx, const http::Request& req) {
   std::string password = core::json_string(d, "password").value_or("");
   if (email.empty() || password.empty())
     return http::json_error(400, "VALIDATION_ERROR", "email and password are required");
+  // The attempt is counted before the password is checked, in one atomic statement: 40 parallel
+  // guesses get exactly the limit checked (counting after the check let 14 of 40 through). A
+  // right password takes its count back.
   const std::string bucket = "login:" + email;
   auto conn = ctx.pool.acquire();
   {
     pqxx::nontransaction tx(*conn);
-    if (store::rate_limit_peek(tx, bucket, kLoginWindowSeconds) >= ctx.options.login_failures_per_15_minutes) {
-      auto w = store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
-      return too_many_attempts(w.reset_s);
-    }
+    auto w = store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
+    if (w.hits > ctx.options.login_failures_per_15_minutes) return too_many_attempts(w.reset_s);
   }
   pqxx::work tx(*conn);
   auto agent = store::check_password(tx, email, password);
   if (!agent) {
-    store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
-    tx.commit();
     core::log(core::Level::kInfo, "sign-in failed", {{"remote", req.remote_address}});
     return http::json_error(401, "UNAUTHORIZED", "wrong email or password");
   }
+  store::rate_limit_refund(tx, bucket, kLoginWindowSeconds);
   auto s = store::create_session(tx, *agent, ctx.options.session_ttl);
   tx.commit();
   return http::json_ok(201, session_json(s, *agent));
@@ -87,10 +87,19 @@ http::Response change_password(Context& ctx, const http::Request& req, const Pri
   std::string current = core::json_string(d, "currentPassword").value_or("");
   std::string next = core::json_string(d, "newPassword").value_or("");
   if (auto err = check_password_rules(next)) return *err;
+  // Wrong current passwords count like failed sign-ins (a stolen session must not guess it).
+  const std::string bucket = "password:" + p.agent_id;
+  {
+    auto conn = ctx.pool.acquire();
+    pqxx::nontransaction tx(*conn);
+    auto w = store::rate_limit_hit(tx, bucket, kLoginWindowSeconds);
+    if (w.hits > ctx.options.login_failures_per_15_minutes) return too_many_attempts(w.reset_s);
+  }
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
     auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
     if (!store::check_password(tx, a->email, current))
       return http::json_error(400, "VALIDATION_ERROR", "currentPassword is wrong");
+    store::rate_limit_refund(tx, bucket, kLoginWindowSeconds);
     store::set_password(tx, a->id, next);  // revokes every session, this one included
     auto s = store::create_session(tx, *a, ctx.options.session_ttl);
     return http::json_ok(200, session_json(s, *a));

@@ -71,7 +71,7 @@ http::Response submit(Context& ctx, const http::Request& req) {
     m.author_name = name.empty() ? email : name;
     m.body = body;
     store::add_message(tx, t, m, {});
-    store::add_auto_reply(tx, t, token, ctx.options.public_app_url);
+    store::add_auto_reply(tx, t);
     core::log(core::Level::kInfo, "hosted form ticket", {{"workspaceId", account}, {"ticketId", t.id}});
     return http::json_ok(201, "{\"number\":" + std::to_string(t.number) + ",\"accessToken\":\"" + token + "\"}");
   });
@@ -82,7 +82,8 @@ http::Response view(Context& ctx, const std::string& token) {
   pqxx::read_transaction tx(*conn);
   auto t = by_token(tx, token);
   if (!t) return unknown_token();
-  return http::json_ok(200, public_ticket_json(*t, store::load_messages(tx, t->id, false)));
+  return http::json_ok(
+      200, public_ticket_json(*t, store::load_messages(tx, t->id, false), ctx.options.public_app_url + "/t/" + token));
 }
 
 http::Response reply(Context& ctx, const http::Request& req, const std::string& token) {
@@ -101,7 +102,7 @@ http::Response reply(Context& ctx, const http::Request& req, const std::string& 
     m.author_name = t->requester_name.value_or(t->requester_email.value_or(""));
     m.body = body;
     auto msg = store::add_message(tx, *t, m, {}, false);
-    attach_or_reject(tx, t->workspace_id, msg, ids);
+    attach_or_reject(tx, t->workspace_id, msg, ids, "ticket:" + t->id);
     store::emit_message_created(tx, *t, msg);
     store::set_status(tx, *t, "open");  // always, also from resolved and closed
     return http::json_ok(201, "{\"id\":\"" + msg.id + "\",\"status\":\"open\"}");
@@ -131,15 +132,16 @@ http::Response rate(Context& ctx, const http::Request& req, const std::string& t
 }
 
 http::Response upload(Context& ctx, const http::Request& req, const std::string& token) {
-  std::string ws;
+  std::string ws, ticket_id;
   {
     auto conn = ctx.pool.acquire();
     pqxx::read_transaction tx(*conn);
     auto t = by_token(tx, token);
     if (!t) return unknown_token();
     ws = t->workspace_id;
+    ticket_id = t->id;
   }
-  return upload_attachment(ctx, req, ws, std::nullopt);
+  return upload_attachment(ctx, req, ws, "ticket:" + ticket_id);
 }
 
 http::Response download(Context& ctx, const std::string& token, const std::string& id) {

@@ -22,8 +22,11 @@ std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std
   return std::nullopt;
 }
 
-void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids) {
-  if (!store::link_attachments(tx, ws, msg, ids))
+std::string uploader_of(const store::Principal& p) { return p.agent_id.empty() ? "key:" + p.api_key_id : p.agent_id; }
+
+void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg, const std::vector<std::string>& ids,
+                      const std::string& uploader) {
+  if (!store::link_attachments(tx, ws, msg, ids, uploader))
     throw Rejected{http::json_error(400, "VALIDATION_ERROR",
                                     "an attachment id is unknown or already attached to a message; upload it first")};
 }

@@ -15,8 +15,8 @@ namespace loket::api {
 /// with `limit` as asked (1–100, default 25) and the cursor's position applied, or the 400
 /// response naming the parameter that is wrong: status (comma-separated open, pending,
 /// resolved, closed), createdAfter/createdBefore/updatedAfter/updatedBefore (RFC 3339), sort
-/// (createdAt, -createdAt, updatedAt, -updatedAt), limit, cursor (made for another sort, or not
-/// ours), assigneeId=me without a signed-in agent.
+/// (createdAt, -createdAt, updatedAt, -updatedAt), q (at most 256 characters and 32 words), limit, cursor (made for
+/// another sort, or not ours), assigneeId=me without a signed-in agent.
 std::variant<store::TicketQuery, http::Response> ticket_query(const http::Request& req, const store::Principal& p);
 
 /// The cursor after a page whose last ticket is `number` updated at `updated_us` (µs since the

@@ -141,9 +141,9 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
     m.author_name = n.requester_name.value_or("");
     m.body = body;
     auto msg = store::add_message(tx, t, m, {}, false);
-    attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
+    attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
     store::emit_message_created(tx, t, msg);
-    store::add_auto_reply(tx, t, access_token, ctx.options.public_app_url);
+    store::add_auto_reply(tx, t);
     return http::json_ok(201, ticket_with_messages(tx, t));
   });
 }
@@ -219,7 +219,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     // through the workspace's WhatsApp integration, even for tickets logged via the API).
     if (agent_public && store::deliverable(*t)) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
-    attach_or_reject(tx, p.workspace_id, msg, attachment_ids);
+    attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
     store::emit_message_created(tx, *t, msg);
     if (agent_public) {
       store::mark_first_response(tx, id);

@@ -1,6 +1,7 @@
 #include "views.hpp"
 
 #include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
 
 namespace loket::api {
 using core::json_kv;
@@ -21,7 +22,8 @@ std::string ticket_json(const store::Ticket& t) { return written(t); }
 std::string message_json(const store::Message& m) { return written(m); }
 std::string attachment_json(const store::Attachment& a) { return written(a); }
 
-std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages) {
+std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages,
+                               const std::string& status_link) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
@@ -40,7 +42,7 @@ std::string public_ticket_json(const store::Ticket& t, const std::vector<store::
     json_kv(w, "id", m.id);
     json_kv(w, "authorType", m.author_type);
     json_kv(w, "authorName", m.author_name);
-    json_kv(w, "body", m.body);
+    json_kv(w, "body", core::replace_all(m.body, store::kStatusLinkPlaceholder, status_link));
     json_kv(w, "createdAt", m.created_at);
     json_put(w, "attachments");
     w.StartArray();

@@ -18,8 +18,10 @@ std::string message_json(const store::Message& m);
 /// Attachment metadata: {id, filename, contentType, size, status, createdAt}.
 std::string attachment_json(const store::Attachment& a);
 /// The requester's view of a ticket (seed 002 "View a ticket"): number, subject, status,
-/// createdAt, csat and the non-internal messages, each without ticketId, internal and delivery.
-std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages);
+/// createdAt, csat and the non-internal messages, each without ticketId, internal and delivery,
+/// with store::kStatusLinkPlaceholder replaced by `status_link` (the requester's own link).
+std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages,
+                               const std::string& status_link);
 /// The requester's rating of `t`: {"csat": null | {score, comment}}.
 std::string csat_json(const store::Ticket& t);
 /// A workspace's settings: {id, name, createdAt, autoReply}.

@@ -82,9 +82,22 @@ TEST_CASE("the ticket list refuses what it cannot honour, naming the parameter")
   CHECK(refusal("limit=ten").find("limit must be a whole number") != std::string::npos);
   CHECK(refusal("createdAfter=yesterday").find("createdAfter must be an RFC 3339 time") != std::string::npos);
   CHECK(refusal("updatedAfter=2026-11-30").find("updatedAfter") != std::string::npos);
+  // Well-formed but impossible times reached PostgreSQL and answered 500 (issue 15 finding 10).
+  for (const char* t : {"2026-13-45T25:61:61Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "0000-01-01T00:00:00Z",
+                        "2026-01-01T24:00:00Z", "2026-01-01T00:00:00+25:00"})
+    CHECK(refusal(std::string("createdBefore=") + t).find("createdBefore must be an RFC 3339 time") !=
+          std::string::npos);
+  CHECK(refusal("createdBefore=2028-02-29T23:59:59.999999-03:30").empty());  // a leap day
   CHECK(refusal("assigneeId=me", api_key()).find("needs a signed-in agent") != std::string::npos);
   CHECK(refusal("cursor=zz").find("cursor is not valid") != std::string::npos);
   CHECK(refusal("limit=25").empty());
+  std::string words;  // 4,000 words took 10-18 s each in the database; 32,000 overflowed the stack
+  for (int i = 0; i < 4000; ++i) words += "w" + std::to_string(i) + "%20";
+  CHECK(refusal("q=" + words).find("q must be at most 256 characters") != std::string::npos);
+  std::string many;
+  for (int i = 0; i < 33; ++i) many += "a%20";
+  CHECK(refusal("q=" + many).find("q must have at most 32 words") != std::string::npos);
+  CHECK(refusal("q=" + many.substr(4)).empty());
 }
 
 TEST_CASE("a cursor resumes after its ticket, only for the sort it was made for") {

@@ -1,9 +1,12 @@
 #include "ingress.hpp"
 
+#include "loket/core/text.hpp"
+
 #include <future>
 
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/core/time.hpp"
 #include "loket/events/events.hpp"
 #include "loket/http/envelope.hpp"
@@ -43,11 +46,19 @@ ops::Registry& registry() {
 
 Lookup database_lookup(store::Pool& pool) {
   return [&pool](RouteBy by, const std::string& provider, const std::string& key) {
-    auto conn = pool.acquire();
-    pqxx::read_transaction tx(*conn);
-    if (by == RouteBy::kIntegrationId) return store::find_integration(tx, key);
-    if (by == RouteBy::kRoutingKey) return store::find_live_integration(tx, provider, key);
-    return store::find_integration_by_secret(tx, provider, key);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        auto conn = pool.acquire();
+        pqxx::read_transaction tx(*conn);
+        if (by == RouteBy::kIntegrationId) return store::find_integration(tx, key);
+        if (by == RouteBy::kRoutingKey) return store::find_live_integration(tx, provider, key);
+        return store::find_integration_by_secret(tx, provider, key);
+      } catch (const pqxx::broken_connection&) {
+        // The first use after a database restart: the pool dropped its idle connections; a read
+        // is safe to run again on a fresh one.
+        if (attempt == 2) throw;
+      }
+    }
   };
 }
 
@@ -60,26 +71,56 @@ Publish broker_publish(kafka::Producer& producer) {
 
 Ingress::Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, const providers::Registry& providers,
                  Options options)
-    : lookup_(std::move(lookup)), publish_(std::move(publish)), keys_(keys), options_(std::move(options)) {
+    : lookup_(std::move(lookup)),
+      publish_(std::move(publish)),
+      keys_(keys),
+      options_(std::move(options)),
+      cache_(options_.cache_entries, options_.cache_bytes,
+             [](const Route& r) {
+               return r.integration_id.size() + r.workspace_id.size() + r.secrets.secret_hash.size() +
+                      r.secrets.signing_key.size() + sizeof(Route);
+             }),
+      failures_(20000, 4u << 20, [](const Failures&) { return sizeof(Failures); }) {
   while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/')
     options_.public_base_url.pop_back();
   for (const auto& a : providers.adapters())
     if (auto spec = a->webhook()) endpoints_.push_back({a.get(), *spec});
 }
 
+namespace {
+// Whether `key` can name an integration at all: a secret's SHA-256, or 1–128 characters of ids,
+// numbers and addresses. Anything else (a 1 MB "phone_number_id") is refused before any lookup
+// or cache entry.
+bool plausible_key(RouteBy by, const std::string& key) {
+  if (by == RouteBy::kSecretHash) return key.size() == 32;
+  return !key.empty() && key.size() <= 128 &&
+         key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:+@-") ==
+             std::string::npos;
+}
+}  // namespace
+
+bool Ingress::over_failure_limit(const std::string& source) {
+  std::lock_guard lock(mu_);
+  const auto* f = failures_.find(source);
+  return f && std::chrono::steady_clock::now() - f->window < std::chrono::minutes(1) &&
+         f->count > options_.failures_per_minute;
+}
+
 std::optional<Ingress::Route> Ingress::route(const providers::Adapter& adapter, RouteBy by, const std::string& key,
-                                             bool refresh) {
+                                             bool refresh, bool& throttled) {
+  if (!plausible_key(by, key)) return std::nullopt;
   const std::string& provider = adapter.descriptor().name;
   auto now = std::chrono::steady_clock::now();
   std::string cache_key =
       std::to_string(static_cast<int>(by)) + provider + ":" + (by == RouteBy::kSecretHash ? core::to_hex(key) : key);
   {
     std::lock_guard lock(mu_);
-    auto it = cache_.find(cache_key);
-    if (it != cache_.end() && now - it->second.fetched < options_.cache_ttl &&
-        !(refresh && now - it->second.fetched > std::chrono::seconds(1)))
-      return it->second.integration_id.empty() ? std::nullopt : std::optional(it->second);
+    const Route* cached = cache_.find(cache_key);
+    if (cached && now - cached->fetched < options_.cache_ttl &&
+        !(refresh && now - cached->fetched > std::chrono::seconds(1)))
+      return cached->integration_id.empty() ? std::nullopt : std::optional(*cached);
   }
+  if (throttled) return std::nullopt;  // a source over its failure limit costs no lookup
   auto integ = lookup_(by, provider, key);
   Route r;
   r.fetched = now;
@@ -91,14 +132,14 @@ std::optional<Ingress::Route> Ingress::route(const providers::Adapter& adapter, 
       if (!integ->credentials.empty())
         r.secrets.signing_key =
             adapter.signing_key(keys_.decrypt(integ->credentials, integ->credentials_key_id, integ->id));
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // fail closed: no signing key must not mean "unsigned is fine"
+      r.unreadable = true;
       core::log(core::Level::kError, "cannot decrypt integration credentials; its webhooks will be refused",
                 {{"integrationId", integ->id}, {"error", e.what()}});
     }
   }
   std::lock_guard lock(mu_);
-  if (cache_.size() > 100000) cache_.clear();
-  cache_[cache_key] = r;  // negative entries (no integration id) are cached too
+  cache_.put(cache_key, r);  // negative entries (no integration id) are cached too
   return r.integration_id.empty() ? std::nullopt : std::optional(r);
 }
 
@@ -152,6 +193,17 @@ http::Response Ingress::reject(int status, const std::string& why, const std::st
       {400, "VALIDATION_ERROR"}, {401, "UNAUTHORIZED"}, {403, "FORBIDDEN"}, {404, "NOT_FOUND"}};
   auto outcome = kOutcomes.find(status);
   auto code = kCodes.find(status);
+  if (status == 401 || status == 403 || status == 404) {  // counted against the source
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    Failures f;
+    if (const auto* known = failures_.find(req.remote_address); known && now - known->window < std::chrono::minutes(1))
+      f = *known;
+    else
+      f.window = now;
+    ++f.count;
+    failures_.put(req.remote_address, f);
+  }
   registry().add("loket_webhooks_total",
                  {{"provider", provider}, {"outcome", outcome == kOutcomes.end() ? "refused" : outcome->second}});
   core::log(
@@ -171,20 +223,36 @@ void Ingress::receive(const Endpoint& ep, const http::Request& req, const std::s
   }
   const std::string url = options_.public_base_url + req.target;
   std::vector<std::pair<Route, const providers::WebhookTarget*>> found;
-  for (const auto& t : targets) {
-    auto r = route(adapter, t.by, t.key, false);
-    if (r && !adapter.authenticate(req, url, r->secrets)) {
-      r = route(adapter, t.by, t.key, true);  // the secret or signing key may have been rotated
-      if (r && !adapter.authenticate(req, url, r->secrets))
-        return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
+  bool throttled = over_failure_limit(req.remote_address);
+  auto authentic = [&](const Route& r) { return !r.unreadable && adapter.authenticate(req, url, r.secrets); };
+  try {
+    for (const auto& t : targets) {
+      auto r = route(adapter, t.by, t.key, false, throttled);
+      if (r && !authentic(*r)) {
+        r = route(adapter, t.by, t.key, true, throttled);  // the secret or signing key may have been rotated
+        if (r && !authentic(*r)) return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
+      }
+      if (r) found.emplace_back(std::move(*r), &t);
     }
-    if (r) found.emplace_back(std::move(*r), &t);
+  } catch (const std::exception& e) {  // the database is unreachable: the provider redelivers
+    registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "database_unavailable"}});
+    core::log(core::Level::kError, "webhook routing failed; answering 503",
+              {{"provider", provider}, {"error", e.what()}});
+    auto res = http::json_error(503, "UNAVAILABLE", "could not look up the integration; retry later");
+    res.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(res));
+  }
+  if (found.empty() && throttled) {
+    registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "throttled"}});
+    auto res = http::json_error(429, "RATE_LIMITED", "too many refused webhooks from this address; slow down");
+    res.headers.emplace_back("Retry-After", "60");
+    return respond(std::move(res));
   }
   if (found.empty())
     return respond(reject(404,
                           targets.empty() || targets.front().by == RouteBy::kIntegrationId
                               ? "unknown integration"
-                              : "no workspace has connected " + targets.front().key,
+                              : "no workspace has connected " + core::utf8_truncate(targets.front().key, 64),
                           provider, req));
   // One record per integration; the answer once the broker acknowledged them all (or one failed:
   // the provider redelivers the whole webhook, and replays are deduplicated).
@@ -231,7 +299,8 @@ http::Response Ingress::handshake(const Endpoint& ep, const http::Request& req) 
   } catch (const providers::Refusal& r) {
     return reject(r.status(), r.what(), provider, req);
   }
-  auto r = route(adapter, RouteBy::kSecretHash, h.secret_hash, true);
+  bool throttled = over_failure_limit(req.remote_address);
+  auto r = route(adapter, RouteBy::kSecretHash, h.secret_hash, true, throttled);
   if (!r) return reject(403, "the verification token matches no connected integration", provider, req);
   registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "verified"}});
   core::log(core::Level::kInfo, "webhook verification passed",

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "loket/core/lru.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/message.hpp"
 #include "loket/http/server.hpp"
@@ -28,6 +29,12 @@ namespace loket::ingress {
 struct Options {
   std::chrono::milliseconds ack_timeout{5000};  ///< broker ack wait before answering 503
   std::chrono::milliseconds cache_ttl{10000};   ///< routing data cache lifetime
+  std::size_t cache_entries = 20000;            ///< routing cache bound (entries, LRU)
+  std::size_t cache_bytes = 8u << 20;           ///< routing cache bound (bytes, LRU)
+  /// Refused webhooks (401, 403, 404) a source address may cause per minute; past it, webhooks
+  /// from it that need a database lookup (not in the routing cache) get 429, so random ids cost
+  /// no lookups, while the routes already known keep flowing (providers share addresses).
+  int failures_per_minute = 600;
   /// The public base URL providers call (scheme://host[:port]), as configured at the provider;
   /// Twilio signs the full URL, so it must be exactly what Twilio sees.
   std::string public_base_url;
@@ -69,15 +76,25 @@ class Ingress {
   struct Route {
     std::string integration_id, workspace_id;
     providers::WebhookSecrets secrets;
+    bool unreadable = false;  ///< its credentials did not decrypt: every webhook is refused
     std::chrono::steady_clock::time_point fetched;
+  };
+  /// Refusals of one source address in the current minute.
+  struct Failures {
+    std::chrono::steady_clock::time_point window;
+    int count = 0;
   };
   /// A provider's webhook endpoint.
   struct Endpoint {
     const providers::Adapter* adapter;
     providers::WebhookEndpoint spec;
   };
+  /// The route of `key`, from the cache or (unless `throttled` is set by the caller's check,
+  /// which then stays set on a miss) the lookup.
   std::optional<Route> route(const providers::Adapter& adapter, providers::RouteBy by, const std::string& key,
-                             bool refresh);
+                             bool refresh, bool& throttled);
+  /// Whether `source` caused more than failures_per_minute refusals this minute.
+  bool over_failure_limit(const std::string& source);
   void receive(const Endpoint& ep, const http::Request& req, const std::string& path_id, http::Respond respond);
   http::Response handshake(const Endpoint& ep, const http::Request& req);
   void dispatch(const http::Request& req, std::string& route, http::Respond respond);
@@ -92,7 +109,8 @@ class Ingress {
   Options options_;
   std::vector<Endpoint> endpoints_;
   std::mutex mu_;
-  std::unordered_map<std::string, Route> cache_;
+  core::LruMap<Route> cache_;
+  core::LruMap<Failures> failures_;
 };
 
 }  // namespace loket::ingress

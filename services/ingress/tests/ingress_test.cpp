@@ -60,10 +60,9 @@ struct World {
     return integrations.back();
   }
 
-  ingress::Ingress make() {
-    ingress::Options opt;
+  ingress::Ingress make(ingress::Options opt = {}) {
     opt.public_base_url = kPublicBase + "/";
-    opt.cache_ttl = std::chrono::milliseconds(0);  // every request looks up afresh
+    if (opt.cache_ttl == ingress::Options().cache_ttl) opt.cache_ttl = std::chrono::milliseconds(0);  // look up afresh
     auto lookup = [this](RouteBy by, const std::string& provider, const std::string& key) {
       ++lookups;
       for (const auto& i : integrations) {
@@ -245,4 +244,86 @@ TEST_CASE("paths without a webhook are 404 without a lookup") {
   CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/", "{}")).status == 404);
   CHECK(app.handle(request("GET", "/healthz")).status == 200);
   CHECK(w.lookups == 0);
+}
+
+// Issue 15 finding 4: 60 webhooks with a random 1 MB phone_number_id grew the ingress from 16 to
+// 81 MB (every id looked up and cached).
+TEST_CASE("a routing key no integration can have costs no lookup and no cache entry") {
+  World w;
+  auto app = w.make();
+  const std::string huge(1'000'000, '7');  // the body stays under the 1 MiB cap
+  const std::string body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",)"
+                           R"("value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":")" +
+                           huge + R"(","display_phone_number":"1"}}}]}]})";
+  auto res = app.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", body));
+  CHECK(res.status == 404);
+  CHECK(res.body.size() < 1000);  // the key is not echoed back
+  CHECK(w.lookups == 0);
+  for (const char* bad : {"12 34", "<script>", "1;DROP", "../../etc"}) {
+    auto again = std::string(body);
+    again.replace(again.find(huge), huge.size(), bad);
+    CHECK(app.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", again)).status == 404);
+  }
+  CHECK(w.lookups == 0);
+}
+
+TEST_CASE("the routing cache stays within its bounds under random ids") {
+  World w;
+  ingress::Options opt;
+  opt.cache_ttl = std::chrono::minutes(1);
+  opt.cache_entries = 100;
+  opt.failures_per_minute = 1000000;
+  auto app = w.make(opt);
+  for (int i = 0; i < 1000; ++i)
+    CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/int_" + std::to_string(i), "{}",
+                             {{"x-telegram-bot-api-secret-token", "x"}}))
+              .status == 404);
+  CHECK(w.lookups == 1000);
+  // The first ids were evicted: asking again looks them up again; the last ones are cached.
+  app.handle(request("POST", "/api/v1/webhooks/telegram/int_0", "{}", {{"x-telegram-bot-api-secret-token", "x"}}));
+  app.handle(request("POST", "/api/v1/webhooks/telegram/int_999", "{}", {{"x-telegram-bot-api-secret-token", "x"}}));
+  CHECK(w.lookups == 1001);
+}
+
+TEST_CASE("a source past its refusal limit gets 429 without lookups; known routes keep flowing") {
+  World w;
+  w.add("int_tg", providers::telegram::kIntegration, "123456789", "s3cret");
+  ingress::Options opt;
+  opt.cache_ttl = std::chrono::minutes(1);
+  opt.failures_per_minute = 5;
+  auto app = w.make(opt);
+  const std::string update = fixture("telegram/text_message.json");
+  REQUIRE(app.handle(request("POST", "/api/v1/webhooks/telegram/int_tg", update,
+                             {{"x-telegram-bot-api-secret-token", "s3cret"}}))
+              .status == 200);
+  for (int i = 0; i < 6; ++i)
+    CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/int_guess" + std::to_string(i), update,
+                             {{"x-telegram-bot-api-secret-token", "x"}}))
+              .status == 404);
+  const int before = w.lookups;
+  auto refused = app.handle(
+      request("POST", "/api/v1/webhooks/telegram/int_guess99", update, {{"x-telegram-bot-api-secret-token", "x"}}));
+  CHECK(refused.status == 429);
+  CHECK(std::find(refused.headers.begin(), refused.headers.end(),
+                  std::pair<std::string, std::string>{"Retry-After", "60"}) != refused.headers.end());
+  CHECK(w.lookups == before);
+  // The same address (a provider's, shared by many workspaces) still delivers for a known route.
+  CHECK(app.handle(request("POST", "/api/v1/webhooks/telegram/int_tg", update,
+                           {{"x-telegram-bot-api-secret-token", "s3cret"}}))
+            .status == 200);
+}
+
+// Issue 15 finding 7: when credentials did not decrypt, no app secret meant "unsigned is fine".
+TEST_CASE("an integration whose credentials do not decrypt refuses every webhook") {
+  World w;
+  auto& integ = w.add("int_a", providers::whatsapp_cloud::kProvider, "277321005464405", "verify-me-please",
+                      providers::whatsapp_cloud::to_json({"token", "app-secret", "verify-me-please", ""}));
+  integ.credentials_key_id = "retired";
+  auto app = w.make();
+  const std::string body = fixture("whatsapp_cloud/two_numbers.json");
+  const std::string sig = "sha256=" + core::to_hex(crypto::hmac_sha256("app-secret", body));
+  CHECK(app.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", body, {{"x-hub-signature-256", sig}})).status ==
+        403);
+  CHECK(app.handle(request("POST", "/api/v1/webhooks/whatsapp-cloud", body)).status == 403);  // unsigned neither
+  CHECK(w.published.empty());
 }

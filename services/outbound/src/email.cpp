@@ -79,7 +79,11 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
   e.to = t.requester_email;
   const std::string domain = domain_of(s.from);
   const std::string root = "<ticket-" + t.ticket_id + "@" + domain + ">";
-  const std::string tag = "[#" + std::to_string(t.number) + "] " + t.subject;
+  // One header line: a CR or LF in a customer's subject would start a header of their own.
+  std::string subject = t.subject;
+  for (char& c : subject)
+    if (c == '\r' || c == '\n') c = ' ';
+  const std::string tag = "[#" + std::to_string(t.number) + "] " + subject;
   const std::string link = opt.public_app_url + "/t/" + t.access_token;
   const std::string hello = t.requester_name.empty() ? "Hello," : "Hi " + t.requester_name + ",";
   std::string intro, outro;

@@ -3,6 +3,7 @@
 #include "email.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/core/time.hpp"
 #include "loket/events/events.hpp"
 #include "loket/ops/metrics.hpp"
@@ -145,10 +146,15 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
   std::optional<TicketMail> mail;
   std::optional<providers::Mailer> sender;
   const bool by_email = !descriptor || descriptor->reply_to == providers::ReplyTo::kEmail;
+  std::string body = msg.body;
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
     if (store::delivery_status(tx, msg.id) != "pending") return Outcome::kAlreadyDone;
+    // The requester's status link goes only to the requester (agents see the placeholder).
+    if (body.find(store::kStatusLinkPlaceholder) != std::string::npos)
+      body = core::replace_all(body, store::kStatusLinkPlaceholder,
+                               opt.email.public_app_url + "/t/" + store::access_token_of(tx, e.ticket_id, keys));
     if (by_email) {
       mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
       sender = sender_for(store::latest_integration(tx, e.workspace_id, providers.mailer_names()), keys, providers);
@@ -169,7 +175,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
       record(pool, e, msg.id, "skipped", "no email sender is configured", "email");
       return Outcome::kSkipped;
     }
-    auto email = compose(MailKind::kReply, *mail, *sender, opt.email, msg.id, msg.author_name, msg.body);
+    auto email = compose(MailKind::kReply, *mail, *sender, opt.email, msg.id, msg.author_name, body);
     auto a = try_send(sender->provider, [&] { return sender->send(email); });
     return settle(a, value, attempt, e.ticket_id, producer, opt,
                   [&](const std::string& status, const std::string& error) {
@@ -187,7 +193,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
   auto a = try_send(provider, [&] {
     if (!adapter) throw std::runtime_error("no adapter for provider " + provider);
     return adapter->send({integ->id, integ->workspace_id, integ->provider, integ->routing_key, integ->number},
-                         keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, msg.body);
+                         keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
   return settle(a, value, attempt, e.ticket_id, producer, opt,

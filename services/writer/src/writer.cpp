@@ -20,9 +20,9 @@ store::ThreadKey thread_of(const std::string& workspace_id, const events::Inboun
 }
 
 /// Opens a ticket for the first message of a thread (subject from its text, requester from
-/// its sender) with its access token.
+/// its sender).
 store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const events::InboundMessage& m,
-                          const Settings& settings, std::string& access_token) {
+                          const Settings& settings) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
   n.subject = store::subject_from_text(m.text, m.channel);
@@ -32,7 +32,7 @@ store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const
   if (!m.sender.name.empty()) n.requester_name = m.sender.name;
   if (!m.sender.email.empty()) n.requester_email = m.sender.email;
   if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
-  return store::create_ticket(tx, n, settings.keys, &access_token);
+  return store::create_ticket(tx, n, settings.keys);
 }
 }  // namespace
 
@@ -107,8 +107,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     std::set<store::ThreadKey> open_threads;
     for (const auto& [thread, ticket] : open) open_threads.insert(thread);
     results = thread_batch(batch, workspace_of, seen, open_threads);
-    std::vector<store::BatchMessage> pending;                         // written in one statement
-    std::vector<std::pair<store::Ticket, std::string>> auto_replies;  // new tickets and their tokens
+    std::vector<store::BatchMessage> pending;    // written in one statement
+    std::vector<store::Ticket> opened;           // new tickets, for their auto-replies
     std::map<std::string, std::string> touched;  // ticket id → the integration last written through
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
@@ -117,9 +117,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       auto thread = thread_of(integ.workspace_id, m);
       auto it = open.find(thread);
       if (results[i] == Result::kCreatedTicket) {
-        std::string access_token;
-        it = open.emplace(thread, open_ticket(tx, integ, m, settings, access_token)).first;
-        auto_replies.emplace_back(it->second, access_token);
+        it = open.emplace(thread, open_ticket(tx, integ, m, settings)).first;
+        opened.push_back(it->second);
       } else {
         store::set_status(tx, it->second, "open");
       }
@@ -135,8 +134,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       touched[ticket.id] = m.integration_id;
     }
     store::add_messages(tx, pending);
-    for (const auto& [ticket, token] : auto_replies)  // after the message that opened the ticket
-      store::add_auto_reply(tx, ticket, token, settings.public_app_url);
+    for (const auto& ticket : opened) store::add_auto_reply(tx, ticket);  // after the message that opened it
     store::touch_thread_tickets(tx, touched);
     outbox.flush();
   });

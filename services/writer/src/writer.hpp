@@ -22,11 +22,9 @@ namespace loket::writer {
 using AttachmentFetcher =
     std::function<std::optional<std::string>(const store::Integration&, const events::AttachmentRef&)>;
 
-/// What new tickets need: the keyring that encrypts requester access tokens and the public
-/// base URL of the api (LOKET_PUBLIC_APP_URL) for status links in auto-replies.
+/// What new tickets need: the keyring that encrypts requester access tokens.
 struct Settings {
   const crypto::Keyring& keys;
-  std::string public_app_url;
 };
 
 /// What happened to a message.

@@ -6,9 +6,9 @@ namespace loket::providers::resend {
 namespace {
 [[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
+  core::parse_json(d, res.body);
   std::string description;
-  if (!d.HasParseError() && d.IsObject())
+  if (d.IsObject())
     description = core::json_string(d, "name").value_or("error") + ": " + core::json_string(d, "message").value_or("");
   int retry_after = 0;
   if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
@@ -36,8 +36,8 @@ std::string to_json(const Credentials& c) {
 
 Credentials credentials_from_json(const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument("Resend credentials are not a JSON object");
+  core::parse_json(d, json);
+  if (!d.IsObject()) throw std::invalid_argument("Resend credentials are not a JSON object");
   Credentials c{core::json_string(d, "apiKey").value_or(""), core::json_string(d, "fromEmail").value_or(""),
                 core::json_string(d, "fromName").value_or("")};
   if (c.api_key.empty() || c.from_email.empty())
@@ -94,7 +94,7 @@ std::string Client::send(const std::string& api_key, const Email& e) const {
   auto res = http::fetch(req);
   if (!res.ok()) fail("Resend", res);
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
+  core::parse_json(d, res.body);
   return d.IsObject() ? core::json_string(d, "id").value_or("") : "";
 }
 

@@ -10,7 +10,7 @@ constexpr std::size_t kMaxTextChars = 4096;
 
 rapidjson::Document parse_result(const http::ClientResponse& res) {
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
+  core::parse_json(d, res.body);
   return d;
 }
 
@@ -37,8 +37,8 @@ std::string Client::call(const std::string& token, const std::string& method, co
   req.timeout = std::chrono::seconds(15);
   auto res = http::fetch(req);
   auto d = parse_result(res);
-  bool ok_flag = !d.HasParseError() && d.IsObject() && core::json_member(d, "ok") &&
-                 (*core::json_member(d, "ok")).IsBool() && (*core::json_member(d, "ok")).GetBool();
+  bool ok_flag = d.IsObject() && core::json_member(d, "ok") && (*core::json_member(d, "ok")).IsBool() &&
+                 (*core::json_member(d, "ok")).GetBool();
   if (res.ok() && ok_flag) {
     const auto* result = core::json_member(d, "result");
     if (result == nullptr) return "null";
@@ -63,7 +63,7 @@ std::string Client::call(const std::string& token, const std::string& method, co
 BotInfo Client::get_me(const std::string& token) const {
   auto json = call(token, "getMe", "");
   rapidjson::Document d;
-  d.Parse(json.c_str());
+  core::parse_json(d, json);
   BotInfo info;
   info.id = core::json_int(d, "id").value_or(0);
   info.username = core::json_string(d, "username").value_or("");
@@ -111,7 +111,7 @@ std::int64_t Client::send_message(const std::string& token, const std::string& c
     }
     auto json = call(token, "sendMessage", body);
     rapidjson::Document d;
-    d.Parse(json.c_str());
+    core::parse_json(d, json);
     last_id = core::json_int(d, "message_id").value_or(0);
   } while (!rest.empty());
   return last_id;
@@ -120,7 +120,7 @@ std::int64_t Client::send_message(const std::string& token, const std::string& c
 File Client::download_file(const std::string& token, const std::string& file_id) const {
   auto json = call(token, "getFile", json_body({{"file_id", file_id}}));
   rapidjson::Document d;
-  d.Parse(json.c_str());
+  core::parse_json(d, json);
   File f;
   f.file_path = core::json_string(d, "file_path").value_or("");
   if (f.file_path.empty()) throw ProviderError("Telegram getFile: no file_path (file too big for bots?)", 400, false);

@@ -35,8 +35,8 @@ void add_file(const rapidjson::Value& msg, const char* field, const std::string&
 
 std::optional<std::string> chat_id_of(const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  core::parse_json(d, body);
+  if (!d.IsObject()) return std::nullopt;
   for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
     if (!it->value.IsObject()) continue;
     const auto* chat = json_member(it->value, "chat");
@@ -60,8 +60,8 @@ std::string bot_id_from_token(const std::string& token) {
 
 Normalized normalize(const events::RawWebhook& raw) {
   rapidjson::Document d;
-  d.Parse(raw.body.c_str(), raw.body.size());
-  if (d.HasParseError() || !d.IsObject() || !json_int(d, "update_id")) return drop("malformed");
+  core::parse_json(d, raw.body);
+  if (!d.IsObject() || !json_int(d, "update_id")) return drop("malformed");
   if (json_member(d, "edited_message") || json_member(d, "edited_business_message")) return drop("edited_message");
   if (json_member(d, "channel_post") || json_member(d, "edited_channel_post")) return drop("group_chat");
   const auto* msg = json_member(d, "message");

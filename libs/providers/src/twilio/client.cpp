@@ -12,9 +12,9 @@ constexpr std::size_t kMaxMediaBytes = 25u << 20;
 // Throws the ProviderError for a failed Twilio response, with Twilio's own code and message.
 [[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
+  core::parse_json(d, res.body);
   std::string description;
-  if (!d.HasParseError() && d.IsObject()) {
+  if (d.IsObject()) {
     auto code = core::json_int(d, "code");
     auto message = core::json_string(d, "message").value_or("");
     if (code)
@@ -39,8 +39,8 @@ Account Client::fetch_account(const Credentials& c) const {
   auto res = http::fetch(req);
   if (!res.ok()) fail("Twilio FetchAccount", res);
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
-  if (d.HasParseError() || !d.IsObject()) throw ProviderError("Twilio FetchAccount: response is not JSON", 502, true);
+  core::parse_json(d, res.body);
+  if (!d.IsObject()) throw ProviderError("Twilio FetchAccount: response is not JSON", 502, true);
   Account a;
   a.sid = core::json_string(d, "sid").value_or("");
   a.friendly_name = core::json_string(d, "friendly_name").value_or("");
@@ -69,7 +69,7 @@ std::string Client::send_message(const Credentials& c, const std::string& from, 
     auto res = http::fetch(req);
     if (!res.ok()) fail("Twilio CreateMessage", res);
     rapidjson::Document d;
-    d.Parse(res.body.c_str(), res.body.size());
+    core::parse_json(d, res.body);
     last_sid = d.IsObject() ? core::json_string(d, "sid").value_or("") : "";
   } while (!rest.empty());
   return last_sid;

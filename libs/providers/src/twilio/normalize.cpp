@@ -25,8 +25,8 @@ std::string to_json(const Credentials& c) {
 
 Credentials credentials_from_json(const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject()) throw std::invalid_argument("Twilio credentials are not a JSON object");
+  core::parse_json(d, json);
+  if (!d.IsObject()) throw std::invalid_argument("Twilio credentials are not a JSON object");
   Credentials c;
   c.account_sid = core::json_string(d, "accountSid").value_or("");
   c.auth_token = core::json_string(d, "authToken").value_or("");

@@ -20,8 +20,8 @@ bool retryable_code(std::int64_t code) {
 // Throws the ProviderError for a failed Graph response: "(#131047) Re-engagement message: details".
 [[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
-  const auto* err = !d.HasParseError() && d.IsObject() ? core::json_member(d, "error") : nullptr;
+  core::parse_json(d, res.body);
+  const auto* err = d.IsObject() ? core::json_member(d, "error") : nullptr;
   if (err == nullptr || !err->IsObject()) throw error_from_response(what, res, "");
   auto code = core::json_int(*err, "code").value_or(0);
   std::string description = "(#" + std::to_string(code) + ") " + core::json_string(*err, "message").value_or("");
@@ -35,8 +35,8 @@ bool retryable_code(std::int64_t code) {
 
 rapidjson::Document parse(const http::ClientResponse& res, const std::string& what) {
   rapidjson::Document d;
-  d.Parse(res.body.c_str(), res.body.size());
-  if (d.HasParseError() || !d.IsObject()) throw ProviderError(what + ": response is not JSON", 502, true);
+  core::parse_json(d, res.body);
+  if (!d.IsObject()) throw ProviderError(what + ": response is not JSON", 502, true);
   return d;
 }
 

@@ -115,9 +115,8 @@ std::string to_json(const Credentials& c) {
 
 Credentials credentials_from_json(const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  if (d.HasParseError() || !d.IsObject())
-    throw std::invalid_argument("WhatsApp Cloud credentials are not a JSON object");
+  core::parse_json(d, json);
+  if (!d.IsObject()) throw std::invalid_argument("WhatsApp Cloud credentials are not a JSON object");
   Credentials c;
   c.access_token = json_string(d, "accessToken").value_or("");
   c.app_secret = json_string(d, "appSecret").value_or("");
@@ -136,8 +135,8 @@ bool valid_signature(std::string_view app_secret, std::string_view body, std::st
 
 std::optional<std::vector<std::string>> phone_number_ids(const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  core::parse_json(d, body);
+  if (!d.IsObject()) return std::nullopt;
   std::vector<std::string> ids;
   for_each_change(d, [&](const std::string&, const rapidjson::Value& value) {
     auto id = phone_number_id(value);
@@ -148,9 +147,9 @@ std::optional<std::vector<std::string>> phone_number_ids(const std::string& body
 
 std::string first_sender(const std::string& body, const std::string& pnid) {
   rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
+  core::parse_json(d, body);
   std::string from;
-  if (d.HasParseError() || !d.IsObject()) return from;
+  if (!d.IsObject()) return from;
   for_each_change(d, [&](const std::string&, const rapidjson::Value& value) {
     if (!from.empty() || phone_number_id(value) != pnid) return;
     if (const auto* msgs = array_of(value, "messages"); msgs && !msgs->Empty())
@@ -162,8 +161,8 @@ std::string first_sender(const std::string& body, const std::string& pnid) {
 Normalized normalize(const events::RawWebhook& raw) {
   Normalized out;
   rapidjson::Document d;
-  d.Parse(raw.body.c_str(), raw.body.size());
-  if (d.HasParseError() || !d.IsObject() || !json_member(d, "entry")) {
+  core::parse_json(d, raw.body);
+  if (!d.IsObject() || !json_member(d, "entry")) {
     out.dropped.push_back("malformed");
     return out;
   }

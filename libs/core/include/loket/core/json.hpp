@@ -13,6 +13,21 @@ namespace loket::core {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
+/// What parse_json accepts of untrusted bytes (DEVELOPERS.md: every parse has a size and depth
+/// limit).
+struct JsonLimits {
+  std::size_t max_bytes = 1 << 20;  ///< longer text is refused unread
+  std::size_t max_depth = 64;       ///< arrays and objects nested deeper are refused
+  bool validate_utf8 = false;       ///< refuse ill-formed UTF-8 in strings (API bodies); webhooks
+                                    ///< keep the bytes and the writer makes them storable
+};
+
+/// Parses JSON text `text` into `d` without recursion (RapidJSON's iterative parser), within
+/// `limits`: so no input, however deep, can overflow the stack. Returns "" on success, otherwise
+/// why the text was refused (too large, nested too deep, ill-formed UTF-8, or the syntax error
+/// and its byte offset); `d` is then null. Thread-safe; does not throw (except std::bad_alloc).
+std::string parse_json(rapidjson::Document& d, std::string_view text, const JsonLimits& limits = {});
+
 /// The string member `key` of object `v`, or std::nullopt when absent or not a string.
 inline std::optional<std::string> json_string(const rapidjson::Value& v, const char* key) {
   if (!v.IsObject()) return std::nullopt;

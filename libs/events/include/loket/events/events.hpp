@@ -5,11 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "loket/core/json.hpp"
+
 /// The records that travel between services (DESIGN.md "Topics and events"); each has a JSON
 /// Schema in proto/. Serialization is camelCase JSON with `eventId` and `schemaVersion`.
 namespace loket::events {
 
 inline constexpr int kSchemaVersion = 1;
+
+/// What the record readers accept: up to 16 MiB (a 1 MiB webhook body, every byte escaped, fits)
+/// nested up to 64 levels; bytes that are not UTF-8 are kept (the writer makes text storable).
+inline constexpr core::JsonLimits kRecordLimits{16u << 20, 64, false};
 
 /// A provider webhook exactly as ingress received it (topic `channel.webhook.<provider>`).
 struct RawWebhook {

@@ -50,8 +50,8 @@ std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_b
 /// Counts a hit on `bucket` (e.g. "ip:127.0.0.1") in the current `window_s`-second window
 /// shared by every replica (table rate_limits).
 RateWindow rate_limit_hit(pqxx::transaction_base& tx, const std::string& bucket, int window_s);
-/// Hits so far on `bucket` in the current window, without counting one.
-int rate_limit_peek(pqxx::transaction_base& tx, const std::string& bucket, int window_s);
+/// Takes back one hit of `bucket`'s current window (an attempt that turned out right).
+void rate_limit_refund(pqxx::transaction_base& tx, const std::string& bucket, int window_s);
 
 /// An agent (a person who signs in).
 struct Agent {
@@ -128,18 +128,20 @@ bool revoke_api_key(pqxx::work& tx, const std::string& workspace_id, const std::
 /// What claim_idempotency_key found.
 struct IdempotencyClaim {
   enum class State { kNew, kReplay, kInProgress, kMismatch } state = State::kNew;
-  int status = 0;        ///< the stored status (kReplay)
-  std::string response;  ///< the stored response body (kReplay)
+  int status = 0;               ///< the stored status (kReplay)
+  std::string response;         ///< the stored response body, ciphertext (kReplay)
+  std::string response_key_id;  ///< the keyring key it is encrypted with
 };
 /// Claims `key` for a request whose method, path and body hash to `request_hash`, in its own
 /// committed transaction: kNew (run it, then finish), kReplay (answer the stored response),
 /// kInProgress (the first request is still running), kMismatch (the key was used for another
-/// request). Keys older than 24 hours are forgotten.
+/// request). Keys older than 24 hours are forgotten, every workspace's (rows deleted).
 IdempotencyClaim claim_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key,
                                        const std::string& request_hash);
-/// Stores the response for a claimed key.
+/// Stores the response for a claimed key: `status` and the body's ciphertext `response` under
+/// keyring key `key_id` (responses may hold secrets: a new API key, a session token).
 void finish_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key, int status,
-                            const std::string& response);
+                            const std::string& response, const std::string& key_id);
 /// Forgets a claimed key (the request failed with a server error and may be retried).
 void release_idempotency_key(pqxx::work& tx, const std::string& workspace_id, const std::string& key);
 

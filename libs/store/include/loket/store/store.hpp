@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,12 +34,30 @@ const std::vector<Migration>& migrations();
 /// @throws pqxx::failure when a migration fails (that migration is rolled back).
 int migrate(pqxx::connection& conn);
 
-/// A fixed-size pool of connections to `url`. Thread-safe. A connection found broken when
-/// returned is replaced on the next acquire. Its connections run with `jit = off`.
+/// How long a pool waits, and lets a statement run.
+struct PoolLimits {
+  /// How long acquire() waits for a free connection before giving up (PoolExhausted).
+  std::chrono::milliseconds acquire_timeout{5000};
+  /// PostgreSQL's statement_timeout on every connection; 0 = none. A statement past it fails
+  /// with SQLSTATE 57014 (query_canceled).
+  std::chrono::milliseconds statement_timeout{0};
+};
+
+/// acquire() waited PoolLimits::acquire_timeout and every connection stayed busy: transient
+/// (the api answers 503 with Retry-After; consumers retry).
+class PoolExhausted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A fixed-size pool of connections to `url`. Thread-safe. Its connections run with
+/// `jit = off` and the limits' statement_timeout. A connection returned broken is dropped, and
+/// with it every idle one (a database restart breaks them all at once; each would otherwise
+/// fail one request).
 class Pool {
  public:
   /// Opens lazily; `size` connections at most.
-  Pool(std::string url, std::size_t size);
+  Pool(std::string url, std::size_t size, PoolLimits limits = {});
   ~Pool();
 
   /// A borrowed connection, returned to the pool on destruction.
@@ -55,9 +74,13 @@ class Pool {
     std::unique_ptr<pqxx::connection> conn_;
   };
 
-  /// Borrows a connection, waiting while all are in use.
-  /// @throws pqxx::broken_connection when the database cannot be reached.
+  /// Borrows a connection, waiting while all are in use, at most PoolLimits::acquire_timeout.
+  /// @throws pqxx::broken_connection when the database cannot be reached; PoolExhausted when no
+  /// connection came free in time.
   Lease acquire();
+
+  /// The most connections this pool opens.
+  std::size_t size() const { return size_; }
 
   /// "" when the database accepts a new connection and answers `SELECT 1`, else the error
   /// (readiness). Uses its own short-lived connection, so a busy pool does not look broken.
@@ -67,15 +90,17 @@ class Pool {
   void give_back(std::unique_ptr<pqxx::connection> conn);
   std::string url_;
   std::size_t size_;
+  PoolLimits limits_;
   std::size_t open_ = 0;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::mutex mu_;
   std::condition_variable cv_;
 };
 
-/// A pool for LOKET_DATABASE_URL with LOKET_DB_POOL_SIZE connections (or `default_size`).
+/// A pool for LOKET_DATABASE_URL with LOKET_DB_POOL_SIZE connections (or `default_size`),
+/// LOKET_DB_ACQUIRE_TIMEOUT_MS and LOKET_DB_STATEMENT_TIMEOUT_MS (or `defaults`').
 /// @throws std::runtime_error when LOKET_DATABASE_URL is unset.
-std::unique_ptr<Pool> pool_from_env(std::size_t default_size);
+std::unique_ptr<Pool> pool_from_env(std::size_t default_size, PoolLimits defaults = {});
 
 /// Runs `fn(pqxx::work&)` in a transaction on a pooled connection and commits; retries up to
 /// `attempts` times on serialization failures, deadlocks and broken connections.

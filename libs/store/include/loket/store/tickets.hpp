@@ -135,11 +135,15 @@ bool deliverable(const Ticket& t);
 /// `{{status_link}}` replaced.
 std::string render_template(const std::string& text, const Ticket& t, const std::string& status_link);
 
+/// What stands in a stored message for the requester's status link: the link carries the
+/// requester's access token, which agents must not see (issue 15 finding 10). Outbound puts the
+/// link in when it delivers; the requester's view when it shows the message.
+inline constexpr const char* kStatusLinkPlaceholder = "{{status_link}}";
+
 /// When the workspace has an auto-reply, adds it to the new ticket `t` as a public `system`
-/// message (rendered with the status link `public_app_url`/t/`access_token`), pending
-/// delivery on the ticket's channel when deliverable(t), and emits `message.created`.
-std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t, const std::string& access_token,
-                                      const std::string& public_app_url);
+/// message (rendered, the status link left as kStatusLinkPlaceholder), pending delivery on the
+/// ticket's channel when deliverable(t), and emits `message.created`.
+std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t);
 
 /// Where attachment bytes live, behind one small interface so an object store can replace
 /// PostgreSQL later. Implementations are thread-safe.
@@ -225,11 +229,12 @@ void mark_first_response(pqxx::work& tx, const std::string& id);
 /// Moves `ticket` to `status` (update_ticket with only the status).
 void set_status(pqxx::work& tx, Ticket& ticket, const std::string& status);
 
-/// Attaches uploaded, not yet attached files `attachment_ids` of the workspace to `message`
-/// (and to its metadata). Returns false (changing nothing the caller keeps: roll back) when an
-/// id is unknown, of another workspace or already attached.
+/// Attaches uploaded, not yet attached files `attachment_ids` of the workspace uploaded by
+/// `uploader` (store_upload's `uploaded_by`) to `message` (and to its metadata). Returns false
+/// (changing nothing the caller keeps: roll back) when an id is unknown, of another workspace or
+/// uploader, or already attached.
 bool link_attachments(pqxx::work& tx, const std::string& workspace_id, Message& message,
-                      const std::vector<std::string>& attachment_ids);
+                      const std::vector<std::string>& attachment_ids, const std::string& uploader);
 
 /// A message's provider identity: (integration id, external message id), the dedup key.
 using MessageKey = std::pair<std::string, std::string>;

@@ -1,0 +1,56 @@
+// core::parse_json: hostile JSON first (issue 15 finding 1), then that ordinary JSON still reads.
+#include <catch2/catch.hpp>
+
+#include "loket/core/json.hpp"
+
+using loket::core::JsonLimits;
+using loket::core::parse_json;
+
+TEST_CASE("a million nested brackets are refused without overflowing the stack") {
+  rapidjson::Document d;
+  // Under the 1 MiB body cap; RapidJSON's recursive parser overflowed the stack on this.
+  const std::string deep(1'000'000, '[');
+  auto err = parse_json(d, deep);
+  CHECK(err == "JSON nested deeper than 64 levels");
+  CHECK(d.IsNull());
+  CHECK(parse_json(d, std::string(500'000, '[') + std::string(500'000, ']')) == "JSON nested deeper than 64 levels");
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i) objects += "{\"a\":";
+  CHECK(parse_json(d, objects) == "JSON nested deeper than 64 levels");
+}
+
+TEST_CASE("nesting up to the limit reads; one level more does not") {
+  rapidjson::Document d;
+  CHECK(parse_json(d, std::string(64, '[') + std::string(64, ']')).empty());
+  CHECK(d.IsArray());
+  CHECK_FALSE(parse_json(d, std::string(65, '[') + std::string(65, ']')).empty());
+  CHECK(parse_json(d, "[[[]]]", JsonLimits{1 << 20, 2, false}) == "JSON nested deeper than 2 levels");
+}
+
+TEST_CASE("size, syntax and encoding are checked") {
+  rapidjson::Document d;
+  CHECK(parse_json(d, std::string(100, ' ') + "{}", JsonLimits{10, 64, false}).find("over the limit of 10") !=
+        std::string::npos);
+  CHECK(parse_json(d, "{\"a\":1} trailing").find("at byte") != std::string::npos);
+  CHECK_FALSE(parse_json(d, "").empty());
+  CHECK_FALSE(parse_json(d, "{\"a\":").empty());
+  CHECK(d.IsNull());  // nothing half-built is left behind
+
+  const std::string bad_utf8 = "{\"text\":\"a\xff\xfe b\"}";
+  CHECK(parse_json(d, bad_utf8).empty());  // webhooks keep the bytes; the writer makes them storable
+  CHECK(d["text"].GetStringLength() == 5);
+  CHECK(parse_json(d, bad_utf8, JsonLimits{1 << 20, 64, true}).find("Invalid encoding") != std::string::npos);
+}
+
+TEST_CASE("ordinary JSON reads as before, NUL escapes included") {
+  rapidjson::Document d;
+  REQUIRE(parse_json(d, R"({"a":[1,2.5,-3,true,null,"x\u0000y"],"b":{"c":18446744073709551615}})").empty());
+  REQUIRE(d.IsObject());
+  CHECK(d["a"].Size() == 6);
+  CHECK(d["a"][5].GetStringLength() == 3);
+  CHECK(loket::core::json_string(d["a"], "x") == std::nullopt);
+  CHECK(d["b"]["c"].IsUint64());
+  CHECK(loket::core::json_string(d, "a") == std::nullopt);
+  REQUIRE(parse_json(d, R"({"s":"a\u0000b"})").empty());
+  CHECK(loket::core::json_string(d, "s") == std::string("a\0b", 3));
+}
