@@ -103,6 +103,17 @@ loket_pg_stop() {
   "${run[@]}" "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
 }
 
+# loket_pg_restart STATE_DIR [MODE]: restarts the cluster of STATE_DIR (MODE immediate by default:
+# a crash without checkpoint, as in an outage) and waits until it accepts connections again.
+loket_pg_restart() {
+  local state="$1" mode="${2:-immediate}" bin data
+  data=$(cat "$state/pgdata.path")
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  local run=()
+  [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+  "${run[@]}" "$bin/pg_ctl" -D "$data" -m "$mode" -w -l "$data/../postgres.log" restart >/dev/null
+}
+
 # loket_start NAME STATE_DIR COMMAND...: starts a background process with its log in
 # STATE_DIR/logs/NAME.log and its pid in STATE_DIR/pids/NAME.pid, unless it already runs.
 loket_start() {

@@ -79,6 +79,7 @@ export LOKET_MASTER_KEY="k1:$(openssl rand -hex 32)"
 export LOKET_API_PORT=$API_PORT LOKET_INGRESS_PORT=$INGRESS_PORT
 export LOKET_PUBLIC_WEBHOOK_URL=http://127.0.0.1:$INGRESS_PORT LOKET_PUBLIC_APP_URL=http://127.0.0.1:$API_PORT
 # tests/bench/fake_providers.py stands in for Meta's Graph API and Twilio's API.
+export LOKET_OUTBOUND_ALLOW_PRIVATE=1  # the fake providers listen on 127.0.0.1
 export LOKET_GRAPH_API_BASE=http://127.0.0.1:$PROVIDERS_PORT LOKET_TWILIO_API_BASE=http://127.0.0.1:$PROVIDERS_PORT
 # The benchmark drives the API far beyond a real client's limits; rate limiting itself still runs.
 export LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000

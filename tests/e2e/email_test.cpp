@@ -11,9 +11,6 @@ using namespace e2e;
 using namespace std::chrono_literals;
 
 namespace {
-std::string str(const rapidjson::Value& v, const char* k) {
-  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
-}
 
 rapidjson::Document parse(const std::string& json) {
   rapidjson::Document d;

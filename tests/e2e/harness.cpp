@@ -361,6 +361,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
+  env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");  // the fakes run on 127.0.0.1: the SSRF guard must let them
   env_.push_back("LOKET_RESEND_API_KEY=re_platform_key");
   env_.push_back("LOKET_EMAIL_FROM=Loket Support <support@mail.loket.test>");
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
@@ -489,6 +490,10 @@ std::string Json::header(const std::string& name) const {
   for (const auto& [k, v] : headers)
     if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
   return "";
+}
+
+std::string str(const rapidjson::Value& v, const char* k) {
+  return v.IsObject() && v.HasMember(k) && v[k].IsString() ? std::string(v[k].GetString(), v[k].GetStringLength()) : "";
 }
 
 Json call(const std::string& base, const std::string& method, const std::string& path, const std::string& token,

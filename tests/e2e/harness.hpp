@@ -176,6 +176,9 @@ struct Json {
   std::string header(const std::string& name) const;
 };
 
+/// The string member `k` of object `v`, or "" when absent or not a string.
+std::string str(const rapidjson::Value& v, const char* k);
+
 /// Calls `base` (an api replica URL) with optional extra headers.
 Json call(const std::string& base, const std::string& method, const std::string& path, const std::string& token,
           const std::string& body = "", std::vector<std::pair<std::string, std::string>> headers = {});

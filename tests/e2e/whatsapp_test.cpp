@@ -24,9 +24,6 @@ std::string unique_number() {
 
 std::string unique_sid(const char* prefix) { return prefix + loket::core::to_hex(loket::core::random_bytes(16)); }
 
-std::string str(const rapidjson::Value& v, const char* k) {
-  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
-}
 
 struct TwilioNumber {
   std::string id, number, account_sid, token, webhook_url;

@@ -87,6 +87,7 @@ std::string Client::download_media(const Credentials& c, const std::string& medi
   req.timeout = std::chrono::seconds(60);
   req.max_response_bytes = kMaxMediaBytes;
   req.max_redirects = 3;
+  req.guard = &http::ssrf_policy();  // the URL and its redirects come from the provider
   auto res = http::fetch(req);
   if (!res.ok()) fail("Twilio media download", res);
   return std::move(res.body);

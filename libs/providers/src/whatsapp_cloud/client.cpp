@@ -115,6 +115,7 @@ Media Client::download_media(const std::string& token, const std::string& media_
   req.timeout = std::chrono::seconds(60);
   req.max_response_bytes = kMaxMediaBytes;
   req.max_redirects = 3;
+  req.guard = &http::ssrf_policy();  // the URL and its redirects come from the provider
   auto res = http::fetch(req);
   if (!res.ok()) fail("Graph media download", res);
   m.bytes = std::move(res.body);

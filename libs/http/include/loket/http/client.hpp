@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "loket/http/ssrf.hpp"
+
 namespace loket::http {
 
 /// The outcome of an outgoing HTTP call. `status` is 0 when no HTTP response arrived
@@ -31,6 +33,10 @@ struct ClientRequest {
   /// Redirects to follow (0: none). Credentials (basic_auth, an Authorization header) are not
   /// sent to a redirect on another host.
   int max_redirects = 0;
+  /// When set, the URL comes from a user or a provider: every hop (redirects included) is
+  /// checked by the SSRF guard (check_url) and the connection pinned to the checked address;
+  /// a refused URL fails the request with `error` "refused: …". Use &ssrf_policy().
+  const SsrfPolicy* guard = nullptr;
 };
 
 /// Performs `req` with libcurl (HTTP and HTTPS, up to req.max_redirects redirects). Never throws on
