@@ -24,7 +24,6 @@ std::string login_token(const std::string& email, const std::string& password) {
   return r.data()["token"].GetString();
 }
 
-
 std::string new_ticket(const std::string& key, const std::string& extra_json = "") {
   auto r = api("POST", "/api/v1/tickets", key,
                "{\"body\":\"Need help with order 1001\",\"requesterName\":\"Ann\"" + extra_json + "}");

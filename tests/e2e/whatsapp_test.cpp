@@ -24,7 +24,6 @@ std::string unique_number() {
 
 std::string unique_sid(const char* prefix) { return prefix + loket::core::to_hex(loket::core::random_bytes(16)); }
 
-
 struct TwilioNumber {
   std::string id, number, account_sid, token, webhook_url;
 };
