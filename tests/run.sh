@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, starts a private PostgreSQL and dev
-# broker for the integration and end-to-end tests, runs every test with ctest, and exits
-# non-zero on any failure. Leaves the dev stack of deploy/local/up.sh alone.
+# broker for the integration and end-to-end tests, runs every test with ctest, then the unit
+# tests under ASan+UBSan and each fuzz target briefly, and exits non-zero on any failure.
+# Arguments go to the first ctest (e.g. -R e2e.api) and skip the sanitizer pass. Leaves the dev
+# stack of deploy/local/up.sh alone.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/deploy/local/lib.sh"
@@ -11,6 +13,10 @@ PG_PORT=${LOKET_TEST_PG_PORT:-54339}
 loket_install_deps
 loket_build
 loket_install_test_tools
+# With no ctest arguments (the full run, as CI does): the unit tests again under ASan+UBSan, and
+# every fuzz target for a few seconds from its kept corpus.
+SANITIZE=$([ $# -eq 0 ] && echo 1 || echo 0)
+if [ "$SANITIZE" = 1 ]; then loket_build_sanitized; fi
 
 cleanup() {
   loket_stop devbroker "$STATE"
@@ -35,4 +41,12 @@ LOKET_DATABASE_URL=$LOKET_TEST_DATABASE_URL "$ROOT/build/bin/loket-admin" migrat
 
 loket_say "running tests"
 cd "$ROOT/build"
-ctest --output-on-failure --timeout 600 "$@"
+rc=0
+ctest --output-on-failure --timeout 600 "$@" || rc=$?
+if [ "$SANITIZE" = 1 ]; then
+  loket_say "running the unit tests under ASan+UBSan, and the fuzz targets (build-sanitize/)"
+  ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$ROOT/tests/sanitizers.supp" \
+    ctest --test-dir "$ROOT/build-sanitize" --output-on-failure --timeout 600 -L "unit|fuzz" || rc=$?
+fi
+exit $rc

@@ -33,6 +33,8 @@ loket_install_test_tools() {
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
   command -v clang-format-14 >/dev/null 2>&1 || missing+=(clang-format-14)
+  command -v clang++-14 >/dev/null 2>&1 || missing+=(clang-14)
+  ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     loket_say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq
@@ -49,6 +51,15 @@ loket_build() {
   loket_say "building (build/)"
   cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$ROOT/build" -- -j"$(nproc)"
+}
+
+# loket_build_sanitized: the sanitizer build (build-sanitize/): clang-14 with ASan+UBSan over the
+# libraries, the services' logic and their unit tests, and the libFuzzer targets of tests/fuzz.
+loket_build_sanitized() {
+  loket_say "building with ASan+UBSan and the fuzz targets (build-sanitize/)"
+  CC=clang-14 CXX=clang++-14 cmake -S "$ROOT" -B "$ROOT/build-sanitize" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOKET_SANITIZE=ON >/dev/null
+  cmake --build "$ROOT/build-sanitize" -- -j"$(nproc)"
 }
 
 # loket_pg_start STATE_DIR PORT: starts (or reuses) a PostgreSQL cluster with a `loket`

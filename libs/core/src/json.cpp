@@ -1,6 +1,7 @@
 #include "loket/core/json.hpp"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 namespace loket::core {
@@ -43,8 +44,7 @@ template <unsigned Flags>
 rapidjson::ParseResult parse(rapidjson::Document& d, std::string_view text, DepthLimited& handler) {
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document&) {
-    rapidjson::MemoryStream ms(text.data(), text.size());
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    rapidjson::MemoryStream in(text.data(), text.size());  // bytes as they are (a BOM is an error)
     rapidjson::Reader reader;
     result = reader.Parse<Flags | rapidjson::kParseIterativeFlag>(in, handler);
     return !result.IsError();
