@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "loket/core/text.hpp"
+
 namespace loket::http {
 namespace {
 bool in4(std::uint32_t a, std::uint32_t net, int bits) {
@@ -59,15 +61,8 @@ bool numeric_label(const std::string& label) {
 
 // Whether `host` is written as a number in some form other than the canonical dotted quad.
 bool numeric_trick(const std::string& host) {
-  std::vector<std::string> labels;
-  std::size_t pos = 0;
-  for (;;) {
-    auto dot = host.find('.', pos);
-    labels.push_back(host.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos));
-    if (dot == std::string::npos) break;
-    pos = dot + 1;
-  }
-  if (!labels.empty() && labels.back().empty()) labels.pop_back();  // "1.2.3.4." is absolute
+  const auto labels = core::split(host, '.');  // "1.2.3.4." (absolute) has the same labels
+  if (labels.empty()) return false;
   for (const auto& l : labels)
     if (!numeric_label(l)) return false;  // a name
   if (labels.size() != 4) return true;

@@ -39,15 +39,7 @@ std::string encode_cursor(store::TicketSort sort, std::int64_t number, std::int6
 
 bool decode_cursor(const std::string& c, store::TicketSort sort, store::TicketQuery& q) {
   try {
-    std::string s = crypto::from_hex(c);
-    std::vector<std::string> f;
-    std::size_t pos = 0;
-    for (;;) {
-      auto end = s.find('|', pos);
-      f.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
-      if (end == std::string::npos) break;
-      pos = end + 1;
-    }
+    const auto f = core::split(crypto::from_hex(c), '|');
     if (f.size() != 5 || f[0] != "v1" || std::stoi(f[1]) != static_cast<int>(sort)) return false;
     std::int64_t number = std::stoll(f[2]), updated = std::stoll(f[3]), snapshot = std::stoll(f[4]);
     q.after_number = number;
