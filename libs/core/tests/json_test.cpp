@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "loket/core/json.hpp"
+#include "loket/core/time.hpp"
 
 using loket::core::JsonLimits;
 using loket::core::parse_json;
@@ -53,4 +54,11 @@ TEST_CASE("ordinary JSON reads as before, NUL escapes included") {
   CHECK(loket::core::json_string(d, "a") == std::nullopt);
   REQUIRE(parse_json(d, R"({"s":"a\u0000b"})").empty());
   CHECK(loket::core::json_string(d, "s") == std::string("a\0b", 3));
+}
+
+TEST_CASE("a provider timestamp outside 1970-9999 is unknown, not an overflow") {
+  CHECK(loket::core::epoch_seconds_to_ms(1767225600) == 1767225600000);
+  CHECK(loket::core::epoch_seconds_to_ms(176722581234567890) == 0);  // fuzz_webhooks found this one
+  CHECK(loket::core::epoch_seconds_to_ms(-1) == 0);
+  CHECK(loket::core::epoch_seconds_to_ms(253402300799) == 253402300799000);
 }

@@ -1,6 +1,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 
 namespace loket::providers::telegram {
@@ -85,7 +86,7 @@ Normalized normalize(const events::RawWebhook& raw) {
   auto m = new_message(raw, kProvider, "telegram");
   m.external_thread_id = chat_id;
   m.external_message_id = chat_id + ":" + std::to_string(*message_id);
-  m.sent_at_ms = json_int(*msg, "date").value_or(0) * 1000;
+  m.sent_at_ms = core::epoch_seconds_to_ms(json_int(*msg, "date").value_or(0));
 
   const rapidjson::Value& person = (from != nullptr && from->IsObject()) ? *from : *chat;
   if (const auto* pid = json_member(person, "id")) m.sender.external_id = id_text(*pid);

@@ -4,6 +4,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
@@ -195,7 +196,7 @@ Normalized normalize(const events::RawWebhook& raw) {
         }
         auto r = new_failure(raw, kProvider, "+" + json_string(st, "recipient_id").value_or(""), wamid, error);
         try {
-          r.at_ms = std::stoll(json_string(st, "timestamp").value_or("0")) * 1000;
+          r.at_ms = core::epoch_seconds_to_ms(std::stoll(json_string(st, "timestamp").value_or("0")));
         } catch (const std::exception&) {
         }
         out.receipts.push_back(std::move(r));
@@ -222,7 +223,7 @@ Normalized normalize(const events::RawWebhook& raw) {
       m.sender.name = core::trim(names.count(from) ? names[from] : "");
       if (m.sender.name.empty()) m.sender.name = phone;
       try {
-        m.sent_at_ms = std::stoll(json_string(msg, "timestamp").value_or("0")) * 1000;
+        m.sent_at_ms = core::epoch_seconds_to_ms(std::stoll(json_string(msg, "timestamp").value_or("0")));
       } catch (const std::exception&) {
       }
       out.messages.push_back(std::move(m));
