@@ -3,25 +3,16 @@
 #include <stdexcept>
 
 #include "loket/core/json.hpp"
+#include "record.hpp"
 
 namespace loket::events {
 using core::json_kv;
 using core::json_put;
 
+using record::need;
+using record::parse;
+
 namespace {
-rapidjson::Document parse(const std::string& json, const char* what) {
-  rapidjson::Document d;
-  core::parse_json(d, json, kRecordLimits);
-  if (!d.IsObject()) throw std::invalid_argument(std::string(what) + " is not a JSON object");
-  return d;
-}
-
-std::string need(const rapidjson::Value& v, const char* key, const char* what) {
-  auto s = core::json_string(v, key);
-  if (!s) throw std::invalid_argument(std::string(what) + " lacks string field '" + key + "'");
-  return *s;
-}
-
 std::string opt(const rapidjson::Value& v, const char* key) { return core::json_string(v, key).value_or(""); }
 }  // namespace
 
@@ -32,10 +23,7 @@ std::string thread_key(const std::string& integration_id, const std::string& thr
 std::string to_json(const RawWebhook& w) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);
-  j.StartObject();
-  json_kv(j, "eventId", w.event_id);
-  json_put(j, "schemaVersion");
-  j.Int(kSchemaVersion);
+  record::start(j, w.event_id);
   json_kv(j, "provider", w.provider);
   json_kv(j, "integrationId", w.integration_id);
   json_kv(j, "workspaceId", w.workspace_id);
@@ -74,10 +62,7 @@ RawWebhook raw_webhook_from_json(const std::string& json) {
 std::string to_json(const InboundMessage& m) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);
-  j.StartObject();
-  json_kv(j, "eventId", m.event_id);
-  json_put(j, "schemaVersion");
-  j.Int(kSchemaVersion);
+  record::start(j, m.event_id);
   json_kv(j, "integrationId", m.integration_id);
   json_kv(j, "workspaceId", m.workspace_id);
   json_kv(j, "provider", m.provider);
@@ -146,10 +131,7 @@ InboundMessage inbound_message_from_json(const std::string& json) {
 std::string to_json(const DeliveryReceipt& r) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);
-  j.StartObject();
-  json_kv(j, "eventId", r.event_id);
-  json_put(j, "schemaVersion");
-  j.Int(kSchemaVersion);
+  record::start(j, r.event_id);
   json_kv(j, "kind", "delivery_receipt");
   json_kv(j, "integrationId", r.integration_id);
   json_kv(j, "workspaceId", r.workspace_id);
@@ -191,10 +173,7 @@ std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq";
 std::string to_json(const DeliveryRetry& d) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);
-  j.StartObject();
-  json_kv(j, "eventId", d.event_id);
-  json_put(j, "schemaVersion");
-  j.Int(kSchemaVersion);
+  record::start(j, d.event_id);
   json_put(j, "attempt");
   j.Int(d.attempt);
   json_put(j, "notBeforeMs");
@@ -226,10 +205,7 @@ DeliveryRetry delivery_retry_from_json(const std::string& json) {
 std::string to_json(const DeadLetter& l) {
   rapidjson::StringBuffer sb;
   core::JsonWriter j(sb);
-  j.StartObject();
-  json_kv(j, "eventId", l.event_id);
-  json_put(j, "schemaVersion");
-  j.Int(kSchemaVersion);
+  record::start(j, l.event_id);
   json_kv(j, "topic", l.topic);
   json_put(j, "partition");
   j.Int(l.partition);

@@ -3,6 +3,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/time.hpp"
 #include "loket/events/events.hpp"
+#include "record.hpp"
 
 namespace loket::events {
 using core::json_kv;
@@ -11,17 +12,12 @@ using core::json_put;
 
 namespace {
 using Value = rapidjson::Value;
+using record::need;
 
 const Value& object(const Value& v, const char* key, const char* what) {
   const auto* m = core::json_member(v, key);
   if (!m || !m->IsObject()) throw std::invalid_argument(std::string(what) + " lacks object field '" + key + "'");
   return *m;
-}
-
-std::string need(const Value& v, const char* key, const char* what) {
-  auto s = core::json_string(v, key);
-  if (!s) throw std::invalid_argument(std::string(what) + " lacks string field '" + key + "'");
-  return *s;
 }
 
 // A string or null (absent reads as null).
@@ -335,10 +331,7 @@ TicketEvent new_ticket_event(std::string workspace_id, std::string ticket_id, Ti
 std::string to_json(const TicketEvent& e) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
-  w.StartObject();
-  json_kv(w, "eventId", e.event_id);
-  json_put(w, "schemaVersion");
-  w.Int(kSchemaVersion);
+  record::start(w, e.event_id);
   json_kv(w, "type", e.type());
   json_kv(w, "occurredAt", e.occurred_at);
   json_kv(w, "workspaceId", e.workspace_id);
@@ -351,9 +344,7 @@ std::string to_json(const TicketEvent& e) {
 
 TicketEvent ticket_event_from_json(const std::string& json) {
   const char* what = "ticket event";
-  rapidjson::Document d;
-  core::parse_json(d, json, kRecordLimits);
-  if (!d.IsObject()) throw std::invalid_argument("ticket event is not a JSON object");
+  auto d = record::parse(json, what);
   TicketEvent e;
   e.event_id = need(d, "eventId", what);
   e.occurred_at = need(d, "occurredAt", what);

@@ -59,11 +59,13 @@ const providers::ChannelDescriptor& channel(const char* name) {
 
 TEST_CASE("a chat reply goes to the chat through the integration the ticket came in on") {
   auto registry = providers::Registry::standard(providers::Settings());
+  // The Telegram bot's ticket channel, as its descriptor names it.
+  const std::string chat = registry.find(providers::telegram::kIntegration)->descriptor().channel;
   Directory d;
   d.all = {integration("int_bot1", providers::telegram::kIntegration),
            integration("int_bot2", providers::telegram::kIntegration)};
-  events::Route route{"telegram", "int_bot1", "777000", std::nullopt, std::nullopt};
-  auto t = outbound::choose_target(channel("telegram"), route, registry, d.lookup());
+  events::Route route{chat, "int_bot1", "777000", std::nullopt, std::nullopt};
+  auto t = outbound::choose_target(channel(chat.c_str()), route, registry, d.lookup());
   CHECK(t.error.empty());
   REQUIRE(t.integration);
   CHECK(t.integration->id == "int_bot1");  // not the newest bot: the one the customer wrote to
@@ -71,18 +73,18 @@ TEST_CASE("a chat reply goes to the chat through the integration the ticket came
   CHECK(d.asked.empty());
 
   d.all[0].status = "disconnected";
-  t = outbound::choose_target(channel("telegram"), route, registry, d.lookup());
+  t = outbound::choose_target(channel(chat.c_str()), route, registry, d.lookup());
   CHECK(t.error == "the Telegram integration of this ticket is disconnected");
 
   route.integration_id = std::nullopt;  // a ticket logged through the API has no chat
-  t = outbound::choose_target(channel("telegram"), route, registry, d.lookup());
+  t = outbound::choose_target(channel(chat.c_str()), route, registry, d.lookup());
   CHECK_FALSE(t.integration);
   CHECK_FALSE(t.error.empty());
 
   route.integration_id = "int_bot2";
   route.external_thread_id = std::nullopt;
-  t = outbound::choose_target(channel("telegram"), route, registry, d.lookup());
-  CHECK(t.error == "the ticket has no recipient on telegram");
+  t = outbound::choose_target(channel(chat.c_str()), route, registry, d.lookup());
+  CHECK(t.error == "the ticket has no recipient on " + chat);
 }
 
 TEST_CASE("a WhatsApp reply goes to the requester's number through the newest WhatsApp integration") {
