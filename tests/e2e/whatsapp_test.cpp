@@ -441,6 +441,65 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   CHECK(error.find("no WhatsApp number is connected") != std::string::npos);
 }
 
+TEST_CASE("Cloud API: unsigned mode is shown, warned about, and a workspace can forbid it", "[whatsapp]") {
+  const std::string owner = unique_email("signed-owner");
+  auto [account, key] = new_workspace_with_owner("Signed only", owner, "correct horse battery staple");
+  auto login = api("POST", "/api/v1/auth/login", "",
+                   R"({"email":")" + owner + R"(","password":"correct horse battery staple"})");
+  REQUIRE(login.status == 201);
+  const std::string session = str(login.data(), "token");
+  CHECK_FALSE(api("GET", "/api/v1/workspace", session).data()["requireSignedWebhooks"].GetBool());
+
+  // Without an app secret: accepted (the seed's mode), but the integration says so and the
+  // connect response warns.
+  auto connect = [&](const std::string& number, const std::string& pnid, const std::string& extra) {
+    return api("POST", "/api/v1/channels", key,
+               R"({"provider":"whatsapp_cloud","accessToken":"EAAG-good-token","phoneNumberId":")" + pnid +
+                   R"(","displayNumber":")" + number + "\"" + extra + "}");
+  };
+  auto new_pnid = [] { return std::to_string(200000000000000 + std::stoull(unique_number().substr(6))); };
+  const std::string number = unique_number(), pnid = new_pnid();
+  auto r = connect(number, pnid, "");
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  const std::string unsigned_id = str(r.data(), "id");
+  CHECK_FALSE(r.data()["signatureVerified"].GetBool());
+  CHECK(str(r.data(), "warning").find("appSecret") != std::string::npos);
+  auto listed = api("GET", "/api/v1/channels", key);
+  REQUIRE(listed.data()["integrations"].Size() == 1);
+  CHECK_FALSE(listed.data()["integrations"][0]["signatureVerified"].GetBool());
+
+  // Requiring signed webhooks while an unsigned number is connected: refused, naming it.
+  auto refused = api("PATCH", "/api/v1/workspace", session, R"({"requireSignedWebhooks":true})");
+  CHECK(refused.status == 409);
+  CHECK(refused.raw.find(unsigned_id) != std::string::npos);
+  CHECK(api("PATCH", "/api/v1/workspace", session, R"({"requireSignedWebhooks":"yes"})").status == 400);
+  CHECK(api("PATCH", "/api/v1/workspace", key, R"({"requireSignedWebhooks":true})").status == 403);  // owners only
+
+  // Reconnected with its app secret: verified, no warning; now the workspace can require it.
+  auto again = connect(number, pnid, R"(,"appSecret":"app-secret-2")");
+  REQUIRE(again.status == 200);
+  CHECK(again.data()["signatureVerified"].GetBool());
+  CHECK_FALSE(again.data().HasMember("warning"));
+  auto set = api("PATCH", "/api/v1/workspace", session, R"({"requireSignedWebhooks":true})");
+  REQUIRE(set.status == 200);
+  CHECK(set.data()["requireSignedWebhooks"].GetBool());
+
+  // From now on a number without an app secret cannot be connected, nor reconnected without one.
+  auto bare = connect(unique_number(), new_pnid(), "");
+  CHECK(bare.status == 400);
+  CHECK(bare.raw.find("requireSignedWebhooks") != std::string::npos);
+  CHECK(connect(number, pnid, "").status == 400);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE workspace_id = '" + account +
+                   "' AND status <> 'disconnected'") == 1);
+  // Channels whose webhooks are always authenticated are unaffected.
+  CHECK(connect_twilio(key, unique_number()).id.rfind("int_", 0) == 0);
+  // Turning the requirement off again is always possible.
+  CHECK_FALSE(api("PATCH", "/api/v1/workspace", session, R"({"requireSignedWebhooks":false})")
+                  .data()["requireSignedWebhooks"]
+                  .GetBool());
+}
+
 TEST_CASE("Cloud API: a text with NUL and ill-formed UTF-8 is stored cleaned and holds up nothing", "[whatsapp]") {
   auto [account_a, key_a] = new_workspace("Poison A");
   auto [account_b, key_b] = new_workspace("Poison B");

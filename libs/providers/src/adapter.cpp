@@ -47,6 +47,8 @@ bool Adapter::authenticate(const http::Request&, const std::string&, const Webho
 
 std::string Adapter::signing_key(const std::string&) const { return ""; }
 
+bool Adapter::verifies_webhooks(const std::string&) const { return true; }
+
 Handshake Adapter::handshake(const http::Request&) const {
   throw Refusal(405, "METHOD_NOT_ALLOWED", descriptor().label + " webhooks have no verification handshake");
 }

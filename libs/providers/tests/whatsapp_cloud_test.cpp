@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "loket/providers/registry.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 using namespace loket;
@@ -125,4 +126,17 @@ TEST_CASE("Cloud credentials round-trip") {
   CHECK(back.verify_token == "wsv_verify");
   CHECK(back.waba_id == "1029384756");
   CHECK_THROWS_AS(wc::credentials_from_json("{\"appSecret\":\"x\"}"), std::invalid_argument);
+}
+
+TEST_CASE("a Cloud number verifies its webhooks only with an app secret; other channels always do") {
+  auto r = providers::Registry::standard(providers::Settings());
+  const auto* cloud = r.find(wc::kProvider);
+  REQUIRE(cloud);
+  CHECK(cloud->verifies_webhooks(wc::to_json({"EAAG-token", "app-secret", "wsv_verify", ""})));
+  CHECK_FALSE(cloud->verifies_webhooks(wc::to_json({"EAAG-token", "", "wsv_verify", ""})));
+  CHECK_THROWS_AS(cloud->verifies_webhooks("not json"), std::invalid_argument);
+  // Without an app secret only the routing key is checked: authenticate() accepts anything.
+  CHECK(cloud->authenticate({}, "", {"hash", ""}));
+  for (const auto& a : r.adapters())
+    if (a.get() != cloud) CHECK(a->verifies_webhooks("{}"));
 }

@@ -19,15 +19,25 @@ bool workspace_exists(pqxx::transaction_base& tx, const std::string& id) {
 }
 
 std::optional<Workspace> load_workspace(pqxx::transaction_base& tx, const std::string& id) {
-  auto r = tx.exec_params("SELECT id, name, rfc3339(created_at), auto_reply FROM workspaces WHERE id = $1", id);
+  auto r = tx.exec_params(
+      "SELECT id, name, rfc3339(created_at), auto_reply, require_signed_webhooks FROM workspaces WHERE id = $1", id);
   if (r.empty()) return std::nullopt;
-  return Workspace{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(), opt(r[0][3])};
+  return Workspace{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(), opt(r[0][3]),
+                   r[0][4].as<bool>()};
 }
 
-void update_workspace(pqxx::work& tx, const std::string& id, const std::optional<std::string>& name,
-                      const std::optional<std::string>& auto_reply) {
-  if (name) tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", id, *name);
-  if (auto_reply) tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", id, *auto_reply);
+void update_workspace(pqxx::work& tx, const std::string& id, const WorkspaceChange& change) {
+  if (change.name) tx.exec_params0("UPDATE workspaces SET name = $2 WHERE id = $1", id, *change.name);
+  if (change.auto_reply)
+    tx.exec_params0("UPDATE workspaces SET auto_reply = nullif($2, '') WHERE id = $1", id, *change.auto_reply);
+  if (change.require_signed_webhooks)
+    tx.exec_params0("UPDATE workspaces SET require_signed_webhooks = $2 WHERE id = $1", id,
+                    *change.require_signed_webhooks);
+}
+
+void lock_webhook_policy(pqxx::work& tx, const std::string& workspace_id) {
+  // An advisory lock, not the row: ticket numbering updates the workspace row on every new ticket.
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "webhook-policy:" + workspace_id);
 }
 
 }  // namespace loket::store

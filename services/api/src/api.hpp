@@ -161,6 +161,16 @@ http::Response upload_attachment(Context& ctx, const http::Request& req, const s
 /// The bytes of attachment `a` as a download (stored Content-Type, RFC 6266 name, nosniff).
 http::Response send_attachment(pqxx::transaction_base& tx, const store::AttachmentRow& a);
 
+/// Whether every webhook of integration `i` is authenticated (providers::Adapter::verifies_webhooks
+/// over its decrypted credentials); std::nullopt when its provider receives no webhooks or its
+/// credentials do not decrypt (ingress then refuses its webhooks anyway).
+std::optional<bool> webhooks_verified(const Context& ctx, const store::Integration& i);
+
+/// The live integrations of workspace `ws` whose webhooks are not all authenticated, as
+/// "int_… (display name), …" for an error message; "" when none. Call under
+/// store::lock_webhook_policy.
+std::string unverified_integrations(pqxx::transaction_base& tx, const Context& ctx, const std::string& ws);
+
 void add_auth_routes(http::Router& r, Context& ctx);        // auth.cpp: sessions, me, agents, keys, workspace
 void add_channel_routes(http::Router& r, Context& ctx);     // channels.cpp
 void add_ticket_routes(http::Router& r, Context& ctx);      // tickets.cpp

@@ -127,10 +127,24 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
   std::string reply_text = auto_reply && auto_reply->IsString() ? core::trim(auto_reply->GetString()) : "";
   if (core::utf8_length(reply_text) > 5000)
     return http::json_error(400, "VALIDATION_ERROR", "autoReply must be at most 5000 characters");
-  if (!name && !auto_reply) return http::json_error(400, "VALIDATION_ERROR", "send name and/or autoReply");
+  // requireSignedWebhooks: refuse integrations whose webhooks are not all authenticated.
+  const auto* require_signed = core::json_member(d, "requireSignedWebhooks");
+  if (require_signed && !require_signed->IsBool())
+    return http::json_error(400, "VALIDATION_ERROR", "requireSignedWebhooks must be true or false");
+  if (!name && !auto_reply && !require_signed)
+    return http::json_error(400, "VALIDATION_ERROR", "send name, autoReply and/or requireSignedWebhooks");
+  store::WorkspaceChange change{name, auto_reply ? std::optional<std::string>(reply_text) : std::nullopt,
+                                require_signed ? std::optional<bool>(require_signed->GetBool()) : std::nullopt};
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
-    store::update_workspace(tx, p.workspace_id, name,
-                            auto_reply ? std::optional<std::string>(reply_text) : std::nullopt);
+    if (change.require_signed_webhooks.value_or(false)) {
+      store::lock_webhook_policy(tx, p.workspace_id);
+      if (auto open = unverified_integrations(tx, ctx, p.workspace_id); !open.empty())
+        return http::json_error(409, "CONFLICT",
+                                "these integrations accept unsigned webhooks; reconnect them with the credentials "
+                                "that sign them (appSecret) or disconnect them first: " +
+                                    open);
+    }
+    store::update_workspace(tx, p.workspace_id, change);
     return http::json_ok(200, workspace_json(*store::load_workspace(tx, p.workspace_id)));
   });
 }

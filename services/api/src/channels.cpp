@@ -27,17 +27,21 @@ http::Response provider_failure(const std::string& provider, const providers::Pr
 struct Saved {
   std::string id;
   bool refreshed = false;
-  std::string conflict;  ///< why another workspace owns this identity, "" when none
+  std::string conflict;          ///< why another workspace owns this identity, "" when none
+  std::string unsigned_refused;  ///< why the workspace's policy refuses these credentials, "" when none
 };
 
-// Inserts or refreshes (in place) the integration of `provider`, in one transaction serialized
-// per identity; `secrets` receives what the connection built from the previous credentials.
-Saved save(Context& ctx, const std::string& ws, const std::string& provider, const providers::Connection& c,
+// Inserts or refreshes (in place) the integration of `adapter`, in one transaction serialized
+// per identity and per workspace webhook policy; `secrets` receives what the connection built
+// from the previous credentials.
+Saved save(Context& ctx, const std::string& ws, const providers::Adapter& adapter, const providers::Connection& c,
            const std::string& status, providers::Secrets& secrets) {
+  const std::string& provider = adapter.descriptor().name;
   Saved out;
   try {
     store::with_tx(ctx.pool, [&](pqxx::work& tx) {
       out = Saved{};
+      store::lock_webhook_policy(tx, ws);
       store::lock_integration_identity(tx, provider, c.routing_key, c.number);
       if (!c.number.empty() && store::number_connected_elsewhere(tx, c.number, ws)) {
         out.conflict = c.number + " is connected to another workspace";
@@ -59,6 +63,12 @@ Saved save(Context& ctx, const std::string& ws, const std::string& provider, con
         }
       }
       secrets = c.secrets(previous);
+      if (adapter.webhook() && !adapter.verifies_webhooks(secrets.credentials) &&
+          store::load_workspace(tx, ws)->require_signed_webhooks) {
+        out.unsigned_refused = "this workspace requires signed webhooks (requireSignedWebhooks); give the " +
+                               adapter.descriptor().label + " credentials that sign them (appSecret)";
+        return;
+      }
       store::Integration row;
       row.id = out.id;
       row.workspace_id = ws;
@@ -78,8 +88,9 @@ Saved save(Context& ctx, const std::string& ws, const std::string& provider, con
   return out;
 }
 
-// The integration's JSON: its public fields and the adapter's (`phoneNumberId`), then `shown`
-// (what the connect response shows once: webhook URL, verify token, setup note).
+// The integration's JSON: its public fields and the adapter's (`phoneNumberId`), whether its
+// webhooks are verified, then `shown` (what the connect response shows once: webhook URL,
+// verify token, setup note, a warning).
 std::string integration_json(const Context& ctx, const store::Integration& i,
                              const std::vector<std::pair<std::string, std::string>>& shown = {}) {
   rapidjson::StringBuffer sb;
@@ -93,6 +104,10 @@ std::string integration_json(const Context& ctx, const store::Integration& i,
   if (const auto* adapter = ctx.providers.find(i.provider))
     for (const auto& [k, v] : adapter->public_fields({i.id, i.workspace_id, i.provider, i.routing_key, i.number}))
       core::json_kv(w, k, v);
+  if (auto verified = i.status == "disconnected" ? std::nullopt : webhooks_verified(ctx, i)) {
+    w.Key("signatureVerified");
+    w.Bool(*verified);
+  }
   core::json_kv_opt(w, "lastError", i.last_error.empty() ? std::nullopt : std::optional(i.last_error));
   core::json_kv(w, "createdAt", i.created_at);
   core::json_kv(w, "connectedAt", i.connected_at);
@@ -118,8 +133,9 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
     return provider_failure(label, e);
   }
   providers::Secrets secrets;
-  auto s = save(ctx, ws, provider, c, c.activate ? "pending" : "active", secrets);
+  auto s = save(ctx, ws, *adapter, c, c.activate ? "pending" : "active", secrets);
   if (!s.conflict.empty()) return http::json_error(409, "CONFLICT", s.conflict);
+  if (!s.unsigned_refused.empty()) return bad(s.unsigned_refused);
   if (c.activate) {  // e.g. register the webhook URL, which names the integration id
     std::string status = "active", last_error;
     try {
@@ -181,6 +197,23 @@ http::Response remove(Context& ctx, const std::string& ws, const std::string& id
   return http::json_ok(200, integration_json(ctx, *integ));
 }
 }  // namespace
+
+std::optional<bool> webhooks_verified(const Context& ctx, const store::Integration& i) {
+  const auto* adapter = ctx.providers.find(i.provider);
+  if (!adapter || !adapter->webhook() || i.credentials.empty()) return std::nullopt;
+  try {
+    return adapter->verifies_webhooks(ctx.keys.decrypt(i.credentials, i.credentials_key_id, i.id));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string unverified_integrations(pqxx::transaction_base& tx, const Context& ctx, const std::string& ws) {
+  std::string out;
+  for (const auto& i : store::list_integrations(tx, ws))
+    if (webhooks_verified(ctx, i) == false) out += (out.empty() ? "" : ", ") + i.id + " (" + i.display_name + ")";
+  return out;
+}
 
 void add_channel_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;

@@ -73,6 +73,8 @@ std::string workspace_json(const store::Workspace& ws) {
   json_kv(w, "name", ws.name);
   json_kv(w, "createdAt", ws.created_at);
   json_kv_opt(w, "autoReply", ws.auto_reply);
+  w.Key("requireSignedWebhooks");
+  w.Bool(ws.require_signed_webhooks);
   w.EndObject();
   return sb.GetString();
 }

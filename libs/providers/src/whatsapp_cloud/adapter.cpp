@@ -59,6 +59,10 @@ class CloudAdapter final : public Adapter {
     return credentials_from_json(credentials).app_secret;
   }
 
+  bool verifies_webhooks(const std::string& credentials) const override {
+    return !credentials_from_json(credentials).app_secret.empty();
+  }
+
   Handshake handshake(const http::Request& req) const override {
     std::string mode = req.query_param("hub.mode"), challenge = req.query_param("hub.challenge"),
                 token = req.query_param("hub.verify_token");
@@ -105,13 +109,19 @@ class CloudAdapter final : public Adapter {
       } catch (const std::invalid_argument&) {
       }
       if (creds.verify_token.empty()) creds.verify_token = "wsv_" + core::base64url(core::random_bytes(18));
-      return Secrets{to_json(creds),
-                     crypto::sha256(creds.verify_token),
-                     {{"webhookUrl", webhook_base_ + kWebhookPath},
-                      {"verifyToken", creds.verify_token},
-                      {"note",
-                       "Meta App dashboard → WhatsApp → Configuration → Webhook: set the Callback URL + "
-                       "Verify token above, then subscribe to the \"messages\" field."}}};
+      Secrets s{to_json(creds),
+                crypto::sha256(creds.verify_token),
+                {{"webhookUrl", webhook_base_ + kWebhookPath},
+                 {"verifyToken", creds.verify_token},
+                 {"note",
+                  "Meta App dashboard → WhatsApp → Configuration → Webhook: set the Callback URL + "
+                  "Verify token above, then subscribe to the \"messages\" field."}}};
+      if (creds.app_secret.empty())
+        s.shown.emplace_back("warning",
+                             "No appSecret: webhooks for this number are not signed, so anyone who learns its "
+                             "phone_number_id can post messages as its customers. Reconnect with the Meta app's "
+                             "secret (App settings → Basic → App secret) to verify X-Hub-Signature-256.");
+      return s;
     };
     return c;
   }

@@ -170,6 +170,12 @@ class Adapter {
   /// The key authenticate() needs from an integration's decrypted credentials ("" when none).
   /// @throws std::invalid_argument for unreadable credentials.
   virtual std::string signing_key(const std::string& credentials) const;
+  /// Whether an integration with these decrypted credentials has every webhook authenticated
+  /// (a signature or a secret only the provider knows). False only where the provider allows an
+  /// unsigned mode (the Cloud API without an app secret, seed 000); shown as `signatureVerified`
+  /// and refused by workspaces that require signed webhooks (issue 15, finding 7). Pure.
+  /// @throws std::invalid_argument for unreadable credentials.
+  virtual bool verifies_webhooks(const std::string& credentials) const;
   /// The verification handshake of a GET to the webhook path. @throws Refusal (400).
   virtual Handshake handshake(const http::Request& req) const;
   /// The 2xx body the provider expects once the webhook is stored; std::nullopt for Loket's

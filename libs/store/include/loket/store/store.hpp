@@ -285,14 +285,25 @@ bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);
 struct Workspace {
   std::string id, name, created_at;       ///< created_at: RFC 3339
   std::optional<std::string> auto_reply;  ///< the new-ticket auto-reply template, nullopt = off
+  bool require_signed_webhooks = false;   ///< integrations must authenticate every webhook
 };
 
 /// Workspace `id`, or nullopt.
 std::optional<Workspace> load_workspace(pqxx::transaction_base& tx, const std::string& id);
 
-/// Renames workspace `id` when `name` is set, and sets its auto-reply when `auto_reply` is set
-/// ("" turns it off).
-void update_workspace(pqxx::work& tx, const std::string& id, const std::optional<std::string>& name,
-                      const std::optional<std::string>& auto_reply);
+/// The settings PATCH /api/v1/workspace changes; unset members stay as they are.
+struct WorkspaceChange {
+  std::optional<std::string> name;
+  std::optional<std::string> auto_reply;  ///< "" turns the auto-reply off
+  std::optional<bool> require_signed_webhooks;
+};
+
+/// Applies `change` to workspace `id`.
+void update_workspace(pqxx::work& tx, const std::string& id, const WorkspaceChange& change);
+
+/// Serializes, until `tx` ends, everything that decides which webhooks workspace `id` accepts:
+/// its require_signed_webhooks setting and integrations being connected. Take it before reading
+/// the setting in either.
+void lock_webhook_policy(pqxx::work& tx, const std::string& workspace_id);
 
 }  // namespace loket::store
