@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <future>
 #include <set>
 #include <thread>
@@ -41,20 +42,23 @@ std::string first_ticket(const std::string& key) {
   return r.data()["items"].Size() ? r.data()["items"][0]["id"].GetString() : "";
 }
 
-// Sends `n` unique updates from `threads` threads; returns how many were acknowledged.
-int burst(const std::string& id, const std::string& secret, int n, int first_update, int threads) {
+// Sends `n` unique updates from `threads` threads, each retried on any non-200 for up to
+// `retry_for` as Telegram retries a 5xx; returns how many were acknowledged.
+int burst(const std::string& id, const std::string& secret, int n, int first_update, int threads,
+          std::chrono::seconds retry_for = 2s) {
   std::vector<std::future<int>> fs;
   for (int t = 0; t < threads; ++t)
     fs.push_back(std::async(std::launch::async, [=] {
       int ok = 0;
       for (int i = t; i < n; i += threads) {
         long u = first_update + i;
-        for (int attempt = 0; attempt < 20; ++attempt) {  // as Telegram would retry a 5xx
+        for (auto until = std::chrono::steady_clock::now() + retry_for;;) {
           if (post_update(id, secret, text_update(u, 900000 + (i % 50), u, "burst " + std::to_string(u))).status ==
               200) {
             ++ok;
             break;
           }
+          if (std::chrono::steady_clock::now() > until) break;
           std::this_thread::sleep_for(100ms);
         }
       }
@@ -69,23 +73,14 @@ long long count_messages(const std::string& account) {
   return sql_number("SELECT count(*) FROM messages WHERE workspace_id = '" + account + "'");
 }
 
-// Stops `svc` with `sig` in the middle of a burst of 1,000 webhooks, restarts it, and checks
-// that every webhook became exactly one message. A SIGTERM must end the process cleanly
-// (exit 0) well within Kubernetes' default 30 s grace period.
-void stop_during_burst(const std::string& svc, int sig) {
-  auto [account, key] = new_workspace("Stop " + svc);
-  auto [id, secret] = connect_bot(key, bot_token("stop" + svc));
-  auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4); });
+// Runs `fault` in the middle of a burst of 1,000 webhooks to 50 chats (each retried for up to
+// a minute), then checks that every webhook was acknowledged and became exactly one message.
+void fault_during_burst(const std::string& name, const std::function<void()>& fault) {
+  auto [account, key] = new_workspace("Fault " + name);
+  auto [id, secret] = connect_bot(key, bot_token("fault" + name));
+  auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4, 60s); });
   REQUIRE(wait_until([&] { return count_messages(account) > 50; }, 30s));
-  auto [took, status] = stack().stop_timed(svc, sig);
-  if (sig == SIGTERM) {
-    INFO(svc << " took " << took.count() << " ms to stop");
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-    CHECK(took < 10s);
-  }
-  std::this_thread::sleep_for(500ms);
-  stack().start(svc);
+  fault();
   REQUIRE(sender.get() == 1000);
   REQUIRE(wait_until([&] { return count_messages(account) == 1000; }, 90s));
   std::this_thread::sleep_for(2s);
@@ -94,6 +89,22 @@ void stop_during_burst(const std::string& svc, int sig) {
         1000);
   // 50 chats → 50 tickets, never two for one chat.
   CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'") == 50);
+}
+
+// Stops `svc` with `sig` mid-burst and restarts it. A SIGTERM must end the process cleanly
+// (exit 0) well within Kubernetes' default 30 s grace period.
+void stop_during_burst(const std::string& svc, int sig) {
+  fault_during_burst(svc, [&] {
+    auto [took, status] = stack().stop_timed(svc, sig);
+    if (sig == SIGTERM) {
+      INFO(svc << " took " << took.count() << " ms to stop");
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 0);
+      CHECK(took < 10s);
+    }
+    std::this_thread::sleep_for(500ms);
+    stack().start(svc);
+  });
 }
 }  // namespace
 
@@ -196,6 +207,22 @@ TEST_CASE("SIGTERM under load: each pipeline service exits cleanly, nothing lost
   for (const char* svc : {"ingress", "inbound", "writer"}) {
     SECTION(svc) { stop_during_burst(svc, SIGTERM); }
   }
+}
+
+TEST_CASE("the broker down for 10 s under load: every acknowledged webhook is exactly one message", "[reliability]") {
+  fault_during_burst("broker", [] {
+    REQUIRE(broker_control("/down").ok());
+    std::this_thread::sleep_for(10s);
+    REQUIRE(broker_control("/up").ok());
+  });
+}
+
+TEST_CASE("PostgreSQL crashing under load: every acknowledged webhook is exactly one message", "[reliability]") {
+  fault_during_burst("postgres", [] {
+    REQUIRE(std::system(("bash -c 'source \"" + std::string(LOKET_SOURCE_DIR) +
+                         "/deploy/local/lib.sh\" && loket_pg_restart \"$LOKET_TEST_STATE_DIR\" immediate'")
+                            .c_str()) == 0);
+  });
 }
 
 TEST_CASE("every record on every topic validates against its JSON Schema", "[schemas]") {
