@@ -1,43 +1,18 @@
 #include "loket/mime/form_data.hpp"
 #include "loket/core/text.hpp"
 
-#include <gmime/gmime.h>
+#include "gobject.hpp"
 
 #include <algorithm>
-#include <memory>
-#include <mutex>
 
 namespace loket::mime {
-namespace {
-void init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-struct Unref {
-  void operator()(void* p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using Ref = std::unique_ptr<T, Unref>;
-
-std::string part_bytes(GMimePart* part) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (content == nullptr) return {};
-  Ref<GMimeStream> out(g_mime_stream_mem_new());
-  g_mime_data_wrapper_write_to_stream(content, out.get());
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
-  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
-}
-}  // namespace
 
 std::vector<FormPart> parse_form_data(const std::string& content_type, const std::string& body) {
   if (core::to_lower(content_type).rfind("multipart/form-data", 0) != 0 ||
       core::to_lower(content_type).find("boundary=") == std::string::npos)
     throw FormDataError("Content-Type must be multipart/form-data with a boundary");
   if (content_type.find_first_of("\r\n") != std::string::npos) throw FormDataError("Content-Type must be one line");
-  init_once();
+  init_gmime();
   std::string doc = "Content-Type: " + content_type + "\r\n\r\n" + body;
   Ref<GMimeStream> in(g_mime_stream_mem_new_with_buffer(doc.data(), doc.size()));
   Ref<GMimeParser> parser(g_mime_parser_new_with_stream(in.get()));
