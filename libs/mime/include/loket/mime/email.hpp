@@ -74,6 +74,20 @@ struct EmailError : std::invalid_argument {
 /// header block.
 ParsedEmail parse_email(std::string_view raw, const EmailLimits& limits = {});
 
+/// An email's text split into what the sender wrote now and what was trimmed.
+struct ReplyParts {
+  std::string reply;   ///< the new text
+  std::string quoted;  ///< quoted history and signature, from the first trimmed line on ("" when none)
+};
+
+/// Splits a plain-text email body at the first quote header ("On … wrote:", "Pada … menulis:",
+/// Outlook's "-----Original Message-----" or From/Sent block, "____" separators), signature
+/// delimiter ("-- ") or mobile signature ("Sent from my iPhone", "Dikirim dari …"), or at a
+/// trailing block of "> " lines — whichever comes first after some new text. A body that would
+/// be left empty is not split. Table-driven, no regular expressions (linear in the input);
+/// tested on Gmail, Outlook, Apple Mail, Thunderbird and Yahoo in English and Indonesian. Pure.
+ReplyParts split_reply(std::string_view text);
+
 /// Readable text of an HTML document (UTF-8): block elements and <br> become line breaks, list
 /// items "- ", links "text (url)" when the URL is not the text, script/style/head dropped,
 /// whitespace collapsed except in <pre>. Uses libxml2's HTML parser (lenient); walks the tree
