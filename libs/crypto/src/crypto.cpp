@@ -126,6 +126,24 @@ std::string Keyring::decrypt(std::string_view blob, std::string_view key_id, std
   return out;
 }
 
+namespace {
+std::string keyed_mac(std::string_view key, std::string_view purpose, std::string_view data) {
+  return hmac_sha256(hmac_sha256(key, "loket:" + std::string(purpose)), data);
+}
+}  // namespace
+
+std::string Keyring::mac(std::string_view purpose, std::string_view data) const {
+  return keyed_mac(keys_.find(active_)->second, purpose, data);
+}
+
+bool Keyring::verify_mac(std::string_view purpose, std::string_view data, std::string_view tag) const {
+  if (tag.size() < 8 || tag.size() > 32) return false;
+  bool ok = false;
+  for (const auto& [id, key] : keys_)
+    ok |= constant_time_equal(keyed_mac(key, purpose, data).substr(0, tag.size()), tag);
+  return ok;
+}
+
 Keyring keyring_from_env() {
   return Keyring::parse(
       core::env_required("LOKET_MASTER_KEY", "set it to id:64-hex-characters, e.g. k1:$(openssl rand -hex 32)"));

@@ -37,6 +37,20 @@ TEST_CASE("Keyring encrypts with the active key and binds the row id") {
   REQUIRE(ring.encrypt("x", "a") != ring.encrypt("x", "a"));
 }
 
+TEST_CASE("Keyring MACs are per purpose and verify across a key rotation") {
+  auto old_ring = Keyring::parse("k1:" + std::string(64, 'a'));
+  auto rotated = Keyring::parse("k2:" + std::string(64, 'b') + ",k1:" + std::string(64, 'a'));
+  auto tag = old_ring.mac("reply-token", "acc_1\n42");
+  CHECK(tag.size() == 32);
+  CHECK(tag != old_ring.mac("other", "acc_1\n42"));
+  CHECK(tag != rotated.mac("reply-token", "acc_1\n42"));                    // signed with the new active key
+  CHECK(rotated.verify_mac("reply-token", "acc_1\n42", tag.substr(0, 8)));  // the old key is still in the ring
+  CHECK_FALSE(Keyring::parse("k2:" + std::string(64, 'b')).verify_mac("reply-token", "acc_1\n42", tag));
+  CHECK_FALSE(rotated.verify_mac("reply-token", "acc_1\n43", tag.substr(0, 8)));
+  CHECK_FALSE(rotated.verify_mac("other", "acc_1\n42", tag));
+  CHECK_FALSE(rotated.verify_mac("reply-token", "acc_1\n42", tag.substr(0, 7)));  // too short to mean anything
+}
+
 TEST_CASE("Keyring rejects malformed keys with a clear message") {
   REQUIRE_THROWS_WITH(Keyring::parse(""), Catch::Contains("no master key"));
   REQUIRE_THROWS_WITH(Keyring::parse("k1:abcd"), Catch::Contains("32 bytes"));

@@ -84,17 +84,16 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
   // The requester's credential: 256 random bits; only its hash is searchable. Written with the
   // row (one row version, indexed once).
   std::string token = core::base64url(core::random_bytes(32));
-  auto r = tx.exec_params(
-      std::string("INSERT INTO tickets (id, workspace_id, number, subject, status, priority, "
-                  "channel, integration_id, external_thread_id, requester_name, requester_email, "
-                  "requester_phone, search, access_token_hash, access_token, access_token_key_id, reply_token) "
-                  "VALUES ($1,$2,$3,$4,'open',$5,$6,$7,$8,$9,$10,$11, to_tsvector('simple', $4), "
-                  "$12,$13,$14,$15) RETURNING ") +
-          kTicketColumns,
-      id, n.workspace_id, seq[0].as<std::int64_t>(), n.subject, n.priority, n.channel, n.integration_id,
-      n.external_thread_id, n.requester_name, n.requester_email, n.requester_phone,
-      pqxx::binarystring(crypto::sha256(token)), pqxx::binarystring(keys.encrypt(token, id)), keys.active_key_id(),
-      core::to_hex(core::random_bytes(16)));
+  auto r = tx.exec_params(std::string("INSERT INTO tickets (id, workspace_id, number, subject, status, priority, "
+                                      "channel, integration_id, external_thread_id, requester_name, requester_email, "
+                                      "requester_phone, search, access_token_hash, access_token, access_token_key_id) "
+                                      "VALUES ($1,$2,$3,$4,'open',$5,$6,$7,$8,$9,$10,$11, to_tsvector('simple', $4), "
+                                      "$12,$13,$14) RETURNING ") +
+                              kTicketColumns,
+                          id, n.workspace_id, seq[0].as<std::int64_t>(), n.subject, n.priority, n.channel,
+                          n.integration_id, n.external_thread_id, n.requester_name, n.requester_email,
+                          n.requester_phone, pqxx::binarystring(crypto::sha256(token)),
+                          pqxx::binarystring(keys.encrypt(token, id)), keys.active_key_id());
   Ticket t = ticket_from_row(r[0]);
   if (access_token) *access_token = token;
   emit_ticket_event(tx, t.workspace_id, t.id, events::TicketCreated{t});
@@ -163,11 +162,6 @@ std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticke
       tx.exec_params("SELECT access_token, coalesce(access_token_key_id, '') FROM tickets WHERE id = $1", ticket_id);
   if (r.empty() || r[0][0].is_null()) return "";
   return keys.decrypt(pqxx::binarystring(r[0][0]).str(), r[0][1].as<std::string>(), ticket_id);
-}
-
-std::string reply_token_of(pqxx::transaction_base& tx, const std::string& ticket_id) {
-  auto r = tx.exec_params("SELECT coalesce(reply_token, '') FROM tickets WHERE id = $1", ticket_id);
-  return r.empty() ? "" : r[0][0].as<std::string>();
 }
 
 bool record_csat(pqxx::work& tx, Ticket& t, int score, const std::optional<std::string>& comment) {

@@ -1,6 +1,7 @@
 #include "email.hpp"
 
 #include "loket/core/log.hpp"
+#include "loket/providers/email/reply_address.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::outbound {
@@ -67,7 +68,10 @@ std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std
   t.channel = ticket->channel;
   t.requester_email = *ticket->requester_email;
   t.requester_name = ticket->requester_name.value_or("");
-  t.reply_token = store::reply_token_of(tx, ticket_id);
+  try {  // signed: ingress routes a reply by it without a lookup
+    t.reply_token = providers::email::reply_token(keys, ticket->workspace_id, ticket->number);
+  } catch (const std::invalid_argument&) {  // not an acc_ id of ours: no Reply-To
+  }
   t.access_token = store::access_token_of(tx, ticket_id, keys);
   return t;
 }

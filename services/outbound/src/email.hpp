@@ -29,7 +29,7 @@ struct TicketMail {
   std::string ticket_id, workspace_id, subject, status, channel, requester_email, requester_name;
   std::int64_t number = 0;
   std::string access_token;  ///< for the status link
-  std::string reply_token;   ///< for Reply-To
+  std::string reply_token;   ///< for Reply-To: providers::email::reply_token()
 };
 
 /// Loads ticket `ticket_id` of `workspace_id` for mailing, or std::nullopt when it has no

@@ -52,6 +52,15 @@ class Keyring {
   /// @throws std::runtime_error when the key id is unknown or the blob/aad do not authenticate.
   std::string decrypt(std::string_view blob, std::string_view key_id, std::string_view aad) const;
 
+  /// HMAC-SHA256 of `data` under the active key's subkey for `purpose` (HMAC of the key and
+  /// "loket:<purpose>", so one master key never signs two kinds of data alike). 32 bytes.
+  std::string mac(std::string_view purpose, std::string_view data) const;
+
+  /// Whether `tag` is the first tag.size() bytes (at least 8) of mac(purpose, data) under any
+  /// key of the ring, so values signed before a key rotation stay valid while their key is
+  /// kept. Constant time per key.
+  bool verify_mac(std::string_view purpose, std::string_view data, std::string_view tag) const;
+
  private:
   std::map<std::string, std::string, std::less<>> keys_;
   std::string active_;

@@ -117,10 +117,6 @@ std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std
 /// @throws std::runtime_error when `keys` cannot decrypt it.
 std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys);
 
-/// The ticket's reply token (128 random bits, hex): the Reply-To address `reply+<token>@…` of its
-/// emails; "" when it has none.
-std::string reply_token_of(pqxx::transaction_base& tx, const std::string& ticket_id);
-
 /// Records the requester's rating `score` (1–5) and `comment` on `t` (updating it) and emits
 /// `csat.recorded`. The first rating may be changed for 24 hours (a mis-tap); after that it
 /// stands and this returns false, changing nothing. The caller checks that `t` is resolved or

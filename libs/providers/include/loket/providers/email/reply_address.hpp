@@ -1,0 +1,36 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "loket/crypto/crypto.hpp"
+
+/// The reply address of a ticket, `reply+<token>@<LOKET_INBOUND_EMAIL_DOMAIN>` (issue 16
+/// "Threading both ways": the first thing an inbound email is threaded by). The token names the
+/// workspace and the ticket number and carries a MAC under the master keyring, so ingress can
+/// route a reply without a lookup and a guessed or altered token names nothing.
+namespace loket::providers::email {
+
+/// The ticket a reply token names.
+struct ReplyTarget {
+  std::string account_id;   ///< "acc_" + 24 hex
+  std::int64_t number = 0;  ///< the ticket's number in that workspace
+};
+
+/// The token for ticket `number` of workspace `account_id` (an id of core::new_id("acc")):
+/// "<24 hex of the account>.<number>.<16 hex of MAC>", lowercase only (some MTAs lowercase
+/// local parts) and at most 58 characters, so "reply+<token>" fits RFC 5321's 64-octet local
+/// part. @throws std::invalid_argument for an account id of another form or a number outside
+/// 1 to 9,999,999,999,999,999.
+std::string reply_token(const crypto::Keyring& keys, std::string_view account_id, std::int64_t number);
+
+/// What `token` names, or std::nullopt when it is malformed or its MAC verifies under no key of
+/// `keys` (case-insensitive). Pure.
+std::optional<ReplyTarget> read_reply_token(const crypto::Keyring& keys, std::string_view token);
+
+/// The token of `address` when it is "reply+<token>@<domain>" (case-insensitive), else
+/// std::nullopt. Pure.
+std::optional<std::string> token_in_address(std::string_view address, std::string_view domain);
+
+}  // namespace loket::providers::email
