@@ -7,7 +7,6 @@
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/providers/email/reply_address.hpp"
-#include "loket/providers/email/reply_address.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
