@@ -60,8 +60,10 @@ TEST_CASE("a web ticket's requester gets the received email, each public reply a
   REQUIRE(received.size() == 1);
   const auto& r = received[0];
   CHECK(str(r, "from") == "Loket Support <support@mail.loket.test>");
-  CHECK(str(r, "subject").find("Resi belum muncul") != std::string::npos);
-  CHECK(str(r, "subject").rfind("[#", 0) == 0);
+  const std::string tag =
+      "[#" + std::to_string(sql_number("SELECT number FROM tickets WHERE id = '" + ticket + "'")) + "]";
+  CHECK(str(r, "subject") == "Resi belum muncul " + tag);
+  CHECK(str(r["headers"], "Auto-Submitted") == "auto-replied");  // RFC 3834: no auto-responder answers it
   CHECK(str(r, "text").find(stack().api_url() + "/t/" + token) != std::string::npos);
   CHECK(str(r, "html").find(stack().api_url() + "/t/" + token) != std::string::npos);
   const std::string root = str(r["headers"], "Message-ID");
@@ -88,7 +90,8 @@ TEST_CASE("a web ticket's requester gets the received email, each public reply a
   auto two = wait_emails(to, 2);
   REQUIRE(two.size() == 2);
   const auto& e = two[1];
-  CHECK(str(e, "subject").rfind("Re: [#", 0) == 0);
+  CHECK(str(e, "subject") == "Re: Resi belum muncul " + tag);
+  CHECK_FALSE(e["headers"].HasMember("Auto-Submitted"));  // an agent wrote it
   CHECK(str(e, "text").find("Halo Budi! Resi: JNE 1234567890.") != std::string::npos);
   CHECK(str(e, "text").find(stack().api_url() + "/t/" + token) != std::string::npos);
   CHECK(str(e["headers"], "In-Reply-To") == root);
@@ -100,7 +103,8 @@ TEST_CASE("a web ticket's requester gets the received email, each public reply a
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
   auto three = wait_emails(to, 3);
   REQUIRE(three.size() == 3);
-  CHECK(str(three[2], "subject").rfind("How did we do?", 0) == 0);
+  CHECK(str(three[2], "subject") == "How did we do? Resi belum muncul " + tag);
+  CHECK(str(three[2]["headers"], "Auto-Submitted") == "auto-generated");
   CHECK(str(three[2], "text").find("/t/" + token) != std::string::npos);
   CHECK(str(three[2]["headers"], "In-Reply-To") == root);
   // Resolving again (after a reopen) does not send a second survey.
@@ -201,7 +205,8 @@ TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[ema
   auto emails = wait_emails(to, 2);
   REQUIRE(emails.size() == 2);  // received + the auto-reply
   CHECK(std::any_of(emails.begin(), emails.end(), [&](const auto& m) {
-    return str(m, "text").find("Follow it: " + stack().api_url() + "/t/" + token) != std::string::npos;
+    return str(m, "text").find("Follow it: " + stack().api_url() + "/t/" + token) != std::string::npos &&
+           str(m["headers"], "Auto-Submitted") == "auto-replied";  // no person wrote it
   }));
   auto page = api("GET", "/api/v1/public/tickets/" + token, "");
   REQUIRE(page.status == 200);

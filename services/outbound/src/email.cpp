@@ -87,7 +87,8 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
   std::string subject = t.subject;
   for (char& c : subject)
     if (c == '\r' || c == '\n') c = ' ';
-  const std::string tag = "[#" + std::to_string(t.number) + "] " + subject;
+  // The ticket number last, where a reply keeps it: "Re: <subject> [#<number>]".
+  const std::string tag = subject + " [#" + std::to_string(t.number) + "]";
   const std::string link = opt.public_app_url + "/t/" + t.access_token;
   const std::string hello = t.requester_name.empty() ? "Hello," : "Hi " + t.requester_name + ",";
   std::string intro, outro;
@@ -100,6 +101,7 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
               "\"). We will answer here and by email.";
       outro = "Follow your request and reply (keep this link private):";
       break;
+    case MailKind::kAutoReply:
     case MailKind::kReply:
       e.subject = "Re: " + tag;
       e.headers = {{"Message-ID", "<" + message_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
@@ -118,6 +120,10 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
       outro = "Rate your experience:";
       break;
   }
+  // RFC 3834 §5: mail no person wrote says so, so auto-responders do not answer it.
+  if (kind == MailKind::kReceived || kind == MailKind::kAutoReply)
+    e.headers.emplace_back("Auto-Submitted", "auto-replied");
+  if (kind == MailKind::kCsatSurvey) e.headers.emplace_back("Auto-Submitted", "auto-generated");
   e.text = intro + "\n\n" + outro + "\n" + link + "\n";
   e.html = "<p>" + html_escape(intro) + "</p><p>" + html_escape(outro) + "<br><a href=\"" + html_escape(link) + "\">" +
            html_escape(link) + "</a></p>";

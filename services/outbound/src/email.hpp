@@ -38,11 +38,18 @@ std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std
                                            const std::string& ticket_id, const crypto::Keyring& keys);
 
 /// Kinds of requester email.
-enum class MailKind { kReceived, kReply, kCsatSurvey };
+enum class MailKind {
+  kReceived,    ///< "we received your request" (automatic)
+  kReply,       ///< an agent's public reply
+  kAutoReply,   ///< a public message no person wrote (the workspace's auto-reply)
+  kCsatSurvey,  ///< the satisfaction survey (automatic)
+};
 
 /// Composes one email. Pure. Threading (RFC 5322 §3.6.4): the ticket-received email's
 /// Message-ID `<ticket-<ticketId>@<domain>>` is the thread root; replies (`<messageId@domain>`)
-/// and the survey carry In-Reply-To and References to it, and subjects `Re: [#n] subject`.
+/// and the survey carry In-Reply-To and References to it, and subjects `Re: <subject> [#n]`.
+/// Automatic mail carries `Auto-Submitted` (RFC 3834): auto-replied for the received notice and
+/// auto-replies, auto-generated for the survey.
 /// The domain is the From address's. Text and HTML bodies (HTML escaped); the status link
 /// `public_app_url/t/<token>`; Reply-To `reply+<replyToken>@<inbound_domain>`; an
 /// Idempotency-Key per email, so a resend after a crash is not a second email.

@@ -175,7 +175,8 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
       record(pool, e, msg.id, "skipped", "no email sender is configured", "email");
       return Outcome::kSkipped;
     }
-    auto email = compose(MailKind::kReply, *mail, *sender, opt.email, msg.id, msg.author_name, body);
+    auto email = compose(msg.author_type == "system" ? MailKind::kAutoReply : MailKind::kReply, *mail, *sender,
+                         opt.email, msg.id, msg.author_name, body);
     auto a = try_send(sender->provider, [&] { return sender->send(email); });
     return settle(a, value, attempt, e.ticket_id, producer, opt,
                   [&](const std::string& status, const std::string& error) {
