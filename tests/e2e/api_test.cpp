@@ -284,8 +284,9 @@ TEST_CASE("pagination returns each ticket at most once while tickets are written
     auto seen = walk(key, sort, [&] {
       // Between pages: a new ticket, and an update that moves an early ticket to the front.
       new_ticket(key);
-      api("PATCH", "/api/v1/tickets/" + ids[static_cast<std::size_t>(step++ % 30)], key,
-          "{\"priority\":\"" + std::string(step % 2 ? "high" : "low") + "\"}");
+      const int i = step++;
+      api("PATCH", "/api/v1/tickets/" + ids[static_cast<std::size_t>(i % 30)], key,
+          "{\"priority\":\"" + std::string(i % 2 ? "low" : "high") + "\"}");
     });
     INFO(sort);
     std::set<std::string> unique(seen.begin(), seen.end());

@@ -178,12 +178,7 @@ TEST_CASE("a workspace's own Resend sender; bounces fail once, outages retry", "
 }
 
 TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[email]") {
-  const std::string owner = unique_email("owner");
-  auto [account, key] = new_workspace_with_owner("Auto reply", owner, "correct horse battery staple");
-  auto login = api("POST", "/api/v1/auth/login", "",
-                   R"({"email":")" + owner + R"(","password":"correct horse battery staple"})");
-  REQUIRE(login.status == 201);
-  std::string session = str(login.data(), "token");
+  auto [account, key, session] = new_signed_in_workspace("Auto reply");
   CHECK(api("PATCH", "/api/v1/workspace", key, R"({"autoReply":"x"})").status == 403);  // owners only
   auto set =
       api("PATCH", "/api/v1/workspace", session,

@@ -482,6 +482,14 @@ std::pair<std::string, std::string> new_workspace_with_owner(const std::string& 
   return {w.account_id, w.api_key};
 }
 
+OwnedWorkspace new_signed_in_workspace(const std::string& name) {
+  const std::string email = unique_email("owner"), password = "correct horse battery staple";
+  auto [account, key] = new_workspace_with_owner(name, email, password);
+  auto login = api("POST", "/api/v1/auth/login", "", R"({"email":")" + email + R"(","password":")" + password + "\"}");
+  if (login.status != 201) throw std::runtime_error("the owner could not sign in: " + login.raw);
+  return {account, key, str(login.data(), "token")};
+}
+
 std::string unique_email(const std::string& who) {
   return who + "-" + core::to_hex(core::random_bytes(5)) + "@example.test";
 }

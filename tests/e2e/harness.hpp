@@ -162,6 +162,16 @@ std::pair<std::string, std::string> new_workspace(const std::string& name);
 std::pair<std::string, std::string> new_workspace_with_owner(const std::string& name, const std::string& email,
                                                              const std::string& password);
 
+/// A workspace whose owner is signed in.
+struct OwnedWorkspace {
+  std::string account, key;  ///< account id and API key (role admin)
+  std::string session;       ///< the owner's session token (owner-only routes)
+};
+
+/// Creates a workspace with an owner and signs the owner in. @throws std::runtime_error when the
+/// login fails.
+OwnedWorkspace new_signed_in_workspace(const std::string& name);
+
 /// A unique email address for this test run, e.g. "owner-3f2a1b@example.test".
 std::string unique_email(const std::string& who);
 

@@ -442,12 +442,7 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
 }
 
 TEST_CASE("Cloud API: unsigned mode is shown, warned about, and a workspace can forbid it", "[whatsapp]") {
-  const std::string owner = unique_email("signed-owner");
-  auto [account, key] = new_workspace_with_owner("Signed only", owner, "correct horse battery staple");
-  auto login = api("POST", "/api/v1/auth/login", "",
-                   R"({"email":")" + owner + R"(","password":"correct horse battery staple"})");
-  REQUIRE(login.status == 201);
-  const std::string session = str(login.data(), "token");
+  auto [account, key, session] = new_signed_in_workspace("Signed only");
   CHECK_FALSE(api("GET", "/api/v1/workspace", session).data()["requireSignedWebhooks"].GetBool());
 
   // Without an app secret: accepted (the seed's mode), but the integration says so and the
