@@ -141,7 +141,7 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
       if (auto open = unverified_integrations(tx, ctx, p.workspace_id); !open.empty())
         return http::json_error(409, "CONFLICT",
                                 "these integrations accept unsigned webhooks; reconnect them with the credentials "
-                                "that sign them (appSecret) or disconnect them first: " +
+                                "that sign them or disconnect them first: " +
                                     open);
     }
     store::update_workspace(tx, p.workspace_id, change);

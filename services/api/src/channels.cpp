@@ -66,7 +66,7 @@ Saved save(Context& ctx, const std::string& ws, const providers::Adapter& adapte
       if (adapter.webhook() && !adapter.verifies_webhooks(secrets.credentials) &&
           store::load_workspace(tx, ws)->require_signed_webhooks) {
         out.unsigned_refused = "this workspace requires signed webhooks (requireSignedWebhooks); give the " +
-                               adapter.descriptor().label + " credentials that sign them (appSecret)";
+                               adapter.descriptor().label + " credentials that sign them";
         return;
       }
       store::Integration row;
