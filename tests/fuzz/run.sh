@@ -15,13 +15,14 @@ loket_install_deps
 loket_install_test_tools
 loket_build_sanitized
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_json fuzz_events fuzz_webhooks fuzz_form_data fuzz_text)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_json fuzz_events fuzz_webhooks fuzz_form_data fuzz_email fuzz_text)
 FIX="$ROOT/libs/providers/tests/fixtures"
 declare -A SEEDS=(
   [fuzz_json]="$FIX/telegram $FIX/whatsapp_cloud $ROOT/proto"
   [fuzz_events]="$ROOT/tests/fuzz/seeds/events"
   [fuzz_webhooks]="$FIX/telegram $FIX/twilio $FIX/whatsapp_cloud"
   [fuzz_form_data]="$ROOT/tests/fuzz/seeds/form_data"
+  [fuzz_email]="$ROOT/libs/mime/tests/fixtures/email"
   [fuzz_text]="$ROOT/tests/fuzz/seeds/text"
 )
 OUT="$ROOT/build-sanitize/fuzz-artifacts"
