@@ -107,10 +107,10 @@ TEST_CASE("message.created carries the reply route and the message with attachme
 TEST_CASE("message.delivery_updated and csat.recorded read back") {
   auto t = sample_ticket();
   auto d = std::get<DeliveryUpdated>(
-      round_trip(t, DeliveryUpdated{new_id("tmsg"), "twilio", "failed", "63016: outside the 24-hour window"}).data);
+      round_trip(t, DeliveryUpdated{new_id("tmsg"), "acme", "failed", "63016: outside the 24-hour window"}).data);
   CHECK(d.status == "failed");
   CHECK(d.error == "63016: outside the 24-hour window");
-  auto sent = std::get<DeliveryUpdated>(round_trip(t, DeliveryUpdated{new_id("tmsg"), "telegram", "sent", {}}).data);
+  auto sent = std::get<DeliveryUpdated>(round_trip(t, DeliveryUpdated{new_id("tmsg"), "acme", "sent", {}}).data);
   CHECK_FALSE(sent.error);
   auto c = std::get<CsatRecorded>(round_trip(t, CsatRecorded{5, std::nullopt}).data);
   CHECK(c.score == 5);

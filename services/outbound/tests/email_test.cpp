@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "email.hpp"
+#include "loket/providers/resend/resend.hpp"
 
 using namespace loket;
 using outbound::MailKind;
@@ -28,7 +29,7 @@ std::string header(const providers::Email& e, const std::string& name) {
 }  // namespace
 
 TEST_CASE("requester emails: subjects keep the number last, automatic mail says so, replies thread") {
-  const providers::Mailer sender{"email_resend", "Toko <support@mail.toko.example>", nullptr};
+  const providers::Mailer sender{providers::resend::kIntegration, "Toko <support@mail.toko.example>", nullptr};
   const outbound::EmailOptions opt{"https://app.loket.example", "in.loket.example"};
   auto received = outbound::compose(MailKind::kReceived, ticket(), sender, opt);
   CHECK(received.subject == "Resi belum muncul  Bcc: victim@example.com [#1042]");  // one header line

@@ -42,7 +42,7 @@ TEST_CASE("a thread with an open ticket joins it, whichever number of the worksp
 }
 
 TEST_CASE("the same thread id on another channel is another conversation") {
-  auto r = writer::thread_batch({message("int_a1", "42", "m1", "whatsapp"), message("int_a1", "42", "m2", "telegram")},
+  auto r = writer::thread_batch({message("int_a1", "42", "m1", "chat"), message("int_a1", "42", "m2", "web")},
                                 workspace_of, {}, {});
   CHECK(r == std::vector<Result>{Result::kCreatedTicket, Result::kCreatedTicket});
 }
