@@ -80,7 +80,9 @@ void fault_during_burst(const std::string& name, const std::function<void()>& fa
   auto [id, secret] = connect_bot(key, bot_token("fault" + name));
   auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4, 60s); });
   REQUIRE(wait_until([&] { return count_messages(account) > 50; }, 30s));
+  const auto written_before = count_messages(account);
   fault();
+  CHECK(written_before < 1000);  // the fault struck mid-stream, not after the last message
   REQUIRE(sender.get() == 1000);
   REQUIRE(wait_until([&] { return count_messages(account) == 1000; }, 90s));
   std::this_thread::sleep_for(2s);
