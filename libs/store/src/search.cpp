@@ -31,7 +31,9 @@ WordCondition either(WordCondition a, WordCondition b) {
 }
 
 // Recursive descent over PostgreSQL's printed tsquery; priorities as in its output:
-// | below & below phrase operators below !.
+// | below & below phrase operators below !. Nesting and operands are capped (far above what a
+// search of kMaxSearchWords words prints), so hostile text cannot recurse the stack away, here or
+// in the callers that walk the tree.
 class Parser {
  public:
   explicit Parser(std::string_view s) : s_(s) {}
@@ -88,6 +90,13 @@ class Parser {
   }
 
   WordCondition unary(bool in_phrase) {
+    struct Level {
+      Parser& p;
+      explicit Level(Parser& parser) : p(parser) {
+        if (++p.depth_ > kMaxDepth) p.fail("nested too deeply");
+      }
+      ~Level() { --p.depth_; }
+    } level(*this);
     if (take('!')) {
       WordCondition inner = unary(in_phrase);
       if (in_phrase || !inner.exact || inner.kind == Kind::kAny) return any(false);
@@ -102,6 +111,7 @@ class Parser {
   }
 
   WordCondition operand() {
+    if (++operands_ > kMaxOperands) fail("too many operands");
     if (peek() != '\'') fail("expected a quoted lexeme");
     std::size_t start = i_++;
     for (;; ++i_) {
@@ -135,8 +145,11 @@ class Parser {
     throw std::invalid_argument(std::string("tsquery text: ") + what + " at " + std::to_string(i_));
   }
 
+  static constexpr int kMaxDepth = 32, kMaxOperands = 256;
+
   std::string_view s_;
   std::size_t i_ = 0;
+  int depth_ = 0, operands_ = 0;
 };
 
 }  // namespace

@@ -67,3 +67,18 @@ TEST_CASE("a query without words is no condition, other text is refused") {
   CHECK_THROWS_AS(word_condition("( 'a' & 'b'"), std::invalid_argument);
   CHECK_THROWS_AS(word_condition("'a' 'b'"), std::invalid_argument);
 }
+
+TEST_CASE("hostile nesting and length are refused, not recursed into (issue 15, found by fuzz_text)") {
+  // 3,000 open parentheses overflowed the stack before the depth cap.
+  CHECK_THROWS_AS(word_condition(std::string(3000, '(') + "'a'" + std::string(3000, ')')), std::invalid_argument);
+  CHECK_THROWS_AS(word_condition(std::string(3000, '!') + "'a'"), std::invalid_argument);
+  // As deep as PostgreSQL prints a real query is fine.
+  CHECK(word_condition(std::string(20, '(') + "'a'" + std::string(20, ')')).word == "'a'");
+  // A left-deep chain is as deep as it is long: bounded by a count of operands.
+  std::string chain = "'a'";
+  for (int i = 0; i < 5000; ++i) chain += " & 'a'";
+  CHECK_THROWS_AS(word_condition(chain), std::invalid_argument);
+  std::string fine = "'a'";
+  for (int i = 0; i < 63; ++i) fine += " | 'b'";
+  CHECK(word_condition(fine).kind == Kind::kOr);
+}

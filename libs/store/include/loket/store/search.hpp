@@ -33,7 +33,9 @@ struct WordCondition {
 /// `'lost' <-> 'parcel' | 'x'`). Phrase operators become kAnd of their operands' necessary
 /// conditions (a negated operand inside a phrase, or a negated phrase, contributes kAny) and
 /// make the result inexact. An empty text (a query without words) gives kAny, exact.
-/// Throws std::invalid_argument on text that is not a printed tsquery. Pure, thread-safe.
+/// Throws std::invalid_argument on text that is not a printed tsquery, or nests `(` or `!` more
+/// than 32 deep, or has more than 256 operands (the tree stays shallow enough for its callers to
+/// walk recursively). Pure, thread-safe.
 WordCondition word_condition(std::string_view tsquery_text);
 
 }  // namespace loket::store
