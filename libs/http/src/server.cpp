@@ -211,7 +211,7 @@ struct Server::Impl {
     bool first = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
+      parser.body_limit(largest_body_limit());  // the path's own limit is applied once its header is read
       parser.header_limit(kHeaderLimit);
       // Headers: within header_timeout of the first byte's chance (idle_timeout between
       // keep-alive requests).
@@ -219,8 +219,16 @@ struct Server::Impl {
       first = false;
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, tolerant());
       if (hec) {
-        if (refused_by_parser(hec)) co_await refuse(stream, remote, hec);
+        if (refused_by_parser(hec)) co_await refuse(stream, remote, hec, body_limit_for(parser.get().target()));
         break;  // timed out, went away, or refused
+      }
+      if (!parser.is_done()) {
+        const std::size_t limit = body_limit_for(parser.get().target());
+        if (parser.content_length().value_or(0) > limit) {
+          co_await refuse(stream, remote, bhttp::error::body_limit, limit);
+          break;
+        }
+        parser.body_limit(limit);  // a chunked body is held to it as it arrives
       }
       if (!parser.is_done()) {  // the body: progress every header_timeout, all of it in time
         std::size_t declared = parser.content_length().value_or(options.max_body_bytes);
@@ -233,7 +241,7 @@ struct Server::Impl {
         }
         if (bec) {
           if (refused_by_parser(bec))
-            co_await refuse(stream, remote, bec);
+            co_await refuse(stream, remote, bec, body_limit_for(parser.get().target()));
           else if (bec == beast::error::timeout)
             core::log(core::Level::kWarn, "request body too slow; connection closed", {{"remote", remote}});
           break;
@@ -350,12 +358,28 @@ struct Server::Impl {
 
   // The answer to a request the parser refused: 413 past the body limit, 431 past the header
   // limit, 400 for anything that is not HTTP/1.1; logged with the remote address.
-  awaitable<void> refuse(beast::tcp_stream& stream, const std::string& remote, const boost::system::error_code& ec) {
+  // The body limit of a request target: its path's entry in body_limits, else max_body_bytes.
+  std::size_t body_limit_for(std::string_view target) const {
+    std::string_view path = target.substr(0, target.find('?'));
+    for (const auto& [p, limit] : options.body_limits)
+      if (path == p) return limit;
+    return options.max_body_bytes;
+  }
+
+  std::size_t largest_body_limit() const {
+    std::size_t most = options.max_body_bytes;
+    for (const auto& entry : options.body_limits) most = std::max(most, entry.second);
+    return most;
+  }
+
+  awaitable<void> refuse(beast::tcp_stream& stream, const std::string& remote, const boost::system::error_code& ec,
+                         std::size_t limit = 0) {
     core::log(core::Level::kWarn, "request refused before its handler", {{"remote", remote}, {"error", ec.message()}});
     Response res;
     if (ec == bhttp::error::body_limit)
-      res = json_error(413, "PAYLOAD_TOO_LARGE",
-                       "request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
+      res = json_error(
+          413, "PAYLOAD_TOO_LARGE",
+          "request body is larger than " + std::to_string(limit ? limit : options.max_body_bytes) + " bytes");
     else if (ec == bhttp::error::header_limit)
       res = json_error(431, "PAYLOAD_TOO_LARGE", "request headers are larger than 64 KiB");
     else

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "loket/http/client.hpp"
@@ -84,6 +85,46 @@ TEST_CASE("a client that never finishes its headers or body is cut off by the de
   CHECK(h_took < 5s);
   CHECK(b.rfind("HTTP/1.1 413", 0) == 0);  // 20 MB is over the cap: refused from its headers
   CHECK(b_took < 5s);
+  server.stop();
+}
+
+TEST_CASE("a path with its own body limit takes bodies up to it; every other path keeps max_body_bytes") {
+  auto options = quick_options();
+  options.max_body_bytes = 1000;
+  options.body_limits = {{"/big", 100000}};
+  Server server(options, [](const Request& req) {
+    Response r;
+    r.body = std::to_string(req.body.size());
+    return r;
+  });
+  server.start();
+  auto post = [&](const std::string& target, std::size_t bytes, bool chunked = false) {
+    boost::asio::io_context io;
+    auto s = connect(io, server.port());
+    std::string body(bytes, 'x');
+    std::string req = "POST " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    if (chunked) {
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx", bytes);
+      req += "Transfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+    } else {
+      req += "Content-Length: " + std::to_string(bytes) + "\r\n\r\n" + body;
+    }
+    boost::system::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(req), ec);
+    return read_until_closed(s).first;
+  };
+  CHECK(post("/big", 50000).rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(post("/big?recipient=a%40b", 50000).find("\r\n\r\n50000") != std::string::npos);  // the query does not matter
+  CHECK(post("/big", 50000, true).find("\r\n\r\n50000") != std::string::npos);
+  auto over = post("/big", 100001);
+  CHECK(over.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(over.find("larger than 100000 bytes") != std::string::npos);
+  CHECK(post("/big", 100001, true).rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(post("/other", 50000).rfind("HTTP/1.1 413", 0) == 0);  // the larger limit is that path's only
+  CHECK(post("/other", 50000, true).rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(post("/bigger", 50000).rfind("HTTP/1.1 413", 0) == 0);  // exact paths, not prefixes
+  CHECK(post("/other", 900).rfind("HTTP/1.1 200", 0) == 0);
   server.stop();
 }
 

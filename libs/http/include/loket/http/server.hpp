@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "loket/http/message.hpp"
 #include "loket/http/websocket.hpp"
@@ -29,7 +30,7 @@ struct ServerOptions {
   std::string address = "0.0.0.0";       ///< listen address
   std::uint16_t port = 0;                ///< 0 picks a free port (see Server::port())
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before the handler runs
-  int idle_timeout_seconds = 60;         ///< keep-alive connections idle longer are closed
+  int idle_timeout_seconds = 60;  ///< keep-alive connections idle longer are closed
   /// Most open connections (WebSockets included); past it a new connection gets 503 at once.
   std::size_t max_connections = 20000;
   int io_threads = 2;  ///< threads running the event loop (reads, writes, timers)
@@ -42,6 +43,9 @@ struct ServerOptions {
   std::chrono::seconds header_timeout{10};
   /// A WebSocket peer silent this long (it is pinged at half of it) is closed.
   std::chrono::seconds websocket_idle_timeout{30};
+  /// Paths (exact, without the query) allowed a larger or smaller body than max_body_bytes,
+  /// e.g. {"/api/v1/webhooks/email/mime", 25 MiB}: whole email messages.
+  std::vector<std::pair<std::string, std::size_t>> body_limits{};
 };
 
 /// `base` with the operator's settings applied where set: LOKET_HTTP_MAX_CONNECTIONS,
