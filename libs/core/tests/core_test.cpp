@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <vector>
 
 #include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
@@ -34,6 +35,17 @@ TEST_CASE("base64 follows RFC 4648 test vectors with padding") {
   REQUIRE(base64("fooba") == "Zm9vYmE=");
   REQUIRE(base64("foobar") == "Zm9vYmFy");
   REQUIRE(base64("\xfb\xff") == "+/8=");
+}
+
+TEST_CASE("from_base64 reads RFC 4648 vectors back and refuses what is not base64") {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xfb\xff",
+                                                       std::string("\0\x01\xff\r\n", 5)})
+    CHECK(from_base64(base64(s)) == s);
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  CHECK(from_base64(base64(all)) == all);
+  for (const char* bad : {"Zg=", "Zg", "Z===", "Zg=A", "Zm9v!A==", "Zm 9", "=Zg=", "-_8="})
+    CHECK_FALSE(from_base64(bad).has_value());
 }
 
 TEST_CASE("is_e164 accepts +, a non-zero digit and 7 to 15 digits") {

@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
+#include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
 #include "record.hpp"
 
 namespace loket::events {
@@ -36,7 +38,12 @@ std::string to_json(const RawWebhook& w) {
   j.EndObject();
   json_kv(j, "query", w.query);
   json_kv(j, "contentType", w.content_type);
-  json_kv(j, "body", w.body);
+  if (core::is_storable_text(w.body)) {
+    json_kv(j, "body", w.body);
+  } else {  // bytes JSON text cannot carry (an 8-bit email, a NUL): base64
+    json_kv(j, "bodyEncoding", "base64");
+    json_kv(j, "body", core::base64(w.body));
+  }
   j.EndObject();
   return sb.GetString();
 }
@@ -56,6 +63,11 @@ RawWebhook raw_webhook_from_json(const std::string& json) {
   w.query = opt(d, "query");
   w.content_type = opt(d, "contentType");
   w.body = need(d, "body", "raw webhook");
+  if (auto encoding = opt(d, "bodyEncoding"); !encoding.empty()) {
+    auto bytes = encoding == "base64" ? core::from_base64(w.body) : std::nullopt;
+    if (!bytes) throw std::invalid_argument("raw webhook: body is not " + encoding);
+    w.body = std::move(*bytes);
+  }
   return w;
 }
 

@@ -51,6 +51,19 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
   CHECK(w2.routing_key == w.routing_key);
   CHECK(w2.headers == w.headers);
 
+  // An 8-bit email: not UTF-8 text, so base64 on the wire; the same bytes come back.
+  RawWebhook mail = w;
+  mail.content_type = "message/rfc822";
+  mail.body = std::string("Subject: caf\xe9\r\n\r\n\0\xff\xfe", 19);
+  auto mailj = to_json(mail);
+  CHECK(mailj.find("\"bodyEncoding\":\"base64\"") != std::string::npos);
+  CHECK(validate("channel.webhook", mailj) == "");
+  CHECK(raw_webhook_from_json(mailj).body == mail.body);
+  CHECK(wj.find("bodyEncoding") == std::string::npos);  // UTF-8 text stays as it is
+  std::string broken = mailj;
+  broken.replace(broken.find("\"body\":\"") + 8, 1, "!");
+  CHECK_THROWS_AS(raw_webhook_from_json(broken), std::invalid_argument);
+
   InboundMessage m;
   m.event_id = w.event_id;
   m.integration_id = "int_0123456789abcdef01234567";

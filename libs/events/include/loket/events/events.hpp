@@ -29,7 +29,7 @@ struct RawWebhook {
   std::map<std::string, std::string> headers;  ///< selected headers (never the secret ones)
   std::string query;                           ///< raw query string
   std::string content_type;
-  std::string body;  ///< raw body bytes (UTF-8 text for JSON providers)
+  std::string body;  ///< raw body bytes, any bytes (base64 with `bodyEncoding` on the wire when not UTF-8 text)
 };
 
 /// An attachment the writer must fetch from the provider.
