@@ -26,6 +26,7 @@
 #include "loket/core/log.hpp"
 #include "loket/core/time.hpp"
 #include "loket/ops/dead_letters.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
@@ -64,12 +65,17 @@ int main(int argc, char** argv) {
     }
     if (cmd == "migrate") {
       int n = store::migrate(conn);
-      std::cout << "migrations applied: " << n << "\n";
+      pqxx::work tx(conn);  // every workspace gets the integrations Loket keeps for it (the email alias)
+      int added = store::add_platform_integrations(
+          tx, store::platform_integrations(providers::Registry::standard(providers::settings_from_env())));
+      tx.commit();
+      std::cout << "migrations applied: " << n << "\nplatform integrations added: " << added << "\n";
       return 0;
     }
     if (cmd == "create-workspace" && argc > 2) {
       pqxx::work tx(conn);
-      auto w = store::create_workspace(tx, argv[2]);
+      auto w = store::create_workspace(
+          tx, argv[2], store::platform_integrations(providers::Registry::standard(providers::settings_from_env())));
       std::string owner_email = argc > 3 ? argv[3] : "";
       std::string password = core::env_or("LOKET_OWNER_PASSWORD", "");
       if (password.empty()) password = core::base64url(core::random_bytes(12));

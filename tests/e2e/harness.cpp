@@ -23,6 +23,7 @@
 #include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/url.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 
@@ -366,6 +367,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_EMAIL_FROM=Loket Support <support@mail.loket.test>");
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
   env_.push_back("LOKET_INBOUND_EMAIL_DOMAIN=in.loket.test");
+  env_.push_back("LOKET_EMAIL_INGRESS_PASSWORD=mta-secret");
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");
@@ -467,7 +469,8 @@ Stack& stack() {
 std::pair<std::string, std::string> new_workspace(const std::string& name) {
   pqxx::connection c(env().database_url);
   pqxx::work tx(c);
-  auto w = store::create_workspace(tx, name);
+  auto w = store::create_workspace(tx, name,
+                                   store::platform_integrations(providers::Registry::standard(providers::Settings())));
   tx.commit();
   return {w.account_id, w.api_key};
 }
@@ -476,7 +479,8 @@ std::pair<std::string, std::string> new_workspace_with_owner(const std::string& 
                                                              const std::string& password) {
   pqxx::connection c(env().database_url);
   pqxx::work tx(c);
-  auto w = store::create_workspace(tx, name);
+  auto w = store::create_workspace(tx, name,
+                                   store::platform_integrations(providers::Registry::standard(providers::Settings())));
   store::create_agent(tx, w.account_id, email, "Owner " + name, store::Role::kOwner, password);
   tx.commit();
   return {w.account_id, w.api_key};

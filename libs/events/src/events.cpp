@@ -89,6 +89,7 @@ std::string to_json(const InboundMessage& m) {
   json_kv(j, "phone", m.sender.phone);
   json_kv(j, "email", m.sender.email);
   j.EndObject();
+  if (!m.subject.empty()) json_kv(j, "subject", m.subject);
   json_kv(j, "text", m.text);
   json_put(j, "attachments");
   j.StartArray();
@@ -126,6 +127,7 @@ InboundMessage inbound_message_from_json(const std::string& json) {
     m.sender.phone = opt(*s, "phone");
     m.sender.email = opt(*s, "email");
   }
+  m.subject = opt(d, "subject");
   m.text = opt(d, "text");
   if (auto* a = core::json_member(d, "attachments"); a && a->IsArray())
     for (const auto& e : a->GetArray()) {

@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "loket/providers/email/email.hpp"
 #include "loket/providers/resend/resend.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
@@ -16,6 +17,7 @@ Registry Registry::standard(const Settings& settings) {
   all.push_back(twilio::make_adapter(settings));
   all.push_back(whatsapp_cloud::make_adapter(settings));
   all.push_back(resend::make_adapter(settings));
+  all.push_back(email::make_adapter(settings));
   return Registry(std::move(all));
 }
 
@@ -73,6 +75,13 @@ std::vector<std::string> Registry::names_on_channel(std::string_view channel) co
   std::vector<std::string> out;
   for (const auto& a : adapters_)
     if (!channel.empty() && a->descriptor().channel == channel) out.push_back(a->descriptor().name);
+  return out;
+}
+
+std::vector<const ProviderDescriptor*> Registry::platform() const {
+  std::vector<const ProviderDescriptor*> out;
+  for (const auto& a : adapters_)
+    if (a->descriptor().platform) out.push_back(&a->descriptor());
   return out;
 }
 

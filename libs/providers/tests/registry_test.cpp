@@ -19,7 +19,7 @@ class FakeSender final : public Adapter {
 
 TEST_CASE("the standard registry names each provider once, with its webhook name and channel") {
   auto r = Registry::standard(Settings());
-  REQUIRE(r.adapters().size() == 4);
+  REQUIRE(r.adapters().size() == 5);
   const Adapter* tg = r.find("telegram_bot");
   REQUIRE(tg);
   CHECK(r.find_webhook("telegram") == tg);
@@ -33,7 +33,9 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
   CHECK(r.names_on_channel("").empty());
   CHECK(r.mailer_names() == std::vector<std::string>{"email_resend"});
   CHECK(standard_webhook_topics() == std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio",
-                                                              "channel.webhook.whatsapp_cloud"});
+                                                              "channel.webhook.whatsapp_cloud", "channel.webhook.email"});
+  REQUIRE(r.platform().size() == 1);  // the email alias, kept for every workspace
+  CHECK(r.platform()[0]->channel == "email");
   for (const auto& a : r.adapters())
     if (auto ep = a->webhook()) CHECK(ep->path.rfind("/api/v1/webhooks/", 0) == 0);
 }

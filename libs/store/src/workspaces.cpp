@@ -1,17 +1,41 @@
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
 namespace loket::store {
 
-NewWorkspace create_workspace(pqxx::work& tx, const std::string& name) {
+std::vector<PlatformIntegration> platform_integrations(const providers::Registry& registry) {
+  std::vector<PlatformIntegration> out;
+  for (const auto* d : registry.platform()) out.push_back({d->name, d->label});
+  return out;
+}
+
+NewWorkspace create_workspace(pqxx::work& tx, const std::string& name,
+                              const std::vector<PlatformIntegration>& platform) {
   NewWorkspace w;
   w.account_id = core::new_id("acc");
   tx.exec_params0("INSERT INTO workspaces (id, name) VALUES ($1, $2)", w.account_id, name);
   w.api_key = create_api_key(tx, w.account_id, "default").key;
+  add_platform_integrations(tx, platform, w.account_id);
   return w;
+}
+
+int add_platform_integrations(pqxx::work& tx, const std::vector<PlatformIntegration>& platform,
+                              const std::string& workspace_id) {
+  int added = 0;
+  for (const auto& p : platform)
+    added += static_cast<int>(
+        tx.exec_params(
+              "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key) "
+              "SELECT 'int_' || substr(md5(random()::text || w.id || clock_timestamp()::text), 1, 24), w.id, $1, "
+              "'active', $2, w.id FROM workspaces w WHERE ($3 = '' OR w.id = $3) AND NOT EXISTS (SELECT 1 FROM "
+              "integrations i WHERE i.workspace_id = w.id AND i.provider = $1 AND i.status <> 'disconnected')",
+              p.provider, p.display_name, workspace_id)
+            .affected_rows());
+  return added;
 }
 
 bool workspace_exists(pqxx::transaction_base& tx, const std::string& id) {

@@ -164,6 +164,7 @@ http::Response list(Context& ctx, const std::string& ws) {
   std::string out = "{\"integrations\":[";
   bool first = true;
   for (const auto& integ : store::list_integrations(tx, ws)) {
+    if (const auto* a = ctx.providers.find(integ.provider); a && a->descriptor().platform) continue;
     out += first ? "" : ",";
     first = false;
     out += integration_json(ctx, integ);
@@ -181,9 +182,10 @@ http::Response remove(Context& ctx, const std::string& ws, const std::string& id
     pqxx::read_transaction tx(*conn);
     integ = store::find_integration(tx, id);
   }
-  if (!integ || integ->workspace_id != ws || integ->status == "disconnected")
+  const auto* adapter = integ ? ctx.providers.find(integ->provider) : nullptr;
+  if (!integ || integ->workspace_id != ws || integ->status == "disconnected" ||
+      (adapter && adapter->descriptor().platform))  // the email alias is the workspace's own
     return http::json_error(404, "NOT_FOUND", "no such integration");
-  const auto* adapter = ctx.providers.find(integ->provider);
   if (adapter && !integ->credentials.empty()) {
     try {  // e.g. Telegram's deleteWebhook
       adapter->disconnect(ctx.keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id));

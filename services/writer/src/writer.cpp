@@ -25,7 +25,7 @@ store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const
                           const Settings& settings) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
-  n.subject = store::subject_from_text(m.text, m.channel);
+  n.subject = store::subject_from_text(m.subject.empty() ? m.text : m.subject, m.channel);
   n.channel = m.channel;
   n.integration_id = m.integration_id;
   n.external_thread_id = m.external_thread_id;

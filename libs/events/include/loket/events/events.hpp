@@ -60,6 +60,7 @@ struct InboundMessage {
   std::string external_thread_id;   ///< chat id / phone / email thread
   std::string external_message_id;  ///< dedup key, unique per integration
   Sender sender;
+  std::string subject;  ///< the conversation's own subject (email's Subject), "" when the channel has none
   std::string text;
   std::vector<AttachmentRef> attachments;
   std::int64_t sent_at_ms = 0;

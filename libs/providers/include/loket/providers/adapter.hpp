@@ -66,6 +66,9 @@ struct ProviderDescriptor {
   std::string label;         ///< for people: "Telegram", "Twilio", "Meta", "Resend"
   std::string api_key;       ///< the `<KEY>` of its `LOKET_<KEY>_API_BASE`: "TELEGRAM", "GRAPH"
   bool sends_email = false;  ///< its integrations are a workspace's email sender (mailer())
+  /// Loket makes one integration of it for every workspace (the email alias): it is not
+  /// connected, listed or disconnected through /api/v1/channels.
+  bool platform = false;
 };
 
 /// Where a provider's webhooks arrive on ingress.

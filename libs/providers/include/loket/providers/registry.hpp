@@ -49,6 +49,8 @@ class Registry {
   std::vector<std::string> names_on_channel(std::string_view channel) const;
   /// The names of the providers that give workspaces an email sender.
   std::vector<std::string> mailer_names() const;
+  /// The descriptors Loket keeps an integration of for every workspace (descriptor().platform).
+  std::vector<const ProviderDescriptor*> platform() const;
   /// The `channel.webhook.<provider>` topics.
   std::vector<std::string> webhook_topics() const;
 

@@ -275,8 +275,31 @@ struct NewWorkspace {
   std::string api_key;     ///< `sk_live_…`, shown once; only its hash is stored
 };
 
-/// Creates a workspace named `name` and an API key for it inside `tx`.
-NewWorkspace create_workspace(pqxx::work& tx, const std::string& name);
+/// An integration Loket keeps for every workspace (providers::ProviderDescriptor::platform: the
+/// email alias), its routing key the account id.
+struct PlatformIntegration {
+  std::string provider;      ///< the descriptor's name
+  std::string display_name;  ///< the descriptor's label
+};
+
+}  // namespace loket::store
+namespace loket::providers {
+class Registry;
+}  // namespace loket::providers
+namespace loket::store {
+
+/// The platform integrations of `registry` (providers::Registry::platform()).
+std::vector<PlatformIntegration> platform_integrations(const providers::Registry& registry);
+
+/// Creates a workspace named `name`, an API key and its `platform` integrations inside `tx`.
+NewWorkspace create_workspace(pqxx::work& tx, const std::string& name,
+                              const std::vector<PlatformIntegration>& platform = {});
+
+/// Gives every workspace (or only `workspace_id`) that lacks one a live integration of each of
+/// `platform`; idempotent (run by `loket-admin migrate` for workspaces made before a provider
+/// existed). Returns how many were added.
+int add_platform_integrations(pqxx::work& tx, const std::vector<PlatformIntegration>& platform,
+                              const std::string& workspace_id = "");
 
 /// Whether workspace `id` exists.
 bool workspace_exists(pqxx::transaction_base& tx, const std::string& id);

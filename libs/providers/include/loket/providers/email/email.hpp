@@ -1,0 +1,40 @@
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "loket/providers/adapter.hpp"
+
+/// Email in (issue 16; seed 000 "Email-to-ticket", "How inbound routing works"): every workspace
+/// receives mail at its alias `<accountId>@<LOKET_INBOUND_EMAIL_DOMAIN>` and at the signed reply
+/// addresses of its tickets (reply_address.hpp). An MTA posts each message whole to
+/// `POST /api/v1/webhooks/email/mime?recipient=<envelope recipient>` (Content-Type
+/// message/rfc822, HTTP Basic with the password LOKET_EMAIL_INGRESS_PASSWORD). The alias is an
+/// integration Loket makes for every workspace (descriptor().platform), so routing, dedup and
+/// the writer treat it like any other. Work in progress: threading of replies, attachments and
+/// the raw message are not carried yet (see docs/channels/email.md when it lands).
+namespace loket::providers::email {
+
+inline constexpr const char* kProvider = "email_alias";  ///< integration provider of every alias
+inline constexpr const char* kWebhook = "email";         ///< RawWebhook.provider, topic suffix
+inline constexpr const char* kWebhookPath = "/api/v1/webhooks/email/mime";
+
+/// The alias of workspace `account_id` on `domain`: "<account_id>@<domain>".
+std::string alias_address(std::string_view account_id, std::string_view domain);
+
+/// The workspace whose alias `address` is (case-insensitive; "acc_" + 24 hex at `domain`), or
+/// std::nullopt. Pure.
+std::optional<std::string> account_of_alias(std::string_view address, std::string_view domain);
+
+/// One raw message (RawWebhook.body) as a customer message: the sender from Reply-To, else From;
+/// the subject; the new text with quoted history and signature trimmed; Message-ID as the dedup
+/// key (SHA-256 of the bytes when absent). Bounces and unreadable bytes are dropped and counted.
+/// Pure; never throws.
+Normalized normalize(const events::RawWebhook& raw);
+
+/// The adapter: webhooks only when LOKET_INBOUND_EMAIL_DOMAIN and LOKET_EMAIL_INGRESS_PASSWORD
+/// are set; reply addresses verified with LOKET_MASTER_KEY.
+std::unique_ptr<Adapter> make_adapter(const Settings& settings);
+
+}  // namespace loket::providers::email

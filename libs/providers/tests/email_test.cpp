@@ -1,0 +1,118 @@
+// Email in: routing by envelope recipient (alias or signed reply address), HTTP Basic
+// authentication, and what a raw message normalizes to (fixtures from libs/mime/tests).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "loket/core/ids.hpp"
+#include "loket/providers/email/email.hpp"
+#include "loket/providers/email/reply_address.hpp"
+
+using namespace loket;
+namespace email = providers::email;
+
+namespace {
+const std::string kKey = "k1:" + std::string(64, '7');
+const std::string kAccount = "acc_0123456789abcdef01234567";
+
+std::unique_ptr<providers::Adapter> adapter(const std::string& password = "mta-secret") {
+  return email::make_adapter(providers::Settings({{"LOKET_INBOUND_EMAIL_DOMAIN", "In.Loket.Example"},
+                                                  {"LOKET_EMAIL_INGRESS_PASSWORD", password},
+                                                  {"LOKET_MASTER_KEY", kKey}}));
+}
+
+http::Request post(const std::string& recipient, const std::string& auth = "") {
+  http::Request r;
+  r.method = "POST";
+  r.path = email::kWebhookPath;
+  r.query.emplace("recipient", recipient);
+  if (!auth.empty()) r.headers["authorization"] = auth;
+  return r;
+}
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(LOKET_SOURCE_DIR) + "/libs/mime/tests/fixtures/email/" + name, std::ios::binary);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+events::RawWebhook raw(const std::string& body) {
+  events::RawWebhook w;
+  w.provider = email::kWebhook;
+  w.integration_id = "int_1";
+  w.workspace_id = kAccount;
+  w.received_at_ms = 5;
+  w.body = body;
+  return w;
+}
+}  // namespace
+
+TEST_CASE("the MIME ingress exists only when the domain and the password are configured") {
+  CHECK(adapter()->webhook()->path == email::kWebhookPath);
+  CHECK_FALSE(adapter("")->webhook().has_value());
+  CHECK(adapter()->descriptor().platform);
+  CHECK(adapter()->descriptor().channel == "email");
+}
+
+TEST_CASE("mail routes to the workspace of its alias or of a verified reply address") {
+  auto a = adapter();
+  auto targets = a->route(post(kAccount + "@in.loket.example"), "");
+  REQUIRE(targets.size() == 1);
+  CHECK(targets[0].by == providers::RouteBy::kRoutingKey);
+  CHECK(targets[0].key == kAccount);
+  CHECK(a->route(post("ACC_0123456789ABCDEF01234567@IN.LOKET.EXAMPLE"), "")[0].key == kAccount);
+  auto token = email::reply_token(crypto::Keyring::parse(kKey), kAccount, 12);
+  CHECK(a->route(post("reply+" + token + "@in.loket.example"), "")[0].key == kAccount);
+  // Altered, foreign or unknown addresses name no workspace.
+  std::string altered = token;
+  altered[25] = altered[25] == '1' ? '2' : '1';
+  for (const std::string& bad : {"reply+" + altered + "@in.loket.example", kAccount + "@other.example",
+                                 std::string("support@in.loket.example"), std::string("acc_x@in.loket.example")}) {
+    INFO(bad);
+    CHECK_THROWS_AS(a->route(post(bad), ""), providers::Refusal);
+  }
+  CHECK_THROWS_AS(a->route(post(""), ""), providers::Refusal);
+}
+
+TEST_CASE("the MTA authenticates with HTTP Basic and the configured password") {
+  auto a = adapter();
+  CHECK(a->authenticate(post("x", "Basic " + core::base64("postfix:mta-secret")), "", {}));
+  CHECK(a->authenticate(post("x", "Basic " + core::base64(":mta-secret")), "", {}));
+  CHECK_FALSE(a->authenticate(post("x", "Basic " + core::base64("postfix:wrong")), "", {}));
+  CHECK_FALSE(a->authenticate(post("x", "Basic " + core::base64("mta-secret")), "", {}));
+  CHECK_FALSE(a->authenticate(post("x", "Basic !!!!"), "", {}));
+  CHECK_FALSE(a->authenticate(post("x", "Bearer mta-secret"), "", {}));
+  CHECK_FALSE(a->authenticate(post("x"), "", {}));
+}
+
+TEST_CASE("a customer's mail normalizes to its sender, subject, new text and Message-ID") {
+  auto n = email::normalize(raw(fixture("gmail_reply.eml")));
+  REQUIRE(n.messages.size() == 1);
+  const auto& m = n.messages[0];
+  CHECK(m.channel == "email");
+  CHECK(m.provider == email::kWebhook);
+  CHECK(m.sender.email == "budi.santoso@gmail.com");
+  CHECK(m.sender.name == "Budi Santoso");
+  CHECK(m.subject == "Re: Pesanan saya belum sampai [#1042]");
+  CHECK(m.text == "Terima kasih, paketnya sudah sampai hari ini \xF0\x9F\x99\x8F");  // the quote trimmed
+  CHECK(m.external_message_id == "CAJx8v9Q3=kD5rT+Lw@mail.gmail.com");
+  CHECK(m.sent_at_ms == 1796004831000);
+  // HTML-only mail reads as text; a message without Message-ID dedups on its bytes.
+  auto html = email::normalize(raw(fixture("outlook_html_only.eml")));
+  REQUIRE(html.messages.size() == 1);
+  CHECK(html.messages[0].text.rfind("Hello,\n\nThe caf\xC3\xA9 order #88", 0) == 0);
+  auto bare = email::normalize(raw("From: a@b.example\r\n\r\nhello"));
+  REQUIRE(bare.messages.size() == 1);
+  CHECK(bare.messages[0].external_message_id.rfind("sha256:", 0) == 0);
+  CHECK(bare.messages[0].external_message_id ==
+        email::normalize(raw("From: a@b.example\r\n\r\nhello")).messages[0].external_message_id);
+}
+
+TEST_CASE("bounces, unreadable bytes and mail without a sender are dropped and counted") {
+  CHECK(email::normalize(raw(fixture("postfix_bounce.eml"))).dropped == std::vector<std::string>{"bounce"});
+  CHECK(email::normalize(raw("")).dropped == std::vector<std::string>{"unreadable_email"});
+  CHECK(email::normalize(raw(fixture("broken.eml"))).dropped == std::vector<std::string>{"no_sender"});
+}
