@@ -16,6 +16,30 @@ using record::parse;
 
 namespace {
 std::string opt(const rapidjson::Value& v, const char* key) { return core::json_string(v, key).value_or(""); }
+
+// Bytes carried as base64 in `key`; "" when absent. @throws std::invalid_argument when not base64.
+std::string base64_field(const rapidjson::Value& v, const char* key, const char* what) {
+  std::string text = opt(v, key);
+  if (text.empty()) return text;
+  auto bytes = core::from_base64(text);
+  if (!bytes) throw std::invalid_argument(std::string(what) + ": " + key + " is not base64");
+  return std::move(*bytes);
+}
+
+std::vector<std::string> strings_of(const rapidjson::Value& v, const char* key) {
+  std::vector<std::string> out;
+  if (auto* a = core::json_member(v, key); a && a->IsArray())
+    for (const auto& e : a->GetArray())
+      if (e.IsString()) out.emplace_back(e.GetString(), e.GetStringLength());
+  return out;
+}
+
+void strings(core::JsonWriter& j, const char* key, const std::vector<std::string>& values) {
+  json_put(j, key);
+  j.StartArray();
+  for (const auto& v : values) j.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  j.EndArray();
+}
 }  // namespace
 
 std::string thread_key(const std::string& integration_id, const std::string& thread_id) {
@@ -100,11 +124,26 @@ std::string to_json(const InboundMessage& m) {
     json_kv(j, "contentType", a.content_type);
     json_put(j, "size");
     j.Int64(a.size);
+    if (!a.data.empty()) json_kv(j, "data", core::base64(a.data));
     j.EndObject();
   }
   j.EndArray();
   json_put(j, "sentAtMs");
   j.Int64(m.sent_at_ms);
+  if (!m.quoted_text.empty()) json_kv(j, "quotedText", m.quoted_text);
+  if (!m.cc.empty()) strings(j, "cc", m.cc);
+  if (!m.automated.empty()) json_kv(j, "automated", m.automated);
+  if (!m.thread_hints.empty()) {
+    json_put(j, "threadHints");
+    j.StartObject();
+    json_put(j, "ticketNumber");
+    j.Int64(m.thread_hints.ticket_number);
+    strings(j, "references", m.thread_hints.references);
+    json_put(j, "subjectNumber");
+    j.Int64(m.thread_hints.subject_number);
+    j.EndObject();
+  }
+  if (!m.source.empty()) json_kv(j, "source", core::base64(m.source));
   j.EndObject();
   return sb.GetString();
 }
@@ -136,9 +175,19 @@ InboundMessage inbound_message_from_json(const std::string& json) {
       r.filename = opt(e, "filename");
       r.content_type = opt(e, "contentType");
       r.size = core::json_int(e, "size").value_or(0);
+      r.data = base64_field(e, "data", "attachment");
       m.attachments.push_back(std::move(r));
     }
   m.sent_at_ms = core::json_int(d, "sentAtMs").value_or(0);
+  m.quoted_text = opt(d, "quotedText");
+  m.cc = strings_of(d, "cc");
+  m.automated = opt(d, "automated");
+  if (auto* h = core::json_member(d, "threadHints"); h && h->IsObject()) {
+    m.thread_hints.ticket_number = core::json_int(*h, "ticketNumber").value_or(0);
+    m.thread_hints.references = strings_of(*h, "references");
+    m.thread_hints.subject_number = core::json_int(*h, "subjectNumber").value_or(0);
+  }
+  m.source = base64_field(d, "source", what);
   return m;
 }
 

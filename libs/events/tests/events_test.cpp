@@ -73,7 +73,7 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
   m.external_thread_id = "+6281234567890";
   m.external_message_id = "wamid.1";
   m.text = std::string("nul\0inside", 10);
-  m.attachments.push_back({"media-1", "photo-1.jpg", "image/jpeg", 10});
+  m.attachments.push_back({"media-1", "photo-1.jpg", "image/jpeg", 10, ""});
   auto mj = to_json(m);
   CHECK(validate("channel.inbound", mj) == "");
   CHECK_FALSE(is_delivery_receipt(mj));
@@ -81,6 +81,51 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
   CHECK(m2.text == m.text);  // an embedded NUL survives the trip; the writer makes it storable
   REQUIRE(m2.attachments.size() == 1);
   CHECK(m2.attachments[0].filename == "photo-1.jpg");
+}
+
+TEST_CASE("an email's parts, source, quoted text and thread hints travel byte for byte") {
+  InboundMessage m;
+  m.event_id = "evt_0123456789abcdef01234567";
+  m.integration_id = "int_0123456789abcdef01234567";
+  m.workspace_id = "acc_0123456789abcdef01234567";
+  m.provider = "acme";
+  m.channel = "email";
+  m.external_thread_id = "root@mail.example";
+  m.external_message_id = "x@mail.example";
+  m.text = "thanks";
+  m.quoted_text = "On Sunday … wrote:\n> hi";
+  m.cc = {"sari@example.co.id"};
+  m.automated = "auto-submitted";
+  m.thread_hints = {42, {"b@mail.example", "root@mail.example"}, 7};
+  m.source = std::string("From: a\r\n\r\n\xff\0bytes", 18);
+  m.attachments.push_back({"part:1", "a.bin", "application/octet-stream", 3, std::string("\0\x01\xfe", 3)});
+  auto json = to_json(m);
+  CHECK(validate("channel.inbound", json) == "");
+  auto back = inbound_message_from_json(json);
+  CHECK(back.quoted_text == m.quoted_text);
+  CHECK(back.cc == m.cc);
+  CHECK(back.automated == m.automated);
+  CHECK(back.thread_hints.ticket_number == 42);
+  CHECK(back.thread_hints.references == m.thread_hints.references);
+  CHECK(back.thread_hints.subject_number == 7);
+  CHECK(back.source == m.source);
+  REQUIRE(back.attachments.size() == 1);
+  CHECK(back.attachments[0].data == m.attachments[0].data);
+  // A channel without them writes none of these fields.
+  InboundMessage plain = m;
+  plain.quoted_text = plain.automated = plain.source = "";
+  plain.cc.clear();
+  plain.thread_hints = {};
+  plain.attachments.clear();
+  auto pj = to_json(plain);
+  for (const char* field : {"quotedText", "cc", "automated", "threadHints", "source"}) {
+    INFO(field);
+    CHECK(pj.find(std::string("\"") + field + "\"") == std::string::npos);
+  }
+  CHECK_THROWS_AS(inbound_message_from_json(R"({"eventId":"e","integrationId":"i","workspaceId":"w","provider":"p",)"
+                                            R"("channel":"c","externalThreadId":"t","externalMessageId":"m",)"
+                                            R"("source":"not base64!"})"),
+                  std::invalid_argument);
 }
 
 TEST_CASE("a delivery retry carries its ticket.events record unchanged and matches proto/outbound.retry") {

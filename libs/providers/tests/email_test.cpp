@@ -89,7 +89,7 @@ TEST_CASE("the MTA authenticates with HTTP Basic and the configured password") {
 }
 
 TEST_CASE("a customer's mail normalizes to its sender, subject, new text and Message-ID") {
-  auto n = email::normalize(raw(fixture("gmail_reply.eml")));
+  auto n = email::normalize(raw(fixture("gmail_reply.eml")), nullptr, "");
   REQUIRE(n.messages.size() == 1);
   const auto& m = n.messages[0];
   CHECK(m.channel == "email");
@@ -101,18 +101,83 @@ TEST_CASE("a customer's mail normalizes to its sender, subject, new text and Mes
   CHECK(m.external_message_id == "CAJx8v9Q3=kD5rT+Lw@mail.gmail.com");
   CHECK(m.sent_at_ms == 1796004831000);
   // HTML-only mail reads as text; a message without Message-ID dedups on its bytes.
-  auto html = email::normalize(raw(fixture("outlook_html_only.eml")));
+  auto html = email::normalize(raw(fixture("outlook_html_only.eml")), nullptr, "");
   REQUIRE(html.messages.size() == 1);
   CHECK(html.messages[0].text.rfind("Hello,\n\nThe caf\xC3\xA9 order #88", 0) == 0);
-  auto bare = email::normalize(raw("From: a@b.example\r\n\r\nhello"));
+  auto bare = email::normalize(raw("From: a@b.example\r\n\r\nhello"), nullptr, "");
   REQUIRE(bare.messages.size() == 1);
   CHECK(bare.messages[0].external_message_id.rfind("sha256:", 0) == 0);
   CHECK(bare.messages[0].external_message_id ==
-        email::normalize(raw("From: a@b.example\r\n\r\nhello")).messages[0].external_message_id);
+        email::normalize(raw("From: a@b.example\r\n\r\nhello"), nullptr, "").messages[0].external_message_id);
 }
 
 TEST_CASE("bounces, unreadable bytes and mail without a sender are dropped and counted") {
-  CHECK(email::normalize(raw(fixture("postfix_bounce.eml"))).dropped == std::vector<std::string>{"bounce"});
-  CHECK(email::normalize(raw("")).dropped == std::vector<std::string>{"unreadable_email"});
-  CHECK(email::normalize(raw(fixture("broken.eml"))).dropped == std::vector<std::string>{"no_sender"});
+  CHECK(email::normalize(raw(fixture("postfix_bounce.eml")), nullptr, "").dropped == std::vector<std::string>{"bounce"});
+  CHECK(email::normalize(raw(""), nullptr, "").dropped == std::vector<std::string>{"unreadable_email"});
+  CHECK(email::normalize(raw(fixture("broken.eml")), nullptr, "").dropped == std::vector<std::string>{"no_sender"});
+}
+
+TEST_CASE("a reply carries what threads it: its verified reply address, the Message-IDs it answers, [#n]") {
+  const auto keys = crypto::Keyring::parse(kKey);
+  auto m = email::normalize(raw(fixture("gmail_reply.eml")), &keys, "in.loket.example").messages.at(0);
+  // The fixture's To is a token of no key of ours: no ticket number from it.
+  CHECK(m.thread_hints.ticket_number == 0);
+  CHECK(m.thread_hints.references ==
+        std::vector<std::string>{"msg_01HZ9QQ@loket.example", "msg_01HZ8K3@loket.example"});  // In-Reply-To first
+  CHECK(m.thread_hints.subject_number == 1042);
+  CHECK(m.external_thread_id == "msg_01HZ8K3@loket.example");  // the conversation's first message
+  CHECK(m.quoted_text.rfind("On Sun, Nov 29, 2026 at 4:02 PM", 0) == 0);  // Gmail's quote, kept
+  CHECK(m.cc == std::vector<std::string>{"sari@example.co.id"});
+  CHECK(m.automated.empty());
+  CHECK(m.source == fixture("gmail_reply.eml"));
+
+  // The envelope recipient's token counts when it verifies and names this workspace.
+  auto w = raw(fixture("gmail_reply.eml"));
+  w.routing_key = "reply+" + email::reply_token(keys, kAccount, 77) + "@in.loket.example";
+  CHECK(email::normalize(w, &keys, "in.loket.example").messages.at(0).thread_hints.ticket_number == 77);
+  // Another workspace's valid token, an altered token or no keyring: no ticket number.
+  w.routing_key = "reply+" + email::reply_token(keys, "acc_ffffffffffffffffffffffff", 77) + "@in.loket.example";
+  CHECK(email::normalize(w, &keys, "in.loket.example").messages.at(0).thread_hints.ticket_number == 0);
+  std::string altered = email::reply_token(keys, kAccount, 77);
+  altered[0] = altered[0] == 'a' ? 'b' : 'a';
+  w.routing_key = "reply+" + altered + "@in.loket.example";
+  CHECK(email::normalize(w, &keys, "in.loket.example").messages.at(0).thread_hints.ticket_number == 0);
+  w.routing_key = "reply+" + email::reply_token(keys, kAccount, 77) + "@in.loket.example";
+  CHECK(email::normalize(w, nullptr, "in.loket.example").messages.at(0).thread_hints.ticket_number == 0);
+  // A token in Cc counts too (the customer wrote to someone else and copied the ticket).
+  auto cc = raw("From: a@b.example\r\nTo: boss@b.example\r\nCc: reply+" + email::reply_token(keys, kAccount, 9) +
+                "@IN.loket.example\r\nMessage-ID: <x@b.example>\r\n\r\nsee below");
+  CHECK(email::normalize(cc, &keys, "in.loket.example").messages.at(0).thread_hints.ticket_number == 9);
+}
+
+TEST_CASE("[#n] is read from the last well-formed tag of a subject") {
+  CHECK(email::ticket_number_in_subject("Re: Pesanan [#1042]") == 1042);
+  CHECK(email::ticket_number_in_subject("Fwd: [#7] then [#12] again") == 12);
+  CHECK(email::ticket_number_in_subject("[#12] and [#x]") == 12);
+  for (const char* none : {"", "no tag", "[#]", "[#012]", "[#12", "[# 12]", "[#1234567890123456]", "[#-3]"}) {
+    INFO(none);
+    CHECK(email::ticket_number_in_subject(none) == 0);
+  }
+}
+
+TEST_CASE("attachments carry their bytes, automated mail says so, an empty body still reads") {
+  auto a = email::normalize(raw(fixture("apple_mail_attachments.eml")), nullptr, "").messages.at(0);
+  REQUIRE(a.attachments.size() >= 2);
+  for (const auto& f : a.attachments) {
+    INFO(f.filename);
+    CHECK(!f.data.empty());
+    CHECK(f.size == static_cast<std::int64_t>(f.data.size()));
+    CHECK(f.external_ref.rfind("part:", 0) == 0);
+  }
+  CHECK(email::normalize(raw(fixture("auto_reply.eml")), nullptr, "").messages.at(0).automated == "auto-submitted");
+  CHECK(email::normalize(raw(fixture("mailing_list.eml")), nullptr, "").messages.at(0).automated == "list-id");
+  auto empty = email::normalize(raw("From: a@b.example\r\nSubject: Invoice 12\r\n\r\n"), nullptr, "").messages.at(0);
+  CHECK(empty.text == "Invoice 12");
+  // A message with thousands of parts keeps at most kMaxAttachments of them.
+  std::string bomb = "From: a@b.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 3000; ++i)
+    bomb += "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f" +
+            std::to_string(i) + "\r\n\r\nx\r\n";
+  bomb += "--b--\r\n";
+  CHECK(email::normalize(raw(bomb), nullptr, "").messages.at(0).attachments.size() <= email::kMaxAttachments);
 }

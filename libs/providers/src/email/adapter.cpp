@@ -1,4 +1,6 @@
 // Email in as a providers::Adapter (issue 16): the MIME ingress, routed by envelope recipient.
+#include <algorithm>
+
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
@@ -62,7 +64,9 @@ class EmailAdapter final : public Adapter {
     return colon != std::string::npos && crypto::constant_time_equal(decoded->substr(colon + 1), password_);
   }
 
-  Normalized normalize(const events::RawWebhook& raw) const override { return email::normalize(raw); }
+  Normalized normalize(const events::RawWebhook& raw) const override {
+    return email::normalize(raw, keys_.get(), domain_);
+  }
 
  private:
   std::string domain_, password_;
@@ -85,7 +89,19 @@ std::optional<std::string> account_of_alias(std::string_view address, std::strin
   return local;
 }
 
-Normalized normalize(const events::RawWebhook& raw) {
+std::int64_t ticket_number_in_subject(std::string_view subject) {
+  for (auto open = subject.rfind("[#"); open != std::string_view::npos;
+       open = open == 0 ? std::string_view::npos : subject.rfind("[#", open - 1)) {
+    auto close = subject.find(']', open);
+    auto digits = subject.substr(open + 2, close == std::string_view::npos ? 0 : close - open - 2);
+    if (!digits.empty() && digits.size() <= 15 && digits.find_first_not_of("0123456789") == std::string_view::npos &&
+        digits[0] != '0')
+      return std::stoll(std::string(digits));
+  }
+  return 0;
+}
+
+Normalized normalize(const events::RawWebhook& raw, const crypto::Keyring* keys, std::string_view domain) {
   Normalized out;
   mime::ParsedEmail m;
   try {
@@ -108,10 +124,54 @@ Normalized normalize(const events::RawWebhook& raw) {
   msg.sender.email = msg.sender.external_id;
   msg.sender.name = who.name;
   msg.external_message_id = m.message_id.empty() ? "sha256:" + core::to_hex(crypto::sha256(raw.body)) : m.message_id;
-  msg.external_thread_id = msg.external_message_id;  // one conversation per new email
   msg.subject = m.subject;
-  msg.text = mime::split_reply(m.text).reply;
+  auto parts = mime::split_reply(m.text);
+  msg.text = std::move(parts.reply);
+  msg.quoted_text = std::move(parts.quoted);
   if (m.date_ms > 0) msg.sent_at_ms = m.date_ms;
+  for (const auto& c : m.cc)
+    if (!c.address.empty() && msg.cc.size() < kMaxAddresses) msg.cc.push_back(core::to_lower(c.address));
+  msg.automated = m.automated;
+  msg.source = raw.body;
+
+  // Threading (issue 16): a verified reply address of this workspace — the envelope recipient
+  // first, then To and Cc —, the Message-IDs it answers, a ticket number in the subject.
+  auto& hints = msg.thread_hints;
+  std::vector<std::string> recipients{raw.routing_key};
+  for (const auto* list : {&m.to, &m.cc})
+    for (const auto& r : *list) recipients.push_back(r.address);
+  for (std::size_t i = 0; keys && i < recipients.size() && i <= kMaxAddresses && !hints.ticket_number; ++i)
+    if (auto token = token_in_address(recipients[i], domain))
+      if (auto target = read_reply_token(*keys, *token); target && target->account_id == raw.workspace_id)
+        hints.ticket_number = target->number;
+  auto answer = [&hints](const std::string& id) {
+    if (!id.empty() && id.size() <= kMaxMessageIdBytes && hints.references.size() < kMaxReferences &&
+        std::find(hints.references.begin(), hints.references.end(), id) == hints.references.end())
+      hints.references.push_back(id);
+  };
+  answer(m.in_reply_to);
+  for (auto it = m.references.rbegin(); it != m.references.rend(); ++it) answer(*it);
+  hints.subject_number = ticket_number_in_subject(m.subject);
+  // The conversation's first message names its thread, so replies that match no ticket still
+  // meet in one (a closed ticket's late replies open one new ticket, not one each).
+  msg.external_thread_id = !m.references.empty() ? m.references.front()
+                           : !m.in_reply_to.empty() ? m.in_reply_to
+                                                    : msg.external_message_id;
+
+  for (std::size_t i = 0; i < m.attachments.size() && i < kMaxAttachments; ++i) {
+    auto& a = m.attachments[i];
+    events::AttachmentRef ref;
+    ref.external_ref = "part:" + std::to_string(i + 1);
+    ref.filename = std::move(a.filename);
+    ref.content_type = std::move(a.content_type);
+    ref.size = static_cast<std::int64_t>(a.data.size());
+    ref.data = std::move(a.data);
+    msg.attachments.push_back(std::move(ref));
+  }
+  if (core::trim(msg.text).empty())
+    msg.text = !msg.attachments.empty() ? attachment_placeholder(msg.attachments)
+               : !m.subject.empty()     ? m.subject
+                                        : "(empty email)";
   out.messages.push_back(std::move(msg));
   return out;
 }

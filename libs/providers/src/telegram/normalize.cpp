@@ -100,7 +100,7 @@ Normalized normalize(const events::RawWebhook& raw) {
   if (const auto* photo = json_member(*msg, "photo"); photo && photo->IsArray() && !photo->Empty()) {
     const auto& largest = (*photo)[photo->Size() - 1];
     if (auto fid = json_string(largest, "file_id"))
-      m.attachments.push_back({*fid, "photo-1.jpg", "image/jpeg", json_int(largest, "file_size").value_or(0)});
+      m.attachments.push_back({*fid, "photo-1.jpg", "image/jpeg", json_int(largest, "file_size").value_or(0), ""});
   }
   add_file(*msg, "document", "document", "application/octet-stream", m.attachments);
   add_file(*msg, "voice", "voice-1.ogg", "audio/ogg", m.attachments);

@@ -13,9 +13,10 @@ namespace loket::events {
 
 inline constexpr int kSchemaVersion = 1;
 
-/// What the record readers accept: up to 16 MiB (a 1 MiB webhook body, every byte escaped, fits)
-/// nested up to 64 levels; bytes that are not UTF-8 are kept (the writer makes text storable).
-inline constexpr core::JsonLimits kRecordLimits{16u << 20, 64, false};
+/// What the record readers accept: up to 64 MiB (an email of the largest size ingress takes,
+/// 25 MiB, base64 once as its source and once as its parts) nested up to 64 levels; bytes that
+/// are not UTF-8 are kept (the writer makes text storable).
+inline constexpr core::JsonLimits kRecordLimits{64u << 20, 64, false};
 
 /// A provider webhook exactly as ingress received it (topic `channel.webhook.<provider>`).
 struct RawWebhook {
@@ -32,13 +33,24 @@ struct RawWebhook {
   std::string body;  ///< raw body bytes, any bytes (base64 with `bodyEncoding` on the wire when not UTF-8 text)
 };
 
-/// An attachment the writer must fetch from the provider.
+/// An attachment of an inbound message: fetched by the writer from the provider, or carried
+/// whole when the message itself contains it (an email's parts).
 struct AttachmentRef {
   std::string external_ref;  ///< provider file reference: Telegram file_id, Twilio media URL,
-                             ///< Graph media id
+                             ///< Graph media id; "part:<n>" for an email's n-th part
   std::string filename;
   std::string content_type;  ///< may be empty when the provider does not say
   std::int64_t size = 0;     ///< bytes, 0 when unknown
+  std::string data;          ///< the bytes when carried (base64 `data` on the wire); "" = fetch
+};
+
+/// What a message says about the ticket it answers, beyond its thread id (email threading,
+/// issue 16 "Threading both ways"); the writer tries them in this order.
+struct ThreadHints {
+  std::int64_t ticket_number = 0;       ///< from a reply address whose signature verified; 0 = none
+  std::vector<std::string> references;  ///< Message-IDs answered: In-Reply-To, then References newest first
+  std::int64_t subject_number = 0;      ///< "[#<n>]" in the subject; counts only for that ticket's requester
+  bool empty() const { return ticket_number == 0 && references.empty() && subject_number == 0; }
 };
 
 /// The customer who sent a message.
@@ -64,6 +76,13 @@ struct InboundMessage {
   std::string text;
   std::vector<AttachmentRef> attachments;
   std::int64_t sent_at_ms = 0;
+  std::string quoted_text;      ///< what was trimmed from `text` (quoted history, signature); kept, shown apart
+  std::vector<std::string> cc;  ///< other recipients the sender copied (email Cc addresses)
+  /// Why no automatic answer or notification may go to this message ("auto-submitted",
+  /// "precedence", "list-id", … as mime::ParsedEmail::automated); "" when a person wrote it.
+  std::string automated;
+  ThreadHints thread_hints;
+  std::string source;  ///< the original message bytes (a raw email), kept downloadable; base64 on the wire
 };
 
 /// A provider's late verdict on a message we sent (topic `channel.inbound`, `kind`
