@@ -33,6 +33,7 @@ int main() {
     so.address = core::env_or("LOKET_INGRESS_ADDRESS", "0.0.0.0");
     so.port = static_cast<std::uint16_t>(core::env_int("LOKET_INGRESS_PORT", 8081));
     so.max_body_bytes = static_cast<std::size_t>(core::env_int("LOKET_INGRESS_MAX_BODY_BYTES", 1 << 20));
+    so.body_limits = ingress::body_limits(providers);
     // The handler never waits for the broker (its answer goes out from the delivery report), so
     // it runs right on the event-loop threads: no thread hop, no thread held per webhook in flight.
     so.handler_threads = 0;

@@ -1,4 +1,6 @@
-// Email in (issue 16, first part): an MTA posts whole messages to the MIME ingress.
+// Email in (issue 16): an MTA posts whole messages to the MIME ingress; replies thread into
+// their tickets (reply address, In-Reply-To/References, [#n]); automated mail gets no answer;
+// the original message, its quote and its parts are kept.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -32,6 +34,36 @@ loket::http::ClientResponse deliver(const std::string& recipient, const std::str
   req.body = message;
   return loket::http::fetch(req);
 }
+rapidjson::Document parse(const std::string& json) {
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  return d;
+}
+
+// The emails the fake Resend got for `to`, once there are at least `n`.
+std::vector<rapidjson::Document> emails_to(const std::string& to, std::size_t n) {
+  wait_until([&] { return resend().emails_to(to).size() >= n; }, 30s);
+  std::vector<rapidjson::Document> out;
+  for (const auto& e : resend().emails_to(to)) out.push_back(parse(e));
+  return out;
+}
+
+// A plain-text mail from `from` with the given threading headers and a fresh Message-ID.
+std::string mail_from(const std::string& from, const std::string& to, const std::string& subject,
+                      const std::string& body, const std::string& in_reply_to = "", const std::string& extra = "") {
+  std::string m = "From: Budi <" + from + ">\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nMessage-ID: <" +
+                  loket::core::new_id("mid") + "@mail.example>\r\n";
+  if (!in_reply_to.empty()) m += "In-Reply-To: " + in_reply_to + "\r\nReferences: " + in_reply_to + "\r\n";
+  return m + extra + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n" + body;
+}
+
+rapidjson::Document messages_of(const std::string& key, const std::string& ticket) {
+  return parse(api("GET", "/api/v1/tickets/" + ticket + "/messages", key).raw);
+}
+
+long long ticket_count(const std::string& account) {
+  return sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'");
+}
 }  // namespace
 
 TEST_CASE("mail to a workspace's alias becomes an email ticket, once", "[email]") {
@@ -57,4 +89,135 @@ TEST_CASE("mail to a workspace's alias becomes an email ticket, once", "[email]"
   CHECK(str(ms.data()[0], "body").rfind("Hello,\n\nThe caf\xC3\xA9 order #88 arrived damaged.", 0) == 0);
   std::this_thread::sleep_for(1s);
   CHECK(api("GET", "/api/v1/tickets", key).data()["items"].Size() == 1);
+}
+
+TEST_CASE("a customer's answers thread into their ticket: reply address, Message-IDs, [#n]; closed starts anew",
+          "[email]") {
+  auto [account, key] = new_workspace("Mail threads");
+  const std::string alias = account + "@in.loket.test";
+  const std::string customer = unique_email("budi");
+  auto form =
+      call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
+           R"({"accountId":")" + account + R"(","subject":"Resi belum muncul","body":"Order #1042?","email":")" +
+               customer + R"(","name":"Budi"})");
+  REQUIRE(form.status == 201);
+  auto received = emails_to(customer, 1);
+  REQUIRE(received.size() == 1);
+  const std::string reply_to = str(received[0], "reply_to"), root = str(received[0]["headers"], "Message-ID");
+  REQUIRE(reply_to.rfind("reply+", 0) == 0);
+  const std::string ticket = str(api("GET", "/api/v1/tickets", key).data()["items"][0], "id");
+  const std::string number = std::to_string(sql_number("SELECT number FROM tickets WHERE id = '" + ticket + "'"));
+  auto count = [&](const std::string& id) { return messages_of(key, id)["data"].Size(); };
+
+  // 1. The reply address (the envelope recipient): the new text, the quote kept apart, the original kept.
+  const std::string answer = mail_from(customer, reply_to, "Re: Resi belum muncul [#" + number + "]",
+                                       "Sudah sampai, terima kasih!\r\n\r\nOn Mon, Nov 30, 2026 Loket wrote:\r\n"
+                                       "> We received your request\r\n",
+                                       root);
+  REQUIRE(deliver(reply_to, answer).status == 200);
+  REQUIRE(wait_until([&] { return count(ticket) == 2; }, 15s));
+  auto ms = messages_of(key, ticket);
+  const auto& m = ms["data"][1];
+  CHECK(str(m, "authorType") == "requester");
+  CHECK(str(m, "body") == "Sudah sampai, terima kasih!");
+  CHECK(str(m, "quotedText").rfind("On Mon, Nov 30, 2026 Loket wrote:", 0) == 0);
+  CHECK(m["hasRaw"].GetBool());
+  auto raw = http_get(stack().api_url() + "/api/v1/tickets/" + ticket + "/messages/" + str(m, "id") + "/raw", key);
+  CHECK(raw.status == 200);
+  CHECK(raw.body == answer);
+  CHECK(raw.headers["content-type"] == "message/rfc822");
+  CHECK(raw.headers["content-security-policy"].find("sandbox") != std::string::npos);
+  CHECK(http_get(stack().api_url() + "/api/v1/tickets/" + ticket + "/messages/" + str(ms["data"][0], "id") + "/raw",
+                 key)
+            .status == 404);  // the form's message has no original
+  auto [other_account, other_key] = new_workspace("Mail threads, someone else");
+  CHECK(http_get(stack().api_url() + "/api/v1/tickets/" + ticket + "/messages/" + str(m, "id") + "/raw", other_key)
+            .status == 404);
+  CHECK(resend().emails_to(customer).size() == 1);  // no "we received your request" for an answer
+
+  // 2. Through the alias (forwarded by the shop's support@), threaded by In-Reply-To alone.
+  REQUIRE(deliver(alias, mail_from(customer, "support@shop.example", "Fwd", "Satu lagi.", root)).status == 200);
+  REQUIRE(wait_until([&] { return count(ticket) == 3; }, 15s));
+  // 3. By [#n] in the subject — only from the ticket's requester; anyone else opens a ticket.
+  REQUIRE(deliver(alias, mail_from(customer, "support@shop.example", "Soal [#" + number + "]", "Dan ini.")).status ==
+          200);
+  REQUIRE(wait_until([&] { return count(ticket) == 4; }, 15s));
+  const std::string stranger = unique_email("mallory");
+  REQUIRE(deliver(alias, mail_from(stranger, "support@shop.example", "Soal [#" + number + "]", "Hi")).status == 200);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 2; }, 15s));
+  CHECK(count(ticket) == 4);
+  // A forged reply address (MAC altered) threads nothing: it is refused at the door.
+  std::string forged = reply_to;
+  forged[forged.find('@') - 1] = forged[forged.find('@') - 1] == '0' ? '1' : '0';
+  CHECK(deliver(forged, mail_from(customer, forged, "Re", "x")).status == 404);
+
+  // 4. A closed ticket is never reopened by mail: a late answer starts one new ticket, and the
+  // next late answer in that conversation joins it.
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"closed"})").status == 200);
+  REQUIRE(deliver(reply_to, mail_from(customer, reply_to, "Re: Resi", "Paket kedua?", root)).status == 200);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 3; }, 15s));
+  REQUIRE(deliver(alias, mail_from(customer, alias, "Re: Resi", "Halo?", root)).status == 200);
+  REQUIRE(wait_until(
+      [&] {
+        return sql_number(
+                   "SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.workspace_id = '" +
+                   account + "' AND t.status <> 'closed' AND m.body = 'Halo?'") == 1;
+      },
+      15s));
+  CHECK(ticket_count(account) == 3);
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "closed");
+  CHECK(count(ticket) == 4);
+}
+
+TEST_CASE("automated mail opens a ticket but gets no auto-reply; parts are stored; too large is 413", "[email]") {
+  auto [account, key, session] = new_signed_in_workspace("Mail loops");
+  REQUIRE(api("PATCH", "/api/v1/workspace", session, R"({"autoReply":"Thanks, ticket #{{ticket.number}} is in."})")
+              .status == 200);
+  const std::string alias = account + "@in.loket.test";
+  const std::string robot = unique_email("ooo");
+  REQUIRE(deliver(alias, mail_from(robot, alias, "Out of office", "I am away.", "", "Auto-Submitted: auto-replied\r\n"))
+              .status == 200);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 1; }, 15s));
+  const std::string t1 = str(api("GET", "/api/v1/tickets", key).data()["items"][0], "id");
+  // A person gets the workspace's auto-reply (a system message, emailed); the robot gets nothing.
+  const std::string person = unique_email("sari");
+  REQUIRE(deliver(alias, mail_from(person, alias, "Invoice", "Please resend the invoice.")).status == 200);
+  auto to_person = emails_to(person, 1);
+  REQUIRE(to_person.size() == 1);
+  CHECK(str(to_person[0], "text").find("Thanks, ticket #") != std::string::npos);
+  CHECK(str(to_person[0]["headers"], "Auto-Submitted") == "auto-replied");
+  std::this_thread::sleep_for(1s);
+  CHECK(resend().emails_to(robot).empty());
+  CHECK(messages_of(key, t1)["data"].Size() == 1);
+  CHECK(resend().emails_to(person).size() == 1);  // the auto-reply only, no second "received" email
+
+  // A 2 MiB attachment (over ingress's 1 MiB JSON limit, under LOKET_EMAIL_MAX_BYTES) is stored.
+  std::string file(2u << 20, '\0');
+  for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>((i * 7919) >> 3);
+  const std::string with_file =
+      "From: " + person + "\r\nTo: " + alias + "\r\nSubject: Photo\r\nMessage-ID: <" + loket::core::new_id("mid") +
+      "@mail.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename=\"scan.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+      loket::core::base64(file) + "\r\n--b--\r\n";
+  REQUIRE(deliver(alias, with_file).status == 200);
+  std::string attachment;
+  REQUIRE(wait_until(
+      [&] {
+        auto list = api("GET", "/api/v1/tickets", key);  // kept: the loops read into it
+        for (const auto& t : list.data()["items"].GetArray()) {
+          auto ms = messages_of(key, str(t, "id"));
+          for (const auto& msg : ms["data"].GetArray())
+            if (str(msg, "body") == "See attached." && msg["attachments"].Size() == 1)
+              attachment = str(msg["attachments"][0], "id");
+        }
+        return !attachment.empty();
+      },
+      20s));
+  auto got = http_get(stack().api_url() + "/api/v1/attachments/" + attachment, key);
+  CHECK(got.status == 200);
+  CHECK(got.body == file);
+  // Over LOKET_EMAIL_MAX_BYTES: 413, nothing published.
+  std::string huge = mail_from(person, alias, "Huge", std::string(3u << 20, 'x'));
+  CHECK(deliver(alias, huge).status == 413);
 }

@@ -78,6 +78,9 @@ Message message_from(const Value& v) {
     m.delivery_error = nullable(*d, "error");
     m.delivered_at = nullable(*d, "deliveredAt");
   }
+  m.quoted_text = nullable(v, "quotedText");
+  if (const auto* cc = core::json_member(v, "cc")) m.cc = strings(*cc);
+  if (const auto* raw = core::json_member(v, "hasRaw"); raw && raw->IsBool()) m.has_raw = raw->GetBool();
   return m;
 }
 
@@ -317,6 +320,16 @@ void write_json(core::JsonWriter& w, const Message& m) {
     w.EndObject();
   } else {
     w.Null();
+  }
+  // Only where the channel has them (email), so other messages keep their shape.
+  if (m.quoted_text) json_kv(w, "quotedText", *m.quoted_text);
+  if (!m.cc.empty()) {
+    json_put(w, "cc");
+    put_list(w, m.cc);
+  }
+  if (m.has_raw) {
+    json_put(w, "hasRaw");
+    w.Bool(true);
   }
   w.EndObject();
 }

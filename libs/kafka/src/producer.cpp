@@ -30,7 +30,10 @@ Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
                          {"acks", "all"},
                          {"linger.ms", "2"},
                          {"message.timeout.ms", "30000"},
-                         {"compression.type", "lz4"}};
+                         {"compression.type", "lz4"},
+                         // Whole emails travel as records (events::kRecordLimits, 64 MiB); a
+                         // production broker's topics need max.message.bytes to match.
+                         {"message.max.bytes", "83886080"}};
   for (auto& [k, v] : defaults) props.emplace(k, v);
   props.erase("session.timeout.ms");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();

@@ -24,7 +24,7 @@ Registry Registry::standard(const Settings& settings) {
 const std::vector<ChannelDescriptor>& channels() {
   static const std::vector<ChannelDescriptor> all = {
       {"web", "Web", ReplyTo::kEmail},
-      {"email", "Email", ReplyTo::kEmail},
+      {"email", "Email", ReplyTo::kEmail, false},
       {"phone", "Phone", ReplyTo::kEmail},
       {"whatsapp", "WhatsApp", ReplyTo::kPhone},
       {"telegram", "Telegram", ReplyTo::kThread},

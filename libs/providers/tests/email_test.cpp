@@ -112,7 +112,8 @@ TEST_CASE("a customer's mail normalizes to its sender, subject, new text and Mes
 }
 
 TEST_CASE("bounces, unreadable bytes and mail without a sender are dropped and counted") {
-  CHECK(email::normalize(raw(fixture("postfix_bounce.eml")), nullptr, "").dropped == std::vector<std::string>{"bounce"});
+  CHECK(email::normalize(raw(fixture("postfix_bounce.eml")), nullptr, "").dropped ==
+        std::vector<std::string>{"bounce"});
   CHECK(email::normalize(raw(""), nullptr, "").dropped == std::vector<std::string>{"unreadable_email"});
   CHECK(email::normalize(raw(fixture("broken.eml")), nullptr, "").dropped == std::vector<std::string>{"no_sender"});
 }
@@ -125,7 +126,7 @@ TEST_CASE("a reply carries what threads it: its verified reply address, the Mess
   CHECK(m.thread_hints.references ==
         std::vector<std::string>{"msg_01HZ9QQ@loket.example", "msg_01HZ8K3@loket.example"});  // In-Reply-To first
   CHECK(m.thread_hints.subject_number == 1042);
-  CHECK(m.external_thread_id == "msg_01HZ8K3@loket.example");  // the conversation's first message
+  CHECK(m.external_thread_id == "msg_01HZ8K3@loket.example");             // the conversation's first message
   CHECK(m.quoted_text.rfind("On Sun, Nov 29, 2026 at 4:02 PM", 0) == 0);  // Gmail's quote, kept
   CHECK(m.cc == std::vector<std::string>{"sari@example.co.id"});
   CHECK(m.automated.empty());
@@ -180,4 +181,21 @@ TEST_CASE("attachments carry their bytes, automated mail says so, an empty body 
             std::to_string(i) + "\r\n\r\nx\r\n";
   bomb += "--b--\r\n";
   CHECK(email::normalize(raw(bomb), nullptr, "").messages.at(0).attachments.size() <= email::kMaxAttachments);
+}
+
+TEST_CASE("a multipart mail's text and its base64 attachment come out whole") {
+  std::string file(300000, '\0');
+  for (std::size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>((i * 7919) >> 3);
+  auto m = email::normalize(
+               raw("From: sari@example.test\r\nSubject: Photo\r\nMIME-Version: 1.0\r\n"
+                   "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+                   "See attached.\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+                   "filename=\"scan.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                   core::base64(file) + "\r\n--b--\r\n"),
+               nullptr, "")
+               .messages.at(0);
+  CHECK(m.text == "See attached.");
+  REQUIRE(m.attachments.size() == 1);
+  CHECK(m.attachments[0].filename == "scan.bin");
+  CHECK(m.attachments[0].data == file);
 }

@@ -24,7 +24,27 @@ Message new_message(const Ticket& ticket, const NewMessage& n) {
   m.body = n.body;
   m.internal = n.internal;
   m.delivery_status = n.delivery_status;
+  m.quoted_text = n.quoted_text;
+  m.cc = n.cc;
+  m.has_raw = n.raw.has_value();
   return m;
+}
+
+// Keeps the original bytes of the new message `m` (email's message/rfc822).
+void insert_raw(pqxx::work& tx, const Ticket& ticket, const Message& m, const NewMessage& n) {
+  if (!n.raw) return;
+  prepare(
+      tx, "insert_raw",
+      "INSERT INTO message_sources (message_id, workspace_id, content_type, data) VALUES ($1,$2,'message/rfc822',$3)");
+  tx.exec_prepared0("insert_raw", m.id, ticket.workspace_id, pqxx::binarystring(*n.raw));
+}
+
+// Cc addresses as one text for the batch's JSON records (unit separator between them).
+std::optional<std::string> joined(const std::vector<std::string>& list) {
+  if (list.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : "\x1f") + s;
+  return out;
 }
 
 // Inserts `files` as attachments of the stored message `m` (bytes into the blob store) and
@@ -55,13 +75,16 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n, c
   Message m = new_message(ticket, n);
   prepare(tx, "add_message",
           "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, "
-          "internal, integration_id, external_message_id, delivery_status, created_at) "
+          "internal, integration_id, external_message_id, delivery_status, quoted_text, cc, created_at) "
           // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply,
           // a writer's batch) keep the order they were written in.
-          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp()) RETURNING rfc3339(created_at)");
+          "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, string_to_array($12, E'\\x1f'), clock_timestamp()) "
+          "RETURNING rfc3339(created_at)");
   auto r = tx.exec_prepared1("add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body,
-                             n.internal, n.integration_id, n.external_message_id, n.delivery_status);
+                             n.internal, n.integration_id, n.external_message_id, n.delivery_status, n.quoted_text,
+                             joined(n.cc));
   m.created_at = r[0].as<std::string>();
+  insert_raw(tx, ticket, m, n);
   insert_attachments(tx, ticket, m, files);
   if (emit) emit_message_created(tx, ticket, m);
   return m;
@@ -75,21 +98,24 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
     const auto& [ticket, n, files] = batch[i];
     Message& m = out[i] = new_message(ticket, n);
     rows.push_back({std::to_string(i), m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body,
-                    n.internal ? "t" : "f", n.integration_id, n.external_message_id, n.delivery_status});
+                    n.internal ? "t" : "f", n.integration_id, n.external_message_id, n.delivery_status, n.quoted_text,
+                    joined(n.cc)});
   }
   // One statement; ORDER BY makes clock_timestamp() increase in the batch's order.
   prepare(tx, "add_messages",
           "INSERT INTO messages (id, workspace_id, ticket_id, author_type, author_name, body, internal, "
-          "integration_id, external_message_id, delivery_status, created_at) "
-          "SELECT id, ws, t, at, an, b, \"in\"::boolean, i, e, d, clock_timestamp() "
+          "integration_id, external_message_id, delivery_status, quoted_text, cc, created_at) "
+          "SELECT id, ws, t, at, an, b, \"in\"::boolean, i, e, d, q, string_to_array(cc, E'\\x1f'), "
+          "clock_timestamp() "
           "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, t text, at text, an text, b text, "
-          "\"in\" text, i text, e text, d text) ORDER BY o RETURNING id, rfc3339(created_at)");
+          "\"in\" text, i text, e text, d text, q text, cc text) ORDER BY o RETURNING id, rfc3339(created_at)");
   std::map<std::string, std::string> created;
-  auto json = json_records({"o", "id", "ws", "t", "at", "an", "b", "in", "i", "e", "d"}, rows);
+  auto json = json_records({"o", "id", "ws", "t", "at", "an", "b", "in", "i", "e", "d", "q", "cc"}, rows);
   for (const auto& row : tx.exec_prepared("add_messages", json))
     created[row[0].as<std::string>()] = row[1].as<std::string>();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     out[i].created_at = created.at(out[i].id);
+    insert_raw(tx, batch[i].ticket, out[i], batch[i].message);
     insert_attachments(tx, batch[i].ticket, out[i], batch[i].files);
     emit_message_created(tx, batch[i].ticket, out[i]);
   }
@@ -124,7 +150,9 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
   prepare(tx, "load_messages",
           "SELECT m.id, m.ticket_id, m.author_type, m.author_name, m.body, m.internal, "
           "m.delivery_status, m.delivery_error, rfc3339(m.delivered_at), rfc3339(m.created_at), "
-          "a.id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at) "
+          "a.id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at), "
+          "m.quoted_text, array_to_string(m.cc, E'\\x1f'), "
+          "EXISTS (SELECT 1 FROM message_sources s WHERE s.message_id = m.id) "
           "FROM messages m LEFT JOIN attachments a ON a.message_id = m.id "
           "WHERE m.ticket_id = $1 AND ($2 OR NOT m.internal) "
           "ORDER BY m.created_at, m.id, a.created_at, a.id");
@@ -143,6 +171,9 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
       m.delivery_error = opt(row[7]);
       m.delivered_at = opt(row[8]);
       m.created_at = row[9].as<std::string>();
+      m.quoted_text = opt(row[16]);
+      if (!row[17].is_null()) m.cc = core::split(row[17].as<std::string>(), '\x1f');
+      m.has_raw = row[18].as<bool>();
       out.push_back(std::move(m));
     }
     if (!row[10].is_null())
@@ -151,6 +182,17 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
                                         row[13].as<std::int64_t>()});
   }
   return out;
+}
+
+std::optional<std::string> load_message_raw(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                            const std::string& ticket_id, const std::string& message_id,
+                                            bool include_internal) {
+  auto r = tx.exec_params(
+      "SELECT s.data FROM message_sources s JOIN messages m ON m.id = s.message_id "
+      "WHERE s.workspace_id = $1 AND m.ticket_id = $2 AND s.message_id = $3 AND ($4 OR NOT m.internal)",
+      workspace_id, ticket_id, message_id, include_internal);
+  if (r.empty()) return std::nullopt;
+  return pqxx::binarystring(r[0][0]).str();
 }
 
 }  // namespace loket::store

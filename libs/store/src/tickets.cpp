@@ -38,9 +38,24 @@ std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string&
 
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
   std::map<ThreadKey, Ticket> out;
-  if (threads.empty()) return out;
-  std::vector<std::vector<std::optional<std::string>>> rows;
-  for (const auto& t : threads) rows.push_back({t.workspace_id, t.channel, t.thread_id});
+  std::vector<std::vector<std::optional<std::string>>> rows, known;
+  for (const auto& t : threads)
+    if (t.channel == kTicketThread)
+      known.push_back({t.workspace_id, t.thread_id});
+    else
+      rows.push_back({t.workspace_id, t.channel, t.thread_id});
+  if (!known.empty()) {  // replies threaded to a ticket by its id
+    prepare(tx, "find_open_tickets",
+            std::string("SELECT ") + kTicketColumns +
+                " FROM tickets JOIN jsonb_to_recordset($1::jsonb) AS k(w text, t text) ON workspace_id = k.w AND "
+                "id = k.t WHERE status <> 'closed' FOR UPDATE OF tickets");
+    for (const auto& row : tx.exec_prepared("find_open_tickets", json_records({"w", "t"}, known))) {
+      Ticket t = ticket_from_row(row);
+      ThreadKey key{t.workspace_id, kTicketThread, t.id};
+      out.emplace(std::move(key), std::move(t));
+    }
+  }
+  if (rows.empty()) return out;
   prepare(tx, "find_open_threads",
           std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c "
                       "text, t text)) AS k, "
@@ -54,6 +69,46 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
     out.emplace(std::move(key), std::move(t));
   }
   return out;
+}
+
+std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                               const events::ThreadHints& hints, const std::string& sender_email) {
+  auto decide = [](const pqxx::result& r) -> std::optional<std::string> {
+    if (r.empty()) return std::nullopt;
+    if (r[0][1].as<std::string>() == "closed") return std::string();
+    return r[0][0].as<std::string>();
+  };
+  std::optional<std::string> found;
+  if (hints.ticket_number > 0)
+    found = decide(tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2",
+                                  workspace_id, hints.ticket_number));
+  for (std::size_t i = 0; !found && i < hints.references.size() && i < 32; ++i) {
+    const std::string& ref = hints.references[i];
+    std::string local = ref.substr(0, ref.find('@'));
+    std::string ticket_id;
+    for (const char* prefix : {"ticket-", "csat-"})
+      if (local.rfind(prefix, 0) == 0) ticket_id = local.substr(std::char_traits<char>::length(prefix));
+    if (!ticket_id.empty())
+      found = decide(tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND id = $2", workspace_id,
+                                    ticket_id));
+    if (!found && local.rfind("tmsg_", 0) == 0)
+      found =
+          decide(tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                                "WHERE m.workspace_id = $1 AND m.id = $2",
+                                workspace_id, local));
+    if (!found)  // a Message-ID we received: the latest message that has it, on any email integration
+      found =
+          decide(tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                                "WHERE m.integration_id IN (SELECT id FROM integrations WHERE workspace_id = $1) "
+                                "AND m.external_message_id = $2 ORDER BY m.created_at DESC LIMIT 1",
+                                workspace_id, ref));
+  }
+  if (!found && hints.subject_number > 0 && !sender_email.empty())
+    found = decide(tx.exec_params(
+        "SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2 AND lower(requester_email) = lower($3)",
+        workspace_id, hints.subject_number, sender_email));
+  if (!found || found->empty()) return std::nullopt;
+  return found;
 }
 
 void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket) {

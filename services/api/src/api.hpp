@@ -161,6 +161,10 @@ http::Response upload_attachment(Context& ctx, const http::Request& req, const s
 /// The bytes of attachment `a` as a download (stored Content-Type, RFC 6266 name, nosniff).
 http::Response send_attachment(pqxx::transaction_base& tx, const store::AttachmentRow& a);
 
+/// `bytes` as a download named `filename` (RFC 6266, UTF-8) of `content_type`: nosniff and a
+/// sandboxing Content-Security-Policy, so a customer's file never runs as a page of ours.
+http::Response send_file(std::string bytes, const std::string& content_type, const std::string& filename);
+
 /// Whether every webhook of integration `i` is authenticated (providers::Adapter::verifies_webhooks
 /// over its decrypted credentials); std::nullopt when its provider receives no webhooks or its
 /// credentials do not decrypt (ingress then refuses its webhooks anyway).

@@ -80,15 +80,19 @@ std::string content_disposition(const std::string& name) {
 http::Response send_attachment(pqxx::transaction_base& tx, const store::AttachmentRow& a) {
   auto bytes = store::postgres_blobs().get(tx, a.meta.id);
   if (!bytes) return http::json_error(404, "NOT_FOUND", "the provider could not serve this attachment");
+  return send_file(std::move(*bytes), a.meta.content_type, a.meta.filename);
+}
+
+http::Response send_file(std::string bytes, const std::string& content_type, const std::string& filename) {
   http::Response res;
-  res.content_type = a.meta.content_type;
-  res.headers.emplace_back("Content-Disposition", content_disposition(a.meta.filename));
+  res.content_type = content_type;
+  res.headers.emplace_back("Content-Disposition", content_disposition(filename));
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   // A customer's file is never a page of ours: an uploaded text/html or SVG opened in the
   // browser runs no script and reaches no cookie or origin.
   res.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
   res.headers.emplace_back("Cache-Control", "private, max-age=3600");
-  res.body = std::move(*bytes);
+  res.body = std::move(bytes);
   return res;
 }
 

@@ -188,6 +188,15 @@ http::Response messages(Context& ctx, const Principal& p, const std::string& id)
   return http::json_ok(200, json_array(store::load_messages(tx, id, true), message_json));
 }
 
+// The original bytes of an inbound message (an email as received), issue 16.
+http::Response raw_message(Context& ctx, const Principal& p, const std::string& id, const std::string& message_id) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  auto raw = store::load_message_raw(tx, p.workspace_id, id, message_id, true);
+  if (!raw) return http::json_error(404, "NOT_FOUND", "no such message, or Loket kept no original of it");
+  return send_file(std::move(*raw), "message/rfc822", message_id + ".eml");
+}
+
 http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -244,6 +253,8 @@ void add_ticket_routes(http::Router& r, Context& ctx) {
       [&ctx](Q q, P p) { return messages(ctx, p, q.params.at("id")); });
   add(r, ctx, "POST", "/api/v1/tickets/:id/messages", A,
       [&ctx](Q q, P p) { return reply(ctx, q, p, q.params.at("id")); });
+  add(r, ctx, "GET", "/api/v1/tickets/:id/messages/:messageId/raw", A,
+      [&ctx](Q q, P p) { return raw_message(ctx, p, q.params.at("id"), q.params.at("messageId")); });
 }
 
 }  // namespace loket::api

@@ -69,6 +69,14 @@ Publish broker_publish(kafka::Producer& producer) {
   };
 }
 
+std::vector<std::pair<std::string, std::size_t>> body_limits(const providers::Registry& registry) {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& a : registry.adapters())
+    if (auto spec = a->webhook(); spec && spec->max_body_bytes > 0 && !spec->id_in_path)
+      out.emplace_back(spec->path, spec->max_body_bytes);
+  return out;
+}
+
 Ingress::Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, const providers::Registry& providers,
                  Options options)
     : lookup_(std::move(lookup)),

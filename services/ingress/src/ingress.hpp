@@ -58,6 +58,10 @@ Lookup database_lookup(store::Pool& pool);
 /// acknowledgement; `done` runs on its delivery-report thread).
 Publish broker_publish(kafka::Producer& producer);
 
+/// The webhook paths of `registry` that take a body of another size than the server's default
+/// (providers::WebhookEndpoint::max_body_bytes), for http::ServerOptions::body_limits.
+std::vector<std::pair<std::string, std::size_t>> body_limits(const providers::Registry& registry);
+
 /// Handles webhook requests. Thread-safe when `lookup` and `publish` are.
 class Ingress {
  public:

@@ -246,8 +246,11 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, k
   }
   if (const auto* created = std::get_if<events::MessageCreated>(&e.data))
     return deliver_message(e, *created, value, attempt, pool, producer, keys, opt);
-  if (std::holds_alternative<events::TicketCreated>(e.data))
+  if (const auto* created = std::get_if<events::TicketCreated>(&e.data)) {
+    const auto* channel = providers::find_channel(created->ticket.channel);
+    if (channel && !channel->received_notice) return Outcome::kIgnored;
     return notify(MailKind::kReceived, e, value, attempt, pool, producer, keys, opt);
+  }
   if (const auto* updated = std::get_if<events::TicketUpdated>(&e.data);
       updated && updated->status && updated->status->to == "resolved")
     return notify(MailKind::kCsatSurvey, e, value, attempt, pool, producer, keys, opt);

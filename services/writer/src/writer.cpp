@@ -15,7 +15,9 @@
 namespace loket::writer {
 
 namespace {
-store::ThreadKey thread_of(const std::string& workspace_id, const events::InboundMessage& m) {
+store::ThreadKey thread_of(const std::string& workspace_id, const events::InboundMessage& m,
+                           const std::string& replied) {
+  if (!replied.empty()) return {workspace_id, store::kTicketThread, replied};
   return {workspace_id, m.channel, m.external_thread_id};
 }
 
@@ -37,17 +39,21 @@ store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const
 }  // namespace
 
 std::vector<Result> thread_batch(const std::vector<events::InboundMessage>& batch, const WorkspaceOf& workspace_of,
-                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open) {
+                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open,
+                                 const std::vector<std::string>& replied) {
   std::vector<Result> out;
   out.reserve(batch.size());
-  for (const auto& m : batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& m = batch[i];
     auto workspace = workspace_of(m.integration_id);
     if (!workspace)
       out.push_back(Result::kUnknownIntegration);
     else if (!stored.emplace(m.integration_id, m.external_message_id).second)  // stored, or earlier in the batch
       out.push_back(Result::kDuplicate);
     else
-      out.push_back(open.insert(thread_of(*workspace, m)).second ? Result::kCreatedTicket : Result::kAppended);
+      out.push_back(open.insert(thread_of(*workspace, m, i < replied.size() ? replied[i] : "")).second
+                        ? Result::kCreatedTicket
+                        : Result::kAppended);
   }
   return out;
 }
@@ -60,15 +66,21 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
 
   // Outside the write transaction: integrations, a first dedup probe (so duplicates never
   // refetch attachments) and the attachments' bytes, which may take provider round trips.
+  // Also which ticket each reply names (email threading); it is locked and checked again below.
   std::map<std::string, std::optional<store::Integration>> integrations;
   std::set<store::MessageKey> stored;
+  std::vector<std::string> replied(batch.size());
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
     stored = store::existing_messages(tx, keys);
-    for (const auto& m : batch)
-      if (!integrations.count(m.integration_id))
-        integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& m = batch[i];
+      auto& integ = integrations[m.integration_id];
+      if (!integ) integ = store::find_integration(tx, m.integration_id);
+      if (integ && !m.thread_hints.empty() && !stored.count(keys[i]))
+        replied[i] = store::find_replied_ticket(tx, integ->workspace_id, m.thread_hints, m.sender.email).value_or("");
+    }
   }
   const WorkspaceOf workspace_of = [&integrations](const std::string& id) -> std::optional<std::string> {
     const auto& integ = integrations.at(id);
@@ -83,7 +95,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       results[i] = Result::kUnknownIntegration;
       continue;
     }
-    threads.push_back(thread_of(integ->workspace_id, m));
+    threads.push_back(thread_of(integ->workspace_id, m, replied[i]));
     if (stored.count(keys[i])) continue;
     for (const auto& ref : m.attachments) {
       store::NewAttachment a;
@@ -91,7 +103,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       a.content_type = ref.content_type;
       a.external_ref = ref.external_ref;
       a.size = ref.size;
-      a.data = fetch ? fetch(*integ, ref) : std::nullopt;
+      if (!ref.data.empty())
+        a.data = ref.data;
+      else if (fetch)
+        a.data = fetch(*integ, ref);
       files[i].push_back(std::move(a));
     }
   }
@@ -106,7 +121,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto open = store::find_open_threads(tx, threads);
     std::set<store::ThreadKey> open_threads;
     for (const auto& [thread, ticket] : open) open_threads.insert(thread);
-    results = thread_batch(batch, workspace_of, seen, open_threads);
+    results = thread_batch(batch, workspace_of, seen, open_threads, replied);
     std::vector<store::BatchMessage> pending;    // written in one statement
     std::vector<store::Ticket> opened;           // new tickets, for their auto-replies
     std::map<std::string, std::string> touched;  // ticket id → the integration last written through
@@ -114,11 +129,11 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& m = batch[i];
       if (results[i] != Result::kCreatedTicket && results[i] != Result::kAppended) continue;
       const auto& integ = *integrations[m.integration_id];
-      auto thread = thread_of(integ.workspace_id, m);
+      auto thread = thread_of(integ.workspace_id, m, replied[i]);
       auto it = open.find(thread);
       if (results[i] == Result::kCreatedTicket) {
         it = open.emplace(thread, open_ticket(tx, integ, m, settings)).first;
-        opened.push_back(it->second);
+        if (m.automated.empty()) opened.push_back(it->second);  // no auto-reply to an auto-reply (RFC 3834)
       } else {
         store::set_status(tx, it->second, "open");
       }
@@ -130,6 +145,9 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       msg.body = m.text;
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
+      if (!m.quoted_text.empty()) msg.quoted_text = m.quoted_text;
+      msg.cc = m.cc;
+      if (!m.source.empty()) msg.raw = m.source;
       pending.push_back({ticket, std::move(msg), files[i]});  // a copy: with_tx may run this again
       touched[ticket.id] = m.integration_id;
     }
@@ -257,8 +275,11 @@ bool record_messages(store::Pool& pool, const std::vector<Pending>& run, const A
 // stay in the channel.webhook record.
 void make_storable(events::InboundMessage& m) {
   for (auto* s : {&m.external_thread_id, &m.external_message_id, &m.sender.external_id, &m.sender.name,
-                  &m.sender.handle, &m.sender.phone, &m.sender.email, &m.text})
+                  &m.sender.handle, &m.sender.phone, &m.sender.email, &m.subject, &m.text, &m.quoted_text})
     if (!core::is_storable_text(*s)) *s = core::storable_text(*s);
+  for (auto* list : {&m.cc, &m.thread_hints.references})
+    for (auto& s : *list)
+      if (!core::is_storable_text(s)) s = core::storable_text(s);
   for (auto& a : m.attachments)
     for (auto* s : {&a.external_ref, &a.filename, &a.content_type})
       if (!core::is_storable_text(*s)) *s = core::storable_text(*s);

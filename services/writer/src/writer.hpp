@@ -17,8 +17,9 @@
 /// (DESIGN.md "writer", "Threading"), and runs the outbox relay.
 namespace loket::writer {
 
-/// Fetches an attachment's bytes from its provider. Returns nullopt when the provider cannot
-/// serve it (the message is stored anyway, the attachment marked unavailable).
+/// Fetches an attachment's bytes from its provider (never called for refs that carry their
+/// bytes). Returns nullopt when the provider cannot serve it (the message is stored anyway, the
+/// attachment marked unavailable).
 using AttachmentFetcher =
     std::function<std::optional<std::string>(const store::Integration&, const events::AttachmentRef&)>;
 
@@ -37,13 +38,18 @@ using WorkspaceOf = std::function<std::optional<std::string>(const std::string& 
 /// message of an unknown integration is kUnknownIntegration; one whose (integration, external
 /// message id) is in `stored` or earlier in the batch is kDuplicate; one whose thread
 /// (workspace of its integration, channel, external thread id) is in `open` or was opened
-/// earlier in the batch is kAppended; otherwise it opens a ticket (kCreatedTicket). Pure.
+/// earlier in the batch is kAppended; otherwise it opens a ticket (kCreatedTicket). A message
+/// with a ticket id in `replied` (same index; "" or absent = none; store::find_replied_ticket)
+/// has that ticket's thread instead (store::kTicketThread). Pure.
 std::vector<Result> thread_batch(const std::vector<events::InboundMessage>& batch, const WorkspaceOf& workspace_of,
-                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open);
+                                 std::set<store::MessageKey> stored, std::set<store::ThreadKey> open,
+                                 const std::vector<std::string>& replied = {});
 
 /// Writes `batch` in order, in one transaction: dedup on (integration, external message id)
-/// against stored messages and earlier ones of the batch, thread each into the latest
-/// non-closed ticket of (workspace, channel, thread) or open a new one, insert message,
+/// against stored messages and earlier ones of the batch, thread each into the non-closed
+/// ticket its thread hints name (store::find_replied_ticket) or else the latest non-closed
+/// ticket of (workspace, channel, thread), or open a new one (with the workspace's auto-reply
+/// unless the message is automated), insert message, quoted text, Cc, raw source,
 /// attachments and outbox events. The workspace comes from the integration row, not the
 /// message. The batch's threads are locked (advisory locks, one global order) for the whole
 /// transaction, so concurrent writers never open two tickets for one thread. Attachments are

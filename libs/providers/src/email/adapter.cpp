@@ -15,7 +15,9 @@ constexpr std::string_view kAccountPrefix = "acc_";
 class EmailAdapter final : public Adapter {
  public:
   explicit EmailAdapter(const Settings& s)
-      : domain_(core::to_lower(s.get("LOKET_INBOUND_EMAIL_DOMAIN"))), password_(s.get("LOKET_EMAIL_INGRESS_PASSWORD")) {
+      : domain_(core::to_lower(s.get("LOKET_INBOUND_EMAIL_DOMAIN"))),
+        password_(s.get("LOKET_EMAIL_INGRESS_PASSWORD")),
+        max_bytes_(max_bytes(s)) {
     if (auto spec = s.get("LOKET_MASTER_KEY"); !spec.empty()) {
       try {
         keys_ = std::make_unique<crypto::Keyring>(crypto::Keyring::parse(spec));
@@ -37,7 +39,8 @@ class EmailAdapter final : public Adapter {
     if (domain_.empty() || password_.empty()) return std::nullopt;
     return WebhookEndpoint{kWebhookPath, false,
                            false,        "use POST with the raw message (Content-Type: message/rfc822)",
-                           401,          "the HTTP Basic password is not LOKET_EMAIL_INGRESS_PASSWORD"};
+                           401,          "the HTTP Basic password is not LOKET_EMAIL_INGRESS_PASSWORD",
+                           max_bytes_};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
@@ -69,7 +72,18 @@ class EmailAdapter final : public Adapter {
   }
 
  private:
+  // LOKET_EMAIL_MAX_BYTES, 1 KiB to kMaxEmailBytes (default): larger messages get 413.
+  static std::size_t max_bytes(const Settings& s) {
+    std::size_t n = kMaxEmailBytes;
+    try {
+      n = std::stoull(s.get("LOKET_EMAIL_MAX_BYTES", std::to_string(kMaxEmailBytes)));
+    } catch (const std::exception&) {  // unreadable: the default
+    }
+    return std::clamp<std::size_t>(n, 1024, kMaxEmailBytes);
+  }
+
   std::string domain_, password_;
+  std::size_t max_bytes_;
   std::unique_ptr<crypto::Keyring> keys_;
 };
 }  // namespace
@@ -154,7 +168,7 @@ Normalized normalize(const events::RawWebhook& raw, const crypto::Keyring* keys,
   hints.subject_number = ticket_number_in_subject(m.subject);
   // The conversation's first message names its thread, so replies that match no ticket still
   // meet in one (a closed ticket's late replies open one new ticket, not one each).
-  msg.external_thread_id = !m.references.empty() ? m.references.front()
+  msg.external_thread_id = !m.references.empty()    ? m.references.front()
                            : !m.in_reply_to.empty() ? m.in_reply_to
                                                     : msg.external_message_id;
 

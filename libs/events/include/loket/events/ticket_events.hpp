@@ -26,6 +26,9 @@ struct Message {
   bool internal = false;
   std::optional<std::string> delivery_status, delivery_error, delivered_at;  ///< status: pending|sent|failed|skipped
   std::vector<Attachment> attachments;
+  std::optional<std::string> quoted_text;  ///< what was trimmed from an email's body (quoted history, signature)
+  std::vector<std::string> cc;             ///< addresses the requester copied (email)
+  bool has_raw = false;                    ///< the original message is kept (GET …/messages/:id/raw)
 };
 
 /// A ticket (seed 002 / issue 3 field names).

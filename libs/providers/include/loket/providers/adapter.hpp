@@ -79,6 +79,9 @@ struct WebhookEndpoint {
   std::string method_hint;   ///< the 405 message for other methods
   int refused_status = 403;  ///< the answer when authenticate() fails (Telegram: 401)
   std::string refused_hint;  ///< what did not match, e.g. "X-Hub-Signature-256 does not match the app secret"
+  /// Largest body taken (bytes; 413 above); 0 = ingress's LOKET_INGRESS_MAX_BODY_BYTES. Whole
+  /// email messages need more than JSON webhooks.
+  std::size_t max_body_bytes = 0;
 };
 
 /// How a webhook names the integration it is for.

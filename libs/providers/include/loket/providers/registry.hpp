@@ -23,6 +23,10 @@ struct ChannelDescriptor {
   std::string name;   ///< the ticket's `channel`
   std::string label;  ///< for people: "WhatsApp"; subjects read "<label> inquiry"
   ReplyTo reply_to = ReplyTo::kEmail;
+  /// Whether a requester with an address gets the "we received your request" email when a
+  /// ticket opens. Not on email: the workspace's auto-reply and the answers are the
+  /// notifications there (issue 16, point 6).
+  bool received_notice = true;
 };
 
 /// Every ticket channel, in the order the API documents them.

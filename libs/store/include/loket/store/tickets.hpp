@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/events/events.hpp"
 #include "loket/events/ticket_events.hpp"
 
 /// Tickets and messages: rows and the writes that every
@@ -81,7 +82,8 @@ struct ThreadKey {
 };
 
 /// The latest non-closed ticket of each of `threads` that has one, locked (FOR UPDATE), in one
-/// round trip. Threads without an open ticket are absent from the result.
+/// round trip (two when some keys are kTicketThread). Threads without an open ticket are absent
+/// from the result.
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
 
 /// Records a batch's requester messages on their tickets in one statement: for each ticket id
@@ -89,6 +91,22 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 /// last (replies go out through it) and `updated_at` = now(). One row version per ticket and
 /// batch keeps the ticket's indexes from churning per message.
 void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket);
+
+/// The ticket of `workspace_id` an inbound message answers, by its thread hints in issue 16's
+/// order ("Threading both ways"): the ticket number of a verified reply address; else the first
+/// Message-ID it answers (In-Reply-To, then References newest first) that Loket sent
+/// (`<ticket-<ticketId>@…>`, `<csat-<ticketId>@…>`, `<tmsg_…@…>`: ids nobody can guess) or
+/// received in this workspace (an inbound message's external id); else "[#n]" in the subject
+/// when `sender_email` is that ticket's requester (case-insensitive). The first hint that
+/// names a ticket decides: std::nullopt when none does, or when that ticket is closed (a closed
+/// ticket is never reopened by a reply; a new one starts). At most 34 indexed lookups.
+std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                               const events::ThreadHints& hints, const std::string& sender_email);
+
+/// The thread key of messages the writer appends to one known ticket (find_replied_ticket):
+/// channel kTicketThread, thread id the ticket id. find_open_threads() finds such a key's ticket
+/// while it is not closed.
+inline constexpr const char* kTicketThread = "#ticket";
 
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
@@ -174,7 +192,17 @@ struct NewMessage {
   std::string author_type, author_name, body;
   bool internal = false;
   std::optional<std::string> integration_id, external_message_id, delivery_status;
+  std::optional<std::string> quoted_text;  ///< trimmed from an email's body, kept
+  std::vector<std::string> cc;             ///< addresses the requester copied
+  std::optional<std::string> raw;          ///< the original message bytes (message/rfc822), kept downloadable
 };
+
+/// The original bytes of message `message_id` (on ticket `ticket_id` of `workspace_id`; internal
+/// notes only when `include_internal`), or std::nullopt when the message is not there or kept
+/// none.
+std::optional<std::string> load_message_raw(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                            const std::string& ticket_id, const std::string& message_id,
+                                            bool include_internal);
 
 /// A file to attach to a new message.
 struct NewAttachment {

@@ -28,9 +28,13 @@ std::string alias_address(std::string_view account_id, std::string_view domain);
 /// std::nullopt. Pure.
 std::optional<std::string> account_of_alias(std::string_view address, std::string_view domain);
 
-inline constexpr std::size_t kMaxAttachments = 50;       ///< parts kept as attachments per email
-inline constexpr std::size_t kMaxAddresses = 50;         ///< Cc addresses kept, recipients searched for a token
-inline constexpr std::size_t kMaxReferences = 32;        ///< Message-IDs kept for threading
+/// The largest message the MIME ingress takes (bytes; 413 above), and LOKET_EMAIL_MAX_BYTES's
+/// default and ceiling: what Gmail and Outlook send (25 MB, encoded). Its channel.inbound
+/// record (source and parts, base64) stays within events::kRecordLimits.
+inline constexpr std::size_t kMaxEmailBytes = 25u << 20;
+inline constexpr std::size_t kMaxAttachments = 50;      ///< parts kept as attachments per email
+inline constexpr std::size_t kMaxAddresses = 50;        ///< Cc addresses kept, recipients searched for a token
+inline constexpr std::size_t kMaxReferences = 32;       ///< Message-IDs kept for threading
 inline constexpr std::size_t kMaxMessageIdBytes = 256;  ///< longer Message-IDs are not matched
 
 /// One raw message (RawWebhook.body) as a customer message: the sender from Reply-To, else From;

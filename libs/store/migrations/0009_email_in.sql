@@ -1,0 +1,11 @@
+-- Issue 16, email in: what an email message keeps beside its body. The trimmed quote and
+-- signature (shown apart, never thrown away), the addresses the requester copied, and the
+-- original message bytes (downloadable as message/rfc822), one row per message that has them.
+ALTER TABLE messages ADD COLUMN quoted_text text, ADD COLUMN cc text[];
+
+CREATE TABLE message_sources (
+  message_id    text PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  workspace_id  text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  content_type  text NOT NULL,
+  data          bytea NOT NULL
+);
