@@ -35,8 +35,13 @@ loket_install_test_tools() {
   command -v clang-format-14 >/dev/null 2>&1 || missing+=(clang-format-14)
   command -v clang++-14 >/dev/null 2>&1 || missing+=(clang-14)
   ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # The real MTA of the email e2e test (tests/mail/postfix.sh runs a private instance); the
+  # package's own system instance stays unconfigured and stopped.
+  [ -x /usr/sbin/postfix ] || missing+=(postfix)
   if [ ${#missing[@]} -gt 0 ]; then
     loket_say "installing Debian packages: ${missing[*]}"
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi

@@ -3,6 +3,8 @@
 // the original message, its quote and its parts are kept.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -220,4 +222,55 @@ TEST_CASE("automated mail opens a ticket but gets no auto-reply; parts are store
   // Over LOKET_EMAIL_MAX_BYTES: 413, nothing published.
   std::string huge = mail_from(person, alias, "Huge", std::string(3u << 20, 'x'));
   CHECK(deliver(alias, huge).status == 413);
+}
+
+TEST_CASE("a real Postfix, configured as docs/channels/email.md says, pipes mail for the domain into Loket",
+          "[email]") {
+  const std::string dir = env().state_dir + "/mta", root = LOKET_SOURCE_DIR;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/password") << "mta-secret\n";
+  const int port = free_port();
+  const std::string script = "bash " + root + "/tests/mail/postfix.sh ";
+  REQUIRE(std::system((script + "start " + dir + " " + std::to_string(port) + " " + stack().ingress_url() + " " + dir +
+                       "/password in.loket.test >" + dir + "/start.log 2>&1")
+                          .c_str()) == 0);
+  struct Stop {
+    std::string cmd;
+    ~Stop() { (void)std::system(cmd.c_str()); }
+  } stop{script + "stop " + dir};
+  // SMTP into Postfix, as a customer's mail server would.
+  auto smtp = [&](const std::string& rcpt, const std::string& mail) {
+    std::ofstream(dir + "/mail.eml", std::ios::binary) << mail;
+    return std::system(("curl -sS --url smtp://127.0.0.1:" + std::to_string(port) +
+                        " --mail-from sender@mail.example --mail-rcpt '" + rcpt + "' --upload-file " + dir +
+                        "/mail.eml")
+                           .c_str());
+  };
+  auto [account, key] = new_workspace("Mail through Postfix");
+  const std::string alias = account + "@in.loket.test", customer = unique_email("rina");
+  REQUIRE(smtp(alias, mail_from(customer, alias, "Tagihan ganda", "Saya ditagih dua kali.")) == 0);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 1; }, 30s));
+  const std::string ticket = str(api("GET", "/api/v1/tickets", key).data()["items"][0], "id");
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "requesterEmail") == customer);
+  // Our answer's reply address (a '+' in it, percent-encoded by the helper) comes back to the ticket.
+  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Kami cek dulu."})");
+  REQUIRE(reply.status == 201);
+  auto sent = emails_to(customer, 1);  // the answer only: email tickets get no "received" notice
+  REQUIRE(!sent.empty());
+  const std::string reply_to = str(sent.back(), "reply_to");
+  REQUIRE(reply_to.rfind("reply+", 0) == 0);
+  REQUIRE(smtp(reply_to, mail_from(customer, reply_to, "Re: Tagihan ganda", "Terima kasih.")) == 0);
+  REQUIRE(wait_until([&] { return messages_of(key, ticket)["data"].Size() == 3; }, 30s));
+  CHECK(ticket_count(account) == 1);
+  // Mail for an address no workspace has is bounced by Postfix (the helper's exit 67), not retried.
+  REQUIRE(smtp("acc_000000000000000000000000@in.loket.test", mail_from(customer, alias, "x", "y")) == 0);
+  REQUIRE(wait_until(
+      [&] {
+        std::ifstream log(dir + "/postfix/maillog");
+        std::stringstream ss;
+        ss << log.rdbuf();
+        return ss.str().find("to=<acc_000000000000000000000000@in.loket.test>, relay=loket") != std::string::npos &&
+               ss.str().find("status=bounced") != std::string::npos;
+      },
+      30s));
 }

@@ -326,7 +326,6 @@ http::Response FakeResend::handle(const http::Request& r) {
   return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Not found"})");
 }
 
-namespace {
 // A port the OS says is free and that this process has not handed out before: a port is only
 // bound when the service starts, so the OS may offer it again in between (an api and its admin
 // endpoint once got the same one).
@@ -341,7 +340,6 @@ int free_port() {
     if (given.insert(port).second) return port;
   }
 }
-}  // namespace
 
 Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base,
              const std::string& resend_base) {

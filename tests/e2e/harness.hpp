@@ -227,6 +227,9 @@ std::string text_update(long update_id, long chat_id, long message_id, const std
 /// Polls `pred` every 50 ms until true or `timeout`; returns its last value.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+/// A free port on 127.0.0.1 this process has not handed out before (for a private server).
+int free_port();
+
 /// Runs one SQL query returning a single number against the test database.
 long long sql_number(const std::string& query);
 

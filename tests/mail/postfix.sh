@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A private Postfix (Debian's, as root) for the e2e tests, configured as docs/channels/email.md
+# tells operators: mail for the inbound domain goes through the pipe(8) transport to
+# deploy/mail/loket-mail-post, which posts it to the MIME ingress. Nothing else is delivered.
+#   tests/mail/postfix.sh start <state dir> <smtp port> <ingress URL> <password file> <domain>
+#   tests/mail/postfix.sh stop <state dir>
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cmd=$1 state=$2
+conf="$state/postfix/etc"
+sudo=""  # Postfix's master runs as root
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+case "$cmd" in
+  start)
+    port=$3 ingress=$4 password_file=$5 domain=$6
+    mkdir -p "$conf" "$state/postfix/spool" "$state/postfix/data"
+    $sudo chown postfix "$state/postfix/data"
+    install -m 0755 "$ROOT/deploy/mail/loket-mail-post" "$state/postfix/loket-mail-post"
+    chmod 0644 "$password_file"
+    # Every service of Debian's master.cf, unchrooted (the private spool has no chroot tree),
+    # SMTP on a loopback port, and the transport of docs/channels/email.md.
+    awk -v port="$port" '
+      /^smtp +inet/ { print "127.0.0.1:" port " inet n - n - - smtpd"; next }
+      /^[a-z]/ && NF >= 8 { $5 = "n" }
+      { print }' /etc/postfix/master.cf >"$conf/master.cf"
+    cat >>"$conf/master.cf" <<CONF
+loket     unix  -       n       n       -       10      pipe
+  flags=R user=nobody argv=$state/postfix/loket-mail-post $ingress $password_file \${recipient}
+CONF
+    cat >"$conf/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $state/postfix/spool
+data_directory = $state/postfix/data
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.loket.test
+mydestination =
+mynetworks = 127.0.0.0/8
+relay_domains = $domain
+transport_maps = inline:{$domain=loket:}
+loket_destination_recipient_limit = 1
+maillog_file_prefixes = $state/postfix
+maillog_file = $state/postfix/maillog
+smtpd_banner = \$myhostname ESMTP
+CONF
+    $sudo postfix -c "$conf" check
+    $sudo postfix -c "$conf" start
+    ;;
+  stop)
+    [ -d "$conf" ] && $sudo postfix -c "$conf" stop >/dev/null 2>&1 || true
+    ;;
+esac
