@@ -71,8 +71,14 @@ long long ticket_count(const std::string& account) {
 TEST_CASE("mail to a workspace's alias becomes an email ticket, once", "[email]") {
   auto [account, key] = new_workspace("Mail in");
   const std::string alias = account + "@in.loket.test";
-  // The alias is the workspace's own: not among its connected channels.
-  CHECK(api("GET", "/api/v1/channels", key).data()["integrations"].Size() == 0);
+  // The alias is the workspace's own: not among its connected channels, a live platform channel.
+  auto channels = api("GET", "/api/v1/channels", key);
+  CHECK(channels.data()["integrations"].Size() == 0);
+  const auto& platform = channels.data()["platformChannels"][0];
+  CHECK(str(platform, "channel") == "email");
+  CHECK(str(platform, "status") == "live");
+  CHECK(str(platform, "address") == alias);
+  CHECK(str(api("GET", "/api/v1/workspace", key).data(), "inboundEmailAddress") == alias);
   std::string mail = fixture("outlook_html_only.eml");
   const std::string id = "<" + loket::core::new_id("mid") + "@outlook.example>";
   mail.replace(mail.find("<AM0PR06MB6226"),

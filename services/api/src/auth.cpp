@@ -32,6 +32,14 @@ std::string session_json(const store::NewSession& s, const store::Agent& a) {
   return "{\"token\":\"" + s.token + "\",\"expiresAt\":\"" + s.expires_at + "\",\"agent\":" + agent_json(a) + "}";
 }
 
+// The workspace as its agents see it, with the address its email alias receives at.
+std::string workspace_view(const Context& ctx, const store::Workspace& ws) {
+  std::optional<std::string> inbound_email;
+  for (const auto& a : ctx.providers.adapters())
+    if (!inbound_email) inbound_email = a->platform_address(ws.id);
+  return workspace_json(ws, inbound_email);
+}
+
 http::Response too_many_attempts(int reset_s) {
   auto res = http::json_error(429, "RATE_LIMITED",
                               "too many failed sign-in attempts; try again in " + std::to_string(reset_s) + " seconds");
@@ -77,8 +85,8 @@ http::Response me(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto a = store::load_agent(tx, p.workspace_id, p.agent_id);
-  return http::json_ok(200, "{\"agent\":" + agent_json(*a) +
-                                ",\"workspace\":" + workspace_json(*store::load_workspace(tx, p.workspace_id)) + "}");
+  return http::json_ok(200, "{\"agent\":" + agent_json(*a) + ",\"workspace\":" +
+                                workspace_view(ctx, *store::load_workspace(tx, p.workspace_id)) + "}");
 }
 
 http::Response change_password(Context& ctx, const http::Request& req, const Principal& p) {
@@ -109,7 +117,7 @@ http::Response change_password(Context& ctx, const http::Request& req, const Pri
 http::Response get_workspace(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  return http::json_ok(200, workspace_json(*store::load_workspace(tx, p.workspace_id)));
+  return http::json_ok(200, workspace_view(ctx, *store::load_workspace(tx, p.workspace_id)));
 }
 
 http::Response patch_workspace(Context& ctx, const http::Request& req, const Principal& p) {
@@ -145,7 +153,7 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
                                     open);
     }
     store::update_workspace(tx, p.workspace_id, change);
-    return http::json_ok(200, workspace_json(*store::load_workspace(tx, p.workspace_id)));
+    return http::json_ok(200, workspace_view(ctx, *store::load_workspace(tx, p.workspace_id)));
   });
 }
 

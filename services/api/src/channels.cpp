@@ -169,9 +169,23 @@ http::Response list(Context& ctx, const std::string& ws) {
     first = false;
     out += integration_json(ctx, integ);
   }
+  out += "],\"platformChannels\":[";
+  // The channels every workspace has: the email alias when the operator configured it.
+  for (const auto& a : ctx.providers.adapters()) {
+    if (!a->descriptor().platform) continue;
+    auto address = a->platform_address(ws);
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "channel", a->descriptor().channel);
+    core::json_kv(w, "status", address ? "live" : "not_configured");
+    core::json_kv_opt(w, "address", address);
+    w.EndObject();
+    out += std::string(sb.GetString()) + ",";
+  }
   out +=
-      "],\"platformChannels\":[{\"channel\":\"manual\",\"status\":\"live\"},"
-      "{\"channel\":\"api\",\"status\":\"live\"},{\"channel\":\"whatsapp_platform_number\",\"status\":\"pending\"}]}";
+      "{\"channel\":\"manual\",\"status\":\"live\"},{\"channel\":\"api\",\"status\":\"live\"},"
+      "{\"channel\":\"whatsapp_platform_number\",\"status\":\"pending\"}]}";
   return http::json_ok(200, out);
 }
 

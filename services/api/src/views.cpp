@@ -65,7 +65,7 @@ std::string csat_json(const store::Ticket& t) {
   return sb.GetString();
 }
 
-std::string workspace_json(const store::Workspace& ws) {
+std::string workspace_json(const store::Workspace& ws, const std::optional<std::string>& inbound_email) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
@@ -75,6 +75,7 @@ std::string workspace_json(const store::Workspace& ws) {
   json_kv_opt(w, "autoReply", ws.auto_reply);
   w.Key("requireSignedWebhooks");
   w.Bool(ws.require_signed_webhooks);
+  json_kv_opt(w, "inboundEmailAddress", inbound_email);
   w.EndObject();
   return sb.GetString();
 }

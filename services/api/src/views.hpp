@@ -24,8 +24,9 @@ std::string public_ticket_json(const store::Ticket& t, const std::vector<store::
                                const std::string& status_link);
 /// The requester's rating of `t`: {"csat": null | {score, comment}}.
 std::string csat_json(const store::Ticket& t);
-/// A workspace's settings: {id, name, createdAt, autoReply}.
-std::string workspace_json(const store::Workspace& w);
+/// A workspace's settings: {id, name, createdAt, autoReply, requireSignedWebhooks,
+/// inboundEmailAddress} (the last: `inbound_email`, null when email in is not configured).
+std::string workspace_json(const store::Workspace& w, const std::optional<std::string>& inbound_email);
 /// An agent without its password hash: {id, email, name, role, active, createdAt}.
 std::string agent_json(const store::Agent& a);
 /// An API key without its secret: {id, name, prefix, createdAt, createdBy, lastUsedAt, revokedAt}.

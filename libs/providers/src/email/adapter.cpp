@@ -67,6 +67,11 @@ class EmailAdapter final : public Adapter {
     return colon != std::string::npos && crypto::constant_time_equal(decoded->substr(colon + 1), password_);
   }
 
+  std::optional<std::string> platform_address(const std::string& workspace_id) const override {
+    if (!webhook()) return std::nullopt;
+    return alias_address(workspace_id, domain_);
+  }
+
   Normalized normalize(const events::RawWebhook& raw) const override {
     return email::normalize(raw, keys_.get(), domain_);
   }

@@ -214,6 +214,13 @@ class Adapter {
   virtual std::optional<Mailer> mailer(const std::string& credentials) const;
   /// The platform's own email sender from Settings; std::nullopt when not configured.
   virtual std::optional<Mailer> platform_mailer() const { return std::nullopt; }
+  /// Where customers reach workspace `workspace_id` through this platform provider (the email
+  /// alias `<accountId>@<domain>`); std::nullopt when the provider is not a platform one or the
+  /// operator has not configured it.
+  virtual std::optional<std::string> platform_address(const std::string& workspace_id) const {
+    (void)workspace_id;
+    return std::nullopt;
+  }
 };
 
 }  // namespace loket::providers
