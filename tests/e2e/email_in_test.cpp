@@ -280,3 +280,39 @@ TEST_CASE("a real Postfix, configured as docs/channels/email.md says, pipes mail
       },
       30s));
 }
+
+TEST_CASE("a bounce marks the mail it quotes failed, with the receiving server's reason", "[email]") {
+  auto [account, key] = new_workspace("Mail bounces");
+  const std::string alias = account + "@in.loket.test", customer = unique_email("typo");
+  REQUIRE(deliver(alias, mail_from(customer, alias, "Refund", "Where is my refund?")).status == 200);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 1; }, 15s));
+  const std::string ticket = str(api("GET", "/api/v1/tickets", key).data()["items"][0], "id");
+  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Sent today."})");
+  REQUIRE(reply.status == 201);
+  const std::string reply_id = str(reply.data(), "id");
+  auto sent = emails_to(customer, 1);
+  REQUIRE(sent.size() == 1);
+  const std::string message_id = str(sent[0]["headers"], "Message-ID");
+  REQUIRE(message_id == "<" + reply_id + "@mail.loket.test>");
+  auto status = [&] {
+    auto ms = messages_of(key, ticket);
+    for (const auto& m : ms["data"].GetArray())
+      if (str(m, "id") == reply_id && m["delivery"].IsObject())
+        return str(m["delivery"], "status") + "|" + str(m["delivery"], "error");
+    return std::string();
+  };
+  REQUIRE(wait_until([&] { return status().rfind("sent|", 0) == 0; }, 15s));
+  // The customer's server refuses it later; the report comes back to the domain.
+  std::string report = fixture("postfix_bounce.eml");
+  report.replace(report.find("<msg_01HZBOUNCE@loket.example>"), 30, message_id);
+  REQUIRE(deliver(alias, report).status == 200);
+  REQUIRE(wait_until([&] { return status().rfind("failed|", 0) == 0; }, 15s));
+  CHECK(status().find("550 5.1.1") != std::string::npos);
+  CHECK(ticket_count(account) == 1);  // never a ticket of its own
+  CHECK(messages_of(key, ticket)["data"].Size() == 2);
+  // A report about mail of another workspace changes nothing there.
+  auto [other, other_key] = new_workspace("Mail bounces, elsewhere");
+  REQUIRE(deliver(other + "@in.loket.test", report).status == 200);
+  std::this_thread::sleep_for(1s);
+  CHECK(ticket_count(other) == 0);
+}

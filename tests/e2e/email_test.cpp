@@ -173,6 +173,10 @@ TEST_CASE("a workspace's own Resend sender; bounces fail once, outages retry", "
   const std::string flaky = "flaky-" + loket::core::to_hex(loket::core::random_bytes(4)) + "@example.test";
   auto [flaky_ticket, t3] = web_ticket(account, key, flaky, "flaky");
   REQUIRE(wait_until([&] { return resend().emails_to(flaky).size() == 1; }, 20s));  // after two 500s
+  // Recorded just after Resend answered: wait for the row rather than race it.
+  const std::string sent =
+      "SELECT count(*) FROM notifications WHERE ticket_id = '" + flaky_ticket + "' AND status = 'sent'";
+  REQUIRE(wait_until([&] { return sql_number(sent) == 1; }, 10s));
   CHECK(sql_number("SELECT attempts FROM notifications WHERE ticket_id = '" + flaky_ticket + "' AND status = 'sent'") ==
         3);
 }

@@ -205,6 +205,7 @@ std::string to_json(const DeliveryReceipt& r) {
   json_kv(j, "error", r.error);
   json_put(j, "atMs");
   j.Int64(r.at_ms);
+  if (!r.sent_message_id.empty()) json_kv(j, "sentMessageId", r.sent_message_id);
   j.EndObject();
   return sb.GetString();
 }
@@ -228,6 +229,7 @@ DeliveryReceipt delivery_receipt_from_json(const std::string& json) {
   r.status = need(d, "status", what);
   r.error = opt(d, "error");
   r.at_ms = core::json_int(d, "atMs").value_or(0);
+  r.sent_message_id = opt(d, "sentMessageId");
   return r;
 }
 

@@ -111,9 +111,24 @@ TEST_CASE("a customer's mail normalizes to its sender, subject, new text and Mes
         email::normalize(raw("From: a@b.example\r\n\r\nhello"), nullptr, "").messages[0].external_message_id);
 }
 
-TEST_CASE("bounces, unreadable bytes and mail without a sender are dropped and counted") {
-  CHECK(email::normalize(raw(fixture("postfix_bounce.eml")), nullptr, "").dropped ==
-        std::vector<std::string>{"bounce"});
+TEST_CASE("a bounce is a delivery failure of the mail it quotes, never a customer's message") {
+  auto n = email::normalize(raw(fixture("postfix_bounce.eml")), nullptr, "");
+  CHECK(n.messages.empty());
+  REQUIRE(n.receipts.size() == 1);
+  const auto& r = n.receipts[0];
+  CHECK(r.sent_message_id == "msg_01HZBOUNCE@loket.example");
+  CHECK(r.status == "failed");
+  CHECK(r.recipient == "nobody@example.net");
+  CHECK(r.error.find("550 5.1.1") != std::string::npos);
+  CHECK(r.workspace_id == kAccount);
+  // A report that quotes no Message-ID fails nothing: dropped and counted.
+  auto bare =
+      email::normalize(raw("From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n\r\nsorry"), nullptr, "");
+  CHECK(bare.receipts.empty());
+  CHECK(bare.dropped == std::vector<std::string>{"bounce"});
+}
+
+TEST_CASE("unreadable bytes and mail without a sender are dropped and counted") {
   CHECK(email::normalize(raw(""), nullptr, "").dropped == std::vector<std::string>{"unreadable_email"});
   CHECK(email::normalize(raw(fixture("broken.eml")), nullptr, "").dropped == std::vector<std::string>{"no_sender"});
 }

@@ -33,7 +33,8 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
   CHECK(r.names_on_channel("").empty());
   CHECK(r.mailer_names() == std::vector<std::string>{"email_resend"});
   CHECK(standard_webhook_topics() == std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio",
-                                                              "channel.webhook.whatsapp_cloud", "channel.webhook.email"});
+                                                              "channel.webhook.whatsapp_cloud",
+                                                              "channel.webhook.email"});
   REQUIRE(r.platform().size() == 1);  // the email alias, kept for every workspace
   CHECK(r.platform()[0]->channel == "email");
   for (const auto& a : r.adapters())

@@ -60,3 +60,28 @@ TEST_CASE("the token is found only in a reply address of our domain") {
   CHECK_FALSE(email::token_in_address("reply+abc@in.loket.example", ""));
   CHECK_FALSE(email::token_in_address("reply+abc", "in.loket.example"));
 }
+
+TEST_CASE("the Message-IDs Loket sends name their ticket or message, and only well-formed ids are read back") {
+  using email::SentMail;
+  const std::string ticket = "tkt_0123456789abcdef01234567", message = "tmsg_0123456789abcdef01234567";
+  CHECK(email::sent_message_id({SentMail::Kind::kReceivedNotice, ticket}, "mail.example") ==
+        "<ticket-" + ticket + "@mail.example>");
+  for (const auto& mail :
+       {SentMail{SentMail::Kind::kReceivedNotice, ticket}, SentMail{SentMail::Kind::kCsatSurvey, ticket},
+        SentMail{SentMail::Kind::kMessage, message}}) {
+    auto id = email::sent_message_id(mail, "mail.example");
+    INFO(id);
+    for (const auto& form : {id, id.substr(1, id.size() - 2)}) {  // with and without angle brackets
+      auto back = email::read_sent_message_id(form);
+      REQUIRE(back);
+      CHECK(back->kind == mail.kind);
+      CHECK(back->id == mail.id);
+    }
+  }
+  for (const char* other : {"CAJx8v9Q3@mail.gmail.com", "ticket-tkt_1@x", "tmsg_0123456789abcdef0123456@x",
+                            "tmsg_0123456789ABCDEF01234567@x", "csat-tmsg_0123456789abcdef01234567@x",
+                            "tmsg_0123456789abcdef01234567", "", "<>"}) {
+    INFO(other);
+    CHECK_FALSE(email::read_sent_message_id(other));
+  }
+}

@@ -1,6 +1,7 @@
 #include "loket/store/deliveries.hpp"
 
 #include "loket/core/ids.hpp"
+#include "loket/providers/email/reply_address.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -38,6 +39,28 @@ bool fail_delivery(pqxx::work& tx, const std::string& integration_id, const std:
   if (row.empty()) return false;
   emit_ticket_event(tx, row[0][2].as<std::string>(), row[0][1].as<std::string>(),
                     events::DeliveryUpdated{row[0][0].as<std::string>(), provider, "failed", error});
+  return true;
+}
+
+bool fail_sent_email(pqxx::work& tx, const std::string& workspace_id, const std::string& message_id,
+                     const std::string& provider, const std::string& error) {
+  using Kind = providers::email::SentMail::Kind;
+  auto sent = providers::email::read_sent_message_id(message_id);
+  if (!sent) return false;
+  if (sent->kind != Kind::kMessage)
+    return !tx.exec_params(
+                  "UPDATE notifications SET status = 'failed', error = $4 WHERE workspace_id = $1 AND "
+                  "ticket_id = $2 AND kind = $3 AND status <> 'failed' RETURNING id",
+                  workspace_id, sent->id, sent->kind == Kind::kReceivedNotice ? "ticket_received" : "csat_survey",
+                  error)
+                .empty();
+  auto row = tx.exec_params(
+      "UPDATE messages SET delivery_status = 'failed', delivery_error = $3 WHERE workspace_id = $1 AND id = $2 "
+      "AND author_type <> 'requester' AND delivery_status IS DISTINCT FROM 'failed' RETURNING ticket_id",
+      workspace_id, sent->id, error);
+  if (row.empty()) return false;
+  emit_ticket_event(tx, workspace_id, row[0][0].as<std::string>(),
+                    events::DeliveryUpdated{sent->id, provider, "failed", error});
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/providers/email/reply_address.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/search.hpp"
 #include "loket/store/store.hpp"
@@ -84,18 +85,14 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
                                   workspace_id, hints.ticket_number));
   for (std::size_t i = 0; !found && i < hints.references.size() && i < 32; ++i) {
     const std::string& ref = hints.references[i];
-    std::string local = ref.substr(0, ref.find('@'));
-    std::string ticket_id;
-    for (const char* prefix : {"ticket-", "csat-"})
-      if (local.rfind(prefix, 0) == 0) ticket_id = local.substr(std::char_traits<char>::length(prefix));
-    if (!ticket_id.empty())
-      found = decide(tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND id = $2", workspace_id,
-                                    ticket_id));
-    if (!found && local.rfind("tmsg_", 0) == 0)
-      found =
-          decide(tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-                                "WHERE m.workspace_id = $1 AND m.id = $2",
-                                workspace_id, local));
+    using Kind = providers::email::SentMail::Kind;
+    if (auto sent = providers::email::read_sent_message_id(ref))  // one of ours
+      found = decide(sent->kind == Kind::kMessage
+                         ? tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                                          "WHERE m.workspace_id = $1 AND m.id = $2",
+                                          workspace_id, sent->id)
+                         : tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND id = $2",
+                                          workspace_id, sent->id));
     if (!found)  // a Message-ID we received: the latest message that has it, on any email integration
       found =
           decide(tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "

@@ -82,7 +82,8 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
   e.from = s.from;
   e.to = t.requester_email;
   const std::string domain = domain_of(s.from);
-  const std::string root = "<ticket-" + t.ticket_id + "@" + domain + ">";
+  using providers::email::SentMail;
+  const std::string root = providers::email::sent_message_id({SentMail::Kind::kReceivedNotice, t.ticket_id}, domain);
   // One header line: a CR or LF in a customer's subject would start a header of their own.
   std::string subject = t.subject;
   for (char& c : subject)
@@ -104,7 +105,9 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
     case MailKind::kAutoReply:
     case MailKind::kReply:
       e.subject = "Re: " + tag;
-      e.headers = {{"Message-ID", "<" + message_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
+      e.headers = {{"Message-ID", providers::email::sent_message_id({SentMail::Kind::kMessage, message_id}, domain)},
+                   {"In-Reply-To", root},
+                   {"References", root}};
       e.idempotency_key = "loket-reply-" + message_id;
       intro = (author.empty() ? std::string("We") : author) + " replied to your request #" + std::to_string(t.number) +
               ":\n\n" + text;
@@ -113,7 +116,9 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
     case MailKind::kCsatSurvey:
       e.subject = "How did we do? " + tag;
       e.headers = {
-          {"Message-ID", "<csat-" + t.ticket_id + "@" + domain + ">"}, {"In-Reply-To", root}, {"References", root}};
+          {"Message-ID", providers::email::sent_message_id({SentMail::Kind::kCsatSurvey, t.ticket_id}, domain)},
+          {"In-Reply-To", root},
+          {"References", root}};
       e.idempotency_key = "loket-csat-" + t.ticket_id;
       intro = hello + "\n\nYour request #" + std::to_string(t.number) +
               " is resolved. Please rate our help from 1 to 5 — it takes one click.";

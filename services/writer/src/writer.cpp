@@ -161,6 +161,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
 
 bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
   return store::with_tx(pool, [&](pqxx::work& tx) {
+    if (!r.sent_message_id.empty())  // a bounce of mail we sent
+      return store::fail_sent_email(tx, r.workspace_id, r.sent_message_id, r.provider, r.error);
     return store::fail_delivery(tx, r.integration_id, r.external_message_id, r.provider, r.error);
   });
 }

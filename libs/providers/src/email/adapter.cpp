@@ -129,8 +129,17 @@ Normalized normalize(const events::RawWebhook& raw, const crypto::Keyring* keys,
     out.dropped.push_back("unreadable_email");
     return out;
   }
-  if (m.bounce) {  // a delivery failure of ours, not a customer's message
-    out.dropped.push_back("bounce");
+  if (m.bounce) {  // a delivery failure of ours, not a customer's message: the failed mail fails
+    const auto& b = *m.bounce;
+    if (b.original_message_id.empty() || b.original_message_id.size() > kMaxMessageIdBytes) {
+      out.dropped.push_back("bounce");
+      return out;
+    }
+    auto r = new_failure(
+        raw, kWebhook, core::to_lower(b.recipient), b.original_message_id,
+        core::utf8_truncate(b.diagnostic.empty() ? "the recipient's mail server refused it" : b.diagnostic, 500));
+    r.sent_message_id = b.original_message_id;
+    out.receipts.push_back(std::move(r));
     return out;
   }
   const mime::Mailbox& who = m.reply_to ? *m.reply_to : m.from;

@@ -57,4 +57,28 @@ std::optional<std::string> token_in_address(std::string_view address, std::strin
   return token;
 }
 
+std::string sent_message_id(const SentMail& mail, std::string_view domain) {
+  const char* prefix = mail.kind == SentMail::Kind::kReceivedNotice ? "ticket-"
+                       : mail.kind == SentMail::Kind::kCsatSurvey   ? "csat-"
+                                                                    : "";
+  return "<" + std::string(prefix) + mail.id + "@" + std::string(domain) + ">";
+}
+
+std::optional<SentMail> read_sent_message_id(std::string_view message_id) {
+  if (!message_id.empty() && message_id.front() == '<') message_id.remove_prefix(1);
+  auto at = message_id.find('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view local = message_id.substr(0, at);
+  auto well_formed = [](std::string_view id, std::string_view kind) {
+    return id.size() == kind.size() + 25 && id.substr(0, kind.size()) == kind && id[kind.size()] == '_' &&
+           id.find_first_not_of("0123456789abcdef", kind.size() + 1) == std::string_view::npos;
+  };
+  for (auto [prefix, kind] : {std::pair{std::string_view("ticket-"), SentMail::Kind::kReceivedNotice},
+                              std::pair{std::string_view("csat-"), SentMail::Kind::kCsatSurvey}})
+    if (local.substr(0, prefix.size()) == prefix && well_formed(local.substr(prefix.size()), "tkt"))
+      return SentMail{kind, std::string(local.substr(prefix.size()))};
+  if (well_formed(local, "tmsg")) return SentMail{SentMail::Kind::kMessage, std::string(local)};
+  return std::nullopt;
+}
+
 }  // namespace loket::providers::email

@@ -98,6 +98,10 @@ struct DeliveryReceipt {
   std::string status;               ///< "failed"
   std::string error;                ///< the provider's reason, shown to the agent
   std::int64_t at_ms = 0;
+  /// The Message-ID Loket sent the failed mail with, as a bounce quotes it (without angle
+  /// brackets, e.g. "tmsg_…@mail.example"); when set, it names what failed instead of
+  /// integration + external_message_id.
+  std::string sent_message_id;
 };
 
 /// A record a consumer can never process (topic `<topic>.dlq`, e.g. `channel.inbound.dlq`):

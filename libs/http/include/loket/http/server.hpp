@@ -30,7 +30,7 @@ struct ServerOptions {
   std::string address = "0.0.0.0";       ///< listen address
   std::uint16_t port = 0;                ///< 0 picks a free port (see Server::port())
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before the handler runs
-  int idle_timeout_seconds = 60;  ///< keep-alive connections idle longer are closed
+  int idle_timeout_seconds = 60;         ///< keep-alive connections idle longer are closed
   /// Most open connections (WebSockets included); past it a new connection gets 503 at once.
   std::size_t max_connections = 20000;
   int io_threads = 2;  ///< threads running the event loop (reads, writes, timers)

@@ -29,6 +29,14 @@ struct DeliveryOutcome {
 /// still pending, emits `message.delivery_updated`.
 void record_delivery(pqxx::work& tx, const DeliveryOutcome& d);
 
+/// Marks failed what Loket sent as email with Message-ID `message_id` in workspace
+/// `workspace_id` (providers::email::read_sent_message_id: a reply or auto-reply message, the
+/// received notice, the CSAT survey), with the bounce's `error`; a message also emits
+/// `message.delivery_updated`. Returns false (changing nothing) when it names nothing of this
+/// workspace or is failed already.
+bool fail_sent_email(pqxx::work& tx, const std::string& workspace_id, const std::string& message_id,
+                     const std::string& provider, const std::string& error);
+
 /// Marks failed the agent reply that integration `integration_id` sent as
 /// `external_message_id`, with the provider's `error`, and emits `message.delivery_updated`.
 /// Returns false (changing nothing) when no such reply exists or it is failed already, so a

@@ -33,4 +33,22 @@ std::optional<ReplyTarget> read_reply_token(const crypto::Keyring& keys, std::st
 /// std::nullopt. Pure.
 std::optional<std::string> token_in_address(std::string_view address, std::string_view domain);
 
+/// What a Message-ID of mail Loket sent names (email-notifications.md "Threading"): the ticket's
+/// thread root (the received notice), its CSAT survey, or one message (a reply, the auto-reply).
+/// Ticket and message ids are random, so a Message-ID nobody was sent cannot be guessed.
+struct SentMail {
+  enum class Kind { kReceivedNotice, kCsatSurvey, kMessage };
+  Kind kind = Kind::kMessage;
+  std::string id;  ///< ticket id (kReceivedNotice, kCsatSurvey) or message id (kMessage)
+};
+
+/// The Message-ID (with angle brackets) of `mail` sent from `domain`:
+/// "<ticket-<ticketId>@domain>", "<csat-<ticketId>@domain>", "<<messageId>@domain>".
+std::string sent_message_id(const SentMail& mail, std::string_view domain);
+
+/// What Message-ID `message_id` (with or without angle brackets, any domain) names when it has
+/// one of sent_message_id()'s forms with a well-formed id ("tkt_"/"tmsg_" + 24 hex), else
+/// std::nullopt. Pure.
+std::optional<SentMail> read_sent_message_id(std::string_view message_id);
+
 }  // namespace loket::providers::email
