@@ -294,6 +294,13 @@ TEST_CASE("a bounce marks the mail it quotes failed, with the receiving server's
   REQUIRE(sent.size() == 1);
   const std::string message_id = str(sent[0]["headers"], "Message-ID");
   REQUIRE(message_id == "<" + reply_id + "@mail.loket.test>");
+  // It answers the customer's mail, under the ticket's root.
+  const std::string customer_id = "<" +
+                                  sql_text("SELECT external_message_id FROM messages WHERE ticket_id = '" + ticket +
+                                           "' AND author_type = 'requester'") +
+                                  ">";
+  CHECK(str(sent[0]["headers"], "In-Reply-To") == customer_id);
+  CHECK(str(sent[0]["headers"], "References") == "<ticket-" + ticket + "@mail.loket.test> " + customer_id);
   auto status = [&] {
     auto ms = messages_of(key, ticket);
     for (const auto& m : ms["data"].GetArray())

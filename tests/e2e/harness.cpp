@@ -624,6 +624,12 @@ long long sql_number(const std::string& query) {
   return tx.exec1(query)[0].as<long long>();
 }
 
+std::string sql_text(const std::string& query) {
+  pqxx::connection c(env().database_url);
+  pqxx::read_transaction tx(c);
+  return tx.exec1(query)[0].as<std::string>();
+}
+
 void sql_exec(const std::string& statement) {
   pqxx::connection c(env().database_url);
   pqxx::work tx(c);

@@ -233,6 +233,9 @@ int free_port();
 /// Runs one SQL query returning a single number against the test database.
 long long sql_number(const std::string& query);
 
+/// Runs one SQL query returning a single text value against the test database.
+std::string sql_text(const std::string& query);
+
 /// Runs one SQL statement that changes data (test setup, e.g. ageing a row).
 void sql_exec(const std::string& statement);
 

@@ -184,6 +184,19 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
   return out;
 }
 
+std::vector<std::string> requester_email_ids(pqxx::transaction_base& tx, const std::string& ticket_id,
+                                             std::size_t limit) {
+  auto r = tx.exec_params(
+      "SELECT external_message_id FROM (SELECT m.external_message_id, m.created_at, m.id FROM messages m "
+      "JOIN message_sources s ON s.message_id = m.id WHERE m.ticket_id = $1 AND m.author_type = 'requester' "
+      "AND m.external_message_id LIKE '%@%' ORDER BY m.created_at DESC, m.id DESC LIMIT $2) AS last "
+      "ORDER BY created_at, id",
+      ticket_id, static_cast<std::int64_t>(limit));
+  std::vector<std::string> out;
+  for (const auto& row : r) out.push_back(row[0].as<std::string>());
+  return out;
+}
+
 std::optional<std::string> load_message_raw(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const std::string& ticket_id, const std::string& message_id,
                                             bool include_internal) {

@@ -73,6 +73,7 @@ std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std
   } catch (const std::invalid_argument&) {  // not an acc_ id of ours: no Reply-To
   }
   t.access_token = store::access_token_of(tx, ticket_id, keys);
+  t.requester_message_ids = store::requester_email_ids(tx, ticket_id, 20);
   return t;
 }
 
@@ -84,6 +85,14 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
   const std::string domain = domain_of(s.from);
   using providers::email::SentMail;
   const std::string root = providers::email::sent_message_id({SentMail::Kind::kReceivedNotice, t.ticket_id}, domain);
+  // A reply answers the customer's latest email (RFC 5322 §3.6.4), and References keeps the
+  // whole conversation under the ticket's root, so every mail client threads it.
+  std::string in_reply_to = root, references = root;
+  for (const auto& id : t.requester_message_ids) {
+    if (id.find_first_of("<>\r\n ") != std::string::npos) continue;  // not writable as a msg-id
+    in_reply_to = "<" + id + ">";
+    references += " " + in_reply_to;
+  }
   // One header line: a CR or LF in a customer's subject would start a header of their own.
   std::string subject = t.subject;
   for (char& c : subject)
@@ -106,8 +115,8 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
     case MailKind::kReply:
       e.subject = "Re: " + tag;
       e.headers = {{"Message-ID", providers::email::sent_message_id({SentMail::Kind::kMessage, message_id}, domain)},
-                   {"In-Reply-To", root},
-                   {"References", root}};
+                   {"In-Reply-To", in_reply_to},
+                   {"References", references}};
       e.idempotency_key = "loket-reply-" + message_id;
       intro = (author.empty() ? std::string("We") : author) + " replied to your request #" + std::to_string(t.number) +
               ":\n\n" + text;

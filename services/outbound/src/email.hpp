@@ -30,6 +30,9 @@ struct TicketMail {
   std::int64_t number = 0;
   std::string access_token;  ///< for the status link
   std::string reply_token;   ///< for Reply-To: providers::email::reply_token()
+  /// Message-IDs of the requester's emails on the ticket, oldest first (store::requester_email_ids),
+  /// so a reply answers the latest and References carries the conversation.
+  std::vector<std::string> requester_message_ids;
 };
 
 /// Loads ticket `ticket_id` of `workspace_id` for mailing, or std::nullopt when it has no

@@ -54,3 +54,17 @@ TEST_CASE("requester emails: subjects keep the number last, automatic mail says 
   CHECK(outbound::compose(MailKind::kReply, ticket(), sender, {"https://app.loket.example", ""}, "m", "S", "x")
             .reply_to.empty());
 }
+
+TEST_CASE("a reply to an email ticket answers the customer's latest mail and carries the conversation") {
+  const providers::Mailer sender{providers::resend::kIntegration, "Toko <support@mail.toko.example>", nullptr};
+  const outbound::EmailOptions opt{"https://app.loket.example", "in.loket.example"};
+  auto t = ticket();
+  t.requester_message_ids = {"first@mail.example", "bad>id\r\nBcc: x@y", "latest@mail.example"};
+  auto reply = outbound::compose(MailKind::kReply, t, sender, opt, "msg_9", "Sari", "It ships today.");
+  CHECK(header(reply, "In-Reply-To") == "<latest@mail.example>");
+  // The root first, then the customer's mails; an id that cannot be written as one is left out.
+  CHECK(header(reply, "References") == "<ticket-tkt_1@mail.toko.example> <first@mail.example> <latest@mail.example>");
+  // The survey stays under the root.
+  CHECK(header(outbound::compose(MailKind::kCsatSurvey, t, sender, opt), "In-Reply-To") ==
+        "<ticket-tkt_1@mail.toko.example>");
+}

@@ -204,6 +204,11 @@ std::optional<std::string> load_message_raw(pqxx::transaction_base& tx, const st
                                             const std::string& ticket_id, const std::string& message_id,
                                             bool include_internal);
 
+/// The Message-IDs of the requester's emails on ticket `ticket_id` (messages whose original is
+/// kept, with a Message-ID of their own), oldest first, at most the last `limit`.
+std::vector<std::string> requester_email_ids(pqxx::transaction_base& tx, const std::string& ticket_id,
+                                             std::size_t limit);
+
 /// A file to attach to a new message.
 struct NewAttachment {
   std::string filename, content_type, external_ref;
