@@ -323,3 +323,28 @@ TEST_CASE("a bounce marks the mail it quotes failed, with the receiving server's
   std::this_thread::sleep_for(1s);
   CHECK(ticket_count(other) == 0);
 }
+
+TEST_CASE("a sender past its hourly ticket limit is throttled into its latest ticket, never dropped", "[email]") {
+  auto [account, key, session] = new_signed_in_workspace("Mail storm");
+  REQUIRE(api("PATCH", "/api/v1/workspace", session, R"({"autoReply":"Ticket #{{ticket.number}} is in."})").status ==
+          200);
+  const std::string alias = account + "@in.loket.test", noisy = unique_email("monitor");
+  for (int i = 0; i < 8; ++i)  // a system that does not say it is one (no Auto-Submitted)
+    REQUIRE(deliver(alias, mail_from(noisy, alias, "Alert " + std::to_string(i), "disk full " + std::to_string(i)))
+                .status == 200);
+  const std::string messages =
+      "SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE "
+      "t.workspace_id = '" +
+      account + "' AND m.author_type = 'requester'";
+  REQUIRE(wait_until([&] { return sql_number(messages) == 8; }, 20s));  // every mail kept
+  CHECK(ticket_count(account) == 5);  // LOKET_TICKETS_PER_SENDER_HOUR in the test stack
+  auto throttled = api("GET", "/api/v1/tickets?tag=throttled", key);
+  REQUIRE(throttled.data()["items"].Size() == 1);
+  CHECK(messages_of(key, str(throttled.data()["items"][0], "id"))["data"].Size() >= 4);  // its own, auto-reply, 3 more
+  std::this_thread::sleep_for(1s);
+  CHECK(resend().emails_to(noisy).size() == 5);  // one auto-reply per ticket, none for the throttled mail
+  // Another sender is not affected.
+  const std::string calm = unique_email("calm");
+  REQUIRE(deliver(alias, mail_from(calm, alias, "Hello", "One question.")).status == 200);
+  REQUIRE(wait_until([&] { return ticket_count(account) == 6; }, 15s));
+}

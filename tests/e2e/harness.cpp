@@ -367,6 +367,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_INBOUND_EMAIL_DOMAIN=in.loket.test");
   env_.push_back("LOKET_EMAIL_INGRESS_PASSWORD=mta-secret");
   env_.push_back("LOKET_EMAIL_MAX_BYTES=3145728");  // 3 MiB: the 413 test need not send 25 MiB
+  env_.push_back("LOKET_TICKETS_PER_SENDER_HOUR=5");
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");

@@ -108,6 +108,21 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
   return found;
 }
 
+std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                        const std::string& email, int limit) {
+  prepare(tx, "sender_ticket_count",
+          "SELECT count(*) FROM (SELECT 1 FROM tickets WHERE workspace_id = $1 AND lower(requester_email) = lower($2) "
+          "AND requester_email IS NOT NULL AND created_at > now() - interval '1 hour' LIMIT $3) AS recent");
+  if (tx.exec_prepared1("sender_ticket_count", workspace_id, email, limit)[0].as<int>() < limit) return std::nullopt;
+  prepare(tx, "sender_latest_ticket",
+          std::string("SELECT ") + kTicketColumns +
+              " FROM tickets WHERE workspace_id = $1 AND lower(requester_email) = lower($2) AND requester_email IS "
+              "NOT NULL AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE");
+  auto r = tx.exec_prepared("sender_latest_ticket", workspace_id, email);
+  if (r.empty()) return std::nullopt;
+  return ticket_from_row(r[0]);
+}
+
 void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket) {
   if (integration_by_ticket.empty()) return;
   std::vector<std::vector<std::optional<std::string>>> rows;

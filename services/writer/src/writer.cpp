@@ -1,5 +1,6 @@
 #include "writer.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -131,7 +132,20 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& integ = *integrations[m.integration_id];
       auto thread = thread_of(integ.workspace_id, m, replied[i]);
       auto it = open.find(thread);
-      if (results[i] == Result::kCreatedTicket) {
+      std::optional<store::Ticket> throttled;
+      if (results[i] == Result::kCreatedTicket && settings.tickets_per_sender_hour > 0 && !m.sender.email.empty())
+        throttled = store::sender_over_limit(tx, integ.workspace_id, m.sender.email, settings.tickets_per_sender_hour);
+      if (throttled) {  // joins the sender's latest ticket, flagged, instead of opening one more
+        it = open.insert_or_assign(thread, *throttled).first;
+        store::TicketChanges flag;
+        flag.status = "open";
+        auto tags = it->second.tags;
+        if (std::find(tags.begin(), tags.end(), kThrottledTag) == tags.end()) tags.push_back(kThrottledTag);
+        flag.tags = tags;
+        store::update_ticket(tx, it->second, flag);
+        core::log(core::Level::kWarn, "sender over its hourly ticket limit: message joins its latest ticket",
+                  {{"workspaceId", integ.workspace_id}, {"ticketId", it->second.id}});
+      } else if (results[i] == Result::kCreatedTicket) {
         it = open.emplace(thread, open_ticket(tx, integ, m, settings)).first;
         if (m.automated.empty()) opened.push_back(it->second);  // no auto-reply to an auto-reply (RFC 3834)
       } else {

@@ -26,7 +26,15 @@ using AttachmentFetcher =
 /// What new tickets need: the keyring that encrypts requester access tokens.
 struct Settings {
   const crypto::Keyring& keys;
+  /// New tickets one requester address may open per workspace and hour
+  /// (LOKET_TICKETS_PER_SENDER_HOUR, default 20; 0 = no limit). Past it their messages join
+  /// their latest open ticket, tagged `throttled`, with no auto-reply: a mail loop or a noisy
+  /// system cannot flood the inbox, and nothing is dropped (issue 16, "No loops, no storms").
+  int tickets_per_sender_hour = 20;
 };
+
+/// The tag of tickets that took messages past a sender's hourly limit.
+inline constexpr const char* kThrottledTag = "throttled";
 
 /// What happened to a message.
 enum class Result { kCreatedTicket, kAppended, kDuplicate, kUnknownIntegration };

@@ -108,6 +108,13 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
 /// while it is not closed.
 inline constexpr const char* kTicketThread = "#ticket";
 
+/// When the requester `email` has opened at least `limit` tickets of workspace `workspace_id` in
+/// the last hour: their latest non-closed ticket, locked (FOR UPDATE), which the next message
+/// joins instead of opening one more; else std::nullopt (also when all their tickets are
+/// closed: a closed ticket is never reopened).
+std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                        const std::string& email, int limit);
+
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
 /// overlapping sets never deadlock), so concurrent deliveries never create two tickets.
