@@ -1,6 +1,6 @@
 // Every provider's webhook path on arbitrary bytes: routing, authentication and normalize, as
-// ingress and inbound run them on what the internet sends. The first line is the query string,
-// the rest the body.
+// ingress and inbound run them on what the internet sends (email: a whole message). The first
+// line is the query string, the rest the body.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,7 +9,12 @@
 #include "loket/providers/registry.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto registry = loket::providers::Registry::standard(loket::providers::Settings());
+  // Configured as production is, so every adapter's webhook path exists (the email alias needs
+  // its domain, password and keyring).
+  static const auto registry = loket::providers::Registry::standard(
+      loket::providers::Settings({{"LOKET_INBOUND_EMAIL_DOMAIN", "in.loket.example"},
+                                  {"LOKET_EMAIL_INGRESS_PASSWORD", "mta-secret"},
+                                  {"LOKET_MASTER_KEY", "k1:" + std::string(64, '7')}}));
   const std::string input(reinterpret_cast<const char*>(data), size);
   const auto nl = input.find('\n');
   loket::http::Request req;
