@@ -3,6 +3,8 @@
 // the original message, its quote and its parts are kept.
 #include <catch2/catch.hpp>
 
+#include "fixture.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,13 +20,7 @@ using namespace e2e;
 using namespace std::chrono_literals;
 
 namespace {
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(LOKET_SOURCE_DIR) + "/libs/mime/tests/fixtures/email/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return loket::testing::email_fixture(name); }
 
 loket::http::ClientResponse deliver(const std::string& recipient, const std::string& message,
                                     const std::string& password = "mta-secret") {

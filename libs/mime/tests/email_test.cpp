@@ -2,6 +2,8 @@
 // Thunderbird and Postfix send), each charset, and hostile input.
 #include <catch2/catch.hpp>
 
+#include "fixture.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -11,13 +13,7 @@
 using namespace loket::mime;
 
 namespace {
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(LOKET_SOURCE_DIR) + "/libs/mime/tests/fixtures/email/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return loket::testing::email_fixture(name); }
 }  // namespace
 
 TEST_CASE("a Gmail reply: addresses, threading headers, the text part, the date") {

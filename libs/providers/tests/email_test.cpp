@@ -2,6 +2,8 @@
 // authentication, and what a raw message normalizes to (fixtures from libs/mime/tests).
 #include <catch2/catch.hpp>
 
+#include "fixture.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -31,13 +33,7 @@ http::Request post(const std::string& recipient, const std::string& auth = "") {
   return r;
 }
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(LOKET_SOURCE_DIR) + "/libs/mime/tests/fixtures/email/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return loket::testing::email_fixture(name); }
 
 events::RawWebhook raw(const std::string& body) {
   events::RawWebhook w;

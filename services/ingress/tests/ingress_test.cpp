@@ -2,6 +2,8 @@
 // with a webhook, against an in-memory integration directory and a recording publisher.
 #include <catch2/catch.hpp>
 
+#include "fixture.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -22,11 +24,7 @@ namespace {
 const std::string kPublicBase = "https://hooks.example.com";
 
 std::string fixture(const std::string& path) {
-  std::ifstream in(std::string(LOKET_SOURCE_DIR) + "/libs/providers/tests/fixtures/" + path);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return loket::testing::source_file("libs/providers/tests/fixtures/" + path);
 }
 
 struct Published {
