@@ -138,18 +138,21 @@ TEST_CASE("a customer's answers thread into their ticket: reply address, Message
   CHECK(http_get(stack().api_url() + "/api/v1/tickets/" + ticket + "/messages/" + str(m, "id") + "/raw", other_key)
             .status == 404);
   CHECK(resend().emails_to(customer).size() == 1);  // no "we received your request" for an answer
+  // The envelope recipient alone is enough: headers that name someone else, no In-Reply-To, no [#n].
+  REQUIRE(deliver(reply_to, mail_from(customer, "team@shop.example", "Satu hal lagi", "Warna biru ya.")).status == 200);
+  REQUIRE(wait_until([&] { return count(ticket) == 3; }, 15s));
 
   // 2. Through the alias (forwarded by the shop's support@), threaded by In-Reply-To alone.
   REQUIRE(deliver(alias, mail_from(customer, "support@shop.example", "Fwd", "Satu lagi.", root)).status == 200);
-  REQUIRE(wait_until([&] { return count(ticket) == 3; }, 15s));
+  REQUIRE(wait_until([&] { return count(ticket) == 4; }, 15s));
   // 3. By [#n] in the subject — only from the ticket's requester; anyone else opens a ticket.
   REQUIRE(deliver(alias, mail_from(customer, "support@shop.example", "Soal [#" + number + "]", "Dan ini.")).status ==
           200);
-  REQUIRE(wait_until([&] { return count(ticket) == 4; }, 15s));
+  REQUIRE(wait_until([&] { return count(ticket) == 5; }, 15s));
   const std::string stranger = unique_email("mallory");
   REQUIRE(deliver(alias, mail_from(stranger, "support@shop.example", "Soal [#" + number + "]", "Hi")).status == 200);
   REQUIRE(wait_until([&] { return ticket_count(account) == 2; }, 15s));
-  CHECK(count(ticket) == 4);
+  CHECK(count(ticket) == 5);
   // A forged reply address (MAC altered) threads nothing: it is refused at the door.
   std::string forged = reply_to;
   forged[forged.find('@') - 1] = forged[forged.find('@') - 1] == '0' ? '1' : '0';
@@ -170,7 +173,7 @@ TEST_CASE("a customer's answers thread into their ticket: reply address, Message
       15s));
   CHECK(ticket_count(account) == 3);
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "closed");
-  CHECK(count(ticket) == 4);
+  CHECK(count(ticket) == 5);
 }
 
 TEST_CASE("automated mail opens a ticket but gets no auto-reply; parts are stored; too large is 413", "[email]") {

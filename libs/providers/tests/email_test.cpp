@@ -59,6 +59,7 @@ TEST_CASE("mail routes to the workspace of its alias or of a verified reply addr
   REQUIRE(targets.size() == 1);
   CHECK(targets[0].by == providers::RouteBy::kRoutingKey);
   CHECK(targets[0].key == kAccount);
+  CHECK(targets[0].routing_key == kAccount + "@in.loket.example");  // the envelope recipient, for normalize
   CHECK(a->route(post("ACC_0123456789ABCDEF01234567@IN.LOKET.EXAMPLE"), "")[0].key == kAccount);
   auto token = email::reply_token(crypto::Keyring::parse(kKey), kAccount, 12);
   CHECK(a->route(post("reply+" + token + "@in.loket.example"), "")[0].key == kAccount);

@@ -77,8 +77,9 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     stored = store::existing_messages(tx, keys);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
-      auto& integ = integrations[m.integration_id];
-      if (!integ) integ = store::find_integration(tx, m.integration_id);
+      if (!integrations.count(m.integration_id))
+        integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
+      const auto& integ = integrations[m.integration_id];
       if (integ && !m.thread_hints.empty() && !stored.count(keys[i]))
         replied[i] = store::find_replied_ticket(tx, integ->workspace_id, m.thread_hints, m.sender.email).value_or("");
     }

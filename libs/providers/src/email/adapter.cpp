@@ -54,7 +54,9 @@ class EmailAdapter final : public Adapter {
       account = account_of_alias(recipient, domain_);
     }
     if (!account) throw Refusal(404, "NOT_FOUND", "no workspace receives mail at " + recipient);
-    return {{RouteBy::kRoutingKey, *account, recipient, *account}};
+    // The envelope recipient travels as the routing key: a reply address there threads the mail
+    // even when its headers name someone else (a forward, a Bcc).
+    return {{RouteBy::kRoutingKey, *account, recipient, recipient}};
   }
 
   bool authenticate(const http::Request& req, const std::string&, const WebhookSecrets&) const override {
