@@ -6,6 +6,21 @@
 
 using namespace loket::events;
 
+namespace {
+// A message with valid ids on `channel`, thread and external id as given.
+InboundMessage message(const std::string& channel, const std::string& thread, const std::string& external_id) {
+  InboundMessage m;
+  m.event_id = "evt_0123456789abcdef01234567";
+  m.integration_id = "int_0123456789abcdef01234567";
+  m.workspace_id = "acc_0123456789abcdef01234567";
+  m.provider = "acme";
+  m.channel = channel;
+  m.external_thread_id = thread;
+  m.external_message_id = external_id;
+  return m;
+}
+}  // namespace
+
 TEST_CASE("a dead letter keeps the original record byte for byte and matches proto/dead_letter") {
   DeadLetter l;
   l.event_id = "evt_0123456789abcdef01234567";
@@ -64,14 +79,7 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
   broken.replace(broken.find("\"body\":\"") + 8, 1, "!");
   CHECK_THROWS_AS(raw_webhook_from_json(broken), std::invalid_argument);
 
-  InboundMessage m;
-  m.event_id = w.event_id;
-  m.integration_id = "int_0123456789abcdef01234567";
-  m.workspace_id = "acc_0123456789abcdef01234567";
-  m.provider = "acme";
-  m.channel = "whatsapp";
-  m.external_thread_id = "+6281234567890";
-  m.external_message_id = "wamid.1";
+  InboundMessage m = message("whatsapp", "+6281234567890", "wamid.1");
   m.text = std::string("nul\0inside", 10);
   m.attachments.push_back({"media-1", "photo-1.jpg", "image/jpeg", 10, ""});
   auto mj = to_json(m);
@@ -84,14 +92,7 @@ TEST_CASE("raw webhooks, inbound messages and receipts read back what was writte
 }
 
 TEST_CASE("an email's parts, source, quoted text and thread hints travel byte for byte") {
-  InboundMessage m;
-  m.event_id = "evt_0123456789abcdef01234567";
-  m.integration_id = "int_0123456789abcdef01234567";
-  m.workspace_id = "acc_0123456789abcdef01234567";
-  m.provider = "acme";
-  m.channel = "email";
-  m.external_thread_id = "root@mail.example";
-  m.external_message_id = "x@mail.example";
+  InboundMessage m = message("email", "root@mail.example", "x@mail.example");
   m.text = "thanks";
   m.quoted_text = "On Sunday … wrote:\n> hi";
   m.cc = {"sari@example.co.id"};
