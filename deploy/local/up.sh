@@ -32,6 +32,11 @@ export LOKET_PUBLIC_WEBHOOK_URL=${LOKET_PUBLIC_WEBHOOK_URL:-http://127.0.0.1:$IN
 export LOKET_PUBLIC_APP_URL=${LOKET_PUBLIC_APP_URL:-http://127.0.0.1:$API_PORT}
 # Requester emails need a Resend key (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM); without one they
 # are recorded as skipped. Set them before up.sh to send real email.
+# Email in: every workspace's alias is <accountId>@$LOKET_INBOUND_EMAIL_DOMAIN; an MTA (or curl)
+# posts whole messages to the ingress with this password (docs/channels/email.md).
+[ -s "$STATE/email-ingress.password" ] || (umask 077 && openssl rand -hex 16 >"$STATE/email-ingress.password")
+export LOKET_INBOUND_EMAIL_DOMAIN=${LOKET_INBOUND_EMAIL_DOMAIN:-in.loket.localhost}
+export LOKET_EMAIL_INGRESS_PASSWORD=${LOKET_EMAIL_INGRESS_PASSWORD:-$(cat "$STATE/email-ingress.password")}
 
 loket_say "applying migrations"
 "$ROOT/build/bin/loket-admin" migrate >/dev/null
@@ -78,6 +83,8 @@ LOKET_OWNER_EMAIL=$OWNER_EMAIL
 LOKET_OWNER_PASSWORD=$OWNER_PASSWORD
 LOKET_KAFKA_BROKERS=$LOKET_KAFKA_BROKERS
 LOKET_DATABASE_URL=$LOKET_DATABASE_URL
+LOKET_INBOUND_EMAIL_DOMAIN=$LOKET_INBOUND_EMAIL_DOMAIN
+LOKET_EMAIL_INGRESS_PASSWORD=$LOKET_EMAIL_INGRESS_PASSWORD
 ENV
 
 cat <<MSG
@@ -94,6 +101,7 @@ Demo workspace $ACCOUNT_ID
   API key    $API_KEY
   Owner      $OWNER_EMAIL / $OWNER_PASSWORD   (sign in: POST /api/v1/auth/login)
   Form       $LOKET_PUBLIC_APP_URL/support/$ACCOUNT_ID   (the hosted support form; open it in a browser)
+  Email in   $ACCOUNT_ID@$LOKET_INBOUND_EMAIL_DOMAIN   (an MTA posts mail here; see below)
 
 Try:
   curl -s -H "Authorization: Bearer $API_KEY" http://127.0.0.1:$API_PORT/api/v1/tickets
@@ -102,9 +110,12 @@ Try:
        http://127.0.0.1:$API_PORT/api/v1/tickets
   curl -s -H 'Content-Type: application/json' -d '{"email":"$OWNER_EMAIL","password":"$OWNER_PASSWORD"}' \\
        http://127.0.0.1:$API_PORT/api/v1/auth/login
+  printf 'From: Ann <ann@example.com>\\r\\nSubject: Order 1001\\r\\nMessage-ID: <1@example.com>\\r\\n\\r\\nWhere is it?' |
+    curl -s -u "mta:$LOKET_EMAIL_INGRESS_PASSWORD" -H 'Content-Type: message/rfc822' --data-binary @- \\
+       "http://127.0.0.1:$INGRESS_PORT/api/v1/webhooks/email/mime?recipient=$ACCOUNT_ID%40$LOKET_INBOUND_EMAIL_DOMAIN"
   API reference: docs/openapi.yaml
   Health and metrics: http://127.0.0.1:9080/metrics (api; ingress 9081, inbound 9082, writer 9083, outbound 9084)
-  Channels (form, email notifications, Telegram, WhatsApp via Twilio or Meta): docs/channels/
+  Channels (form, email in and notifications, Telegram, WhatsApp via Twilio or Meta): docs/channels/
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
 MSG
