@@ -231,10 +231,13 @@ TEST_CASE("automated mail opens a ticket but gets no auto-reply; parts are store
 
 TEST_CASE("a real Postfix, configured as docs/channels/email.md says, pipes mail for the domain into Loket",
           "[email]") {
-  const std::string dir = env().state_dir + "/mta", root = LOKET_SOURCE_DIR;
+  // Postfix's own users (postfix, nobody) must reach its files: under /tmp, not the checkout,
+  // whose parents may be private.
+  const int port = free_port();
+  const std::string dir = "/tmp/loket-mta-" + std::to_string(port), root = LOKET_SOURCE_DIR;
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/password") << "mta-secret\n";
-  const int port = free_port();
   const std::string script = "bash " + root + "/tests/mail/postfix.sh ";
   REQUIRE(std::system((script + "start " + dir + " " + std::to_string(port) + " " + stack().ingress_url() + " " + dir +
                        "/password in.loket.test >" + dir + "/start.log 2>&1")
@@ -242,7 +245,7 @@ TEST_CASE("a real Postfix, configured as docs/channels/email.md says, pipes mail
   struct Stop {
     std::string cmd;
     ~Stop() { (void)std::system(cmd.c_str()); }
-  } stop{script + "stop " + dir};
+  } stop{script + "stop " + dir + " && rm -rf " + dir};
   // SMTP into Postfix, as a customer's mail server would.
   auto smtp = [&](const std::string& rcpt, const std::string& mail) {
     std::ofstream(dir + "/mail.eml", std::ios::binary) << mail;

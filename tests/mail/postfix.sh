@@ -2,6 +2,7 @@
 # A private Postfix (Debian's, as root) for the e2e tests, configured as docs/channels/email.md
 # tells operators: mail for the inbound domain goes through the pipe(8) transport to
 # deploy/mail/loket-mail-post, which posts it to the MIME ingress. Nothing else is delivered.
+# <state dir> and its parents must be traversable by the postfix and nobody users (use /tmp).
 #   tests/mail/postfix.sh start <state dir> <smtp port> <ingress URL> <password file> <domain>
 #   tests/mail/postfix.sh stop <state dir>
 set -euo pipefail
@@ -14,6 +15,7 @@ case "$cmd" in
   start)
     port=$3 ingress=$4 password_file=$5 domain=$6
     mkdir -p "$conf" "$state/postfix/spool" "$state/postfix/data"
+    chmod 0755 "$state" "$state/postfix"  # the postfix user and the pipe's user reach in
     $sudo chown postfix "$state/postfix/data"
     install -m 0755 "$ROOT/deploy/mail/loket-mail-post" "$state/postfix/loket-mail-post"
     chmod 0644 "$password_file"
