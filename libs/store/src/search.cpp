@@ -14,6 +14,24 @@ WordCondition any(bool exact) {
   return c;
 }
 
+// A node over `parts`, moved in: a braced list would copy each whole subtree (initializer_list
+// elements are const), which made building a long chain quadratic.
+WordCondition node(Kind kind, std::vector<WordCondition> parts, bool exact) {
+  WordCondition c;
+  c.kind = kind;
+  c.parts = std::move(parts);
+  c.exact = exact;
+  return c;
+}
+
+WordCondition pair(Kind kind, WordCondition a, WordCondition b, bool exact) {
+  std::vector<WordCondition> parts;
+  parts.reserve(2);
+  parts.push_back(std::move(a));
+  parts.push_back(std::move(b));
+  return node(kind, std::move(parts), exact);
+}
+
 WordCondition both(WordCondition a, WordCondition b) {
   bool exact = a.exact && b.exact;
   if (a.kind == Kind::kAny) std::swap(a, b);
@@ -21,13 +39,13 @@ WordCondition both(WordCondition a, WordCondition b) {
     a.exact = exact;
     return a;
   }
-  return {Kind::kAnd, "", {std::move(a), std::move(b)}, exact};
+  return pair(Kind::kAnd, std::move(a), std::move(b), exact);
 }
 
 WordCondition either(WordCondition a, WordCondition b) {
   bool exact = a.exact && b.exact;
   if (a.kind == Kind::kAny || b.kind == Kind::kAny) return any(exact);
-  return {Kind::kOr, "", {std::move(a), std::move(b)}, exact};
+  return pair(Kind::kOr, std::move(a), std::move(b), exact);
 }
 
 // Recursive descent over PostgreSQL's printed tsquery; priorities as in its output:
@@ -100,7 +118,9 @@ class Parser {
     if (take('!')) {
       WordCondition inner = unary(in_phrase);
       if (in_phrase || !inner.exact || inner.kind == Kind::kAny) return any(false);
-      return {Kind::kNot, "", {std::move(inner)}, true};
+      std::vector<WordCondition> parts;
+      parts.push_back(std::move(inner));
+      return node(Kind::kNot, std::move(parts), true);
     }
     if (take('(')) {
       WordCondition c = alternatives(in_phrase);
