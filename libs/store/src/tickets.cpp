@@ -1,11 +1,13 @@
 // Ticket rows: creation, threads, changes, access tokens, the auto-reply.
 #include "loket/store/tickets.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/providers/email/email.hpp"
 #include "loket/providers/email/reply_address.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/search.hpp"
@@ -74,38 +76,36 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 
 std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
                                                const events::ThreadHints& hints, const std::string& sender_email) {
-  auto decide = [](const pqxx::result& r) -> std::optional<std::string> {
-    if (r.empty()) return std::nullopt;
-    if (r[0][1].as<std::string>() == "closed") return std::string();
-    return r[0][0].as<std::string>();
-  };
-  std::optional<std::string> found;
+  using Kind = providers::email::SentMail::Kind;
+  // Each lookup answers (ticket id, status); the first that finds a ticket decides.
+  pqxx::result match;
   if (hints.ticket_number > 0)
-    found = decide(tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2",
-                                  workspace_id, hints.ticket_number));
-  for (std::size_t i = 0; !found && i < hints.references.size() && i < 32; ++i) {
+    match = tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2", workspace_id,
+                           hints.ticket_number);
+  for (std::size_t i = 0; match.empty() && i < std::min(hints.references.size(), providers::email::kMaxReferences);
+       ++i) {
     const std::string& ref = hints.references[i];
-    using Kind = providers::email::SentMail::Kind;
     if (auto sent = providers::email::read_sent_message_id(ref))  // one of ours
-      found = decide(sent->kind == Kind::kMessage
-                         ? tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-                                          "WHERE m.workspace_id = $1 AND m.id = $2",
-                                          workspace_id, sent->id)
-                         : tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND id = $2",
-                                          workspace_id, sent->id));
-    if (!found)  // a Message-ID we received: the latest message that has it, on any email integration
-      found =
-          decide(tx.exec_params("SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-                                "WHERE m.integration_id IN (SELECT id FROM integrations WHERE workspace_id = $1) "
-                                "AND m.external_message_id = $2 ORDER BY m.created_at DESC LIMIT 1",
-                                workspace_id, ref));
+      match = sent->kind == Kind::kMessage
+                  ? tx.exec_params(
+                        "SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                        "WHERE m.workspace_id = $1 AND m.id = $2",
+                        workspace_id, sent->id)
+                  : tx.exec_params("SELECT id, status FROM tickets WHERE workspace_id = $1 AND id = $2", workspace_id,
+                                   sent->id);
+    if (match.empty())  // a Message-ID we received: the latest message that has it, on any integration
+      match = tx.exec_params(
+          "SELECT t.id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+          "WHERE m.integration_id IN (SELECT id FROM integrations WHERE workspace_id = $1) "
+          "AND m.external_message_id = $2 ORDER BY m.created_at DESC LIMIT 1",
+          workspace_id, ref);
   }
-  if (!found && hints.subject_number > 0 && !sender_email.empty())
-    found = decide(tx.exec_params(
+  if (match.empty() && hints.subject_number > 0 && !sender_email.empty())
+    match = tx.exec_params(
         "SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2 AND lower(requester_email) = lower($3)",
-        workspace_id, hints.subject_number, sender_email));
-  if (!found || found->empty()) return std::nullopt;
-  return found;
+        workspace_id, hints.subject_number, sender_email);
+  if (match.empty() || match[0][1].as<std::string>() == "closed") return std::nullopt;
+  return match[0][0].as<std::string>();
 }
 
 std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,

@@ -99,7 +99,8 @@ void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::strin
 /// received in this workspace (an inbound message's external id); else "[#n]" in the subject
 /// when `sender_email` is that ticket's requester (case-insensitive). The first hint that
 /// names a ticket decides: std::nullopt when none does, or when that ticket is closed (a closed
-/// ticket is never reopened by a reply; a new one starts). At most 34 indexed lookups.
+/// ticket is never reopened by a reply; a new one starts). Indexed lookups only: one per hint, two
+/// per Message-ID, at most providers::email::kMaxReferences Message-IDs.
 std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
                                                const events::ThreadHints& hints, const std::string& sender_email);
 
