@@ -39,11 +39,17 @@ loket_install_test_tools() {
   # The real MTA of the email e2e test (tests/mail/postfix.sh runs a private instance); the
   # package's own system instance stays unconfigured and stopped.
   [ -x /usr/sbin/postfix ] || missing+=(postfix)
+  # The IMAP server of the mailbox e2e test (tests/mail/dovecot.sh runs a private instance on
+  # its own ports); the system instance the package starts is stopped and disabled.
+  [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
   if [ ${#missing[@]} -gt 0 ]; then
     loket_say "installing Debian packages: ${missing[*]}"
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [[ " ${missing[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null 2>&1; then
+      $sudo systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi
   fi
   if [ ! -x "$tools/node_modules/.bin/helm" ] || [ ! -d "$tools/node_modules/playwright-core" ]; then
     loket_say "installing $LOKET_NPM_TOOLS into build/tools"

@@ -1,5 +1,13 @@
 // loket-ingress: provider webhooks → channel.webhook.<provider>. Configuration: docs/operations.md.
 #include "ingress.hpp"
+#include "mailboxes.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include "loket/core/ids.hpp"
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
@@ -42,11 +50,31 @@ int main() {
     });
     server.start();
     core::log(core::Level::kInfo, "ingress listening", {{"port", std::to_string(server.port())}});
+    // Workspace mailboxes (IMAP): imported here, one replica per mailbox at a time.
+    ingress::MailboxOptions mo;
+    mo.interval = core::env_ms("LOKET_MAILBOX_POLL_MS", mo.interval);
+    std::thread importer;
+    auto import_done = std::make_shared<std::atomic<bool>>(false);
+    if (mo.interval.count() > 0)
+      importer = std::thread([&pool, &producer, &keys, &providers, mo, import_done] {
+        ingress::MailboxImporter(pool, ingress::broker_publish(producer), keys, providers, mo, core::new_id("ingress"))
+            .run([] { return core::stop_requested(); });
+        *import_done = true;
+      });
     while (core::sleep_unless_stopped(std::chrono::seconds(1))) {
     }
     core::log(core::Level::kInfo, "ingress stopping");
     server.stop();
+    // A mail server that hangs must not hold the stop: after 5 s the import is left unfinished
+    // (its cursor did not move, so the next importer publishes that batch again, deduplicated).
+    for (int i = 0; i < 50 && importer.joinable() && !*import_done; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     producer.flush(std::chrono::seconds(10));
+    if (importer.joinable() && !*import_done) {
+      core::log(core::Level::kWarn, "a mailbox import did not finish; leaving it to the next importer");
+      std::_Exit(0);
+    }
+    if (importer.joinable()) importer.join();
   } catch (const std::exception& e) {
     core::log(core::Level::kError, "ingress failed", {{"error", e.what()}});
     return 1;

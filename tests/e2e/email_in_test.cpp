@@ -13,6 +13,8 @@
 
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/time.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/client.hpp"
 #include "loket/http/url.hpp"
 
@@ -55,6 +57,29 @@ std::string mail_from(const std::string& from, const std::string& to, const std:
   return m + extra + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n" + body;
 }
 
+// Resend Receiving's webhook for received email `email_id` delivered to `recipient`, signed as
+// Svix signs it (`type` other than email.received: an event Loket does not take).
+loket::http::ClientResponse resend_event(const std::string& email_id, const std::string& recipient,
+                                         const std::string& type = "email.received",
+                                         const std::string& secret = kResendWebhookSecret) {
+  const std::string body = R"({"type":")" + type + R"(","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":")" +
+                           email_id + R"(","created_at":"2026-11-30T10:00:00.000Z","from":"Anna <anna@example.com>",)" +
+                           R"("to":[")" + recipient + R"("],"cc":[],"bcc":[],"received_for":[")" + recipient +
+                           R"("],"message_id":"<x@mail.example>","subject":"Order","attachments":[]}})";
+  const std::string id = loket::core::new_id("msg"), ts = std::to_string(loket::core::now_ms() / 1000);
+  const std::string signing_key = loket::core::from_base64(secret.substr(6)).value_or("");
+  loket::http::ClientRequest req;
+  req.method = "POST";
+  req.url = stack().ingress_url() + "/api/v1/webhooks/resend";
+  req.headers = {{"Content-Type", "application/json"},
+                 {"svix-id", id},
+                 {"svix-timestamp", ts},
+                 {"svix-signature",
+                  "v1," + loket::core::base64(loket::crypto::hmac_sha256(signing_key, id + "." + ts + "." + body))}};
+  req.body = body;
+  return loket::http::fetch(req);
+}
+
 rapidjson::Document messages_of(const std::string& key, const std::string& ticket) {
   return parse(api("GET", "/api/v1/tickets/" + ticket + "/messages", key).raw);
 }
@@ -93,6 +118,39 @@ TEST_CASE("mail to a workspace's alias becomes an email ticket, once", "[email]"
   CHECK(str(ms.data()[0], "body").rfind("Hello,\n\nThe caf\xC3\xA9 order #88 arrived damaged.", 0) == 0);
   std::this_thread::sleep_for(1s);
   CHECK(api("GET", "/api/v1/tickets", key).data()["items"].Size() == 1);
+}
+
+TEST_CASE("mail received at Resend becomes an email ticket through the alias, once", "[email]") {
+  auto [account, key] = new_workspace("Resend in");
+  const std::string alias = account + "@in.loket.test";
+  const std::string email_id = loket::core::new_id("rcv");
+  resend().receive(email_id, mail_from("anna@example.com", alias, "Where is my order?", "It has not arrived yet."));
+  CHECK(resend_event(email_id, alias, "email.received", "whsec_" + loket::core::base64("another secret")).status ==
+        401);
+  REQUIRE(resend_event(email_id, alias).status == 200);
+  REQUIRE(wait_until([&] { return api("GET", "/api/v1/tickets", key).data()["items"].Size() == 1; }, 15s));
+  auto list = api("GET", "/api/v1/tickets", key);
+  const auto& t = list.data()["items"][0];
+  CHECK(str(t, "channel") == "email");
+  CHECK(str(t, "subject") == "Where is my order?");
+  CHECK(str(t, "requesterEmail") == "anna@example.com");
+  const std::string ticket = str(t, "id");
+  CHECK(str(messages_of(key, ticket)["data"][0], "body") == "It has not arrived yet.");
+  // Resend redelivers the event: the same Message-ID is not written twice.
+  REQUIRE(resend_event(email_id, alias).status == 200);
+  // Events Loket does not take are acknowledged (Resend would retry them for days otherwise).
+  CHECK(resend_event(email_id, alias, "email.delivered").status == 200);
+  // An email Resend no longer has is dead-lettered (redrive), never a ticket or a stuck partition.
+  REQUIRE(resend_event("rcv_gone", alias).status == 200);
+  REQUIRE(wait_until([] { return !resend().calls("/emails/receiving/rcv_gone").empty(); }, 15s));
+  // An outage of Resend's API delays the mail, it does not lose it: inbound retries.
+  const std::string later = loket::core::new_id("rcv");
+  resend().receive(later, mail_from("citra@example.com", alias, "Another question", "Do you ship to Bali?"));
+  resend().receiving_failures = 2;
+  REQUIRE(resend_event(later, alias).status == 200);
+  REQUIRE(wait_until([&] { return api("GET", "/api/v1/tickets", key).data()["items"].Size() == 2; }, 15s));
+  CHECK(messages_of(key, ticket)["data"].Size() == 1);
+  CHECK(resend_event(email_id, "someone@elsewhere.example").status == 404);
 }
 
 TEST_CASE("a customer's answers thread into their ticket: reply address, Message-IDs, [#n]; closed starts anew",

@@ -295,9 +295,28 @@ std::vector<std::string> FakeResend::emails_to(const std::string& address) const
   return out;
 }
 
+void FakeResend::receive(const std::string& email_id, const std::string& raw) {
+  std::lock_guard lock(received_mu_);
+  received_[email_id] = raw;
+}
+
 http::Response FakeResend::handle(const http::Request& r) {
   std::string key = auth_of(r);
   auto call = record(r, key);
+  const std::string raw_prefix = "/raw/", receiving_prefix = "/emails/receiving/";
+  auto received = [&](const std::string& id) -> std::optional<std::string> {
+    std::lock_guard lock(received_mu_);
+    auto it = received_.find(id);
+    return it == received_.end() ? std::nullopt : std::optional(it->second);
+  };
+  if (r.path.rfind(raw_prefix, 0) == 0) {  // the signed storage URL: no API key
+    auto raw = received(r.path.substr(raw_prefix.size()));
+    if (!raw) return json_response(404, R"({"message":"expired"})");
+    http::Response res;
+    res.content_type = "message/rfc822";
+    res.body = *raw;
+    return res;
+  }
   if (key.find("bad") != std::string::npos || key.empty())
     return json_response(403, R"({"statusCode":403,"name":"invalid_api_key","message":"API key is invalid"})");
   if (r.path == "/domains") {
@@ -306,6 +325,14 @@ http::Response FakeResend::handle(const http::Request& r) {
           401,
           R"({"statusCode":401,"name":"restricted_api_key","message":"This API key is restricted to only send emails"})");
     return json_response(200, R"({"data":[]})");
+  }
+  if (r.path.rfind(receiving_prefix, 0) == 0 && r.method == "GET") {
+    std::string id = r.path.substr(receiving_prefix.size());
+    if (receiving_failures.fetch_sub(1) > 0)
+      return json_response(503, R"({"statusCode":503,"name":"internal_server_error","message":"Try again"})");
+    if (!received(id)) return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Email not found"})");
+    return json_response(200, "{\"object\":\"email\",\"id\":\"" + id + "\",\"raw\":{\"download_url\":\"" + base() +
+                                  raw_prefix + id + "\",\"expires_at\":\"2030-01-01T00:00:00.000Z\"}}");
   }
   if (r.path == "/emails" && r.method == "POST") {
     rapidjson::Document d;
@@ -324,6 +351,10 @@ http::Response FakeResend::handle(const http::Request& r) {
     return json_response(200, "{\"id\":\"" + id + "\"}");
   }
   return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Not found"})");
+}
+
+std::string mail_ca_file() {
+  return (env().state_dir.empty() ? std::string("/tmp") : env().state_dir) + "/mail-ca.pem";
 }
 
 // A port the OS says is free and that this process has not handed out before: a port is only
@@ -366,6 +397,11 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
   env_.push_back("LOKET_INBOUND_EMAIL_DOMAIN=in.loket.test");
   env_.push_back("LOKET_EMAIL_INGRESS_PASSWORD=mta-secret");
+  env_.push_back("LOKET_RESEND_WEBHOOK_SECRET=" + std::string(kResendWebhookSecret));
+  // Workspace mailboxes: the private Dovecot's certificate is trusted (the tests put it at
+  // mail_ca_file()), and mailboxes are polled every half second.
+  env_.push_back("LOKET_MAILBOX_CA_FILE=" + mail_ca_file());
+  env_.push_back("LOKET_MAILBOX_POLL_MS=500");
   env_.push_back("LOKET_EMAIL_MAX_BYTES=3145728");  // 3 MiB: the 413 test need not send 25 MiB
   env_.push_back("LOKET_TICKETS_PER_SENDER_HOUR=5");
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");

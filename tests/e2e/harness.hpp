@@ -109,15 +109,30 @@ class FakeGraph : public FakeApi {
 /// ones valid for sending only (401 restricted_api_key on /domains). Emails to an address
 /// starting with "bounce" fail with 422 validation_error; to one starting with "flaky" with 500
 /// the first `flaky_failures` times.
+/// Receiving: `GET /emails/receiving/{id}` answers each message given to receive() with a
+/// `raw.download_url` on this server (`/raw/{id}`, no credentials, as a signed storage URL);
+/// other ids are 404 not_found.
 class FakeResend : public FakeApi {
  public:
   /// The recorded emails (JSON bodies) sent to `address`, oldest first.
   std::vector<std::string> emails_to(const std::string& address) const;
   std::atomic<int> flaky_failures{0};
+  /// Makes `raw` (RFC 5322 bytes) the received email `email_id`.
+  void receive(const std::string& email_id, const std::string& raw);
+  /// The next this many `GET /emails/receiving/{id}` answer 503 (an outage).
+  std::atomic<int> receiving_failures{0};
 
  protected:
   loket::http::Response handle(const loket::http::Request& r) override;
+
+ private:
+  mutable std::mutex received_mu_;
+  std::map<std::string, std::string> received_;
 };
+
+/// The signing secret of the Resend Receiving endpoint the stack verifies (the Standard Webhooks
+/// test vector's, shared/reference/providers.md S1).
+inline constexpr const char* kResendWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// The five services as child processes.
 class Stack {
@@ -229,6 +244,10 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 
 /// A free port on 127.0.0.1 this process has not handed out before (for a private server).
 int free_port();
+
+/// Where the services look for the CA bundle of workspace mailboxes (LOKET_MAILBOX_CA_FILE):
+/// a test that starts a mail server puts its certificate there.
+std::string mail_ca_file();
 
 /// Runs one SQL query returning a single number against the test database.
 long long sql_number(const std::string& query);

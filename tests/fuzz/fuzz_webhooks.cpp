@@ -10,10 +10,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // Configured as production is, so every adapter's webhook path exists (the email alias needs
-  // its domain, password and keyring).
+  // its domain, password and keyring; Resend Receiving its signing secret and API key).
   static const auto registry = loket::providers::Registry::standard(
       loket::providers::Settings({{"LOKET_INBOUND_EMAIL_DOMAIN", "in.loket.example"},
                                   {"LOKET_EMAIL_INGRESS_PASSWORD", "mta-secret"},
+                                  {"LOKET_RESEND_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+                                  {"LOKET_RESEND_API_KEY", "re_fuzz"},
                                   {"LOKET_MASTER_KEY", "k1:" + std::string(64, '7')}}));
   const std::string input(reinterpret_cast<const char*>(data), size);
   const auto nl = input.find('\n');
@@ -24,7 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.headers = {{"content-type", "application/x-www-form-urlencoded"},
                  {"x-hub-signature-256", "sha256=00"},
                  {"x-twilio-signature", "AAAA"},
-                 {"x-telegram-bot-api-secret-token", "s"}};
+                 {"x-telegram-bot-api-secret-token", "s"},
+                 {"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                 {"svix-timestamp", "1614265330"},
+                 {"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,AAAA"}};
   for (const auto& adapter : registry.adapters()) {
     auto spec = adapter->webhook();
     if (!spec) continue;

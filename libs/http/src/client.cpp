@@ -99,6 +99,7 @@ ClientResponse perform(const ClientRequest& req, const std::string& url, const s
   }
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
+    res.too_large = sink.overflow;
     res.error = sink.overflow ? "response larger than " + std::to_string(req.max_response_bytes) + " bytes"
                               : curl_easy_strerror(rc);
     res.status = 0;
@@ -129,6 +130,7 @@ ClientResponse fetch(const ClientRequest& req) {
     } catch (const SsrfRefused& e) {
       ClientResponse refused;
       refused.error = std::string("refused: ") + e.what();
+      refused.refused = true;
       return refused;
     }
     if (hop == 0) first_host = d.host;

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "loket/providers/email/email.hpp"
+#include "loket/providers/email_mailbox/email_mailbox.hpp"
 #include "loket/providers/resend/resend.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
@@ -18,6 +19,7 @@ Registry Registry::standard(const Settings& settings) {
   all.push_back(whatsapp_cloud::make_adapter(settings));
   all.push_back(resend::make_adapter(settings));
   all.push_back(email::make_adapter(settings));
+  all.push_back(email_mailbox::make_adapter(settings));
   return Registry(std::move(all));
 }
 

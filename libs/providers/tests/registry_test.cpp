@@ -19,7 +19,7 @@ class FakeSender final : public Adapter {
 
 TEST_CASE("the standard registry names each provider once, with its webhook name and channel") {
   auto r = Registry::standard(Settings());
-  REQUIRE(r.adapters().size() == 5);
+  REQUIRE(r.adapters().size() == 6);
   const Adapter* tg = r.find("telegram_bot");
   REQUIRE(tg);
   CHECK(r.find_webhook("telegram") == tg);
@@ -31,10 +31,10 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
   CHECK(r.find("nope") == nullptr);
   CHECK(r.names_on_channel("whatsapp") == std::vector<std::string>{"whatsapp_twilio", "whatsapp_cloud"});
   CHECK(r.names_on_channel("").empty());
-  CHECK(r.mailer_names() == std::vector<std::string>{"email_resend"});
+  CHECK(r.mailer_names() == std::vector<std::string>{"email_resend", "email_mailbox"});
   CHECK(standard_webhook_topics() == std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio",
                                                               "channel.webhook.whatsapp_cloud",
-                                                              "channel.webhook.email"});
+                                                              "channel.webhook.resend", "channel.webhook.email"});
   REQUIRE(r.platform().size() == 1);  // the email alias, kept for every workspace
   CHECK(r.platform()[0]->channel == "email");
   for (const auto& a : r.adapters())

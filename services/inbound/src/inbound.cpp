@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "loket/core/log.hpp"
+#include "loket/providers/error.hpp"
 #include "loket/ops/metrics.hpp"
 
 namespace loket::inbound {
@@ -18,6 +19,45 @@ ops::Registry& registry() {
     return m;
   }();
   return r;
+}
+
+enum class Fetched { kWhole, kFailed, kStopped };
+
+// Sleeps `d` in steps, false as soon as stop() says so.
+bool pause(std::chrono::milliseconds d, const std::function<bool()>& stop) {
+  for (auto left = d; left.count() > 0; left -= std::chrono::milliseconds(100)) {
+    if (stop()) return false;
+    std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(100)));
+  }
+  return !stop();
+}
+
+// Replaces `raw` with what it points at (providers::Adapter::expand), retrying while the
+// provider is unreachable; kFailed with `error` once the failure is permanent or kExpandAttempts
+// are used (the record is dead-lettered then, and redriven once the provider answers).
+Fetched expand(events::RawWebhook& raw, const providers::Registry& providers, const std::function<bool()>& stop,
+               std::string& error) {
+  const auto* adapter = providers.find_webhook(raw.provider);
+  if (!adapter) return Fetched::kWhole;
+  auto backoff = std::chrono::milliseconds(500);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (auto whole = adapter->expand(raw)) raw = std::move(*whole);
+      return Fetched::kWhole;
+    } catch (const providers::ProviderError& e) {
+      error = e.what();
+      if (!e.retryable() || attempt == kExpandAttempts) return Fetched::kFailed;
+      auto wait = e.retry_after_seconds() > 0 ? std::chrono::milliseconds(1000 * std::min(e.retry_after_seconds(), 10))
+                                              : backoff;
+      core::log(core::Level::kWarn, "fetching a webhook's content failed; retrying",
+                {{"provider", raw.provider}, {"attempt", std::to_string(attempt)}, {"error", error}});
+      if (!pause(wait, stop)) return Fetched::kStopped;
+      backoff *= 2;
+    } catch (const std::exception& e) {  // a defect, not an outage: never retried
+      error = e.what();
+      return Fetched::kFailed;
+    }
+  }
 }
 }  // namespace
 
@@ -39,6 +79,16 @@ bool process_batch(const std::vector<kafka::Record>& batch, const providers::Reg
     } catch (const std::invalid_argument& e) {  // not what ingress publishes: never normalizable
       if (!dead_letter(rec, std::string("malformed channel.webhook record: ") + e.what())) return false;
       continue;
+    }
+    std::string error;
+    switch (expand(raw, providers, stop, error)) {
+      case Fetched::kWhole:
+        break;
+      case Fetched::kStopped:
+        return false;
+      case Fetched::kFailed:
+        if (!dead_letter(rec, "fetching the content of a " + raw.provider + " webhook failed: " + error)) return false;
+        continue;
     }
     auto out = normalize(raw, providers);
     const std::string provider = rec.topic.substr(rec.topic.rfind('.') + 1);

@@ -19,8 +19,14 @@ providers::Normalized normalize(const events::RawWebhook& raw, const providers::
 /// returns false when stopped before the broker acknowledged.
 using DeadLetter = std::function<bool(const kafka::Record& record, const std::string& error)>;
 
+/// Attempts at fetching what a webhook points at (providers::Adapter::expand) while its provider
+/// is unreachable (backoff 0.5, 1, 2 s, or its Retry-After up to 10 s) before the record is
+/// dead-lettered for redrive: a provider outage holds the partition seconds, not hours.
+inline constexpr int kExpandAttempts = 4;
+
 /// Normalizes a batch and publishes every message and delivery receipt to `channel.inbound`
-/// (a record that is not a RawWebhook goes to `dead_letter`), retrying a failed
+/// (a record that is not a RawWebhook, or whose content cannot be fetched, goes to
+/// `dead_letter`), retrying a failed
 /// publish with backoff until the broker acknowledges (so the caller may commit the batch
 /// afterwards), or until `stop()`; returns false when stopped before everything was acknowledged.
 /// Counts `loket_inbound_total{provider,kind}` (message, receipt) and

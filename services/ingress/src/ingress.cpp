@@ -83,6 +83,7 @@ Ingress::Ingress(Lookup lookup, Publish publish, const crypto::Keyring& keys, co
       publish_(std::move(publish)),
       keys_(keys),
       options_(std::move(options)),
+      providers_(providers),
       cache_(options_.cache_entries, options_.cache_bytes,
              [](const Route& r) {
                return r.integration_id.size() + r.workspace_id.size() + r.secrets.secret_hash.size() +
@@ -233,11 +234,19 @@ void Ingress::receive(const Endpoint& ep, const http::Request& req, const std::s
   std::vector<std::pair<Route, const providers::WebhookTarget*>> found;
   bool throttled = over_failure_limit(req.remote_address);
   auto authentic = [&](const Route& r) { return !r.unreadable && adapter.authenticate(req, url, r.secrets); };
+  if (targets.empty()) {  // an event for no integration (Resend's email.sent): taken, not stored
+    if (!adapter.authenticate(req, url, {})) return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
+    registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "ignored"}});
+    return respond(http::json_ok(200, "{\"accepted\":false,\"reason\":\"Loket does not take this event type\"}"));
+  }
   try {
     for (const auto& t : targets) {
-      auto r = route(adapter, t.by, t.key, false, throttled);
+      // The integration may be another provider's (Resend Receiving delivers the aliases' mail).
+      const auto* owner = t.provider.empty() ? &adapter : providers_.find(t.provider);
+      if (!owner) continue;
+      auto r = route(*owner, t.by, t.key, false, throttled);
       if (r && !authentic(*r)) {
-        r = route(adapter, t.by, t.key, true, throttled);  // the secret or signing key may have been rotated
+        r = route(*owner, t.by, t.key, true, throttled);  // the secret or signing key may have been rotated
         if (r && !authentic(*r)) return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
       }
       if (r) found.emplace_back(std::move(*r), &t);

@@ -111,6 +111,7 @@ class Ingress {
   Publish publish_;
   const crypto::Keyring& keys_;
   Options options_;
+  const providers::Registry& providers_;
   std::vector<Endpoint> endpoints_;
   std::mutex mu_;
   core::LruMap<Route> cache_;

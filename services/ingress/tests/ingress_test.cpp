@@ -10,9 +10,11 @@
 
 #include "ingress.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/time.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/events/events.hpp"
 #include "loket/http/url.hpp"
+#include "loket/providers/email/email.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
@@ -220,6 +222,46 @@ TEST_CASE("a Cloud API notification for two numbers is published once per connec
                              "hub.verify_token=verify-me-please"))
               .status == 400);
   }
+}
+
+TEST_CASE("Resend Receiving: a signed email.received is published for the alias it was delivered to") {
+  World w;
+  w.registry = providers::Registry::standard(
+      providers::Settings({{"LOKET_INBOUND_EMAIL_DOMAIN", "in.loket.test"},
+                           {"LOKET_RESEND_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+                           {"LOKET_RESEND_API_KEY", "re_platform"}}));
+  const std::string account = "acc_0123456789abcdef01234567", alias = account + "@in.loket.test";
+  auto& integ = w.add("int_alias", providers::email::kProvider, account, "");
+  integ.workspace_id = account;
+  auto app = w.make();
+  auto event = [&](const std::string& type, const std::string& to) {
+    return R"({"type":")" + type + R"(","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":"e-1","to":[")" +
+           to + R"("],"received_for":[")" + to + R"("],"subject":"Hi"}})";
+  };
+  // Signed as Svix signs: "<id>.<timestamp>.<body>" under the secret's key, now.
+  auto signed_request = [&](const std::string& body, const std::string& secret_b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") {
+    const std::string id = "msg_1", ts = std::to_string(core::now_ms() / 1000);
+    const std::string sig = "v1," + core::base64(crypto::hmac_sha256(*core::from_base64(secret_b64), id + "." + ts + "." + body));
+    return request("POST", "/api/v1/webhooks/resend", body,
+                   {{"svix-id", id}, {"svix-timestamp", ts}, {"svix-signature", sig}});
+  };
+  auto res = app.handle(signed_request(event("email.received", alias)));
+  CHECK(res.status == 200);
+  REQUIRE(w.published.size() == 1);
+  CHECK(w.published[0].topic == "channel.webhook.resend");
+  CHECK(w.published[0].raw.integration_id == "int_alias");
+  CHECK(w.published[0].raw.workspace_id == account);
+  CHECK(w.published[0].raw.routing_key == alias);
+
+  // Another secret, or none: 401, nothing published.
+  CHECK(app.handle(signed_request(event("email.received", alias), core::base64("another key"))).status == 401);
+  CHECK(app.handle(request("POST", "/api/v1/webhooks/resend", event("email.received", alias))).status == 401);
+  // Events Loket does not take are acknowledged once signed, so Resend stops sending them.
+  CHECK(app.handle(signed_request(event("email.delivered", "someone@customer.example"))).status == 200);
+  CHECK(app.handle(request("POST", "/api/v1/webhooks/resend", event("email.delivered", "x@y.example"))).status == 401);
+  // Mail for no workspace is 404.
+  CHECK(app.handle(signed_request(event("email.received", "nobody@elsewhere.example"))).status == 404);
+  CHECK(w.published.size() == 1);
 }
 
 TEST_CASE("a broker that does not acknowledge gets the provider a 503 with Retry-After") {

@@ -55,6 +55,15 @@ std::optional<providers::Mailer> sender_for(const std::optional<store::Integrati
   return std::nullopt;
 }
 
+std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, const TicketMail& t,
+                                                   const providers::Registry& providers) {
+  if (!t.integration_id.empty())
+    if (auto own = store::find_integration(tx, t.integration_id); own && own->status != "disconnected")
+      if (const auto* adapter = providers.find(own->provider); adapter && adapter->descriptor().sends_email)
+        return own;
+  return store::latest_integration(tx, t.workspace_id, providers.mailer_names());
+}
+
 std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
                                            const std::string& ticket_id, const crypto::Keyring& keys) {
   auto ticket = store::load_ticket(tx, workspace_id, ticket_id);
@@ -68,6 +77,7 @@ std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std
   t.channel = ticket->channel;
   t.requester_email = *ticket->requester_email;
   t.requester_name = ticket->requester_name.value_or("");
+  t.integration_id = ticket->integration_id.value_or("");
   try {  // signed: ingress routes a reply by it without a lookup
     t.reply_token = providers::email::reply_token(keys, ticket->workspace_id, ticket->number);
   } catch (const std::invalid_argument&) {  // not an acc_ id of ours: no Reply-To

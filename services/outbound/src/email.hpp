@@ -24,9 +24,18 @@ struct EmailOptions {
 std::optional<providers::Mailer> sender_for(const std::optional<store::Integration>& workspace_mailer,
                                             const crypto::Keyring& keys, const providers::Registry& providers);
 
+/// The integration a ticket's emails go out through: the ticket's own when its provider sends
+/// email (mail that came in through a workspace's own mailbox is answered from that mailbox),
+/// else the workspace's most recently connected email sender (Registry::mailer_names), else
+/// std::nullopt (sender_for() then takes the platform's).
+struct TicketMail;
+std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, const TicketMail& t,
+                                                   const providers::Registry& providers);
+
 /// What an email about a ticket needs.
 struct TicketMail {
   std::string ticket_id, workspace_id, subject, status, channel, requester_email, requester_name;
+  std::string integration_id;  ///< the integration the customer wrote through, "" for none
   std::int64_t number = 0;
   std::string access_token;  ///< for the status link
   std::string reply_token;   ///< for Reply-To: providers::email::reply_token()

@@ -157,7 +157,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
                                opt.email.public_app_url + "/t/" + store::access_token_of(tx, e.ticket_id, keys));
     if (by_email) {
       mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
-      sender = sender_for(store::latest_integration(tx, e.workspace_id, providers.mailer_names()), keys, providers);
+      if (mail) sender = sender_for(mail_integration(tx, *mail, providers), keys, providers);
     } else {
       IntegrationLookup lookup{[&tx](const std::string& id) { return store::find_integration(tx, id); },
                                [&tx, &e](const std::vector<std::string>& names) {
@@ -217,8 +217,7 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
     if (!mail) return;  // no address (WhatsApp, Telegram): nothing to send, nothing to record
     id = store::pending_notification(tx, e.workspace_id, e.ticket_id, kind_name, mail->requester_email);
     if (id)
-      sender = sender_for(store::latest_integration(tx, e.workspace_id, opt.providers->mailer_names()), keys,
-                          *opt.providers);
+      sender = sender_for(mail_integration(tx, *mail, *opt.providers), keys, *opt.providers);
   });
   if (!id) return mail ? Outcome::kAlreadyDone : Outcome::kIgnored;
   auto write = [&](const std::string& status, const std::string& error, const std::string& provider_id) {

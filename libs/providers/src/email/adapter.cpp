@@ -17,14 +17,8 @@ class EmailAdapter final : public Adapter {
   explicit EmailAdapter(const Settings& s)
       : domain_(core::to_lower(s.get("LOKET_INBOUND_EMAIL_DOMAIN"))),
         password_(s.get("LOKET_EMAIL_INGRESS_PASSWORD")),
-        max_bytes_(max_bytes(s)) {
-    if (auto spec = s.get("LOKET_MASTER_KEY"); !spec.empty()) {
-      try {
-        keys_ = std::make_unique<crypto::Keyring>(crypto::Keyring::parse(spec));
-      } catch (const std::invalid_argument&) {  // the service that reads it refuses to start anyway
-      }
-    }
-  }
+        max_bytes_(max_email_bytes(s)),
+        keys_(reply_keys(s)) {}
 
   const ProviderDescriptor& descriptor() const override {
     static const ProviderDescriptor d = [] {
@@ -47,12 +41,7 @@ class EmailAdapter final : public Adapter {
     std::string recipient = core::to_lower(core::trim(req.query_param("recipient")));
     if (recipient.empty() || recipient.size() > 320)
       throw Refusal::invalid("recipient (the envelope recipient, e.g. ${recipient} in Postfix) is required");
-    std::optional<std::string> account;
-    if (auto token = token_in_address(recipient, domain_)) {
-      if (auto target = keys_ ? read_reply_token(*keys_, *token) : std::nullopt) account = target->account_id;
-    } else {
-      account = account_of_alias(recipient, domain_);
-    }
+    auto account = workspace_of_recipient(recipient, domain_, keys_.get());
     if (!account) throw Refusal(404, "NOT_FOUND", "no workspace receives mail at " + recipient);
     // The envelope recipient travels as the routing key: a reply address there threads the mail
     // even when its headers name someone else (a forward, a Bcc).
@@ -79,16 +68,6 @@ class EmailAdapter final : public Adapter {
   }
 
  private:
-  // LOKET_EMAIL_MAX_BYTES, 1 KiB to kMaxEmailBytes (default): larger messages get 413.
-  static std::size_t max_bytes(const Settings& s) {
-    std::size_t n = kMaxEmailBytes;
-    try {
-      n = std::stoull(s.get("LOKET_EMAIL_MAX_BYTES", std::to_string(kMaxEmailBytes)));
-    } catch (const std::exception&) {  // unreadable: the default
-    }
-    return std::clamp<std::size_t>(n, 1024, kMaxEmailBytes);
-  }
-
   std::string domain_, password_;
   std::size_t max_bytes_;
   std::unique_ptr<crypto::Keyring> keys_;
@@ -108,6 +87,33 @@ std::optional<std::string> account_of_alias(std::string_view address, std::strin
       local.find_first_not_of("0123456789abcdef", kAccountPrefix.size()) != std::string::npos)
     return std::nullopt;
   return local;
+}
+
+std::optional<std::string> workspace_of_recipient(std::string_view recipient, std::string_view domain,
+                                                  const crypto::Keyring* keys) {
+  if (auto token = token_in_address(recipient, domain)) {
+    auto target = keys ? read_reply_token(*keys, *token) : std::nullopt;
+    return target ? std::optional(target->account_id) : std::nullopt;
+  }
+  return account_of_alias(recipient, domain);
+}
+
+std::unique_ptr<crypto::Keyring> reply_keys(const Settings& settings) {
+  if (auto spec = settings.get("LOKET_MASTER_KEY"); !spec.empty()) {
+    try {
+      return std::make_unique<crypto::Keyring>(crypto::Keyring::parse(spec));
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  return nullptr;
+}
+
+std::size_t max_email_bytes(const Settings& settings) {
+  const std::string v = core::trim(settings.get("LOKET_EMAIL_MAX_BYTES"));
+  if (v.empty()) return kMaxEmailBytes;
+  if (v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("LOKET_EMAIL_MAX_BYTES must be a number of bytes, e.g. 26214400 (25 MiB)");
+  return std::clamp<std::size_t>(std::stoull(v), 1024, kMaxEmailBytes);
 }
 
 std::int64_t ticket_number_in_subject(std::string_view subject) {

@@ -1,7 +1,12 @@
-// Resend as a providers::Adapter: a workspace's own email sender (`email_resend`) and the
-// platform's (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM); shared/reference/providers.md §6.
+// Resend as a providers::Adapter: a workspace's own email sender (`email_resend`), the
+// platform's (LOKET_RESEND_API_KEY, LOKET_EMAIL_FROM), and Resend Receiving for the platform's
+// inbound domain; shared/reference/providers.md §6.
 #include "loket/providers/adapter.hpp"
+
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
+#include "loket/providers/email/email.hpp"
+#include "loket/providers/error.hpp"
 #include "loket/providers/resend/resend.hpp"
 
 namespace loket::providers::resend {
@@ -11,11 +16,43 @@ class ResendAdapter final : public Adapter {
   explicit ResendAdapter(const Settings& s)
       : client_(s.api_base(descriptor().api_key, "https://api.resend.com")),
         platform_key_(s.get("LOKET_RESEND_API_KEY")),
-        platform_from_(s.get("LOKET_EMAIL_FROM")) {}
+        platform_from_(s.get("LOKET_EMAIL_FROM")),
+        domain_(core::to_lower(s.get("LOKET_INBOUND_EMAIL_DOMAIN"))),
+        max_bytes_(email::max_email_bytes(s)),
+        keys_(email::reply_keys(s)) {
+    for (auto& secret : core::split(s.get("LOKET_RESEND_WEBHOOK_SECRET"), ' '))
+      if (!secret.empty()) webhook_secrets_.push_back(secret);
+  }
 
   const ProviderDescriptor& descriptor() const override {
-    static const ProviderDescriptor d{kIntegration, "", "", "Resend", "RESEND", true};
+    static const ProviderDescriptor d{kIntegration, kWebhook, "", "Resend", "RESEND", true};
     return d;
+  }
+
+  std::optional<WebhookEndpoint> webhook() const override {
+    if (webhook_secrets_.empty() || platform_key_.empty() || domain_.empty()) return std::nullopt;
+    return WebhookEndpoint{kWebhookPath, false, false, "use POST (Resend Receiving events)", 401,
+                           "svix-signature does not match LOKET_RESEND_WEBHOOK_SECRET, or svix-timestamp is more "
+                           "than 5 minutes off"};
+  }
+
+  std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
+    return route_received(req.body, domain_, keys_.get());
+  }
+
+  bool authenticate(const http::Request& req, const std::string&, const WebhookSecrets&) const override {
+    return verify_signature(webhook_secrets_, req.header("svix-id"), req.header("svix-timestamp"), req.body,
+                            req.header("svix-signature"), core::now_ms() / 1000);
+  }
+
+  std::optional<events::RawWebhook> expand(const events::RawWebhook& raw) const override {
+    if (platform_key_.empty())
+      throw ProviderError("Resend Receiving: LOKET_RESEND_API_KEY is not set on inbound", 0, false);
+    events::RawWebhook mail = raw;
+    mail.provider = email::kWebhook;
+    mail.content_type = "message/rfc822";
+    mail.body = client_.received_message(platform_key_, email_id_of(raw.body), max_bytes_);
+    return mail;
   }
 
   Connection connect(const rapidjson::Value& body) const override {
@@ -48,7 +85,10 @@ class ResendAdapter final : public Adapter {
 
  private:
   Client client_;
-  std::string platform_key_, platform_from_;
+  std::string platform_key_, platform_from_, domain_;
+  std::size_t max_bytes_;
+  std::unique_ptr<crypto::Keyring> keys_;
+  std::vector<std::string> webhook_secrets_;
 };
 }  // namespace
 

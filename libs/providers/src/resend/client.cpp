@@ -1,4 +1,5 @@
 #include "loket/core/json.hpp"
+#include "loket/http/ssrf.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/resend/resend.hpp"
 
@@ -96,6 +97,36 @@ std::string Client::send(const std::string& api_key, const Email& e) const {
   rapidjson::Document d;
   core::parse_json(d, res.body);
   return d.IsObject() ? core::json_string(d, "id").value_or("") : "";
+}
+
+std::string Client::received_message(const std::string& api_key, const std::string& email_id,
+                                     std::size_t max_bytes) const {
+  http::ClientRequest req;
+  req.url = api_base_ + "/emails/receiving/" + email_id;
+  req.headers = {{"Authorization", "Bearer " + api_key}};
+  req.timeout = std::chrono::seconds(15);
+  auto res = http::fetch(req);
+  if (!res.ok()) fail("Resend", res);
+  rapidjson::Document d;
+  core::parse_json(d, res.body);
+  const auto* raw = d.IsObject() ? core::json_member(d, "raw") : nullptr;
+  auto url = raw ? core::json_string(*raw, "download_url") : std::nullopt;
+  if (!url || url->empty())
+    throw ProviderError("Resend: received email " + email_id + " has no raw.download_url", res.status, false);
+  http::ClientRequest get;
+  get.url = *url;
+  get.guard = &http::ssrf_policy();  // a URL the provider chose
+  get.max_redirects = 3;
+  get.max_response_bytes = max_bytes;
+  get.timeout = std::chrono::seconds(60);
+  auto file = http::fetch(get);
+  if (file.refused) throw ProviderError("Resend raw message download: " + file.error, 403, false);
+  if (file.too_large)
+    throw ProviderError("Resend: received email " + email_id + " is larger than LOKET_EMAIL_MAX_BYTES (" +
+                            std::to_string(max_bytes) + " bytes)",
+                        413, false);
+  if (!file.ok()) throw error_from_response("Resend raw message download", file, "");
+  return std::move(file.body);
 }
 
 }  // namespace loket::providers::resend

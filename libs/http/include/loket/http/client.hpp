@@ -16,6 +16,8 @@ struct ClientResponse {
   std::string body;
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string error;                           ///< transport error, empty on a response
+  bool too_large = false;                      ///< the body passed max_response_bytes (status is then 0)
+  bool refused = false;                        ///< the SSRF guard refused the URL (status is then 0)
 
   /// True for a 2xx response.
   bool ok() const { return status >= 200 && status < 300; }

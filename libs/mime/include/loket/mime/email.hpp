@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 /// Email messages (RFC 5322, MIME RFC 2045–2049) read through GMime, for email-to-ticket
@@ -93,5 +94,22 @@ ReplyParts split_reply(std::string_view text);
 /// whitespace collapsed except in <pre>. Uses libxml2's HTML parser (lenient); walks the tree
 /// without recursion. Thread-safe.
 std::string html_to_text(std::string_view html);
+
+/// One email Loket sends itself (through a workspace's own SMTP server).
+struct OutgoingEmail {
+  std::string from, to;  ///< "Name <address>" or an address
+  std::string reply_to;  ///< "" for none
+  std::string subject;   ///< UTF-8; encoded words where needed
+  std::string text;      ///< the text/plain body, UTF-8
+  std::string html;      ///< "" for none; else multipart/alternative with the text
+  /// Further header fields in order (Message-ID, In-Reply-To, References, Auto-Submitted, …).
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// The RFC 5322 message of `e` through GMime: CRLF line ends, a Date, MIME-Version, UTF-8
+/// bodies in quoted-printable, non-ASCII header text as RFC 2047 encoded words. Thread-safe.
+/// @throws std::invalid_argument when a header name or value holds CR or LF, or `from`/`to`
+/// holds no address.
+std::string compose_email(const OutgoingEmail& e);
 
 }  // namespace loket::mime

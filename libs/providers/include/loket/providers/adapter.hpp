@@ -2,7 +2,9 @@
 #include <rapidjson/document.h>
 
 #include <functional>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -69,6 +71,8 @@ struct ProviderDescriptor {
   /// Loket makes one integration of it for every workspace (the email alias): it is not
   /// connected, listed or disconnected through /api/v1/channels.
   bool platform = false;
+  /// Its integrations are mailboxes ingress imports from (Adapter::open_mailbox).
+  bool mailbox = false;
 };
 
 /// Where a provider's webhooks arrive on ingress.
@@ -97,6 +101,9 @@ struct WebhookTarget {
   std::string key;          ///< integration id, routing key or secret hash
   std::string thread;       ///< the conversation thread for the Kafka key ("" when none)
   std::string routing_key;  ///< RawWebhook.routing_key: which part of a shared body is this integration's
+  /// The provider (descriptor name) whose integration `key` names, when it is not the adapter's
+  /// own: Resend Receiving delivers mail for the email alias integrations. "" = the adapter's.
+  std::string provider;
 };
 
 /// What ingress keeps about an integration to authenticate its webhooks.
@@ -155,6 +162,38 @@ struct Mailer {
   std::function<std::string(const Email&)> send;
 };
 
+/// One message of a mailbox folder, as listed before it is fetched.
+struct MailboxMessage {
+  std::uint64_t uid = 0;   ///< RFC 3501 UID, under the folder's UIDVALIDITY
+  std::uint64_t size = 0;  ///< bytes (RFC822.SIZE)
+  bool seen = false;       ///< had \Seen before Loket looked
+};
+
+/// A mailbox folder Loket imports mail from (a workspace's own IMAP mailbox), opened by
+/// Adapter::open_mailbox. Not thread-safe: one importer owns it. Every call may throw
+/// ProviderError (retryable: unreachable; permanent: login or folder refused).
+class Mailbox {
+ public:
+  virtual ~Mailbox() = default;
+  /// The folder imported, e.g. "INBOX".
+  virtual const std::string& folder() const = 0;
+  /// RawWebhook.provider its messages are published as: the provider whose normalize() reads a
+  /// whole RFC 5322 message (the email alias's "email").
+  virtual std::string webhook() const = 0;
+  /// The largest message imported (bytes, LOKET_EMAIL_MAX_BYTES); larger ones are skipped and
+  /// reported, never retried.
+  virtual std::size_t max_message_bytes() const = 0;
+  /// Opens the folder without changing it; returns its UIDVALIDITY.
+  virtual std::uint64_t examine() = 0;
+  /// UIDs above `after`, ascending, at most `limit`.
+  virtual std::vector<std::uint64_t> uids_after(std::uint64_t after, std::size_t limit) = 0;
+  /// Size and \Seen of `uids` (at most 500 a call).
+  virtual std::vector<MailboxMessage> info(const std::vector<std::uint64_t>& uids) = 0;
+  /// The raw bytes of `m` under `uidvalidity`; flags are left as they were unless the
+  /// workspace asked for imported mail to be marked seen.
+  virtual std::string fetch(std::uint64_t uidvalidity, const MailboxMessage& m) = 0;
+};
+
 /// One provider. Every method is const and thread-safe; default implementations mean "this
 /// provider does not do that" (a receive-only or send-only provider overrides its part).
 class Adapter {
@@ -167,7 +206,9 @@ class Adapter {
   /// Where its webhooks arrive; std::nullopt for providers that only send.
   virtual std::optional<WebhookEndpoint> webhook() const { return std::nullopt; }
   /// The integrations `req` is for, read without authenticating (routing needs nothing else);
-  /// `path_id` is the id in the URL with WebhookEndpoint::id_in_path. Pure.
+  /// `path_id` is the id in the URL with WebhookEndpoint::id_in_path. None (an event Loket does
+  /// not take, e.g. Resend's `email.sent`): ingress answers 2xx once authenticate() passes with
+  /// empty secrets (platform webhooks), so the provider does not retry it. Pure.
   /// @throws Refusal (400) when the request is not this provider's webhook.
   virtual std::vector<WebhookTarget> route(const http::Request& req, std::string_view path_id) const;
   /// Whether `req` is authentic for an integration with `secrets`; `url` is the full URL the
@@ -187,6 +228,17 @@ class Adapter {
   /// The 2xx body the provider expects once the webhook is stored; std::nullopt for Loket's
   /// `{"accepted":true,"eventId":…}`.
   virtual std::optional<http::Response> acknowledgement() const { return std::nullopt; }
+  /// Fetches what a stored webhook only points at, before it is normalized (inbound): Resend
+  /// Receiving's `email.received` names an email whose raw message this downloads and returns as
+  /// the email alias's webhook (provider "email", body the RFC 5322 bytes), so one normalize()
+  /// serves every source of mail. std::nullopt when `raw` is whole (every other provider).
+  /// Blocking network I/O (bounded by timeouts and LOKET_EMAIL_MAX_BYTES).
+  /// @throws ProviderError: retryable (unreachable, 408, 429, 5xx) or permanent (the email is
+  /// gone, the key is refused, the message is too large: inbound dead-letters the record).
+  virtual std::optional<events::RawWebhook> expand(const events::RawWebhook& raw) const {
+    (void)raw;
+    return std::nullopt;
+  }
   /// Turns one stored webhook into messages, receipts and drop reasons. Pure; never throws.
   virtual Normalized normalize(const events::RawWebhook& raw) const;
 
@@ -210,6 +262,12 @@ class Adapter {
   /// Downloads an attachment a normalized message referenced. @throws ProviderError.
   virtual std::string download(const IntegrationInfo& integ, const std::string& credentials,
                                const events::AttachmentRef& ref) const;
+  /// The mailbox an integration with these decrypted credentials imports from (descriptor().
+  /// mailbox); nullptr for other providers. @throws ProviderError when its host is refused.
+  virtual std::unique_ptr<Mailbox> open_mailbox(const std::string& credentials) const {
+    (void)credentials;
+    return nullptr;
+  }
   /// The workspace's email sender from its credentials; std::nullopt when it sends no email.
   virtual std::optional<Mailer> mailer(const std::string& credentials) const;
   /// The platform's own email sender from Settings; std::nullopt when not configured.

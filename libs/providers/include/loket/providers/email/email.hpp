@@ -28,10 +28,21 @@ std::string alias_address(std::string_view account_id, std::string_view domain);
 /// std::nullopt. Pure.
 std::optional<std::string> account_of_alias(std::string_view address, std::string_view domain);
 
+/// The workspace (account id) mail to `recipient` is for: its alias on `domain`, or a reply
+/// address of `domain` whose token verifies under `keys` (null: none does); std::nullopt
+/// otherwise. Case-insensitive. Pure.
+std::optional<std::string> workspace_of_recipient(std::string_view recipient, std::string_view domain,
+                                                  const crypto::Keyring* keys);
+/// LOKET_MASTER_KEY as the keyring reply addresses are signed with; null when unset or unreadable
+/// (the services that sign with it refuse to start then anyway).
+std::unique_ptr<crypto::Keyring> reply_keys(const Settings& settings);
 /// The largest message the MIME ingress takes (bytes; 413 above), and LOKET_EMAIL_MAX_BYTES's
 /// default and ceiling: what Gmail and Outlook send (25 MB, encoded). Its channel.inbound
 /// record (source and parts, base64) stays within events::kRecordLimits.
 inline constexpr std::size_t kMaxEmailBytes = 25u << 20;
+/// LOKET_EMAIL_MAX_BYTES clamped to 1 KiB – kMaxEmailBytes (bytes); kMaxEmailBytes when unset.
+/// @throws std::invalid_argument when it is set but not a number (the operator meant something).
+std::size_t max_email_bytes(const Settings& settings);
 inline constexpr std::size_t kMaxAttachments = 50;      ///< parts kept as attachments per email
 inline constexpr std::size_t kMaxAddresses = 50;        ///< Cc addresses kept, recipients searched for a token
 inline constexpr std::size_t kMaxReferences = 32;       ///< Message-IDs kept for threading
