@@ -7,7 +7,8 @@
 #include <memory>
 #include <thread>
 
-#include "loket/core/ids.hpp"
+#include <unistd.h>
+
 #include "loket/core/config.hpp"
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
@@ -53,11 +54,16 @@ int main() {
     // Workspace mailboxes (IMAP): imported here, one replica per mailbox at a time.
     ingress::MailboxOptions mo;
     mo.interval = core::env_ms("LOKET_MAILBOX_POLL_MS", mo.interval);
+    // The lease owner: this host and port, so a replica restarted in place (a killed container)
+    // takes its mailboxes back at once instead of waiting for its old lease to run out.
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    const std::string owner = std::string(host) + ":" + std::to_string(server.port());
     std::thread importer;
     auto import_done = std::make_shared<std::atomic<bool>>(false);
     if (mo.interval.count() > 0)
-      importer = std::thread([&pool, &producer, &keys, &providers, mo, import_done] {
-        ingress::MailboxImporter(pool, ingress::broker_publish(producer), keys, providers, mo, core::new_id("ingress"))
+      importer = std::thread([&pool, &producer, &keys, &providers, mo, owner, import_done] {
+        ingress::MailboxImporter(pool, ingress::broker_publish(producer), keys, providers, mo, owner)
             .run([] { return core::stop_requested(); });
         *import_done = true;
       });

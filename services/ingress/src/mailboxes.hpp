@@ -30,7 +30,8 @@ struct MailboxOptions {
 /// Imports mail of the mailboxes this replica leases. Thread-compatible: one thread runs it.
 class MailboxImporter {
  public:
-  /// `owner` names this replica in leases (unique per process).
+  /// `owner` names this replica in leases (host:port: unique per replica, and the same after a
+  /// restart in place, so a killed replica resumes its mailboxes at once).
   MailboxImporter(store::Pool& pool, Publish publish, const crypto::Keyring& keys,
                   const providers::Registry& providers, MailboxOptions options, std::string owner);
   /// One round: takes or renews leases and imports what is new in each leased mailbox (up to
