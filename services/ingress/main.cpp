@@ -63,8 +63,9 @@ int main() {
     auto import_done = std::make_shared<std::atomic<bool>>(false);
     if (mo.interval.count() > 0)
       importer = std::thread([&pool, &producer, &keys, &providers, mo, owner, import_done] {
-        ingress::MailboxImporter(pool, ingress::broker_publish(producer), keys, providers, mo, owner)
-            .run([] { return core::stop_requested(); });
+        ingress::MailboxImporter(pool, ingress::broker_publish(producer), keys, providers, mo, owner).run([] {
+          return core::stop_requested();
+        });
         *import_done = true;
       });
     while (core::sleep_unless_stopped(std::chrono::seconds(1))) {

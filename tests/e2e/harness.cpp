@@ -330,7 +330,8 @@ http::Response FakeResend::handle(const http::Request& r) {
     std::string id = r.path.substr(receiving_prefix.size());
     if (receiving_failures.fetch_sub(1) > 0)
       return json_response(503, R"({"statusCode":503,"name":"internal_server_error","message":"Try again"})");
-    if (!received(id)) return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Email not found"})");
+    if (!received(id))
+      return json_response(404, R"({"statusCode":404,"name":"not_found","message":"Email not found"})");
     return json_response(200, "{\"object\":\"email\",\"id\":\"" + id + "\",\"raw\":{\"download_url\":\"" + base() +
                                   raw_prefix + id + "\",\"expires_at\":\"2030-01-01T00:00:00.000Z\"}}");
   }

@@ -83,14 +83,17 @@ struct MailServers {
 
 std::string mail(const std::string& from, const std::string& to, const std::string& subject, const std::string& body) {
   return "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nMessage-ID: <" +
-         loket::core::new_id("mid") + "@mail.example>\r\nMIME-Version: 1.0\r\n"
-         "Content-Type: text/plain; charset=UTF-8\r\n\r\n" + body + "\r\n";
+         loket::core::new_id("mid") +
+         "@mail.example>\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: text/plain; charset=UTF-8\r\n\r\n" +
+         body + "\r\n";
 }
 
 std::string connect_body(const MailServers& s, const std::string& user, const std::string& imap_password,
                          const std::string& smtp_password) {
-  return R"({"provider":"email_mailbox","address":")" + user + R"(","fromName":"Toko Anda","imap":{"host":"127.0.0.1","port":)" +
-         std::to_string(s.imaps) + R"(,"security":"ssl","username":")" + user + R"(","password":")" + imap_password +
+  return R"({"provider":"email_mailbox","address":")" + user +
+         R"(","fromName":"Toko Anda","imap":{"host":"127.0.0.1","port":)" + std::to_string(s.imaps) +
+         R"(,"security":"ssl","username":")" + user + R"(","password":")" + imap_password +
          R"("},"smtp":{"host":"127.0.0.1","port":)" + std::to_string(s.smtp) +
          R"(,"security":"starttls","username":")" + user + R"(","password":")" + smtp_password + R"("}})";
 }
@@ -130,7 +133,8 @@ TEST_CASE("a workspace's own mailbox: validated live, imported once without touc
   CHECK(bad_smtp.raw.find("SMTP") != std::string::npos);
   CHECK(api("GET", "/api/v1/channels", key).data()["integrations"].Size() == 0);
 
-  auto connected = api("POST", "/api/v1/channels", key, connect_body(servers, user, "right-password", "right-password"));
+  auto connected =
+      api("POST", "/api/v1/channels", key, connect_body(servers, user, "right-password", "right-password"));
   REQUIRE(connected.status == 201);
   CHECK(connected.raw.find("right-password") == std::string::npos);  // credentials are never returned
   REQUIRE(wait_until([&] { return tickets_of(account) == 2; }, 30s));
@@ -165,7 +169,10 @@ TEST_CASE("a workspace's own mailbox: validated live, imported once without touc
   CHECK(out.find("In-Reply-To: <mid_") != std::string::npos);
   CHECK(out.find("Kami cek ke kurir.") != std::string::npos);
   REQUIRE(wait_until(
-      [&] { return sql_text("SELECT delivery_status FROM messages WHERE id = '" + std::string(str(reply.data(), "id")) + "'") == "sent"; },
+      [&] {
+        return sql_text("SELECT delivery_status FROM messages WHERE id = '" + std::string(str(reply.data(), "id")) +
+                        "'") == "sent";
+      },
       15s));
 }
 

@@ -6,6 +6,7 @@
 
 #include "loket/core/json.hpp"
 #include "loket/providers/email_mailbox/email_mailbox.hpp"
+#include "loket/providers/error.hpp"
 
 using namespace loket;
 using namespace loket::providers;
@@ -31,8 +32,8 @@ TEST_CASE("SEARCH answers give the UIDs above the cursor, ascending, once") {
   CHECK(read_search("* SEARCH 10\r\n", 10).empty());
   CHECK(read_search("* SEARCH\r\n", 0).empty());
   CHECK(read_search("* SEARCH 9 4 4 7\r\n* SEARCH 12\r\n", 5) == std::vector<std::uint64_t>{7, 9, 12});
-  CHECK(read_search("* SEARCH 5 x 6\r\n", 0) == std::vector<std::uint64_t>{5});  // stops at garbage
-  CHECK(read_search("* SEARCH 4294967296 3\r\n", 0).empty());                    // stops at a non-UID
+  CHECK(read_search("* SEARCH 5 x 6\r\n", 0) == std::vector<std::uint64_t>{5});         // stops at garbage
+  CHECK(read_search("* SEARCH 4294967296 3\r\n", 0) == std::vector<std::uint64_t>{3});  // not a UID: passed over
 }
 
 TEST_CASE("FETCH answers give size and \\Seen per UID") {
@@ -91,23 +92,33 @@ TEST_CASE("connect refuses bad fields before connecting anywhere") {
   CHECK(refused(R"({"address":"not an address",)" + imap + "," + smtp + "}").find("address") != std::string::npos);
   CHECK(refused(R"({"address":"support@shop.example",)" + smtp + "}").find("imap is required") != std::string::npos);
   CHECK(refused(R"({"address":"support@shop.example",)" + imap + "}").find("smtp is required") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"tls","username":"u","password":"p"},)" +
-                smtp + "}")
-            .find("security") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","imap":{"host":"evil.example/x?","security":"ssl","username":"u","password":"p"},)" +
-                smtp + "}")
-            .find("host") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","port":70000,"security":"ssl","username":"u","password":"p"},)" +
-                smtp + "}")
-            .find("port") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"ssl","username":"u"},)" +
-                smtp + "}")
-            .find("password") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"ssl","username":"u","password":"p","folder":"a\"b"},)" +
-                smtp + "}")
-            .find("folder") != std::string::npos);
-  CHECK(refused(R"({"address":"support@shop.example","markSeen":"yes",)" + imap + "," + smtp + "}")
-            .find("markSeen") != std::string::npos);
+  CHECK(
+      refused(
+          R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"tls","username":"u","password":"p"},)" +
+          smtp + "}")
+          .find("security") != std::string::npos);
+  CHECK(
+      refused(
+          R"({"address":"support@shop.example","imap":{"host":"evil.example/x?","security":"ssl","username":"u","password":"p"},)" +
+          smtp + "}")
+          .find("host") != std::string::npos);
+  CHECK(
+      refused(
+          R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","port":70000,"security":"ssl","username":"u","password":"p"},)" +
+          smtp + "}")
+          .find("port") != std::string::npos);
+  CHECK(
+      refused(
+          R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"ssl","username":"u"},)" +
+          smtp + "}")
+          .find("password") != std::string::npos);
+  CHECK(
+      refused(
+          R"({"address":"support@shop.example","imap":{"host":"imap.shop.example","security":"ssl","username":"u","password":"p","folder":"a\"b"},)" +
+          smtp + "}")
+          .find("folder") != std::string::npos);
+  CHECK(refused(R"({"address":"support@shop.example","markSeen":"yes",)" + imap + "," + smtp + "}").find("markSeen") !=
+        std::string::npos);
 }
 
 TEST_CASE("a mailbox on a private address is refused by the SSRF guard") {
@@ -117,9 +128,10 @@ TEST_CASE("a mailbox on a private address is refused by the SSRF guard") {
   c.smtp = {"10.0.0.5", 587, "starttls", "u", "p"};
   // Unless the process runs with LOKET_OUTBOUND_ALLOW_PRIVATE=1 (the e2e suite, never production).
   if (std::getenv("LOKET_OUTBOUND_ALLOW_PRIVATE") == nullptr) {
-    CHECK_THROWS_AS(ImapSession(c, {}), ProviderError);
+    const TlsOptions tls;
+    CHECK_THROWS_AS(ImapSession(c, tls), ProviderError);
     try {
-      validate(c, {});
+      validate(c, tls);
       FAIL("validated a loopback IMAP host");
     } catch (const ProviderError& e) {
       CHECK_FALSE(e.retryable());

@@ -2,8 +2,10 @@
 // email.received event goes.
 #include <catch2/catch.hpp>
 
+#include "loket/core/text.hpp"
 #include "loket/providers/email/email.hpp"
 #include "loket/providers/email/reply_address.hpp"
+#include "loket/providers/error.hpp"
 #include "loket/providers/resend/resend.hpp"
 
 using namespace loket;

@@ -3,8 +3,8 @@
 #include <thread>
 
 #include "loket/core/log.hpp"
-#include "loket/providers/error.hpp"
 #include "loket/ops/metrics.hpp"
+#include "loket/providers/error.hpp"
 
 namespace loket::inbound {
 

@@ -235,7 +235,8 @@ void Ingress::receive(const Endpoint& ep, const http::Request& req, const std::s
   bool throttled = over_failure_limit(req.remote_address);
   auto authentic = [&](const Route& r) { return !r.unreadable && adapter.authenticate(req, url, r.secrets); };
   if (targets.empty()) {  // an event for no integration (Resend's email.sent): taken, not stored
-    if (!adapter.authenticate(req, url, {})) return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
+    if (!adapter.authenticate(req, url, {}))
+      return respond(reject(ep.spec.refused_status, ep.spec.refused_hint, provider, req));
     registry().add("loket_webhooks_total", {{"provider", provider}, {"outcome", "ignored"}});
     return respond(http::json_ok(200, "{\"accepted\":false,\"reason\":\"Loket does not take this event type\"}"));
   }

@@ -97,9 +97,9 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
       raw.received_at_ms = core::now_ms();
       raw.content_type = "message/rfc822";
       raw.body = box->fetch(static_cast<std::uint64_t>(validity), m);
-      records.emplace_back(kafka::kWebhookTopicPrefix + raw.provider + "\n" +
-                               events::thread_key(integ.id, integ.routing_key),
-                           events::to_json(raw));
+      records.emplace_back(
+          kafka::kWebhookTopicPrefix + raw.provider + "\n" + events::thread_key(integ.id, integ.routing_key),
+          events::to_json(raw));
     }
     // A UID the server listed but no longer has (expunged meanwhile) is passed over too.
     through = std::max<std::uint64_t>(through, chunk.back());
@@ -112,7 +112,8 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
                                        static_cast<std::int64_t>(through), options_.lease);
     tx.commit();
     if (!held) {
-      core::log(core::Level::kWarn, "mailbox lease lost; another replica imports it now", {{"integrationId", integ.id}});
+      core::log(core::Level::kWarn, "mailbox lease lost; another replica imports it now",
+                {{"integrationId", integ.id}});
       return published;
     }
   }
@@ -133,8 +134,8 @@ std::size_t MailboxImporter::poll_once() {
     try {
       auto conn = pool_.acquire();
       pqxx::work tx(*conn);
-      leases = store::lease_mailboxes(tx, adapter->descriptor().name, owner_, options_.lease,
-                                      options_.mailboxes_per_round);
+      leases =
+          store::lease_mailboxes(tx, adapter->descriptor().name, owner_, options_.lease, options_.mailboxes_per_round);
       tx.commit();
     } catch (const std::exception& e) {
       core::log(core::Level::kError, "cannot lease mailboxes", {{"error", e.what()}});

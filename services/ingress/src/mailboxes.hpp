@@ -32,8 +32,8 @@ class MailboxImporter {
  public:
   /// `owner` names this replica in leases (host:port: unique per replica, and the same after a
   /// restart in place, so a killed replica resumes its mailboxes at once).
-  MailboxImporter(store::Pool& pool, Publish publish, const crypto::Keyring& keys,
-                  const providers::Registry& providers, MailboxOptions options, std::string owner);
+  MailboxImporter(store::Pool& pool, Publish publish, const crypto::Keyring& keys, const providers::Registry& providers,
+                  MailboxOptions options, std::string owner);
   /// One round: takes or renews leases and imports what is new in each leased mailbox (up to
   /// a stop run() was asked for, between batches). Returns
   /// the messages published. Failures are recorded on the mailbox (and, when permanent, on the

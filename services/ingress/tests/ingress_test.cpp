@@ -239,9 +239,11 @@ TEST_CASE("Resend Receiving: a signed email.received is published for the alias 
            to + R"("],"received_for":[")" + to + R"("],"subject":"Hi"}})";
   };
   // Signed as Svix signs: "<id>.<timestamp>.<body>" under the secret's key, now.
-  auto signed_request = [&](const std::string& body, const std::string& secret_b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") {
+  auto signed_request = [&](const std::string& body,
+                            const std::string& secret_b64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") {
     const std::string id = "msg_1", ts = std::to_string(core::now_ms() / 1000);
-    const std::string sig = "v1," + core::base64(crypto::hmac_sha256(*core::from_base64(secret_b64), id + "." + ts + "." + body));
+    const std::string sig =
+        "v1," + core::base64(crypto::hmac_sha256(*core::from_base64(secret_b64), id + "." + ts + "." + body));
     return request("POST", "/api/v1/webhooks/resend", body,
                    {{"svix-id", id}, {"svix-timestamp", ts}, {"svix-signature", sig}});
   };

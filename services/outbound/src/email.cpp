@@ -59,8 +59,7 @@ std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, c
                                                    const providers::Registry& providers) {
   if (!t.integration_id.empty())
     if (auto own = store::find_integration(tx, t.integration_id); own && own->status != "disconnected")
-      if (const auto* adapter = providers.find(own->provider); adapter && adapter->descriptor().sends_email)
-        return own;
+      if (const auto* adapter = providers.find(own->provider); adapter && adapter->descriptor().sends_email) return own;
   return store::latest_integration(tx, t.workspace_id, providers.mailer_names());
 }
 

@@ -216,8 +216,7 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
     mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
     if (!mail) return;  // no address (WhatsApp, Telegram): nothing to send, nothing to record
     id = store::pending_notification(tx, e.workspace_id, e.ticket_id, kind_name, mail->requester_email);
-    if (id)
-      sender = sender_for(mail_integration(tx, *mail, *opt.providers), keys, *opt.providers);
+    if (id) sender = sender_for(mail_integration(tx, *mail, *opt.providers), keys, *opt.providers);
   });
   if (!id) return mail ? Outcome::kAlreadyDone : Outcome::kIgnored;
   auto write = [&](const std::string& status, const std::string& error, const std::string& provider_id) {

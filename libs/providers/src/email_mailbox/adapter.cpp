@@ -44,7 +44,8 @@ Server server_field(const rapidjson::Value& body, const char* half, int ssl_port
   const std::string name = half;
   const auto* v = core::json_member(body, half);
   if (!v || !v->IsObject())
-    throw Refusal::invalid(name + " is required: {\"host\",\"port\",\"security\":\"ssl|starttls\",\"username\",\"password\"}");
+    throw Refusal::invalid(name +
+                           " is required: {\"host\",\"port\",\"security\":\"ssl|starttls\",\"username\",\"password\"}");
   Server s = read_server(*v);
   s.host = core::to_lower(core::trim(s.host));
   if (s.host.empty() || s.host.size() > 253 || s.host.find_first_of(" /@?#\"\r\n") != std::string::npos)
@@ -124,7 +125,8 @@ class MailboxAdapter final : public Adapter {
                       throw ProviderError(std::string("email not sendable: ") + bad.what(), 400, false);
                     }
                     std::string to = e.to;
-                    if (auto lt = to.rfind('<'); lt != std::string::npos) to = to.substr(lt + 1, to.find('>', lt) - lt - 1);
+                    if (auto lt = to.rfind('<'); lt != std::string::npos)
+                      to = to.substr(lt + 1, to.find('>', lt) - lt - 1);
                     send_smtp(c, tls_, c.address, to, raw);
                     for (const auto& [k, v] : e.headers)
                       if (core::to_lower(k) == "message-id") return v;

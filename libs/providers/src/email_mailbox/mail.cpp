@@ -111,9 +111,9 @@ void common_options(CURL* h, const Server& s, const TlsOptions& tls, curl_slist*
 ProviderError mail_error(const char* what, CURLcode rc, long reply, const char* detail) {
   std::string msg = std::string(what) + ": " + (detail && *detail ? detail : curl_easy_strerror(rc));
   if (reply > 0) msg += " (server replied " + std::to_string(reply) + ")";
-  bool permanent = rc == CURLE_LOGIN_DENIED || rc == CURLE_PEER_FAILED_VERIFICATION ||
-                   rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_USE_SSL_FAILED ||
-                   rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_QUOTE_ERROR || reply >= 500;
+  bool permanent = rc == CURLE_LOGIN_DENIED || rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                   rc == CURLE_USE_SSL_FAILED || rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_QUOTE_ERROR ||
+                   reply >= 500;
   return ProviderError(msg, permanent ? 400 : 0, !permanent);
 }
 
@@ -227,7 +227,8 @@ std::uint64_t ImapSession::examine() {
 }
 
 std::vector<std::uint64_t> ImapSession::uids_after(std::uint64_t after, std::size_t limit) {
-  auto uids = read_search(run(http::percent_encode(impl_->creds.folder), "UID SEARCH UID " + std::to_string(after + 1) + ":*"), after);
+  auto uids = read_search(
+      run(http::percent_encode(impl_->creds.folder), "UID SEARCH UID " + std::to_string(after + 1) + ":*"), after);
   if (uids.size() > limit) uids.resize(limit);
   return uids;
 }
@@ -255,8 +256,8 @@ void validate(const Credentials& c, const TlsOptions& tls) {
   try {
     ImapSession(c, tls).examine();
   } catch (const ProviderError& e) {
-    throw ProviderError(std::string(e.what()) + " — check the IMAP host, port, security, user name, password and folder",
-                        400, false);
+    throw ProviderError(
+        std::string(e.what()) + " — check the IMAP host, port, security, user name, password and folder", 400, false);
   }
   auto target = target_of(c.smtp, "smtps", "smtp", "SMTP");
   Easy easy(curl_easy_init(), curl_easy_cleanup);

@@ -31,7 +31,11 @@ class ResendAdapter final : public Adapter {
 
   std::optional<WebhookEndpoint> webhook() const override {
     if (webhook_secrets_.empty() || platform_key_.empty() || domain_.empty()) return std::nullopt;
-    return WebhookEndpoint{kWebhookPath, false, false, "use POST (Resend Receiving events)", 401,
+    return WebhookEndpoint{kWebhookPath,
+                           false,
+                           false,
+                           "use POST (Resend Receiving events)",
+                           401,
                            "svix-signature does not match LOKET_RESEND_WEBHOOK_SECRET, or svix-timestamp is more "
                            "than 5 minutes off"};
   }

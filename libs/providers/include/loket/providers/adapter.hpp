@@ -1,8 +1,8 @@
 #pragma once
 #include <rapidjson/document.h>
 
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>

@@ -20,7 +20,7 @@ inline constexpr const char* kProvider = "email_mailbox";  ///< the integration'
 /// One server of the mailbox.
 struct Server {
   std::string host;
-  int port = 0;                   ///< 1–65535; defaults: IMAP 993 (ssl) / 143, SMTP 465 (ssl) / 587
+  int port = 0;                  ///< 1–65535; defaults: IMAP 993 (ssl) / 143, SMTP 465 (ssl) / 587
   std::string security = "ssl";  ///< "ssl" (TLS from the first byte) or "starttls"
   std::string username, password;
 };
@@ -38,10 +38,11 @@ std::string to_json(const Credentials& c);
 /// Parses to_json() output. @throws std::invalid_argument when a field is missing.
 Credentials credentials_from_json(const std::string& json);
 
-/// How the mail clients of this process connect, and the largest mail taken (from Settings). Thread-safe after construction.
+/// How the mail clients of this process connect, and the largest mail taken (from Settings). Thread-safe after
+/// construction.
 struct TlsOptions {
-  std::string ca_file;    ///< extra CA bundle (LOKET_MAILBOX_CA_FILE), "" for the system's
-  bool insecure = false;  ///< LOKET_MAILBOX_TLS_INSECURE=1: certificates not verified
+  std::string ca_file;                        ///< extra CA bundle (LOKET_MAILBOX_CA_FILE), "" for the system's
+  bool insecure = false;                      ///< LOKET_MAILBOX_TLS_INSECURE=1: certificates not verified
   std::size_t max_message_bytes = 25u << 20;  ///< LOKET_EMAIL_MAX_BYTES
 };
 

@@ -1,8 +1,8 @@
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,8 +42,7 @@ bool verify_signature(const std::vector<std::string>& secrets, std::string_view 
 /// alias). Empty for every other event type. Pure.
 /// @throws Refusal (400) for a body that is not a Resend event or lacks data.email_id; (404)
 /// when no recipient is a workspace's address on `domain`.
-std::vector<WebhookTarget> route_received(std::string_view body, std::string_view domain,
-                                          const crypto::Keyring* keys);
+std::vector<WebhookTarget> route_received(std::string_view body, std::string_view domain, const crypto::Keyring* keys);
 
 /// `data.email_id` of a stored `email.received` event (≤ 64 characters of `A-Za-z0-9-_`).
 /// @throws ProviderError (permanent) when absent or unusable.
