@@ -103,7 +103,7 @@ struct WebhookTarget {
   std::string routing_key;  ///< RawWebhook.routing_key: which part of a shared body is this integration's
   /// The provider (descriptor name) whose integration `key` names, when it is not the adapter's
   /// own: Resend Receiving delivers mail for the email alias integrations. "" = the adapter's.
-  std::string provider;
+  std::string provider = "";
 };
 
 /// What ingress keeps about an integration to authenticate its webhooks.
