@@ -72,9 +72,16 @@ std::unique_ptr<Consumer> Consumer::tail(Properties props, const std::string& to
     throw std::runtime_error("Kafka metadata for " + topic + ": " + why);
   }
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), md->topics[0].partitions[i].id)->offset =
-        RD_KAFKA_OFFSET_END;
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+    // The end offset now, not RD_KAFKA_OFFSET_END: that one is resolved later, when fetching
+    // starts, and would pass over records produced in between.
+    const std::int32_t partition = md->topics[0].partitions[i].id;
+    std::int64_t low = 0, high = RD_KAFKA_OFFSET_END;
+    if (rd_kafka_query_watermark_offsets(c->impl_->rk, topic.c_str(), partition, &low, &high,
+                                         static_cast<int>(timeout.count())) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      high = RD_KAFKA_OFFSET_END;
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = high;
+  }
   rd_kafka_metadata_destroy(md);
   e = rd_kafka_assign(c->impl_->rk, list);
   rd_kafka_topic_partition_list_destroy(list);

@@ -106,7 +106,8 @@ class Consumer {
   /// Safe to call from another thread than poll()'s.
   std::string reachable(std::chrono::milliseconds timeout) const;
 
-  /// A reader of every partition of `topic` from its current end, outside any consumer group
+  /// A reader of every partition of `topic` from its end at the time of the call (records
+  /// produced once it returned are all read), outside any consumer group
   /// (no joins, rebalances or commits): for broadcast readers such as the api's realtime
   /// fan-out, where every replica must see every record. Partitions added later are not read
   /// until the reader is recreated. Do not call commit() on it.
