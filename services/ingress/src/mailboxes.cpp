@@ -70,6 +70,12 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
                 {{"integrationId", integ.id}, {"folder", box->folder()}});
     last = 0;
   }
+  // Moves the cursor (and renews the lease); false when another replica holds the mailbox now.
+  auto advance = [&](std::int64_t through) {
+    return store::with_tx(pool_, [&](pqxx::work& tx) {
+      return store::advance_mailbox(tx, integ.id, owner_, box->folder(), validity, through, options_.lease);
+    });
+  };
   auto uids = box->uids_after(static_cast<std::uint64_t>(last), options_.messages_per_round);
   std::size_t published = 0;
   for (std::size_t start = 0; start < uids.size() && !stop_(); start += options_.batch) {
@@ -106,23 +112,13 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
     if (!records.empty() && !publish_all(records)) return published;
     published += records.size();
     registry().add("loket_mailbox_messages_total", {{"outcome", "imported"}}, static_cast<double>(records.size()));
-    auto conn = pool_.acquire();
-    pqxx::work tx(*conn);
-    bool held = store::advance_mailbox(tx, integ.id, owner_, box->folder(), validity,
-                                       static_cast<std::int64_t>(through), options_.lease);
-    tx.commit();
-    if (!held) {
+    if (!advance(static_cast<std::int64_t>(through))) {
       core::log(core::Level::kWarn, "mailbox lease lost; another replica imports it now",
                 {{"integrationId", integ.id}});
       return published;
     }
   }
-  if (uids.empty()) {  // nothing new: still polled, and the cursor's folder and UIDVALIDITY kept current
-    auto conn = pool_.acquire();
-    pqxx::work tx(*conn);
-    store::advance_mailbox(tx, integ.id, owner_, box->folder(), validity, last, options_.lease);
-    tx.commit();
-  }
+  if (uids.empty()) advance(last);  // nothing new: polled, and the cursor's folder and UIDVALIDITY kept current
   return published;
 }
 
@@ -132,11 +128,10 @@ std::size_t MailboxImporter::poll_once() {
     if (!adapter->descriptor().mailbox) continue;
     std::vector<store::MailboxLease> leases;
     try {
-      auto conn = pool_.acquire();
-      pqxx::work tx(*conn);
-      leases =
-          store::lease_mailboxes(tx, adapter->descriptor().name, owner_, options_.lease, options_.mailboxes_per_round);
-      tx.commit();
+      leases = store::with_tx(pool_, [&](pqxx::work& tx) {
+        return store::lease_mailboxes(tx, adapter->descriptor().name, owner_, options_.lease,
+                                      options_.mailboxes_per_round);
+      });
     } catch (const std::exception& e) {
       core::log(core::Level::kError, "cannot lease mailboxes", {{"error", e.what()}});
       return total;
@@ -159,11 +154,10 @@ std::size_t MailboxImporter::poll_once() {
         core::log(core::Level::kWarn, "mailbox import failed; next poll retries",
                   {{"integrationId", lease.integration.id}, {"error", error}});
       try {
-        auto conn = pool_.acquire();
-        pqxx::work tx(*conn);
-        store::record_mailbox_poll(tx, lease.integration.id, owner_, error);
-        if (!status.empty()) store::set_integration_status(tx, lease.integration.id, status, error);
-        tx.commit();
+        store::with_tx(pool_, [&](pqxx::work& tx) {
+          store::record_mailbox_poll(tx, lease.integration.id, owner_, error);
+          if (!status.empty()) store::set_integration_status(tx, lease.integration.id, status, error);
+        });
       } catch (const std::exception& e) {
         core::log(core::Level::kError, "cannot record a mailbox poll", {{"error", e.what()}});
       }
@@ -181,10 +175,7 @@ void MailboxImporter::run(const std::function<bool()>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   try {
-    auto conn = pool_.acquire();
-    pqxx::work tx(*conn);
-    store::release_mailboxes(tx, owner_);
-    tx.commit();
+    store::with_tx(pool_, [&](pqxx::work& tx) { store::release_mailboxes(tx, owner_); });
   } catch (const std::exception& e) {
     core::log(core::Level::kWarn, "could not release mailbox leases; they run out", {{"error", e.what()}});
   }

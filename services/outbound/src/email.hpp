@@ -24,14 +24,6 @@ struct EmailOptions {
 std::optional<providers::Mailer> sender_for(const std::optional<store::Integration>& workspace_mailer,
                                             const crypto::Keyring& keys, const providers::Registry& providers);
 
-/// The integration a ticket's emails go out through: the ticket's own when its provider sends
-/// email (mail that came in through a workspace's own mailbox is answered from that mailbox),
-/// else the workspace's most recently connected email sender (Registry::mailer_names), else
-/// std::nullopt (sender_for() then takes the platform's).
-struct TicketMail;
-std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, const TicketMail& t,
-                                                   const providers::Registry& providers);
-
 /// What an email about a ticket needs.
 struct TicketMail {
   std::string ticket_id, workspace_id, subject, status, channel, requester_email, requester_name;
@@ -43,6 +35,13 @@ struct TicketMail {
   /// so a reply answers the latest and References carries the conversation.
   std::vector<std::string> requester_message_ids;
 };
+
+/// The integration a ticket's emails go out through: the ticket's own when its provider sends
+/// email (mail that came in through a workspace's own mailbox is answered from that mailbox),
+/// else the workspace's most recently connected email sender (Registry::mailer_names), else
+/// std::nullopt (sender_for() then takes the platform's).
+std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, const TicketMail& t,
+                                                   const providers::Registry& providers);
 
 /// Loads ticket `ticket_id` of `workspace_id` for mailing, or std::nullopt when it has no
 /// requester email. @throws std::runtime_error when its access token does not decrypt.

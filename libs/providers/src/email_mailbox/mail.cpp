@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <memory>
 
 #include "loket/core/text.hpp"
@@ -117,6 +118,27 @@ ProviderError mail_error(const char* what, CURLcode rc, long reply, const char* 
   return ProviderError(msg, permanent ? 400 : 0, !permanent);
 }
 
+// One SMTP exchange with the mailbox's server (pinned, TLS required); `configure` adds what it
+// does: only connect and authenticate, or send a message. @throws mail_error()'s ProviderError.
+void smtp_exchange(const Credentials& c, const TlsOptions& tls, long timeout_ms,
+                   const std::function<void(CURL*)>& configure) {
+  auto target = target_of(c.smtp, "smtps", "smtp", "SMTP");
+  Easy easy(curl_easy_init(), curl_easy_cleanup);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(curl_slist_append(nullptr, target.pin.c_str()),
+                                                                  curl_slist_free_all);
+  CURL* h = easy.get();
+  common_options(h, c.smtp, tls, pin.get(), timeout_ms);
+  curl_easy_setopt(h, CURLOPT_URL, target.base.c_str());
+  configure(h);
+  char detail[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+  if (CURLcode rc = curl_easy_perform(h); rc != CURLE_OK) {
+    long reply = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
+    throw mail_error("SMTP", rc, reply, detail);
+  }
+}
+
 std::string quoted(const std::string& folder) { return "\"" + folder + "\""; }
 }  // namespace
 
@@ -126,7 +148,7 @@ std::uint64_t read_uidvalidity(std::string_view response) {
     auto at = line.find(key);
     if (line.rfind("* ", 0) != 0 || at == std::string_view::npos) continue;
     std::size_t pos = at + key.size();
-    if (auto n = number_at(line, pos); n && *n > 0 && n <= 0xFFFFFFFFull) return *n;
+    if (auto n = number_at(line, pos); n && *n > 0 && *n <= 0xFFFFFFFFull) return *n;
   }
   return 0;
 }
@@ -259,20 +281,11 @@ void validate(const Credentials& c, const TlsOptions& tls) {
     throw ProviderError(
         std::string(e.what()) + " — check the IMAP host, port, security, user name, password and folder", 400, false);
   }
-  auto target = target_of(c.smtp, "smtps", "smtp", "SMTP");
-  Easy easy(curl_easy_init(), curl_easy_cleanup);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(curl_slist_append(nullptr, target.pin.c_str()),
-                                                                  curl_slist_free_all);
-  CURL* h = easy.get();
-  common_options(h, c.smtp, tls, pin.get(), 30000L);
-  curl_easy_setopt(h, CURLOPT_URL, target.base.c_str());
-  curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);  // greeting, EHLO, STARTTLS and AUTH; no mail
-  char detail[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-  if (CURLcode rc = curl_easy_perform(h); rc != CURLE_OK) {
-    long reply = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-    auto e = mail_error("SMTP", rc, reply, detail);
+  try {
+    smtp_exchange(c, tls, 30000L, [](CURL* h) {
+      curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);  // greeting, EHLO, STARTTLS and AUTH; no mail
+    });
+  } catch (const ProviderError& e) {
     throw ProviderError(std::string(e.what()) + " — check the SMTP host, port, security, user name and password", 400,
                         false);
   }
@@ -280,29 +293,17 @@ void validate(const Credentials& c, const TlsOptions& tls) {
 
 void send_smtp(const Credentials& c, const TlsOptions& tls, const std::string& from, const std::string& to,
                const std::string& raw) {
-  auto target = target_of(c.smtp, "smtps", "smtp", "SMTP");
-  Easy easy(curl_easy_init(), curl_easy_cleanup);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(curl_slist_append(nullptr, target.pin.c_str()),
-                                                                  curl_slist_free_all);
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpt(curl_slist_append(nullptr, ("<" + to + ">").c_str()),
                                                                    curl_slist_free_all);
-  CURL* h = easy.get();
-  common_options(h, c.smtp, tls, pin.get(), 120000L);
-  curl_easy_setopt(h, CURLOPT_URL, target.base.c_str());
   const std::string mail_from = "<" + from + ">";
-  curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.get());
   Upload up{&raw};
-  curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-  curl_easy_setopt(h, CURLOPT_READDATA, &up);
-  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  char detail[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-  if (CURLcode rc = curl_easy_perform(h); rc != CURLE_OK) {
-    long reply = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-    throw mail_error("SMTP", rc, reply, detail);
-  }
+  smtp_exchange(c, tls, 120000L, [&](CURL* h) {
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.get());
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+  });
 }
 
 }  // namespace loket::providers::email_mailbox
