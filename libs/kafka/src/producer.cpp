@@ -1,7 +1,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <deque>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -11,18 +14,51 @@
 
 namespace loket::kafka {
 namespace {
+/// One record's delivery callback, run once: by its delivery report or by its deadline,
+/// whichever comes first.
+struct Pending {
+  Producer::DeliveryCallback done;
+  std::chrono::steady_clock::time_point deadline;
+  std::atomic<bool> fired{false};
+
+  void fire(const std::string& err) {
+    if (!fired.exchange(true)) done(err);
+  }
+};
+
 void dr_cb(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  auto* done = static_cast<Producer::DeliveryCallback*>(msg->_private);
-  if (done == nullptr) return;
-  (*done)(msg->err ? rd_kafka_err2str(msg->err) : "");
-  delete done;
+  auto* pending = static_cast<std::shared_ptr<Pending>*>(msg->_private);
+  if (pending == nullptr) return;
+  (*pending)->fire(msg->err ? rd_kafka_err2str(msg->err) : "");
+  delete pending;
 }
 }  // namespace
 
 struct Producer::Impl {
   rd_kafka_t* rk = nullptr;
+  std::chrono::milliseconds timeout{30000};
   std::atomic<bool> stop{false};
   std::thread poller;
+  // Records not yet reported, oldest first (all share one timeout, so deadlines are in order).
+  // Bounded by librdkafka's own queue (queue.buffering.max.messages) plus one poll interval.
+  std::mutex mu;
+  std::deque<std::shared_ptr<Pending>> waiting;
+
+  /// Fails the records whose deadline passed; forgets the ones already reported.
+  void expire() {
+    const auto now = std::chrono::steady_clock::now();
+    for (;;) {
+      std::shared_ptr<Pending> p;
+      {
+        std::lock_guard lock(mu);
+        if (waiting.empty()) return;
+        if (!waiting.front()->fired && waiting.front()->deadline > now) return;
+        p = std::move(waiting.front());
+        waiting.pop_front();
+      }
+      p->fire("timed out: no acknowledgement within " + std::to_string(timeout.count()) + " ms");
+    }
+  }
 };
 
 Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
@@ -36,6 +72,12 @@ Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
                          {"message.max.bytes", "83886080"}};
   for (auto& [k, v] : defaults) props.emplace(k, v);
   props.erase("session.timeout.ms");
+  try {
+    impl_->timeout = std::chrono::milliseconds(std::stoll(props.at("message.timeout.ms")));
+  } catch (const std::exception&) {
+    throw std::runtime_error("Kafka producer setting message.timeout.ms=" + props["message.timeout.ms"] +
+                             ": not a number of milliseconds");
+  }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   for (const auto& [k, v] : props) {
@@ -48,7 +90,10 @@ Producer::Producer(Properties props) : impl_(std::make_unique<Impl>()) {
   impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (impl_->rk == nullptr) throw std::runtime_error(std::string("Kafka producer: ") + err);
   impl_->poller = std::thread([im = impl_.get()] {
-    while (!im->stop) rd_kafka_poll(im->rk, 50);
+    while (!im->stop) {
+      rd_kafka_poll(im->rk, 50);
+      im->expire();
+    }
   });
 }
 
@@ -56,23 +101,31 @@ Producer::~Producer() {
   flush(std::chrono::seconds(10));
   impl_->stop = true;
   impl_->poller.join();
-  rd_kafka_destroy(impl_->rk);
+  rd_kafka_destroy(impl_->rk);  // reports what is left (as failed), so every callback has run
+
 }
 
 void Producer::produce(const std::string& topic, const std::string& key, const std::string& value,
                        DeliveryCallback done) {
-  auto* cb = new DeliveryCallback(std::move(done));
+  auto pending = std::make_shared<Pending>();
+  pending->done = std::move(done);
+  pending->deadline = std::chrono::steady_clock::now() + impl_->timeout;
+  auto* cb = new std::shared_ptr<Pending>(pending);
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
         impl_->rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE(cb), RD_KAFKA_V_END);
-    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::lock_guard lock(impl_->mu);
+      impl_->waiting.push_back(std::move(pending));
+      return;
+    }
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
-    (*cb)(rd_kafka_err2str(e));
+    pending->fire(rd_kafka_err2str(e));
     delete cb;
     return;
   }

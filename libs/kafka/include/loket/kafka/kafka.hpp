@@ -50,7 +50,11 @@ class Producer {
   /// Called once per record with "" on acknowledgement, or the error text.
   using DeliveryCallback = std::function<void(const std::string& error)>;
 
-  /// Queues a record; `done` runs on the producer's report thread.
+  /// Queues a record; `done` runs once on the producer's report thread: with "" when the
+  /// broker acknowledged it, or with the error at the latest ~50 ms after `message.timeout.ms`
+  /// (even while librdkafka still holds the record in a request to a vanished broker, which
+  /// it reports only with that request's own timeout). A record reported as timed out may
+  /// still land later: consumers deduplicate, and callers answer "retry", never "lost".
   void produce(const std::string& topic, const std::string& key, const std::string& value, DeliveryCallback done);
 
   /// Produces and waits for the broker's acknowledgement up to `timeout`.
