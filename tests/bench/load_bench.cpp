@@ -1,6 +1,7 @@
 // loket-bench-load: an open-loop webhook load generator for benchmarks (issue 7; not a test).
 //   loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID [CHATS [FIRST_ID
-//                    [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]
+//                    [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]
+//                    [email=PASSWORD:RECIPIENT]]]
 // Sends RATE unique webhooks per second for SECONDS from CONNECTIONS keep-alive connections:
 // Telegram Updates to URL/api/v1/webhooks/telegram/INTEGRATION_ID with the secret token (none
 // when INTEGRATION_ID is "-") and, taking turns with them, for each WhatsApp number given:
@@ -8,7 +9,11 @@
 //   (X-Hub-Signature-256: HMAC-SHA256 of the body with the app secret);
 // - twilio=: Twilio WhatsApp message webhooks (form fields as Twilio posts them) to URL + TARGET
 //   (the path and ?secret= query of the number's webhookUrl), with X-Twilio-Signature over
-//   URL + TARGET and the parameters (the ingress's public URL must be URL). Request i is due at
+//   URL + TARGET and the parameters (the ingress's public URL must be URL);
+// - email=: raw RFC 5322 messages to URL/api/v1/webhooks/email/mime?recipient=RECIPIENT as an MTA
+//   posts them (HTTP Basic, the password LOKET_EMAIL_INGRESS_PASSWORD), a quarter each plain
+//   text, HTML only, multipart/mixed with a 100 KB PDF attachment, and ISO-2022-JP text; each
+//   from a sender of its own (one ticket per message, as new mail is). Request i is due at
 // start + i/RATE; its latency runs from that intended time to the answer, so a stall shows up
 // as latency instead of silently lowering the offered load (no coordinated omission). Each
 // message text is "bench RUN_ID i <intended epoch ms>", so the end-to-end latency can be
@@ -29,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "emails.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/url.hpp"
@@ -46,18 +52,14 @@ double percentile(std::vector<double>& v, double p) {
   return v[k];
 }
 
-std::string text(const std::string& run, long long i, long long sent_ms) {
-  return "bench " + run + " " + std::to_string(i) + " " + std::to_string(sent_ms);
-}
-
 // A Telegram Update (Bot API `Update` with a private text message).
 std::string update(long long i, long long chats, const std::string& run, long long sent_ms) {
   long long chat = 5000000000LL + i % chats;
   std::string n = std::to_string(i);
   return "{\"update_id\":" + n + ",\"message\":{\"message_id\":" + n + ",\"from\":{\"id\":" + std::to_string(chat) +
          ",\"is_bot\":false,\"first_name\":\"Bench\"},\"chat\":{\"id\":" + std::to_string(chat) +
-         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"" + text(run, i, sent_ms) +
-         "\"}}";
+         ",\"type\":\"private\",\"first_name\":\"Bench\"},\"date\":1767225600,\"text\":\"" +
+         bench::text(run, i, sent_ms) + "\"}}";
 }
 
 // A WhatsApp Cloud API `messages` webhook with one text message from an Indonesian number.
@@ -71,7 +73,7 @@ std::string cloud_message(long long i, long long chats, const std::string& run, 
          "\"},\"contacts\":[{\"profile\":{\"name\":\"Bench\"},"
          "\"wa_id\":\"" +
          wa_id + "\"}],\"messages\":[{\"from\":\"" + wa_id + "\",\"id\":\"wamid.bench" + std::to_string(i) +
-         "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" + text(run, i, sent_ms) +
+         "\",\"timestamp\":\"1767225600\",\"type\":\"text\",\"text\":{\"body\":\"" + bench::text(run, i, sent_ms) +
          "\"}}]},\"field\":\"messages\"}]}]}";
 }
 
@@ -88,7 +90,7 @@ std::multimap<std::string, std::string> twilio_message(long long i, long long ch
           {"SmsSid", sid},
           {"WaId", from.substr(1)},
           {"SmsStatus", "received"},
-          {"Body", text(run, i, sent_ms)},
+          {"Body", bench::text(run, i, sent_ms)},
           {"To", "whatsapp:" + number},
           {"NumSegments", "1"},
           {"ReferralNumMedia", "0"},
@@ -115,10 +117,10 @@ std::vector<std::string> fields(const std::string& s, std::size_t n) {
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(
-        stderr,
-        "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
-        "[CHATS [FIRST_ID [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET]]]\n");
+    std::fprintf(stderr,
+                 "usage: loket-bench-load URL INTEGRATION_ID SECRET RATE SECONDS CONNECTIONS RUN_ID "
+                 "[CHATS [FIRST_ID [cloud=PHONE_NUMBER_ID:APP_SECRET] [twilio=ACCOUNT_SID:AUTH_TOKEN:NUMBER:TARGET] "
+                 "[email=PASSWORD:RECIPIENT]]]\n");
     return 2;
   }
   std::string url = argv[1], integration = argv[2], secret = argv[3], run = argv[7];
@@ -127,17 +129,20 @@ int main(int argc, char** argv) {
   int connections = std::stoi(argv[6]);
   long long chats = argc > 8 ? std::stoll(argv[8]) : 1000;
   long long first_id = argc > 9 ? std::stoll(argv[9]) : 1;
-  // The channels that take turns: Telegram, then each WhatsApp number given.
-  enum class Channel { kTelegram, kCloud, kTwilio };
+  // The channels that take turns: Telegram, then each WhatsApp number and email alias given.
+  enum class Channel { kTelegram, kCloud, kTwilio, kEmail };
   std::vector<Channel> channels;
   if (integration != "-") channels.push_back(Channel::kTelegram);
-  std::vector<std::string> cloud, twilio;  // cloud: id, app secret; twilio: sid, token, number, target
+  // cloud: id, app secret; twilio: sid, token, number, target; email: password, recipient
+  std::vector<std::string> cloud, twilio, email;
   for (int a = 10; a < argc; ++a) {
     std::string arg = argv[a];
     if (arg.rfind("cloud=", 0) == 0 && (cloud = fields(arg.substr(6), 1)).size() == 2)
       channels.push_back(Channel::kCloud);
     else if (arg.rfind("twilio=", 0) == 0 && (twilio = fields(arg.substr(7), 3)).size() == 4)
       channels.push_back(Channel::kTwilio);
+    else if (arg.rfind("email=", 0) == 0 && (email = fields(arg.substr(6), 1)).size() == 2)
+      channels.push_back(Channel::kEmail);
     else {
       std::fprintf(stderr, "loket-bench-load: cannot use %s\n", argv[a]);
       return 2;
@@ -207,6 +212,12 @@ int main(int argc, char** argv) {
             req.set("X-Twilio-Signature", loket::providers::twilio::signature(twilio[1], url + twilio[3], params));
             break;
           }
+          case Channel::kEmail:
+            req.target("/api/v1/webhooks/email/mime?recipient=" + loket::http::percent_encode(email[1]));
+            req.set(http::field::content_type, "message/rfc822");
+            req.set(http::field::authorization, "Basic " + loket::core::base64("mta:" + email[0]));
+            req.body() = bench::email_message(n, run, due_ms, email[1]);
+            break;
         }
         req.prepare_payload();
         boost::system::error_code ec;

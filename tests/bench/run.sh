@@ -12,6 +12,10 @@
 #   3. end to end: a backlog drained at full speed, then fixed open-loop rates with the
 #      pipeline running; latency webhook sent → message committed, consumer lag over time,
 #      and that every acknowledged webhook became exactly one message;
+#   3b. email: the cost of parsing each kind of email (µs), raw MIME at fixed open-loop rates
+#      from the MTA ingress to committed messages (plain, HTML only, a 100 KB attachment,
+#      ISO-2022-JP; latency, lost, duplicated), then a workspace's own 10,000-message Dovecot
+#      mailbox imported, once cleanly and once with the ingress SIGKILLed halfway;
 #   4. the API: GET /api/v1/tickets/:id and filtered lists over a seeded workspace; then 10,000
 #      realtime WebSockets on the one api (idle CPU and RSS, GET by id while they are open, a
 #      request among 500 slowloris connections, 200 events/s fanned out to their workspaces);
@@ -26,6 +30,7 @@ MODE=full
 [ "${1:-}" = "--smoke" ] && MODE=smoke
 if [ "$MODE" = smoke ]; then
   SECS=2 INGRESS_RATES="200 400" E2E_RATES="100 200" CEILING_RATES="400" TICKETS=1000
+  EMAIL_RATES="50" MAILBOX_MESSAGES=200
   BROKER_RECORDS=2000 PGBENCH_SECS=2 API_SECS=2 DRAIN_SECS=1 BASE=${BENCH_PORT_BASE:-18200}
 else
   SECS=${BENCH_SECONDS:-10}
@@ -35,6 +40,7 @@ else
   TICKETS=${BENCH_TICKETS:-100000} BROKER_RECORDS=${BENCH_BROKER_RECORDS:-20000}
   PGBENCH_SECS=${BENCH_PGBENCH_SECONDS:-20} API_SECS=${BENCH_API_SECONDS:-10} BASE=${BENCH_PORT_BASE:-18100}
   DRAIN_SECS=${BENCH_DRAIN_SECONDS:-6}  # at 2,000/s: 12,000 records, about 3 MB per partition
+  EMAIL_RATES=${BENCH_EMAIL_RATES:-"250 500 750 1000 1250"} MAILBOX_MESSAGES=${BENCH_MAILBOX_MESSAGES:-10000}
 fi
 CONNS=${BENCH_CONNECTIONS:-64}     # load generator connections
 CHANNELS=${BENCH_CHANNELS:-"telegram cloud twilio"}  # the webhooks that take turns (the ceiling gets Telegram's)
@@ -42,6 +48,7 @@ WAIT_TRIES=$([ "$MODE" = smoke ] && echo 240 || echo 2400)  # quarter seconds to
 BATCH=${BENCH_PGBENCH_BATCH:-50}   # messages per pgbench transaction (the writer's batch)
 OUT=${BENCH_OUT:-$ROOT/build/bench/$MODE-$(date +%Y%m%d-%H%M%S)}
 STATE="$ROOT/.run/bench-$MODE"
+MAIL_STATE=/tmp/loket-bench-mail-$BASE  # step 3b's Dovecot; its users (nobody) must reach it: not under $ROOT
 BIN="$ROOT/build/bin"
 PG_PORT=$((BASE + 0)) API_PORT=$((BASE + 1)) INGRESS_PORT=$((BASE + 2)) CEILING_PORT=$((BASE + 3)) PROVIDERS_PORT=$((BASE + 4))
 declare -A ADMIN=([api]=$((BASE + 10)) [ingress]=$((BASE + 11)) [inbound]=$((BASE + 12)) [writer]=$((BASE + 13)) [outbound]=$((BASE + 14)))
@@ -52,6 +59,10 @@ command -v gnuplot >/dev/null 2>&1 || loket_install_test_tools
 
 stop_all() {
   for s in $SERVICES ceiling providers devbroker; do loket_stop "$s" "$STATE"; done
+  if [ -d "$MAIL_STATE" ]; then
+    bash "$ROOT/tests/mail/postfix.sh" stop-submission "$MAIL_STATE" || true
+    bash "$ROOT/tests/mail/dovecot.sh" stop "$MAIL_STATE" || true
+  fi
   loket_stop devbroker "$STATE/sink"
   loket_pg_stop "$STATE"
   [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
@@ -84,6 +95,10 @@ export LOKET_GRAPH_API_BASE=http://127.0.0.1:$PROVIDERS_PORT LOKET_TWILIO_API_BA
 # The benchmark drives the API far beyond a real client's limits; rate limiting itself still runs.
 export LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000
 export LOKET_LOG_LEVEL=${LOKET_LOG_LEVEL:-warn}
+# Email in: the MTA ingress's password and alias domain; workspace mailboxes polled every 500 ms,
+# their Dovecot's certificate trusted (step 3b starts it).
+export LOKET_INBOUND_EMAIL_DOMAIN=in.bench.test LOKET_EMAIL_INGRESS_PASSWORD=$(openssl rand -hex 16)
+export LOKET_MAILBOX_POLL_MS=500 LOKET_MAILBOX_CA_FILE=$MAIL_STATE/dovecot/cert.pem
 "$BIN/loket-admin" migrate >/dev/null
 start() { LOKET_ADMIN_PORT=${ADMIN[$1]} loket_start "$1" "$STATE" "$BIN/loket-$1"; }
 psqlq() { psql -qtAX "$LOKET_DATABASE_URL" "$@"; }
@@ -291,6 +306,103 @@ FROM (SELECT external_message_id, created_at,
 SQL
 )"
 done
+
+# --- 3b. Email ----------------------------------------------------------------------------------
+loket_say "email: parsing cost per message"
+emit "{\"measure\":\"email_parse\",$("$BIN/loket-bench-mime" "$([ "$MODE" = smoke ] && echo 50 || echo 2000)" | sed 's/^{//')"
+
+# Raw MIME as an MTA posts it to a workspace's alias, a quarter each plain, HTML only, with a
+# 100 KB attachment, ISO-2022-JP; every email from a sender of its own (a new ticket each).
+EWS=$("$BIN/loket-admin" create-workspace "Email benchmark" | sed -n 's/^LOKET_ACCOUNT_ID=//p')
+ALIAS="$EWS@$LOKET_INBOUND_EMAIL_DOMAIN"
+for r in $EMAIL_RATES; do
+  loket_say "email: raw MIME at $r emails/s"
+  run="m$r"
+  mark "$run"
+  OUT_JSON=$("$BIN/loket-bench-load" "http://127.0.0.1:$INGRESS_PORT" - - "$r" "$SECS" "$CONNS" "$run" 1000 1 \
+             "email=$LOKET_EMAIL_INGRESS_PASSWORD:$ALIAS")
+  acked=$(field acknowledged "$OUT_JSON")
+  for _ in $(seq 1 "$WAIT_TRIES"); do
+    [ "$(psqlq -c "SELECT count(*) FROM messages WHERE workspace_id = '$EWS' AND body LIKE 'bench $run %'")" -ge "$acked" ] && break
+    sleep 0.25
+  done
+  emit "$(psqlq -v ws="$EWS" -v run="$run" -v acked="$acked" -v offered="$r" -v ack_p99="$(field p99_ms "$OUT_JSON")" \
+               -v errors="$(field errors "$OUT_JSON")" <<'SQL'
+SELECT json_build_object('measure', 'email_end_to_end', 'offered_per_s', :offered, 'acknowledged', :acked,
+  'errors', :errors, 'ack_p99_ms', :ack_p99, 'messages', count(*),
+  'distinct_messages', count(DISTINCT external_message_id),
+  'with_attachment', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)),
+  'p50_ms', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 1),
+  'p99_ms', round(percentile_cont(0.99) WITHIN GROUP (ORDER BY lat)::numeric, 1),
+  'max_ms', round(max(lat)::numeric, 1),
+  'committed_per_s', round((count(*) / greatest(extract(epoch FROM max(created_at) - min(created_at)), 0.001))::numeric, 0))
+FROM (SELECT id, external_message_id, created_at,
+             extract(epoch FROM created_at) * 1000 - split_part(body, ' ', 4)::bigint AS lat
+      FROM messages WHERE workspace_id = :'ws' AND body LIKE 'bench ' || :'run' || ' %') m;
+SQL
+)"
+done
+
+# A workspace's own mailbox: MAILBOX_MESSAGES unseen mails in a real Dovecot (TLS verified),
+# imported by the ingress's importer; once undisturbed, once with the ingress killed (SIGKILL)
+# when half are in and started again. Each must end with exactly MAILBOX_MESSAGES messages.
+mark mailbox
+rm -rf "$MAIL_STATE" && mkdir -p "$MAIL_STATE"
+MP=$((BASE + 20))
+bash "$ROOT/tests/mail/dovecot.sh" start "$MAIL_STATE" "$MP" $((MP + 1)) $((MP + 2)) >"$STATE/logs/dovecot-start.log" 2>&1 ||
+  { echo "Dovecot did not start: $STATE/logs/dovecot-start.log" >&2; exit 1; }
+bash "$ROOT/tests/mail/postfix.sh" start-submission "$MAIL_STATE" $((MP + 3)) $((MP + 2)) \
+  "$MAIL_STATE/dovecot/cert.pem" "$MAIL_STATE/dovecot/key.pem" >"$STATE/logs/postfix-start.log" 2>&1 ||
+  { echo "Postfix did not start: $STATE/logs/postfix-start.log" >&2; exit 1; }
+start_ingress "$LOKET_KAFKA_BROKERS"  # now with Dovecot's certificate to trust
+mailbox() {  # mailbox NAME KILL(0|1): fill a mailbox, connect it, time the import; emits one line
+  local user="$1@shop.test" kill_at=$(($2 * MAILBOX_MESSAGES / 2)) ws key n=0 killed=false
+  echo "$user:{PLAIN}pw::::::" >>"$MAIL_STATE/dovecot/users"
+  python3 - "$MAIL_STATE/dovecot/mail/$user/Maildir" "$MAILBOX_MESSAGES" "$user" <<'PY'
+import os, sys
+box, n, user = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for sub in ("new", "cur", "tmp"):
+    os.makedirs(os.path.join(box, sub), exist_ok=True)
+for root in (box, os.path.dirname(box), os.path.join(box, "new"), os.path.join(box, "cur"), os.path.join(box, "tmp")):
+    os.chmod(root, 0o777)
+for i in range(n):
+    with open(os.path.join(box, "new", "%d.bench.%d" % (1767225600 + i, i)), "w") as f:
+        f.write("From: Customer %d <c%d@mail.example>\r\nTo: %s\r\nSubject: Question %d\r\n"
+                "Message-ID: <box.%s.%d@mail.example>\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n\r\nmailbox message %d\r\n" % (i, i, user, i, user, i, i))
+PY
+  created=$("$BIN/loket-admin" create-workspace "Mailbox $1")
+  ws=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") key=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+  local started
+  started=$(date +%s.%N)
+  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$API_PORT/api/v1/channels" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' -d "{\"provider\":\"email_mailbox\",\"address\":\"$user\",
+      \"imap\":{\"host\":\"127.0.0.1\",\"port\":$MP,\"security\":\"ssl\",\"username\":\"$user\",\"password\":\"pw\"},
+      \"smtp\":{\"host\":\"127.0.0.1\",\"port\":$((MP + 3)),\"security\":\"starttls\",\"username\":\"$user\",\"password\":\"pw\"}}" ||
+    { echo "connecting the mailbox failed: $STATE/logs/api.log" >&2; exit 1; }
+  for _ in $(seq 1 "$WAIT_TRIES"); do
+    n=$(psqlq -c "SELECT count(*) FROM messages WHERE workspace_id = '$ws'")
+    if [ "$kill_at" -gt 0 ] && [ "$killed" = false ] && [ "$n" -ge "$kill_at" ]; then
+      kill -KILL "$(cat "$STATE/pids/ingress.pid")"
+      killed=true
+      start_ingress "$LOKET_KAFKA_BROKERS"
+    fi
+    [ "$n" -ge "$MAILBOX_MESSAGES" ] && break
+    sleep 0.25
+  done
+  local seconds
+  seconds=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  sleep 3  # anything imported twice would arrive now
+  emit "$(psqlq -v ws="$ws" -v want="$MAILBOX_MESSAGES" -v secs="$seconds" -v killed="$killed" <<'SQL'
+SELECT json_build_object('measure', 'mailbox_import', 'killed_halfway', :'killed'::boolean, 'in_mailbox', :want,
+  'messages', count(*), 'distinct_messages', count(DISTINCT external_message_id), 'seconds', :secs,
+  'imported_per_s', round(count(*) / greatest(:secs, 0.001)::numeric, 0))
+FROM messages WHERE workspace_id = :'ws';
+SQL
+)"
+}
+mailbox clean 0
+mailbox killed 1
 mark api
 
 # --- 4. API -----------------------------------------------------------------------------------

@@ -22,8 +22,7 @@ loket::kafka::Producer::DeliveryCallback record_into(const std::shared_ptr<Outco
 }
 }  // namespace
 
-TEST_CASE("a delivery report comes once, by the message timeout even while the broker holds the request",
-          "[kafka]") {
+TEST_CASE("a delivery report comes once, by the message timeout even while the broker holds the request", "[kafka]") {
   loket::kafka::MockCluster cluster(1);
   cluster.create_topic("t", 1);
   loket::kafka::Producer producer({{"bootstrap.servers", cluster.bootstraps()}, {"message.timeout.ms", "500"}});
