@@ -46,6 +46,8 @@ int main() {
     opt.providers = &providers;
     opt.email.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.email.public_app_url);
     opt.email.inbound_domain = core::env_or("LOKET_INBOUND_EMAIL_DOMAIN", "");
+    opt.email.max_attachment_bytes = static_cast<std::size_t>(
+        core::env_int("LOKET_EMAIL_ATTACHMENTS_MAX_BYTES", static_cast<long long>(opt.email.max_attachment_bytes)));
     if (std::none_of(providers.adapters().begin(), providers.adapters().end(),
                      [](const auto& a) { return a->platform_mailer().has_value(); }))
       core::log(core::Level::kWarn,

@@ -32,16 +32,6 @@ std::string new_ticket(const std::string& key, const std::string& extra_json = "
   return str(r.data(), "id");
 }
 
-std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes) {
-  return "--LoketBoundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
-         "\"\r\nContent-Type: " + type + "\r\n\r\n" + bytes + "\r\n--LoketBoundary--\r\n";
-}
-
-Json upload(const std::string& base, const std::string& key, const std::string& body) {
-  return call(base, "POST", "/api/v1/attachments", key, body,
-              {{"Content-Type", "multipart/form-data; boundary=LoketBoundary"}});
-}
-
 std::vector<std::string> ids_of(const Json& page) {
   std::vector<std::string> out;
   for (const auto& t : page.data()["items"].GetArray()) out.push_back(t["id"].GetString());

@@ -217,3 +217,51 @@ TEST_CASE("the workspace auto-reply goes out on the ticket's own channel", "[ema
   REQUIRE(wait_until([&] { return telegram().calls("sendMessage").size() > sends; }, 15s));
   CHECK(telegram().calls("sendMessage").back().body.find("Thanks Sari W! Ticket #") != std::string::npos);
 }
+
+TEST_CASE("an agent's files go with the email reply, or as a link to the request's page past the size cap", "[email]") {
+  auto [account, key] = new_workspace("Email files");
+  const std::string to = address("files");
+  auto [ticket, token] = web_ticket(account, key, to, "Invoice please");
+  REQUIRE(wait_emails(to, 1).size() == 1);  // received
+
+  // Two files of 20 KB: together under the stack's 64 KiB cap, so both are attached.
+  std::string invoice = "%PDF-1.4\n" + std::string(20 * 1024, 'i'), label = std::string(20 * 1024, '\xff');
+  const std::string a =
+      str(upload(stack().api_url(), key, multipart("faktur \xc3\xa9.pdf", "application/pdf", invoice)).data(), "id");
+  const std::string b =
+      str(upload(stack().api_url(), key, multipart("label.bin", "application/octet-stream", label)).data(), "id");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+              R"({"body":"Invoice and label attached.","attachmentIds":[")" + a + R"(",")" + b + R"("]})")
+              .status == 201);
+  auto two = wait_emails(to, 2);
+  REQUIRE(two.size() == 2);
+  const auto& sent = two[1];
+  REQUIRE(sent.HasMember("attachments"));
+  REQUIRE(sent["attachments"].Size() == 2);
+  CHECK(str(sent["attachments"][0], "filename") == "faktur \xc3\xa9.pdf");
+  CHECK(str(sent["attachments"][0], "content_type") == "application/pdf");
+  CHECK(loket::core::from_base64(str(sent["attachments"][0], "content")).value_or("") == invoice);
+  CHECK(loket::core::from_base64(str(sent["attachments"][1], "content")).value_or("") == label);  // bytes, not text
+  CHECK(str(sent, "text").find("Too large") == std::string::npos);
+
+  // 70 KB is past the cap: nothing attached, the file listed under the link to the request's
+  // page, where the requester downloads it.
+  const std::string big = str(
+      upload(stack().api_url(), key, multipart("photos.zip", "application/zip", std::string(70 * 1024, 'z'))).data(),
+      "id");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+              R"({"body":"The photos.","attachmentIds":[")" + big + R"("]})")
+              .status == 201);
+  auto three = wait_emails(to, 3);
+  REQUIRE(three.size() == 3);
+  const auto& linked = three[2];
+  CHECK_FALSE(linked.HasMember("attachments"));
+  const std::string text = str(linked, "text");
+  CHECK(text.find(stack().api_url() + "/t/" + token) != std::string::npos);
+  CHECK(text.find("Too large to attach") != std::string::npos);
+  CHECK(text.find("- photos.zip (70 KB)") != std::string::npos);
+  CHECK(str(linked, "html").find("<li>photos.zip (70 KB)</li>") != std::string::npos);
+  auto page = http_get(stack().api_url() + "/api/v1/public/tickets/" + token + "/attachments/" + big);
+  CHECK(page.status == 200);
+  CHECK(page.body.size() == 70 * 1024);
+}

@@ -398,6 +398,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
   env_.push_back("LOKET_INBOUND_EMAIL_DOMAIN=in.loket.test");
   env_.push_back("LOKET_EMAIL_INGRESS_PASSWORD=mta-secret");
+  env_.push_back("LOKET_EMAIL_ATTACHMENTS_MAX_BYTES=65536");  // email_test: attached below, linked above
   env_.push_back("LOKET_RESEND_WEBHOOK_SECRET=" + std::string(kResendWebhookSecret));
   // Workspace mailboxes: the private Dovecot's certificate is trusted (the tests put it at
   // mail_ca_file()), and mailboxes are polled every half second.
@@ -572,6 +573,16 @@ http::ClientResponse http_get(const std::string& url, const std::string& bearer)
 
 Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body) {
   return call(stack().api_url(), method, path, key, body);
+}
+
+std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes) {
+  return "--LoketBoundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+         "\"\r\nContent-Type: " + type + "\r\n\r\n" + bytes + "\r\n--LoketBoundary--\r\n";
+}
+
+Json upload(const std::string& base, const std::string& key, const std::string& body) {
+  return call(base, "POST", "/api/v1/attachments", key, body,
+              {{"Content-Type", "multipart/form-data; boundary=LoketBoundary"}});
 }
 
 struct WsClient::Impl {

@@ -231,6 +231,12 @@ loket::http::ClientResponse http_get(const std::string& url, const std::string& 
 /// Calls the api service.
 Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "");
 
+/// A multipart/form-data body (boundary "LoketBoundary") holding one file field `file`.
+std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes);
+
+/// POST /api/v1/attachments on `base` (an api replica URL) with the multipart `body`.
+Json upload(const std::string& base, const std::string& key, const std::string& body);
+
 /// Posts a Telegram update to the ingress for integration `id` with `secret`.
 loket::http::ClientResponse post_update(const std::string& integration_id, const std::string& secret,
                                         const std::string& update_json);

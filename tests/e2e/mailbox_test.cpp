@@ -159,7 +159,10 @@ TEST_CASE("a workspace's own mailbox: validated live, imported once without touc
   // An agent's answer goes out through the mailbox's SMTP server, from its address, threaded.
   const std::string ticket =
       sql_text("SELECT id FROM tickets WHERE workspace_id = '" + account + "' AND subject = 'Paket belum sampai'");
-  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Kami cek ke kurir."})");
+  const std::string receipt =
+      str(upload(stack().api_url(), key, multipart("resi.txt", "text/plain", "JNE 1234567890")).data(), "id");
+  auto reply = api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+                   R"({"body":"Kami cek ke kurir.","attachmentIds":[")" + receipt + R"("]})");
   REQUIRE(reply.status == 201);
   REQUIRE(wait_until([&] { return !servers.sent().empty(); }, 30s));
   const std::string out = servers.sent().back();
@@ -168,6 +171,9 @@ TEST_CASE("a workspace's own mailbox: validated live, imported once without touc
   CHECK(out.find("Subject: Re: Paket belum sampai") != std::string::npos);
   CHECK(out.find("In-Reply-To: <mid_") != std::string::npos);
   CHECK(out.find("Kami cek ke kurir.") != std::string::npos);
+  CHECK(out.find("multipart/mixed") != std::string::npos);  // the agent's file goes with it
+  CHECK(out.find("filename=resi.txt") != std::string::npos);
+  CHECK(out.find(loket::core::base64("JNE 1234567890")) != std::string::npos);
   REQUIRE(wait_until(
       [&] {
         return sql_text("SELECT delivery_status FROM messages WHERE id = '" + std::string(str(reply.data(), "id")) +

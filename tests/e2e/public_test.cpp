@@ -27,7 +27,7 @@ Json pub(const std::string& method, const std::string& path, const std::string& 
   return call(stack().api_url(), method, "/api/v1/public/tickets" + path, "", body);
 }
 
-std::string upload(const std::string& token, const std::string& name, const std::string& bytes) {
+std::string public_upload(const std::string& token, const std::string& name, const std::string& bytes) {
   loket::http::ClientRequest req;
   req.method = "POST";
   req.url = stack().api_url() + "/api/v1/public/tickets/" + token + "/attachments";
@@ -122,7 +122,7 @@ TEST_CASE("the hosted form creates a web ticket and answers only its number and 
 
   SECTION("token-scoped attachments: upload, attach, download; nothing across tickets or from notes") {
     std::string ticket = str(list.data()["items"][0], "id");
-    std::string att = upload(token, "receipt.txt", "paid 2026-11-20");
+    std::string att = public_upload(token, "receipt.txt", "paid 2026-11-20");
     auto reply = pub("POST", "/" + token + "/messages", R"({"body":"bukti bayar","attachmentIds":[")" + att + R"("]})");
     REQUIRE(reply.status == 201);
     auto file = http_get(stack().api_url() + "/api/v1/public/tickets/" + token + "/attachments/" + att);

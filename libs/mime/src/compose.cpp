@@ -28,11 +28,31 @@ GMimeTextPart* text_part(const char* subtype, const std::string& body) {
   g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return part;
 }
+
+GMimePart* attachment_part(const OutgoingAttachment& a) {
+  Ref<GMimeContentType> type(g_mime_content_type_parse(nullptr, a.content_type.c_str()));
+  const bool typed = type && g_mime_content_type_get_media_type(type.get()) != nullptr &&
+                     g_mime_content_type_get_media_subtype(type.get()) != nullptr &&
+                     a.content_type.find('/') != std::string::npos;
+  GMimePart* part = typed ? g_mime_part_new_with_type(g_mime_content_type_get_media_type(type.get()),
+                                                      g_mime_content_type_get_media_subtype(type.get()))
+                          : g_mime_part_new_with_type("application", "octet-stream");
+  g_mime_part_set_filename(part, a.filename.empty() ? "attachment" : a.filename.c_str());
+  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(a.bytes.data(), a.bytes.size()));
+  Ref<GMimeDataWrapper> content(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+  g_mime_part_set_content(part, content.get());
+  g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+  return part;
+}
 }  // namespace
 
 std::string compose_email(const OutgoingEmail& e) {
   init_gmime();
   for (const auto* v : {&e.from, &e.to, &e.reply_to, &e.subject}) refuse_line_breaks("an address or the subject", *v);
+  for (const auto& a : e.attachments) {
+    refuse_line_breaks("an attachment's file name", a.filename);
+    refuse_line_breaks("an attachment's content type", a.content_type);
+  }
   for (const auto& [name, value] : e.headers) {
     refuse_line_breaks("a header name", name);
     refuse_line_breaks("header " + name, value);
@@ -56,15 +76,26 @@ std::string compose_email(const OutgoingEmail& e) {
     }
   }
   Ref<GMimeTextPart> text(text_part("plain", e.text));
-  if (e.html.empty()) {
-    g_mime_message_set_mime_part(message.get(), GMIME_OBJECT(text.get()));
-  } else {
-    Ref<GMimeMultipart> alternative(g_mime_multipart_new_with_subtype("alternative"));
+  Ref<GMimeMultipart> alternative;
+  GMimeObject* body = GMIME_OBJECT(text.get());
+  if (!e.html.empty()) {
+    alternative.reset(g_mime_multipart_new_with_subtype("alternative"));
     g_mime_multipart_add(alternative.get(), GMIME_OBJECT(text.get()));
     Ref<GMimeTextPart> html(text_part("html", e.html));
     g_mime_multipart_add(alternative.get(), GMIME_OBJECT(html.get()));
-    g_mime_message_set_mime_part(message.get(), GMIME_OBJECT(alternative.get()));
+    body = GMIME_OBJECT(alternative.get());
   }
+  Ref<GMimeMultipart> mixed;
+  if (!e.attachments.empty()) {
+    mixed.reset(g_mime_multipart_new_with_subtype("mixed"));
+    g_mime_multipart_add(mixed.get(), body);
+    for (const auto& a : e.attachments) {
+      Ref<GMimePart> part(attachment_part(a));
+      g_mime_multipart_add(mixed.get(), GMIME_OBJECT(part.get()));
+    }
+    body = GMIME_OBJECT(mixed.get());
+  }
+  g_mime_message_set_mime_part(message.get(), body);
   GMimeFormatOptions* options = g_mime_format_options_new();
   g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
   char* written = g_mime_object_to_string(GMIME_OBJECT(message.get()), options);

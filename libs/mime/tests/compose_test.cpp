@@ -1,6 +1,8 @@
 // Composing the emails Loket sends through a workspace's SMTP server, read back by parse_email.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "loket/mime/email.hpp"
 
 using namespace loket::mime;
@@ -72,5 +74,43 @@ TEST_CASE("header injection and missing addresses are refused") {
   CHECK_THROWS_AS(compose_email(e), std::invalid_argument);
   e.headers = {};
   e.to = "";
+  CHECK_THROWS_AS(compose_email(e), std::invalid_argument);
+}
+
+TEST_CASE("a reply's files go after its bodies in a multipart/mixed and read back byte for byte") {
+  OutgoingEmail e;
+  e.from = "support@shop.example";
+  e.to = "budi@example.com";
+  e.subject = "Re: Invoice [#7]";
+  e.text = "Attached.\n";
+  e.html = "<p>Attached.</p>";
+  std::string binary;
+  for (int i = 0; i < 70000; ++i) binary.push_back(static_cast<char>(i % 256));
+  e.attachments = {{"faktur \xC3\xA9.pdf", "application/pdf", "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n"},
+                   {"label.bin", "not a type", binary},
+                   {"", "", "x"}};
+  const std::string raw = compose_email(e);
+  CHECK(raw.find("multipart/mixed") != std::string::npos);
+  CHECK(raw.find("multipart/alternative") != std::string::npos);
+  CHECK(std::all_of(raw.begin(), raw.end(), [](unsigned char c) { return c < 0x80; }));  // base64, RFC 2231
+  auto m = parse_email(raw);
+  CHECK(plain(m.text) == "Attached.");
+  REQUIRE(m.attachments.size() == 3);
+  CHECK(m.attachments[0].filename == "faktur \xC3\xA9.pdf");
+  CHECK(m.attachments[0].content_type == "application/pdf");
+  CHECK(m.attachments[0].data == e.attachments[0].bytes);
+  CHECK(m.attachments[1].content_type == "application/octet-stream");  // an unusable type is not passed on
+  CHECK(m.attachments[1].data == binary);
+  CHECK(m.attachments[2].filename == "attachment");
+}
+
+TEST_CASE("a file name or type with a line break is refused, not written as a header") {
+  OutgoingEmail e;
+  e.from = "support@shop.example";
+  e.to = "budi@example.com";
+  e.text = "x";
+  e.attachments = {{"a.pdf\r\nBcc: victim@example.com", "application/pdf", "x"}};
+  CHECK_THROWS_AS(compose_email(e), std::invalid_argument);
+  e.attachments = {{"a.pdf", "application/pdf\r\nBcc: victim@example.com", "x"}};
   CHECK_THROWS_AS(compose_email(e), std::invalid_argument);
 }

@@ -1,5 +1,8 @@
 #include "email.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "loket/core/log.hpp"
 #include "loket/providers/email/reply_address.hpp"
 #include "loket/store/tickets.hpp"
@@ -13,6 +16,16 @@ std::string domain_of(const std::string& from) {
   std::string d = from.substr(at + 1);
   while (!d.empty() && (d.back() == '>' || d.back() == ' ')) d.pop_back();
   return d.empty() ? "loket.invalid" : d;
+}
+
+// "830 KB", "12.4 MB": a file's size as a person reads it (1 KB = 1,024 bytes).
+std::string size_text(std::int64_t bytes) {
+  char out[32];
+  if (bytes < (1 << 20))
+    std::snprintf(out, sizeof out, "%lld KB", static_cast<long long>((std::max<std::int64_t>(bytes, 0) + 1023) / 1024));
+  else
+    std::snprintf(out, sizeof out, "%.1f MB", static_cast<double>(bytes) / (1 << 20));
+  return out;
 }
 
 std::string html_escape(const std::string& s) {
@@ -153,6 +166,40 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
   if (!opt.inbound_domain.empty() && !t.reply_token.empty())
     e.reply_to = "reply+" + t.reply_token + "@" + opt.inbound_domain;
   return e;
+}
+
+ReplyFiles load_reply_files(pqxx::transaction_base& tx, const std::vector<events::Attachment>& files,
+                            std::size_t max_bytes) {
+  ReplyFiles out;
+  std::uint64_t total = 0;
+  for (const auto& f : files)
+    if (f.status == "stored") {
+      total += static_cast<std::uint64_t>(std::max<std::int64_t>(f.size, 0));
+      out.linked.push_back(f);
+    }
+  if (total > max_bytes) return out;
+  for (const auto& f : out.linked) {
+    auto bytes = store::postgres_blobs().get(tx, f.id);
+    if (!bytes) continue;  // deleted since: nothing to send
+    out.attached.push_back({f.filename, f.content_type, std::move(*bytes)});
+  }
+  out.linked.clear();
+  return out;
+}
+
+void add_files(providers::Email& email, ReplyFiles files, const std::string& link) {
+  email.attachments = std::move(files.attached);
+  if (files.linked.empty()) return;
+  std::string text = "\nToo large to attach; download from the page above:\n",
+              html = "<p>Too large to attach; download from <a href=\"" + html_escape(link) +
+                     "\">your request's page</a>:</p><ul>";
+  for (const auto& f : files.linked) {
+    const std::string item = f.filename + " (" + size_text(f.size) + ")";
+    text += "- " + item + "\n";
+    html += "<li>" + html_escape(item) + "</li>";
+  }
+  email.text += text;
+  email.html += html + "</ul>";
 }
 
 }  // namespace loket::outbound

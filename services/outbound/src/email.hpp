@@ -10,11 +10,15 @@
 /// and the headers that thread them in the customer's mail client.
 namespace loket::outbound {
 
-/// Settings (LOKET_PUBLIC_APP_URL, LOKET_INBOUND_EMAIL_DOMAIN); the platform's own sender is
-/// its adapter's (providers::Adapter::platform_mailer).
+/// Settings (LOKET_PUBLIC_APP_URL, LOKET_INBOUND_EMAIL_DOMAIN, LOKET_EMAIL_ATTACHMENTS_MAX_BYTES);
+/// the platform's own sender is its adapter's (providers::Adapter::platform_mailer).
 struct EmailOptions {
   std::string public_app_url = "http://127.0.0.1:8080";  ///< base of status links /t/<token>
   std::string inbound_domain;                            ///< Reply-To reply+<token>@<domain>; "" = no Reply-To
+  /// The most an agent's files may add up to on one email (bytes, before base64); past it they
+  /// are listed with the status link instead. 10 MiB: base64 makes ~13.3 MiB, under the 20–25 MB
+  /// that Gmail, Outlook and most servers take.
+  std::size_t max_attachment_bytes = 10u << 20;
 };
 
 /// Who sends a workspace's emails: the mailer of `workspace_mailer` (the workspace's most recently
@@ -47,6 +51,22 @@ std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, c
 /// requester email. @throws std::runtime_error when its access token does not decrypt.
 std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
                                            const std::string& ticket_id, const crypto::Keyring& keys);
+
+/// An agent's files on a reply, as the email carries them.
+struct ReplyFiles {
+  std::vector<mime::OutgoingAttachment> attached;  ///< sent with the email
+  std::vector<events::Attachment> linked;          ///< too large together: listed, on the status page
+};
+
+/// The files `files` of a reply (their bytes from store::postgres_blobs()): all attached when
+/// the stored ones add up to at most `max_bytes`, else all linked (one email never carries some
+/// and not others). Files a provider could not serve (status `unavailable`) are left out.
+ReplyFiles load_reply_files(pqxx::transaction_base& tx, const std::vector<events::Attachment>& files,
+                            std::size_t max_bytes);
+
+/// Puts `files` on `email`: attaches what is attached, and lists what is linked ("name (size)")
+/// under the status link `link` in the text and HTML bodies. Pure.
+void add_files(providers::Email& email, ReplyFiles files, const std::string& link);
 
 /// Kinds of requester email.
 enum class MailKind {

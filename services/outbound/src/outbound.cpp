@@ -145,6 +145,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
   Target target;
   std::optional<TicketMail> mail;
   std::optional<providers::Mailer> sender;
+  ReplyFiles files;
   const bool by_email = !descriptor || descriptor->reply_to == providers::ReplyTo::kEmail;
   std::string body = msg.body;
   {
@@ -158,6 +159,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
     if (by_email) {
       mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
       if (mail) sender = sender_for(mail_integration(tx, *mail, providers), keys, providers);
+      if (mail && sender) files = load_reply_files(tx, msg.attachments, opt.email.max_attachment_bytes);
     } else {
       IntegrationLookup lookup{[&tx](const std::string& id) { return store::find_integration(tx, id); },
                                [&tx, &e](const std::vector<std::string>& names) {
@@ -177,6 +179,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
     }
     auto email = compose(msg.author_type == "system" ? MailKind::kAutoReply : MailKind::kReply, *mail, *sender,
                          opt.email, msg.id, msg.author_name, body);
+    add_files(email, std::move(files), opt.email.public_app_url + "/t/" + mail->access_token);
     auto a = try_send(sender->provider, [&] { return sender->send(email); });
     return settle(a, value, attempt, e.ticket_id, producer, opt,
                   [&](const std::string& status, const std::string& error) {

@@ -68,3 +68,33 @@ TEST_CASE("a reply to an email ticket answers the customer's latest mail and car
   CHECK(header(outbound::compose(MailKind::kCsatSurvey, t, sender, opt), "In-Reply-To") ==
         "<ticket-tkt_1@mail.toko.example>");
 }
+
+TEST_CASE("a reply's files: attached ones ride along, linked ones are listed under the request's page link") {
+  providers::Email e;
+  e.text = "Sari replied.\n";
+  e.html = "<p>Sari replied.</p>";
+  outbound::ReplyFiles files;
+  files.attached.push_back({"invoice.pdf", "application/pdf", "%PDF"});
+  outbound::add_files(e, files, "https://app.example/t/tok");
+  REQUIRE(e.attachments.size() == 1);
+  CHECK(e.attachments[0].bytes == "%PDF");
+  CHECK(e.text == "Sari replied.\n");  // nothing listed when everything is attached
+
+  providers::Email big;
+  big.text = "Sari replied.\n";
+  big.html = "<p>Sari replied.</p>";
+  outbound::ReplyFiles too_large;
+  events::Attachment zip, video;
+  zip.filename = "photos <1>.zip";
+  zip.size = 70 * 1024;
+  video.filename = "unboxing.mp4";
+  video.size = 31 * 1024 * 1024 + 1024 * 512;
+  too_large.linked = {zip, video};
+  outbound::add_files(big, too_large, "https://app.example/t/tok");
+  CHECK(big.attachments.empty());
+  CHECK(big.text.find("Too large to attach") != std::string::npos);
+  CHECK(big.text.find("- photos <1>.zip (70 KB)\n") != std::string::npos);
+  CHECK(big.text.find("- unboxing.mp4 (31.5 MB)\n") != std::string::npos);
+  CHECK(big.html.find("<a href=\"https://app.example/t/tok\">") != std::string::npos);
+  CHECK(big.html.find("<li>photos &lt;1&gt;.zip (70 KB)</li>") != std::string::npos);  // escaped
+}

@@ -117,7 +117,7 @@ class MailboxAdapter final : public Adapter {
     auto c = credentials_from_json(credentials);
     const std::string from = c.from_name.empty() ? c.address : "\"" + c.from_name + "\" <" + c.address + ">";
     return Mailer{kProvider, from, [this, c, from](const Email& e) {
-                    mime::OutgoingEmail m{from, e.to, e.reply_to, e.subject, e.text, e.html, e.headers};
+                    mime::OutgoingEmail m{from, e.to, e.reply_to, e.subject, e.text, e.html, e.headers, e.attachments};
                     std::string raw;
                     try {
                       raw = mime::compose_email(m);

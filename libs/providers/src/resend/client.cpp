@@ -1,3 +1,4 @@
+#include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/http/ssrf.hpp"
 #include "loket/providers/error.hpp"
@@ -83,6 +84,18 @@ std::string Client::send(const std::string& api_key, const Email& e) const {
     w.StartObject();
     for (const auto& [k, v] : e.headers) core::json_kv(w, k, v);
     w.EndObject();
+  }
+  if (!e.attachments.empty()) {  // resend.com/docs/api-reference/emails/send-email: content in base64
+    core::json_put(w, "attachments");
+    w.StartArray();
+    for (const auto& a : e.attachments) {
+      w.StartObject();
+      core::json_kv(w, "filename", a.filename);
+      core::json_kv(w, "content", core::base64(a.bytes));
+      if (!a.content_type.empty()) core::json_kv(w, "content_type", a.content_type);
+      w.EndObject();
+    }
+    w.EndArray();
   }
   w.EndObject();
   http::ClientRequest req;

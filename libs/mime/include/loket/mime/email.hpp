@@ -95,6 +95,13 @@ ReplyParts split_reply(std::string_view text);
 /// without recursion. Thread-safe.
 std::string html_to_text(std::string_view html);
 
+/// A file sent with an email.
+struct OutgoingAttachment {
+  std::string filename;      ///< UTF-8; written as RFC 2231 when not ASCII
+  std::string content_type;  ///< e.g. "application/pdf"; "" or unparsable → application/octet-stream
+  std::string bytes;         ///< the file itself (base64 is the writer's job)
+};
+
 /// One email Loket sends itself (through a workspace's own SMTP server).
 struct OutgoingEmail {
   std::string from, to;  ///< "Name <address>" or an address
@@ -104,10 +111,12 @@ struct OutgoingEmail {
   std::string html;      ///< "" for none; else multipart/alternative with the text
   /// Further header fields in order (Message-ID, In-Reply-To, References, Auto-Submitted, …).
   std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<OutgoingAttachment> attachments;  ///< none: the body alone; else multipart/mixed
 };
 
 /// The RFC 5322 message of `e` through GMime: CRLF line ends, a Date, MIME-Version, UTF-8
-/// bodies in quoted-printable, non-ASCII header text as RFC 2047 encoded words. Thread-safe.
+/// bodies in quoted-printable, non-ASCII header text as RFC 2047 encoded words; attachments
+/// after the body in a multipart/mixed, base64, `Content-Disposition: attachment`. Thread-safe.
 /// @throws std::invalid_argument when a header name or value holds CR or LF, or `from`/`to`
 /// holds no address.
 std::string compose_email(const OutgoingEmail& e);

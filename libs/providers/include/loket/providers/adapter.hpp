@@ -14,6 +14,7 @@
 
 #include "loket/events/events.hpp"
 #include "loket/http/message.hpp"
+#include "loket/mime/email.hpp"
 #include "loket/providers/common.hpp"
 
 /// What every provider implements (DESIGN.md "Layout and style": one folder per provider under
@@ -152,6 +153,7 @@ struct Email {
   std::string subject, text, html, reply_to;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string idempotency_key;  ///< ≤ 256 characters; the same key never sends twice within 24 h
+  std::vector<mime::OutgoingAttachment> attachments;  ///< sent with it (bounded by the caller)
 };
 
 /// Who sends an email and how: `provider` is the name recorded on deliveries.
