@@ -195,3 +195,21 @@ TEST_CASE("mail over the size limit is skipped and reported, and the import goes
   CHECK(tickets_of(account) == 1);
   CHECK(sql_text("SELECT subject FROM tickets WHERE workspace_id = '" + account + "'") == "Small");
 }
+
+TEST_CASE("a mailbox connected with markSeen marks what it imported as read, and only that", "[mailbox]") {
+  MailServers servers;
+  auto [account, key] = new_workspace("Seen mailbox");
+  const std::string user = "seen-" + loket::core::new_id("s").substr(2, 8) + "@shop.test";
+  servers.add_user(user, "pw");
+  servers.deliver(user, mail("budi@customer.test", user, "One", "First."));
+  servers.deliver(user, mail("citra@customer.test", user, "Two", "Second."));
+  std::string body = connect_body(servers, user, "pw", "pw");
+  body.insert(body.size() - 1, R"(,"markSeen":true)");
+  REQUIRE(api("POST", "/api/v1/channels", key, body).status == 201);
+  REQUIRE(wait_until([&] { return tickets_of(account) == 2; }, 30s));
+  CHECK(wait_until([&] { return seen_files(servers, user) == 2; }, 10s));
+  // Mail that arrives later is marked as it is imported.
+  servers.deliver(user, mail("dewi@customer.test", user, "Three", "Third."));
+  REQUIRE(wait_until([&] { return tickets_of(account) == 3; }, 30s));
+  CHECK(wait_until([&] { return seen_files(servers, user) == 3; }, 10s));
+}
