@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "harness.hpp"
@@ -57,11 +58,6 @@ TEST_CASE("malformed input is a 4xx, never a 500", "[hardening]") {
 }
 
 TEST_CASE("40 parallel wrong passwords get exactly the limit checked", "[hardening]") {
-  // Sign-in limits count in fixed 15-minute windows (store::rate_limit_hit): started in the last
-  // 20 s of one, the test's final sign-in would land in the next. Wait that boundary out.
-  const auto into_window = std::chrono::system_clock::now().time_since_epoch() % std::chrono::minutes(15);
-  if (into_window > std::chrono::minutes(15) - std::chrono::seconds(20))
-    std::this_thread::sleep_for(std::chrono::minutes(15) - into_window + std::chrono::seconds(1));
   const std::string email = unique_email("lockout");
   new_workspace_with_owner("Lockout", email, "correct horse battery staple");
   std::vector<std::future<int>> tries;
@@ -147,4 +143,26 @@ TEST_CASE("after PostgreSQL restarts, no request answers 5xx", "[hardening]") {
                    account + "' AND m.author_type = 'requester' AND t.channel = 'telegram'") == 6;
       },
       30s));
+}
+
+TEST_CASE("rate limits slide: a burst at the end of a window still counts at the start of the next", "[hardening]") {
+  // 4-second windows; 5 hits in the last second of one, then one 100 ms into the next. Fixed
+  // windows counted that one as the first of a fresh window (twice the limit in ~1 s).
+  pqxx::connection conn(env().database_url);
+  const std::string bucket = loket::core::new_id("test");
+  auto hit = [&] {
+    pqxx::nontransaction tx(conn);
+    return tx.exec_params1("SELECT hits FROM rate_limit_hit($1, 4)", bucket)[0].as<int>();
+  };
+  auto ms_into_window = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count() %
+           4000;
+  };
+  while (ms_into_window() < 3000) std::this_thread::sleep_for(20ms);
+  for (int i = 1; i <= 5; ++i) CHECK(hit() == i);
+  std::this_thread::sleep_for(std::chrono::milliseconds(4000 - ms_into_window() + 100));
+  CHECK(hit() == 1 + 5);  // the previous window weighs ~97%: ceil(5 × 0.97) = 5
+  std::this_thread::sleep_for(std::chrono::milliseconds(8000 - ms_into_window() + 100));
+  CHECK(hit() == 1);  // two windows later nothing of the burst is left
 }

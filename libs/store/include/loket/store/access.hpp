@@ -33,10 +33,10 @@ struct Principal {
   std::string bucket() const { return api_key_id.empty() ? "agent:" + agent_id : "key:" + api_key_id; }
 };
 
-/// One fixed rate-limit window after counting a hit.
+/// A rate-limit bucket after counting a hit.
 struct RateWindow {
-  int hits = 0;     ///< hits in this window, including the one just counted
-  int reset_s = 0;  ///< seconds until the window resets
+  int hits = 0;     ///< hits within the last window's length (sliding), including the one just counted
+  int reset_s = 0;  ///< seconds until the current window ends (the earliest a retry can get through)
 };
 
 /// The principal for bearer `token` (an `sk_live_…` API key or a session token) and its
@@ -47,8 +47,10 @@ struct RateWindow {
 std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_base& tx, const std::string& token,
                                                              int window_s);
 
-/// Counts a hit on `bucket` (e.g. "ip:127.0.0.1") in the current `window_s`-second window
-/// shared by every replica (table rate_limits).
+/// Counts a hit on `bucket` (e.g. "ip:127.0.0.1") in the `window_s`-second windows shared by
+/// every replica (table rate_limits) and returns the sliding count: this window's hits plus the
+/// previous window's weighted by their overlap with the last `window_s` seconds, rounded up
+/// (migration 0011), so no burst of twice a limit fits across a window boundary.
 RateWindow rate_limit_hit(pqxx::transaction_base& tx, const std::string& bucket, int window_s);
 /// Takes back one hit of `bucket`'s current window (an attempt that turned out right).
 void rate_limit_refund(pqxx::transaction_base& tx, const std::string& bucket, int window_s);
