@@ -33,6 +33,9 @@ const agent = (method, path, body) =>
     assert.strictEqual(await page.getAttribute("html", "lang"), "id");
     await page.click("button[data-lang=en]");
     assert.strictEqual(await page.textContent("#form-view h1"), "How can we help?");
+    // The workspace's own name, in both languages, as text (the e2e suite names it with markup).
+    assert.strictEqual(await page.textContent(".brand"), "Toko <Browser>");
+    assert.strictEqual(await page.title(), "Toko <Browser>");
 
     // Empty required fields are named, next to the field, without a request.
     await page.click("#f-submit");

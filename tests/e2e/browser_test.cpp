@@ -8,7 +8,7 @@
 using namespace e2e;
 
 TEST_CASE("a customer submits the form, follows the link, replies and rates in a real browser", "[browser]") {
-  auto [account, key] = new_workspace("Browser");
+  auto [account, key] = new_workspace("Toko <Browser>");
   stack();  // the services are up
   std::string tools = env().bin_dir + "/../tools/node_modules";
   std::string cmd = "NODE_PATH='" + tools + "' node '" + std::string(LOKET_SOURCE_DIR) +

@@ -169,6 +169,17 @@ TEST_CASE("the hosted pages are served with a strict CSP; unknown ids get a frie
   CHECK(http_get(stack().api_url() + "/assets/public.css").status == 200);
 }
 
+TEST_CASE("the hosted pages carry the workspace's name, escaped", "[public]") {
+  auto [account, key] = new_workspace("Toko <b>\"Anda\"</b> & Co");
+  const std::string escaped = "data-brand=\"Toko &lt;b&gt;&quot;Anda&quot;&lt;/b&gt; &amp; Co\"";
+  auto form_page = http_get(stack().api_url() + "/support/" + account);
+  CHECK(form_page.body.find(escaped) != std::string::npos);
+  CHECK(form_page.body.find("<b>") == std::string::npos);  // never markup of its own
+  auto created = submit(stack().api_url(), form(account));
+  auto status = http_get(stack().api_url() + "/t/" + str(created.data(), "accessToken"));
+  CHECK(status.body.find(escaped) != std::string::npos);
+}
+
 TEST_CASE("a flood of form posts from one IP is cut at the limit; other IPs are unaffected", "[public]") {
   auto [account, key] = new_workspace("Flood");
   // A replica with production-like limits, behind a trusted proxy (127.0.0.1) that forwards

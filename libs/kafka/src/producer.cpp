@@ -102,7 +102,6 @@ Producer::~Producer() {
   impl_->stop = true;
   impl_->poller.join();
   rd_kafka_destroy(impl_->rk);  // reports what is left (as failed), so every callback has run
-
 }
 
 void Producer::produce(const std::string& topic, const std::string& key, const std::string& value,

@@ -36,6 +36,7 @@
   };
   var body = document.body, view = body.getAttribute("data-view");
   var account = body.getAttribute("data-account"), token = body.getAttribute("data-token");
+  var brand = body.getAttribute("data-brand") || "";  // the workspace's name; "" keeps the generic one
   var stored = localStorage.getItem("loket.lang");
   var browser = ((navigator.languages && navigator.languages[0]) || navigator.language || "en").toLowerCase();
   var lang = stored === "en" || stored === "id" ? stored : (browser.indexOf("id") === 0 ? "id" : "en");
@@ -49,8 +50,9 @@
   function applyLang() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.getAttribute("data-i18n")); });
+    if (brand) document.querySelectorAll("[data-i18n=brand]").forEach(function (el) { el.textContent = brand; });
     document.querySelectorAll("[data-lang]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-lang") === lang)); });
-    document.title = t("brand");
+    document.title = brand || t("brand");
     if (ticket) renderTicket(ticket);
   }
 

@@ -15,12 +15,40 @@ extern const std::string_view k_html, k_js, k_css;
 }
 
 namespace {
-http::Response page(int status, const std::string& view, const std::string& account, const std::string& token) {
-  // Values are checked against strict patterns before they reach the page, so they need no
-  // escaping beyond that; the templates hold no other placeholders.
+// `s` safe inside HTML text and a double-quoted attribute.
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  return out;
+}
+
+// `brand`: the workspace's name, shown in the bar and the title ("" keeps "Support"/"Bantuan").
+http::Response page(int status, const std::string& view, const std::string& account, const std::string& token,
+                    const std::string& brand = "") {
+  // The account and token are checked against strict patterns before they reach the page, so
+  // they need no escaping beyond that; the brand is a workspace's free text and is escaped.
   std::string html = core::replace_all(std::string(pages::k_html), "{{view}}", view);
   html = core::replace_all(std::move(html), "{{account}}", account);
   html = core::replace_all(std::move(html), "{{token}}", token);
+  html = core::replace_all(std::move(html), "{{brand}}", html_escape(brand));
   http::Response res;
   res.status = status;
   res.content_type = "text/html; charset=utf-8";
@@ -50,24 +78,24 @@ void add_page_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "GET", "/support/:accountId", Access::kPublic, [&ctx](Q q, P) {
     static const std::regex account_re("acc_[0-9a-f]{24}");
     const std::string& account = q.params.at("accountId");
-    bool exists = false;
+    std::optional<store::Workspace> ws;
     if (std::regex_match(account, account_re)) {
       auto conn = ctx.pool.acquire();
       pqxx::read_transaction tx(*conn);
-      exists = store::workspace_exists(tx, account);
+      ws = store::load_workspace(tx, account);
     }
-    return exists ? page(200, "form", account, "") : page(404, "missing", "", "");
+    return ws ? page(200, "form", account, "", ws->name) : page(404, "missing", "", "");
   });
   add(r, ctx, "GET", "/t/:token", Access::kPublic, [&ctx](Q q, P) {
     static const std::regex token_re("[A-Za-z0-9_-]{20,100}");
     const std::string& token = q.params.at("token");
-    bool exists = false;
+    std::optional<store::Workspace> ws;
     if (std::regex_match(token, token_re)) {
       auto conn = ctx.pool.acquire();
       pqxx::read_transaction tx(*conn);
-      exists = store::find_by_access_token(tx, token).has_value();
+      if (auto t = store::find_by_access_token(tx, token)) ws = store::load_workspace(tx, t->workspace_id);
     }
-    return exists ? page(200, "status", "", token) : page(404, "missing", "", "");
+    return ws ? page(200, "status", "", token, ws->name) : page(404, "missing", "", "");
   });
   add(r, ctx, "GET", "/assets/public.js", Access::kPublic,
       [](Q, P) { return asset(pages::k_js, "text/javascript; charset=utf-8"); });
