@@ -515,3 +515,76 @@ TEST_CASE("rate limits are shared by api replicas, with headers on every respons
     CHECK_FALSE(r.header("X-RateLimit-Reset").empty());
   }
 }
+
+TEST_CASE("the live-chat widget's settings: admins read and change them, bad values are named", "[api]") {
+  std::string owner_email = unique_email("owner"), agent_email = unique_email("agent");
+  auto [acc, key] = new_workspace_with_owner("Widget", owner_email, kPassword);
+  std::string owner = login_token(owner_email, kPassword);
+  REQUIRE(
+      api("POST", "/api/v1/agents", owner,
+          "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi\",\"role\":\"agent\",\"password\":\"" + kPassword + "\"}")
+          .status == 201);
+  CHECK(api("GET", "/api/v1/widget", login_token(agent_email, kPassword)).status == 403);  // the secret is admins'
+
+  auto fresh = api("GET", "/api/v1/widget", key);
+  REQUIRE(fresh.status == 200);
+  CHECK_FALSE(fresh.data()["enabled"].GetBool());
+  CHECK(fresh.data()["allowedOrigins"].Size() == 0);  // loads nowhere until origins are given
+  CHECK(str(fresh.data()["preChatForm"], "phone") == "off");
+  CHECK(fresh.data()["identitySecret"].IsNull());
+  CHECK(fresh.data()["updatedAt"].IsNull());
+
+  auto saved =
+      api("PATCH", "/api/v1/widget", key,
+          R"({"enabled":true,"color":"#FF6600","welcomeHeading":" Halo! ","welcomeTagline":"Kami siap membantu.",
+                       "preChatForm":{"email":"required","phone":"optional"},"awayMessage":"Kami kembali jam 09:00.",
+                       "allowedOrigins":["https://Shop.Example/","https://shop.example:443","http://127.0.0.1:8088"],
+                       "requireIdentity":true})");
+  INFO(saved.raw);
+  REQUIRE(saved.status == 200);
+  const auto& w = saved.data();
+  CHECK(w["enabled"].GetBool());
+  CHECK(str(w, "color") == "#ff6600");
+  CHECK(str(w, "welcomeHeading") == "Halo!");
+  CHECK(str(w["preChatForm"], "name") == "optional");  // untouched
+  CHECK(str(w["preChatForm"], "email") == "required");
+  CHECK(str(w["preChatForm"], "phone") == "optional");
+  REQUIRE(w["allowedOrigins"].Size() == 2);  // normalized, the duplicate dropped
+  CHECK(std::string(w["allowedOrigins"][0].GetString()) == "https://shop.example");
+  CHECK(std::string(w["allowedOrigins"][1].GetString()) == "http://127.0.0.1:8088");
+  CHECK(w["requireIdentity"].GetBool());
+  const std::string secret = str(w, "identitySecret");
+  CHECK(secret.size() == 64);
+  auto data_of = [](const Json& j) { return j.raw.substr(0, j.raw.find(",\"error\":")); };  // not meta
+  CHECK(data_of(api("GET", "/api/v1/widget", key)) == data_of(saved));                      // as stored
+  // The secret is stored encrypted.
+  CHECK(sql_number("SELECT count(*) FROM widgets WHERE workspace_id = '" + acc + "' AND position(convert_to('" +
+                   secret + "', 'UTF8') IN identity_secret) = 0") == 1);
+
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"color":"orange"})", "color"},
+           {R"({"welcomeHeading":"  "})", "welcomeHeading"},
+           {R"({"awayMessage":")" + std::string(501, 'a') + R"("})", "awayMessage"},
+           {R"({"preChatForm":{"email":"maybe"}})", "preChatForm.email"},
+           {R"({"allowedOrigins":["https://shop.example/checkout"]})", "allowedOrigins"},
+           {R"({"allowedOrigins":"https://shop.example"})", "allowedOrigins"},
+           {R"({"enabled":"yes"})", "enabled"}}) {
+    auto r = api("PATCH", "/api/v1/widget", key, body);
+    INFO(body << " → " << r.raw);
+    CHECK(r.status == 400);
+    CHECK(str(r.doc["error"], "field") == field);
+  }
+  CHECK(api("PATCH", "/api/v1/widget", key, "{}").status == 400);
+  CHECK(data_of(api("GET", "/api/v1/widget", key)) == data_of(saved));  // nothing refused stuck
+
+  // Rotating the secret keeps every setting.
+  auto rotated = api("POST", "/api/v1/widget/secret", key);
+  REQUIRE(rotated.status == 200);
+  CHECK(str(rotated.data(), "identitySecret").size() == 64);
+  CHECK(str(rotated.data(), "identitySecret") != secret);
+  CHECK(str(rotated.data(), "color") == "#ff6600");
+
+  // Another workspace sees its own (default) widget.
+  auto [other, other_key] = new_workspace("Other widget");
+  CHECK_FALSE(api("GET", "/api/v1/widget", other_key).data()["enabled"].GetBool());
+}

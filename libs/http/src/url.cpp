@@ -1,5 +1,11 @@
 #include "loket/http/url.hpp"
 
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "loket/core/text.hpp"
+
 namespace loket::http {
 
 std::string percent_decode(std::string_view s, bool plus_as_space) {
@@ -64,6 +70,32 @@ std::string build_query(const std::vector<std::pair<std::string, std::string>>& 
     out += percent_encode(k) + "=" + percent_encode(v);
   }
   return out;
+}
+
+std::optional<std::string> web_origin(std::string_view text) {
+  if (text.empty() || text.size() > 255) return std::nullopt;
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
+  const std::string in(text);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, in.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto get = [&](CURLUPart which, unsigned flags = 0) -> std::optional<std::string> {
+    char* out = nullptr;
+    if (curl_url_get(u.get(), which, &out, flags) != CURLUE_OK || out == nullptr) return std::nullopt;
+    std::string s(out);
+    curl_free(out);
+    return s;
+  };
+  auto scheme = get(CURLUPART_SCHEME), host = get(CURLUPART_HOST), path = get(CURLUPART_PATH);
+  if (!scheme || !host || host->empty()) return std::nullopt;
+  const std::string sch = core::to_lower(*scheme);
+  if (sch != "https" && sch != "http") return std::nullopt;
+  if (get(CURLUPART_USER) || get(CURLUPART_PASSWORD) || get(CURLUPART_QUERY) || get(CURLUPART_FRAGMENT))
+    return std::nullopt;
+  if (path && !path->empty() && *path != "/") return std::nullopt;
+  // libcurl accepts "https:shop.example" and similar; an origin is written with "//".
+  if (core::to_lower(in).rfind(sch + "://", 0) != 0) return std::nullopt;
+  std::string origin = sch + "://" + core::to_lower(*host);
+  if (auto port = get(CURLUPART_PORT); port && *port != (sch == "https" ? "443" : "80")) origin += ":" + *port;
+  return origin;
 }
 
 }  // namespace loket::http

@@ -19,6 +19,20 @@ TEST_CASE("query strings decode and encode") {
   REQUIRE(percent_decode("100%") == "100%");
 }
 
+TEST_CASE("web origins are read as a browser writes them; anything more is refused") {
+  using loket::http::web_origin;
+  CHECK(web_origin("https://shop.example") == "https://shop.example");
+  CHECK(web_origin("https://Shop.Example/") == "https://shop.example");
+  CHECK(web_origin("HTTPS://shop.example:443") == "https://shop.example");
+  CHECK(web_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
+  CHECK(web_origin("http://localhost:80") == "http://localhost");
+  for (const char* bad : {"", "shop.example", "ftp://shop.example", "https://shop.example/page",
+                          "https://user:pw@shop.example", "https://shop.example?x=1", "https://shop.example#top",
+                          "https:shop.example", "javascript:alert(1)", "https://", "null"})
+    CHECK_FALSE(web_origin(bad));
+  CHECK_FALSE(web_origin("https://" + std::string(300, 'a') + ".example"));
+}
+
 TEST_CASE("router fills params and answers 404 and 405 in the envelope") {
   Router r;
   r.add("GET", "/api/v1/tickets/:id", [](const Request& q) {

@@ -181,6 +181,7 @@ void add_ticket_routes(http::Router& r, Context& ctx);      // tickets.cpp
 void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
 void add_public_routes(http::Router& r, Context& ctx);      // public.cpp: hosted form, status page API
 void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /support/:accountId, /t/:token
+void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the live-chat widget's settings
 
 /// Parses the JSON object body of `req` into `d` (core::parse_json: nesting ≤ 64, strings
 /// well-formed UTF-8) and refuses strings holding U+0000, which PostgreSQL cannot store and C

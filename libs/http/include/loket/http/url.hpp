@@ -1,5 +1,6 @@
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,13 @@ std::string percent_encode(std::string_view s);
 
 /// Parses `a=1&b=2` (application/x-www-form-urlencoded) into decoded pairs, in order.
 std::multimap<std::string, std::string> parse_query(std::string_view query);
+
+/// The web origin (RFC 6454) `text` names, as a browser's Origin header writes it:
+/// "https://shop.example" or "http://127.0.0.1:8080" — scheme and host lower-cased, a default
+/// port left out, one trailing "/" allowed. std::nullopt for anything else: another scheme, a
+/// user name, a path, a query or fragment, a missing host, more than 255 characters. Parsed by
+/// libcurl's URL parser. Thread-safe.
+std::optional<std::string> web_origin(std::string_view text);
 
 /// Builds `a=1&b=2` from pairs, percent-encoding names and values.
 std::string build_query(const std::vector<std::pair<std::string, std::string>>& pairs);

@@ -1,0 +1,45 @@
+#pragma once
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "loket/crypto/crypto.hpp"
+
+/// The live-chat widget's settings (issue 17; docs/channels/widget.md): one per workspace.
+namespace loket::store {
+
+/// A pre-chat form field's setting.
+enum class FieldMode { kOff, kOptional, kRequired };
+
+/// "off", "optional", "required".
+const char* to_string(FieldMode m);
+/// The mode named `s`, or nullopt.
+std::optional<FieldMode> field_mode_from_string(const std::string& s);
+
+/// A workspace's widget. Defaults are what a workspace that never saved one has.
+struct Widget {
+  bool enabled = false;
+  std::string color = "#1f6feb";  ///< #rrggbb, the launcher and header colour
+  std::string welcome_heading = "Hi there!";
+  std::string welcome_tagline = "Ask us anything. We usually reply within a few minutes.";
+  FieldMode prechat_name = FieldMode::kOptional, prechat_email = FieldMode::kOptional, prechat_phone = FieldMode::kOff;
+  std::vector<std::string> allowed_origins;  ///< "https://shop.example[:port]"; empty = the widget loads nowhere
+  std::string away_message;                  ///< shown outside business hours ("" = a generic one)
+  bool require_identity = false;             ///< refuse identify() calls without a valid hash
+  std::string identity_secret;               ///< decrypted; 64 hex characters ("" until first saved)
+  std::string updated_at;                    ///< RFC 3339, "" for the defaults
+};
+
+/// Workspace `workspace_id`'s widget, or the defaults (no secret yet) when it never saved one.
+/// @throws std::runtime_error when the stored secret does not decrypt.
+Widget load_widget(pqxx::transaction_base& tx, const std::string& workspace_id, const crypto::Keyring& keys);
+
+/// Stores `w` as workspace `workspace_id`'s widget, its secret encrypted under the active key
+/// (a new one when `w` has none). Returns it as stored (secret and updated_at set).
+Widget save_widget(pqxx::work& tx, const std::string& workspace_id, Widget w, const crypto::Keyring& keys);
+
+/// A new identity secret: 32 random bytes as 64 lower-case hex characters.
+std::string new_widget_secret();
+
+}  // namespace loket::store
