@@ -139,3 +139,10 @@ TEST_CASE("a mailbox on a private address is refused by the SSRF guard") {
     }
   }
 }
+
+TEST_CASE("UIDNEXT is read from an EXAMINE answer, 0 when the server names none") {
+  CHECK(read_uidnext("* OK [UIDVALIDITY 1796035472] UIDs valid\r\n* OK [UIDNEXT 10001] Predicted next UID\r\n") ==
+        10001);
+  CHECK(read_uidnext("* OK [UIDVALIDITY 1] UIDs valid\r\n") == 0);
+  CHECK(read_uidnext("A1 OK [UIDNEXT 5] not untagged\r\n") == 0);
+}

@@ -17,6 +17,8 @@
 namespace loket::providers::email_mailbox {
 namespace {
 constexpr std::size_t kMaxResponseBytes = 4u << 20;  // SEARCH and FETCH-info answers
+constexpr long kReceiveBuffer = 512L * 1024;         // libcurl's largest (CURL_MAX_READ_SIZE)
+constexpr std::uint64_t kSearchWindow = 10000;       // UIDs per SEARCH: ≤ 10,000 × 11 bytes answered
 
 std::optional<std::uint64_t> number_at(std::string_view s, std::size_t& pos) {
   while (pos < s.size() && s[pos] == ' ') ++pos;
@@ -142,8 +144,9 @@ void smtp_exchange(const Credentials& c, const TlsOptions& tls, long timeout_ms,
 std::string quoted(const std::string& folder) { return "\"" + folder + "\""; }
 }  // namespace
 
-std::uint64_t read_uidvalidity(std::string_view response) {
-  const std::string_view key = "[UIDVALIDITY ";
+namespace {
+// The number after `key` ("[UIDVALIDITY ", "[UIDNEXT ") in an untagged OK line, 0 when none.
+std::uint64_t read_code(std::string_view response, std::string_view key) {
   for (auto line : lines(response)) {
     auto at = line.find(key);
     if (line.rfind("* ", 0) != 0 || at == std::string_view::npos) continue;
@@ -152,6 +155,11 @@ std::uint64_t read_uidvalidity(std::string_view response) {
   }
   return 0;
 }
+}  // namespace
+
+std::uint64_t read_uidvalidity(std::string_view response) { return read_code(response, "[UIDVALIDITY "); }
+
+std::uint64_t read_uidnext(std::string_view response) { return read_code(response, "[UIDNEXT "); }
 
 std::vector<std::uint64_t> read_search(std::string_view response, std::uint64_t after) {
   std::vector<std::uint64_t> out;
@@ -199,6 +207,7 @@ struct ImapSession::Impl {
   Target target;
   Easy easy{curl_easy_init(), curl_easy_cleanup};
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin{nullptr, curl_slist_free_all};
+  std::uint64_t uidnext = 0;  ///< from EXAMINE; 0 when the server named none
 };
 
 ImapSession::ImapSession(const Credentials& c, const TlsOptions& tls) : impl_(std::make_unique<Impl>()) {
@@ -230,6 +239,10 @@ std::string ImapSession::run(const std::string& url_suffix, const std::string& c
   if (!command.empty()) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, command.c_str());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  // libcurl 7.88 hands back an untagged response line longer than its receive buffer with
+  // pieces missing (a 45 KB SEARCH answer came back as 4.6 KB of it): the largest buffer, and
+  // uids_after() asks in windows whose answers stay far below it.
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, kReceiveBuffer);
   char detail[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
   CURLcode rc = curl_easy_perform(h);
@@ -243,14 +256,29 @@ std::string ImapSession::run(const std::string& url_suffix, const std::string& c
 }
 
 std::uint64_t ImapSession::examine() {
-  auto v = read_uidvalidity(run("", "EXAMINE " + quoted(impl_->creds.folder)));
+  const std::string answer = run("", "EXAMINE " + quoted(impl_->creds.folder));
+  impl_->uidnext = read_uidnext(answer);
+  auto v = read_uidvalidity(answer);
   if (v == 0) throw ProviderError("IMAP: the server named no UIDVALIDITY for " + impl_->creds.folder, 0, true);
   return v;
 }
 
 std::vector<std::uint64_t> ImapSession::uids_after(std::uint64_t after, std::size_t limit) {
-  auto uids = read_search(
-      run(http::percent_encode(impl_->creds.folder), "UID SEARCH UID " + std::to_string(after + 1) + ":*"), after);
+  // Windows of kSearchWindow UIDs (an answer of at most ~110 KB, see run()) up to UIDNEXT; a
+  // server that named no UIDNEXT is asked for everything after `after` at once.
+  const std::string folder = http::percent_encode(impl_->creds.folder);
+  if (impl_->uidnext == 0) {
+    auto uids = read_search(run(folder, "UID SEARCH UID " + std::to_string(after + 1) + ":*"), after);
+    if (uids.size() > limit) uids.resize(limit);
+    return uids;
+  }
+  std::vector<std::uint64_t> uids;
+  for (std::uint64_t from = after + 1; from < impl_->uidnext && uids.size() < limit; from += kSearchWindow) {
+    const std::uint64_t to = std::min(from + kSearchWindow - 1, impl_->uidnext - 1);
+    for (auto uid :
+         read_search(run(folder, "UID SEARCH UID " + std::to_string(from) + ":" + std::to_string(to)), after))
+      if (uid >= from && uid <= to) uids.push_back(uid);
+  }
   if (uids.size() > limit) uids.resize(limit);
   return uids;
 }

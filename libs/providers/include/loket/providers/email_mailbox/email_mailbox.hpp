@@ -52,6 +52,8 @@ using MessageInfo = MailboxMessage;
 /// Readers of the untagged IMAP responses libcurl hands back (RFC 3501 §7). Pure; never throw.
 /// UIDVALIDITY of an EXAMINE/SELECT response ("* OK [UIDVALIDITY 3857529045]"), 0 when absent.
 std::uint64_t read_uidvalidity(std::string_view response);
+/// The `[UIDNEXT n]` of an EXAMINE answer (the next UID the folder will assign), 0 when absent.
+std::uint64_t read_uidnext(std::string_view response);
 /// The UIDs of "* SEARCH 4 9 10" lines greater than `after`, ascending, without duplicates.
 std::vector<std::uint64_t> read_search(std::string_view response, std::uint64_t after);
 /// The "* n FETCH (UID u RFC822.SIZE s FLAGS (...))" items of a response, in order.
