@@ -126,3 +126,9 @@ TEST_CASE("parse_rfc3339_ms reads what rfc3339_ms writes and refuses the rest") 
   CHECK_FALSE(parse_rfc3339_ms("2026-01-01T00:00:00+01:00"));
   CHECK_FALSE(parse_rfc3339_ms(""));
 }
+
+TEST_CASE("html_escape leaves nothing that starts markup or ends an attribute") {
+  CHECK(loket::core::html_escape(R"(<a href="x" title='y'>Tom & Jerry</a>)") ==
+        "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;");
+  CHECK(loket::core::html_escape("plain \xC3\xA9") == "plain \xC3\xA9");
+}

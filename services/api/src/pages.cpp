@@ -15,31 +15,6 @@ extern const std::string_view k_html, k_js, k_css;
 }
 
 namespace {
-// `s` safe inside HTML text and a double-quoted attribute.
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  return out;
-}
-
 // `brand`: the workspace's name, shown in the bar and the title ("" keeps "Support"/"Bantuan").
 http::Response page(int status, const std::string& view, const std::string& account, const std::string& token,
                     const std::string& brand = "") {
@@ -48,7 +23,7 @@ http::Response page(int status, const std::string& view, const std::string& acco
   std::string html = core::replace_all(std::string(pages::k_html), "{{view}}", view);
   html = core::replace_all(std::move(html), "{{account}}", account);
   html = core::replace_all(std::move(html), "{{token}}", token);
-  html = core::replace_all(std::move(html), "{{brand}}", html_escape(brand));
+  html = core::replace_all(std::move(html), "{{brand}}", core::html_escape(brand));
   http::Response res;
   res.status = status;
   res.content_type = "text/html; charset=utf-8";

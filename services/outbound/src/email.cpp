@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
 #include "loket/providers/email/reply_address.hpp"
 #include "loket/store/tickets.hpp"
 
@@ -28,34 +29,8 @@ std::string size_text(std::int64_t bytes) {
   return out;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '\n':
-        out += "<br>";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+// `s` as HTML text, its line breaks as <br>.
+std::string html_text(const std::string& s) { return core::replace_all(core::html_escape(s), "\n", "<br>"); }
 }  // namespace
 
 std::optional<providers::Mailer> sender_for(const std::optional<store::Integration>& workspace_mailer,
@@ -161,8 +136,8 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
     e.headers.emplace_back("Auto-Submitted", "auto-replied");
   if (kind == MailKind::kCsatSurvey) e.headers.emplace_back("Auto-Submitted", "auto-generated");
   e.text = intro + "\n\n" + outro + "\n" + link + "\n";
-  e.html = "<p>" + html_escape(intro) + "</p><p>" + html_escape(outro) + "<br><a href=\"" + html_escape(link) + "\">" +
-           html_escape(link) + "</a></p>";
+  e.html = "<p>" + html_text(intro) + "</p><p>" + html_text(outro) + "<br><a href=\"" + html_text(link) + "\">" +
+           html_text(link) + "</a></p>";
   if (!opt.inbound_domain.empty() && !t.reply_token.empty())
     e.reply_to = "reply+" + t.reply_token + "@" + opt.inbound_domain;
   return e;
@@ -191,12 +166,12 @@ void add_files(providers::Email& email, ReplyFiles files, const std::string& lin
   email.attachments = std::move(files.attached);
   if (files.linked.empty()) return;
   std::string text = "\nToo large to attach; download from the page above:\n",
-              html = "<p>Too large to attach; download from <a href=\"" + html_escape(link) +
+              html = "<p>Too large to attach; download from <a href=\"" + html_text(link) +
                      "\">your request's page</a>:</p><ul>";
   for (const auto& f : files.linked) {
     const std::string item = f.filename + " (" + size_text(f.size) + ")";
     text += "- " + item + "\n";
-    html += "<li>" + html_escape(item) + "</li>";
+    html += "<li>" + html_text(item) + "</li>";
   }
   email.text += text;
   email.html += html + "</ul>";

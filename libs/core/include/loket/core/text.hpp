@@ -33,6 +33,10 @@ std::vector<std::string> split(std::string_view s, char sep);
 /// text is not searched again.
 std::string replace_all(std::string s, std::string_view from, std::string_view to);
 
+/// `s` safe as HTML text and inside a double- or single-quoted attribute: & < > " ' written as
+/// character references. Pure.
+std::string html_escape(std::string_view s);
+
 /// Whether `s` is a phone number in E.164 form: '+', a non-zero digit, 7–15 digits in all
 /// (ITU-T E.164), e.g. "+6281234567890".
 bool is_e164(std::string_view s);
