@@ -101,7 +101,7 @@ Producer::~Producer() {
   flush(std::chrono::seconds(10));
   impl_->stop = true;
   impl_->poller.join();
-  rd_kafka_destroy(impl_->rk);  // reports what is left (as failed), so every callback has run
+  rd_kafka_destroy(impl_->rk);
 }
 
 void Producer::produce(const std::string& topic, const std::string& key, const std::string& value,
