@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/http/envelope.hpp"
 #include "loket/http/router.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
@@ -188,6 +189,11 @@ void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the l
 /// strings would cut short. Returns the refusal: 415 when Content-Type is not application/json,
 /// 400 naming what is wrong otherwise.
 std::optional<http::Response> parse_object(const http::Request& req, rapidjson::Document& d);
+
+/// 400 VALIDATION_ERROR with `msg`, naming the request member `field` (e.g. "preChatForm.email").
+inline http::Response invalid_field(const std::string& field, const std::string& msg) {
+  return http::json_error(400, "VALIDATION_ERROR", msg, field);
+}
 
 /// A JSON array of `to_json(item)` for each item, e.g. json_array(agents, store::agent_json).
 template <typename T, typename F>

@@ -15,9 +15,7 @@ namespace {
 using store::Principal;
 constexpr std::size_t kMaxBody = 20000, kMaxSubject = 300, kMaxName = 200, kMaxComment = 2000;
 
-http::Response bad(const std::string& field, const std::string& msg) {
-  return http::json_error(400, "VALIDATION_ERROR", msg, field);
-}
+http::Response bad(const std::string& field, const std::string& msg) { return invalid_field(field, msg); }
 
 http::Response unknown_token() { return http::json_error(404, "NOT_FOUND", "no ticket for this link"); }
 

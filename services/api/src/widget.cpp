@@ -16,9 +16,7 @@ namespace {
 using store::Principal;
 constexpr std::size_t kMaxHeading = 80, kMaxTagline = 200, kMaxAway = 500, kMaxOrigins = 20;
 
-http::Response bad(const std::string& field, const std::string& msg) {
-  return http::json_error(400, "VALIDATION_ERROR", msg, field);
-}
+http::Response bad(const std::string& field, const std::string& msg) { return invalid_field(field, msg); }
 
 std::string widget_json(const store::Widget& w) {
   rapidjson::StringBuffer sb;
@@ -112,6 +110,12 @@ std::optional<http::Response> apply(const rapidjson::Value& d, store::Widget& w)
   return std::nullopt;
 }
 
+// The widget for a change: concurrent changes of one workspace's widget take turns, so none is lost.
+store::Widget load_locked(pqxx::work& tx, Context& ctx, const std::string& workspace_id) {
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended('widget:' || $1, 0))", workspace_id);
+  return store::load_widget(tx, workspace_id, ctx.keys);
+}
+
 http::Response get_widget(Context& ctx, const Principal& p) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
@@ -123,8 +127,7 @@ http::Response patch_widget(Context& ctx, const http::Request& req, const Princi
   if (auto err = parse_object(req, d)) return *err;
   if (d.ObjectEmpty()) return http::json_error(400, "VALIDATION_ERROR", "send at least one setting to change");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended('widget:' || $1, 0))", p.workspace_id);
-    auto w = store::load_widget(tx, p.workspace_id, ctx.keys);
+    auto w = load_locked(tx, ctx, p.workspace_id);
     if (auto err = apply(d, w)) return *err;
     return http::json_ok(200, widget_json(store::save_widget(tx, p.workspace_id, std::move(w), ctx.keys)));
   });
@@ -132,8 +135,7 @@ http::Response patch_widget(Context& ctx, const http::Request& req, const Princi
 
 http::Response rotate_secret(Context& ctx, const Principal& p) {
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended('widget:' || $1, 0))", p.workspace_id);
-    auto w = store::load_widget(tx, p.workspace_id, ctx.keys);
+    auto w = load_locked(tx, ctx, p.workspace_id);
     w.identity_secret = store::new_widget_secret();
     return http::json_ok(200, widget_json(store::save_widget(tx, p.workspace_id, std::move(w), ctx.keys)));
   });

@@ -148,17 +148,14 @@ ReplyFiles load_reply_files(pqxx::transaction_base& tx, const std::vector<events
   ReplyFiles out;
   std::uint64_t total = 0;
   for (const auto& f : files)
-    if (f.status == "stored") {
-      total += static_cast<std::uint64_t>(std::max<std::int64_t>(f.size, 0));
+    if (f.status == "stored") total += static_cast<std::uint64_t>(std::max<std::int64_t>(f.size, 0));
+  for (const auto& f : files) {
+    if (f.status != "stored") continue;
+    if (total > max_bytes)
       out.linked.push_back(f);
-    }
-  if (total > max_bytes) return out;
-  for (const auto& f : out.linked) {
-    auto bytes = store::postgres_blobs().get(tx, f.id);
-    if (!bytes) continue;  // deleted since: nothing to send
-    out.attached.push_back({f.filename, f.content_type, std::move(*bytes)});
+    else if (auto bytes = store::postgres_blobs().get(tx, f.id))  // none: deleted since, nothing to send
+      out.attached.push_back({f.filename, f.content_type, std::move(*bytes)});
   }
-  out.linked.clear();
   return out;
 }
 
