@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     while (!opt.public_app_url.empty() && opt.public_app_url.back() == '/') opt.public_app_url.pop_back();
     opt.public_tickets_per_workspace_per_minute = static_cast<int>(
         core::env_int("LOKET_PUBLIC_TICKETS_PER_WORKSPACE_PER_MINUTE", opt.public_tickets_per_workspace_per_minute));
+    opt.chat_sessions_per_workspace_per_minute = static_cast<int>(
+        core::env_int("LOKET_CHAT_SESSIONS_PER_WORKSPACE_PER_MINUTE", opt.chat_sessions_per_workspace_per_minute));
     opt.cors_origins = core::split(core::env_or("LOKET_CORS_ORIGINS", ""), ',');
     opt.trusted_proxies = core::split(core::env_or("LOKET_TRUSTED_PROXIES", ""), ',');
     opt.rate_limit_per_minute =

@@ -81,6 +81,7 @@ Message message_from(const Value& v) {
   m.quoted_text = nullable(v, "quotedText");
   if (const auto* cc = core::json_member(v, "cc")) m.cc = strings(*cc);
   if (const auto* raw = core::json_member(v, "hasRaw"); raw && raw->IsBool()) m.has_raw = raw->GetBool();
+  if (const auto* seq = core::json_member(v, "seq"); seq && seq->IsInt64()) m.seq = seq->GetInt64();
   return m;
 }
 
@@ -307,6 +308,10 @@ void write_json(core::JsonWriter& w, const Message& m) {
   json_put(w, "internal");
   w.Bool(m.internal);
   json_kv(w, "createdAt", m.created_at);
+  if (m.seq > 0) {
+    json_put(w, "seq");
+    w.Int64(m.seq);
+  }
   json_put(w, "attachments");
   w.StartArray();
   for (const auto& a : m.attachments) write_json(w, a);

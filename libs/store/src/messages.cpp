@@ -79,11 +79,12 @@ Message add_message(pqxx::work& tx, const Ticket& ticket, const NewMessage& n, c
           // clock_timestamp(): messages written in one transaction (a ticket and its auto-reply,
           // a writer's batch) keep the order they were written in.
           "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, string_to_array($12, E'\\x1f'), clock_timestamp()) "
-          "RETURNING rfc3339(created_at)");
+          "RETURNING rfc3339(created_at), seq");
   auto r = tx.exec_prepared1("add_message", m.id, ticket.workspace_id, ticket.id, n.author_type, n.author_name, n.body,
                              n.internal, n.integration_id, n.external_message_id, n.delivery_status, n.quoted_text,
                              joined(n.cc));
   m.created_at = r[0].as<std::string>();
+  m.seq = r[1].as<std::int64_t>();
   insert_raw(tx, ticket, m, n);
   insert_attachments(tx, ticket, m, files);
   if (emit) emit_message_created(tx, ticket, m);
@@ -108,13 +109,13 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
           "SELECT id, ws, t, at, an, b, \"in\"::boolean, i, e, d, q, string_to_array(cc, E'\\x1f'), "
           "clock_timestamp() "
           "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, t text, at text, an text, b text, "
-          "\"in\" text, i text, e text, d text, q text, cc text) ORDER BY o RETURNING id, rfc3339(created_at)");
-  std::map<std::string, std::string> created;
+          "\"in\" text, i text, e text, d text, q text, cc text) ORDER BY o RETURNING id, rfc3339(created_at), seq");
+  std::map<std::string, std::pair<std::string, std::int64_t>> created;
   auto json = json_records({"o", "id", "ws", "t", "at", "an", "b", "in", "i", "e", "d", "q", "cc"}, rows);
   for (const auto& row : tx.exec_prepared("add_messages", json))
-    created[row[0].as<std::string>()] = row[1].as<std::string>();
+    created[row[0].as<std::string>()] = {row[1].as<std::string>(), row[2].as<std::int64_t>()};
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    out[i].created_at = created.at(out[i].id);
+    std::tie(out[i].created_at, out[i].seq) = created.at(out[i].id);
     insert_raw(tx, batch[i].ticket, out[i], batch[i].message);
     insert_attachments(tx, batch[i].ticket, out[i], batch[i].files);
     emit_message_created(tx, batch[i].ticket, out[i]);
@@ -145,18 +146,19 @@ std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::ve
   return out;
 }
 
-std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal) {
+std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal,
+                                   std::int64_t after_seq) {
   // One round trip: each message once per attachment (or once with NULL attachment columns).
   prepare(tx, "load_messages",
           "SELECT m.id, m.ticket_id, m.author_type, m.author_name, m.body, m.internal, "
           "m.delivery_status, m.delivery_error, rfc3339(m.delivered_at), rfc3339(m.created_at), "
           "a.id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at), "
           "m.quoted_text, array_to_string(m.cc, E'\\x1f'), "
-          "EXISTS (SELECT 1 FROM message_sources s WHERE s.message_id = m.id) "
+          "EXISTS (SELECT 1 FROM message_sources s WHERE s.message_id = m.id), m.seq "
           "FROM messages m LEFT JOIN attachments a ON a.message_id = m.id "
-          "WHERE m.ticket_id = $1 AND ($2 OR NOT m.internal) "
-          "ORDER BY m.created_at, m.id, a.created_at, a.id");
-  auto r = tx.exec_prepared("load_messages", ticket_id, include_internal);
+          "WHERE m.ticket_id = $1 AND ($2 OR NOT m.internal) AND m.seq > $3 "
+          "ORDER BY m.seq, a.created_at, a.id");
+  auto r = tx.exec_prepared("load_messages", ticket_id, include_internal, after_seq);
   std::vector<Message> out;
   for (const auto& row : r) {
     if (out.empty() || out.back().id != row[0].c_str()) {
@@ -174,6 +176,7 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
       m.quoted_text = opt(row[16]);
       if (!row[17].is_null()) m.cc = core::split(row[17].as<std::string>(), '\x1f');
       m.has_raw = row[18].as<bool>();
+      m.seq = row[19].as<std::int64_t>();
       out.push_back(std::move(m));
     }
     if (!row[10].is_null())

@@ -115,7 +115,8 @@ std::string client_ip(const Context& ctx, const http::Request& req) {
 std::string bearer_token(const http::Request& req) {
   std::string auth = req.header("authorization");
   const std::string prefix = "Bearer ";
-  if (auth.rfind(prefix, 0) == 0) return auth.substr(prefix.size());
+  // A chat visitor's session (wvs_…) is no agent credential: such requests are public ones.
+  if (auth.rfind(prefix, 0) == 0) return auth.rfind("Bearer wvs_", 0) == 0 ? "" : auth.substr(prefix.size());
   return req.path == "/api/v1/realtime" && !req.header("upgrade").empty() ? req.query_param("access_token") : "";
 }
 
@@ -310,6 +311,7 @@ http::Router make_router(Context& ctx) {
   add_public_routes(r, ctx);
   add_page_routes(r, ctx);
   add_widget_routes(r, ctx);
+  add_chat_routes(r, ctx);
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/realtime", Access::kAgent, [](const http::Request&, const store::Principal&) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");

@@ -29,6 +29,7 @@ struct Options {
   std::string public_webhook_url;                        ///< public base URL of ingress, e.g. https://hooks.example.com
   std::string public_app_url = "http://127.0.0.1:8080";  ///< public base URL of this api (status links)
   int public_tickets_per_workspace_per_minute = 600;     ///< hosted-form submissions per workspace
+  int chat_sessions_per_workspace_per_minute = 600;      ///< new live-chat visitors per workspace
   /// Peers whose X-Forwarded-For is believed (load balancers, ingress controllers); the client
   /// IP for rate limits is then the last address in it that is not one of them.
   std::vector<std::string> trusted_proxies;
@@ -183,6 +184,10 @@ void add_attachment_routes(http::Router& r, Context& ctx);  // attachments.cpp
 void add_public_routes(http::Router& r, Context& ctx);      // public.cpp: hosted form, status page API
 void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /support/:accountId, /t/:token
 void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the live-chat widget's settings
+void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the widget's visitors
+
+/// Whether `s` looks like a deliverable address (local@domain.tld, at most 254 characters).
+bool valid_email(const std::string& s);
 
 /// Parses the JSON object body of `req` into `d` (core::parse_json: nesting ≤ 64, strings
 /// well-formed UTF-8) and refuses strings holding U+0000, which PostgreSQL cannot store and C

@@ -1,8 +1,6 @@
 // The public surface for requesters (seed 002): submit a ticket, follow it with the access
 // token, reply, rate, and token-scoped attachments. Unauthenticated; rate-limited per client IP
 // by the guard and per workspace here.
-#include <regex>
-
 #include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
@@ -18,12 +16,6 @@ constexpr std::size_t kMaxBody = 20000, kMaxSubject = 300, kMaxName = 200, kMaxC
 http::Response bad(const std::string& field, const std::string& msg) { return invalid_field(field, msg); }
 
 http::Response unknown_token() { return http::json_error(404, "NOT_FOUND", "no ticket for this link"); }
-
-bool valid_email(const std::string& s) {
-  static const std::regex re(
-      R"([^@\s"<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)");
-  return s.size() <= 254 && std::regex_match(s, re);
-}
 
 // The ticket of `token`, read inside `tx`.
 std::optional<store::Ticket> by_token(pqxx::transaction_base& tx, const std::string& token, bool for_update = false) {

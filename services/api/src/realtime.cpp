@@ -3,6 +3,7 @@
 #include "loket/core/log.hpp"
 #include "loket/events/ticket_events.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/store/widget.hpp"
 
 namespace loket::api {
 
@@ -14,7 +15,12 @@ void Hub::start(kafka::Properties props) {
       for (const auto& rec : consumer->poll(200, std::chrono::milliseconds(200))) {
         // Forwarded as written: the app reads the same event shape as any consumer.
         try {
-          publish(events::ticket_event_from_json(rec.value).workspace_id, rec.value);
+          auto ev = events::ticket_event_from_json(rec.value);
+          publish(ev.workspace_id, rec.value);
+          if (const auto* m = std::get_if<events::MessageCreated>(&ev.data);
+              m && m->route.channel == store::kChatChannel && m->route.external_thread_id) {
+            if (auto json = visitor_event(ev); !json.empty()) publish_to_visitor(*m->route.external_thread_id, json);
+          }
         } catch (const std::invalid_argument& e) {  // a newer writer's type, or not an event
           core::log(core::Level::kDebug, "realtime skipped a ticket event", {{"error", e.what()}});
         }
@@ -41,9 +47,78 @@ void Hub::stop() {
   if (checker_.joinable()) checker_.join();
   std::lock_guard lock(mu_);
   for (auto& [id, s] : subs_) s.socket->close("server shutting down");
+  for (auto& [visitor, sockets] : visitors_)
+    for (auto& [id, socket] : sockets) socket->close("server shutting down");
+}
+
+std::string Hub::visitor_event(const events::TicketEvent& ev) {
+  const auto& m = std::get<events::MessageCreated>(ev.data).message;
+  if (m.internal) return "";
+  std::string link;
+  if (m.body.find(store::kStatusLinkPlaceholder) != std::string::npos) {  // an auto-reply
+    try {
+      auto conn = ctx_.pool.acquire();
+      pqxx::read_transaction tx(*conn);
+      link = ctx_.options.public_app_url + "/t/" + store::access_token_of(tx, ev.ticket_id, ctx_.keys);
+    } catch (const std::exception& e) {  // the widget shows it on its next catch-up
+      core::log(core::Level::kWarn, "realtime could not read a status link", {{"error", e.what()}});
+      return "";
+    }
+  }
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "type", "message");
+  core::json_kv(w, "ticketId", ev.ticket_id);
+  core::json_put(w, "message");
+  write_public_message(w, m, link);
+  w.EndObject();
+  return sb.GetString();
+}
+
+void Hub::publish_to_visitor(const std::string& visitor_id, const std::string& json) {
+  std::lock_guard lock(mu_);
+  auto it = visitors_.find(visitor_id);
+  if (it == visitors_.end()) return;
+  for (auto& [id, socket] : it->second) socket->send(json);
+}
+
+http::Upgrade Hub::upgrade_visitor(const http::Request& req) {
+  http::Upgrade up;
+  Admission a = admit(ctx_, req);  // no agent credential: counted against the client IP
+  if (a.refusal) {
+    up.refuse = std::move(a.refusal);
+    return up;
+  }
+  std::optional<store::Visitor> v;
+  {
+    auto conn = ctx_.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    v = store::find_visitor(tx, req.query_param("visitor_token"), false);
+  }
+  if (!v) {
+    up.refuse = http::json_error(401, "UNAUTHORIZED", "connect with ?visitor_token=<the chat session's token>");
+    return up;
+  }
+  auto id = std::make_shared<std::uint64_t>(0);
+  up.on_open = [this, id, visitor = v->id](const std::shared_ptr<http::WebSocket>& socket) {
+    {
+      std::lock_guard lock(mu_);
+      *id = next_id_++;
+      visitors_[visitor][*id] = socket;
+    }
+    socket->send("{\"type\":\"ready\",\"visitorId\":\"" + visitor + "\"}");
+  };
+  up.on_close = [this, id, visitor = v->id] {
+    std::lock_guard lock(mu_);
+    auto it = visitors_.find(visitor);
+    if (it != visitors_.end() && it->second.erase(*id) && it->second.empty()) visitors_.erase(it);
+  };
+  return up;
 }
 
 http::Upgrade Hub::upgrade(const http::Request& req) {
+  if (req.path == "/api/v1/widget/realtime") return upgrade_visitor(req);
   http::Upgrade up;
   if (req.path != "/api/v1/realtime") {
     up.refuse = http::json_error(404, "NOT_FOUND", "WebSockets are served at /api/v1/realtime");
@@ -88,7 +163,9 @@ void Hub::publish(const std::string& workspace_id, const std::string& event_json
 
 std::size_t Hub::connections() const {
   std::lock_guard lock(mu_);
-  return subs_.size();
+  std::size_t n = subs_.size();
+  for (const auto& [visitor, sockets] : visitors_) n += sockets.size();
+  return n;
 }
 
 void Hub::revalidate() {

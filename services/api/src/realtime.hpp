@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "api.hpp"
+#include "loket/events/ticket_events.hpp"
 #include "loket/http/websocket.hpp"
 #include "loket/kafka/kafka.hpp"
 
@@ -18,7 +19,11 @@ namespace loket::api {
 /// `ticket.events` from the end, outside any consumer group (so each replica sees every event
 /// and no rebalance ever waits on it), and pushes each event, as the
 /// JSON record itself, to the WebSocket clients of that event's workspace only. Connections
-/// whose session or API key is revoked are closed within `kRevalidateEvery`. Thread-safe.
+/// whose session or API key is revoked are closed within `kRevalidateEvery`.
+/// Live-chat visitors connect to /api/v1/widget/realtime with their session token and get only
+/// their own conversation's public messages: `{"type":"message","ticketId","message":{id, seq,
+/// …}}` (issue 17); after a reconnect the widget catches up by sequence number over REST.
+/// Thread-safe.
 class Hub {
  public:
   /// How often open connections re-check their credential.
@@ -35,13 +40,17 @@ class Hub {
 
   /// Decides on a WebSocket upgrade to /api/v1/realtime: authenticates the bearer token
   /// (header or `access_token` query parameter), counts it against the rate limit, and
-  /// registers the connection. Refuses with 401/404/429 in the API envelope.
+  /// registers the connection; or to /api/v1/widget/realtime for a chat visitor
+  /// (`visitor_token` query parameter). Refuses with 401/404/429 in the API envelope.
   http::Upgrade upgrade(const http::Request& req);
 
   /// Sends `event_json` to the connections of `workspace_id`.
   void publish(const std::string& workspace_id, const std::string& event_json);
 
-  /// Open connections (for tests and metrics).
+  /// Sends `json` to the connections of chat visitor `visitor_id`.
+  void publish_to_visitor(const std::string& visitor_id, const std::string& json);
+
+  /// Open connections, agents' and visitors' (for tests and metrics).
   std::size_t connections() const;
 
  private:
@@ -50,7 +59,9 @@ class Hub {
     store::Principal principal;
     std::shared_ptr<http::WebSocket> socket;
   };
-  void consume(kafka::Properties props);
+  http::Upgrade upgrade_visitor(const http::Request& req);
+  /// The visitor's view of a chat message event, or "" when visitors do not see it.
+  std::string visitor_event(const events::TicketEvent& ev);
   void revalidate();
 
   Context& ctx_;
@@ -58,6 +69,8 @@ class Hub {
   std::map<std::uint64_t, Subscriber> subs_;
   /// subs_ ids by workspace, so an event touches only its workspace's connections.
   std::unordered_map<std::string, std::set<std::uint64_t>> by_workspace_;
+  /// Chat visitors' connections by visitor id (a visitor may have several tabs open).
+  std::unordered_map<std::string, std::map<std::uint64_t, std::shared_ptr<http::WebSocket>>> visitors_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};
   std::thread consumer_, checker_;

@@ -1,4 +1,5 @@
 // Helpers shared by the agent and public ticket routes.
+#include <regex>
 #include <set>
 
 #include "api.hpp"
@@ -20,6 +21,12 @@ std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std
   if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
     return bad("attachmentIds lists an attachment twice");
   return std::nullopt;
+}
+
+bool valid_email(const std::string& s) {
+  static const std::regex re(
+      R"([^@\s"<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)");
+  return s.size() <= 254 && std::regex_match(s, re);
 }
 
 std::string uploader_of(const store::Principal& p) { return p.agent_id.empty() ? "key:" + p.api_key_id : p.agent_id; }

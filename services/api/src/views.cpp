@@ -22,6 +22,22 @@ std::string ticket_json(const store::Ticket& t) { return written(t); }
 std::string message_json(const store::Message& m) { return written(m); }
 std::string attachment_json(const store::Attachment& a) { return written(a); }
 
+void write_public_message(core::JsonWriter& w, const store::Message& m, const std::string& status_link) {
+  w.StartObject();
+  json_kv(w, "id", m.id);
+  json_put(w, "seq");
+  w.Int64(m.seq);
+  json_kv(w, "authorType", m.author_type);
+  json_kv(w, "authorName", m.author_name);
+  json_kv(w, "body", core::replace_all(m.body, store::kStatusLinkPlaceholder, status_link));
+  json_kv(w, "createdAt", m.created_at);
+  json_put(w, "attachments");
+  w.StartArray();
+  for (const auto& a : m.attachments) events::write_json(w, a);
+  w.EndArray();
+  w.EndObject();
+}
+
 std::string public_ticket_json(const store::Ticket& t, const std::vector<store::Message>& messages,
                                const std::string& status_link) {
   rapidjson::StringBuffer sb;
@@ -37,18 +53,7 @@ std::string public_ticket_json(const store::Ticket& t, const std::vector<store::
   json_put(w, "messages");
   w.StartArray();
   for (const auto& m : messages) {
-    if (m.internal) continue;  // never on the public surface
-    w.StartObject();
-    json_kv(w, "id", m.id);
-    json_kv(w, "authorType", m.author_type);
-    json_kv(w, "authorName", m.author_name);
-    json_kv(w, "body", core::replace_all(m.body, store::kStatusLinkPlaceholder, status_link));
-    json_kv(w, "createdAt", m.created_at);
-    json_put(w, "attachments");
-    w.StartArray();
-    for (const auto& a : m.attachments) events::write_json(w, a);
-    w.EndArray();
-    w.EndObject();
+    if (!m.internal) write_public_message(w, m, status_link);  // notes never on the public surface
   }
   w.EndArray();
   w.EndObject();

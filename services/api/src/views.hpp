@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "loket/core/json.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
@@ -17,6 +18,9 @@ std::string ticket_json(const store::Ticket& t);
 std::string message_json(const store::Message& m);
 /// Attachment metadata: {id, filename, contentType, size, status, createdAt}.
 std::string attachment_json(const store::Attachment& a);
+/// One message as the requester sees it: {id, seq, authorType, authorName, body, createdAt,
+/// attachments}, store::kStatusLinkPlaceholder replaced by `status_link`. Callers skip notes.
+void write_public_message(core::JsonWriter& w, const store::Message& m, const std::string& status_link);
 /// The requester's view of a ticket (seed 002 "View a ticket"): number, subject, status,
 /// createdAt, csat and the non-internal messages, each without ticketId, internal and delivery,
 /// with store::kStatusLinkPlaceholder replaced by `status_link` (the requester's own link).

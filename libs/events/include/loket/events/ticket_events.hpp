@@ -29,6 +29,7 @@ struct Message {
   std::optional<std::string> quoted_text;  ///< what was trimmed from an email's body (quoted history, signature)
   std::vector<std::string> cc;             ///< addresses the requester copied (email)
   bool has_raw = false;                    ///< the original message is kept (GET …/messages/:id/raw)
+  std::int64_t seq = 0;  ///< 1, 2, … in the order the ticket's messages were committed (0: not stored yet)
 };
 
 /// A ticket (seed 002 / issue 3 field names).

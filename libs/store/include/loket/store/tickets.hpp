@@ -279,7 +279,9 @@ using MessageKey = std::pair<std::string, std::string>;
 /// Which of `keys` are already stored, in one round trip (the unique index `messages_dedup`).
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys);
 
-/// The messages of `ticket_id`, oldest first; internal notes only when `include_internal`.
-std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal);
+/// The messages of `ticket_id` after sequence number `after_seq` (0: all), in sequence order
+/// (the order they were committed in); internal notes only when `include_internal`.
+std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal,
+                                   std::int64_t after_seq = 0);
 
 }  // namespace loket::store

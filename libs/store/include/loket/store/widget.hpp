@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/store/tickets.hpp"
 
 /// The live-chat widget's settings (issue 17; docs/channels/widget.md): one per workspace.
 namespace loket::store {
@@ -42,4 +43,33 @@ Widget save_widget(pqxx::work& tx, const std::string& workspace_id, Widget w, co
 /// A new identity secret: 32 random bytes as 64 lower-case hex characters.
 std::string new_widget_secret();
 
+/// A widget visitor: one browser's chat session (issue 17 "Continuity").
+struct Visitor {
+  std::string id;  ///< `vis_…`, also the external_thread_id of their chat tickets
+  std::string workspace_id;
+  std::optional<std::string> name, email, phone;  ///< as given in the pre-chat form
+};
+
+/// Thread channel of widget conversations (tickets.channel).
+inline constexpr const char* kChatChannel = "chat";
+
+/// Creates a visitor of `workspace_id`; returns it and its session token (`wvs_` + 64 hex
+/// characters, 256 random bits), which is shown only here: only its SHA-256 is stored.
+std::pair<Visitor, std::string> create_visitor(pqxx::work& tx, const std::string& workspace_id);
+
+/// The visitor whose session token is `token`, or nullopt (unknown token, or its workspace's
+/// widget is off). With `for_update` the visitor row is locked, so one visitor's writes take
+/// turns; `last_seen_at` is refreshed at most once a minute.
+std::optional<Visitor> find_visitor(pqxx::transaction_base& tx, const std::string& token, bool for_update);
+
+/// Stores the visitor's name, email and phone as given.
+void save_visitor_contact(pqxx::work& tx, const Visitor& v);
+
+/// The visitor's latest chat ticket (open or not), or nullopt before their first message.
+std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v);
+
+/// The message of ticket `ticket_id` the visitor sent with client message id `client_id`, or
+/// nullopt (the idempotency check of a visitor's send).
+std::optional<Message> find_client_message(pqxx::transaction_base& tx, const std::string& ticket_id,
+                                           const std::string& client_id);
 }  // namespace loket::store

@@ -1,0 +1,192 @@
+// The live-chat visitor's side (issue 17; docs/channels/widget.md "How the widget talks to
+// Loket"): a session, the conversation read from a sequence number on, and sending with a
+// client message id. Unauthenticated but for the visitor's own session token
+// (`Authorization: Bearer wvs_…`); rate-limited per IP by the guard, per workspace here.
+#include <charconv>
+
+#include "api.hpp"
+#include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
+#include "loket/http/envelope.hpp"
+#include "loket/store/widget.hpp"
+
+namespace loket::api {
+namespace {
+using store::Principal;
+constexpr std::size_t kMaxBody = 5000, kMaxName = 200, kMaxClientId = 100, kMaxPhone = 32;
+
+std::string visitor_token(const http::Request& req) {
+  std::string auth = req.header("authorization");
+  return auth.rfind("Bearer wvs_", 0) == 0 ? auth.substr(7) : "";
+}
+
+http::Response no_session() {
+  return http::json_error(401, "UNAUTHORIZED", "this chat session is not valid any more; start a new one");
+}
+
+// A new visitor: {visitorId, visitorToken}. The widget keeps the token in the site's storage.
+http::Response start_session(Context& ctx, const http::Request& req) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string account = core::json_string(d, "accountId").value_or("");
+  if (account.empty() || !core::is_storable_text(account))
+    return invalid_field("accountId", "accountId is required (the data-account of the widget's script tag)");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    // A workspace that never saved its widget has it off; load_widget needs no key for that.
+    auto r = tx.exec_params("SELECT enabled FROM widgets WHERE workspace_id = $1", account);
+    if (r.empty() || !r[0][0].as<bool>()) return http::json_error(404, "NOT_FOUND", "no live chat for " + account);
+    auto window = store::rate_limit_hit(tx, "chat-sessions:" + account, 60);
+    if (window.hits > ctx.options.chat_sessions_per_workspace_per_minute) {
+      auto res = http::json_error(429, "RATE_LIMITED", "this chat is very busy; try again in a minute");
+      res.headers.emplace_back("Retry-After", std::to_string(window.reset_s));
+      throw Rejected{res};
+    }
+    auto [visitor, token] = store::create_visitor(tx, account);
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "visitorId", visitor.id);
+    core::json_kv(w, "visitorToken", token);
+    w.EndObject();
+    return http::json_ok(201, sb.GetString());
+  });
+}
+
+// {ticketId, status, lastSeq, visitor, messages}: the visitor's latest conversation, its
+// messages after `after` (in order, notes left out).
+std::string conversation_json(const store::Visitor& v, const std::optional<store::Ticket>& t,
+                              const std::vector<store::Message>& messages, const std::string& status_link) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv_opt(w, "ticketId", t ? std::optional(t->id) : std::nullopt);
+  core::json_kv_opt(w, "status", t ? std::optional(t->status) : std::nullopt);
+  core::json_put(w, "visitor");
+  w.StartObject();
+  core::json_kv(w, "id", v.id);
+  core::json_kv_opt(w, "name", v.name);
+  core::json_kv_opt(w, "email", v.email);
+  core::json_kv_opt(w, "phone", v.phone);
+  w.EndObject();
+  core::json_put(w, "messages");
+  w.StartArray();
+  for (const auto& m : messages)
+    if (!m.internal) write_public_message(w, m, status_link);
+  w.EndArray();
+  w.EndObject();
+  return sb.GetString();
+}
+
+http::Response conversation(Context& ctx, const http::Request& req) {
+  std::int64_t after = 0;
+  if (std::string a = req.query_param("after"); !a.empty()) {
+    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
+    if (ec != std::errc() || end != a.data() + a.size() || after < 0)
+      return invalid_field("after", "after must be a message sequence number (0 or more)");
+  }
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  auto v = store::find_visitor(tx, visitor_token(req), false);
+  if (!v) return no_session();
+  auto t = store::visitor_ticket(tx, *v);
+  std::vector<store::Message> messages;
+  if (t) messages = store::load_messages(tx, t->id, false, after);
+  std::string link = t ? ctx.options.public_app_url + "/t/" + store::access_token_of(tx, t->id, ctx.keys) : "";
+  return http::json_ok(200, conversation_json(*v, t, messages, link));
+}
+
+// Reads an optional contact field (trimmed; "" clears nothing). 400 when not text or too long.
+std::optional<http::Response> read_contact(const rapidjson::Value& d, const char* key, std::size_t max,
+                                           std::optional<std::string>& into) {
+  const auto* m = core::json_member(d, key);
+  if (!m || m->IsNull()) return std::nullopt;
+  if (!m->IsString() || core::utf8_length(core::trim(m->GetString())) > max)
+    return invalid_field(key, std::string(key) + " must be text of at most " + std::to_string(max) + " characters");
+  if (auto s = core::trim(m->GetString()); !s.empty()) into = s;
+  return std::nullopt;
+}
+
+http::Response send(Context& ctx, const http::Request& req) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string client_id = core::json_string(d, "clientMessageId").value_or("");
+  std::string body = core::json_string(d, "body").value_or("");
+  if (client_id.empty() || client_id.size() > kMaxClientId)
+    return invalid_field("clientMessageId", "clientMessageId is required (1–100 characters, unique per message)");
+  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody)
+    return invalid_field("body", "body is required (1–5000 characters)");
+  std::optional<std::string> name, email, phone;
+  if (auto err = read_contact(d, "name", kMaxName, name)) return *err;
+  if (auto err = read_contact(d, "email", 254, email)) return *err;
+  if (auto err = read_contact(d, "phone", kMaxPhone, phone)) return *err;
+  if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto v = store::find_visitor(tx, visitor_token(req), true);  // one visitor's sends take turns
+    if (!v) return no_session();
+    auto widget = store::load_widget(tx, v->workspace_id, ctx.keys);
+    if (name) v->name = name;
+    if (email) v->email = core::to_lower(*email);
+    if (phone) v->phone = phone;
+    for (auto [field, mode, value] : {std::tuple{"name", widget.prechat_name, &v->name},
+                                      std::tuple{"email", widget.prechat_email, &v->email},
+                                      std::tuple{"phone", widget.prechat_phone, &v->phone}})
+      if (mode == store::FieldMode::kRequired && !*value)
+        return invalid_field(field, std::string("this chat asks for your ") + field + " first");
+    if (name || email || phone) store::save_visitor_contact(tx, *v);
+    auto current = store::visitor_ticket(tx, *v);
+    if (current)
+      if (auto seen = store::find_client_message(tx, current->id, client_id)) {  // a retry: answer it again
+        rapidjson::StringBuffer sb;
+        core::JsonWriter w(sb);
+        write_public_message(w, *seen, "");
+        return http::json_ok(200, sb.GetString());
+      }
+    store::ThreadKey key{v->workspace_id, store::kChatChannel, v->id};
+    auto open = store::find_open_threads(tx, {key});
+    std::optional<store::Ticket> t;
+    if (auto it = open.find(key); it != open.end()) t = it->second;
+    bool opened = !t;
+    if (opened) {
+      store::NewTicket n;
+      n.workspace_id = v->workspace_id;
+      n.channel = store::kChatChannel;
+      n.external_thread_id = v->id;
+      n.subject = store::subject_from_text(body, n.channel);
+      n.requester_name = v->name;
+      n.requester_email = v->email;
+      n.requester_phone = v->phone;
+      t = store::create_ticket(tx, n, ctx.keys);
+    }
+    store::NewMessage m;
+    m.author_type = "requester";
+    m.author_name = v->name.value_or(v->email.value_or("Visitor"));
+    m.body = body;
+    m.external_message_id = client_id;
+    auto msg = store::add_message(tx, *t, m, {});
+    if (opened) store::add_auto_reply(tx, *t);
+    if (!opened && t->status != "open") store::set_status(tx, *t, "open");
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    write_public_message(w, msg, "");
+    return http::json_ok(201, sb.GetString());
+  });
+}
+}  // namespace
+
+void add_chat_routes(http::Router& r, Context& ctx) {
+  using Q = const http::Request&;
+  using P = const Principal&;
+  add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
+  add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic,
+      [&ctx](Q q, P) { return send(ctx, q); });
+  // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
+  add(r, ctx, "GET", "/api/v1/widget/realtime", Access::kPublic, [](Q, P) {
+    auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");
+    res.headers.emplace_back("Upgrade", "websocket");
+    return res;
+  });
+}
+
+}  // namespace loket::api

@@ -1,0 +1,168 @@
+// Issue 17, live chat: the visitor's session, conversation and realtime feed against the real
+// api (and writer-free: the api writes chat messages itself, like the hosted form).
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+Json visitor(const std::string& method, const std::string& path, const std::string& token,
+             const std::string& body = "") {
+  return call(stack().api_url(), method, path, token, body);
+}
+
+std::string send_body(const std::string& client_id, const std::string& text, const std::string& extra = "") {
+  return R"({"clientMessageId":")" + client_id + R"(","body":")" + text + "\"" + extra + "}";
+}
+
+// The seq of every message the visitor sees, in the order given.
+std::vector<std::int64_t> seqs(const rapidjson::Value& messages) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : messages.GetArray()) out.push_back(m["seq"].GetInt64());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a chat visitor opens a ticket, retries without duplicates and resumes by sequence", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Chat");
+  const std::string session_body = R"({"accountId":")" + acc + R"("})";
+  // Off until an admin turns it on.
+  CHECK(visitor("POST", "/api/v1/widget/sessions", "", session_body).status == 404);
+  REQUIRE(api("PATCH", "/api/v1/widget", key,
+              R"({"enabled":true,"preChatForm":{"email":"required"},"allowedOrigins":["https://shop.example"]})")
+              .status == 200);
+
+  auto session = visitor("POST", "/api/v1/widget/sessions", "", session_body);
+  INFO(session.raw);
+  REQUIRE(session.status == 201);
+  const std::string token = str(session.data(), "visitorToken");
+  const std::string visitor_id = str(session.data(), "visitorId");
+  REQUIRE(token.size() == 68);
+  CHECK(token.rfind("wvs_", 0) == 0);
+  CHECK(sql_number("SELECT count(*) FROM widget_visitors WHERE position(convert_to('" + token +
+                   "', 'UTF8') IN token_hash) > 0") == 0);  // only its hash is kept
+
+  // A visitor token is no agent credential, and a wrong one gets nothing.
+  CHECK(visitor("GET", "/api/v1/tickets", token).status == 401);
+  CHECK(visitor("GET", "/api/v1/widget/conversation", "wvs_" + std::string(64, '0')).status == 401);
+  CHECK(visitor("GET", "/api/v1/widget/conversation", "").status == 401);
+  CHECK(visitor("GET", "/api/v1/widget/conversation?after=-1", token).status == 400);
+  CHECK(visitor("GET", "/api/v1/widget/conversation?after=1x", token).status == 400);
+
+  auto empty = visitor("GET", "/api/v1/widget/conversation", token);
+  REQUIRE(empty.status == 200);
+  CHECK(empty.data()["ticketId"].IsNull());
+  CHECK(empty.data()["messages"].Size() == 0);
+
+  // The pre-chat form's required email is asked for, and nothing is stored without it.
+  auto refused = visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("c-1", "Halo"));
+  CHECK(refused.status == 400);
+  CHECK(str(refused.doc["error"], "field") == "email");
+  CHECK(visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("", "Halo", R"(,"email":"a@b.id")"))
+            .status == 400);
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'") == 0);
+
+  WsClient live(stack().api_url(), "/api/v1/widget/realtime?visitor_token=" + token);
+  REQUIRE(live.status() == 0);
+  CHECK(WsClient(stack().api_url(), "/api/v1/widget/realtime?visitor_token=wvs_nope").status() == 401);
+
+  const std::string first = send_body("c-1", "Where is my <b>order</b>?", R"(,"email":"Sari@Example.ID","name":"Sari")");
+  auto sent = visitor("POST", "/api/v1/widget/conversation/messages", token, first);
+  INFO(sent.raw);
+  REQUIRE(sent.status == 201);
+  CHECK(sent.data()["seq"].GetInt64() == 1);
+  CHECK(str(sent.data(), "body") == "Where is my <b>order</b>?");  // as typed
+  // The same client message id again (a retry after a lost answer): the same message, once.
+  auto again = visitor("POST", "/api/v1/widget/conversation/messages", token, first);
+  CHECK(again.status == 200);
+  CHECK(str(again.data(), "id") == str(sent.data(), "id"));
+  CHECK(sql_number("SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.workspace_id = '" +
+                   acc + "' AND m.author_type = 'requester'") == 1);
+
+  // Agents see a chat ticket with the visitor as requester.
+  auto list = api("GET", "/api/v1/tickets?channel=chat", key);
+  REQUIRE(list.status == 200);
+  REQUIRE(list.data()["items"].Size() == 1);
+  const auto& listed = list.data()["items"][0];
+  const std::string ticket = str(listed, "id");
+  CHECK(str(listed, "channel") == "chat");
+  CHECK(str(listed, "requesterEmail") == "sari@example.id");
+  CHECK(str(listed, "requesterName") == "Sari");
+
+  // Agent replies and a note, some at once: the visitor gets the replies, each once, in order.
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"internal: VIP","internal":true})")
+              .status == 201);
+  std::vector<std::thread> agents;
+  for (int i = 0; i < 4; ++i)
+    agents.emplace_back([&, i] {
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"reply )" + std::to_string(i) + "\"}");
+    });
+  for (auto& a : agents) a.join();
+  auto all = visitor("GET", "/api/v1/widget/conversation", token);
+  REQUIRE(all.status == 200);
+  CHECK(str(all.data(), "ticketId") == ticket);
+  CHECK(str(all.data()["visitor"], "email") == "sari@example.id");
+  auto all_seqs = seqs(all.data()["messages"]);
+  for (const auto& m : all.data()["messages"].GetArray()) CHECK(str(m, "body").find("internal") == std::string::npos);
+  std::int64_t replies = 0;
+  for (const auto& m : all.data()["messages"].GetArray()) replies += str(m, "authorType") == "agent";
+  CHECK(replies == 4);
+  CHECK(std::is_sorted(all_seqs.begin(), all_seqs.end()));
+  // Seqs count every message of the ticket (the note too), without gaps or repeats.
+  const auto total = sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'");
+  CHECK(sql_number("SELECT max(seq) FROM messages WHERE ticket_id = '" + ticket + "'") == total);
+  CHECK(sql_number("SELECT count(DISTINCT seq) FROM messages WHERE ticket_id = '" + ticket + "'") == total);
+
+  // Resuming after the visitor's own message returns exactly what came after it.
+  auto resumed = visitor("GET", "/api/v1/widget/conversation?after=1", token);
+  auto resumed_seqs = seqs(resumed.data()["messages"]);
+  CHECK(resumed_seqs == std::vector<std::int64_t>(all_seqs.begin() + 1, all_seqs.end()));
+
+  // The live feed carried every reply once and never the note.
+  REQUIRE(wait_until(
+      [&] {
+        int n = 0;
+        for (const auto& m : live.messages()) n += m.find("\"authorType\":\"agent\"") != std::string::npos;
+        return n >= 4;
+      },
+      10s));
+  std::set<std::string> seen;
+  int agent_events = 0;
+  for (const auto& m : live.messages()) {
+    CHECK(m.find("internal: VIP") == std::string::npos);
+    if (m.find("\"authorType\":\"agent\"") == std::string::npos) continue;
+    ++agent_events;
+    seen.insert(m);
+  }
+  CHECK(agent_events == 4);
+  CHECK(seen.size() == 4);
+
+  // Another visitor of the same site sees none of it.
+  auto other = visitor("POST", "/api/v1/widget/sessions", "", session_body);
+  REQUIRE(other.status == 201);
+  auto other_view = visitor("GET", "/api/v1/widget/conversation", str(other.data(), "visitorToken"));
+  CHECK(other_view.data()["ticketId"].IsNull());
+
+  // A resolved conversation reopens when the visitor writes again; a closed one is never reopened.
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
+  REQUIRE(visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("c-2", "Still there?")).status ==
+          201);
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "open");
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"closed"})").status == 200);
+  auto fresh = visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("c-3", "New question"));
+  REQUIRE(fresh.status == 201);
+  CHECK(fresh.data()["seq"].GetInt64() == 1);
+  auto now = visitor("GET", "/api/v1/widget/conversation", token);
+  CHECK(str(now.data(), "ticketId") != ticket);
+  CHECK(now.data()["messages"][0]["seq"].GetInt64() == 1);
+
+  // Turning the widget off ends every session.
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":false})").status == 200);
+  CHECK(visitor("GET", "/api/v1/widget/conversation", token).status == 401);
+  CHECK(visitor_id.rfind("vis_", 0) == 0);
+}
