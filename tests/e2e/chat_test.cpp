@@ -71,7 +71,8 @@ TEST_CASE("a chat visitor opens a ticket, retries without duplicates and resumes
   REQUIRE(live.status() == 0);
   CHECK(WsClient(stack().api_url(), "/api/v1/widget/realtime?visitor_token=wvs_nope").status() == 401);
 
-  const std::string first = send_body("c-1", "Where is my <b>order</b>?", R"(,"email":"Sari@Example.ID","name":"Sari")");
+  const std::string first =
+      send_body("c-1", "Where is my <b>order</b>?", R"(,"email":"Sari@Example.ID","name":"Sari")");
   auto sent = visitor("POST", "/api/v1/widget/conversation/messages", token, first);
   INFO(sent.raw);
   REQUIRE(sent.status == 201);

@@ -128,9 +128,9 @@ http::Response send(Context& ctx, const http::Request& req) {
     if (name) v->name = name;
     if (email) v->email = core::to_lower(*email);
     if (phone) v->phone = phone;
-    for (auto [field, mode, value] : {std::tuple{"name", widget.prechat_name, &v->name},
-                                      std::tuple{"email", widget.prechat_email, &v->email},
-                                      std::tuple{"phone", widget.prechat_phone, &v->phone}})
+    for (auto [field, mode, value] :
+         {std::tuple{"name", widget.prechat_name, &v->name}, std::tuple{"email", widget.prechat_email, &v->email},
+          std::tuple{"phone", widget.prechat_phone, &v->phone}})
       if (mode == store::FieldMode::kRequired && !*value)
         return invalid_field(field, std::string("this chat asks for your ") + field + " first");
     if (name || email || phone) store::save_visitor_contact(tx, *v);
@@ -179,8 +179,7 @@ void add_chat_routes(http::Router& r, Context& ctx) {
   using P = const Principal&;
   add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
   add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
-  add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic,
-      [&ctx](Q q, P) { return send(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic, [&ctx](Q q, P) { return send(ctx, q); });
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/widget/realtime", Access::kPublic, [](Q, P) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");

@@ -8,10 +8,12 @@
 #include "loket/http/envelope.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/tickets.hpp"
+#include "loket/store/widget.hpp"
 
 namespace loket::api {
 namespace pages {
-extern const std::string_view k_html, k_js, k_css;
+extern const std::string_view k_public_html, k_public_js, k_public_css, k_widget_js, k_chat_html, k_chat_js, k_chat_css,
+    k_chat_js_hash, k_chat_css_hash;
 }
 
 namespace {
@@ -20,7 +22,7 @@ http::Response page(int status, const std::string& view, const std::string& acco
                     const std::string& brand = "") {
   // The account and token are checked against strict patterns before they reach the page, so
   // they need no escaping beyond that; the brand is a workspace's free text and is escaped.
-  std::string html = core::replace_all(std::string(pages::k_html), "{{view}}", view);
+  std::string html = core::replace_all(std::string(pages::k_public_html), "{{view}}", view);
   html = core::replace_all(std::move(html), "{{account}}", account);
   html = core::replace_all(std::move(html), "{{token}}", token);
   html = core::replace_all(std::move(html), "{{brand}}", core::html_escape(brand));
@@ -37,12 +39,59 @@ http::Response page(int status, const std::string& view, const std::string& acco
   return res;
 }
 
-http::Response asset(std::string_view body, const char* type) {
+// `immutable`: the name carries the content's hash, so it may be cached for a year.
+http::Response asset(std::string_view body, const char* type, bool immutable = false) {
   http::Response res;
   res.content_type = type;
   res.body = std::string(body);
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  res.headers.emplace_back("Cache-Control", "public, max-age=300");
+  res.headers.emplace_back("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
+  return res;
+}
+
+// The chat panel the widget's iframe loads, for the sites workspace `account` allows
+// (frame-ancestors); a page that says so when the widget is off or the account unknown.
+http::Response chat_frame(Context& ctx, const std::string& account) {
+  static const std::regex account_re("acc_[0-9a-f]{24}");
+  std::optional<store::Workspace> ws;
+  store::Widget w;
+  if (std::regex_match(account, account_re)) {
+    auto conn = ctx.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    ws = store::load_workspace(tx, account);
+    if (ws) w = store::load_widget(tx, account, ctx.keys);
+  }
+  http::Response res;
+  res.content_type = "text/html; charset=utf-8";
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  if (!ws || !w.enabled || w.allowed_origins.empty()) {
+    res.status = 404;
+    res.body = "<!doctype html><title>Chat</title><p>This chat is not available.</p>";
+    res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    return res;
+  }
+  std::string ancestors;
+  for (const auto& o : w.allowed_origins) ancestors += " " + o;  // normalized origins: no spaces or quotes
+  auto modes = std::string(store::to_string(w.prechat_name)) + "," + store::to_string(w.prechat_email) + "," +
+               store::to_string(w.prechat_phone);
+  std::string html(pages::k_chat_html);
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"{{account}}", account},
+                                                        {"{{brand}}", core::html_escape(ws->name)},
+                                                        {"{{color}}", w.color},
+                                                        {"{{heading}}", core::html_escape(w.welcome_heading)},
+                                                        {"{{tagline}}", core::html_escape(w.welcome_tagline)},
+                                                        {"{{prechat}}", modes},
+                                                        {"{{js}}", std::string(pages::k_chat_js_hash)},
+                                                        {"{{css}}", std::string(pages::k_chat_css_hash)}})
+    html = core::replace_all(std::move(html), key, value);
+  res.body = std::move(html);
+  res.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                           "img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors" +
+                               ancestors);
   return res;
 }
 }  // namespace
@@ -72,10 +121,22 @@ void add_page_routes(http::Router& r, Context& ctx) {
     }
     return ws ? page(200, "status", "", token, ws->name) : page(404, "missing", "", "");
   });
+  add(r, ctx, "GET", "/widget.js", Access::kPublic,
+      [](Q, P) { return asset(pages::k_widget_js, "text/javascript; charset=utf-8"); });
+  add(r, ctx, "GET", "/widget/frame", Access::kPublic,
+      [&ctx](Q q, P) { return chat_frame(ctx, q.query_param("accountId")); });
+  add(r, ctx, "GET", "/assets/chat/:file", Access::kPublic, [](Q q, P) {
+    const std::string& file = q.params.at("file");  // <content hash>.js or .css: only the current ones
+    if (file == std::string(pages::k_chat_js_hash) + ".js")
+      return asset(pages::k_chat_js, "text/javascript; charset=utf-8", true);
+    if (file == std::string(pages::k_chat_css_hash) + ".css")
+      return asset(pages::k_chat_css, "text/css; charset=utf-8", true);
+    return http::json_error(404, "NOT_FOUND", "no such asset (the widget was updated: reload)");
+  });
   add(r, ctx, "GET", "/assets/public.js", Access::kPublic,
-      [](Q, P) { return asset(pages::k_js, "text/javascript; charset=utf-8"); });
+      [](Q, P) { return asset(pages::k_public_js, "text/javascript; charset=utf-8"); });
   add(r, ctx, "GET", "/assets/public.css", Access::kPublic,
-      [](Q, P) { return asset(pages::k_css, "text/css; charset=utf-8"); });
+      [](Q, P) { return asset(pages::k_public_css, "text/css; charset=utf-8"); });
 }
 
 }  // namespace loket::api

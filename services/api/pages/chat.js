@@ -1,0 +1,270 @@
+// Loket live chat, the panel inside the widget's iframe (issue 17; docs/channels/widget.md).
+// Same origin as the API. The visitor's session token, the last message sequence number shown
+// and the messages not yet sent live in this origin's localStorage (per site and account): a
+// reload, a second tab or a lost connection resumes from there, and a message typed offline is
+// sent once the network is back, exactly once (the server dedups on clientMessageId).
+(function () {
+  "use strict";
+  var d = document.body.dataset;
+  var KEY = "loket.chat." + d.account;
+  var T = {
+    en: {
+      close: "Close chat", open: "Open chat", conversation: "Conversation", send: "Send", message: "Message",
+      placeholder: "Write a message…", prechatIntro: "Before we start, how can we reach you?", name: "Name",
+      email: "Email", phone: "Phone", optional: " (optional)", required: "Please fill in your {field}.",
+      badEmail: "Please check your email address.", offline: "You are offline. Messages will be sent when you are back.",
+      reconnecting: "Reconnecting…", failed: "This message could not be sent: {why}", busy: "We are very busy. Trying again shortly…",
+      sending: "Sending…", you: "You",
+    },
+    id: {
+      close: "Tutup obrolan", open: "Buka obrolan", conversation: "Percakapan", send: "Kirim", message: "Pesan",
+      placeholder: "Tulis pesan…", prechatIntro: "Sebelum mulai, bagaimana kami bisa menghubungi Anda?", name: "Nama",
+      email: "Email", phone: "Telepon", optional: " (opsional)", required: "Mohon isi {field} Anda.",
+      badEmail: "Mohon periksa alamat email Anda.", offline: "Anda sedang offline. Pesan akan dikirim saat tersambung kembali.",
+      reconnecting: "Menyambung kembali…", failed: "Pesan ini tidak terkirim: {why}", busy: "Kami sedang sangat sibuk. Mencoba lagi sebentar…",
+      sending: "Mengirim…", you: "Anda",
+    },
+  };
+  var browser = ((navigator.languages && navigator.languages[0]) || navigator.language || "en").toLowerCase();
+  var lang = browser.indexOf("id") === 0 ? "id" : "en";
+  function t(key, vars) {
+    var s = T[lang][key] || T.en[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { s = s.replace("{" + k + "}", vars[k]); });
+    return s;
+  }
+  function $(id) { return document.getElementById(id); }
+
+  // What survives a reload: {token, ticketId, lastSeq, contact, outbox: [{clientMessageId, body}]}.
+  var state = load();
+  function load() {
+    try { return Object.assign({ lastSeq: 0, contact: {}, outbox: [] }, JSON.parse(localStorage.getItem(KEY) || "{}")); }
+    catch (e) { return { lastSeq: 0, contact: {}, outbox: [] }; }
+  }
+  function save() { try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode: this tab only */ } }
+
+  var modes = (d.prechat || "optional,optional,off").split(",");
+  var fields = { name: modes[0], email: modes[1], phone: modes[2] };
+  var isOpen = window.parent === window, unread = 0, socket = null, retryMs = 1000, flushing = false, timer = 0;
+
+  function notice(text) { $("notice").textContent = text || ""; $("notice").hidden = !text; }
+  function tell(message) { if (window.parent !== window) window.parent.postMessage(message, "*"); }
+
+  // One <li> per message, ordered by seq; messages not sent yet stay last.
+  function render(m, live) {
+    var log = $("log");
+    if (log.querySelector('[data-id="' + m.id + '"]')) return;
+    var li = document.createElement("li");
+    li.className = "msg " + m.authorType;
+    li.dataset.id = m.id;
+    li.dataset.seq = m.seq;
+    if (m.authorType !== "requester") {
+      var who = document.createElement("span");
+      who.className = "who";
+      who.textContent = m.authorName || d.brand;
+      li.appendChild(who);
+    }
+    li.appendChild(document.createTextNode(m.body));
+    var before = Array.prototype.find.call(log.children, function (x) { return !x.dataset.seq || Number(x.dataset.seq) > m.seq; });
+    log.insertBefore(li, before || null);
+    log.scrollTop = log.scrollHeight;
+    if (live && m.authorType !== "requester" && (!isOpen || document.hidden)) {
+      unread += 1;
+      tell({ loket: "unread", count: unread });
+    }
+  }
+  function renderPending(item) {
+    var li = document.createElement("li");
+    li.className = "msg requester pending";
+    li.dataset.client = item.clientMessageId;
+    li.appendChild(document.createTextNode(item.body));
+    var s = document.createElement("span");
+    s.className = "state";
+    s.textContent = t("sending");
+    li.appendChild(s);
+    $("log").appendChild(li);
+    $("log").scrollTop = $("log").scrollHeight;
+  }
+  function settle(item, m) {
+    var li = $("log").querySelector('[data-client="' + item.clientMessageId + '"]');
+    if (li) li.remove();
+    if (m) accept([m], true);
+  }
+
+  function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, json: j }; }); });
+  }
+  function session() {
+    if (state.token) return Promise.resolve();
+    return api("POST", "/api/v1/widget/sessions", { accountId: d.account }).then(function (r) {
+      if (r.status !== 201) throw r;
+      state.token = r.json.data.visitorToken;
+      state.ticketId = null;
+      state.lastSeq = 0;
+      save();
+      connect();
+    });
+  }
+  function forget() { state.token = null; state.ticketId = null; state.lastSeq = 0; save(); }
+
+  // Messages in seq order of the conversation state.ticketId. The server's answer to "after n"
+  // is complete; a pushed message after a gap (missed while reconnecting, or an internal note's
+  // seq the visitor never sees) is checked against it.
+  function accept(list, live, complete) {
+    list.forEach(function (m) {
+      if (m.seq <= state.lastSeq) return render(m, false);  // shown before (a reload re-renders)
+      if (!complete && m.seq > state.lastSeq + 1) return catchUp();
+      render(m, live);
+      state.lastSeq = m.seq;
+    });
+    save();
+  }
+  var catching = null;
+  function catchUp() {
+    if (!state.token) return Promise.resolve();
+    if (catching) return catching;
+    var after = state.lastSeq;
+    catching = api("GET", "/api/v1/widget/conversation?after=" + after).then(function (r) {
+      catching = null;
+      if (r.status === 401) return forget();
+      if (r.status !== 200) return;
+      var c = r.json.data;
+      if (c.ticketId !== state.ticketId) {  // a new conversation: start over at seq 1
+        var first = !state.ticketId;
+        state.ticketId = c.ticketId;
+        state.lastSeq = 0;
+        if (!first) $("log").querySelectorAll("[data-seq]").forEach(function (li) { li.remove(); });
+        if (after > 0) return catchUp();
+      }
+      accept(c.messages, after > 0, true);
+    }, function () { catching = null; });
+    return catching;
+  }
+
+  function connect() {
+    if (!state.token || socket || !navigator.onLine) return;
+    var url = location.origin.replace(/^http/, "ws") + "/api/v1/widget/realtime?visitor_token=" + encodeURIComponent(state.token);
+    var ws = socket = new WebSocket(url);
+    ws.onopen = function () { retryMs = 1000; notice(""); catchUp(); flush(); };
+    ws.onmessage = function (e) {
+      var m;
+      try { m = JSON.parse(e.data); } catch (err) { return; }
+      if (m.type !== "message") return;
+      if (m.ticketId !== state.ticketId) return catchUp();
+      accept([m.message], true);
+    };
+    ws.onclose = function () {
+      if (socket === ws) socket = null;
+      if (!navigator.onLine) return;
+      notice(t("reconnecting"));
+      clearTimeout(timer);
+      timer = setTimeout(connect, retryMs + Math.random() * 500);
+      retryMs = Math.min(retryMs * 2, 30000);
+    };
+  }
+
+  // Sends what the outbox holds, oldest first; a network failure leaves it for later.
+  function flush() {
+    if (flushing || !state.outbox.length || !navigator.onLine) return;
+    flushing = true;
+    var item = state.outbox[0];
+    session().then(function () {
+      return api("POST", "/api/v1/widget/conversation/messages", Object.assign({ clientMessageId: item.clientMessageId, body: item.body }, state.contact));
+    }).then(function (r) {
+      flushing = false;
+      if (r.status === 401) { forget(); return flush(); }
+      if (r.status === 429 || r.status >= 500) { notice(t("busy")); setTimeout(flush, 3000); return; }
+      state.outbox.shift();
+      save();
+      if (r.status === 200 || r.status === 201) {
+        settle(item, r.json.data);
+        if (r.status === 201 && !state.ticketId) catchUp();
+      } else {
+        settle(item, null);
+        $("error").textContent = t("failed", { why: (r.json.error && r.json.error.message) || r.status });
+      }
+      flush();
+    }, function () { flushing = false; setTimeout(flush, 3000); });
+  }
+
+  function contactOk() {
+    var contact = {};
+    for (var f in fields) {
+      if (fields[f] === "off" || state.contact[f]) continue;
+      var v = document.querySelector('input[data-field="' + f + '"]').value.trim();
+      if (!v && fields[f] === "required") return { error: t("required", { field: t(f).toLowerCase() }), field: f };
+      if (f === "email" && v && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) return { error: t("badEmail"), field: f };
+      if (v) contact[f] = v;
+    }
+    return { contact: contact };
+  }
+  function showPrechat() {
+    var any = false;
+    for (var f in fields) {
+      var show = fields[f] !== "off" && !state.contact[f] && !state.ticketId;
+      document.querySelectorAll('[data-field="' + f + '"]').forEach(function (el) { el.hidden = !show; });
+      if (show) {
+        any = true;
+        var label = document.querySelector('label[data-field="' + f + '"] span');
+        label.textContent = t(f) + (fields[f] === "optional" ? t("optional") : "");
+      }
+    }
+    $("prechat").hidden = !any;
+  }
+
+  $("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    $("error").textContent = "";
+    var text = $("text").value;
+    if (!text.trim()) return;
+    var c = contactOk();
+    if (c.error) {
+      $("error").textContent = c.error;
+      document.querySelector('input[data-field="' + c.field + '"]').focus();
+      return;
+    }
+    Object.assign(state.contact, c.contact);
+    var item = { clientMessageId: crypto.randomUUID(), body: text };
+    state.outbox.push(item);
+    save();
+    $("text").value = "";
+    showPrechat();
+    renderPending(item);
+    flush();
+  });
+  $("text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+  });
+  $("close").addEventListener("click", function () { tell({ loket: "close" }); });
+  window.addEventListener("message", function (e) {
+    if (e.source !== window.parent || !e.data || e.data.loket !== "open") return;
+    isOpen = !!e.data.open;
+    if (isOpen) { unread = 0; $("text").focus(); }
+  });
+  window.addEventListener("offline", function () { notice(t("offline")); if (socket) socket.close(); });
+  window.addEventListener("online", function () { notice(""); connect(); flush(); catchUp(); });
+  window.addEventListener("storage", function (e) {  // another tab of this site sent or started a session
+    if (e.key !== KEY) return;
+    var other = load();
+    if (other.token && other.token !== state.token) { state.token = other.token; connect(); }
+    if (other.lastSeq > state.lastSeq) catchUp();
+  });
+
+  // Labels and texts in the visitor's language; the workspace's colour and greeting.
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.getAttribute("data-i18n")); });
+  document.querySelectorAll("[data-i18n-label]").forEach(function (el) { el.setAttribute("aria-label", t(el.getAttribute("data-i18n-label"))); });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) { el.placeholder = t(el.getAttribute("data-i18n-placeholder")); });
+  document.documentElement.style.setProperty("--accent", d.color);
+  $("heading").textContent = d.heading;
+  $("tagline").textContent = d.tagline;
+  showPrechat();
+  state.outbox.forEach(renderPending);
+  state.lastSeq = 0;  // render the whole conversation again
+  catchUp();
+  connect();
+  flush();
+  tell({ loket: "ready", color: d.color, openLabel: t("open"), closeLabel: t("close") });
+})();

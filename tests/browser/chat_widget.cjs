@@ -1,0 +1,161 @@
+// The live-chat widget in a real browser (issue 17): headless Chromium (Debian's package) driven
+// by playwright-core, the widget embedded by its one script tag in a page of another origin.
+// Usage: node chat_widget.cjs <api base URL> <accountId> <agent API key>
+// Exits non-zero, printing what failed, when anything does not behave as a visitor expects.
+"use strict";
+const assert = require("assert");
+const http = require("http");
+const zlib = require("zlib");
+const { chromium } = require("playwright-core");
+
+const [base, account, key] = process.argv.slice(2);
+const agent = (method, path, body) =>
+  fetch(base + path, {
+    method,
+    headers: { Authorization: "Bearer " + key, "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  }).then((r) => r.json());
+
+// A shop's page with the snippet and CSS that would wreck a widget living in the page itself.
+function hostPage() {
+  return `<!doctype html><html><head><title>Shop</title><style>
+    * { all: unset !important; } button { display: none !important; } iframe { width: 1px !important; }
+  </style></head><body><h1>Shop</h1>
+  <script src="${base}/widget.js" data-account="${account}" async></script></body></html>`;
+}
+
+async function waitFor(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+(async () => {
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(hostPage());
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const site = `http://127.0.0.1:${server.address().port}`;
+  const saved = await agent("PATCH", "/api/v1/widget", {
+    enabled: true, color: "#aa3300", welcomeHeading: "Halo dari Toko", preChatForm: { email: "required", name: "optional" },
+    allowedOrigins: [site],
+  });
+  assert.strictEqual(saved.data.enabled, true, JSON.stringify(saved));
+
+  const browser = await chromium.launch({
+    executablePath: process.env.LOKET_CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext({ locale: "en-GB" });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    // The panel's realtime socket: it must close when the network goes and come back after.
+    let sockets = 0, closed = 0;
+    page.on("websocket", (ws) => { sockets += 1; ws.on("close", () => { closed += 1; }); });
+    await page.goto(site + "/");
+
+    // The launcher shows in the workspace's colour despite the page's CSS; the panel opens on click.
+    const launcher = page.getByRole("button", { name: "Open chat" });
+    await launcher.waitFor({ timeout: 10000 });
+    assert.strictEqual(await launcher.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(170, 51, 0)");
+    await launcher.click();
+    const frame = page.frameLocator("iframe[title=Chat]");
+    await frame.locator("#heading").waitFor();
+    assert.strictEqual(await frame.locator("#heading").textContent(), "Halo dari Toko");
+
+    // The pre-chat form asks for the required email before anything is sent.
+    await frame.getByLabel("Message").fill("Where is my <b>order</b>?");
+    await frame.getByRole("button", { name: "Send" }).click();
+    assert.match(await frame.locator("#error").textContent(), /email/);
+    await frame.getByLabel("Email").fill("sari@example.test");
+    await frame.getByLabel("Name (optional)").fill("Sari");
+    await frame.getByLabel("Message").press("Enter");
+    await frame.locator(".msg.requester:not(.pending)").waitFor();
+    assert.strictEqual(await frame.locator(".msg.requester").textContent(), "Where is my <b>order</b>?");  // as typed
+    assert.ok(await frame.locator("#prechat").isHidden(), "the form is asked once");
+
+    // An agent answers through the API; the reply appears without a reload, the note never does.
+    const list = await waitFor(async () => {
+      const l = await agent("GET", "/api/v1/tickets?channel=chat");
+      return l.data.items.length === 1 && l;
+    }, "the chat ticket");
+    const ticket = list.data.items[0].id;
+    assert.strictEqual(list.data.items[0].requesterEmail, "sari@example.test");
+    await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Internal: VIP", internal: true });
+    await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Hi Sari, it ships <i>today</i>." });
+    await frame.locator(".msg.agent").waitFor();
+    assert.strictEqual(await frame.locator(".msg.agent").evaluate((li) => li.lastChild.textContent), "Hi Sari, it ships <i>today</i>.");
+    assert.strictEqual(await frame.locator("text=Internal: VIP").count(), 0);
+
+    // A reload keeps the conversation.
+    await page.reload();
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await waitFor(async () => (await frame.locator(".msg").count()) === 2, "the conversation after a reload");
+
+    // Offline: three agent replies and one visitor message; back online, each appears once, in order.
+    const closedBefore = closed;
+    await context.setOffline(true);
+    await frame.locator("#notice:not([hidden])").waitFor();
+    for (const n of [1, 2, 3]) await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: `offline reply ${n}` });
+    await frame.getByLabel("Message").fill("typed while offline");
+    await frame.getByLabel("Message").press("Enter");
+    await frame.locator(".msg.pending").waitFor();
+    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(async () => closed > closedBefore, "the socket to close when the network went");
+    await context.setOffline(false);
+    await waitFor(async () => (await frame.locator(".msg:not(.pending)").count()) === 6, "the messages sent meanwhile", 20000);
+    assert.ok(sockets - closed >= 1, "a socket is open again");
+    const bodies = await frame.locator(".msg").evaluateAll((els) => els.map((e) => e.lastChild.textContent));
+    assert.deepStrictEqual(bodies.slice(2).filter((b) => b.startsWith("offline")), ["offline reply 1", "offline reply 2", "offline reply 3"]);
+    assert.strictEqual(bodies.filter((b) => b === "typed while offline").length, 1);
+    const full = await agent("GET", `/api/v1/tickets/${ticket}/messages`);
+    assert.strictEqual(full.data.filter((m) => m.body === "typed while offline").length, 1, "stored once");
+
+    // A second tab shows the same conversation.
+    const tab = await context.newPage();
+    await tab.goto(site + "/");
+    await tab.getByRole("button", { name: "Open chat" }).click();
+    const tabFrame = tab.frameLocator("iframe[title=Chat]");
+    await waitFor(async () => (await tabFrame.locator(".msg").count()) === 6, "the conversation in a second tab");
+    await tab.close();
+
+    // Closed panel: a new reply shows as an unread badge on the launcher.
+    await page.getByRole("button", { name: "Close chat" }).first().click();
+    await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Anything else?" });
+    await page.getByRole("button", { name: "Open chat (1)" }).waitFor();
+
+    // The size budget: loader ≤ 10 KB and the whole widget ≤ 60 KB, gzip.
+    const gz = async (url) => zlib.gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer())).length;
+    const frameHtml = await (await fetch(`${base}/widget/frame?accountId=${account}`)).text();
+    const assets = [...frameHtml.matchAll(/(?:src|href)="(\/assets\/chat\/[^"]+)"/g)].map((m) => base + m[1]);
+    assert.strictEqual(assets.length, 2, frameHtml);
+    const loader = await gz(`${base}/widget.js`);
+    let total = loader + zlib.gzipSync(Buffer.from(frameHtml)).length;
+    for (const a of assets) total += await gz(a);
+    assert.ok(loader <= 10 * 1024, `loader ${loader} bytes gzip`);
+    assert.ok(total <= 60 * 1024, `widget ${total} bytes gzip`);
+    console.log(`widget size: loader ${loader} B, all ${total} B gzip`);
+
+    // Another origin (same server, other host name) gets nothing: no launcher, no panel.
+    const stranger = await context.newPage();
+    await stranger.goto(site.replace("127.0.0.1", "localhost") + "/");
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.strictEqual(await stranger.getByRole("button", { name: "Open chat" }).count(), 0);
+    assert.deepStrictEqual(errors, [], "no script errors");
+    console.log("chat widget: send, reply, reload, offline resume, second tab, unread badge and origins work in Chromium");
+  } finally {
+    await browser.close();
+    server.close();
+  }
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
