@@ -4,6 +4,7 @@
 // Exits non-zero, printing what failed, when anything does not behave as a visitor expects.
 "use strict";
 const assert = require("assert");
+const crypto = require("crypto");
 const http = require("http");
 const zlib = require("zlib");
 const { chromium } = require("playwright-core");
@@ -131,6 +132,27 @@ async function waitFor(fn, what, ms = 10000) {
     await page.getByRole("button", { name: "Close chat" }).first().click();
     await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Anything else?" });
     await page.getByRole("button", { name: "Open chat (1)" }).waitFor();
+
+    // Identity: a signed-in user verified on a second device continues on the first one; a
+    // wrong hash is refused (the promise rejects), not ignored.
+    const secret = saved.data.identitySecret;
+    const sign = (id) => crypto.createHmac("sha256", secret).update(id).digest("hex");
+    const device = await (await browser.newContext({ locale: "id-ID" })).newPage();
+    await device.goto(site + "/");
+    await device.getByRole("button", { name: "Buka obrolan" }).waitFor();
+    const refused = await device.evaluate(() => window.loket.identify({ identifier: "user-9", hash: "0".repeat(64) })
+      .then(() => "accepted", (e) => e.message));
+    assert.match(refused, /does not match/);
+    assert.deepStrictEqual(await device.evaluate((h) => window.loket.identify({ identifier: "user-9", name: "Budi", email: "budi@example.test", hash: h }), sign("user-9")), { verified: true });
+    await device.getByRole("button", { name: "Buka obrolan" }).click();
+    const deviceFrame = device.frameLocator("iframe[title=Chat]");
+    await deviceFrame.getByLabel("Pesan").fill("dari ponsel saya");
+    await deviceFrame.getByLabel("Pesan").press("Enter");
+    await deviceFrame.locator(".msg.requester:not(.pending)").waitFor();
+    assert.deepStrictEqual(await page.evaluate((h) => window.loket.identify({ identifier: "user-9", hash: h }), sign("user-9")), { verified: true });
+    await page.getByRole("button", { name: /Open chat/ }).click();
+    await waitFor(async () => (await frame.locator(".msg").allTextContents()).join("|") === "dari ponsel saya", "the user's conversation on the first device");
+    await device.close();
 
     // The size budget: loader ≤ 10 KB and the whole widget ≤ 60 KB, gzip.
     const gz = async (url) => zlib.gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer())).length;

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/crypto/crypto.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
@@ -166,4 +168,64 @@ TEST_CASE("a chat visitor opens a ticket, retries without duplicates and resumes
   REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":false})").status == 200);
   CHECK(visitor("GET", "/api/v1/widget/conversation", token).status == 401);
   CHECK(visitor_id.rfind("vis_", 0) == 0);
+}
+
+TEST_CASE("a verified identity shares one conversation across devices; an unverified one opens nothing", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Identity");
+  auto saved = api("PATCH", "/api/v1/widget", key, R"({"enabled":true,"allowedOrigins":["https://shop.example"]})");
+  REQUIRE(saved.status == 200);
+  const std::string secret = str(saved.data(), "identitySecret");
+  auto session = [&] {
+    auto s = visitor("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})");
+    REQUIRE(s.status == 201);
+    return str(s.data(), "visitorToken");
+  };
+  auto hash = [&](const std::string& id) { return loket::core::to_hex(loket::crypto::hmac_sha256(secret, id)); };
+  auto identify = [&](const std::string& token, const std::string& id, const std::string& h) {
+    return visitor("POST", "/api/v1/widget/identify", token,
+                   R"({"identifier":")" + id + R"(","name":"Sari","email":"sari@example.test")" +
+                       (h.empty() ? "" : R"(,"hash":")" + h + "\"") + "}");
+  };
+
+  // The laptop: verified, writes.
+  const std::string laptop = session();
+  auto ok = identify(laptop, "user-42", hash("user-42"));
+  INFO(ok.raw);
+  REQUIRE(ok.status == 200);
+  CHECK(ok.data()["verified"].GetBool());
+  REQUIRE(visitor("POST", "/api/v1/widget/conversation/messages", laptop, send_body("l-1", "from my laptop")).status ==
+          201);
+
+  // The phone, verified as the same user, sees it and continues it; the reply reaches both.
+  const std::string phone = session();
+  REQUIRE(identify(phone, "user-42", hash("user-42")).status == 200);
+  WsClient laptop_live(stack().api_url(), "/api/v1/widget/realtime?visitor_token=" + laptop);
+  WsClient phone_live(stack().api_url(), "/api/v1/widget/realtime?visitor_token=" + phone);
+  auto on_phone = visitor("GET", "/api/v1/widget/conversation", phone);
+  REQUIRE(on_phone.data()["messages"].Size() == 1);
+  CHECK(str(on_phone.data()["messages"][0], "body") == "from my laptop");
+  const std::string ticket = str(on_phone.data(), "ticketId");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"to every device"})").status == 201);
+  for (auto* live : {&laptop_live, &phone_live})
+    CHECK(wait_until(
+        [&] {
+          for (const auto& m : live->messages())
+            if (m.find("to every device") != std::string::npos) return true;
+          return false;
+        },
+        10s));
+
+  // A wrong hash, or another user's, is refused; an identifier without a hash opens nothing.
+  const std::string attacker = session();
+  CHECK(identify(attacker, "user-42", hash("user-43")).status == 403);
+  CHECK(identify(attacker, "user-42", std::string(64, '0')).status == 403);
+  auto unverified = identify(attacker, "user-42", "");
+  REQUIRE(unverified.status == 200);
+  CHECK_FALSE(unverified.data()["verified"].GetBool());
+  CHECK(visitor("GET", "/api/v1/widget/conversation", attacker).data()["ticketId"].IsNull());
+
+  // With verified identities required, no hash is refused too, not ignored.
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"requireIdentity":true})").status == 200);
+  CHECK(identify(attacker, "user-42", "").status == 403);
+  CHECK(identify(session(), "user-7", hash("user-7")).status == 200);
 }

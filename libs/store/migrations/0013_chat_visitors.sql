@@ -2,7 +2,8 @@
 --
 -- A visitor is one widget session: the browser keeps a random token (256 bits, `wvs_…`), we
 -- keep only its SHA-256. Their conversation is the latest ticket with channel 'chat' and
--- external_thread_id = the visitor id (the usual threading: a closed ticket is never reopened).
+-- external_thread_id = the visitor id, or 'user:<identifier>' once the site verified who they
+-- are (every device of that user then shares it); a closed ticket is never reopened.
 CREATE TABLE widget_visitors (
   id            text PRIMARY KEY,
   workspace_id  text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
@@ -10,6 +11,7 @@ CREATE TABLE widget_visitors (
   name          text,
   email         text,
   phone         text,
+  identifier    text,            -- the site's user id, set only with a valid HMAC (identify)
   created_at    timestamptz NOT NULL DEFAULT now(),
   last_seen_at  timestamptz NOT NULL DEFAULT now()
 );

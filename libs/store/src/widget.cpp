@@ -81,7 +81,7 @@ pqxx::binarystring token_hash(const std::string& token) { return pqxx::binarystr
 }  // namespace
 
 std::pair<Visitor, std::string> create_visitor(pqxx::work& tx, const std::string& workspace_id) {
-  Visitor v{core::new_id("vis"), workspace_id, std::nullopt, std::nullopt, std::nullopt};
+  Visitor v{core::new_id("vis"), workspace_id, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
   std::string token = "wvs_" + core::to_hex(core::random_bytes(32));
   tx.exec_params0("INSERT INTO widget_visitors (id, workspace_id, token_hash) VALUES ($1, $2, $3)", v.id, workspace_id,
                   token_hash(token));
@@ -90,29 +90,30 @@ std::pair<Visitor, std::string> create_visitor(pqxx::work& tx, const std::string
 
 std::optional<Visitor> find_visitor(pqxx::transaction_base& tx, const std::string& token, bool for_update) {
   if (token.rfind("wvs_", 0) != 0 || token.size() != 68) return std::nullopt;
-  auto r = tx.exec_params(std::string("SELECT v.id, v.workspace_id, v.name, v.email, v.phone, "
+  auto r = tx.exec_params(std::string("SELECT v.id, v.workspace_id, v.name, v.email, v.phone, v.identifier, "
                                       "v.last_seen_at < now() - interval '1 minute' FROM widget_visitors v "
                                       "JOIN widgets w ON w.workspace_id = v.workspace_id AND w.enabled "
                                       "WHERE v.token_hash = $1") +
                               (for_update ? " FOR UPDATE OF v" : ""),
                           token_hash(token));
   if (r.empty()) return std::nullopt;
-  Visitor v{r[0][0].as<std::string>(), r[0][1].as<std::string>(), opt(r[0][2]), opt(r[0][3]), opt(r[0][4])};
-  if (for_update && r[0][5].as<bool>())
+  Visitor v{
+      r[0][0].as<std::string>(), r[0][1].as<std::string>(), opt(r[0][2]), opt(r[0][3]), opt(r[0][4]), opt(r[0][5])};
+  if (for_update && r[0][6].as<bool>())
     tx.exec_params0("UPDATE widget_visitors SET last_seen_at = now() WHERE id = $1", v.id);
   return v;
 }
 
 void save_visitor_contact(pqxx::work& tx, const Visitor& v) {
-  tx.exec_params0("UPDATE widget_visitors SET name = $2, email = $3, phone = $4 WHERE id = $1", v.id, v.name, v.email,
-                  v.phone);
+  tx.exec_params0("UPDATE widget_visitors SET name = $2, email = $3, phone = $4, identifier = $5 WHERE id = $1", v.id,
+                  v.name, v.email, v.phone, v.identifier);
 }
 
 std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v) {
   auto r = tx.exec_params(std::string("SELECT ") + kTicketColumns +
                               " FROM tickets WHERE workspace_id = $1 AND channel = $2 AND external_thread_id = $3 "
                               "ORDER BY created_at DESC, id DESC LIMIT 1",
-                          v.workspace_id, kChatChannel, v.id);
+                          v.workspace_id, kChatChannel, v.thread());
   if (r.empty()) return std::nullopt;
   return ticket_from_row(r[0]);
 }

@@ -99,7 +99,7 @@
   function session() {
     if (state.token) return Promise.resolve();
     return api("POST", "/api/v1/widget/sessions", { accountId: d.account }).then(function (r) {
-      if (r.status !== 201) throw r;
+      if (r.status !== 201) throw new Error("the chat is not available (" + r.status + ")");
       state.token = r.json.data.visitorToken;
       state.ticketId = null;
       state.lastSeq = 0;
@@ -238,10 +238,45 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
   });
   $("close").addEventListener("click", function () { tell({ loket: "close" }); });
+  // A new identity or none: the conversation shown so far is someone else's.
+  function restart() {
+    state.ticketId = null;
+    state.lastSeq = 0;
+    save();
+    $("log").querySelectorAll("[data-seq]").forEach(function (li) { li.remove(); });
+    if (socket) { var s = socket; socket = null; s.onclose = null; s.close(); }
+    showPrechat();
+    connect();
+    return catchUp();
+  }
+  var calls = {
+    identify: function (who) {
+      return session().then(function () {
+        return api("POST", "/api/v1/widget/identify", { identifier: String(who.identifier || ""), name: who.name || undefined, email: who.email || undefined, hash: who.hash || undefined });
+      }).then(function (r) {
+        if (r.status !== 200) throw new Error((r.json.error && r.json.error.message) || "refused (" + r.status + ")");
+        if (who.name) state.contact.name = who.name;
+        if (who.email) state.contact.email = who.email;
+        return (r.json.data.verified ? restart() : Promise.resolve()).then(function () { return { verified: r.json.data.verified }; });
+      });
+    },
+    reset: function () {
+      forget();
+      state.contact = {};
+      state.outbox = [];
+      return restart().then(function () { return {}; });
+    },
+  };
   window.addEventListener("message", function (e) {
-    if (e.source !== window.parent || !e.data || e.data.loket !== "open") return;
-    isOpen = !!e.data.open;
-    if (isOpen) { unread = 0; $("text").focus(); }
+    if (e.source !== window.parent || !e.data) return;
+    var m = e.data;
+    if (m.loket === "open") {
+      isOpen = !!m.open;
+      if (isOpen) { unread = 0; $("text").focus(); }
+    } else if (calls[m.loket] && m.args) {
+      calls[m.loket](m.args).then(function (result) { tell({ loket: "answer", id: m.id, ok: true, result: result }); },
+        function (err) { tell({ loket: "answer", id: m.id, ok: false, error: String(err && err.message || err) }); });
+    }
   });
   window.addEventListener("offline", function () { notice(t("offline")); if (socket) socket.close(); });
   window.addEventListener("online", function () { notice(""); connect(); flush(); catchUp(); });

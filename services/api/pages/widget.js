@@ -11,7 +11,7 @@
   var account = script.getAttribute("data-account") || "";
   if (!/^acc_[0-9a-f]{24}$/.test(account)) return;
   var origin = new URL(script.src).origin;
-  var state = { open: false, unread: 0, ready: false };
+  var state = { open: false, unread: 0, ready: false, queue: [], calls: {}, next: 1 };
 
   var host = document.createElement("div");
   host.setAttribute("data-loket-chat", "");
@@ -80,6 +80,12 @@
       button.dataset.close = String(m.closeLabel || "Close chat");
       button.hidden = false;
       showUnread();
+      state.queue.forEach(post);
+      state.queue = [];
+    } else if (m.loket === "answer" && state.calls[m.id]) {
+      var call = state.calls[m.id];
+      delete state.calls[m.id];
+      if (m.ok) call.resolve(m.result); else call.reject(new Error(m.error || "refused"));
     } else if (m.loket === "unread" && !state.open) {
       state.unread = Math.max(0, Math.min(999, Number(m.count) || 0));
       showUnread();
@@ -89,9 +95,24 @@
     }
   });
 
-  // window.loket.open() for the site's own "chat with us" links.
+  // Asks the panel to do `what`; a Promise of its answer (sent once the panel is ready).
+  function ask(what, args) {
+    return new Promise(function (resolve, reject) {
+      var m = { loket: what, id: state.next++, args: args };
+      state.calls[m.id] = { resolve: resolve, reject: reject };
+      if (state.ready) post(m); else state.queue.push(m);
+    });
+  }
+
+  // For the site's own code: open() from a "chat with us" link; identify({identifier, name,
+  // email, hash}) for a signed-in user (resolves to {verified}, rejects when refused); reset()
+  // when they sign out (the next visitor starts a conversation of their own).
   window.__loketChat = true;
-  window.loket = { open: function () { if (state.ready) setOpen(true); } };
+  window.loket = {
+    open: function () { if (state.ready) setOpen(true); },
+    identify: function (who) { return ask("identify", who || {}); },
+    reset: function () { return ask("reset", {}); },
+  };
 
   function attach() { document.body.appendChild(host); }
   if (document.body) attach(); else document.addEventListener("DOMContentLoaded", attach);

@@ -5,16 +5,18 @@
 #include <charconv>
 
 #include "api.hpp"
+#include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/widget.hpp"
 
 namespace loket::api {
 namespace {
 using store::Principal;
-constexpr std::size_t kMaxBody = 5000, kMaxName = 200, kMaxClientId = 100, kMaxPhone = 32;
+constexpr std::size_t kMaxBody = 5000, kMaxName = 200, kMaxClientId = 100, kMaxPhone = 32, kMaxIdentifier = 200;
 
 std::string visitor_token(const http::Request& req) {
   std::string auth = req.header("authorization");
@@ -107,6 +109,49 @@ std::optional<http::Response> read_contact(const rapidjson::Value& d, const char
   return std::nullopt;
 }
 
+// The site says who its signed-in user is: {identifier, name?, email?, hash?}, `hash` the hex
+// HMAC-SHA256 of the identifier under the widget's identity secret. A valid hash links the
+// visitor to that user (their conversation is then the same on every device); a wrong one is
+// refused (403), and so is none when the widget requires verified identities. Without a hash
+// (allowed only then) name and email are kept as contact details and the identifier is
+// ignored: an unverified claim never opens anyone's conversation.
+http::Response identify(Context& ctx, const http::Request& req) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  std::string identifier = core::json_string(d, "identifier").value_or("");
+  std::string hash = core::to_lower(core::json_string(d, "hash").value_or(""));
+  if (identifier.empty() || identifier.size() > kMaxIdentifier)
+    return invalid_field("identifier", "identifier is required (your user's id, 1–200 bytes)");
+  std::optional<std::string> name, email;
+  if (auto err = read_contact(d, "name", kMaxName, name)) return *err;
+  if (auto err = read_contact(d, "email", 254, email)) return *err;
+  if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto v = store::find_visitor(tx, visitor_token(req), true);
+    if (!v) return no_session();
+    auto widget = store::load_widget(tx, v->workspace_id, ctx.keys);
+    bool verified = !hash.empty() && crypto::constant_time_equal(
+                                         hash, core::to_hex(crypto::hmac_sha256(widget.identity_secret, identifier)));
+    if (!hash.empty() && !verified)
+      return http::json_error(403, "FORBIDDEN",
+                              "the identity hash does not match this identifier (see the widget guide)");
+    if (!verified && widget.require_identity)
+      return http::json_error(403, "FORBIDDEN", "this chat accepts only verified identities: send the hash");
+    if (verified) v->identifier = identifier;
+    if (name) v->name = name;
+    if (email) v->email = core::to_lower(*email);
+    store::save_visitor_contact(tx, *v);
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "visitorId", v->id);
+    core::json_put(w, "verified");
+    w.Bool(verified);
+    w.EndObject();
+    return http::json_ok(200, sb.GetString());
+  });
+}
+
 http::Response send(Context& ctx, const http::Request& req) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -142,7 +187,7 @@ http::Response send(Context& ctx, const http::Request& req) {
         write_public_message(w, *seen, "");
         return http::json_ok(200, sb.GetString());
       }
-    store::ThreadKey key{v->workspace_id, store::kChatChannel, v->id};
+    store::ThreadKey key{v->workspace_id, store::kChatChannel, v->thread()};
     auto open = store::find_open_threads(tx, {key});
     std::optional<store::Ticket> t;
     if (auto it = open.find(key); it != open.end()) t = it->second;
@@ -151,7 +196,7 @@ http::Response send(Context& ctx, const http::Request& req) {
       store::NewTicket n;
       n.workspace_id = v->workspace_id;
       n.channel = store::kChatChannel;
-      n.external_thread_id = v->id;
+      n.external_thread_id = v->thread();
       n.subject = store::subject_from_text(body, n.channel);
       n.requester_name = v->name;
       n.requester_email = v->email;
@@ -178,6 +223,7 @@ void add_chat_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const Principal&;
   add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/widget/identify", Access::kPublic, [&ctx](Q q, P) { return identify(ctx, q); });
   add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic, [&ctx](Q q, P) { return send(ctx, q); });
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.

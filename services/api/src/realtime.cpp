@@ -76,9 +76,9 @@ std::string Hub::visitor_event(const events::TicketEvent& ev) {
   return sb.GetString();
 }
 
-void Hub::publish_to_visitor(const std::string& visitor_id, const std::string& json) {
+void Hub::publish_to_visitor(const std::string& thread, const std::string& json) {
   std::lock_guard lock(mu_);
-  auto it = visitors_.find(visitor_id);
+  auto it = visitors_.find(thread);
   if (it == visitors_.end()) return;
   for (auto& [id, socket] : it->second) socket->send(json);
 }
@@ -101,15 +101,15 @@ http::Upgrade Hub::upgrade_visitor(const http::Request& req) {
     return up;
   }
   auto id = std::make_shared<std::uint64_t>(0);
-  up.on_open = [this, id, visitor = v->id](const std::shared_ptr<http::WebSocket>& socket) {
+  up.on_open = [this, id, visitor = v->id, thread = v->thread()](const std::shared_ptr<http::WebSocket>& socket) {
     {
       std::lock_guard lock(mu_);
       *id = next_id_++;
-      visitors_[visitor][*id] = socket;
+      visitors_[thread][*id] = socket;
     }
     socket->send("{\"type\":\"ready\",\"visitorId\":\"" + visitor + "\"}");
   };
-  up.on_close = [this, id, visitor = v->id] {
+  up.on_close = [this, id, visitor = v->thread()] {
     std::lock_guard lock(mu_);
     auto it = visitors_.find(visitor);
     if (it != visitors_.end() && it->second.erase(*id) && it->second.empty()) visitors_.erase(it);

@@ -47,8 +47,9 @@ class Hub {
   /// Sends `event_json` to the connections of `workspace_id`.
   void publish(const std::string& workspace_id, const std::string& event_json);
 
-  /// Sends `json` to the connections of chat visitor `visitor_id`.
-  void publish_to_visitor(const std::string& visitor_id, const std::string& json);
+  /// Sends `json` to the chat visitors' connections on `thread` (store::Visitor::thread(): a
+  /// visitor id, or `user:<identifier>` for every device of a verified user).
+  void publish_to_visitor(const std::string& thread, const std::string& json);
 
   /// Open connections, agents' and visitors' (for tests and metrics).
   std::size_t connections() const;
@@ -69,7 +70,7 @@ class Hub {
   std::map<std::uint64_t, Subscriber> subs_;
   /// subs_ ids by workspace, so an event touches only its workspace's connections.
   std::unordered_map<std::string, std::set<std::uint64_t>> by_workspace_;
-  /// Chat visitors' connections by visitor id (a visitor may have several tabs open).
+  /// Chat visitors' connections by thread (several tabs, or devices of one verified user).
   std::unordered_map<std::string, std::map<std::uint64_t, std::shared_ptr<http::WebSocket>>> visitors_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};

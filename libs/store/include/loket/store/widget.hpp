@@ -48,6 +48,10 @@ struct Visitor {
   std::string id;  ///< `vis_…`, also the external_thread_id of their chat tickets
   std::string workspace_id;
   std::optional<std::string> name, email, phone;  ///< as given in the pre-chat form
+  std::optional<std::string> identifier;          ///< the site's user id, once verified (identify)
+  /// The external_thread_id of their chat tickets: `user:<identifier>` once verified (shared by
+  /// every device of that user), else the visitor id.
+  std::string thread() const { return identifier ? "user:" + *identifier : id; }
 };
 
 /// Thread channel of widget conversations (tickets.channel).
@@ -62,10 +66,11 @@ std::pair<Visitor, std::string> create_visitor(pqxx::work& tx, const std::string
 /// turns; `last_seen_at` is refreshed at most once a minute.
 std::optional<Visitor> find_visitor(pqxx::transaction_base& tx, const std::string& token, bool for_update);
 
-/// Stores the visitor's name, email and phone as given.
+/// Stores the visitor's name, email, phone and verified identifier as given.
 void save_visitor_contact(pqxx::work& tx, const Visitor& v);
 
-/// The visitor's latest chat ticket (open or not), or nullopt before their first message.
+/// The visitor's latest chat ticket (open or not) on their thread(), or nullopt before their
+/// first message.
 std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v);
 
 /// The message of ticket `ticket_id` the visitor sent with client message id `client_id`, or
