@@ -6,7 +6,7 @@ loket_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Debian packages the project builds and runs with (DESIGN.md, issue "walking skeleton").
 LOKET_PACKAGES="build-essential cmake ninja-build pkg-config git curl ca-certificates openssl \
 librdkafka-dev libpqxx-dev libboost1.81-dev libboost-url1.81-dev rapidjson-dev catch2 \
-libssl-dev libcurl4-openssl-dev libargon2-dev libgmime-3.0-dev libxml2-dev postgresql python3-yaml"
+libssl-dev libcurl4-openssl-dev libargon2-dev libgmime-3.0-dev libxml2-dev libcctz-dev tzdata postgresql python3-yaml"
 
 loket_install_deps() {
   local missing=()

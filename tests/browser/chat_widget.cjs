@@ -154,6 +154,18 @@ async function waitFor(fn, what, ms = 10000) {
     await waitFor(async () => (await frame.locator(".msg").allTextContents()).join("|") === "dari ponsel saya", "the user's conversation on the first device");
     await device.close();
 
+    // Outside business hours the panel says when the team is back, in the visitor's language.
+    const inTwo = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][(new Date().getUTCDay() + 2) % 7];
+    const away = await agent("PATCH", "/api/v1/widget", { awayMessage: "We are at the warehouse.",
+      businessHours: { timeZone: "UTC", week: { [inTwo]: [["09:00", "10:00"]] } } });
+    assert.strictEqual(away.data.businessHours.timeZone, "UTC", JSON.stringify(away));
+    await page.reload();
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await frame.locator("#away:not([hidden])").waitFor();
+    const weekday = new Date(Date.now() + 2 * 864e5).toLocaleDateString("en-GB", { weekday: "long", timeZone: "UTC" });
+    assert.strictEqual(await frame.locator("#away").textContent(), `We are at the warehouse. Back on ${weekday} at 09:00 UTC.`);
+    await agent("PATCH", "/api/v1/widget", { businessHours: null });
+
     // The size budget: loader ≤ 10 KB and the whole widget ≤ 60 KB, gzip.
     const gz = async (url) => zlib.gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer())).length;
     const frameHtml = await (await fetch(`${base}/widget/frame?accountId=${account}`)).text();

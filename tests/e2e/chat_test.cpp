@@ -229,3 +229,58 @@ TEST_CASE("a verified identity shares one conversation across devices; an unveri
   CHECK(identify(attacker, "user-42", "").status == 403);
   CHECK(identify(session(), "user-7", hash("user-7")).status == 200);
 }
+
+TEST_CASE("business hours: the widget says when the team is back, and a bad schedule is refused", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Hours");
+  REQUIRE(api("PATCH", "/api/v1/widget", key,
+              R"({"enabled":true,"allowedOrigins":["https://shop.example"],"awayMessage":"Kami sedang libur."})")
+              .status == 200);
+  auto availability = [&] {
+    auto r = call(stack().api_url(), "GET", "/api/v1/widget/availability?accountId=" + acc, "");
+    REQUIRE(r.status == 200);
+    return r;
+  };
+  auto always = availability();  // no schedule: always in
+  CHECK(always.data()["open"].GetBool());
+  CHECK(always.data()["backAt"].IsNull());
+
+  // Open only 09:00–10:00 UTC two days from today: away now, back then.
+  static const char* days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  const auto today = std::chrono::weekday(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+  const std::string in_two = days[(today.c_encoding() + 2) % 7];
+  auto saved = api("PATCH", "/api/v1/widget", key,
+                   R"({"businessHours":{"timeZone":"UTC","week":{")" + in_two + R"(":[["09:00","10:00"]]}}})");
+  INFO(saved.raw);
+  REQUIRE(saved.status == 200);
+  CHECK(str(saved.data()["businessHours"], "timeZone") == "UTC");
+  CHECK(saved.data()["businessHours"]["week"]["mon"].IsArray());  // every day written back
+  auto away = availability();
+  INFO(away.raw);
+  CHECK_FALSE(away.data()["open"].GetBool());
+  CHECK(str(away.data(), "awayMessage") == "Kami sedang libur.");
+  const auto& back = away.data()["backAt"];
+  CHECK(str(back, "localTime") == "09:00");
+  CHECK(str(back, "zone") == "UTC");
+  CHECK(back["inDays"].GetInt() == 2);
+  CHECK(back["weekday"].GetInt() == (today.iso_encoding() + 1) % 7 + 1);
+
+  // Refused schedules change nothing and name the field.
+  for (const std::string bad :
+       {R"({"businessHours":{"timeZone":"Nowhere/City","week":{}}})",
+        R"({"businessHours":{"timeZone":"UTC","week":{"mon":[["18:00","09:00"],["08:00","10:00"]]}}})",
+        R"({"businessHours":{"timeZone":"UTC","week":{"mon":"9-5"}}})", R"({"businessHours":"always"})"}) {
+    auto r = api("PATCH", "/api/v1/widget", key, bad);
+    INFO(bad << " → " << r.raw);
+    CHECK(r.status == 400);
+    CHECK(str(r.doc["error"], "field") == "businessHours");
+  }
+  CHECK(std::string(
+            api("GET", "/api/v1/widget", key).data()["businessHours"]["week"][in_two.c_str()][0][0].GetString()) ==
+        "09:00");
+  // Back to always open.
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"businessHours":null})").status == 200);
+  CHECK(availability().data()["open"].GetBool());
+  CHECK(
+      call(stack().api_url(), "GET", "/api/v1/widget/availability?accountId=acc_000000000000000000000000", "").status ==
+      404);
+}

@@ -1,4 +1,9 @@
--- Issue 17, live chat: the widget's visitors and a per-ticket message sequence.
+-- Issue 17, live chat: the widget's visitors, its business hours and a per-ticket message
+-- sequence.
+
+-- The team's weekly schedule (libs/hours JSON shape: {timeZone, week, holidays}); NULL: always
+-- open.
+ALTER TABLE widgets ADD COLUMN business_hours text;
 --
 -- A visitor is one widget session: the browser keeps a random token (256 bits, `wvs_…`), we
 -- keep only its SHA-256. Their conversation is the latest ticket with channel 'chat' and

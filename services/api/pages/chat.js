@@ -15,6 +15,8 @@
       badEmail: "Please check your email address.", offline: "You are offline. Messages will be sent when you are back.",
       reconnecting: "Reconnecting…", failed: "This message could not be sent: {why}", busy: "We are very busy. Trying again shortly…",
       sending: "Sending…", you: "You",
+      away: "We are away right now. Leave a message and we will answer as soon as we are back.",
+      back0: "Back at {time}.", back1: "Back tomorrow at {time}.", backN: "Back on {day} at {time}.",
     },
     id: {
       close: "Tutup obrolan", open: "Buka obrolan", conversation: "Percakapan", send: "Kirim", message: "Pesan",
@@ -23,6 +25,8 @@
       badEmail: "Mohon periksa alamat email Anda.", offline: "Anda sedang offline. Pesan akan dikirim saat tersambung kembali.",
       reconnecting: "Menyambung kembali…", failed: "Pesan ini tidak terkirim: {why}", busy: "Kami sedang sangat sibuk. Mencoba lagi sebentar…",
       sending: "Mengirim…", you: "Anda",
+      away: "Kami sedang tidak di tempat. Tinggalkan pesan dan kami akan membalas begitu kembali.",
+      back0: "Kembali pukul {time}.", back1: "Kembali besok pukul {time}.", backN: "Kembali hari {day} pukul {time}.",
     },
   };
   var browser = ((navigator.languages && navigator.languages[0]) || navigator.language || "en").toLowerCase();
@@ -189,12 +193,36 @@
     }, function () { flushing = false; setTimeout(flush, 3000); });
   }
 
+  // Outside business hours an email is asked for (optional) even when the form leaves it out,
+  // so the answer can reach a visitor who has left.
+  var away = false;
+  function mode(f) { return f === "email" && away && fields.email === "off" ? "optional" : fields[f]; }
+  function availability() {
+    return fetch("/api/v1/widget/availability?accountId=" + d.account).then(function (r) { return r.json(); }).then(function (j) {
+      var a = j.data;
+      if (!a) return;
+      away = !a.open;
+      var text = "";
+      if (away) {
+        text = a.awayMessage || t("away");
+        if (a.backAt) {
+          var time = a.backAt.localTime + " " + a.backAt.zone;
+          var day = new Date(Date.UTC(2024, 0, a.backAt.weekday)).toLocaleDateString(lang === "id" ? "id-ID" : "en-GB", { weekday: "long", timeZone: "UTC" });
+          text += " " + t(a.backAt.inDays === 0 ? "back0" : a.backAt.inDays === 1 ? "back1" : "backN", { time: time, day: day });
+        }
+      }
+      $("away").textContent = text;
+      $("away").hidden = !away;
+      showPrechat();
+    }, function () { /* offline: asked again when the panel opens */ });
+  }
+
   function contactOk() {
     var contact = {};
     for (var f in fields) {
-      if (fields[f] === "off" || state.contact[f]) continue;
+      if (mode(f) === "off" || state.contact[f]) continue;
       var v = document.querySelector('input[data-field="' + f + '"]').value.trim();
-      if (!v && fields[f] === "required") return { error: t("required", { field: t(f).toLowerCase() }), field: f };
+      if (!v && mode(f) === "required") return { error: t("required", { field: t(f).toLowerCase() }), field: f };
       if (f === "email" && v && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)) return { error: t("badEmail"), field: f };
       if (v) contact[f] = v;
     }
@@ -203,12 +231,12 @@
   function showPrechat() {
     var any = false;
     for (var f in fields) {
-      var show = fields[f] !== "off" && !state.contact[f] && !state.ticketId;
+      var show = mode(f) !== "off" && !state.contact[f] && (!state.ticketId || (f === "email" && away));
       document.querySelectorAll('[data-field="' + f + '"]').forEach(function (el) { el.hidden = !show; });
       if (show) {
         any = true;
         var label = document.querySelector('label[data-field="' + f + '"] span');
-        label.textContent = t(f) + (fields[f] === "optional" ? t("optional") : "");
+        label.textContent = t(f) + (mode(f) === "optional" ? t("optional") : "");
       }
     }
     $("prechat").hidden = !any;
@@ -272,7 +300,7 @@
     var m = e.data;
     if (m.loket === "open") {
       isOpen = !!m.open;
-      if (isOpen) { unread = 0; $("text").focus(); }
+      if (isOpen) { unread = 0; $("text").focus(); availability(); }
     } else if (calls[m.loket] && m.args) {
       calls[m.loket](m.args).then(function (result) { tell({ loket: "answer", id: m.id, ok: true, result: result }); },
         function (err) { tell({ loket: "answer", id: m.id, ok: false, error: String(err && err.message || err) }); });
@@ -296,6 +324,8 @@
   $("heading").textContent = d.heading;
   $("tagline").textContent = d.tagline;
   showPrechat();
+  availability();
+  setInterval(availability, 5 * 60 * 1000);
   state.outbox.forEach(renderPending);
   state.lastSeq = 0;  // render the whole conversation again
   catchUp();

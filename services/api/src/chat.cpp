@@ -9,7 +9,9 @@
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/hours/hours.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/widget.hpp"
 
@@ -53,6 +55,54 @@ http::Response start_session(Context& ctx, const http::Request& req) {
     w.EndObject();
     return http::json_ok(201, sb.GetString());
   });
+}
+
+// Whether the team is in now, for the widget: {open, awayMessage, backAt: null | {at, localTime,
+// zone, weekday (1 = Monday), inDays}}. Without business hours the team is always in.
+http::Response availability(Context& ctx, const http::Request& req) {
+  std::string account = req.query_param("accountId");
+  std::optional<store::Widget> w;
+  if (!account.empty() && core::is_storable_text(account)) {
+    auto conn = ctx.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    if (store::workspace_exists(tx, account)) w = store::load_widget(tx, account, ctx.keys);
+  }
+  if (!w || !w->enabled) return http::json_error(404, "NOT_FOUND", "no live chat for this account");
+  std::optional<hours::Schedule> schedule;
+  if (w->business_hours) {
+    rapidjson::Document d;
+    std::string error;
+    if (!core::parse_json(d, *w->business_hours, core::JsonLimits{w->business_hours->size(), 8, true}).empty() ||
+        !(schedule = hours::parse(d, error)))
+      core::log(core::Level::kWarn, "stored business hours do not parse", {{"workspaceId", account}});
+  }
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(hours::Clock::now());
+  auto next = schedule ? hours::next_open(*schedule, now) : std::optional(now);
+  rapidjson::StringBuffer sb;
+  core::JsonWriter jw(sb);
+  jw.StartObject();
+  core::json_put(jw, "open");
+  jw.Bool(next == now);
+  core::json_kv(jw, "awayMessage", w->away_message);
+  core::json_put(jw, "backAt");
+  if (next && next != now) {
+    auto local = hours::local_time(*schedule, *next, now);
+    jw.StartObject();
+    core::json_kv(
+        jw, "at",
+        core::rfc3339_ms(std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch()).count()));
+    core::json_kv(jw, "localTime", local.hh_mm);
+    core::json_kv(jw, "zone", local.zone);
+    core::json_put(jw, "weekday");
+    jw.Int(local.weekday);
+    core::json_put(jw, "inDays");
+    jw.Int(local.days_from);
+    jw.EndObject();
+  } else {
+    jw.Null();
+  }
+  jw.EndObject();
+  return http::json_ok(200, sb.GetString());
 }
 
 // {ticketId, status, lastSeq, visitor, messages}: the visitor's latest conversation, its
@@ -223,6 +273,7 @@ void add_chat_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const Principal&;
   add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
+  add(r, ctx, "GET", "/api/v1/widget/availability", Access::kPublic, [&ctx](Q q, P) { return availability(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/identify", Access::kPublic, [&ctx](Q q, P) { return identify(ctx, q); });
   add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic, [&ctx](Q q, P) { return send(ctx, q); });

@@ -7,6 +7,7 @@
 #include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/hours/hours.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/url.hpp"
 #include "loket/store/widget.hpp"
@@ -38,6 +39,11 @@ std::string widget_json(const store::Widget& w) {
   for (const auto& o : w.allowed_origins) core::json_put(jw, o);
   jw.EndArray();
   core::json_kv(jw, "awayMessage", w.away_message);
+  core::json_put(jw, "businessHours");
+  if (w.business_hours)
+    jw.RawValue(w.business_hours->data(), w.business_hours->size(), rapidjson::kObjectType);
+  else
+    jw.Null();
   core::json_put(jw, "requireIdentity");
   jw.Bool(w.require_identity);
   core::json_kv_opt(jw, "identitySecret",
@@ -102,6 +108,19 @@ std::optional<http::Response> apply(const rapidjson::Value& d, store::Widget& w)
       if (std::find(origins.begin(), origins.end(), *origin) == origins.end()) origins.push_back(*origin);
     }
     w.allowed_origins = std::move(origins);
+  }
+  if (const auto* v = core::json_member(d, "businessHours")) {
+    if (v->IsNull()) {
+      w.business_hours.reset();
+    } else {
+      std::string error;
+      auto schedule = hours::parse(*v, error);
+      if (!schedule) return bad("businessHours", error);
+      rapidjson::StringBuffer sb;
+      core::JsonWriter hw(sb);
+      hours::write_json(hw, *schedule);
+      w.business_hours = sb.GetString();
+    }
   }
   if (const auto* v = core::json_member(d, "requireIdentity")) {
     if (!v->IsBool()) return bad("requireIdentity", "requireIdentity must be true or false");
