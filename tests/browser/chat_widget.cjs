@@ -96,6 +96,15 @@ async function waitFor(fn, what, ms = 10000) {
     assert.strictEqual(await frame.locator(".msg.agent").evaluate((li) => li.lastChild.textContent), "Hi Sari, it ships <i>today</i>.");
     assert.strictEqual(await frame.locator("text=Internal: VIP").count(), 0);
 
+    // Typing and read receipts: the visitor sees the agent typing, and "Seen" once read.
+    await agent("POST", `/api/v1/tickets/${ticket}/typing`, { typing: true });
+    await frame.locator("#typing:not([hidden])").waitFor();
+    assert.strictEqual(await frame.locator("#typing").textContent(), "Support is typing…");
+    const lastSeq = (await agent("GET", `/api/v1/tickets/${ticket}/messages`)).data.slice(-1)[0].seq;
+    await agent("POST", `/api/v1/tickets/${ticket}/read`, { seq: lastSeq });
+    await frame.locator(".msg.requester .seen").waitFor();
+    assert.strictEqual(await frame.locator(".seen").textContent(), "Seen");
+
     // A reload keeps the conversation.
     await page.reload();
     await page.getByRole("button", { name: "Open chat" }).click();

@@ -284,3 +284,64 @@ TEST_CASE("business hours: the widget says when the team is back, and a bad sche
       call(stack().api_url(), "GET", "/api/v1/widget/availability?accountId=acc_000000000000000000000000", "").status ==
       404);
 }
+
+TEST_CASE("typing and read receipts reach the other side through any api replica, and are never stored", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Live");
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":true,"allowedOrigins":["https://shop.example"]})").status ==
+          200);
+  auto s = visitor("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})");
+  const std::string token = str(s.data(), "visitorToken");
+  // Before a first message there is no one to tell.
+  CHECK(visitor("POST", "/api/v1/widget/typing", token, R"({"typing":true})").status == 200);
+  auto sent = visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("t-1", "halo"));
+  REQUIRE(sent.status == 201);
+  const std::string ticket = str(visitor("GET", "/api/v1/widget/conversation", token).data(), "ticketId");
+
+  // The visitor on a second replica, the agent on the first.
+  static const std::string second = stack().start_api("api-live");
+  WsClient visitor_live(second, "/api/v1/widget/realtime?visitor_token=" + token);
+  WsClient agent_live(stack().api_url(), "/api/v1/realtime?access_token=" + key);
+  REQUIRE(visitor_live.status() == 0);
+  REQUIRE(agent_live.status() == 0);
+  auto saw = [](const WsClient& c, const std::string& needle) {
+    return wait_until(
+        [&] {
+          for (const auto& m : c.messages())
+            if (m.find(needle) != std::string::npos) return true;
+          return false;
+        },
+        std::chrono::seconds(10));
+  };
+  // Agents may have connected after a first signal; repeat as a UI does while typing.
+  bool typed = false;
+  for (int i = 0; i < 20 && !typed; ++i) {
+    REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/typing", key, R"({"typing":true})").status == 200);
+    typed = wait_until(
+        [&] {
+          for (const auto& m : visitor_live.messages())
+            if (m.find(R"("type":"typing")") != std::string::npos) return true;
+          return false;
+        },
+        500ms);
+  }
+  CHECK(typed);
+  CHECK(saw(visitor_live, R"("name":"Support")"));
+  REQUIRE(call(second, "POST", "/api/v1/widget/typing", token, R"({"typing":true})").status == 200);
+  CHECK(saw(agent_live, R"("type":"chat.typing")"));
+  CHECK(saw(agent_live, R"("author":"requester")"));
+  CHECK(visitor("POST", "/api/v1/widget/typing", token, R"({"typing":"yes"})").status == 400);
+
+  // Read receipts: the highest seq read, never past the last message; the visitor hears of it.
+  auto read = api("POST", "/api/v1/tickets/" + ticket + "/read", key, R"({"seq":99})");
+  REQUIRE(read.status == 200);
+  CHECK(read.data()["agentReadSeq"].GetInt64() == 1);
+  CHECK(saw(visitor_live, R"("type":"read")"));
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/read", key, R"({"seq":0})").status == 400);
+  CHECK(visitor("GET", "/api/v1/widget/conversation", token).data()["agentReadSeq"].GetInt64() == 1);
+  // Another workspace cannot signal this ticket.
+  auto [other, other_key] = new_workspace("Other live");
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/typing", other_key).status == 404);
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/read", other_key, R"({"seq":1})").status == 404);
+  // Signals are not events: nothing about typing was stored.
+  CHECK(sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 1);
+}

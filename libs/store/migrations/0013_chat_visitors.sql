@@ -29,6 +29,8 @@ CREATE INDEX tickets_chat_visitor ON tickets (workspace_id, external_thread_id, 
 -- ticket's row lock, so within a ticket seq increases in commit order with no gaps: a reader
 -- that saw seq n and asks for "after n" misses nothing (the widget resumes this way).
 ALTER TABLE tickets ADD COLUMN message_seq bigint NOT NULL DEFAULT 0;
+-- The highest seq an agent has read (the widget shows "Seen" up to it).
+ALTER TABLE tickets ADD COLUMN agent_read_seq bigint NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN seq bigint;
 UPDATE messages m SET seq = s.n
   FROM (SELECT id, row_number() OVER (PARTITION BY ticket_id ORDER BY created_at, id) AS n FROM messages) s

@@ -14,7 +14,7 @@
       email: "Email", phone: "Phone", optional: " (optional)", required: "Please fill in your {field}.",
       badEmail: "Please check your email address.", offline: "You are offline. Messages will be sent when you are back.",
       reconnecting: "Reconnecting…", failed: "This message could not be sent: {why}", busy: "We are very busy. Trying again shortly…",
-      sending: "Sending…", you: "You",
+      sending: "Sending…", you: "You", typing: "{name} is typing…", seen: "Seen",
       away: "We are away right now. Leave a message and we will answer as soon as we are back.",
       back0: "Back at {time}.", back1: "Back tomorrow at {time}.", backN: "Back on {day} at {time}.",
     },
@@ -24,7 +24,7 @@
       email: "Email", phone: "Telepon", optional: " (opsional)", required: "Mohon isi {field} Anda.",
       badEmail: "Mohon periksa alamat email Anda.", offline: "Anda sedang offline. Pesan akan dikirim saat tersambung kembali.",
       reconnecting: "Menyambung kembali…", failed: "Pesan ini tidak terkirim: {why}", busy: "Kami sedang sangat sibuk. Mencoba lagi sebentar…",
-      sending: "Mengirim…", you: "Anda",
+      sending: "Mengirim…", you: "Anda", typing: "{name} sedang mengetik…", seen: "Dilihat",
       away: "Kami sedang tidak di tempat. Tinggalkan pesan dan kami akan membalas begitu kembali.",
       back0: "Kembali pukul {time}.", back1: "Kembali besok pukul {time}.", backN: "Kembali hari {day} pukul {time}.",
     },
@@ -88,6 +88,33 @@
     $("log").appendChild(li);
     $("log").scrollTop = $("log").scrollHeight;
   }
+  // "Seen" under the visitor's last message an agent has read.
+  var readSeq = 0;
+  // `exact`: the conversation's own figure (REST), else a live signal that can only raise it.
+  function showSeen(seq, exact) {
+    readSeq = exact ? seq || 0 : Math.max(readSeq, seq || 0);
+    $("log").querySelectorAll(".seen").forEach(function (el) { el.remove(); });
+    var mine = Array.prototype.filter.call($("log").querySelectorAll(".msg.requester[data-seq]"), function (li) { return Number(li.dataset.seq) <= readSeq; });
+    if (!mine.length) return;
+    var s = document.createElement("span");
+    s.className = "seen";
+    s.textContent = t("seen");
+    mine[mine.length - 1].appendChild(s);
+  }
+  var typingTimer = 0;
+  function showTyping(name, on) {
+    clearTimeout(typingTimer);
+    $("typing").textContent = on ? t("typing", { name: name || d.brand }) : "";
+    $("typing").hidden = !on;
+    if (on) typingTimer = setTimeout(function () { showTyping("", false); }, 6000);
+  }
+  var lastTyping = 0;
+  function typingNow() {
+    if (!state.token || !state.ticketId || Date.now() - lastTyping < 3000) return;
+    lastTyping = Date.now();
+    api("POST", "/api/v1/widget/typing", { typing: true }).catch(function () {});
+  }
+
   function settle(item, m) {
     var li = $("log").querySelector('[data-client="' + item.clientMessageId + '"]');
     if (li) li.remove();
@@ -143,6 +170,7 @@
         if (after > 0) return catchUp();
       }
       accept(c.messages, after > 0, true);
+      showSeen(c.agentReadSeq, true);
     }, function () { catching = null; });
     return catching;
   }
@@ -155,8 +183,11 @@
     ws.onmessage = function (e) {
       var m;
       try { m = JSON.parse(e.data); } catch (err) { return; }
+      if (m.ticketId !== state.ticketId) return m.type === "message" ? catchUp() : undefined;
+      if (m.type === "typing") return showTyping(m.name, m.typing);
+      if (m.type === "read") return showSeen(m.seq);
       if (m.type !== "message") return;
-      if (m.ticketId !== state.ticketId) return catchUp();
+      if (m.message.authorType !== "requester") showTyping("", false);
       accept([m.message], true);
     };
     ws.onclose = function () {
@@ -262,6 +293,7 @@
     renderPending(item);
     flush();
   });
+  $("text").addEventListener("input", typingNow);
   $("text").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
   });

@@ -14,6 +14,7 @@
 #include "loket/hours/hours.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/widget.hpp"
+#include "realtime.hpp"
 
 namespace loket::api {
 namespace {
@@ -108,12 +109,15 @@ http::Response availability(Context& ctx, const http::Request& req) {
 // {ticketId, status, lastSeq, visitor, messages}: the visitor's latest conversation, its
 // messages after `after` (in order, notes left out).
 std::string conversation_json(const store::Visitor& v, const std::optional<store::Ticket>& t,
-                              const std::vector<store::Message>& messages, const std::string& status_link) {
+                              const std::vector<store::Message>& messages, const std::string& status_link,
+                              std::int64_t agent_read_seq) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
   core::json_kv_opt(w, "ticketId", t ? std::optional(t->id) : std::nullopt);
   core::json_kv_opt(w, "status", t ? std::optional(t->status) : std::nullopt);
+  core::json_put(w, "agentReadSeq");
+  w.Int64(agent_read_seq);
   core::json_put(w, "visitor");
   w.StartObject();
   core::json_kv(w, "id", v.id);
@@ -143,9 +147,13 @@ http::Response conversation(Context& ctx, const http::Request& req) {
   if (!v) return no_session();
   auto t = store::visitor_ticket(tx, *v);
   std::vector<store::Message> messages;
-  if (t) messages = store::load_messages(tx, t->id, false, after);
+  std::int64_t read = 0;
+  if (t) {
+    messages = store::load_messages(tx, t->id, false, after);
+    read = tx.exec_params1("SELECT agent_read_seq FROM tickets WHERE id = $1", t->id)[0].as<std::int64_t>();
+  }
   std::string link = t ? ctx.options.public_app_url + "/t/" + store::access_token_of(tx, t->id, ctx.keys) : "";
-  return http::json_ok(200, conversation_json(*v, t, messages, link));
+  return http::json_ok(200, conversation_json(*v, t, messages, link, read));
 }
 
 // Reads an optional contact field (trimmed; "" clears nothing). 400 when not text or too long.
@@ -199,6 +207,95 @@ http::Response identify(Context& ctx, const http::Request& req) {
     w.Bool(verified);
     w.EndObject();
     return http::json_ok(200, sb.GetString());
+  });
+}
+
+// Reads the optional boolean `typing` (default true) of a typing signal's body.
+std::optional<http::Response> read_typing(const http::Request& req, bool& typing) {
+  typing = true;
+  if (core::trim(req.body).empty()) return std::nullopt;
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return err;
+  if (const auto* v = core::json_member(d, "typing")) {
+    if (!v->IsBool()) return invalid_field("typing", "typing must be true or false");
+    typing = v->GetBool();
+  }
+  return std::nullopt;
+}
+
+std::string signal_json(const char* type, const std::string& ticket_id,
+                        std::initializer_list<std::pair<const char*, std::string>> text, std::optional<bool> typing,
+                        std::optional<std::int64_t> seq) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "type", type);
+  core::json_kv(w, "ticketId", ticket_id);
+  for (const auto& [k, v] : text) core::json_kv(w, k, v);
+  if (typing) {
+    core::json_put(w, "typing");
+    w.Bool(*typing);
+  }
+  if (seq) {
+    core::json_put(w, "seq");
+    w.Int64(*seq);
+  }
+  w.EndObject();
+  return sb.GetString();
+}
+
+// The visitor is typing (or stopped): agents of the workspace get {"type":"chat.typing",
+// ticketId, author:"requester", typing} on their realtime feed. Nothing before a first message.
+http::Response visitor_typing(Context& ctx, const http::Request& req) {
+  bool typing = true;
+  if (auto err = read_typing(req, typing)) return *err;
+  auto conn = ctx.pool.acquire();
+  pqxx::work tx(*conn);
+  auto v = store::find_visitor(tx, visitor_token(req), false);
+  if (!v) return no_session();
+  if (auto t = store::visitor_ticket(tx, *v); t && t->status != "closed") {
+    Hub::signal(tx, v->workspace_id, "", signal_json("chat.typing", t->id, {{"author", "requester"}}, typing, {}));
+    tx.commit();
+  }
+  return http::json_ok(200, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+}
+
+// An agent on chat ticket `id` is typing: its visitor sees "… is typing"; other agents get
+// {"type":"chat.typing", author:"agent", agentId} (who else is answering).
+http::Response agent_typing(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
+  bool typing = true;
+  if (auto err = read_typing(req, typing)) return *err;
+  auto conn = ctx.pool.acquire();
+  pqxx::work tx(*conn);
+  auto t = store::load_ticket(tx, p.workspace_id, id);
+  if (!t) return http::json_error(404, "NOT_FOUND", "no such ticket");
+  const std::string name = p.agent_name.empty() ? "Support" : p.agent_name;
+  Hub::signal(tx, p.workspace_id, "",
+              signal_json("chat.typing", t->id, {{"author", "agent"}, {"agentId", p.agent_id}}, typing, {}));
+  if (t->channel == store::kChatChannel && t->external_thread_id)
+    Hub::signal(tx, p.workspace_id, *t->external_thread_id, signal_json("typing", t->id, {{"name", name}}, typing, {}));
+  tx.commit();
+  return http::json_ok(200, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+}
+
+// An agent read chat ticket `id` up to message `seq`: the ticket remembers the highest, and
+// its visitor sees "Seen" under their messages up to it.
+http::Response agent_read(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  auto seq = core::json_int(d, "seq");
+  if (!seq || *seq < 1)
+    return invalid_field("seq", "seq must be the sequence number of the last message read (1 or more)");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto r = tx.exec_params(
+        "UPDATE tickets SET agent_read_seq = GREATEST(agent_read_seq, LEAST($3, message_seq)) "
+        "WHERE workspace_id = $1 AND id = $2 RETURNING agent_read_seq, channel, external_thread_id",
+        p.workspace_id, id, *seq);
+    if (r.empty()) return http::json_error(404, "NOT_FOUND", "no such ticket");
+    auto read = r[0][0].as<std::int64_t>();
+    if (r[0][1].as<std::string>() == store::kChatChannel && !r[0][2].is_null())
+      Hub::signal(tx, p.workspace_id, r[0][2].as<std::string>(), signal_json("read", id, {}, {}, read));
+    return http::json_ok(200, "{\"agentReadSeq\":" + std::to_string(read) + "}");
   });
 }
 
@@ -275,6 +372,11 @@ void add_chat_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
   add(r, ctx, "GET", "/api/v1/widget/availability", Access::kPublic, [&ctx](Q q, P) { return availability(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/identify", Access::kPublic, [&ctx](Q q, P) { return identify(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/widget/typing", Access::kPublic, [&ctx](Q q, P) { return visitor_typing(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/tickets/:id/typing", Access::kAgent,
+      [&ctx](Q q, P p) { return agent_typing(ctx, q, p, q.params.at("id")); });
+  add(r, ctx, "POST", "/api/v1/tickets/:id/read", Access::kAgent,
+      [&ctx](Q q, P p) { return agent_read(ctx, q, p, q.params.at("id")); });
   add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic, [&ctx](Q q, P) { return send(ctx, q); });
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.

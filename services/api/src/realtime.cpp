@@ -1,5 +1,6 @@
 #include "realtime.hpp"
 
+#include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/events/ticket_events.hpp"
 #include "loket/http/envelope.hpp"
@@ -28,6 +29,7 @@ void Hub::start(kafka::Properties props) {
     }
     consumer->close();
   });
+  listener_ = std::thread([this] { listen(); });
   checker_ = std::thread([this] {
     while (!stop_) {
       for (int i = 0; i < 10 && !stop_; ++i)
@@ -45,10 +47,64 @@ void Hub::stop() {
   if (stop_.exchange(true)) return;
   if (consumer_.joinable()) consumer_.join();
   if (checker_.joinable()) checker_.join();
+  if (listener_.joinable()) listener_.join();
   std::lock_guard lock(mu_);
   for (auto& [id, s] : subs_) s.socket->close("server shutting down");
   for (auto& [visitor, sockets] : visitors_)
     for (auto& [id, socket] : sockets) socket->close("server shutting down");
+}
+
+void Hub::signal(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread,
+                 const std::string& event_json) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "w", workspace_id);
+  core::json_kv(w, "t", thread);
+  core::json_kv(w, "e", event_json);
+  w.EndObject();
+  tx.exec_params("SELECT pg_notify($1, $2)", kLiveChannel, std::string(sb.GetString()));
+}
+
+namespace {
+// Hands each NOTIFY on Hub::kLiveChannel to `deliver`.
+class LiveReceiver : public pqxx::notification_receiver {
+ public:
+  LiveReceiver(pqxx::connection& c, std::function<void(const std::string&)> deliver)
+      : pqxx::notification_receiver(c, Hub::kLiveChannel), deliver_(std::move(deliver)) {}
+  void operator()(const std::string& payload, int) override { deliver_(payload); }
+
+ private:
+  std::function<void(const std::string&)> deliver_;
+};
+}  // namespace
+
+void Hub::listen() {
+  auto deliver = [this](const std::string& payload) {
+    rapidjson::Document d;
+    if (!core::parse_json(d, payload, core::JsonLimits{payload.size(), 4, true}).empty() || !d.IsObject()) return;
+    auto ws = core::json_string(d, "w"), thread = core::json_string(d, "t"), event = core::json_string(d, "e");
+    if (!ws || !thread || !event) return;
+    if (thread->empty())
+      publish(*ws, *event);
+    else
+      publish_to_visitor(*thread, *event);
+  };
+  auto backoff = std::chrono::milliseconds(200);
+  while (!stop_) {
+    try {
+      pqxx::connection conn(ctx_.pool.url());
+      LiveReceiver receiver(conn, deliver);
+      backoff = std::chrono::milliseconds(200);
+      while (!stop_) conn.await_notification(0, 200000);
+    } catch (const std::exception& e) {  // the database went away: listen again once it is back
+      core::log(core::Level::kWarn, "live signals interrupted", {{"error", e.what()}});
+      for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop_;
+           waited += std::chrono::milliseconds(50))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
 }
 
 std::string Hub::visitor_event(const events::TicketEvent& ev) {

@@ -47,6 +47,15 @@ class Hub {
   /// Sends `event_json` to the connections of `workspace_id`.
   void publish(const std::string& workspace_id, const std::string& event_json);
 
+  /// The PostgreSQL channel of live signals (typing, read receipts): NOTIFY'd by whichever
+  /// replica served the request, heard by every replica, never stored.
+  static constexpr const char* kLiveChannel = "loket_live";
+
+  /// Sends a live signal to every replica's connections (one NOTIFY on `tx`): `event_json` to
+  /// the agents of `workspace_id` when `thread` is empty, else to the chat visitors on `thread`.
+  static void signal(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread,
+                     const std::string& event_json);
+
   /// Sends `json` to the chat visitors' connections on `thread` (store::Visitor::thread(): a
   /// visitor id, or `user:<identifier>` for every device of a verified user).
   void publish_to_visitor(const std::string& thread, const std::string& json);
@@ -64,6 +73,7 @@ class Hub {
   /// The visitor's view of a chat message event, or "" when visitors do not see it.
   std::string visitor_event(const events::TicketEvent& ev);
   void revalidate();
+  void listen();
 
   Context& ctx_;
   mutable std::mutex mu_;
@@ -74,7 +84,7 @@ class Hub {
   std::unordered_map<std::string, std::map<std::uint64_t, std::shared_ptr<http::WebSocket>>> visitors_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};
-  std::thread consumer_, checker_;
+  std::thread consumer_, checker_, listener_;
 };
 
 }  // namespace loket::api

@@ -79,6 +79,9 @@ class Pool {
   /// connection came free in time.
   Lease acquire();
 
+  /// The connection string (for a connection of one's own, e.g. LISTEN).
+  const std::string& url() const { return url_; }
+
   /// The most connections this pool opens.
   std::size_t size() const { return size_; }
 
