@@ -345,3 +345,58 @@ TEST_CASE("typing and read receipts reach the other side through any api replica
   // Signals are not events: nothing about typing was stored.
   CHECK(sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 1);
 }
+
+TEST_CASE("chat limits count visitors, not the network they share, and say why", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Limits");
+  REQUIRE(api("PATCH", "/api/v1/widget", key,
+              R"({"enabled":true,"allowedOrigins":["https://shop.example"],"conversationsPerVisitorPerHour":1})")
+              .status == 200);
+  // A replica behind a trusted proxy with small limits, so one office's address can be named.
+  static const std::string base = stack().start_api(
+      "api-chat-limits", {"LOKET_TRUSTED_PROXIES=127.0.0.1", "LOKET_RATE_LIMIT_IP_PER_MINUTE=5",
+                          "LOKET_RATE_LIMIT_VISITOR_PER_MINUTE=12", "LOKET_RATE_LIMIT_CHAT_IP_PER_MINUTE=60"});
+  const std::string office = "198.51.100." + std::to_string(1 + loket::core::random_bytes(1)[0] % 250);
+  auto from_office = [&](const std::string& method, const std::string& path, const std::string& token,
+                         const std::string& body = "") {
+    return call(base, method, path, token, body, {{"X-Forwarded-For", office}});
+  };
+  // Eight visitors in one office start chats: far past the per-IP limit of other public routes.
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 8; ++i) {
+    auto s = from_office("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})");
+    INFO(s.raw);
+    REQUIRE(s.status == 201);
+    tokens.push_back(str(s.data(), "visitorToken"));
+    REQUIRE(from_office("POST", "/api/v1/widget/conversation/messages", tokens.back(),
+                        send_body("m", "halo " + std::to_string(i)))
+                .status == 201);
+  }
+  // One visitor past their own limit is held back; the others are not.
+  int limited = 0;
+  for (int i = 0; i < 12; ++i) limited += from_office("GET", "/api/v1/widget/conversation", tokens[0]).status == 429;
+  CHECK(limited >= 1);
+  auto other = from_office("GET", "/api/v1/widget/conversation", tokens[1]);
+  CHECK(other.status == 200);
+  CHECK(other.header("x-ratelimit-limit") == "12");
+  // The office as a whole has a ceiling, high but there.
+  int ceiling = 0;
+  for (int i = 0; i < 40 && ceiling == 0; ++i) {
+    auto r = from_office("GET", "/api/v1/widget/availability?accountId=" + acc, "");
+    if (r.status == 429) {
+      ++ceiling;
+      CHECK(!r.header("retry-after").empty());
+    }
+  }
+  CHECK(ceiling == 1);
+
+  // A visitor who already started their one conversation this hour is told to wait, and the
+  // message is not stored.
+  auto t = str(visitor("GET", "/api/v1/widget/conversation", tokens[2]).data(), "ticketId");
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + t, key, R"({"status":"closed"})").status == 200);
+  auto again = visitor("POST", "/api/v1/widget/conversation/messages", tokens[2], send_body("m2", "lagi"));
+  CHECK(again.status == 429);
+  CHECK(str(again.doc["error"], "message").find("wait") != std::string::npos);
+  CHECK(!again.header("retry-after").empty());
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'") == 8);
+  CHECK(api("PATCH", "/api/v1/widget", key, R"({"conversationsPerVisitorPerHour":0})").status == 400);
+}

@@ -4,6 +4,8 @@
 -- The team's weekly schedule (libs/hours JSON shape: {timeZone, week, holidays}); NULL: always
 -- open.
 ALTER TABLE widgets ADD COLUMN business_hours text;
+-- How many conversations one visitor may start in an hour (then 429 with a clear message).
+ALTER TABLE widgets ADD COLUMN conversations_per_visitor_per_hour integer NOT NULL DEFAULT 5;
 --
 -- A visitor is one widget session: the browser keeps a random token (256 bits, `wvs_…`), we
 -- keep only its SHA-256. Their conversation is the latest ticket with channel 'chat' and

@@ -32,7 +32,8 @@ Widget load_widget(pqxx::transaction_base& tx, const std::string& workspace_id, 
   auto r = tx.exec_params(
       "SELECT enabled, color, welcome_heading, welcome_tagline, prechat_name, prechat_email, prechat_phone, "
       "array_to_string(allowed_origins, E'\\x1f'), away_message, require_identity, identity_secret, "
-      "identity_secret_key_id, rfc3339(updated_at), business_hours FROM widgets WHERE workspace_id = $1",
+      "identity_secret_key_id, rfc3339(updated_at), business_hours, conversations_per_visitor_per_hour FROM widgets "
+      "WHERE workspace_id = $1",
       workspace_id);
   Widget w;
   if (r.empty()) return w;
@@ -50,6 +51,7 @@ Widget load_widget(pqxx::transaction_base& tx, const std::string& workspace_id, 
   w.identity_secret = keys.decrypt(pqxx::binarystring(row[10]).str(), row[11].as<std::string>(), workspace_id);
   w.updated_at = row[12].as<std::string>();
   w.business_hours = opt(row[13]);
+  w.conversations_per_visitor_per_hour = row[14].as<int>();
   return w;
 }
 
@@ -61,8 +63,8 @@ Widget save_widget(pqxx::work& tx, const std::string& workspace_id, Widget w, co
   auto r = tx.exec_params1(
       "INSERT INTO widgets (workspace_id, enabled, color, welcome_heading, welcome_tagline, prechat_name, "
       "prechat_email, prechat_phone, allowed_origins, away_message, require_identity, identity_secret, "
-      "identity_secret_key_id, business_hours) VALUES ($1,$2,$3,$4,$5,$6,$7,$8, "
-      "CASE WHEN $9 = '' THEN '{}'::text[] ELSE string_to_array($9, E'\\x1f') END, $10,$11,$12,$13,$14) "
+      "identity_secret_key_id, business_hours, conversations_per_visitor_per_hour) VALUES ($1,$2,$3,$4,$5,$6,$7,$8, "
+      "CASE WHEN $9 = '' THEN '{}'::text[] ELSE string_to_array($9, E'\\x1f') END, $10,$11,$12,$13,$14,$15) "
       "ON CONFLICT (workspace_id) DO UPDATE SET enabled = EXCLUDED.enabled, color = EXCLUDED.color, "
       "welcome_heading = EXCLUDED.welcome_heading, welcome_tagline = EXCLUDED.welcome_tagline, "
       "prechat_name = EXCLUDED.prechat_name, prechat_email = EXCLUDED.prechat_email, "
@@ -70,10 +72,11 @@ Widget save_widget(pqxx::work& tx, const std::string& workspace_id, Widget w, co
       "away_message = EXCLUDED.away_message, require_identity = EXCLUDED.require_identity, "
       "identity_secret = EXCLUDED.identity_secret, identity_secret_key_id = EXCLUDED.identity_secret_key_id, "
       "business_hours = EXCLUDED.business_hours, "
+      "conversations_per_visitor_per_hour = EXCLUDED.conversations_per_visitor_per_hour, "
       "updated_at = now() RETURNING rfc3339(updated_at)",
       workspace_id, w.enabled, w.color, w.welcome_heading, w.welcome_tagline, to_string(w.prechat_name),
       to_string(w.prechat_email), to_string(w.prechat_phone), origins, w.away_message, w.require_identity, secret,
-      keys.active_key_id(), w.business_hours);
+      keys.active_key_id(), w.business_hours, w.conversations_per_visitor_per_hour);
   w.updated_at = r[0].as<std::string>();
   return w;
 }

@@ -125,7 +125,10 @@
     var headers = { "Content-Type": "application/json" };
     if (state.token) headers.Authorization = "Bearer " + state.token;
     return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, json: j }; }); });
+      .then(function (r) {
+        var wait = Number(r.headers.get("Retry-After")) || 3;
+        return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, json: j, retryAfter: wait }; });
+      });
   }
   function session() {
     if (state.token) return Promise.resolve();
@@ -210,9 +213,14 @@
     }).then(function (r) {
       flushing = false;
       if (r.status === 401) { forget(); return flush(); }
-      if (r.status === 429 || r.status >= 500) { notice(t("busy")); setTimeout(flush, 3000); return; }
+      if (r.status === 429 || r.status >= 500) {  // kept, and sent when the server says it may be
+        notice(r.status === 429 && r.json.error ? r.json.error.message : t("busy"));
+        setTimeout(flush, Math.min(r.retryAfter, 600) * 1000);
+        return;
+      }
       state.outbox.shift();
       save();
+      if (r.status < 300) notice("");
       if (r.status === 200 || r.status === 201) {
         settle(item, r.json.data);
         if (r.status === 201 && !state.ticketId) catchUp();

@@ -44,10 +44,16 @@ bool has_role(const store::Principal& p, Access access) {
   return false;
 }
 
-store::RateWindow ip_hit(Context& ctx, const std::string& ip) {
+store::RateWindow ip_hit(Context& ctx, const std::string& ip, const std::string& bucket = "ip:") {
   auto conn = ctx.pool.acquire();
   pqxx::nontransaction tx(*conn);
-  return store::rate_limit_hit(tx, "ip:" + ip, kWindowSeconds);
+  return store::rate_limit_hit(tx, bucket + ip, kWindowSeconds);
+}
+
+// The live-chat surface: the widget's pages and assets, and the visitor's API calls.
+bool chat_surface(const std::string& path) {
+  return path == "/widget.js" || path.rfind("/widget/", 0) == 0 || path.rfind("/assets/chat/", 0) == 0 ||
+         (path.rfind("/api/v1/widget/", 0) == 0 && path != "/api/v1/widget/secret");
 }
 
 // Runs `handler` at most once per Idempotency-Key of the workspace; retries get the first
@@ -181,6 +187,18 @@ Admission admit(Context& ctx, const http::Request& req) {
       a.window = ip_hit(ctx, client_ip(ctx, req));
       a.refusal = http::json_error(401, "UNAUTHORIZED",
                                    "the API key or session token is not valid (revoked, expired or unknown)");
+    }
+  } else if (chat_surface(req.path)) {
+    // Per visitor session (any wvs_ token counts, valid or not: the handler checks it) under a
+    // generous ceiling per IP, or only that ceiling before a session exists.
+    std::string visitor = req.header("authorization").rfind("Bearer wvs_", 0) == 0
+                              ? req.header("authorization").substr(7)
+                              : req.query_param("visitor_token");
+    a.limit = ctx.options.rate_limit_chat_ip_per_minute;
+    a.window = ip_hit(ctx, client_ip(ctx, req), "chat-ip:");
+    if (a.window.hits <= a.limit && visitor.rfind("wvs_", 0) == 0) {
+      a.limit = ctx.options.rate_limit_visitor_per_minute;
+      a.window = ip_hit(ctx, core::to_hex(crypto::sha256(visitor)).substr(0, 32), "visitor:");
     }
   } else {
     a.window = ip_hit(ctx, client_ip(ctx, req));

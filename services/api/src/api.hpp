@@ -33,9 +33,14 @@ struct Options {
   /// Peers whose X-Forwarded-For is believed (load balancers, ingress controllers); the client
   /// IP for rate limits is then the last address in it that is not one of them.
   std::vector<std::string> trusted_proxies;
-  std::vector<std::string> cors_origins;         ///< SPA origins allowed by CORS (exact match)
-  int rate_limit_per_minute = 1200;              ///< per API key or signed-in agent
-  int rate_limit_ip_per_minute = 300;            ///< per client IP, for unauthenticated requests
+  std::vector<std::string> cors_origins;  ///< SPA origins allowed by CORS (exact match)
+  int rate_limit_per_minute = 1200;       ///< per API key or signed-in agent
+  int rate_limit_ip_per_minute = 300;     ///< per client IP, for unauthenticated requests
+  /// The live-chat surface (widget pages, /api/v1/widget/ visitor calls) is limited per visitor
+  /// session, and per client IP only by this generous ceiling: many visitors share an office's
+  /// or a mobile carrier's address (issue 17 "Limits that do not punish shared networks").
+  int rate_limit_visitor_per_minute = 120;
+  int rate_limit_chat_ip_per_minute = 5000;
   int login_failures_per_15_minutes = 10;        ///< per email, then sign-in answers 429
   std::size_t max_json_bytes = 1 << 20;          ///< JSON request bodies (bytes)
   std::size_t max_attachment_bytes = 25u << 20;  ///< one uploaded file (bytes)

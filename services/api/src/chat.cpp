@@ -340,6 +340,14 @@ http::Response send(Context& ctx, const http::Request& req) {
     if (auto it = open.find(key); it != open.end()) t = it->second;
     bool opened = !t;
     if (opened) {
+      auto window = store::rate_limit_hit(tx, "chat-conversations:" + v->id, 3600);
+      if (window.hits > widget.conversations_per_visitor_per_hour) {
+        auto res = http::json_error(429, "RATE_LIMITED",
+                                    "you have started several conversations in a short time; please wait a little "
+                                    "before starting another one");
+        res.headers.emplace_back("Retry-After", std::to_string(window.reset_s));
+        throw Rejected{res};  // roll back: the hit is not a conversation
+      }
       store::NewTicket n;
       n.workspace_id = v->workspace_id;
       n.channel = store::kChatChannel;

@@ -39,6 +39,8 @@ std::string widget_json(const store::Widget& w) {
   for (const auto& o : w.allowed_origins) core::json_put(jw, o);
   jw.EndArray();
   core::json_kv(jw, "awayMessage", w.away_message);
+  core::json_put(jw, "conversationsPerVisitorPerHour");
+  jw.Int(w.conversations_per_visitor_per_hour);
   core::json_put(jw, "businessHours");
   if (w.business_hours)
     jw.RawValue(w.business_hours->data(), w.business_hours->size(), rapidjson::kObjectType);
@@ -108,6 +110,12 @@ std::optional<http::Response> apply(const rapidjson::Value& d, store::Widget& w)
       if (std::find(origins.begin(), origins.end(), *origin) == origins.end()) origins.push_back(*origin);
     }
     w.allowed_origins = std::move(origins);
+  }
+  if (const auto* v = core::json_member(d, "conversationsPerVisitorPerHour")) {
+    if (!v->IsInt() || v->GetInt() < 1 || v->GetInt() > 100)
+      return bad("conversationsPerVisitorPerHour",
+                 "conversationsPerVisitorPerHour must be a whole number from 1 to 100");
+    w.conversations_per_visitor_per_hour = v->GetInt();
   }
   if (const auto* v = core::json_member(d, "businessHours")) {
     if (v->IsNull()) {

@@ -25,12 +25,13 @@ struct Widget {
   std::string welcome_heading = "Hi there!";
   std::string welcome_tagline = "Ask us anything. We usually reply within a few minutes.";
   FieldMode prechat_name = FieldMode::kOptional, prechat_email = FieldMode::kOptional, prechat_phone = FieldMode::kOff;
-  std::vector<std::string> allowed_origins;   ///< "https://shop.example[:port]"; empty = the widget loads nowhere
-  std::string away_message;                   ///< shown outside business hours ("" = a generic one)
-  std::optional<std::string> business_hours;  ///< libs/hours JSON {timeZone, week, holidays}; nullopt: always open
-  bool require_identity = false;              ///< refuse identify() calls without a valid hash
-  std::string identity_secret;                ///< decrypted; 64 hex characters ("" until first saved)
-  std::string updated_at;                     ///< RFC 3339, "" for the defaults
+  std::vector<std::string> allowed_origins;    ///< "https://shop.example[:port]"; empty = the widget loads nowhere
+  std::string away_message;                    ///< shown outside business hours ("" = a generic one)
+  int conversations_per_visitor_per_hour = 5;  ///< new chat tickets one visitor may open an hour
+  std::optional<std::string> business_hours;   ///< libs/hours JSON {timeZone, week, holidays}; nullopt: always open
+  bool require_identity = false;               ///< refuse identify() calls without a valid hash
+  std::string identity_secret;                 ///< decrypted; 64 hex characters ("" until first saved)
+  std::string updated_at;                      ///< RFC 3339, "" for the defaults
 };
 
 /// Workspace `workspace_id`'s widget, or the defaults (no secret yet) when it never saved one.
