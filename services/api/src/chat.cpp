@@ -284,9 +284,10 @@ http::Response agent_read(Context& ctx, const http::Request& req, const Principa
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
   auto seq = core::json_int(d, "seq");
-  if (!seq || *seq < 1)
-    return invalid_field("seq", "seq must be the sequence number of the last message read (1 or more)");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    if (!store::load_ticket(tx, p.workspace_id, id)) return http::json_error(404, "NOT_FOUND", "no such ticket");
+    if (!seq || *seq < 1)
+      return invalid_field("seq", "seq must be the sequence number of the last message read (1 or more)");
     auto r = tx.exec_params(
         "UPDATE tickets SET agent_read_seq = GREATEST(agent_read_seq, LEAST($3, message_seq)) "
         "WHERE workspace_id = $1 AND id = $2 RETURNING agent_read_seq, channel, external_thread_id",
