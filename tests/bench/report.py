@@ -120,6 +120,18 @@ for label, rows_ in (("API GET /tickets/:id", of("api_get_ticket")), ("API filte
     for r in rows_:
         add(f"{label}, {r['connections']} connections (p99 {r['p99_ms']} ms)", r["rps"], "requests/s",
             "minimal Beast server, same closed-loop client", closed.get(r["connections"]), "—", None)
+chat = of("chat")
+if chat:
+    c = chat[0]
+    n = c["visitors"]
+    add("live chat: visitor WebSockets held by one api (ready / asked)", c["ready"], "sockets", "asked for", n,
+        f"{n:,}", c["ready"] == n)
+    add("live chat: api RSS with them open", c["peak_rss_mb"], "MB", "—", None, "≤ 300 MB", c["peak_rss_mb"] <= 300)
+    add(f"live chat: agent replies at {c['replies_per_s']}/s → visitor, p99", c["p99_ms"], "ms", "—", None,
+        "≤ 250 ms", c["p99_ms"] <= 250 and c["deliveries"] >= c["replies_posted"])
+    add(f"live chat: {c['reconnected']} visitors reconnecting at once, {c['resumed_exactly']} caught up with exactly "
+        "the reply they missed", c["resume_seconds"], "s", "—", None, "≤ 10 s, none lost",
+        0 <= c["resume_seconds"] <= 10 and c["resumed_exactly"] == c["reconnected"])
 rt = of("realtime")
 if rt:
     rt = rt[0]

@@ -94,6 +94,7 @@ export LOKET_OUTBOUND_ALLOW_PRIVATE=1  # the fake providers listen on 127.0.0.1
 export LOKET_GRAPH_API_BASE=http://127.0.0.1:$PROVIDERS_PORT LOKET_TWILIO_API_BASE=http://127.0.0.1:$PROVIDERS_PORT
 # The benchmark drives the API far beyond a real client's limits; rate limiting itself still runs.
 export LOKET_RATE_LIMIT_PER_MINUTE=100000000 LOKET_RATE_LIMIT_IP_PER_MINUTE=100000000
+export LOKET_RATE_LIMIT_CHAT_IP_PER_MINUTE=100000000 LOKET_CHAT_SESSIONS_PER_WORKSPACE_PER_MINUTE=100000000
 export LOKET_LOG_LEVEL=${LOKET_LOG_LEVEL:-warn}
 # Email in: the MTA ingress's password and alias domain; workspace mailboxes polled every 500 ms,
 # their Dovecot's certificate trusted (step 3b starts it).
@@ -479,6 +480,22 @@ emit "{\"measure\":\"api_get_ticket_with_slowloris\",\"connections\":4,\"slowlor
 wait "$SLOW" || true
 wait "$WS_BENCH" || { echo "loket-bench-ws failed" >&2; exit 1; }
 emit "{\"measure\":\"realtime\",$(sed 's/^{//' "$STATE/ws.json")"
+
+# --- 4c. Live-chat visitors ----------------------------------------------------------------------
+# CHAT_VISITORS visitors (a session and a first message each) with their WebSockets open on the
+# one api; agent replies at 100/s, reply → visitor latency; then a deploy: CHAT_RECONNECTS drop,
+# miss a reply each, reconnect at once and catch up by sequence.
+CHAT_VISITORS=${BENCH_CHAT_VISITORS:-$([ "$MODE" = smoke ] && echo 200 || echo 10000)}
+CHAT_RECONNECTS=${BENCH_CHAT_RECONNECTS:-$([ "$MODE" = smoke ] && echo 50 || echo 1000)}
+loket_say "live chat: $CHAT_VISITORS visitors, replies at 100/s, $CHAT_RECONNECTS reconnecting at once"
+mark chat
+created=$("$BIN/loket-admin" create-workspace "Chat benchmark")
+CWS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") CKEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+curl -fsS -X PATCH -H "Authorization: Bearer $CKEY" -H 'Content-Type: application/json' \
+  "http://127.0.0.1:$API_PORT/api/v1/widget" -d '{"enabled":true,"allowedOrigins":["https://shop.example"]}' >/dev/null
+"$BIN/loket-bench-chat" "http://127.0.0.1:$API_PORT" "$CWS" "$CKEY" "$CHAT_VISITORS" "$(cat "$STATE/pids/api.pid")" \
+  100 "$API_SECS" "$CHAT_RECONNECTS" >"$STATE/chat.json" || { echo "loket-bench-chat failed" >&2; exit 1; }
+emit "{\"measure\":\"chat\",$(sed 's/^{//' "$STATE/chat.json")"
 mark end
 
 # --- 5. Memory, then the report ------------------------------------------------------------------
