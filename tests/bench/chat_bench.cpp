@@ -10,6 +10,7 @@
 //    (GET /api/v1/widget/conversation?after=<last seq seen>). Counts how many got exactly the
 //    one message they missed, and the time from reconnecting until the last one did.
 // Prints one JSON line with the figures.
+#include <rapidjson/document.h>
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -21,7 +22,6 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <rapidjson/document.h>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -295,10 +295,10 @@ int main(int argc, char** argv) {
       "\"replies_posted\":%ld,\"reply_errors\":%ld,\"replies_per_s\":%d,\"deliveries\":%ld,\"p50_ms\":%.1f,"
       "\"p99_ms\":%.1f,\"max_ms\":%.1f,\"reconnected\":%zu,\"missed_posted\":%ld,\"resumed_exactly\":%d,"
       "\"resumed_wrong\":%d,\"resume_seconds\":%.2f}\n",
-      visitors, sh.setup_failed.load(), setup_s, sh.ready.load(), sh.failed.load(), connect_s, (cpu1 - cpu0) / 10,
-      rss1, std::max(rss1, rss2), posted, post_errors, per_s, sh.deliveries.load(), percentile(lat, 0.5),
-      percentile(lat, 0.99), lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()), away.size(),
-      missed_posted, sh.resumed.load(), sh.resume_wrong.load(), resume_s);
+      visitors, sh.setup_failed.load(), setup_s, sh.ready.load(), sh.failed.load(), connect_s, (cpu1 - cpu0) / 10, rss1,
+      std::max(rss1, rss2), posted, post_errors, per_s, sh.deliveries.load(), percentile(lat, 0.5),
+      percentile(lat, 0.99), lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()), away.size(), missed_posted,
+      sh.resumed.load(), sh.resume_wrong.load(), resume_s);
   std::fflush(stdout);
   std::_Exit(0);  // thousands of sockets: let the kernel close them
 }

@@ -137,6 +137,13 @@ async function waitFor(fn, what, ms = 10000) {
     await waitFor(async () => (await tabFrame.locator(".msg").count()) === 6, "the conversation in a second tab");
     await tab.close();
 
+    // A file from the visitor: uploaded, sent, shown with its name; the agent gets it.
+    await frame.locator("#file").setInputFiles({ name: "receipt.txt", mimeType: "text/plain", buffer: Buffer.from("paid 42") });
+    await frame.locator(".msg.requester .file", { hasText: "receipt.txt" }).waitFor();
+    const withFile = (await agent("GET", `/api/v1/tickets/${ticket}/messages`)).data.filter((m) => m.attachments.length);
+    assert.strictEqual(withFile.length, 1);
+    assert.strictEqual(withFile[0].attachments[0].filename, "receipt.txt");
+
     // Closed panel: a new reply shows as an unread badge on the launcher.
     await page.getByRole("button", { name: "Close chat" }).first().click();
     await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Anything else?" });

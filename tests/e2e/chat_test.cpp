@@ -400,3 +400,79 @@ TEST_CASE("chat limits count visitors, not the network they share, and say why",
   CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + acc + "'") == 8);
   CHECK(api("PATCH", "/api/v1/widget", key, R"({"conversationsPerVisitorPerHour":0})").status == 400);
 }
+
+TEST_CASE("a reply reaches a visitor in the widget there, and by email once they have left", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Away");
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":true,"allowedOrigins":["https://shop.example"]})").status ==
+          200);
+  auto s = visitor("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})");
+  const std::string token = str(s.data(), "visitorToken"), id = str(s.data(), "visitorId");
+  REQUIRE(visitor("POST", "/api/v1/widget/conversation/messages", token,
+                  send_body("a-1", "halo", R"(,"email":"away@example.test")"))
+              .status == 201);
+  const std::string ticket = str(visitor("GET", "/api/v1/widget/conversation", token).data(), "ticketId");
+  const std::string online = "SELECT count(*) FROM widget_visitors WHERE id = '" + id + "' AND online_until > now()";
+  {
+    WsClient live(stack().api_url(), "/api/v1/widget/realtime?visitor_token=" + token);
+    REQUIRE(live.status() == 0);
+    REQUIRE(wait_until([&] { return sql_number(online) == 1; }, 10s));
+    auto here = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"read it here"})");
+    REQUIRE(here.status == 201);
+    CHECK(here.data()["delivery"].IsNull());  // shown in the widget, not emailed
+  }
+  REQUIRE(wait_until([&] { return sql_number(online) == 0; }, 10s));  // the socket closed
+  auto gone = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"sent by email"})");
+  REQUIRE(gone.status == 201);
+  CHECK(str(gone.data()["delivery"], "status") == "pending");
+}
+
+TEST_CASE("a visitor sends a file and downloads only their own conversation's files", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Files");
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":true,"allowedOrigins":["https://shop.example"]})").status ==
+          200);
+  auto session = [&] {
+    return str(visitor("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})").data(),
+               "visitorToken");
+  };
+  const std::string token = session(), stranger = session();
+  auto upload_as = [&](const std::string& t, const std::string& name, const std::string& bytes) {
+    return call(stack().api_url(), "POST", "/api/v1/widget/attachments", t, multipart(name, "text/plain", bytes),
+                {{"Content-Type", "multipart/form-data; boundary=LoketBoundary"}});
+  };
+  CHECK(upload_as("", "a.txt", "x").status == 401);
+  auto up = upload_as(token, "struk.txt", "receipt 42");
+  INFO(up.raw);
+  REQUIRE(up.status == 201);
+  const std::string file = str(up.data(), "id");
+  // Another visitor cannot send it as theirs.
+  CHECK(visitor("POST", "/api/v1/widget/conversation/messages", stranger,
+                R"({"clientMessageId":"s","body":"mine","attachmentIds":[")" + file + R"("]})")
+            .status == 400);
+  auto sent = visitor("POST", "/api/v1/widget/conversation/messages", token,
+                      R"({"clientMessageId":"f","body":"my receipt","attachmentIds":[")" + file + R"("]})");
+  REQUIRE(sent.status == 201);
+  REQUIRE(sent.data()["attachments"].Size() == 1);
+  CHECK(str(sent.data()["attachments"][0], "filename") == "struk.txt");
+  const std::string ticket = str(visitor("GET", "/api/v1/widget/conversation", token).data(), "ticketId");
+
+  // An agent's file reaches the visitor; a note's never does.
+  auto agent_file = str(upload(stack().api_url(), key, multipart("label.txt", "text/plain", "label")).data(), "id");
+  auto note_file = str(upload(stack().api_url(), key, multipart("note.txt", "text/plain", "secret")).data(), "id");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+              R"({"body":"here","attachmentIds":[")" + agent_file + R"("]})")
+              .status == 201);
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+              R"({"body":"note","internal":true,"attachmentIds":[")" + note_file + R"("]})")
+              .status == 201);
+  auto get = [&](const std::string& t, const std::string& id) {
+    return call(stack().api_url(), "GET", "/api/v1/widget/attachments/" + id, t);
+  };
+  CHECK(get(token, file).raw == "receipt 42");
+  CHECK(get(token, agent_file).raw == "label");
+  CHECK(get(token, note_file).status == 404);
+  CHECK(get(stranger, file).status == 404);
+  CHECK(get("", file).status == 401);
+  // The agent sees the visitor's file on the ticket.
+  auto messages = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+  CHECK(str(messages.data()[0]["attachments"][0], "id") == file);
+}

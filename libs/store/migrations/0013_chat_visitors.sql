@@ -19,10 +19,12 @@ CREATE TABLE widget_visitors (
   email         text,
   phone         text,
   identifier    text,            -- the site's user id, set only with a valid HMAC (identify)
+  online_until  timestamptz,     -- a widget socket was open lately (refreshed by the api's Hub)
   created_at    timestamptz NOT NULL DEFAULT now(),
   last_seen_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX widget_visitors_workspace ON widget_visitors (workspace_id, created_at);
+CREATE INDEX widget_visitors_identifier ON widget_visitors (workspace_id, identifier) WHERE identifier IS NOT NULL;
 -- A visitor's latest chat ticket, closed ones included (tickets_thread leaves those out).
 CREATE INDEX tickets_chat_visitor ON tickets (workspace_id, external_thread_id, created_at DESC)
   WHERE channel = 'chat';

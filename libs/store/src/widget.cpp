@@ -123,6 +123,25 @@ std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& 
   return ticket_from_row(r[0]);
 }
 
+bool visitor_online(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread) {
+  const bool user = thread.rfind("user:", 0) == 0;
+  return tx
+      .exec_params1(std::string("SELECT EXISTS (SELECT 1 FROM widget_visitors WHERE workspace_id = $1 AND ") +
+                        (user ? "identifier = substr($2, 6)" : "id = $2") + " AND online_until > now())",
+                    workspace_id, thread)[0]
+      .as<bool>();
+}
+
+void mark_visitors_online(pqxx::transaction_base& tx, const std::vector<std::string>& ids, int seconds) {
+  if (ids.empty()) return;
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;  // visitor ids: vis_ + hex, no commas
+  tx.exec_params0(
+      "UPDATE widget_visitors SET online_until = now() + make_interval(secs => $2) "
+      "WHERE id = ANY(string_to_array($1, ','))",
+      list, seconds);
+}
+
 std::optional<Message> find_client_message(pqxx::transaction_base& tx, const std::string& ticket_id,
                                            const std::string& client_id) {
   auto r = tx.exec_params(

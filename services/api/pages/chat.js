@@ -14,7 +14,8 @@
       email: "Email", phone: "Phone", optional: " (optional)", required: "Please fill in your {field}.",
       badEmail: "Please check your email address.", offline: "You are offline. Messages will be sent when you are back.",
       reconnecting: "Reconnecting…", failed: "This message could not be sent: {why}", busy: "We are very busy. Trying again shortly…",
-      sending: "Sending…", you: "You", typing: "{name} is typing…", seen: "Seen",
+      sending: "Sending…", you: "You", typing: "{name} is typing…", seen: "Seen", attach: "Attach a file",
+      uploadFailed: "The file could not be sent: {why}",
       away: "We are away right now. Leave a message and we will answer as soon as we are back.",
       back0: "Back at {time}.", back1: "Back tomorrow at {time}.", backN: "Back on {day} at {time}.",
     },
@@ -24,7 +25,8 @@
       email: "Email", phone: "Telepon", optional: " (opsional)", required: "Mohon isi {field} Anda.",
       badEmail: "Mohon periksa alamat email Anda.", offline: "Anda sedang offline. Pesan akan dikirim saat tersambung kembali.",
       reconnecting: "Menyambung kembali…", failed: "Pesan ini tidak terkirim: {why}", busy: "Kami sedang sangat sibuk. Mencoba lagi sebentar…",
-      sending: "Mengirim…", you: "Anda", typing: "{name} sedang mengetik…", seen: "Dilihat",
+      sending: "Mengirim…", you: "Anda", typing: "{name} sedang mengetik…", seen: "Dilihat", attach: "Lampirkan berkas",
+      uploadFailed: "Berkas tidak terkirim: {why}",
       away: "Kami sedang tidak di tempat. Tinggalkan pesan dan kami akan membalas begitu kembali.",
       back0: "Kembali pukul {time}.", back1: "Kembali besok pukul {time}.", backN: "Kembali hari {day} pukul {time}.",
     },
@@ -68,6 +70,14 @@
       li.appendChild(who);
     }
     li.appendChild(document.createTextNode(m.body));
+    (m.attachments || []).forEach(function (a) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "file";
+      b.textContent = a.filename + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)";
+      b.addEventListener("click", function () { download(a); });
+      li.appendChild(b);
+    });
     var before = Array.prototype.find.call(log.children, function (x) { return !x.dataset.seq || Number(x.dataset.seq) > m.seq; });
     log.insertBefore(li, before || null);
     log.scrollTop = log.scrollHeight;
@@ -130,6 +140,32 @@
         return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, json: j, retryAfter: wait }; });
       });
   }
+  // Files need the session token, which a plain link cannot carry: fetched, then saved.
+  function download(a) {
+    fetch("/api/v1/widget/attachments/" + encodeURIComponent(a.id), { headers: { Authorization: "Bearer " + state.token } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
+      .then(function (blob) {
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = a.filename;
+        document.body.appendChild(link);
+        link.click();
+        setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+      }, function (e) { $("error").textContent = t("failed", { why: e.message }); });
+  }
+  function upload(file) {
+    return session().then(function () {
+      var form = new FormData();
+      form.append("file", file, file.name);
+      return fetch("/api/v1/widget/attachments", { method: "POST", headers: { Authorization: "Bearer " + state.token }, body: form });
+    }).then(function (r) {
+      return r.json().then(function (j) {
+        if (r.status !== 201) throw new Error((j.error && j.error.message) || String(r.status));
+        return j.data;
+      });
+    });
+  }
+
   function session() {
     if (state.token) return Promise.resolve();
     return api("POST", "/api/v1/widget/sessions", { accountId: d.account }).then(function (r) {
@@ -209,7 +245,7 @@
     flushing = true;
     var item = state.outbox[0];
     session().then(function () {
-      return api("POST", "/api/v1/widget/conversation/messages", Object.assign({ clientMessageId: item.clientMessageId, body: item.body }, state.contact));
+      return api("POST", "/api/v1/widget/conversation/messages", Object.assign({ clientMessageId: item.clientMessageId, body: item.body, attachmentIds: item.attachmentIds }, state.contact));
     }).then(function (r) {
       flushing = false;
       if (r.status === 401) { forget(); return flush(); }
@@ -281,25 +317,39 @@
     $("prechat").hidden = !any;
   }
 
-  $("composer").addEventListener("submit", function (e) {
-    e.preventDefault();
+  // Queues the typed text (with an uploaded file's id) for sending; false when the pre-chat
+  // form still needs something.
+  function queue(text, attachmentIds) {
     $("error").textContent = "";
-    var text = $("text").value;
-    if (!text.trim()) return;
     var c = contactOk();
     if (c.error) {
       $("error").textContent = c.error;
       document.querySelector('input[data-field="' + c.field + '"]').focus();
-      return;
+      return false;
     }
     Object.assign(state.contact, c.contact);
-    var item = { clientMessageId: crypto.randomUUID(), body: text };
+    var item = { clientMessageId: crypto.randomUUID(), body: text, attachmentIds: attachmentIds };
     state.outbox.push(item);
     save();
     $("text").value = "";
     showPrechat();
     renderPending(item);
     flush();
+    return true;
+  }
+  $("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    if ($("text").value.trim()) queue($("text").value);
+  });
+  $("attach").addEventListener("click", function () { $("file").click(); });
+  $("file").addEventListener("change", function () {
+    var file = $("file").files[0];
+    $("file").value = "";
+    if (!file) return;
+    var c = contactOk();
+    if (c.error) { $("error").textContent = c.error; return; }
+    upload(file).then(function (a) { queue($("text").value.trim() || file.name, [a.id]); },
+      function (e) { $("error").textContent = t("uploadFailed", { why: e.message }); });
   });
   $("text").addEventListener("input", typingNow);
   $("text").addEventListener("keydown", function (e) {

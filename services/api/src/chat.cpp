@@ -300,6 +300,32 @@ http::Response agent_read(Context& ctx, const http::Request& req, const Principa
   });
 }
 
+// A file from the visitor (multipart field `file`, the API's attachment limits), to send with
+// their next message's `attachmentIds`.
+http::Response visitor_upload(Context& ctx, const http::Request& req) {
+  std::optional<store::Visitor> v;
+  {
+    auto conn = ctx.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    v = store::find_visitor(tx, visitor_token(req), false);
+  }
+  if (!v) return no_session();
+  return upload_attachment(ctx, req, v->workspace_id, "visitor:" + v->id);
+}
+
+// A file on the visitor's own conversation (theirs or an agent's; never an internal note's).
+http::Response visitor_download(Context& ctx, const http::Request& req, const std::string& id) {
+  auto conn = ctx.pool.acquire();
+  pqxx::read_transaction tx(*conn);
+  auto v = store::find_visitor(tx, visitor_token(req), false);
+  if (!v) return no_session();
+  auto a = store::load_attachment(tx, v->workspace_id, id);
+  auto t = a && !a->ticket_id.empty() ? store::load_ticket(tx, v->workspace_id, a->ticket_id) : std::nullopt;
+  if (!t || a->internal || t->channel != store::kChatChannel || t->external_thread_id != v->thread())
+    return http::json_error(404, "NOT_FOUND", "no such file in this conversation");
+  return send_attachment(tx, *a);
+}
+
 http::Response send(Context& ctx, const http::Request& req) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -314,6 +340,8 @@ http::Response send(Context& ctx, const http::Request& req) {
   if (auto err = read_contact(d, "email", 254, email)) return *err;
   if (auto err = read_contact(d, "phone", kMaxPhone, phone)) return *err;
   if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
+  std::vector<std::string> attachment_ids;
+  if (auto err = read_attachment_ids(d, attachment_ids)) return *err;
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto v = store::find_visitor(tx, visitor_token(req), true);  // one visitor's sends take turns
     if (!v) return no_session();
@@ -364,7 +392,9 @@ http::Response send(Context& ctx, const http::Request& req) {
     m.author_name = v->name.value_or(v->email.value_or("Visitor"));
     m.body = body;
     m.external_message_id = client_id;
-    auto msg = store::add_message(tx, *t, m, {});
+    auto msg = store::add_message(tx, *t, m, {}, false);
+    attach_or_reject(tx, v->workspace_id, msg, attachment_ids, "visitor:" + v->id);
+    store::emit_message_created(tx, *t, msg);
     if (opened) store::add_auto_reply(tx, *t);
     if (!opened && t->status != "open") store::set_status(tx, *t, "open");
     rapidjson::StringBuffer sb;
@@ -381,6 +411,11 @@ void add_chat_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "POST", "/api/v1/widget/sessions", Access::kPublic, [&ctx](Q q, P) { return start_session(ctx, q); });
   add(r, ctx, "GET", "/api/v1/widget/availability", Access::kPublic, [&ctx](Q q, P) { return availability(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/identify", Access::kPublic, [&ctx](Q q, P) { return identify(ctx, q); });
+  add(
+      r, ctx, "POST", "/api/v1/widget/attachments", Access::kPublic, [&ctx](Q q, P) { return visitor_upload(ctx, q); },
+      true);
+  add(r, ctx, "GET", "/api/v1/widget/attachments/:id", Access::kPublic,
+      [&ctx](Q q, P) { return visitor_download(ctx, q, q.params.at("id")); });
   add(r, ctx, "POST", "/api/v1/widget/typing", Access::kPublic, [&ctx](Q q, P) { return visitor_typing(ctx, q); });
   add(r, ctx, "POST", "/api/v1/tickets/:id/typing", Access::kAgent,
       [&ctx](Q q, P p) { return agent_typing(ctx, q, p, q.params.at("id")); });

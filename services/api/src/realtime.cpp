@@ -36,6 +36,7 @@ void Hub::start(kafka::Properties props) {
         std::this_thread::sleep_for(std::chrono::milliseconds(kRevalidateEvery) / 10);
       try {
         revalidate();
+        flush_presence();
       } catch (const std::exception& e) {
         core::log(core::Level::kWarn, "realtime revalidation failed", {{"error", e.what()}});
       }
@@ -52,6 +53,32 @@ void Hub::stop() {
   for (auto& [id, s] : subs_) s.socket->close("server shutting down");
   for (auto& [visitor, sockets] : visitors_)
     for (auto& [id, socket] : sockets) socket->close("server shutting down");
+}
+
+// Presence of chat visitors in the database, from this replica's sockets: arrivals and
+// departures within a revalidation tick, every open one again every kPresenceSeconds / 3.
+void Hub::flush_presence() {
+  std::vector<std::string> arrived, left, all;
+  const bool refresh =
+      std::chrono::steady_clock::now() - presence_flushed_ > std::chrono::seconds(kPresenceSeconds / 3);
+  {
+    std::lock_guard lock(mu_);
+    std::set<std::string> open;
+    for (const auto& [id, visitor] : visitor_of_) open.insert(visitor);
+    for (const auto& v : left_)
+      if (!open.count(v)) left.push_back(v);  // no other tab of theirs still open here
+    arrived.assign(arrived_.begin(), arrived_.end());
+    if (refresh) all.assign(open.begin(), open.end());
+    arrived_.clear();
+    left_.clear();
+  }
+  if (arrived.empty() && left.empty() && all.empty()) return;
+  auto conn = ctx_.pool.acquire();
+  pqxx::work tx(*conn);
+  store::mark_visitors_online(tx, refresh ? all : arrived, kPresenceSeconds);
+  store::mark_visitors_online(tx, left, 0);
+  tx.commit();
+  if (refresh) presence_flushed_ = std::chrono::steady_clock::now();
 }
 
 void Hub::signal(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread,
@@ -162,6 +189,8 @@ http::Upgrade Hub::upgrade_visitor(const http::Request& req) {
       std::lock_guard lock(mu_);
       *id = next_id_++;
       visitors_[thread][*id] = socket;
+      visitor_of_[*id] = visitor;
+      arrived_.insert(visitor);
     }
     socket->send("{\"type\":\"ready\",\"visitorId\":\"" + visitor + "\"}");
   };
@@ -169,6 +198,10 @@ http::Upgrade Hub::upgrade_visitor(const http::Request& req) {
     std::lock_guard lock(mu_);
     auto it = visitors_.find(visitor);
     if (it != visitors_.end() && it->second.erase(*id) && it->second.empty()) visitors_.erase(it);
+    if (auto v = visitor_of_.find(*id); v != visitor_of_.end()) {
+      left_.insert(v->second);
+      visitor_of_.erase(v);
+    }
   };
   return up;
 }

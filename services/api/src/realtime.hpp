@@ -80,8 +80,15 @@ class Hub {
   std::map<std::uint64_t, Subscriber> subs_;
   /// subs_ ids by workspace, so an event touches only its workspace's connections.
   std::unordered_map<std::string, std::set<std::uint64_t>> by_workspace_;
+  /// How long a visitor counts as present after their socket was last seen open.
+  static constexpr int kPresenceSeconds = 45;
   /// Chat visitors' connections by thread (several tabs, or devices of one verified user).
   std::unordered_map<std::string, std::map<std::uint64_t, std::shared_ptr<http::WebSocket>>> visitors_;
+  /// Visitor id of each visitor socket; visitors whose presence changed since the last flush.
+  std::map<std::uint64_t, std::string> visitor_of_;
+  std::set<std::string> arrived_, left_;
+  std::chrono::steady_clock::time_point presence_flushed_{};
+  void flush_presence();
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};
   std::thread consumer_, checker_, listener_;

@@ -75,6 +75,14 @@ void save_visitor_contact(pqxx::work& tx, const Visitor& v);
 /// first message.
 std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v);
 
+/// Whether a visitor on chat thread `thread` (Visitor::thread()) of `workspace_id` has the
+/// widget open: an agent's reply then reaches them there and is not also emailed.
+bool visitor_online(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread);
+
+/// Marks visitors `ids` as having the widget open for `seconds` more (0: closed now). One
+/// statement.
+void mark_visitors_online(pqxx::transaction_base& tx, const std::vector<std::string>& ids, int seconds);
+
 /// The message of ticket `ticket_id` the visitor sent with client message id `client_id`, or
 /// nullopt (the idempotency check of a visitor's send).
 std::optional<Message> find_client_message(pqxx::transaction_base& tx, const std::string& ticket_id,
