@@ -264,6 +264,20 @@ TEST_CASE("business hours: the widget says when the team is back, and a bad sche
   CHECK(back["inDays"].GetInt() == 2);
   CHECK(back["weekday"].GetInt() == (today.iso_encoding() + 1) % 7 + 1);
 
+  // Out of hours, every channel's new ticket gets the out-of-office reply: the hosted form's,
+  // and a chat's (the widget shows the same).
+  auto form =
+      call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
+           R"({"accountId":")" + acc + R"(","subject":"Hi","body":"Anyone there?","email":"ooo@example.test"})");
+  REQUIRE(form.status == 201);
+  auto web = api("GET", "/api/v1/tickets?channel=web", key);
+  auto form_messages = api("GET", "/api/v1/tickets/" + str(web.data()["items"][0], "id") + "/messages", key);
+  REQUIRE(form_messages.data().Size() == 2);
+  const std::string ooo = str(form_messages.data()[1], "body");
+  CHECK(str(form_messages.data()[1], "authorType") == "system");
+  CHECK(ooo.rfind("Kami sedang libur.\n\nWe are back on ", 0) == 0);
+  CHECK(ooo.find(" at 09:00 UTC.") != std::string::npos);
+
   // Refused schedules change nothing and name the field.
   for (const std::string bad :
        {R"({"businessHours":{"timeZone":"Nowhere/City","week":{}}})",

@@ -1,6 +1,10 @@
 // Ticket rows: creation, threads, changes, access tokens, the auto-reply.
 #include "loket/store/tickets.hpp"
 
+#include "loket/core/json.hpp"
+#include "loket/hours/hours.hpp"
+#include "loket/store/widget.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -250,16 +254,53 @@ std::string render_template(const std::string& text, const Ticket& t, const std:
   return core::replace_all(std::move(out), "{{status_link}}", status_link);
 }
 
+std::string out_of_office(const std::string& schedule_json, const std::string& away_message,
+                          std::chrono::system_clock::time_point now) {
+  rapidjson::Document d;
+  std::string error;
+  if (!core::parse_json(d, schedule_json, core::JsonLimits{schedule_json.size(), 8, true}).empty()) return "";
+  auto schedule = hours::parse(d, error);
+  if (!schedule) return "";
+  auto at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  auto next = hours::next_open(*schedule, at);
+  if (next == at) return "";  // open
+  std::string text =
+      away_message.empty() ? "We are away right now and will answer as soon as we are back." : away_message;
+  if (next) {
+    static const char* days[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+    auto local = hours::local_time(*schedule, *next, at);
+    text += local.days_from == 0   ? "\n\nWe are back at " + local.hh_mm + " " + local.zone + "."
+            : local.days_from == 1 ? "\n\nWe are back tomorrow at " + local.hh_mm + " " + local.zone + "."
+                                   : "\n\nWe are back on " + std::string(days[local.weekday - 1]) + " at " +
+                                         local.hh_mm + " " + local.zone + ".";
+  }
+  return text;
+}
+
 std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t) {
-  auto r = tx.exec_params("SELECT auto_reply, name FROM workspaces WHERE id = $1 AND auto_reply IS NOT NULL",
-                          t.workspace_id);
-  if (r.empty() || r[0][0].as<std::string>().empty()) return std::nullopt;
+  auto r = tx.exec_params(
+      "SELECT w.auto_reply, w.name, g.business_hours, coalesce(g.away_message, '') FROM workspaces w "
+      "LEFT JOIN widgets g ON g.workspace_id = w.id WHERE w.id = $1",
+      t.workspace_id);
+  if (r.empty()) return std::nullopt;
+  std::string body = r[0][0].is_null() ? "" : render_template(r[0][0].as<std::string>(), t, kStatusLinkPlaceholder);
+  if (!r[0][2].is_null())
+    if (auto away =
+            out_of_office(r[0][2].as<std::string>(), r[0][3].as<std::string>(), std::chrono::system_clock::now());
+        !away.empty())
+      body += (body.empty() ? "" : "\n\n") + away;
+  if (body.empty()) return std::nullopt;
   NewMessage m;
   m.author_type = "system";
   m.author_name = r[0][1].as<std::string>();
-  m.body = render_template(r[0][0].as<std::string>(), t, kStatusLinkPlaceholder);
-  if (deliverable(t)) m.delivery_status = "pending";
+  m.body = std::move(body);
+  if (reply_goes_out(tx, t)) m.delivery_status = "pending";
   return add_message(tx, t, m, {});
+}
+
+bool reply_goes_out(pqxx::transaction_base& tx, const Ticket& t) {
+  return deliverable(t) && !(t.channel == kChatChannel && t.external_thread_id &&
+                             visitor_online(tx, t.workspace_id, *t.external_thread_id));
 }
 
 bool deliverable(const Ticket& t) {

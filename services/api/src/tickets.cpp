@@ -10,7 +10,6 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/store/tickets.hpp"
-#include "loket/store/widget.hpp"
 #include "ticket_query.hpp"
 
 namespace loket::api {
@@ -228,10 +227,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
     // through the workspace's WhatsApp integration, even for tickets logged via the API).
     // A chat visitor with the widget open reads the reply there; one who left gets it by email.
-    if (agent_public && store::deliverable(*t) &&
-        !(t->channel == store::kChatChannel && t->external_thread_id &&
-          store::visitor_online(tx, p.workspace_id, *t->external_thread_id)))
-      m.delivery_status = "pending";
+    if (agent_public && store::reply_goes_out(tx, *t)) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
     store::emit_message_created(tx, *t, msg);

@@ -1,6 +1,7 @@
 #pragma once
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -162,10 +163,21 @@ std::string render_template(const std::string& text, const Ticket& t, const std:
 /// link in when it delivers; the requester's view when it shows the message.
 inline constexpr const char* kStatusLinkPlaceholder = "{{status_link}}";
 
-/// When the workspace has an auto-reply, adds it to the new ticket `t` as a public `system`
-/// message (rendered, the status link left as kStatusLinkPlaceholder), pending delivery on the
-/// ticket's channel when deliverable(t), and emits `message.created`.
+/// When the workspace has an auto-reply, or business hours (the widget's) and is closed now,
+/// adds one public `system` message to the new ticket `t`: the auto-reply (rendered, the status
+/// link left as kStatusLinkPlaceholder), then the out-of-office text (out_of_office()); pending
+/// delivery when reply_goes_out(t); emits `message.created`.
 std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t);
+
+/// The out-of-office text at `now` for business hours `schedule_json` (libs/hours JSON): the
+/// away message (a generic one when "") and "We are back on Monday at 09:00 WIB."; "" while
+/// open or when the schedule does not parse.
+std::string out_of_office(const std::string& schedule_json, const std::string& away_message,
+                          std::chrono::system_clock::time_point now);
+
+/// Whether an agent's or system reply on `t` is to be delivered on its channel now:
+/// deliverable(t), except to a chat visitor who has the widget open (they read it there).
+bool reply_goes_out(pqxx::transaction_base& tx, const Ticket& t);
 
 /// Where attachment bytes live, behind one small interface so an object store can replace
 /// PostgreSQL later. Implementations are thread-safe.
