@@ -74,6 +74,21 @@ if [ -z "${OWNER_EMAIL:-}" ]; then  # a workspace from before agents existed: gi
   OWNER_PASSWORD=$(sed -n 's/^LOKET_OWNER_PASSWORD=//p' <<<"$created")
 fi
 
+# Live chat for the demo: turned on once (a widget never saved), for a page served on
+# localhost:8090, which the demo page below is.
+DEMO_SITE=http://localhost:8090
+if curl -fsS -H "Authorization: Bearer $API_KEY" "http://127.0.0.1:$API_PORT/api/v1/widget" | grep -q '"updatedAt":null'; then
+  curl -fsS -X PATCH -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$API_PORT/api/v1/widget" \
+    -d "{\"enabled\":true,\"allowedOrigins\":[\"$DEMO_SITE\"],\"welcomeHeading\":\"Hi from the demo!\"}" >/dev/null
+fi
+mkdir -p "$STATE/demo-site"
+cat >"$STATE/demo-site/index.html" <<HTML
+<!doctype html><html><head><meta charset="utf-8"><title>A shop with Loket live chat</title></head>
+<body><h1>A shop</h1><p>The chat button is in the bottom-right corner.</p>
+<script src="$LOKET_PUBLIC_APP_URL/widget.js" data-account="$ACCOUNT_ID" async></script></body></html>
+HTML
+
 cat >"$STATE/env" <<ENV
 LOKET_API_URL=http://127.0.0.1:$API_PORT
 LOKET_INGRESS_URL=http://127.0.0.1:$INGRESS_PORT
@@ -102,6 +117,8 @@ Demo workspace $ACCOUNT_ID
   Owner      $OWNER_EMAIL / $OWNER_PASSWORD   (sign in: POST /api/v1/auth/login)
   Form       $LOKET_PUBLIC_APP_URL/support/$ACCOUNT_ID   (the hosted support form; open it in a browser)
   Email in   $ACCOUNT_ID@$LOKET_INBOUND_EMAIL_DOMAIN   (an MTA posts mail here; see below)
+  Live chat  python3 -m http.server 8090 --bind 127.0.0.1 -d $STATE/demo-site
+             then open $DEMO_SITE in a browser (a page with the widget's script tag)
 
 Try:
   curl -s -H "Authorization: Bearer $API_KEY" http://127.0.0.1:$API_PORT/api/v1/tickets
@@ -115,7 +132,7 @@ Try:
        "http://127.0.0.1:$INGRESS_PORT/api/v1/webhooks/email/mime?recipient=$ACCOUNT_ID%40$LOKET_INBOUND_EMAIL_DOMAIN"
   API reference: docs/openapi.yaml
   Health and metrics: http://127.0.0.1:9080/metrics (api; ingress 9081, inbound 9082, writer 9083, outbound 9084)
-  Channels (form, email in and notifications, Telegram, WhatsApp via Twilio or Meta): docs/channels/
+  Channels (form, live chat, email in and notifications, Telegram, WhatsApp via Twilio or Meta): docs/channels/
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
 MSG
