@@ -7,15 +7,10 @@ const assert = require("assert");
 const crypto = require("crypto");
 const http = require("http");
 const zlib = require("zlib");
-const { chromium } = require("playwright-core");
+const { launch, agentClient } = require("./support.cjs");
 
 const [base, account, key] = process.argv.slice(2);
-const agent = (method, path, body) =>
-  fetch(base + path, {
-    method,
-    headers: { Authorization: "Bearer " + key, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  }).then((r) => r.json());
+const agent = agentClient(base, key);
 
 // A shop's page with the snippet and CSS that would wreck a widget living in the page itself.
 function hostPage() {
@@ -48,11 +43,7 @@ async function waitFor(fn, what, ms = 10000) {
   });
   assert.strictEqual(saved.data.enabled, true, JSON.stringify(saved));
 
-  const browser = await chromium.launch({
-    executablePath: process.env.LOKET_CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: "en-GB" });
     const page = await context.newPage();

@@ -3,22 +3,13 @@
 // Exits non-zero, printing what failed, when anything does not behave as a customer expects.
 "use strict";
 const assert = require("assert");
-const { chromium } = require("playwright-core");
+const { launch, agentClient } = require("./support.cjs");
 
 const [base, account, key] = process.argv.slice(2);
-const agent = (method, path, body) =>
-  fetch(base + path, {
-    method,
-    headers: { Authorization: "Bearer " + key, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  }).then((r) => r.json());
+const agent = agentClient(base, key);
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.LOKET_CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ locale: "id-ID", viewport: { width: 390, height: 844 } });  // a phone
     const page = await context.newPage();
