@@ -344,11 +344,11 @@ PY
   ws=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") key=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
   local started
   started=$(date +%s.%N)
-  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$API_PORT/api/v1/channels" -H "Authorization: Bearer $key" \
+  curl -sS --fail-with-body -o "$STATE/mailbox-connect.json" -X POST "http://127.0.0.1:$API_PORT/api/v1/channels" -H "Authorization: Bearer $key" \
     -H 'Content-Type: application/json' -d "{\"provider\":\"email_mailbox\",\"address\":\"$user\",
       \"imap\":{\"host\":\"127.0.0.1\",\"port\":$MP,\"security\":\"ssl\",\"username\":\"$user\",\"password\":\"pw\"},
       \"smtp\":{\"host\":\"127.0.0.1\",\"port\":$((MP + 3)),\"security\":\"starttls\",\"username\":\"$user\",\"password\":\"pw\"}}" ||
-    { echo "connecting the mailbox failed: $STATE/logs/api.log" >&2; exit 1; }
+    { echo "connecting the mailbox failed: $(cat "$STATE/mailbox-connect.json")" >&2; exit 1; }
   local last=-1 still=0
   for _ in $(seq 1 "$WAIT_TRIES"); do
     n=$(psqlq -c "SELECT count(*) FROM messages WHERE workspace_id = '$ws'")

@@ -43,9 +43,10 @@ std::string first_ticket(const std::string& key) {
 }
 
 // Sends `n` unique updates from `threads` threads, each retried on any non-200 for up to
-// `retry_for` as Telegram retries a 5xx; returns how many were acknowledged.
+// `retry_for` as Telegram retries a 5xx, each thread waiting `pace` between updates; returns
+// how many were acknowledged.
 int burst(const std::string& id, const std::string& secret, int n, int first_update, int threads,
-          std::chrono::seconds retry_for = 2s) {
+          std::chrono::seconds retry_for = 2s, std::chrono::milliseconds pace = 0ms) {
   std::vector<std::future<int>> fs;
   for (int t = 0; t < threads; ++t)
     fs.push_back(std::async(std::launch::async, [=] {
@@ -56,6 +57,7 @@ int burst(const std::string& id, const std::string& secret, int n, int first_upd
           if (post_update(id, secret, text_update(u, 900000 + (i % 50), u, "burst " + std::to_string(u))).status ==
               200) {
             ++ok;
+            std::this_thread::sleep_for(pace);
             break;
           }
           if (std::chrono::steady_clock::now() > until) break;
@@ -78,7 +80,8 @@ long long count_messages(const std::string& account) {
 void fault_during_burst(const std::string& name, const std::function<void()>& fault) {
   auto [account, key] = new_workspace("Fault " + name);
   auto [id, secret] = connect_bot(key, bot_token("fault" + name));
-  auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4, 60s); });
+  // Paced to last ~2.5 s, so a fault can strike mid-stream however fast the pipeline drains.
+  auto sender = std::async(std::launch::async, [&] { return burst(id, secret, 1000, 1, 4, 60s, 10ms); });
   REQUIRE(wait_until([&] { return count_messages(account) > 50; }, 30s));
   const auto written_before = count_messages(account);
   fault();

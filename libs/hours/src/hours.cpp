@@ -40,7 +40,7 @@ int day_index(const cctz::civil_day& d) {
 }
 
 std::string date_of(const cctz::civil_day& d) {
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(d.year()), d.month(), d.day());
   return buf;
 }
@@ -71,7 +71,7 @@ std::optional<int> minutes(const std::string& s, bool end) {
 }
 
 std::string hh_mm(int minutes) {
-  char buf[8];
+  char buf[32];  // room for any int, so the compiler sees no truncation
   std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
   return buf;
 }

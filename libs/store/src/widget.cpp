@@ -123,6 +123,24 @@ std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& 
   return ticket_from_row(r[0]);
 }
 
+bool widget_enabled(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  auto r = tx.exec_params("SELECT enabled FROM widgets WHERE workspace_id = $1", workspace_id);
+  return !r.empty() && r[0][0].as<bool>();
+}
+
+std::int64_t mark_read(pqxx::work& tx, const std::string& ticket_id, std::int64_t seq) {
+  return tx
+      .exec_params1(
+          "UPDATE tickets SET agent_read_seq = GREATEST(agent_read_seq, LEAST($2, message_seq)) WHERE id = $1 "
+          "RETURNING agent_read_seq",
+          ticket_id, seq)[0]
+      .as<std::int64_t>();
+}
+
+std::int64_t agent_read_seq(pqxx::transaction_base& tx, const std::string& ticket_id) {
+  return tx.exec_params1("SELECT agent_read_seq FROM tickets WHERE id = $1", ticket_id)[0].as<std::int64_t>();
+}
+
 bool visitor_online(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread) {
   const bool user = thread.rfind("user:", 0) == 0;
   return tx

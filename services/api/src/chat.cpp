@@ -1,7 +1,8 @@
 // The live-chat visitor's side (issue 17; docs/channels/widget.md "How the widget talks to
 // Loket"): a session, the conversation read from a sequence number on, and sending with a
-// client message id. Unauthenticated but for the visitor's own session token
-// (`Authorization: Bearer wvs_…`); rate-limited per IP by the guard, per workspace here.
+// client message id, typing, files; and the agent's typing and read signals to the visitor.
+// Unauthenticated but for the visitor's own session token (`Authorization: Bearer wvs_…`);
+// the guard limits the chat surface per visitor session under a per-IP ceiling (api.cpp).
 #include <charconv>
 
 #include "api.hpp"
@@ -38,9 +39,7 @@ http::Response start_session(Context& ctx, const http::Request& req) {
   if (account.empty() || !core::is_storable_text(account))
     return invalid_field("accountId", "accountId is required (the data-account of the widget's script tag)");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    // A workspace that never saved its widget has it off; load_widget needs no key for that.
-    auto r = tx.exec_params("SELECT enabled FROM widgets WHERE workspace_id = $1", account);
-    if (r.empty() || !r[0][0].as<bool>()) return http::json_error(404, "NOT_FOUND", "no live chat for " + account);
+    if (!store::widget_enabled(tx, account)) return http::json_error(404, "NOT_FOUND", "no live chat for " + account);
     auto window = store::rate_limit_hit(tx, "chat-sessions:" + account, 60);
     if (window.hits > ctx.options.chat_sessions_per_workspace_per_minute) {
       auto res = http::json_error(429, "RATE_LIMITED", "this chat is very busy; try again in a minute");
@@ -150,7 +149,7 @@ http::Response conversation(Context& ctx, const http::Request& req) {
   std::int64_t read = 0;
   if (t) {
     messages = store::load_messages(tx, t->id, false, after);
-    read = tx.exec_params1("SELECT agent_read_seq FROM tickets WHERE id = $1", t->id)[0].as<std::int64_t>();
+    read = store::agent_read_seq(tx, t->id);
   }
   std::string link = t ? ctx.options.public_app_url + "/t/" + store::access_token_of(tx, t->id, ctx.keys) : "";
   return http::json_ok(200, conversation_json(*v, t, messages, link, read));
@@ -285,17 +284,13 @@ http::Response agent_read(Context& ctx, const http::Request& req, const Principa
   if (auto err = parse_object(req, d)) return *err;
   auto seq = core::json_int(d, "seq");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    if (!store::load_ticket(tx, p.workspace_id, id)) return http::json_error(404, "NOT_FOUND", "no such ticket");
+    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    if (!t) return http::json_error(404, "NOT_FOUND", "no such ticket");
     if (!seq || *seq < 1)
       return invalid_field("seq", "seq must be the sequence number of the last message read (1 or more)");
-    auto r = tx.exec_params(
-        "UPDATE tickets SET agent_read_seq = GREATEST(agent_read_seq, LEAST($3, message_seq)) "
-        "WHERE workspace_id = $1 AND id = $2 RETURNING agent_read_seq, channel, external_thread_id",
-        p.workspace_id, id, *seq);
-    if (r.empty()) return http::json_error(404, "NOT_FOUND", "no such ticket");
-    auto read = r[0][0].as<std::int64_t>();
-    if (r[0][1].as<std::string>() == store::kChatChannel && !r[0][2].is_null())
-      Hub::signal(tx, p.workspace_id, r[0][2].as<std::string>(), signal_json("read", id, {}, {}, read));
+    auto read = store::mark_read(tx, t->id, *seq);
+    if (t->channel == store::kChatChannel && t->external_thread_id)
+      Hub::signal(tx, p.workspace_id, *t->external_thread_id, signal_json("read", id, {}, {}, read));
     return http::json_ok(200, "{\"agentReadSeq\":" + std::to_string(read) + "}");
   });
 }

@@ -75,6 +75,16 @@ void save_visitor_contact(pqxx::work& tx, const Visitor& v);
 /// first message.
 std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v);
 
+/// Whether workspace `workspace_id` has its widget turned on (false when it never saved one).
+bool widget_enabled(pqxx::transaction_base& tx, const std::string& workspace_id);
+
+/// Records that an agent read ticket `ticket_id` up to message `seq` (never past its last
+/// message; never lowered) and returns the ticket's highest seq read.
+std::int64_t mark_read(pqxx::work& tx, const std::string& ticket_id, std::int64_t seq);
+
+/// The highest seq of ticket `ticket_id` an agent has read (0: none).
+std::int64_t agent_read_seq(pqxx::transaction_base& tx, const std::string& ticket_id);
+
 /// Whether a visitor on chat thread `thread` (Visitor::thread()) of `workspace_id` has the
 /// widget open: an agent's reply then reaches them there and is not also emailed.
 bool visitor_online(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread);
