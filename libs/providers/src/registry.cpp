@@ -30,7 +30,7 @@ const std::vector<ChannelDescriptor>& channels() {
       {"phone", "Phone", ReplyTo::kEmail},
       {"whatsapp", "WhatsApp", ReplyTo::kPhone},
       {"telegram", "Telegram", ReplyTo::kThread},
-      {"chat", "Chat", ReplyTo::kEmail},
+      {"chat", "Chat", ReplyTo::kEmail, false},  // the visitor sees it arrive in the widget
       {"api", "Api", ReplyTo::kEmail},
       {"other", "Other", ReplyTo::kEmail},
   };

@@ -69,6 +69,10 @@ TEST_CASE("channel descriptors: label and where a reply goes") {
   for (const char* by_email : {"web", "email", "phone", "chat", "api", "other"})
     CHECK(find_channel(by_email)->reply_to == ReplyTo::kEmail);
   CHECK(find_channel("fax") == nullptr);
+  // No "we received your request" email where the customer watches it arrive (email, live chat).
+  CHECK_FALSE(find_channel("email")->received_notice);
+  CHECK_FALSE(find_channel("chat")->received_notice);
+  CHECK(find_channel("web")->received_notice);
   CHECK(channel_label("whatsapp") == "WhatsApp");
   CHECK(channel_label("fax") == "Fax");
   CHECK(channel_label("") == "Support");
