@@ -316,7 +316,10 @@ emit "{\"measure\":\"email_parse\",$("$BIN/loket-bench-mime" "$([ "$MODE" = smok
 # imported by the ingress's importer; once undisturbed, once with the ingress killed (SIGKILL)
 # when half are in and started again. Each must end with exactly MAILBOX_MESSAGES messages.
 mark mailbox
-rm -rf "$MAIL_STATE" && mkdir -p "$MAIL_STATE"
+rm -rf "$MAIL_STATE" && mkdir -p "$MAIL_STATE/dovecot"
+# Both mailboxes' users exist before Dovecot starts: it re-reads its passwd-file when the file's
+# mtime changes, and a user appended within the second of its last read is not seen.
+printf '%s:{PLAIN}pw::::::\n' clean@shop.test killed@shop.test >"$MAIL_STATE/dovecot/users"
 MP=$((BASE + 20))
 bash "$ROOT/tests/mail/dovecot.sh" start "$MAIL_STATE" "$MP" $((MP + 1)) $((MP + 2)) >"$STATE/logs/dovecot-start.log" 2>&1 ||
   { echo "Dovecot did not start: $STATE/logs/dovecot-start.log" >&2; exit 1; }
@@ -326,7 +329,6 @@ bash "$ROOT/tests/mail/postfix.sh" start-submission "$MAIL_STATE" $((MP + 3)) $(
 start_ingress "$LOKET_KAFKA_BROKERS"  # now with Dovecot's certificate to trust
 mailbox() {  # mailbox NAME KILL(0|1): fill a mailbox, connect it, time the import; emits one line
   local user="$1@shop.test" kill_at=$(($2 * MAILBOX_MESSAGES / 2)) ws key n=0 killed=false
-  echo "$user:{PLAIN}pw::::::" >>"$MAIL_STATE/dovecot/users"
   python3 - "$MAIL_STATE/dovecot/mail/$user/Maildir" "$MAILBOX_MESSAGES" "$user" <<'PY'
 import os, sys
 box, n, user = sys.argv[1], int(sys.argv[2]), sys.argv[3]
