@@ -126,6 +126,13 @@ std::string bearer_token(const http::Request& req) {
   return req.path == "/api/v1/realtime" && !req.header("upgrade").empty() ? req.query_param("access_token") : "";
 }
 
+std::string visitor_token(const http::Request& req) {
+  std::string auth = req.header("authorization");
+  if (auth.rfind("Bearer wvs_", 0) == 0) return auth.substr(7);
+  return req.path == "/api/v1/widget/realtime" && !req.header("upgrade").empty() ? req.query_param("visitor_token")
+                                                                                 : "";
+}
+
 namespace {
 // Whether a string (key or value) anywhere in `v` holds U+0000. Depth is bounded by the parse.
 bool holds_nul(const rapidjson::Value& v) {
@@ -191,9 +198,7 @@ Admission admit(Context& ctx, const http::Request& req) {
   } else if (chat_surface(req.path)) {
     // Per visitor session (any wvs_ token counts, valid or not: the handler checks it) under a
     // generous ceiling per IP, or only that ceiling before a session exists.
-    std::string visitor = req.header("authorization").rfind("Bearer wvs_", 0) == 0
-                              ? req.header("authorization").substr(7)
-                              : req.query_param("visitor_token");
+    std::string visitor = visitor_token(req);
     a.limit = ctx.options.rate_limit_chat_ip_per_minute;
     a.window = ip_hit(ctx, client_ip(ctx, req), "chat-ip:");
     if (a.window.hits <= a.limit && visitor.rfind("wvs_", 0) == 0) {

@@ -191,6 +191,10 @@ void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /suppo
 void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the live-chat widget's settings
 void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the widget's visitors
 
+/// A chat visitor's session token (`wvs_…`) from `Authorization: Bearer`, or on the visitor
+/// WebSocket's upgrade from `?visitor_token=` (browsers cannot set headers there); "" otherwise.
+std::string visitor_token(const http::Request& req);
+
 /// Whether `s` looks like a deliverable address (local@domain.tld, at most 254 characters).
 bool valid_email(const std::string& s);
 

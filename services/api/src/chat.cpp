@@ -3,6 +3,7 @@
 // client message id, typing, files; and the agent's typing and read signals to the visitor.
 // Unauthenticated but for the visitor's own session token (`Authorization: Bearer wvs_…`);
 // the guard limits the chat surface per visitor session under a per-IP ceiling (api.cpp).
+#include <algorithm>
 #include <charconv>
 
 #include "api.hpp"
@@ -21,11 +22,6 @@ namespace loket::api {
 namespace {
 using store::Principal;
 constexpr std::size_t kMaxBody = 5000, kMaxName = 200, kMaxClientId = 100, kMaxPhone = 32, kMaxIdentifier = 200;
-
-std::string visitor_token(const http::Request& req) {
-  std::string auth = req.header("authorization");
-  return auth.rfind("Bearer wvs_", 0) == 0 ? auth.substr(7) : "";
-}
 
 http::Response no_session() {
   return http::json_error(401, "UNAUTHORIZED", "this chat session is not valid any more; start a new one");
@@ -151,7 +147,11 @@ http::Response conversation(Context& ctx, const http::Request& req) {
     messages = store::load_messages(tx, t->id, false, after);
     read = store::agent_read_seq(tx, t->id);
   }
-  std::string link = t ? ctx.options.public_app_url + "/t/" + store::access_token_of(tx, t->id, ctx.keys) : "";
+  // The status link (a decrypt) only when a message carries its placeholder (an auto-reply).
+  const bool linked = std::any_of(messages.begin(), messages.end(), [](const store::Message& m) {
+    return m.body.find(store::kStatusLinkPlaceholder) != std::string::npos;
+  });
+  std::string link = linked ? ctx.options.public_app_url + "/t/" + store::access_token_of(tx, t->id, ctx.keys) : "";
   return http::json_ok(200, conversation_json(*v, t, messages, link, read));
 }
 

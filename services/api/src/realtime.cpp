@@ -177,7 +177,7 @@ http::Upgrade Hub::upgrade_visitor(const http::Request& req) {
   {
     auto conn = ctx_.pool.acquire();
     pqxx::read_transaction tx(*conn);
-    v = store::find_visitor(tx, req.query_param("visitor_token"), false);
+    v = store::find_visitor(tx, visitor_token(req), false);
   }
   if (!v) {
     up.refuse = http::json_error(401, "UNAUTHORIZED", "connect with ?visitor_token=<the chat session's token>");
