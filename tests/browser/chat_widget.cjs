@@ -67,7 +67,7 @@ async function waitFor(fn, what, ms = 10000) {
     await frame.getByLabel("Message").fill("Where is my <b>order</b>?");
     await frame.getByRole("button", { name: "Send" }).click();
     assert.match(await frame.locator("#error").textContent(), /email/);
-    await frame.getByLabel("Email").fill("sari@example.test");
+    await frame.getByLabel("Email", { exact: true }).fill("sari@example.test");
     await frame.getByLabel("Name (optional)").fill("Sari");
     await frame.getByLabel("Message").press("Enter");
     await frame.locator(".msg.requester:not(.pending)").waitFor();
@@ -139,6 +139,13 @@ async function waitFor(fn, what, ms = 10000) {
     await page.getByRole("button", { name: "Close chat" }).first().click();
     await agent("POST", `/api/v1/tickets/${ticket}/messages`, { body: "Anything else?" });
     await page.getByRole("button", { name: "Open chat (1)" }).waitFor();
+
+    // Resolved, the visitor asks for the conversation by email: it goes to the address they left.
+    await agent("PATCH", `/api/v1/tickets/${ticket}`, { status: "resolved" });
+    await page.getByRole("button", { name: "Open chat (1)" }).click();
+    await frame.getByRole("button", { name: "Email me this conversation" }).click();
+    await frame.locator("#notice", { hasText: "We are emailing this conversation to sari@example.test." }).waitFor();
+    await page.getByRole("button", { name: "Close chat" }).first().click();
 
     // Identity: a signed-in user verified on a second device continues on the first one; a
     // wrong hash is refused (the promise rejects), not ignored.

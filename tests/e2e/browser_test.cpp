@@ -26,4 +26,12 @@ TEST_CASE("a customer submits the form, follows the link, replies and rates in a
 TEST_CASE("a visitor chats through the widget on another site, offline and in two tabs", "[browser]") {
   auto [account, key] = new_workspace("Toko Chat");
   CHECK(run_browser("chat_widget.cjs", account, key) == 0);
+  // The transcript the visitor asked for in the panel arrived, with the agent's replies.
+  auto transcript = [] {
+    for (const auto& mail : resend().emails_to("sari@example.test"))
+      if (mail.find("Transcript: ") != std::string::npos && mail.find("Anything else?") != std::string::npos)
+        return true;
+    return false;
+  };
+  CHECK(wait_until(transcript, std::chrono::seconds(30)));
 }

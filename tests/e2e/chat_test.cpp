@@ -490,3 +490,74 @@ TEST_CASE("a visitor sends a file and downloads only their own conversation's fi
   auto messages = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
   CHECK(str(messages.data()[0]["attachments"][0], "id") == file);
 }
+
+TEST_CASE("a resolved conversation is emailed as a transcript on request, once per request, without notes", "[chat]") {
+  auto [acc, key] = new_workspace("Toko Transcript");
+  REQUIRE(api("PATCH", "/api/v1/widget", key, R"({"enabled":true,"allowedOrigins":["https://shop.example"]})").status ==
+          200);
+  auto start = [&] {
+    return str(visitor("POST", "/api/v1/widget/sessions", "", R"({"accountId":")" + acc + R"("})").data(),
+               "visitorToken");
+  };
+  const std::string token = start(), email = unique_email("transcript");
+  // Hostile and early requests first: nothing to send, no session, no address, a bad address.
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", token, "{}").status == 404);
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", "wvs_" + std::string(64, '0'), "{}").status == 401);
+  REQUIRE(
+      visitor("POST", "/api/v1/widget/conversation/messages", token, send_body("t-1", "Where is my order?")).status ==
+      201);
+  auto no_address = visitor("POST", "/api/v1/widget/conversation/transcript", token, "");
+  CHECK(no_address.status == 400);
+  CHECK(str(no_address.doc["error"], "field") == "email");
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", token, R"({"email":"not an address"})").status ==
+        400);
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", token, R"({"email":["a@b.c"]})").status == 400);
+
+  const std::string ticket = str(visitor("GET", "/api/v1/widget/conversation", token).data(), "ticketId");
+  REQUIRE(
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Checked the courier","internal":true})")
+          .status == 201);
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"It ships <b>today</b>."})").status ==
+          201);
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
+
+  // The address given becomes the visitor's (and the ticket's, which had none).
+  std::string shouted = email;
+  for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto asked = visitor("POST", "/api/v1/widget/conversation/transcript", token, R"({"email":")" + shouted + R"("})");
+  REQUIRE(asked.status == 202);
+  CHECK(str(asked.data(), "email") == email);
+  CHECK(asked.data()["throughSeq"].GetInt64() == 3);
+  CHECK(str(visitor("GET", "/api/v1/widget/conversation", token).data()["visitor"], "email") == email);
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "requesterEmail") == email);
+
+  auto transcripts = [&] {
+    std::vector<rapidjson::Document> out;
+    for (const auto& raw : resend().emails_to(email)) {
+      rapidjson::Document d;
+      d.Parse(raw.c_str());
+      if (str(d, "subject").rfind("Transcript: ", 0) == 0) out.push_back(std::move(d));
+    }
+    return out;
+  };
+  REQUIRE(wait_until([&] { return transcripts().size() == 1; }, 30s));
+  const std::string text = str(transcripts()[0], "text");
+  INFO(text);
+  CHECK(text.find("You — ") != std::string::npos);
+  CHECK(text.find("Where is my order?") != std::string::npos);
+  CHECK(text.find("It ships <b>today</b>.") != std::string::npos);  // as typed
+  CHECK(text.find("courier") == std::string::npos);                 // the note never
+  CHECK(str(transcripts()[0]["headers"], "Auto-Submitted") == "auto-generated");
+  CHECK(sql_number("SELECT count(*) FROM notifications WHERE ticket_id = '" + ticket +
+                   "' AND kind = 'transcript' AND status = 'sent'") == 1);
+
+  // A later request (no body: the visitor's address) is another email; the fourth in an hour is refused.
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", token, "").status == 202);
+  CHECK(visitor("POST", "/api/v1/widget/conversation/transcript", token, "{}").status == 202);
+  auto fourth = visitor("POST", "/api/v1/widget/conversation/transcript", token, "{}");
+  CHECK(fourth.status == 429);
+  CHECK_FALSE(fourth.header("Retry-After").empty());
+  REQUIRE(wait_until([&] { return transcripts().size() == 3; }, 30s));
+  std::this_thread::sleep_for(1s);
+  CHECK(transcripts().size() == 3);
+}

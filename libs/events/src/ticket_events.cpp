@@ -119,6 +119,7 @@ struct TypeName {
   const char* operator()(const MessageCreated&) const { return "message.created"; }
   const char* operator()(const DeliveryUpdated&) const { return "message.delivery_updated"; }
   const char* operator()(const CsatRecorded&) const { return "csat.recorded"; }
+  const char* operator()(const TranscriptRequested&) const { return "transcript.requested"; }
 };
 
 // Writes each payload as the `data` object.
@@ -191,6 +192,14 @@ struct DataWriter {
     w.EndObject();
     w.EndObject();
   }
+  void operator()(const TranscriptRequested& e) const {
+    w.StartObject();
+    json_kv(w, "email", e.email);
+    json_put(w, "throughSeq");
+    w.Int64(e.through_seq);
+    json_kv(w, "requestedBy", e.requested_by);
+    w.EndObject();
+  }
 };
 
 template <typename T, typename Read>
@@ -244,6 +253,12 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     auto score = core::json_int(csat, "score");
     if (!score) throw std::invalid_argument("csat.recorded lacks integer field 'score'");
     return CsatRecorded{static_cast<int>(*score), nullable(csat, "comment")};
+  }
+  if (type == "transcript.requested") {
+    const char* what = "transcript.requested";
+    auto through = core::json_int(data, "throughSeq");
+    if (!through) throw std::invalid_argument("transcript.requested lacks integer field 'throughSeq'");
+    return TranscriptRequested{need(data, "email", what), *through, need(data, "requestedBy", what)};
   }
   throw UnknownEventType("unknown ticket.events type '" + type + "'");
 }

@@ -115,6 +115,10 @@ TEST_CASE("message.delivery_updated and csat.recorded read back") {
   auto c = std::get<CsatRecorded>(round_trip(t, CsatRecorded{5, std::nullopt}).data);
   CHECK(c.score == 5);
   CHECK_FALSE(c.comment);
+  auto tr = std::get<TranscriptRequested>(round_trip(t, TranscriptRequested{"sari@example.id", 42, "visitor"}).data);
+  CHECK(tr.email == "sari@example.id");
+  CHECK(tr.through_seq == 42);
+  CHECK(tr.requested_by == "visitor");
 }
 
 TEST_CASE("records that are not ticket events, or of an unknown type, are refused distinctly") {

@@ -66,12 +66,13 @@ bool fail_sent_email(pqxx::work& tx, const std::string& workspace_id, const std:
 
 std::optional<std::string> pending_notification(pqxx::work& tx, const std::string& workspace_id,
                                                 const std::string& ticket_id, const std::string& kind,
-                                                const std::string& recipient) {
+                                                const std::string& recipient, const std::string& once_key) {
   tx.exec_params0(
-      "INSERT INTO notifications (id, workspace_id, ticket_id, kind, recipient, status) "
-      "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (ticket_id, kind) DO NOTHING",
-      core::new_id("ntf"), workspace_id, ticket_id, kind, recipient);
-  auto r = tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2", ticket_id, kind);
+      "INSERT INTO notifications (id, workspace_id, ticket_id, kind, recipient, status, once_key) "
+      "VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (ticket_id, kind, once_key) DO NOTHING",
+      core::new_id("ntf"), workspace_id, ticket_id, kind, recipient, once_key);
+  auto r = tx.exec_params("SELECT id, status FROM notifications WHERE ticket_id = $1 AND kind = $2 AND once_key = $3",
+                          ticket_id, kind, once_key);
   if (r[0][1].as<std::string>() != "pending") return std::nullopt;
   return r[0][0].as<std::string>();
 }

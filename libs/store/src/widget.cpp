@@ -2,6 +2,7 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
+#include "loket/store/store.hpp"
 #include "rows.hpp"
 
 namespace loket::store {
@@ -171,6 +172,17 @@ std::optional<Message> find_client_message(pqxx::transaction_base& tx, const std
   for (auto& m : load_messages(tx, ticket_id, false, seq - 1))
     if (m.seq == seq) return m;
   return std::nullopt;
+}
+
+std::int64_t request_transcript(pqxx::work& tx, const Ticket& t, const std::string& email,
+                                const std::string& requested_by) {
+  auto through = tx.exec_params1(
+                       "UPDATE tickets SET requester_email = coalesce(requester_email, $2) WHERE id = $1 "
+                       "RETURNING message_seq",
+                       t.id, email)[0]
+                     .as<std::int64_t>();
+  emit_ticket_event(tx, t.workspace_id, t.id, events::TranscriptRequested{email, through, requested_by});
+  return through;
 }
 
 }  // namespace loket::store

@@ -18,6 +18,8 @@
       uploadFailed: "The file could not be sent: {why}",
       away: "We are away right now. Leave a message and we will answer as soon as we are back.",
       back0: "Back at {time}.", back1: "Back tomorrow at {time}.", backN: "Back on {day} at {time}.",
+      transcript: "Email me this conversation", transcriptSent: "We are emailing this conversation to {email}.",
+      transcriptAddress: "Which email address should we send it to?",
     },
     id: {
       close: "Tutup obrolan", open: "Buka obrolan", conversation: "Percakapan", send: "Kirim", message: "Pesan",
@@ -29,6 +31,8 @@
       uploadFailed: "Berkas tidak terkirim: {why}",
       away: "Kami sedang tidak di tempat. Tinggalkan pesan dan kami akan membalas begitu kembali.",
       back0: "Kembali pukul {time}.", back1: "Kembali besok pukul {time}.", backN: "Kembali hari {day} pukul {time}.",
+      transcript: "Kirim percakapan ini ke email saya", transcriptSent: "Percakapan ini sedang kami kirim ke {email}.",
+      transcriptAddress: "Ke alamat email mana kami kirim?",
     },
   };
   var browser = ((navigator.languages && navigator.languages[0]) || navigator.language || "en").toLowerCase();
@@ -210,6 +214,7 @@
       }
       accept(c.messages, after > 0, true);
       showSeen(c.agentReadSeq, true);
+      $("transcript").hidden = !c.ticketId;
     }, function () { catching = null; });
     return catching;
   }
@@ -397,6 +402,25 @@
     }
   });
   window.addEventListener("offline", function () { notice(t("offline")); if (socket) socket.close(); });
+  // The conversation by email: to the address the visitor left, else one they type now.
+  function requestTranscript(email) {
+    return api("POST", "/api/v1/widget/conversation/transcript", email ? { email: email } : {}).then(function (r) {
+      var err = r.json.error || {};
+      if (r.status === 202) {
+        $("t-address").hidden = true;
+        return notice(t("transcriptSent", { email: r.json.data.email }));
+      }
+      if (r.status === 400 && err.field === "email") {
+        $("t-address").hidden = false;
+        $("t-email").focus();
+        return notice(email ? t("badEmail") : t("transcriptAddress"));
+      }
+      notice(err.message || String(r.status));
+    }, function () { notice(t("offline")); });
+  }
+  $("t-ask").addEventListener("click", function () { requestTranscript(""); });
+  $("transcript").addEventListener("submit", function (e) { e.preventDefault(); requestTranscript($("t-email").value.trim()); });
+
   window.addEventListener("online", function () { notice(""); connect(); flush(); catchUp(); });
   window.addEventListener("storage", function (e) {  // another tab of this site sent or started a session
     if (e.key !== KEY) return;

@@ -56,10 +56,8 @@
     state.open = open;
     frame.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
-    if (open) {
-      state.unread = 0;
-      showUnread();
-    }
+    if (open) state.unread = 0;
+    showUnread();  // the label says what a click does next
     post({ loket: "open", open: open });
   }
   function showUnread() {

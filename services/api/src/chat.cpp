@@ -398,6 +398,49 @@ http::Response send(Context& ctx, const http::Request& req) {
     return http::json_ok(201, sb.GetString());
   });
 }
+
+// The conversation by email, on request (the panel offers it once a conversation is resolved):
+// {"email"?} — given, it becomes the visitor's email; else the one they left. 202 {email,
+// throughSeq}: outbound sends the public messages so far. At most kTranscriptsPerHour per
+// conversation, so the address box is no way to mail someone else again and again.
+http::Response transcript(Context& ctx, const http::Request& req) {
+  constexpr int kTranscriptsPerHour = 3;
+  rapidjson::Document d;
+  if (core::trim(req.body).empty())
+    d.SetObject();
+  else if (auto err = parse_object(req, d))
+    return *err;
+  std::optional<std::string> email;
+  if (auto err = read_contact(d, "email", 254, email)) return *err;
+  if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto v = store::find_visitor(tx, visitor_token(req), true);
+    if (!v) return no_session();
+    auto t = store::visitor_ticket(tx, *v);
+    if (!t) return http::json_error(404, "NOT_FOUND", "there is no conversation to send yet");
+    if (email) {
+      v->email = core::to_lower(*email);
+      store::save_visitor_contact(tx, *v);
+    }
+    const auto to = v->email ? v->email : t->requester_email;
+    if (!to) return invalid_field("email", "which email address should we send the conversation to?");
+    auto window = store::rate_limit_hit(tx, "chat-transcripts:" + t->id, 3600);
+    if (window.hits > kTranscriptsPerHour) {
+      auto res = http::json_error(429, "RATE_LIMITED", "this conversation was emailed several times in the last hour");
+      res.headers.emplace_back("Retry-After", std::to_string(window.reset_s));
+      throw Rejected{res};
+    }
+    auto through = store::request_transcript(tx, *t, *to, "visitor");
+    rapidjson::StringBuffer sb;
+    core::JsonWriter w(sb);
+    w.StartObject();
+    core::json_kv(w, "email", *to);
+    core::json_put(w, "throughSeq");
+    w.Int64(through);
+    w.EndObject();
+    return http::json_ok(202, sb.GetString());
+  });
+}
 }  // namespace
 
 void add_chat_routes(http::Router& r, Context& ctx) {
@@ -418,6 +461,8 @@ void add_chat_routes(http::Router& r, Context& ctx) {
       [&ctx](Q q, P p) { return agent_read(ctx, q, p, q.params.at("id")); });
   add(r, ctx, "GET", "/api/v1/widget/conversation", Access::kPublic, [&ctx](Q q, P) { return conversation(ctx, q); });
   add(r, ctx, "POST", "/api/v1/widget/conversation/messages", Access::kPublic, [&ctx](Q q, P) { return send(ctx, q); });
+  add(r, ctx, "POST", "/api/v1/widget/conversation/transcript", Access::kPublic,
+      [&ctx](Q q, P) { return transcript(ctx, q); });
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/widget/realtime", Access::kPublic, [](Q, P) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");

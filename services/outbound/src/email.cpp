@@ -130,11 +130,22 @@ providers::Email compose(MailKind kind, const TicketMail& t, const providers::Ma
               " is resolved. Please rate our help from 1 to 5 — it takes one click.";
       outro = "Rate your experience:";
       break;
+    case MailKind::kTranscript:
+      e.subject = "Transcript: " + tag;
+      e.headers = {{"Message-ID", "<transcript-" + message_id + "@" + domain + ">"},
+                   {"In-Reply-To", root},
+                   {"References", root}};
+      e.idempotency_key = "loket-transcript-" + message_id;
+      intro =
+          hello + "\n\nHere is your conversation (request #" + std::to_string(t.number) + "), as you asked.\n\n" + text;
+      outro = "Continue the conversation:";
+      break;
   }
   // RFC 3834 §5: mail no person wrote says so, so auto-responders do not answer it.
   if (kind == MailKind::kReceived || kind == MailKind::kAutoReply)
     e.headers.emplace_back("Auto-Submitted", "auto-replied");
-  if (kind == MailKind::kCsatSurvey) e.headers.emplace_back("Auto-Submitted", "auto-generated");
+  if (kind == MailKind::kCsatSurvey || kind == MailKind::kTranscript)
+    e.headers.emplace_back("Auto-Submitted", "auto-generated");
   e.text = intro + "\n\n" + outro + "\n" + link + "\n";
   e.html = "<p>" + html_text(intro) + "</p><p>" + html_text(outro) + "<br><a href=\"" + html_text(link) + "\">" +
            html_text(link) + "</a></p>";
@@ -172,6 +183,31 @@ void add_files(providers::Email& email, ReplyFiles files, const std::string& lin
   }
   email.text += text;
   email.html += html + "</ul>";
+}
+
+std::string transcript_text(const std::vector<events::Message>& messages, std::int64_t through_seq,
+                            std::size_t max_bytes, const std::string& status_link) {
+  std::vector<std::string> parts;  // newest first, while they fit
+  std::size_t total = 0;
+  bool cut = false;
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    const auto& m = *it;
+    if (m.internal || m.seq > through_seq) continue;
+    std::string when = m.created_at.size() >= 16 ? m.created_at.substr(0, 10) + " " + m.created_at.substr(11, 5) : "";
+    std::string who = m.author_type == "requester" ? "You" : (m.author_name.empty() ? "Support" : m.author_name);
+    std::string part =
+        who + " — " + when + " UTC\n" + core::replace_all(m.body, store::kStatusLinkPlaceholder, status_link) + "\n";
+    for (const auto& f : m.attachments) part += "[file: " + f.filename + " (" + size_text(f.size) + ")]\n";
+    if (total + part.size() + 1 > max_bytes) {
+      cut = true;
+      break;
+    }
+    total += part.size() + 1;
+    parts.push_back(std::move(part));
+  }
+  std::string out = cut ? "(Earlier messages are on the conversation's page.)\n\n" : "";
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += *it + (std::next(it) == parts.rend() ? "" : "\n");
+  return out;
 }
 
 }  // namespace loket::outbound

@@ -74,13 +74,24 @@ enum class MailKind {
   kReply,       ///< an agent's public reply
   kAutoReply,   ///< a public message no person wrote (the workspace's auto-reply)
   kCsatSurvey,  ///< the satisfaction survey (automatic)
+  kTranscript,  ///< the conversation so far, which the requester asked for (`text`: transcript_text())
 };
+
+/// The transcript of a conversation as an email's text (issue 17): each public message with
+/// seq ≤ `through_seq`, oldest first, as "<author> — <YYYY-MM-DD HH:MM> UTC", its body and its
+/// files by name and size, separated by blank lines; requester messages are headed "You".
+/// Internal notes are never included; the status-link placeholder becomes `status_link`. When
+/// the whole would pass `max_bytes`, the oldest messages are left out and a first line says the
+/// rest is on the conversation's page. Pure.
+std::string transcript_text(const std::vector<events::Message>& messages, std::int64_t through_seq,
+                            std::size_t max_bytes, const std::string& status_link);
 
 /// Composes one email. Pure. Threading (RFC 5322 §3.6.4): the ticket-received email's
 /// Message-ID `<ticket-<ticketId>@<domain>>` is the thread root; replies (`<messageId@domain>`)
 /// and the survey carry In-Reply-To and References to it, and subjects `Re: <subject> [#n]`.
 /// Automatic mail carries `Auto-Submitted` (RFC 3834): auto-replied for the received notice and
-/// auto-replies, auto-generated for the survey.
+/// auto-replies, auto-generated for the survey and the transcript. A transcript's
+/// `message_id` is the requesting event's id (its Message-ID `<transcript-<eventId>@domain>`).
 /// The domain is the From address's. Text and HTML bodies (HTML escaped); the status link
 /// `public_app_url/t/<token>`; Reply-To `reply+<replyToken>@<inbound_domain>`; an
 /// Idempotency-Key per email, so a resend after a crash is not a second email.

@@ -206,20 +206,32 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
                 });
 }
 
-// The ticket-received email (on ticket.created) and the CSAT survey (on resolution): one row in
-// `notifications` per ticket and kind, so a redelivered event never sends twice.
+// The ticket-received email (on ticket.created), the CSAT survey (on resolution) and a
+// transcript (on request): one row in `notifications` per ticket and kind (per requesting event
+// for transcripts), so a redelivered event never sends twice.
 Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& value, int attempt, store::Pool& pool,
-               kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
-  const char* kind_name = kind == MailKind::kReceived ? "ticket_received" : "csat_survey";
+               kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt,
+               const events::TranscriptRequested* transcript = nullptr) {
+  const char* kind_name = kind == MailKind::kReceived     ? "ticket_received"
+                          : kind == MailKind::kCsatSurvey ? "csat_survey"
+                                                          : "transcript";
+  constexpr std::size_t kMaxTranscriptBytes = 256 << 10;
   core::LogScope in_event("eventId", e.event_id), in_workspace("workspaceId", e.workspace_id);
   std::optional<TicketMail> mail;
   std::optional<providers::Mailer> sender;
   std::optional<std::string> id;
+  std::string text;
   store::with_tx(pool, [&](pqxx::work& tx) {
     mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
     if (!mail) return;  // no address (WhatsApp, Telegram): nothing to send, nothing to record
-    id = store::pending_notification(tx, e.workspace_id, e.ticket_id, kind_name, mail->requester_email);
-    if (id) sender = sender_for(mail_integration(tx, *mail, *opt.providers), keys, *opt.providers);
+    if (transcript) mail->requester_email = transcript->email;
+    id = store::pending_notification(tx, e.workspace_id, e.ticket_id, kind_name, mail->requester_email,
+                                     transcript ? e.event_id : "");
+    if (!id) return;
+    sender = sender_for(mail_integration(tx, *mail, *opt.providers), keys, *opt.providers);
+    if (transcript)
+      text = transcript_text(store::load_messages(tx, e.ticket_id, false), transcript->through_seq, kMaxTranscriptBytes,
+                             opt.email.public_app_url + "/t/" + mail->access_token);
   });
   if (!id) return mail ? Outcome::kAlreadyDone : Outcome::kIgnored;
   auto write = [&](const std::string& status, const std::string& error, const std::string& provider_id) {
@@ -229,7 +241,7 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
     write("skipped", "no email sender is configured (a platform sender, or an email integration of the workspace)", "");
     return Outcome::kSkipped;
   }
-  auto email = compose(kind, *mail, *sender, opt.email);
+  auto email = compose(kind, *mail, *sender, opt.email, transcript ? e.event_id : "", "", text);
   auto a = try_send(sender->provider, [&] { return sender->send(email); });
   return settle(
       a, value, attempt, e.ticket_id, producer, opt,
@@ -255,6 +267,8 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, k
   if (const auto* updated = std::get_if<events::TicketUpdated>(&e.data);
       updated && updated->status && updated->status->to == "resolved")
     return notify(MailKind::kCsatSurvey, e, value, attempt, pool, producer, keys, opt);
+  if (const auto* asked = std::get_if<events::TranscriptRequested>(&e.data))
+    return notify(MailKind::kTranscript, e, value, attempt, pool, producer, keys, opt, asked);
   return Outcome::kIgnored;
 }
 

@@ -57,7 +57,8 @@ enum class Outcome { kIgnored, kSent, kFailed, kSkipped, kRetryScheduled, kDeadL
 /// Handles one `ticket.events` record value, or one `outbound.retry` record value (which
 /// wraps the event with `attempt` and `notBeforeMs`). `ticket.created` sends the requester the
 /// ticket-received email and a resolution (`ticket.updated` to resolved) the CSAT survey, when
-/// the ticket has an email address. `message.created` for a public agent or system message
+/// the ticket has an email address; `transcript.requested` emails the conversation to the
+/// address asked for (once per event). `message.created` for a public agent or system message
 /// with a pending delivery is delivered per the ticket channel's providers::ReplyTo: by email
 /// (the workspace's mailer, else the platform's); to the chat through the integration the
 /// ticket came in on; or to the requester's E.164 number through the workspace's most recently

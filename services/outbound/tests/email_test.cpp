@@ -98,3 +98,57 @@ TEST_CASE("a reply's files: attached ones ride along, linked ones are listed und
   CHECK(big.html.find("<a href=\"https://app.example/t/tok\">") != std::string::npos);
   CHECK(big.html.find("<li>photos &lt;1&gt;.zip (70 KB)</li>") != std::string::npos);  // escaped
 }
+
+namespace {
+events::Message message(std::int64_t seq, const std::string& author_type, const std::string& author,
+                        const std::string& body, bool internal = false) {
+  events::Message m;
+  m.id = "tmsg_" + std::to_string(seq);
+  m.seq = seq;
+  m.author_type = author_type;
+  m.author_name = author;
+  m.body = body;
+  m.internal = internal;
+  m.created_at = "2026-11-30T14:0" + std::to_string(seq % 10) + ":30.123Z";
+  return m;
+}
+}  // namespace
+
+TEST_CASE("a transcript: public messages up to the requested one, oldest first, the newest kept when too long") {
+  std::vector<events::Message> conversation = {
+      message(1, "requester", "Sari", "Where is my order?"),
+      message(2, "system", "Toko", "Thanks! Follow it here: {{status_link}}"),
+      message(3, "agent", "Budi", "Checking the courier now", true),  // a note: never
+      message(4, "agent", "Budi", "It ships today."),
+      message(5, "requester", "Sari", "Sent after the request"),
+  };
+  conversation[3].attachments.push_back({"att_1", "tmsg_4", "resi.pdf", "application/pdf", "stored", "", 2048});
+  auto text = outbound::transcript_text(conversation, 4, 1 << 20, "https://app.loket.example/t/tok");
+  CHECK(text ==
+        "You — 2026-11-30 14:01 UTC\nWhere is my order?\n\n"
+        "Toko — 2026-11-30 14:02 UTC\nThanks! Follow it here: https://app.loket.example/t/tok\n\n"
+        "Budi — 2026-11-30 14:04 UTC\nIt ships today.\n[file: resi.pdf (2 KB)]\n");
+  CHECK(text.find("courier") == std::string::npos);
+  CHECK(text.find("after the request") == std::string::npos);
+
+  // 100 bytes hold only the newest message (71); the reader is told where the rest is.
+  auto cut = outbound::transcript_text(conversation, 4, 100, "x");
+  CHECK(cut.rfind("(Earlier messages are on the conversation's page.)\n\nBudi — ", 0) == 0);
+  CHECK(cut.find("Where is my order?") == std::string::npos);
+  CHECK(outbound::transcript_text({}, 9, 1000, "x").empty());
+
+  const providers::Mailer sender{providers::resend::kIntegration, "Toko <support@mail.toko.example>", nullptr};
+  auto t = ticket();
+  t.requester_email = "sari@example.id";
+  auto mail = outbound::compose(MailKind::kTranscript, t, sender, {"https://app.loket.example", "in.loket.example"},
+                                "evt_7", "", text);
+  CHECK(mail.to == "sari@example.id");
+  CHECK(mail.subject == "Transcript: Resi belum muncul  Bcc: victim@example.com [#1042]");
+  CHECK(header(mail, "Message-ID") == "<transcript-evt_7@mail.toko.example>");
+  CHECK(header(mail, "In-Reply-To") == "<ticket-tkt_1@mail.toko.example>");
+  CHECK(header(mail, "Auto-Submitted") == "auto-generated");
+  CHECK(mail.idempotency_key == "loket-transcript-evt_7");
+  CHECK(mail.text.find("It ships today.\n[file: resi.pdf (2 KB)]") != std::string::npos);
+  CHECK(mail.html.find("It ships today.<br>[file: resi.pdf (2 KB)]") != std::string::npos);
+  CHECK(mail.reply_to == "reply+" + t.reply_token + "@in.loket.example");
+}

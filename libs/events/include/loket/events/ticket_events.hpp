@@ -97,9 +97,19 @@ struct CsatRecorded {
   std::optional<std::string> comment;
 };
 
+/// `transcript.requested`: someone asked for the conversation by email (issue 17: a chat visitor
+/// from the widget). Outbound emails the public messages up to `through_seq` to `email`, once
+/// per event (a redelivery is not a second email).
+struct TranscriptRequested {
+  std::string email;         ///< the recipient, lower-case
+  std::int64_t through_seq;  ///< the conversation's last message sequence number when asked
+  std::string requested_by;  ///< "visitor" (the widget) or "agent"
+};
+
 /// One `ticket.events` record: the envelope and its typed `data`.
 struct TicketEvent {
-  using Data = std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded>;
+  using Data =
+      std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded, TranscriptRequested>;
   std::string event_id;     ///< `evt_…`
   std::string occurred_at;  ///< RFC 3339 UTC with milliseconds
   std::string workspace_id, ticket_id;

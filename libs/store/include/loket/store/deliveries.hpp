@@ -44,12 +44,13 @@ bool fail_sent_email(pqxx::work& tx, const std::string& workspace_id, const std:
 bool fail_delivery(pqxx::work& tx, const std::string& integration_id, const std::string& external_message_id,
                    const std::string& provider, const std::string& error);
 
-/// The id of the `kind` notification (ticket_received, csat_survey) of `ticket_id` to
-/// `recipient` while it is still pending (created pending when new), or nullopt once it has
-/// settled: one notification per ticket and kind, whatever the redeliveries.
+/// The id of the `kind` notification (ticket_received, csat_survey, transcript) of `ticket_id`
+/// to `recipient` while it is still pending (created pending when new), or nullopt once it has
+/// settled: one notification per ticket, kind and `once_key` (the requesting event's id for a
+/// transcript, "" for the once-per-ticket kinds), whatever the redeliveries.
 std::optional<std::string> pending_notification(pqxx::work& tx, const std::string& workspace_id,
                                                 const std::string& ticket_id, const std::string& kind,
-                                                const std::string& recipient);
+                                                const std::string& recipient, const std::string& once_key = "");
 
 /// Records an attempt on notification `id`: status (pending, sent, failed, skipped), error ("" =
 /// none) and the provider's message id ("" = none).

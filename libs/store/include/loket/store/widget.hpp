@@ -97,4 +97,11 @@ void mark_visitors_online(pqxx::transaction_base& tx, const std::vector<std::str
 /// nullopt (the idempotency check of a visitor's send).
 std::optional<Message> find_client_message(pqxx::transaction_base& tx, const std::string& ticket_id,
                                            const std::string& client_id);
+
+/// Asks for ticket `t`'s transcript by email to `email` (lower-case, valid): announces
+/// `transcript.requested` through the ticket's last message sequence number (returned), and
+/// makes `email` the ticket's requester email when it has none, so later replies can reach the
+/// visitor too. `requested_by`: "visitor" or "agent".
+std::int64_t request_transcript(pqxx::work& tx, const Ticket& t, const std::string& email,
+                                const std::string& requested_by);
 }  // namespace loket::store
