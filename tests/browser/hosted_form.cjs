@@ -17,6 +17,8 @@ const agent = agentClient(base, key);
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
 
+    // The workspace's brand colour (its widget's) is the form's accent.
+    await agent("PATCH", "/api/v1/widget", { color: "#aa3300" });
     // The form speaks the browser's language (Indonesian) and switches to English.
     await page.goto(`${base}/support/${account}`);
     await page.waitForSelector("#form-view:not([hidden])");
@@ -27,6 +29,7 @@ const agent = agentClient(base, key);
     // The workspace's own name, in both languages, as text (the e2e suite names it with markup).
     assert.strictEqual(await page.textContent(".brand"), "Toko <Browser>");
     assert.strictEqual(await page.title(), "Toko <Browser>");
+    assert.strictEqual(await page.$eval("#f-submit", (b) => getComputedStyle(b).backgroundColor), "rgb(170, 51, 0)");
 
     // Empty required fields are named, next to the field, without a request.
     await page.click("#f-submit");

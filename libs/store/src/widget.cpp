@@ -124,6 +124,11 @@ std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& 
   return ticket_from_row(r[0]);
 }
 
+std::string brand_color(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  auto r = tx.exec_params("SELECT color FROM widgets WHERE workspace_id = $1", workspace_id);
+  return r.empty() ? "" : r[0][0].as<std::string>();
+}
+
 bool widget_enabled(pqxx::transaction_base& tx, const std::string& workspace_id) {
   auto r = tx.exec_params("SELECT enabled FROM widgets WHERE workspace_id = $1", workspace_id);
   return !r.empty() && r[0][0].as<bool>();

@@ -37,6 +37,8 @@
   var body = document.body, view = body.getAttribute("data-view");
   var account = body.getAttribute("data-account"), token = body.getAttribute("data-token");
   var brand = body.getAttribute("data-brand") || "";  // the workspace's name; "" keeps the generic one
+  var color = body.getAttribute("data-color") || "";  // its brand colour (#rrggbb); "" keeps ours
+  if (/^#[0-9a-f]{6}$/.test(color)) document.documentElement.style.setProperty("--accent", color);
   var stored = localStorage.getItem("loket.lang");
   var browser = ((navigator.languages && navigator.languages[0]) || navigator.language || "en").toLowerCase();
   var lang = stored === "en" || stored === "id" ? stored : (browser.indexOf("id") === 0 ? "id" : "en");

@@ -17,15 +17,30 @@ extern const std::string_view k_public_html, k_public_js, k_public_css, k_widget
 }
 
 namespace {
-// `brand`: the workspace's name, shown in the bar and the title ("" keeps "Support"/"Bantuan").
+// The workspace a public page shows: its name in the bar and the title, its brand colour.
+struct Brand {
+  std::string name;   ///< "" keeps "Support"/"Bantuan"
+  std::string color;  ///< "#rrggbb", or "" for the default
+};
+
+// The brand of workspace `id` (nullopt: no such workspace).
+std::optional<Brand> brand_of(pqxx::transaction_base& tx, const std::string& id) {
+  static const std::regex color_re("#[0-9a-f]{6}");
+  auto ws = store::load_workspace(tx, id);
+  if (!ws) return std::nullopt;
+  std::string color = store::brand_color(tx, id);
+  return Brand{ws->name, std::regex_match(color, color_re) ? color : ""};
+}
+
 http::Response page(int status, const std::string& view, const std::string& account, const std::string& token,
-                    const std::string& brand = "") {
+                    const Brand& brand = {}) {
   // The account and token are checked against strict patterns before they reach the page, so
   // they need no escaping beyond that; the brand is a workspace's free text and is escaped.
   std::string html = core::replace_all(std::string(pages::k_public_html), "{{view}}", view);
   html = core::replace_all(std::move(html), "{{account}}", account);
   html = core::replace_all(std::move(html), "{{token}}", token);
-  html = core::replace_all(std::move(html), "{{brand}}", core::html_escape(brand));
+  html = core::replace_all(std::move(html), "{{brand}}", core::html_escape(brand.name));
+  html = core::replace_all(std::move(html), "{{color}}", brand.color);
   http::Response res;
   res.status = status;
   res.content_type = "text/html; charset=utf-8";
@@ -102,24 +117,24 @@ void add_page_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "GET", "/support/:accountId", Access::kPublic, [&ctx](Q q, P) {
     static const std::regex account_re("acc_[0-9a-f]{24}");
     const std::string& account = q.params.at("accountId");
-    std::optional<store::Workspace> ws;
+    std::optional<Brand> brand;
     if (std::regex_match(account, account_re)) {
       auto conn = ctx.pool.acquire();
       pqxx::read_transaction tx(*conn);
-      ws = store::load_workspace(tx, account);
+      brand = brand_of(tx, account);
     }
-    return ws ? page(200, "form", account, "", ws->name) : page(404, "missing", "", "");
+    return brand ? page(200, "form", account, "", *brand) : page(404, "missing", "", "");
   });
   add(r, ctx, "GET", "/t/:token", Access::kPublic, [&ctx](Q q, P) {
     static const std::regex token_re("[A-Za-z0-9_-]{20,100}");
     const std::string& token = q.params.at("token");
-    std::optional<store::Workspace> ws;
+    std::optional<Brand> brand;
     if (std::regex_match(token, token_re)) {
       auto conn = ctx.pool.acquire();
       pqxx::read_transaction tx(*conn);
-      if (auto t = store::find_by_access_token(tx, token)) ws = store::load_workspace(tx, t->workspace_id);
+      if (auto t = store::find_by_access_token(tx, token)) brand = brand_of(tx, t->workspace_id);
     }
-    return ws ? page(200, "status", "", token, ws->name) : page(404, "missing", "", "");
+    return brand ? page(200, "status", "", token, *brand) : page(404, "missing", "", "");
   });
   add(r, ctx, "GET", "/widget.js", Access::kPublic,
       [](Q, P) { return asset(pages::k_widget_js, "text/javascript; charset=utf-8"); });

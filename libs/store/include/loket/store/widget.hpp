@@ -75,6 +75,10 @@ void save_visitor_contact(pqxx::work& tx, const Visitor& v);
 /// first message.
 std::optional<Ticket> visitor_ticket(pqxx::transaction_base& tx, const Visitor& v);
 
+/// The workspace's brand colour (the widget's `color`, "#rrggbb"), or "" when it never saved
+/// widget settings: the hosted form and status page wear it too (issue 17 point 8).
+std::string brand_color(pqxx::transaction_base& tx, const std::string& workspace_id);
+
 /// Whether workspace `workspace_id` has its widget turned on (false when it never saved one).
 bool widget_enabled(pqxx::transaction_base& tx, const std::string& workspace_id);
 
