@@ -73,4 +73,8 @@ std::string Adapter::download(const IntegrationInfo&, const std::string&, const 
 
 std::optional<Mailer> Adapter::mailer(const std::string&) const { return std::nullopt; }
 
+std::string Adapter::notify_team(const std::string&, const TeamNotice&) const {
+  throw std::logic_error(descriptor().name + " does not post team notifications");
+}
+
 }  // namespace loket::providers

@@ -4,6 +4,8 @@
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/http/ssrf.hpp"
+#include "loket/providers/adapter.hpp"
 
 namespace loket::providers {
 
@@ -78,6 +80,69 @@ std::string attachment_placeholder(const std::vector<events::AttachmentRef>& fil
   std::string names;
   for (const auto& f : files) names += (names.empty() ? "" : ", ") + f.filename;
   return "[attachment: " + names + "]";
+}
+
+std::string webhook_url_field(const rapidjson::Value& body, const char* key, const std::vector<std::string>& hosts,
+                              std::string_view path_prefix, std::string_view example) {
+  const std::string url = field(body, key);
+  const std::string hint = std::string(key) + " must be a webhook URL like " + std::string(example);
+  if (url.empty() || url.size() > 500) throw Refusal::invalid(hint);
+  for (unsigned char c : url)
+    if (c <= 0x20 || c >= 0x7f) throw Refusal::invalid(hint + " (no spaces or special characters)");
+  std::string_view rest = url;
+  if (rest.rfind("https://", 0) == 0) {
+    rest.remove_prefix(8);
+  } else if (rest.rfind("http://", 0) == 0 && http::ssrf_policy().allow_http) {
+    rest.remove_prefix(7);
+  } else {
+    throw Refusal::invalid(hint + " (https only)");
+  }
+  auto slash = rest.find('/');
+  const std::string authority = core::to_lower(rest.substr(0, slash));
+  if (slash == std::string_view::npos || authority.find('@') != std::string::npos) throw Refusal::invalid(hint);
+  bool listed = false;
+  for (const auto& h : hosts) listed = listed || h == authority;
+  if (!listed) throw Refusal::invalid(hint + " (" + authority + " is not a host this provider uses)");
+  if (rest.substr(slash).rfind(path_prefix, 0) != 0 || rest.size() - slash <= path_prefix.size())
+    throw Refusal::invalid(hint);
+  return url;
+}
+
+std::string webhook_credentials(const std::string& url) {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "webhookUrl", url);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string webhook_url_of(const std::string& credentials) {
+  rapidjson::Document d;
+  d.Parse(credentials.c_str(), credentials.size());
+  auto url = d.HasParseError() ? std::nullopt : core::json_string(d, "webhookUrl");
+  if (!url || url->empty()) throw std::invalid_argument("the webhook credentials have no webhookUrl");
+  return *url;
+}
+
+http::ClientResponse post_webhook(const std::string& url, const std::string& body) {
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = body;
+  req.timeout = std::chrono::seconds(5);
+  req.max_response_bytes = 64 << 10;
+  req.guard = &http::ssrf_policy();
+  return http::fetch(req);
+}
+
+std::vector<std::string> host_list(const Settings& settings, const std::string& name,
+                                   std::vector<std::string> fallback) {
+  std::vector<std::string> out;
+  for (auto& h : core::split(settings.get(name), ','))
+    if (auto t = core::to_lower(core::trim(h)); !t.empty()) out.push_back(t);
+  return out.empty() ? fallback : out;
 }
 
 }  // namespace loket::providers

@@ -3,9 +3,11 @@
 
 #include <cctype>
 
+#include "loket/providers/discord/discord.hpp"
 #include "loket/providers/email/email.hpp"
 #include "loket/providers/email_mailbox/email_mailbox.hpp"
 #include "loket/providers/resend/resend.hpp"
+#include "loket/providers/slack/slack.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
@@ -20,6 +22,8 @@ Registry Registry::standard(const Settings& settings) {
   all.push_back(resend::make_adapter(settings));
   all.push_back(email::make_adapter(settings));
   all.push_back(email_mailbox::make_adapter(settings));
+  all.push_back(slack::make_adapter(settings));
+  all.push_back(discord::make_adapter(settings));
   return Registry(std::move(all));
 }
 

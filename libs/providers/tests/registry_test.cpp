@@ -19,7 +19,7 @@ class FakeSender final : public Adapter {
 
 TEST_CASE("the standard registry names each provider once, with its webhook name and channel") {
   auto r = Registry::standard(Settings());
-  REQUIRE(r.adapters().size() == 6);
+  REQUIRE(r.adapters().size() == 8);
   const Adapter* tg = r.find("telegram_bot");
   REQUIRE(tg);
   CHECK(r.find_webhook("telegram") == tg);
@@ -37,6 +37,11 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
                                                               "channel.webhook.resend", "channel.webhook.email"});
   REQUIRE(r.platform().size() == 1);  // the email alias, kept for every workspace
   CHECK(r.platform()[0]->channel == "email");
+  for (const char* team : {"slack_webhook", "discord_webhook"}) {  // send-only, to the team
+    REQUIRE(r.find(team));
+    CHECK(r.find(team)->descriptor().team_notices);
+    CHECK(r.find(team)->webhook() == std::nullopt);
+  }
   for (const auto& a : r.adapters())
     if (auto ep = a->webhook()) CHECK(ep->path.rfind("/api/v1/webhooks/", 0) == 0);
 }
@@ -60,6 +65,7 @@ TEST_CASE("what a provider does not do is refused, not silently done another way
   CHECK(s.normalize({}).dropped == std::vector<std::string>{"unsupported_provider"});
   CHECK_FALSE(s.authenticate({}, "", {"hash", "key"}));
   CHECK_FALSE(s.mailer("{}").has_value());
+  CHECK_THROWS_AS(s.notify_team("{}", {}), std::logic_error);
 }
 
 TEST_CASE("channel descriptors: label and where a reply goes") {

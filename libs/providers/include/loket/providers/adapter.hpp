@@ -74,6 +74,25 @@ struct ProviderDescriptor {
   bool platform = false;
   /// Its integrations are mailboxes ingress imports from (Adapter::open_mailbox).
   bool mailbox = false;
+  /// Its integrations are team chats told about new tickets and customer replies
+  /// (Adapter::notify_team; Slack, Discord).
+  bool team_notices = false;
+};
+
+/// What a team chat is told (issue 18, seed 000 "Slack notifications"): a new ticket, or a
+/// customer's reply on one. Texts are as the customer wrote them; adapters escape them for
+/// their markup and cut them to their limits.
+struct TeamNotice {
+  enum class Kind { kNewTicket, kCustomerReply };
+  Kind kind = Kind::kNewTicket;
+  std::string workspace;    ///< the workspace's name
+  std::int64_t number = 0;  ///< the ticket number
+  std::string subject;      ///< the ticket's subject
+  std::string requester;    ///< name, else address or number, else "A customer"
+  std::string channel;      ///< the channel as people read it: "WhatsApp", "Email"
+  std::string excerpt;      ///< the message, at most 500 characters (cut with "…")
+  std::string link;         ///< the ticket in the agent app
+  std::string occurred_at;  ///< RFC 3339 UTC
 };
 
 /// Where a provider's webhooks arrive on ingress.
@@ -270,6 +289,12 @@ class Adapter {
     (void)credentials;
     return nullptr;
   }
+  /// Posts `notice` to the team chat of an integration with these decrypted credentials
+  /// (descriptor().team_notices); returns the provider's message id ("" when it gives none).
+  /// Blocking, 5 s timeout. @throws IntegrationGone when the provider says the destination no
+  /// longer exists; ProviderError otherwise (retryable: unreachable, 429 with its Retry-After,
+  /// 5xx); std::logic_error for providers without team notices.
+  virtual std::string notify_team(const std::string& credentials, const TeamNotice& notice) const;
   /// The workspace's email sender from its credentials; std::nullopt when it sends no email.
   virtual std::optional<Mailer> mailer(const std::string& credentials) const;
   /// The platform's own email sender from Settings; std::nullopt when not configured.

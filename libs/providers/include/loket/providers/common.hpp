@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 
 #include "loket/events/events.hpp"
+#include "loket/http/client.hpp"
 
 /// What every provider adapter shares: the shape of a normalized webhook, secret and field
 /// helpers, and names for attachments the provider leaves unnamed.
@@ -46,6 +47,28 @@ std::string first_value(const std::multimap<std::string, std::string>& m, const 
 /// Whether `url` lies under `base` (scheme://host[:port]): equal to it or followed by '/'
 /// or '?', so "https://a.example.evil" is not under "https://a.example".
 bool url_under(std::string_view url, std::string_view base);
+
+/// The webhook URL in field `key` of a connect body, checked before anything is sent to it:
+/// https (http only when the SSRF policy allows it: LOKET_OUTBOUND_ALLOW_PRIVATE=1), no
+/// user:password@, a host[:port] among `hosts` (lower-case; from the provider's
+/// LOKET_<X>_WEBHOOK_HOSTS, else its own), and a path starting with `path_prefix`, without
+/// spaces or control characters; at most 500 bytes. @throws Refusal (400) saying what is wrong.
+std::string webhook_url_field(const rapidjson::Value& body, const char* key, const std::vector<std::string>& hosts,
+                              std::string_view path_prefix, std::string_view example);
+
+class Settings;
+
+/// Credentials of a webhook-URL integration (Slack, Discord): {"webhookUrl"} as JSON text.
+std::string webhook_credentials(const std::string& url);
+/// The URL of webhook_credentials() output. @throws std::invalid_argument when it has none.
+std::string webhook_url_of(const std::string& credentials);
+/// POSTs JSON `body` to a user-given webhook `url` through the SSRF guard: 5 s timeout, at most
+/// 64 KB of answer, no redirects. Never throws on network or HTTP errors.
+http::ClientResponse post_webhook(const std::string& url, const std::string& body);
+
+/// The hosts of comma-separated setting `name` (trimmed, lower-case), or `fallback` when unset.
+std::vector<std::string> host_list(const Settings& settings, const std::string& name,
+                                   std::vector<std::string> fallback);
 
 /// A name for the `n`-th (1-based) attachment of a message when the provider gives none,
 /// from its MIME type: `photo-1.jpg`, `voice-2.ogg`, `video-1.mp4`, `document-1.pdf`,

@@ -28,6 +28,14 @@ class ProviderError : public std::runtime_error {
   int retry_after_seconds_;
 };
 
+/// A permanent failure that means the integration itself is dead (a deleted Slack or Discord
+/// webhook, an archived channel, a revoked token): the caller marks the integration `error`
+/// with this message, so an admin sees why and reconnects.
+class IntegrationGone : public ProviderError {
+ public:
+  IntegrationGone(std::string message, int status) : ProviderError(std::move(message), status, false) {}
+};
+
 /// Whether an HTTP outcome (status 0 = no response) is worth retrying.
 bool is_retryable_status(int status);
 
