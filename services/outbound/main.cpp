@@ -1,6 +1,7 @@
 // loket-outbound: ticket.events → provider deliveries, with outbound.retry and outbound.dlq.
 // Configuration: docs/operations.md.
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "loket/core/config.hpp"
@@ -17,15 +18,12 @@
 using namespace loket;
 
 namespace {
-// Handles one record (`value`, the event inside `rec`), retrying transient database and broker
+// Runs `handle` for record `rec`, retrying transient database and broker
 // failures until done or stopped; a permanent failure dead-letters `rec`.
-void handle_with_retry(const kafka::Record& rec, const std::string& value, int attempt, store::Pool& pool,
-                       kafka::Producer& producer, const crypto::Keyring& keys, const outbound::Options& opt,
+void handle_with_retry(const kafka::Record& rec, const std::function<void()>& handle,
                        const ops::DeadLetters& dead_letters) {
   std::string error;
-  auto done = core::retry_transient(
-      "outbound handling", [&] { outbound::handle_event(value, attempt, pool, producer, keys, opt); },
-      store::is_permanent, core::stop_requested, error);
+  auto done = core::retry_transient("outbound handling", handle, store::is_permanent, core::stop_requested, error);
   if (done == core::Attempted::kStopped ||
       (done == core::Attempted::kPermanent && !dead_letters.send(rec, error, core::stop_requested)))
     throw std::runtime_error("stopped");
@@ -45,6 +43,10 @@ int main() {
     auto providers = providers::Registry::standard(providers::settings_from_env());
     opt.providers = &providers;
     opt.email.public_app_url = core::env_or("LOKET_PUBLIC_APP_URL", opt.email.public_app_url);
+    if (auto app = core::env_or("LOKET_AGENT_APP_URL", ""); !app.empty()) {
+      while (!app.empty() && app.back() == '/') app.pop_back();
+      opt.agent_ticket_url = app + core::env_or("LOKET_AGENT_TICKET_PATH", "/tickets/{ticketId}");
+    }
     opt.email.inbound_domain = core::env_or("LOKET_INBOUND_EMAIL_DOMAIN", "");
     opt.email.max_attachment_bytes = static_cast<std::size_t>(
         core::env_int("LOKET_EMAIL_ATTACHMENTS_MAX_BYTES", static_cast<long long>(opt.email.max_attachment_bytes)));
@@ -77,13 +79,44 @@ int main() {
                 auto wait = retry.not_before_ms - core::now_ms();
                 if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
                   throw std::runtime_error("stopped");
-                handle_with_retry(rec, retry.event, retry.attempt, pool, producer, keys, opt, dead_letters);
+                handle_with_retry(
+                    rec,
+                    [&] {
+                      if (retry.target.empty())  // the customer's delivery, else one team chat's
+                        outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
+                      else
+                        outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys,
+                                                    opt);
+                    },
+                    dead_letters);
               }
             },
             core::stop_requested);
       } catch (const std::exception& e) {
         if (!core::stop_requested()) {
           core::log(core::Level::kError, "retry consumer failed", {{"error", e.what()}});
+          core::request_stop();
+        }
+      }
+    });
+    // Team chats (Slack, Discord) read the same events in a group of their own: a slow or
+    // dead chat never delays a customer's reply.
+    std::thread team([&] {
+      try {
+        kafka::Consumer consumer(props, group + "-team", {kafka::kTicketEventsTopic});
+        auto lag = ops::watch_consumer_lag(group + "-team", consumer);
+        kafka::consume_loop(
+            consumer, 50,
+            [&](const std::vector<kafka::Record>& batch) {
+              for (const auto& rec : batch)
+                handle_with_retry(
+                    rec, [&] { outbound::handle_team_event(rec.value, 1, "", pool, producer, keys, opt); },
+                    dead_letters);
+            },
+            core::stop_requested);
+      } catch (const std::exception& e) {
+        if (!core::stop_requested()) {
+          core::log(core::Level::kError, "team consumer failed", {{"error", e.what()}});
           core::request_stop();
         }
       }
@@ -95,13 +128,16 @@ int main() {
       kafka::consume_loop(
           consumer, 50,
           [&](const std::vector<kafka::Record>& batch) {
-            for (const auto& rec : batch) handle_with_retry(rec, rec.value, 1, pool, producer, keys, opt, dead_letters);
+            for (const auto& rec : batch)
+              handle_with_retry(
+                  rec, [&] { outbound::handle_event(rec.value, 1, pool, producer, keys, opt); }, dead_letters);
           },
           core::stop_requested);
     } catch (...) {
       core::request_stop();
     }
     retries.join();
+    team.join();
   } catch (const std::exception& e) {
     if (core::stop_requested()) return 0;
     core::log(core::Level::kError, "outbound failed", {{"error", e.what()}});

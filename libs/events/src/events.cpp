@@ -244,6 +244,7 @@ std::string to_json(const DeliveryRetry& d) {
   json_put(j, "notBeforeMs");
   j.Int64(d.not_before_ms);
   json_kv(j, "lastError", d.last_error);
+  if (!d.target.empty()) json_kv(j, "target", d.target);
   json_put(j, "event");
   j.RawValue(d.event.data(), d.event.size(), rapidjson::kObjectType);
   j.EndObject();
@@ -258,6 +259,7 @@ DeliveryRetry delivery_retry_from_json(const std::string& json) {
   r.attempt = static_cast<int>(core::json_int(d, "attempt").value_or(1));
   r.not_before_ms = core::json_int(d, "notBeforeMs").value_or(0);
   r.last_error = opt(d, "lastError");
+  r.target = opt(d, "target");
   const auto* event = core::json_member(d, "event");
   if (!event || !event->IsObject()) throw std::invalid_argument("delivery retry lacks object field 'event'");
   rapidjson::StringBuffer sb;

@@ -132,7 +132,8 @@ TEST_CASE("an email's parts, source, quoted text and thread hints travel byte fo
 TEST_CASE("a delivery retry carries its ticket.events record unchanged and matches proto/outbound.retry") {
   const std::string event =
       R"({"eventId":"evt_0123456789abcdef01234567","type":"message.created","ticketId":"tkt_1","data":{"x":[1,"\u00e9"]}})";
-  DeliveryRetry d{"evt_0123456789abcdef01234567", 3, 1767225600123, "Telegram: Too Many Requests (HTTP 429)", event};
+  DeliveryRetry d{"evt_0123456789abcdef01234567",           3,     1767225600123,
+                  "Telegram: Too Many Requests (HTTP 429)", event, ""};
   auto json = to_json(d);
   CHECK(validate("outbound.retry", json) == "");
   CHECK(validate("outbound.dlq", json) == "");
@@ -143,4 +144,10 @@ TEST_CASE("a delivery retry carries its ticket.events record unchanged and match
   CHECK(delivery_retry_from_json(to_json(back)).event == back.event);  // stable once normalized
   CHECK(back.event.find("\"ticketId\":\"tkt_1\"") != std::string::npos);
   CHECK_THROWS_AS(delivery_retry_from_json(R"({"eventId":"evt_1","attempt":1})"), std::invalid_argument);
+  CHECK(back.target.empty());
+  CHECK(json.find("target") == std::string::npos);  // a customer delivery names none
+  d.target = "team:int_0123456789abcdef01234567";   // one team chat's notification
+  auto team = to_json(d);
+  CHECK(validate("outbound.retry", team) == "");
+  CHECK(delivery_retry_from_json(team).target == d.target);
 }

@@ -85,4 +85,24 @@ void record_notification(pqxx::work& tx, const std::string& id, const std::strin
       id, status, error, provider_message_id);
 }
 
+bool pending_team_notice(pqxx::work& tx, const std::string& event_id, const std::string& integration_id,
+                         const std::string& workspace_id, const std::string& ticket_id) {
+  tx.exec_params0(
+      "INSERT INTO team_notices (event_id, integration_id, workspace_id, ticket_id, status) "
+      "VALUES ($1, $2, $3, $4, 'pending') ON CONFLICT DO NOTHING",
+      event_id, integration_id, workspace_id, ticket_id);
+  return tx.exec_params1("SELECT status FROM team_notices WHERE event_id = $1 AND integration_id = $2", event_id,
+                         integration_id)[0]
+             .as<std::string>() == "pending";
+}
+
+void record_team_notice(pqxx::work& tx, const std::string& event_id, const std::string& integration_id,
+                        const std::string& status, const std::string& error, const std::string& provider_message_id) {
+  tx.exec_params0(
+      "UPDATE team_notices SET status = $3, error = nullif($4, ''), attempts = attempts + 1, "
+      "provider_message_id = nullif($5, ''), sent_at = CASE WHEN $3 = 'sent' THEN now() END "
+      "WHERE event_id = $1 AND integration_id = $2",
+      event_id, integration_id, status, error, provider_message_id);
+}
+
 }  // namespace loket::store

@@ -44,8 +44,9 @@ void record(store::Pool& pool, const events::TicketEvent& e, const std::string& 
   });
 }
 
-std::string wrap(const std::string& event_json, int attempt, std::int64_t not_before_ms, const std::string& error) {
-  return events::to_json(events::DeliveryRetry{core::new_id("evt"), attempt, not_before_ms, error, event_json});
+std::string wrap(const std::string& event_json, int attempt, std::int64_t not_before_ms, const std::string& error,
+                 const std::string& target) {
+  return events::to_json(events::DeliveryRetry{core::new_id("evt"), attempt, not_before_ms, error, event_json, target});
 }
 
 void publish(kafka::Producer& producer, const std::string& topic, const std::string& key, const std::string& value) {
@@ -82,6 +83,7 @@ namespace {
 struct Attempt {
   std::string provider, error, provider_message_id;
   bool retryable = false;
+  bool gone = false;  ///< providers::IntegrationGone: the integration itself is dead
   int retry_after = 0;
 };
 
@@ -93,6 +95,7 @@ Attempt try_send(const std::string& provider, const std::function<std::string()>
     a.provider_message_id = send();
   } catch (const providers::ProviderError& e) {
     a.error = e.what();
+    a.gone = dynamic_cast<const providers::IntegrationGone*>(&e) != nullptr;
     a.retryable = e.retryable();
     a.retry_after = e.retry_after_seconds();
   } catch (const std::exception& e) {  // undecryptable or unreadable credentials: permanent
@@ -102,10 +105,11 @@ Attempt try_send(const std::string& provider, const std::function<std::string()>
 }
 
 // Records `a` with `write(status, error)`: sent; failed; or, when retryable, a retry scheduled
-// on outbound.retry until max_attempts, then outbound.dlq.
+// on outbound.retry until max_attempts, then outbound.dlq. `target`: DeliveryRetry::target.
 Outcome settle(const Attempt& a, const std::string& value, int attempt, const std::string& key,
                kafka::Producer& producer, const Options& opt,
-               const std::function<void(const std::string&, const std::string&)>& write) {
+               const std::function<void(const std::string&, const std::string&)>& write,
+               const std::string& target = "") {
   if (a.error.empty()) {
     write("sent", "");
     return counted(Outcome::kSent, a.provider);
@@ -120,13 +124,14 @@ Outcome settle(const Attempt& a, const std::string& value, int attempt, const st
     return counted(Outcome::kFailed, a.provider);
   }
   if (attempt >= opt.max_attempts) {
-    publish(producer, kafka::kOutboundDlqTopic, key, wrap(value, attempt, 0, a.error));
+    publish(producer, kafka::kOutboundDlqTopic, key, wrap(value, attempt, 0, a.error, target));
     write("failed", a.error + " (gave up after " + std::to_string(attempt) + " attempts)");
     return counted(Outcome::kDeadLettered, a.provider);
   }
   auto delay = std::min<std::chrono::milliseconds>(opt.base_backoff * (1 << (attempt - 1)), std::chrono::seconds(60));
   if (a.retry_after > 0) delay = std::max<std::chrono::milliseconds>(delay, std::chrono::seconds(a.retry_after));
-  publish(producer, kafka::kOutboundRetryTopic, key, wrap(value, attempt + 1, core::now_ms() + delay.count(), a.error));
+  publish(producer, kafka::kOutboundRetryTopic, key,
+          wrap(value, attempt + 1, core::now_ms() + delay.count(), a.error, target));
   write("pending", a.error);
   return counted(Outcome::kRetryScheduled, a.provider);
 }
@@ -248,6 +253,92 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
       [&](const std::string& status, const std::string& error) { write(status, error, a.provider_message_id); });
 }
 }  // namespace
+
+namespace {
+constexpr const char* kTeamTarget = "team:";
+
+// What the team chats are told about `created`, or nullopt when it is nothing for them: a
+// customer's first message is a new ticket, a later one a reply; agents' and system messages
+// and notes are not news.
+std::optional<providers::TeamNotice> team_notice(pqxx::transaction_base& tx, const events::TicketEvent& e,
+                                                 const events::MessageCreated& created, const Options& opt) {
+  const auto& msg = created.message;
+  if (msg.author_type != "requester" || msg.internal) return std::nullopt;
+  auto ticket = store::load_ticket(tx, e.workspace_id, e.ticket_id);
+  auto ws = store::load_workspace(tx, e.workspace_id);
+  if (!ticket || !ws) return std::nullopt;  // deleted since
+  providers::TeamNotice n;
+  n.kind = msg.seq <= 1 ? providers::TeamNotice::Kind::kNewTicket : providers::TeamNotice::Kind::kCustomerReply;
+  n.workspace = ws->name;
+  n.number = ticket->number;
+  n.subject = ticket->subject;
+  n.requester = ticket->requester_name.value_or(ticket->requester_email.value_or(
+      ticket->requester_phone.value_or(msg.author_name.empty() ? "A customer" : msg.author_name)));
+  n.channel = providers::channel_label(ticket->channel);
+  std::string body = core::trim(msg.body);
+  if (body.empty() && !msg.attachments.empty()) body = "[" + std::to_string(msg.attachments.size()) + " file(s)]";
+  n.excerpt = core::utf8_length(body) > 500 ? core::utf8_truncate(body, 499) + "…" : body;
+  if (!opt.agent_ticket_url.empty()) n.link = core::replace_all(opt.agent_ticket_url, "{ticketId}", e.ticket_id);
+  n.occurred_at = msg.created_at;
+  return n;
+}
+
+// Posts `notice` to team chat `integ` once per event; a chat that says it is gone marks the
+// integration `error` with the reason.
+Outcome notify_team(const events::TicketEvent& e, const providers::TeamNotice& notice, const store::Integration& integ,
+                    const std::string& value, int attempt, store::Pool& pool, kafka::Producer& producer,
+                    const crypto::Keyring& keys, const Options& opt) {
+  bool pending = false;
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    pending = store::pending_team_notice(tx, e.event_id, integ.id, e.workspace_id, e.ticket_id);
+  });
+  if (!pending) return Outcome::kAlreadyDone;
+  const auto* adapter = opt.providers->find(integ.provider);
+  auto a = try_send(integ.provider, [&] {
+    if (!adapter) throw std::runtime_error("no adapter for provider " + integ.provider);
+    return adapter->notify_team(keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id), notice);
+  });
+  return settle(
+      a, value, attempt, e.ticket_id, producer, opt,
+      [&](const std::string& status, const std::string& error) {
+        store::with_tx(pool, [&](pqxx::work& tx) {
+          store::record_team_notice(tx, e.event_id, integ.id, status, error, a.provider_message_id);
+          if (a.gone) store::set_integration_status(tx, integ.id, "error", a.error);
+        });
+      },
+      kTeamTarget + integ.id);
+}
+}  // namespace
+
+Outcome handle_team_event(const std::string& value, int attempt, const std::string& target, store::Pool& pool,
+                          kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt) {
+  events::TicketEvent e;
+  try {
+    e = events::ticket_event_from_json(value);
+  } catch (const events::UnknownEventType&) {
+    return Outcome::kIgnored;
+  }
+  const auto* created = std::get_if<events::MessageCreated>(&e.data);
+  if (!created) return Outcome::kIgnored;
+  core::LogScope in_event("eventId", e.event_id), in_workspace("workspaceId", e.workspace_id);
+  std::optional<providers::TeamNotice> notice;
+  std::vector<store::Integration> chats;
+  {
+    auto conn = pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    notice = team_notice(tx, e, *created, opt);
+    if (!notice) return Outcome::kIgnored;
+    for (auto& integ : store::list_integrations(tx, e.workspace_id)) {
+      const auto* adapter = opt.providers->find(integ.provider);
+      if (!adapter || !adapter->descriptor().team_notices || integ.status != "active" || integ.credentials.empty())
+        continue;
+      if (target.empty() || target == kTeamTarget + integ.id) chats.push_back(std::move(integ));
+    }
+  }
+  Outcome last = Outcome::kIgnored;
+  for (const auto& integ : chats) last = notify_team(e, *notice, integ, value, attempt, pool, producer, keys, opt);
+  return last;
+}
 
 Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, kafka::Producer& producer,
                      const crypto::Keyring& keys, const Options& opt) {

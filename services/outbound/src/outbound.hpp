@@ -24,6 +24,9 @@ struct Options {
   std::chrono::milliseconds base_backoff{1000};    ///< doubled per attempt, capped at 60 s
   const providers::Registry* providers = nullptr;  ///< the adapters replies and emails go out through
   EmailOptions email;                              ///< requester email
+  /// The ticket in the agent app, linked from team notifications: LOKET_AGENT_APP_URL +
+  /// LOKET_AGENT_TICKET_PATH (default "/tickets/{ticketId}"); "" = no link.
+  std::string agent_ticket_url;
 };
 
 /// The integrations a reply may go out through, looked up by the caller (the database in the
@@ -69,5 +72,17 @@ enum class Outcome { kIgnored, kSent, kFailed, kSkipped, kRetryScheduled, kDeadL
 /// @throws on database or broker failure (the caller retries the record).
 Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, kafka::Producer& producer,
                      const crypto::Keyring& keys, const Options& opt);
+
+/// Handles one `ticket.events` record for the team chats (issue 18; a consumer group of its
+/// own, so a slow Slack never delays a customer's reply): a customer's first message on a
+/// ticket is posted as a new ticket, a later one as a reply, to every `active` integration of
+/// the workspace whose provider has team_notices — or only to `target` ("team:<integrationId>",
+/// from an `outbound.retry` record). Once per event and integration (`team_notices` rows); each
+/// integration retries on its own (429 with Retry-After, 5xx, unreachable) until max_attempts,
+/// then `outbound.dlq`; a destination the provider says is gone marks the integration `error`.
+/// Returns the last integration's outcome (kIgnored when there is nothing to post).
+/// @throws on database or broker failure (the caller retries the record).
+Outcome handle_team_event(const std::string& value, int attempt, const std::string& target, store::Pool& pool,
+                          kafka::Producer& producer, const crypto::Keyring& keys, const Options& opt);
 
 }  // namespace loket::outbound

@@ -128,6 +128,9 @@ struct DeliveryRetry {
   std::int64_t not_before_ms = 0;  ///< do not try before (epoch ms); 0 in outbound.dlq
   std::string last_error;
   std::string event;  ///< the ticket.events record, a JSON object's text
+  /// Which delivery of the event this is: "" for the customer's (reply, requester email), or
+  /// "team:<integrationId>" for one team chat's notification (issue 18), retried on its own.
+  std::string target;
 };
 
 /// JSON text of `w` / `m` / `r` / `l` / `d`.

@@ -52,6 +52,17 @@ std::optional<std::string> pending_notification(pqxx::work& tx, const std::strin
                                                 const std::string& ticket_id, const std::string& kind,
                                                 const std::string& recipient, const std::string& once_key = "");
 
+/// Whether the team notification of event `event_id` to team-chat integration
+/// `integration_id` is still to be posted (created pending when new): false once it settled,
+/// so a redelivered event posts once per integration.
+bool pending_team_notice(pqxx::work& tx, const std::string& event_id, const std::string& integration_id,
+                         const std::string& workspace_id, const std::string& ticket_id);
+
+/// Records an attempt on a team notification: status (pending, sent, failed), error ("" =
+/// none), the provider's message id ("" = none).
+void record_team_notice(pqxx::work& tx, const std::string& event_id, const std::string& integration_id,
+                        const std::string& status, const std::string& error, const std::string& provider_message_id);
+
 /// Records an attempt on notification `id`: status (pending, sent, failed, skipped), error ("" =
 /// none) and the provider's message id ("" = none).
 void record_notification(pqxx::work& tx, const std::string& id, const std::string& status, const std::string& error,
