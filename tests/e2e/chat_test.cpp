@@ -262,7 +262,7 @@ TEST_CASE("business hours: the widget says when the team is back, and a bad sche
   CHECK(str(back, "localTime") == "09:00");
   CHECK(str(back, "zone") == "UTC");
   CHECK(back["inDays"].GetInt() == 2);
-  CHECK(back["weekday"].GetInt() == (today.iso_encoding() + 1) % 7 + 1);
+  CHECK(back["weekday"].GetInt() == static_cast<int>((today.iso_encoding() + 1) % 7 + 1));
 
   // Out of hours, every channel's new ticket gets the out-of-office reply: the hosted form's,
   // and a chat's (the widget shows the same).

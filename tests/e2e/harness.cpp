@@ -373,8 +373,53 @@ int free_port() {
   }
 }
 
+std::vector<std::string> FakeTeamChat::posts(const std::string& path) const {
+  std::vector<std::string> out;
+  for (const auto& c : calls(path))
+    if (c.path == path && !c.result.empty()) out.push_back(c.body);
+  return out;
+}
+
+void FakeTeamChat::remove(const std::string& path) {
+  std::lock_guard lock(removed_mu_);
+  removed_.insert(path);
+}
+
+http::Response FakeTeamChat::handle(const http::Request& r) {
+  auto call = record(r, "");
+  const bool slack = r.path.rfind("/services/", 0) == 0, discord = r.path.rfind("/api/webhooks/", 0) == 0;
+  auto text = [](int status, const std::string& body) {
+    http::Response res = json_response(status, body);
+    res.content_type = "text/plain; charset=utf-8";
+    return res;
+  };
+  if (!slack && !discord) return text(404, "not found");
+  bool gone = r.path.find("gone") != std::string::npos;
+  {
+    std::lock_guard lock(removed_mu_);
+    gone = gone || removed_.count(r.path) > 0;
+  }
+  if (gone)
+    return slack ? text(404, "no_service") : json_response(404, R"({"message":"Unknown Webhook","code":10015})");
+  if (limited.fetch_sub(1) > 0) {
+    auto res =
+        slack ? text(429, "rate_limited")
+              : json_response(429, R"({"message":"You are being rate limited.","retry_after":0.4,"global":false})");
+    res.headers.emplace_back("Retry-After", "1");
+    return res;
+  }
+  limited.store(0);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject())
+    return slack ? text(400, "invalid_payload") : json_response(400, R"({"message":"Invalid Form Body","code":50035})");
+  const std::string id = std::to_string(1000000 + call);
+  set_result(call, slack ? "ok" : id);
+  return slack ? text(200, "ok") : json_response(200, R"({"id":")" + id + R"(","channel_id":"42"})");
+}
+
 Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base,
-             const std::string& resend_base) {
+             const std::string& resend_base, const std::string& team_chat_base) {
   api_port_ = free_port();
   ingress_port_ = free_port();
   const auto& e = env();
@@ -392,7 +437,12 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
-  env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");  // the fakes run on 127.0.0.1: the SSRF guard must let them
+  env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");
+  const std::string team_host = team_chat_base.substr(team_chat_base.find("://") + 3);  // 127.0.0.1:<port>
+  env_.push_back("LOKET_SLACK_WEBHOOK_HOSTS=" + team_host);
+  env_.push_back("LOKET_DISCORD_WEBHOOK_HOSTS=" + team_host);
+  env_.push_back(
+      "LOKET_AGENT_APP_URL=https://agents.loket.test/");  // the fakes run on 127.0.0.1: the SSRF guard must let them
   env_.push_back("LOKET_RESEND_API_KEY=re_platform_key");
   env_.push_back("LOKET_EMAIL_FROM=Loket Support <support@mail.loket.test>");
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
@@ -499,8 +549,13 @@ FakeResend& resend() {
   return r;
 }
 
+FakeTeamChat& team_chat() {
+  static FakeTeamChat t;
+  return t;
+}
+
 Stack& stack() {
-  static Stack s(telegram().base(), twilio().base(), graph().base(), resend().base());
+  static Stack s(telegram().base(), twilio().base(), graph().base(), resend().base(), team_chat().base());
   return s;
 }
 

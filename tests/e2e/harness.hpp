@@ -130,6 +130,27 @@ class FakeResend : public FakeApi {
   std::map<std::string, std::string> received_;
 };
 
+/// Fake Slack incoming webhooks (`/services/…`) and Discord webhooks (`/api/webhooks/…`) on one
+/// server, answering as they do (providers.md §8–9): Slack 200 `ok`, Discord 200 with the
+/// message (`?wait=true`). A path containing "gone" answers Slack's 404 `no_service` / Discord's
+/// 404 code 10015; the next `limited` posts answer 429 with `Retry-After: 1` (Discord also
+/// `retry_after` in the body); a body that is not JSON answers 400.
+class FakeTeamChat : public FakeApi {
+ public:
+  std::atomic<int> limited{0};
+  /// The JSON bodies posted to `path` (a webhook's path) that were answered 2xx, oldest first.
+  std::vector<std::string> posts(const std::string& path) const;
+  /// From now on the webhook at `path` is deleted (answers as "gone" ones do).
+  void remove(const std::string& path);
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+
+ private:
+  mutable std::mutex removed_mu_;
+  std::set<std::string> removed_;
+};
+
 /// The signing secret of the Resend Receiving endpoint the stack verifies (the Standard Webhooks
 /// test vector's, shared/reference/providers.md S1).
 inline constexpr const char* kResendWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -138,7 +159,7 @@ inline constexpr const char* kResendWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8IL
 class Stack {
  public:
   Stack(const std::string& telegram_base, const std::string& twilio_base, const std::string& graph_base,
-        const std::string& resend_base);
+        const std::string& resend_base, const std::string& team_chat_base);
   ~Stack();
   void start(const std::string& svc);
   /// Starts one more loket-api replica named `name` with `extra_env` (NAME=value) on a free
@@ -168,6 +189,7 @@ FakeTelegram& telegram();
 FakeTwilio& twilio();
 FakeGraph& graph();
 FakeResend& resend();
+FakeTeamChat& team_chat();
 Stack& stack();
 
 /// A workspace created directly in the database: {accountId, apiKey}.
