@@ -10,6 +10,7 @@
 
 #include "loket/core/config.hpp"
 #include "loket/core/ids.hpp"
+#include "loket/core/text.hpp"
 
 namespace loket::crypto {
 namespace {
@@ -148,5 +149,18 @@ Keyring keyring_from_env() {
   return Keyring::parse(
       core::env_required("LOKET_MASTER_KEY", "set it to id:64-hex-characters, e.g. k1:$(openssl rand -hex 32)"));
 }
+
+std::string standard_webhooks_signature(std::string_view secret, std::string_view id, std::string_view timestamp,
+                                        std::string_view body) {
+  if (secret.rfind("whsec_", 0) == 0) secret.remove_prefix(6);
+  auto key = core::from_base64(secret);
+  if (!key || key->empty()) throw std::invalid_argument("a webhook secret is whsec_ and base64");
+  std::string content;
+  content.reserve(id.size() + timestamp.size() + body.size() + 2);
+  content.append(id).append(".").append(timestamp).append(".").append(body);
+  return "v1," + core::base64(hmac_sha256(*key, content));
+}
+
+std::string new_webhook_secret() { return "whsec_" + core::base64(core::random_bytes(32)); }
 
 }  // namespace loket::crypto

@@ -73,3 +73,20 @@ TEST_CASE("argon2id verifies a hash made elsewhere (PHC string from the referenc
   REQUIRE(password_verify("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
                           "password"));
 }
+
+TEST_CASE("Standard Webhooks signatures match the published vector; secrets are whsec_ and 32 bytes") {
+  // shared/reference/providers.md, vector S1 (Svix / Standard Webhooks).
+  CHECK(loket::crypto::standard_webhooks_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                                   "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                                                   R"({"test": 2432232314})") ==
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  CHECK(loket::crypto::standard_webhooks_signature("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                                   "1614265330", R"({"test": 2432232314})") ==
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");  // the prefix is optional
+  CHECK_THROWS_AS(loket::crypto::standard_webhooks_signature("whsec_", "id", "1", "{}"), std::invalid_argument);
+  CHECK_THROWS_AS(loket::crypto::standard_webhooks_signature("whsec_!!!", "id", "1", "{}"), std::invalid_argument);
+  auto a = loket::crypto::new_webhook_secret(), b = loket::crypto::new_webhook_secret();
+  CHECK(a.rfind("whsec_", 0) == 0);
+  CHECK(a.size() == 6 + 44);  // 32 bytes in base64
+  CHECK(a != b);
+}

@@ -21,14 +21,14 @@ bool verify_signature(const std::vector<std::string>& secrets, std::string_view 
     return false;
   const std::int64_t at = std::stoll(std::string(timestamp));
   if (at < now_s - tolerance_s || at > now_s + tolerance_s) return false;
-  const std::string content = std::string(id) + "." + std::string(timestamp) + "." + std::string(body);
   bool any = false;
   for (const auto& secret : secrets) {
-    std::string_view encoded = secret;
-    if (encoded.rfind("whsec_", 0) == 0) encoded.remove_prefix(6);
-    auto key = core::from_base64(encoded);
-    if (!key || key->empty()) continue;
-    const std::string expected = "v1," + core::base64(crypto::hmac_sha256(*key, content));
+    std::string expected;
+    try {
+      expected = crypto::standard_webhooks_signature(secret, id, timestamp, body);
+    } catch (const std::invalid_argument&) {  // not a whsec_ secret: matches nothing
+      continue;
+    }
     for (const auto& candidate : core::split(signatures, ' '))  // several while Resend rotates its secret
       any |= crypto::constant_time_equal(candidate, expected);
   }

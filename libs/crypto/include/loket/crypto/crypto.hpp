@@ -22,6 +22,15 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// Decodes lower- or upper-case hex. @throws std::invalid_argument on odd length or non-hex.
 std::string from_hex(std::string_view hex);
 
+/// The Standard Webhooks signature (standardwebhooks.com; Svix): "v1," + base64 of
+/// HMAC-SHA256 over "<id>.<timestamp>.<body>" under the secret `whsec_<base64 key>` (the prefix
+/// is optional). Pure. @throws std::invalid_argument when the secret is not base64 or empty.
+std::string standard_webhooks_signature(std::string_view secret, std::string_view id, std::string_view timestamp,
+                                        std::string_view body);
+
+/// A new Standard Webhooks secret: "whsec_" + base64 of 32 random bytes.
+std::string new_webhook_secret();
+
 /// Hashes a password with argon2id (libargon2; t=2 passes, m=19 MiB, p=1, a 16-byte random
 /// salt: the OWASP minimum) and returns the self-describing PHC string `$argon2id$v=19$...`.
 /// Takes tens of milliseconds on purpose. @throws std::runtime_error when libargon2 fails.
