@@ -14,6 +14,7 @@
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 #include "outbound.hpp"
+#include "webhooks.hpp"
 
 using namespace loket;
 
@@ -27,6 +28,29 @@ void handle_with_retry(const kafka::Record& rec, const std::function<void()>& ha
   if (done == core::Attempted::kStopped ||
       (done == core::Attempted::kPermanent && !dead_letters.send(rec, error, core::stop_requested)))
     throw std::runtime_error("stopped");
+}
+
+// A thread consuming `topic` as consumer group `group` in batches of `batch`, each record
+// through `handle`; a failure stops the process.
+std::thread consumer_thread(const kafka::Properties& props, const std::string& group, const std::string& topic,
+                            int batch, std::function<void(const kafka::Record&)> handle) {
+  return std::thread([props, group, topic, batch, handle = std::move(handle)] {
+    try {
+      kafka::Consumer consumer(props, group, {topic});
+      auto lag = ops::watch_consumer_lag(group, consumer);
+      kafka::consume_loop(
+          consumer, batch,
+          [&](const std::vector<kafka::Record>& records) {
+            for (const auto& rec : records) handle(rec);
+          },
+          core::stop_requested);
+    } catch (const std::exception& e) {
+      if (!core::stop_requested()) {
+        core::log(core::Level::kError, "consumer failed", {{"group", group}, {"error", e.what()}});
+        core::request_stop();
+      }
+    }
+  });
 }
 }  // namespace
 
@@ -61,66 +85,54 @@ int main() {
     ops::DeadLetters dead_letters(producer, group);
     auto admin = ops::admin_from_env(9084, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
-    std::thread retries([&] {
+    std::vector<std::thread> threads;
+    threads.push_back(consumer_thread(props, group + "-retry", kafka::kOutboundRetryTopic, 1, [&](const auto& rec) {
+      events::DeliveryRetry retry;
       try {
-        kafka::Consumer consumer(props, group + "-retry", {kafka::kOutboundRetryTopic});
-        auto lag = ops::watch_consumer_lag(group + "-retry", consumer);
-        kafka::consume_loop(
-            consumer, 1,
-            [&](const std::vector<kafka::Record>& batch) {
-              for (const auto& rec : batch) {
-                events::DeliveryRetry retry;
-                try {
-                  retry = events::delivery_retry_from_json(rec.value);
-                } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
-                  if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
-                  continue;
-                }
-                auto wait = retry.not_before_ms - core::now_ms();
-                if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
-                  throw std::runtime_error("stopped");
-                handle_with_retry(
-                    rec,
-                    [&] {
-                      if (retry.target.empty())  // the customer's delivery, else one team chat's
-                        outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
-                      else
-                        outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys,
-                                                    opt);
-                    },
-                    dead_letters);
-              }
-            },
-            core::stop_requested);
-      } catch (const std::exception& e) {
-        if (!core::stop_requested()) {
-          core::log(core::Level::kError, "retry consumer failed", {{"error", e.what()}});
-          core::request_stop();
-        }
+        retry = events::delivery_retry_from_json(rec.value);
+      } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
+        if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
+        return;
       }
-    });
-    // Team chats (Slack, Discord) read the same events in a group of their own: a slow or
-    // dead chat never delays a customer's reply.
-    std::thread team([&] {
-      try {
-        kafka::Consumer consumer(props, group + "-team", {kafka::kTicketEventsTopic});
-        auto lag = ops::watch_consumer_lag(group + "-team", consumer);
-        kafka::consume_loop(
-            consumer, 50,
-            [&](const std::vector<kafka::Record>& batch) {
-              for (const auto& rec : batch)
-                handle_with_retry(
-                    rec, [&] { outbound::handle_team_event(rec.value, 1, "", pool, producer, keys, opt); },
-                    dead_letters);
-            },
-            core::stop_requested);
-      } catch (const std::exception& e) {
-        if (!core::stop_requested()) {
-          core::log(core::Level::kError, "team consumer failed", {{"error", e.what()}});
-          core::request_stop();
+      auto wait = retry.not_before_ms - core::now_ms();
+      if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait))) throw std::runtime_error("stopped");
+      handle_with_retry(
+          rec,
+          [&] {
+            if (retry.target.empty())  // the customer's delivery, else one team chat's
+              outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
+            else
+              outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys, opt);
+          },
+          dead_letters);
+    }));
+    // Team chats (Slack, Discord) and integrators' webhooks read the same events in groups of
+    // their own: a slow or dead one never delays a customer's reply.
+    threads.push_back(consumer_thread(props, group + "-team", kafka::kTicketEventsTopic, 50, [&](const auto& rec) {
+      handle_with_retry(
+          rec, [&] { outbound::handle_team_event(rec.value, 1, "", pool, producer, keys, opt); }, dead_letters);
+    }));
+    auto webhooks = outbound::webhook_options_from_env();
+    outbound::WebhookWakeup wakeup;
+    threads.push_back(consumer_thread(props, group + "-webhooks", kafka::kTicketEventsTopic, 200, [&](const auto& rec) {
+      handle_with_retry(
+          rec,
+          [&] {
+            if (outbound::fan_out(rec.value, pool) > 0) wakeup.notify();
+          },
+          dead_letters);
+    }));
+    for (int i = 0; i < webhooks.workers; ++i)
+      threads.emplace_back([&] {
+        while (!core::stop_requested()) {
+          try {
+            if (!outbound::deliver_next_webhook(pool, keys, webhooks)) wakeup.wait(std::chrono::milliseconds(500));
+          } catch (const std::exception& e) {  // the database is away: wait, then go on
+            core::log(core::Level::kWarn, "webhook dispatch failed", {{"error", e.what()}});
+            core::sleep_unless_stopped(std::chrono::seconds(1));
+          }
         }
-      }
-    });
+      });
     kafka::Consumer consumer(props, group, {kafka::kTicketEventsTopic});
     auto lag = ops::watch_consumer_lag(group, consumer);
     core::log(core::Level::kInfo, "outbound consuming", {{"topic", kafka::kTicketEventsTopic}});
@@ -136,8 +148,9 @@ int main() {
     } catch (...) {
       core::request_stop();
     }
-    retries.join();
-    team.join();
+    core::request_stop();
+    wakeup.notify();
+    for (auto& t : threads) t.join();
   } catch (const std::exception& e) {
     if (core::stop_requested()) return 0;
     core::log(core::Level::kError, "outbound failed", {{"error", e.what()}});

@@ -76,10 +76,9 @@ TEST_CASE("argon2id verifies a hash made elsewhere (PHC string from the referenc
 
 TEST_CASE("Standard Webhooks signatures match the published vector; secrets are whsec_ and 32 bytes") {
   // shared/reference/providers.md, vector S1 (Svix / Standard Webhooks).
-  CHECK(loket::crypto::standard_webhooks_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                                                   "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-                                                   R"({"test": 2432232314})") ==
-        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  CHECK(loket::crypto::standard_webhooks_signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+            R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   CHECK(loket::crypto::standard_webhooks_signature("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
                                                    "1614265330", R"({"test": 2432232314})") ==
         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");  // the prefix is optional

@@ -1,0 +1,98 @@
+#pragma once
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+/// Outgoing webhooks for integrators (issue 18; docs/webhooks.md): endpoints, and one delivery
+/// per endpoint and subscribed ticket event, kept until delivered or given up on.
+namespace loket::store {
+
+/// A webhook endpoint (its secrets still encrypted, AAD = id).
+struct WebhookEndpoint {
+  std::string id, workspace_id, url, description;
+  std::vector<std::string> events;  ///< ticket event types, e.g. "ticket.created"
+  bool enabled = true;
+  std::string disabled_reason;  ///< why Loket turned it off ("" = it did not)
+  std::string secret, secret_key_id;
+  /// The secret before the last rotation, which still signs until previous_until ("" = none).
+  std::string previous_secret, previous_secret_key_id, previous_until;
+  bool previous_valid = false;  ///< previous_until is in the future
+  std::string failing_since;    ///< RFC 3339 of the first failure since the last success, "" = none
+  std::string created_at, updated_at;
+};
+
+/// The workspace's endpoints, oldest first.
+std::vector<WebhookEndpoint> list_webhook_endpoints(pqxx::transaction_base& tx, const std::string& workspace_id);
+
+/// Endpoint `id` of `workspace_id`, or nullopt.
+std::optional<WebhookEndpoint> find_webhook_endpoint(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                                     const std::string& id);
+
+/// Inserts `e`, or updates its url, description, events, enabled (clearing disabled_reason
+/// when enabled) and secrets; `previous_until_seconds` > 0 keeps `e.previous_secret` signing
+/// for that long from now. Returns the stored endpoint.
+WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, int previous_until_seconds = 0);
+
+/// Deletes endpoint `id` of `workspace_id` and its deliveries; false when there is none.
+bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, const std::string& id);
+
+/// One delivery per enabled endpoint of `workspace_id` subscribed to `event_type` (ticket event
+/// `event_id` on `ticket_id`, `payload` the record as published), each once however often this
+/// runs. Returns how many were new.
+int enqueue_webhook_deliveries(pqxx::work& tx, const std::string& workspace_id, const std::string& event_id,
+                               const std::string& event_type, const std::string& ticket_id, const std::string& payload);
+
+/// A delivery, as the log shows it and the dispatcher sends it.
+struct WebhookDelivery {
+  std::string id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, status;
+  int attempts = 0;
+  std::optional<int> last_status_code, last_latency_ms;
+  std::string last_error, response_excerpt, next_attempt_at, created_at, delivered_at;
+};
+
+/// Claims the next due delivery for an attempt: pending, due, not in flight, of an enabled
+/// endpoint that has fewer than `max_in_flight` attempts in flight, and the first pending one
+/// of its endpoint and ticket (deliveries of one ticket go out in event order). The claim is a
+/// lease of `lease_seconds` (then another worker may take it) and counts an attempt. Returns
+/// it with its endpoint, or nullopt when none is due. One statement; concurrent workers never
+/// claim the same delivery.
+std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,
+                                                                                  int max_in_flight);
+
+/// How an attempt ended.
+struct WebhookAttempt {
+  enum class Outcome { kDelivered, kRetry, kFailed } outcome = Outcome::kDelivered;
+  int retry_in_seconds = 0;  ///< kRetry: when to try again
+  std::optional<int> status_code;
+  int latency_ms = 0;
+  std::string error, response_excerpt;
+};
+
+/// Records attempt `a` on delivery `id` of endpoint `endpoint_id` (and the endpoint's
+/// failing_since: cleared by a delivery, set by the first failure).
+void record_webhook_attempt(pqxx::work& tx, const std::string& id, const std::string& endpoint_id,
+                            const WebhookAttempt& a);
+
+/// Turns endpoint `id` off with `reason` (its pending deliveries wait until it is enabled again).
+void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason);
+
+/// Turns endpoint `id` off with `reason` when it has failed for more than `seconds` without a
+/// delivery in between; true when it did.
+bool disable_webhook_endpoint_failing_since(pqxx::work& tx, const std::string& id, int seconds,
+                                            const std::string& reason);
+
+/// The endpoint's deliveries, newest first, at most `limit`; only `status` when not "".
+std::vector<WebhookDelivery> list_webhook_deliveries(pqxx::transaction_base& tx, const std::string& endpoint_id,
+                                                     const std::string& status, int limit);
+
+/// Queues delivery `delivery_id` of `endpoint_id` again now (same webhook-id); nullopt when
+/// there is no such delivery.
+std::optional<WebhookDelivery> redeliver_webhook(pqxx::work& tx, const std::string& endpoint_id,
+                                                 const std::string& delivery_id);
+
+/// Queues again every delivery of `endpoint_id` created in [from, to) (RFC 3339), in their
+/// original order; returns how many.
+int replay_webhooks(pqxx::work& tx, const std::string& endpoint_id, const std::string& from, const std::string& to);
+
+}  // namespace loket::store

@@ -1,0 +1,219 @@
+#include "loket/store/webhooks.hpp"
+
+#include "loket/core/ids.hpp"
+#include "loket/core/text.hpp"
+
+namespace loket::store {
+namespace {
+constexpr const char* kEndpointColumns =
+    "e.id, e.workspace_id, e.url, e.description, array_to_string(e.events, E'\\x1f'), e.enabled, "
+    "coalesce(e.disabled_reason, ''), e.secret, e.secret_key_id, e.previous_secret, "
+    "coalesce(e.previous_secret_key_id, ''), coalesce(rfc3339(e.previous_until), ''), "
+    "coalesce(e.previous_until > now(), false), coalesce(rfc3339(e.failing_since), ''), rfc3339(e.created_at), "
+    "rfc3339(e.updated_at) ";
+
+WebhookEndpoint endpoint_from(const pqxx::row& r, int at = 0) {
+  WebhookEndpoint e;
+  e.id = r[at + 0].as<std::string>();
+  e.workspace_id = r[at + 1].as<std::string>();
+  e.url = r[at + 2].as<std::string>();
+  e.description = r[at + 3].as<std::string>();
+  for (auto& t : core::split(r[at + 4].as<std::string>(""), '\x1f'))
+    if (!t.empty()) e.events.push_back(t);
+  e.enabled = r[at + 5].as<bool>();
+  e.disabled_reason = r[at + 6].as<std::string>();
+  e.secret = pqxx::binarystring(r[at + 7]).str();
+  e.secret_key_id = r[at + 8].as<std::string>();
+  if (!r[at + 9].is_null()) e.previous_secret = pqxx::binarystring(r[at + 9]).str();
+  e.previous_secret_key_id = r[at + 10].as<std::string>();
+  e.previous_until = r[at + 11].as<std::string>();
+  e.previous_valid = r[at + 12].as<bool>();
+  e.failing_since = r[at + 13].as<std::string>();
+  e.created_at = r[at + 14].as<std::string>();
+  e.updated_at = r[at + 15].as<std::string>();
+  return e;
+}
+constexpr int kEndpointWidth = 16;
+
+constexpr const char* kDeliveryColumns =
+    "d.id, d.endpoint_id, d.workspace_id, d.event_id, d.event_type, d.ticket_id, d.payload, d.status, d.attempts, "
+    "d.last_status_code, d.last_latency_ms, coalesce(d.last_error, ''), coalesce(d.response_excerpt, ''), "
+    "coalesce(rfc3339(d.next_attempt_at), ''), rfc3339(d.created_at), coalesce(rfc3339(d.delivered_at), '') ";
+
+WebhookDelivery delivery_from(const pqxx::row& r) {
+  WebhookDelivery d;
+  d.id = r[0].as<std::string>();
+  d.endpoint_id = r[1].as<std::string>();
+  d.workspace_id = r[2].as<std::string>();
+  d.event_id = r[3].as<std::string>();
+  d.event_type = r[4].as<std::string>();
+  d.ticket_id = r[5].as<std::string>();
+  d.payload = r[6].as<std::string>();
+  d.status = r[7].as<std::string>();
+  d.attempts = r[8].as<int>();
+  if (!r[9].is_null()) d.last_status_code = r[9].as<int>();
+  if (!r[10].is_null()) d.last_latency_ms = r[10].as<int>();
+  d.last_error = r[11].as<std::string>();
+  d.response_excerpt = r[12].as<std::string>();
+  d.next_attempt_at = d.status == "pending" ? r[13].as<std::string>() : "";
+  d.created_at = r[14].as<std::string>();
+  d.delivered_at = r[15].as<std::string>();
+  return d;
+}
+constexpr int kDeliveryWidth = 16;
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : "\x1f") + s;
+  return out;
+}
+}  // namespace
+
+std::vector<WebhookEndpoint> list_webhook_endpoints(pqxx::transaction_base& tx, const std::string& workspace_id) {
+  std::vector<WebhookEndpoint> out;
+  for (const auto& r :
+       tx.exec_params(std::string("SELECT ") + kEndpointColumns +
+                          "FROM webhook_endpoints e WHERE e.workspace_id = $1 ORDER BY e.created_at, e.id",
+                      workspace_id))
+    out.push_back(endpoint_from(r));
+  return out;
+}
+
+std::optional<WebhookEndpoint> find_webhook_endpoint(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                                     const std::string& id) {
+  auto r = tx.exec_params(
+      std::string("SELECT ") + kEndpointColumns + "FROM webhook_endpoints e WHERE e.workspace_id = $1 AND e.id = $2",
+      workspace_id, id);
+  if (r.empty()) return std::nullopt;
+  return endpoint_from(r[0]);
+}
+
+WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, int previous_until_seconds) {
+  pqxx::binarystring previous(e.previous_secret);  // '' = none (a secret is never empty)
+  tx.exec_params0(
+      "INSERT INTO webhook_endpoints (id, workspace_id, url, description, events, enabled, secret, secret_key_id, "
+      "previous_secret, previous_secret_key_id, previous_until) "
+      "VALUES ($1, $2, $3, $4, coalesce(string_to_array($5, E'\\x1f'), '{}'), $6, $7, $8, nullif($9, ''::bytea), "
+      "nullif($10, ''), "
+      "CASE WHEN $11 > 0 THEN now() + make_interval(secs => $11) END) "
+      "ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, description = EXCLUDED.description, "
+      "events = EXCLUDED.events, enabled = EXCLUDED.enabled, "
+      "disabled_reason = CASE WHEN EXCLUDED.enabled THEN NULL ELSE webhook_endpoints.disabled_reason END, "
+      "failing_since = CASE WHEN EXCLUDED.enabled AND NOT webhook_endpoints.enabled THEN NULL "
+      "ELSE webhook_endpoints.failing_since END, "
+      "secret = EXCLUDED.secret, secret_key_id = EXCLUDED.secret_key_id, "
+      "previous_secret = CASE WHEN $11 > 0 THEN EXCLUDED.previous_secret ELSE webhook_endpoints.previous_secret END, "
+      "previous_secret_key_id = CASE WHEN $11 > 0 THEN EXCLUDED.previous_secret_key_id "
+      "ELSE webhook_endpoints.previous_secret_key_id END, "
+      "previous_until = CASE WHEN $11 > 0 THEN EXCLUDED.previous_until ELSE webhook_endpoints.previous_until END, "
+      "updated_at = now()",
+      e.id, e.workspace_id, e.url, e.description, joined(e.events), e.enabled, pqxx::binarystring(e.secret),
+      e.secret_key_id, previous, e.previous_secret_key_id, previous_until_seconds);
+  return *find_webhook_endpoint(tx, e.workspace_id, e.id);
+}
+
+bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, const std::string& id) {
+  return !tx.exec_params("DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2 RETURNING id", workspace_id,
+                         id)
+              .empty();
+}
+
+int enqueue_webhook_deliveries(pqxx::work& tx, const std::string& workspace_id, const std::string& event_id,
+                               const std::string& event_type, const std::string& ticket_id,
+                               const std::string& payload) {
+  auto endpoints = tx.exec_params(
+      "SELECT id FROM webhook_endpoints WHERE workspace_id = $1 AND enabled AND $2 = ANY(events) ORDER BY id",
+      workspace_id, event_type);
+  int added = 0;
+  for (const auto& r : endpoints)
+    added += tx.exec_params(
+                   "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
+                   "payload, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') "
+                   "ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id",
+                   core::new_id("msg"), r[0].as<std::string>(), workspace_id, event_id, event_type, ticket_id, payload)
+                 .size();
+  return added;
+}
+
+std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,
+                                                                                  int max_in_flight) {
+  auto r = tx.exec_params(
+      "WITH next AS ("
+      " SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints e ON e.id = c.endpoint_id"
+      " WHERE c.status = 'pending' AND c.next_attempt_at <= now()"
+      "   AND (c.leased_until IS NULL OR c.leased_until < now()) AND e.enabled"
+      "   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
+      "                   AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
+      "   AND (SELECT count(*) FROM webhook_deliveries f WHERE f.endpoint_id = c.endpoint_id"
+      "        AND f.status = 'pending' AND f.leased_until > now()) < $2"
+      " ORDER BY c.next_attempt_at, c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED) "
+      "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), attempts = d.attempts + 1 "
+      "FROM next, webhook_endpoints e WHERE d.id = next.id AND e.id = d.endpoint_id RETURNING " +
+          std::string(kDeliveryColumns) + ", " + kEndpointColumns,
+      lease_seconds, max_in_flight);
+  if (r.empty()) return std::nullopt;
+  return std::make_pair(delivery_from(r[0]), endpoint_from(r[0], kDeliveryWidth));
+}
+
+void record_webhook_attempt(pqxx::work& tx, const std::string& id, const std::string& endpoint_id,
+                            const WebhookAttempt& a) {
+  using O = WebhookAttempt::Outcome;
+  const char* status = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "pending" : "failed";
+  tx.exec_params0(
+      "UPDATE webhook_deliveries SET status = $2, leased_until = NULL, last_status_code = $3, last_latency_ms = $4, "
+      "last_error = nullif($5, ''), response_excerpt = nullif($6, ''), "
+      "next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $7) ELSE next_attempt_at END, "
+      "delivered_at = CASE WHEN $2 = 'delivered' THEN now() END WHERE id = $1",
+      id, status, a.status_code, a.latency_ms, a.error, a.response_excerpt, a.retry_in_seconds);
+  tx.exec_params0(
+      "UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, now()) END "
+      "WHERE id = $1",
+      endpoint_id, a.outcome == O::kDelivered);
+}
+
+void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason) {
+  tx.exec_params0(
+      "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1", id,
+      reason);
+}
+
+bool disable_webhook_endpoint_failing_since(pqxx::work& tx, const std::string& id, int seconds,
+                                            const std::string& reason) {
+  return !tx.exec_params(
+                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() "
+                "WHERE id = $1 AND enabled AND failing_since < now() - make_interval(secs => $2) RETURNING id",
+                id, seconds, reason)
+              .empty();
+}
+
+std::vector<WebhookDelivery> list_webhook_deliveries(pqxx::transaction_base& tx, const std::string& endpoint_id,
+                                                     const std::string& status, int limit) {
+  std::vector<WebhookDelivery> out;
+  for (const auto& r : tx.exec_params(std::string("SELECT ") + kDeliveryColumns +
+                                          "FROM webhook_deliveries d WHERE d.endpoint_id = $1 "
+                                          "AND ($2 = '' OR d.status = $2) ORDER BY d.seq DESC LIMIT $3",
+                                      endpoint_id, status, limit))
+    out.push_back(delivery_from(r));
+  return out;
+}
+
+std::optional<WebhookDelivery> redeliver_webhook(pqxx::work& tx, const std::string& endpoint_id,
+                                                 const std::string& delivery_id) {
+  auto r = tx.exec_params(
+      "UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), leased_until = NULL "
+      "WHERE d.endpoint_id = $1 AND d.id = $2 RETURNING " +
+          std::string(kDeliveryColumns),
+      endpoint_id, delivery_id);
+  if (r.empty()) return std::nullopt;
+  return delivery_from(r[0]);
+}
+
+int replay_webhooks(pqxx::work& tx, const std::string& endpoint_id, const std::string& from, const std::string& to) {
+  return static_cast<int>(tx.exec_params("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), "
+                                         "leased_until = NULL WHERE endpoint_id = $1 AND created_at >= $2::timestamptz "
+                                         "AND created_at < $3::timestamptz RETURNING id",
+                                         endpoint_id, from, to)
+                              .size());
+}
+
+}  // namespace loket::store

@@ -1,0 +1,174 @@
+#include "webhooks.hpp"
+
+#include <algorithm>
+
+#include "loket/core/config.hpp"
+#include "loket/core/log.hpp"
+#include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
+#include "loket/events/ticket_events.hpp"
+#include "loket/http/client.hpp"
+#include "loket/ops/metrics.hpp"
+
+namespace loket::outbound {
+
+WebhookOptions webhook_options_from_env() {
+  WebhookOptions opt;
+  opt.workers = static_cast<int>(std::clamp<long long>(core::env_int("LOKET_WEBHOOK_WORKERS", opt.workers), 1, 256));
+  opt.timeout = core::env_ms("LOKET_WEBHOOK_TIMEOUT_MS", opt.timeout);
+  if (auto s = core::env_or("LOKET_WEBHOOK_RETRY_SCHEDULE", ""); !s.empty()) {
+    opt.retry_schedule.clear();
+    for (const auto& part : core::split(s, ',')) {
+      auto t = core::trim(part);
+      if (t.empty() || t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos)
+        throw std::invalid_argument("LOKET_WEBHOOK_RETRY_SCHEDULE must be seconds, comma-separated: " + s);
+      opt.retry_schedule.push_back(std::stoi(t));
+    }
+  }
+  opt.disable_after_seconds =
+      static_cast<int>(core::env_int("LOKET_WEBHOOK_DISABLE_AFTER_SECONDS", opt.disable_after_seconds));
+  return opt;
+}
+
+int fan_out(const std::string& value, store::Pool& pool) {
+  events::TicketEvent e;
+  try {
+    e = events::ticket_event_from_json(value);
+  } catch (const events::UnknownEventType&) {  // a newer writer's type: not offered to endpoints yet
+    return 0;
+  }
+  int added = 0;
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    added = store::enqueue_webhook_deliveries(tx, e.workspace_id, e.event_id, e.type(), e.ticket_id, value);
+  });
+  return added;
+}
+
+std::vector<std::pair<std::string, std::string>> webhook_headers(const store::WebhookDelivery& d,
+                                                                 const std::string& secret,
+                                                                 const std::string& previous_secret,
+                                                                 std::int64_t timestamp_s) {
+  const std::string ts = std::to_string(timestamp_s);
+  std::string signature = crypto::standard_webhooks_signature(secret, d.id, ts, d.payload);
+  if (!previous_secret.empty())
+    signature += " " + crypto::standard_webhooks_signature(previous_secret, d.id, ts, d.payload);
+  return {{"Content-Type", "application/json"},
+          {"User-Agent", "Loket-Webhooks/1"},
+          {"webhook-id", d.id},
+          {"webhook-timestamp", ts},
+          {"webhook-signature", signature}};
+}
+
+WebhookVerdict judge_webhook_response(int status, int retry_after_seconds, int attempts,
+                                      const std::vector<int>& schedule) {
+  using O = store::WebhookAttempt::Outcome;
+  WebhookVerdict v;
+  if (status >= 200 && status < 300) {
+    v.attempt.outcome = O::kDelivered;
+    return v;
+  }
+  if (status == 410) {
+    v.attempt.outcome = O::kFailed;
+    v.disable = true;
+    return v;
+  }
+  if (attempts > static_cast<int>(schedule.size())) {
+    v.attempt.outcome = O::kFailed;
+    return v;
+  }
+  int wait = schedule[static_cast<std::size_t>(attempts - 1)];
+  if (status == 429 || status == 503) wait = std::max(wait, std::min(retry_after_seconds, 86400));
+  v.attempt.outcome = O::kRetry;
+  v.attempt.retry_in_seconds = wait;
+  return v;
+}
+
+namespace {
+ops::Registry& metrics() {
+  static ops::Registry& r = []() -> ops::Registry& {
+    auto& m = ops::metrics();
+    m.describe("loket_webhook_deliveries_total", ops::Registry::Type::kCounter,
+               "Outgoing webhook attempts by outcome (delivered, retry, failed).");
+    m.describe("loket_webhook_seconds", ops::Registry::Type::kHistogram, "Outgoing webhook attempt latency.");
+    return m;
+  }();
+  return r;
+}
+}  // namespace
+
+bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt) {
+  const int lease = static_cast<int>(opt.timeout.count() / 1000) + 30;
+  std::optional<std::pair<store::WebhookDelivery, store::WebhookEndpoint>> claimed;
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    claimed = store::claim_webhook_delivery(tx, lease, opt.max_in_flight_per_endpoint);
+  });
+  if (!claimed) return false;
+  const auto& [d, endpoint] = *claimed;
+  core::LogScope in_delivery("deliveryId", d.id), in_endpoint("endpointId", endpoint.id);
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = endpoint.url;
+  req.body = d.payload;
+  req.timeout = opt.timeout;
+  req.max_response_bytes = 64 << 10;
+  req.guard = &http::ssrf_policy();  // the integrator chose the URL
+  http::ClientResponse res;
+  auto started = std::chrono::steady_clock::now();
+  try {
+    const std::string previous =
+        endpoint.previous_valid && !endpoint.previous_secret.empty()
+            ? keys.decrypt(endpoint.previous_secret, endpoint.previous_secret_key_id, endpoint.id)
+            : "";
+    req.headers = webhook_headers(d, keys.decrypt(endpoint.secret, endpoint.secret_key_id, endpoint.id), previous,
+                                  core::now_ms() / 1000);
+    res = http::fetch(req);
+  } catch (const std::exception& e) {  // an undecryptable secret: nothing to sign with
+    res.error = e.what();
+    res.refused = true;
+  }
+  const auto latency =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  int retry_after = 0;
+  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  WebhookVerdict verdict;  // refused by the SSRF guard or unsignable: it will not get better
+  verdict.attempt.outcome = store::WebhookAttempt::Outcome::kFailed;
+  if (!res.refused) verdict = judge_webhook_response(res.status, retry_after, d.attempts, opt.retry_schedule);
+  auto& a = verdict.attempt;
+  if (res.status) a.status_code = res.status;
+  a.latency_ms = static_cast<int>(latency.count());
+  a.error = res.status ? (res.ok() ? "" : "HTTP " + std::to_string(res.status)) : res.error;
+  a.response_excerpt = core::utf8_truncate(res.body, 500);
+  using O = store::WebhookAttempt::Outcome;
+  const char* outcome = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "retry" : "failed";
+  metrics().add("loket_webhook_deliveries_total", {{"outcome", outcome}});
+  metrics().observe_since("loket_webhook_seconds", {}, started);
+  if (a.outcome != O::kDelivered)
+    core::log(core::Level::kWarn, "webhook attempt failed",
+              {{"attempt", std::to_string(d.attempts)}, {"error", a.error}, {"outcome", outcome}});
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    store::record_webhook_attempt(tx, d.id, endpoint.id, a);
+    if (verdict.disable)
+      store::disable_webhook_endpoint(tx, endpoint.id, "the endpoint answered 410 Gone");
+    else if (a.outcome != O::kDelivered)
+      store::disable_webhook_endpoint_failing_since(
+          tx, endpoint.id, opt.disable_after_seconds,
+          "nothing could be delivered for " + std::to_string(opt.disable_after_seconds / 3600) + " hours");
+  });
+  return true;
+}
+
+void WebhookWakeup::notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+void WebhookWakeup::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const auto seen = generation_;
+  cv_.wait_for(lock, timeout, [&] { return generation_ != seen; });
+}
+
+}  // namespace loket::outbound

@@ -1,0 +1,76 @@
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "loket/crypto/crypto.hpp"
+#include "loket/store/store.hpp"
+#include "loket/store/webhooks.hpp"
+
+/// Outgoing webhooks for integrators (issue 18; docs/webhooks.md): the fan-out of ticket events
+/// into deliveries, and the dispatcher that signs and sends them.
+namespace loket::outbound {
+
+/// Settings (docs/operations.md).
+struct WebhookOptions {
+  int workers = 8;  ///< LOKET_WEBHOOK_WORKERS: deliveries in flight at once, over all endpoints
+  /// LOKET_WEBHOOK_RETRY_SCHEDULE (seconds, comma-separated): the waits after each failed
+  /// attempt; the delivery fails for good after the last. Default about three days.
+  std::vector<int> retry_schedule = {5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400};
+  std::chrono::milliseconds timeout{15000};  ///< LOKET_WEBHOOK_TIMEOUT_MS, per attempt
+  int max_in_flight_per_endpoint = 2;        ///< so one slow endpoint cannot hold every worker
+  int disable_after_seconds = 3 * 86400;     ///< failing this long with nothing delivered: disabled
+};
+
+/// Reads WebhookOptions from the environment. @throws std::invalid_argument for a bad schedule.
+WebhookOptions webhook_options_from_env();
+
+/// Fans one `ticket.events` record value out into a delivery for each enabled endpoint of its
+/// workspace subscribed to its type (once per endpoint, however often the record is seen).
+/// Returns how many deliveries were new. Unknown event types are skipped. @throws on database
+/// failure (the caller retries) and std::invalid_argument for a record that is not an event.
+int fan_out(const std::string& value, store::Pool& pool);
+
+/// The Standard Webhooks headers of one attempt at `d` sent at `timestamp_s` (Unix seconds):
+/// webhook-id (the delivery id, stable across attempts), webhook-timestamp and
+/// webhook-signature — "v1,<sig>" under the endpoint's secret, and while a rotated-out secret is
+/// still valid a second, space-separated signature under it. `secrets` are the decrypted
+/// current and (optional, "" = none) previous secrets. Pure.
+std::vector<std::pair<std::string, std::string>> webhook_headers(const store::WebhookDelivery& d,
+                                                                 const std::string& secret,
+                                                                 const std::string& previous_secret,
+                                                                 std::int64_t timestamp_s);
+
+/// How an endpoint's answer is taken (pure): 2xx delivered; 410 Gone failed and the endpoint
+/// disabled; otherwise (no answer, timeout, other statuses) retried after the schedule's next
+/// wait — at least `Retry-After` on 429 and 503, capped at 24 h — until `attempts` (this one
+/// included) exceeds the schedule, then failed.
+struct WebhookVerdict {
+  store::WebhookAttempt attempt;
+  bool disable = false;  ///< turn the endpoint off (410)
+};
+WebhookVerdict judge_webhook_response(int status, int retry_after_seconds, int attempts,
+                                      const std::vector<int>& schedule);
+
+/// Claims and sends one due delivery, records the outcome; false when none was due. Blocking
+/// (up to opt.timeout). Thread-safe: any number of workers may call it. @throws on database
+/// failure.
+bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt);
+
+/// Wakes idle dispatch workers early (new deliveries were queued in this process).
+class WebhookWakeup {
+ public:
+  /// Wakes every waiting worker.
+  void notify();
+  /// Waits until notified or `timeout` passes.
+  void wait(std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace loket::outbound
