@@ -329,6 +329,7 @@ http::Router make_router(Context& ctx) {
   r.add("GET", "/healthz", [](const http::Request&) { return http::json_ok(200, "{\"status\":\"ok\"}"); });
   add_auth_routes(r, ctx);
   add_channel_routes(r, ctx);
+  add_webhook_routes(r, ctx);
   add_ticket_routes(r, ctx);
   add_attachment_routes(r, ctx);
   add_public_routes(r, ctx);

@@ -190,6 +190,7 @@ void add_public_routes(http::Router& r, Context& ctx);      // public.cpp: hoste
 void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /support/:accountId, /t/:token
 void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the live-chat widget's settings
 void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the widget's visitors
+void add_webhook_routes(http::Router& r, Context& ctx);     // webhooks.cpp: integrators' webhook endpoints
 
 /// A chat visitor's session token (`wvs_…`) from `Authorization: Bearer`, or on the visitor
 /// WebSocket's upgrade from `?visitor_token=` (browsers cannot set headers there); "" otherwise.
