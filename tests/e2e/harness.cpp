@@ -158,7 +158,9 @@ std::vector<ApiCall> FakeApi::calls(const std::string& part) const {
 
 std::size_t FakeApi::record(const http::Request& r, const std::string& auth) {
   std::lock_guard lock(mu_);
-  calls_.push_back({auth, r.path, r.body, ""});
+  ApiCall c{auth, r.path, r.body, {}, ""};
+  for (const auto& [k, v] : r.headers) c.headers[loket::core::to_lower(k)] = v;
+  calls_.push_back(std::move(c));
   return calls_.size() - 1;
 }
 
@@ -380,6 +382,22 @@ std::vector<std::string> FakeTeamChat::posts(const std::string& path) const {
   return out;
 }
 
+std::vector<ApiCall> FakeReceiver::received(const std::string& path) const {
+  std::vector<ApiCall> out;
+  for (auto& c : calls(path))
+    if (c.path == path && !c.result.empty()) out.push_back(std::move(c));
+  return out;
+}
+
+http::Response FakeReceiver::handle(const http::Request& r) {
+  auto call = record(r, "");
+  if (down) return json_response(503, R"({"error":"maintenance"})");
+  if (r.path.find("gone") != std::string::npos) return json_response(410, R"({"error":"gone"})");
+  if (r.path.find("slow") != std::string::npos) std::this_thread::sleep_for(std::chrono::seconds(3));
+  set_result(call, "ok");
+  return json_response(200, R"({"ok":true})");
+}
+
 void FakeTeamChat::remove(const std::string& path) {
   std::lock_guard lock(removed_mu_);
   removed_.insert(path);
@@ -437,12 +455,13 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
-  env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");
+  env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");  // the fakes run on 127.0.0.1: the SSRF guard must let them
   const std::string team_host = team_chat_base.substr(team_chat_base.find("://") + 3);  // 127.0.0.1:<port>
   env_.push_back("LOKET_SLACK_WEBHOOK_HOSTS=" + team_host);
   env_.push_back("LOKET_DISCORD_WEBHOOK_HOSTS=" + team_host);
-  env_.push_back(
-      "LOKET_AGENT_APP_URL=https://agents.loket.test/");  // the fakes run on 127.0.0.1: the SSRF guard must let them
+  env_.push_back("LOKET_AGENT_APP_URL=https://agents.loket.test/");
+  env_.push_back("LOKET_WEBHOOK_RETRY_SCHEDULE=1,1,1,1,2,2,2,2");  // ~3 days in production
+  env_.push_back("LOKET_WEBHOOK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_RESEND_API_KEY=re_platform_key");
   env_.push_back("LOKET_EMAIL_FROM=Loket Support <support@mail.loket.test>");
   env_.push_back("LOKET_PUBLIC_APP_URL=" + api_url());
@@ -546,6 +565,11 @@ FakeGraph& graph() {
 
 FakeResend& resend() {
   static FakeResend r;
+  return r;
+}
+
+FakeReceiver& receiver() {
+  static FakeReceiver r;
   return r;
 }
 

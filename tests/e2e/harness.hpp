@@ -53,7 +53,8 @@ class FakeTelegram {
 /// token), the path and the body.
 struct ApiCall {
   std::string auth, path, body;
-  std::string result;  ///< the message id a successful send answered with
+  std::map<std::string, std::string> headers;  ///< lower-case names
+  std::string result;                          ///< the message id a successful send answered with
 };
 
 /// A fake provider API on 127.0.0.1 that records every call. Subclasses answer in handle().
@@ -151,6 +152,19 @@ class FakeTeamChat : public FakeApi {
   std::set<std::string> removed_;
 };
 
+/// An integrator's webhook receiver: records every POST with its headers. Answers 503 while
+/// `down`; a path containing "gone" answers 410, one containing "slow" answers after 3 s;
+/// otherwise 200 (a successful call has `result` "ok").
+class FakeReceiver : public FakeApi {
+ public:
+  std::atomic<bool> down{false};
+  /// The calls to `path` answered 2xx, oldest first.
+  std::vector<ApiCall> received(const std::string& path) const;
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+};
+
 /// The signing secret of the Resend Receiving endpoint the stack verifies (the Standard Webhooks
 /// test vector's, shared/reference/providers.md S1).
 inline constexpr const char* kResendWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -190,6 +204,7 @@ FakeTwilio& twilio();
 FakeGraph& graph();
 FakeResend& resend();
 FakeTeamChat& team_chat();
+FakeReceiver& receiver();
 Stack& stack();
 
 /// A workspace created directly in the database: {accountId, apiKey}.

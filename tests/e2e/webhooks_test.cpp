@@ -1,0 +1,210 @@
+// Issue 18, outgoing webhooks for integrators: endpoints with a secret shown once; every
+// subscribed event delivered, signed per Standard Webhooks (checked with the official
+// `standardwebhooks` library), in order per ticket, after the receiver recovers from an
+// outage, once per webhook-id; rotation, the delivery log, redelivery, replay; 410 disables;
+// a slow endpoint does not hold up another.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/core/json.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+Json create_endpoint(const std::string& key, const std::string& path, const std::string& events) {
+  return api("POST", "/api/v1/webhook-endpoints", key,
+             R"({"url":")" + receiver().base() + path + R"(","events":)" + events + R"(,"description":"CRM sync"})");
+}
+
+std::string new_ticket(const std::string& account, const std::string& key, const std::string& subject) {
+  auto form = call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
+                   R"({"accountId":")" + account + R"(","subject":")" + subject + R"(","body":"Halo","email":")" +
+                       unique_email("hook") + R"("})");
+  REQUIRE(form.status == 201);
+  return str(api("GET", "/api/v1/tickets?limit=1", key).data()["items"][0], "id");
+}
+
+// Verifies `calls` with the standardwebhooks library under each of `secrets` (node, from
+// build/tools); 0 when every delivery verifies under every secret.
+int verify_with_library(const std::vector<ApiCall>& calls, const std::vector<std::string>& secrets) {
+  rapidjson::StringBuffer sb;
+  loket::core::JsonWriter w(sb);
+  w.StartArray();
+  for (const auto& secret : secrets)
+    for (const auto& c : calls) {
+      w.StartObject();
+      loket::core::json_kv(w, "secret", secret);
+      loket::core::json_kv(w, "id", c.headers.at("webhook-id"));
+      loket::core::json_kv(w, "timestamp", c.headers.at("webhook-timestamp"));
+      loket::core::json_kv(w, "signature", c.headers.at("webhook-signature"));
+      loket::core::json_kv(w, "body", c.body);
+      w.EndObject();
+    }
+  w.EndArray();
+  const std::string file = env().state_dir + "/webhooks-" + loket::core::new_id("v") + ".json";
+  std::ofstream(file) << sb.GetString();
+  const std::string cmd = "NODE_PATH='" + env().bin_dir + "/../tools/node_modules' node '" +
+                          std::string(LOKET_SOURCE_DIR) + "/tests/webhooks/verify.cjs' '" + file + "'";
+  int rc = std::system(cmd.c_str());
+  std::remove(file.c_str());
+  return rc;
+}
+
+std::string event_id_of(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  return str(d, "eventId");
+}
+}  // namespace
+
+TEST_CASE("signed deliveries reach a receiver in order per ticket, also after it was down, once each", "[webhooks]") {
+  auto [account, key] = new_workspace("Toko Hooks");
+  const std::string path = "/hooks/" + loket::core::new_id("r");
+
+  // Hostile and malformed endpoints are refused with the field named.
+  const std::string ok_url = receiver().base() + path;
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"url":"ftp://127.0.0.1/x","events":["ticket.created"]})", "url"},
+           {R"({"url":"http://user:pw@127.0.0.1/x","events":["ticket.created"]})", "url"},
+           {R"({"url":"http://2130706433/x","events":["ticket.created"]})", "url"},  // 127.0.0.1 in disguise
+           {R"({"url":")" + ok_url + R"(","events":["ticket.deleted"]})", "events"},
+           {R"({"url":")" + ok_url + R"(","events":[]})", "events"},
+           {R"({"events":["ticket.created"]})", "url"}}) {
+    auto r = api("POST", "/api/v1/webhook-endpoints", key, body);
+    INFO(body);
+    CHECK(r.status == 400);
+    CHECK(str(r.doc["error"], "field") == field);
+  }
+
+  auto created = create_endpoint(key, path, R"(["ticket.created","message.created","ticket.updated"])");
+  REQUIRE(created.status == 201);
+  const std::string endpoint = str(created.data(), "id"), secret = str(created.data(), "secret");
+  CHECK(secret.rfind("whsec_", 0) == 0);
+  auto listed = api("GET", "/api/v1/webhook-endpoints", key);
+  REQUIRE(listed.status == 200);
+  CHECK(listed.raw.find(secret) == std::string::npos);  // shown once
+  CHECK(api("GET", "/api/v1/webhook-endpoints/" + endpoint, key).raw.find("whsec_") == std::string::npos);
+
+  // The receiver is down while a ticket gets five events.
+  receiver().down = true;
+  const std::string ticket = new_ticket(account, key, "Hook order");
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"first reply"})").status == 201);
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"note","internal":true})").status ==
+          201);
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"resolved"})").status == 200);
+  REQUIRE(wait_until([&] { return receiver().calls(path).size() >= 3; }, 30s));  // tried, refused
+  CHECK(receiver().received(path).empty());
+  receiver().down = false;
+
+  const auto expected = sql_number("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '" + endpoint + "'");
+  // ticket.created, message.created ×3 (the note too), ticket.updated for the reply's status
+  // change and for the resolution.
+  CHECK(expected == 6);
+  REQUIRE(wait_until([&] { return static_cast<long long>(receiver().received(path).size()) >= expected; }, 60s));
+  std::this_thread::sleep_for(1500ms);
+  auto got = receiver().received(path);
+  REQUIRE(static_cast<long long>(got.size()) == expected);  // each once
+  std::set<std::string> ids;
+  std::vector<std::string> order;
+  std::map<std::string, int> types;
+  for (const auto& c : got) {
+    rapidjson::Document d;
+    d.Parse(c.body.c_str());
+    ++types[str(d, "type")];
+    ids.insert(c.headers.at("webhook-id"));
+    order.push_back(event_id_of(c.body));
+    CHECK(c.headers.at("content-type") == "application/json");
+  }
+  CHECK(static_cast<long long>(ids.size()) == expected);
+  CHECK(types == std::map<std::string, int>{{"ticket.created", 1}, {"message.created", 3}, {"ticket.updated", 2}});
+  std::vector<std::string> published;  // the order the events were published in
+  pqxx::connection conn(env().database_url);
+  pqxx::work tx(conn);
+  for (const auto& r :
+       tx.exec_params("SELECT event_id FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq", endpoint))
+    published.push_back(r[0].as<std::string>());
+  tx.commit();
+  CHECK(order == published);
+  CHECK(verify_with_library(got, {secret}) == 0);
+
+  // The log shows each delivery with its attempts; redelivery sends the same webhook-id again.
+  auto log = api("GET", "/api/v1/webhook-endpoints/" + endpoint + "/deliveries", key);
+  REQUIRE(log.status == 200);
+  REQUIRE(static_cast<long long>(log.data().Size()) == expected);
+  int retried = 0;
+  for (const auto& d : log.data().GetArray()) {
+    CHECK(str(d, "status") == "delivered");
+    CHECK(d["lastStatusCode"].GetInt() == 200);
+    retried += d["attempts"].GetInt() > 1;
+  }
+  CHECK(retried >= 1);  // what the outage held back was retried
+  const std::string first = str(log.data()[log.data().Size() - 1], "id");
+  REQUIRE(
+      api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/deliveries/" + first + "/redeliver", key, "{}").status ==
+      202);
+  REQUIRE(wait_until([&] { return receiver().received(path).size() == got.size() + 1; }, 30s));
+  CHECK(receiver().received(path).back().headers.at("webhook-id") == first);
+  CHECK(api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/deliveries/msg_nope/redeliver", key, "{}").status ==
+        404);
+
+  // Replay of a time range queues its deliveries again.
+  auto replay = api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/replay", key,
+                    R"({"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"})");
+  REQUIRE(replay.status == 202);
+  CHECK(replay.data()["queued"].GetInt() == expected);
+  REQUIRE(wait_until([&] { return receiver().received(path).size() == got.size() + 1 + expected; }, 30s));
+
+  // Rotation: both secrets sign for a day, so a receiver may switch at its own pace.
+  auto rotated = api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/rotate-secret", key, "{}");
+  REQUIRE(rotated.status == 200);
+  const std::string next = str(rotated.data(), "secret");
+  CHECK(next != secret);
+  CHECK(rotated.data().HasMember("previousSecretValidUntil"));
+  const auto before = receiver().received(path).size();
+  new_ticket(account, key, "After rotation");
+  REQUIRE(wait_until([&] { return receiver().received(path).size() >= before + 2; }, 30s));
+  const auto all = receiver().received(path);
+  std::vector<ApiCall> after(all.begin() + static_cast<long>(before), all.end());
+  CHECK(verify_with_library(after, {secret, next}) == 0);
+
+  // Other workspaces see nothing of it.
+  auto [other_account, other_key] = new_workspace("Toko Lain");
+  CHECK(api("GET", "/api/v1/webhook-endpoints/" + endpoint, other_key).status == 404);
+  CHECK(api("DELETE", "/api/v1/webhook-endpoints/" + endpoint, other_key).status == 404);
+  CHECK(api("DELETE", "/api/v1/webhook-endpoints/" + endpoint, key).status == 200);
+  CHECK(api("GET", "/api/v1/webhook-endpoints/" + endpoint, key).status == 404);
+}
+
+TEST_CASE("410 Gone disables an endpoint; a slow endpoint does not hold up another", "[webhooks]") {
+  auto [account, key] = new_workspace("Toko Hooks Dua");
+  const std::string gone = "/hooks/gone-" + loket::core::new_id("g"), slow = "/hooks/slow-" + loket::core::new_id("s"),
+                    fast = "/hooks/" + loket::core::new_id("f");
+  auto g = create_endpoint(key, gone, R"(["ticket.created"])");
+  REQUIRE(g.status == 201);
+  REQUIRE(create_endpoint(key, slow, R"(["ticket.created"])").status == 201);
+  REQUIRE(create_endpoint(key, fast, R"(["ticket.created"])").status == 201);
+  for (int i = 0; i < 6; ++i) new_ticket(account, key, "Burst " + std::to_string(i));
+  // The slow endpoint answers after 3 s (beyond the 2 s timeout); the fast one is not held up.
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(wait_until([&] { return receiver().received(fast).size() == 6; }, 20s));
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(receiver().received(slow).empty());
+  REQUIRE(wait_until(
+      [&] {
+        auto e = api("GET", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key);
+        return !e.data()["enabled"].GetBool();
+      },
+      20s));
+  auto e = api("GET", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key);
+  CHECK(str(e.data(), "disabledReason").find("410") != std::string::npos);
+  // Enabled again by an admin, it is tried again.
+  REQUIRE(api("PATCH", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key, R"({"enabled":true})").status == 200);
+}
