@@ -48,3 +48,11 @@ export async function send(): Promise<void> {
   // @ts-expect-error priority is low, normal, high or urgent
   await call("updateTicket", { priority: "whenever" });
 }
+
+// An integrator subscribes to ticket events; only documented types are accepted.
+export const hook: Body<"createWebhookEndpoint"> = {
+  url: "https://crm.example.com/loket",
+  events: ["ticket.created", "message.created"],
+};
+// @ts-expect-error not an event Loket sends
+export const deleted: Body<"createWebhookEndpoint"> = { url: "https://crm.example.com/loket", events: ["ticket.deleted"] };
