@@ -132,6 +132,16 @@ if chat:
     add(f"live chat: {c['reconnected']} visitors reconnecting at once, {c['resumed_exactly']} caught up with exactly "
         "the reply they missed", c["resume_seconds"], "s", "—", None, "≤ 10 s, none lost",
         0 <= c["resume_seconds"] <= 10 and c["resumed_exactly"] == c["reconnected"])
+hooks = of("webhooks")
+if hooks:
+    h = hooks[0]
+    add(f"webhooks: deliveries/s to a local receiver (a burst of {h['burst']:,} events)", h["deliveries_per_s"],
+        "deliveries/s", "—", None, "≥ 2,000/s", h["deliveries_per_s"] >= 2000)
+    add(f"webhooks: event → delivered at {h['rate_per_s']}/s, p99", h["p99_ms"], "ms", "—", None, "≤ 250 ms",
+        h["p99_ms"] <= 250)
+    add("webhooks: the same with another endpoint timing out on every attempt, p99",
+        h["with_slow_endpoint_p99_ms"], "ms", "without it", h["p99_ms"], "unchanged (≤ 250 ms)",
+        h["with_slow_endpoint_p99_ms"] <= 250)
 rt = of("realtime")
 if rt:
     rt = rt[0]

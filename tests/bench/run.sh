@@ -498,6 +498,19 @@ curl -fsS -X PATCH -H "Authorization: Bearer $CKEY" -H 'Content-Type: applicatio
 "$BIN/loket-bench-chat" "http://127.0.0.1:$API_PORT" "$CWS" "$CKEY" "$CHAT_VISITORS" "$(cat "$STATE/pids/api.pid")" \
   100 "$API_SECS" "$CHAT_RECONNECTS" >"$STATE/chat.json" || { echo "loket-bench-chat failed" >&2; exit 1; }
 emit "{\"measure\":\"chat\",$(sed 's/^{//' "$STATE/chat.json")"
+
+# --- 4d. Integrators' webhooks -------------------------------------------------------------------
+# A local receiver; events straight onto ticket.events; outbound's fan-out and dispatcher deliver:
+# a burst for throughput, HOOK_RATE/s for latency, then again beside an endpoint that times out.
+HOOK_BURST=${BENCH_HOOK_BURST:-$([ "$MODE" = smoke ] && echo 200 || echo 20000)}
+HOOK_RATE=${BENCH_HOOK_RATE:-$([ "$MODE" = smoke ] && echo 50 || echo 1000)}
+loket_say "webhooks: a burst of $HOOK_BURST, then $HOOK_RATE/s, then beside a timing-out endpoint"
+mark webhooks
+created=$("$BIN/loket-admin" create-workspace "Webhooks benchmark")
+HWS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") HKEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+"$BIN/loket-bench-webhooks" "http://127.0.0.1:$API_PORT" "$HKEY" "$HWS" "$LOKET_KAFKA_BROKERS" "$HOOK_BURST" \
+  "$HOOK_RATE" "$API_SECS" >"$STATE/webhooks.json" || { echo "loket-bench-webhooks failed" >&2; exit 1; }
+emit "{\"measure\":\"webhooks\",$(sed 's/^{//' "$STATE/webhooks.json")"
 mark end
 
 # --- 5. Memory, then the report ------------------------------------------------------------------
