@@ -103,7 +103,8 @@ bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const 
     claimed = store::claim_webhook_delivery(tx, lease, opt.max_in_flight_per_endpoint);
   });
   if (!claimed) return false;
-  const auto& [d, endpoint] = *claimed;
+  const auto& d = claimed->first;  // not a structured binding: lambdas below use them
+  const auto& endpoint = claimed->second;
   core::LogScope in_delivery("deliveryId", d.id), in_endpoint("endpointId", endpoint.id);
   http::ClientRequest req;
   req.method = "POST";
