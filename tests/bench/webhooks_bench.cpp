@@ -49,9 +49,10 @@ long long occurred_ms(const std::string& body) {
 std::string event(const std::string& account, int ticket) {
   char id[32];
   std::snprintf(id, sizeof id, "tkt_%024x", ticket);
-  return R"({"eventId":")" + loket::core::new_id("evt") + R"(","schemaVersion":1,"type":"csat.recorded","occurredAt":")" +
-         loket::core::rfc3339_ms(loket::core::now_ms()) + R"(","workspaceId":")" + account + R"(","ticketId":")" +
-         id + R"(","data":{"csat":{"score":5,"comment":null}}})";
+  return R"({"eventId":")" + loket::core::new_id("evt") +
+         R"(","schemaVersion":1,"type":"csat.recorded","occurredAt":")" +
+         loket::core::rfc3339_ms(loket::core::now_ms()) + R"(","workspaceId":")" + account + R"(","ticketId":")" + id +
+         R"(","data":{"csat":{"score":5,"comment":null}}})";
 }
 
 std::string endpoint(const std::string& api, const std::string& key, const std::string& url) {

@@ -374,6 +374,11 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   b_ids["agents"] = str(api("GET", "/api/v1/me", b_owner).data()["agent"], "id");
   b_ids["api-keys"] = str(api("POST", "/api/v1/api-keys", b_owner, "{\"name\":\"b\"}").data(), "id");
   b_ids["channels"] = connect_bot(b_key, bot_token("tenantB")).first;
+  b_ids["webhook-endpoints"] =
+      str(api("POST", "/api/v1/webhook-endpoints", b_key,
+              R"({"url":")" + receiver().base() + R"(/hooks/tenant-b","events":["ticket.created"]})")
+              .data(),
+          "id");
 
   std::string a_email = unique_email("a");
   auto [a_acc, a_key] = new_workspace_with_owner("A", a_email, kPassword);
@@ -417,6 +422,9 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   CHECK(checked >= 8);
   // Nothing of B changed.
   CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"], b_key).status == 200);
+  auto hook = api("GET", "/api/v1/webhook-endpoints/" + b_ids["webhook-endpoints"], b_key);
+  CHECK(hook.status == 200);
+  CHECK(hook.data()["enabled"].GetBool());
   CHECK(api("GET", "/api/v1/tickets/" + b_ids["tickets"] + "/messages", b_key).data().Size() == 1);
   CHECK(sql_number("SELECT count(*) FROM api_keys WHERE id = '" + b_ids["api-keys"] + "' AND revoked_at IS NULL") == 1);
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + b_ids["channels"] + "' AND status = 'active'") ==

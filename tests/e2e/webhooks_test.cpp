@@ -155,7 +155,11 @@ TEST_CASE("signed deliveries reach a receiver in order per ticket, also after it
   CHECK(api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/deliveries/msg_nope/redeliver", key, "{}").status ==
         404);
 
-  // Replay of a time range queues its deliveries again.
+  // Replay of a time range queues its deliveries again; a range that is not one is refused.
+  for (const char* bad : {R"({"from":"yesterday","to":"2100-01-01T00:00:00Z"})",
+                          R"({"from":"2100-01-01T00:00:00Z","to":"2000-01-01T00:00:00Z"})",
+                          R"({"from":"2000-13-45T99:00:00Z","to":"2100-01-01T00:00:00Z"})"})
+    CHECK(api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/replay", key, bad).status == 400);
   auto replay = api("POST", "/api/v1/webhook-endpoints/" + endpoint + "/replay", key,
                     R"({"from":"2000-01-01T00:00:00Z","to":"2100-01-01T00:00:00Z"})");
   REQUIRE(replay.status == 202);

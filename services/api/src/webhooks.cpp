@@ -210,10 +210,10 @@ http::Response replay(Context& ctx, const http::Request& req, const std::string&
   if (auto err = parse_object(req, d)) return *err;
   auto from = core::json_string(d, "from").value_or(""), to = core::json_string(d, "to").value_or("");
   auto instant = [](const std::string& s) { return s.size() >= 20 && s.size() <= 35 && s[4] == '-' && s[10] == 'T'; };
-  if (!instant(from) || !instant(to) || from >= to)
-    return invalid_field("from", "from and to must be RFC 3339 times with from before to");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    if (!store::find_webhook_endpoint(tx, ws, id)) return not_found();
+    if (!store::find_webhook_endpoint(tx, ws, id)) return not_found();  // another workspace's: 404 first
+    if (!instant(from) || !instant(to) || from >= to)
+      return invalid_field("from", "from and to must be RFC 3339 times with from before to");
     int n = 0;
     try {
       n = store::replay_webhooks(tx, id, from, to);

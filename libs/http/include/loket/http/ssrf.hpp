@@ -6,7 +6,8 @@
 
 /// The SSRF guard (issue 15 "Make the classes impossible"): every URL a user or a provider can
 /// influence (media downloads, workspace mailboxes' IMAP/SMTP hosts, integrators' webhook
-/// endpoints, Slack and Discord webhooks) is checked before any connection, and the connection goes to the address that was checked.
+/// endpoints, Slack and Discord webhooks) is checked before any connection, and the connection goes to the address that
+/// was checked.
 namespace loket::http {
 
 /// What a guarded request may reach.
