@@ -257,13 +257,11 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
 namespace {
 constexpr const char* kTeamTarget = "team:";
 
-// What the team chats are told about `created`, or nullopt when it is nothing for them: a
-// customer's first message is a new ticket, a later one a reply; agents' and system messages
-// and notes are not news.
+// What the team chats are told about customer message `created`, or nullopt when its ticket or
+// workspace is gone: a customer's first message is a new ticket, a later one a reply.
 std::optional<providers::TeamNotice> team_notice(pqxx::transaction_base& tx, const events::TicketEvent& e,
                                                  const events::MessageCreated& created, const Options& opt) {
   const auto& msg = created.message;
-  if (msg.author_type != "requester" || msg.internal) return std::nullopt;
   auto ticket = store::load_ticket(tx, e.workspace_id, e.ticket_id);
   auto ws = store::load_workspace(tx, e.workspace_id);
   if (!ticket || !ws) return std::nullopt;  // deleted since
@@ -321,19 +319,22 @@ Outcome handle_team_event(const std::string& value, int attempt, const std::stri
   const auto* created = std::get_if<events::MessageCreated>(&e.data);
   if (!created) return Outcome::kIgnored;
   core::LogScope in_event("eventId", e.event_id), in_workspace("workspaceId", e.workspace_id);
+  const auto& msg = created->message;
+  if (msg.author_type != "requester" || msg.internal) return Outcome::kIgnored;  // not news: no query
   std::optional<providers::TeamNotice> notice;
   std::vector<store::Integration> chats;
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
-    notice = team_notice(tx, e, *created, opt);
-    if (!notice) return Outcome::kIgnored;
     for (auto& integ : store::list_integrations(tx, e.workspace_id)) {
       const auto* adapter = opt.providers->find(integ.provider);
       if (!adapter || !adapter->descriptor().team_notices || integ.status != "active" || integ.credentials.empty())
         continue;
       if (target.empty() || target == kTeamTarget + integ.id) chats.push_back(std::move(integ));
     }
+    if (chats.empty()) return Outcome::kIgnored;  // most workspaces: one query per customer message
+    notice = team_notice(tx, e, *created, opt);
+    if (!notice) return Outcome::kIgnored;
   }
   Outcome last = Outcome::kIgnored;
   for (const auto& integ : chats) last = notify_team(e, *notice, integ, value, attempt, pool, producer, keys, opt);
