@@ -138,14 +138,16 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::string& workspace_id, 
 std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,
                                                                                   int max_in_flight) {
   auto r = tx.exec_params(
-      "WITH next AS ("
+      "WITH busy AS ("  // endpoints at their in-flight limit: excluded once, not row by row
+      " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until IS NOT NULL"
+      " AND leased_until > now() GROUP BY endpoint_id HAVING count(*) >= $2), "
+      "next AS ("
       " SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints e ON e.id = c.endpoint_id"
       " WHERE c.status = 'pending' AND c.next_attempt_at <= now()"
       "   AND (c.leased_until IS NULL OR c.leased_until < now()) AND e.enabled"
+      "   AND c.endpoint_id NOT IN (SELECT endpoint_id FROM busy)"
       "   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
       "                   AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
-      "   AND (SELECT count(*) FROM webhook_deliveries f WHERE f.endpoint_id = c.endpoint_id"
-      "        AND f.status = 'pending' AND f.leased_until > now()) < $2"
       " ORDER BY c.next_attempt_at, c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED) "
       "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), attempts = d.attempts + 1 "
       "FROM next, webhook_endpoints e WHERE d.id = next.id AND e.id = d.endpoint_id RETURNING " +
