@@ -141,14 +141,16 @@ std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_deliver
       "WITH busy AS ("  // endpoints at their in-flight limit: excluded once, not row by row
       " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until IS NOT NULL"
       " AND leased_until > now() GROUP BY endpoint_id HAVING count(*) >= $2), "
-      "next AS ("
-      " SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints e ON e.id = c.endpoint_id"
-      " WHERE c.status = 'pending' AND c.next_attempt_at <= now()"
-      "   AND (c.leased_until IS NULL OR c.leased_until < now()) AND e.enabled"
-      "   AND c.endpoint_id NOT IN (SELECT endpoint_id FROM busy)"
-      "   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
-      "                   AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
-      " ORDER BY c.next_attempt_at, c.seq LIMIT 1 FOR UPDATE OF c SKIP LOCKED) "
+      "next AS ("  // each other endpoint's first claimable row, the one due earliest of those
+      " SELECT c.id FROM webhook_endpoints e CROSS JOIN LATERAL ("
+      "   SELECT c.id, c.next_attempt_at, c.seq FROM webhook_deliveries c"
+      "   WHERE c.endpoint_id = e.id AND c.status = 'pending' AND c.next_attempt_at <= now()"
+      "     AND (c.leased_until IS NULL OR c.leased_until < now())"
+      "     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
+      "                     AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
+      "   ORDER BY c.next_attempt_at, c.seq LIMIT 1 FOR UPDATE SKIP LOCKED) c"
+      " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
+      " ORDER BY c.next_attempt_at, c.seq LIMIT 1) "
       "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), attempts = d.attempts + 1 "
       "FROM next, webhook_endpoints e WHERE d.id = next.id AND e.id = d.endpoint_id RETURNING " +
           std::string(kDeliveryColumns) + ", " + kEndpointColumns,
