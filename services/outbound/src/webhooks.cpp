@@ -129,8 +129,7 @@ bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const 
   }
   const auto latency =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  int retry_after = 0;
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  int retry_after = res.retry_after_seconds();
   WebhookVerdict verdict;  // refused by the SSRF guard or unsignable: it will not get better
   verdict.attempt.outcome = store::WebhookAttempt::Outcome::kFailed;
   if (!res.refused) verdict = judge_webhook_response(res.status, retry_after, d.attempts, opt.retry_schedule);

@@ -31,8 +31,7 @@ std::string execute(const std::string& url, const std::string& body) {
                               (reason.empty() ? "HTTP " + std::to_string(res.status) : reason) +
                               "); create a new one and connect it again",
                           res.status);
-  int retry_after = 0;  // seconds, decimals allowed: rounded up
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  int retry_after = res.retry_after_seconds();  // seconds, decimals allowed: rounded up
   if (const auto* v = object ? core::json_member(d, "retry_after") : nullptr; v && v->IsNumber())
     retry_after = std::max(retry_after, static_cast<int>(std::ceil(std::min(v->GetDouble(), 86400.0))));
   throw error_from_response("Discord", res, reason, retry_after);

@@ -12,8 +12,7 @@ namespace {
   std::string description;
   if (d.IsObject())
     description = core::json_string(d, "name").value_or("error") + ": " + core::json_string(d, "message").value_or("");
-  int retry_after = 0;
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  int retry_after = res.retry_after_seconds();
   throw error_from_response(what, res, description, retry_after);
 }
 

@@ -55,8 +55,7 @@ std::string post(const std::string& url, const std::string& body) {
                               (reason.empty() ? "HTTP " + std::to_string(res.status) : reason) +
                               "); create a new one and connect it again",
                           res.status);
-  int retry_after = 0;
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  int retry_after = res.retry_after_seconds();
   throw error_from_response("Slack", res, reason, retry_after);
 }
 

@@ -22,8 +22,7 @@ constexpr std::size_t kMaxMediaBytes = 25u << 20;
     else
       description = message;
   }
-  int retry_after = 0;
-  if (auto it = res.headers.find("retry-after"); it != res.headers.end()) retry_after = std::atoi(it->second.c_str());
+  int retry_after = res.retry_after_seconds();
   throw error_from_response(what, res, description, retry_after);
 }
 }  // namespace

@@ -1,5 +1,7 @@
 #pragma once
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -21,6 +23,12 @@ struct ClientResponse {
 
   /// True for a 2xx response.
   bool ok() const { return status >= 200 && status < 300; }
+  /// The `Retry-After` header in seconds (RFC 9110 §10.2.3, the delay form); 0 when absent or
+  /// not a number.
+  int retry_after_seconds() const {
+    auto it = headers.find("retry-after");
+    return it == headers.end() ? 0 : std::max(0, std::atoi(it->second.c_str()));
+  }
 };
 
 /// An outgoing request.
