@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_IP_PER_MINUTE", opt.rate_limit_ip_per_minute));
     opt.rate_limit_visitor_per_minute =
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_VISITOR_PER_MINUTE", opt.rate_limit_visitor_per_minute));
+    opt.rate_limit_inbox_per_minute =
+        static_cast<int>(core::env_int("LOKET_RATE_LIMIT_INBOX_PER_MINUTE", opt.rate_limit_inbox_per_minute));
     opt.rate_limit_chat_ip_per_minute =
         static_cast<int>(core::env_int("LOKET_RATE_LIMIT_CHAT_IP_PER_MINUTE", opt.rate_limit_chat_ip_per_minute));
     opt.login_failures_per_15_minutes =

@@ -30,20 +30,17 @@ void handle_with_retry(const kafka::Record& rec, const std::function<void()>& ha
     throw std::runtime_error("stopped");
 }
 
-// A thread consuming `topic` as consumer group `group` in batches of `batch`, each record
-// through `handle`; a failure stops the process.
+using BatchHandler = std::function<void(const std::vector<kafka::Record>&)>;
+
+// A thread consuming `topic` as consumer group `group` in batches of up to `batch` records,
+// each through `handle`; a failure stops the process.
 std::thread consumer_thread(const kafka::Properties& props, const std::string& group, const std::string& topic,
-                            int batch, std::function<void(const kafka::Record&)> handle) {
+                            int batch, BatchHandler handle) {
   return std::thread([props, group, topic, batch, handle = std::move(handle)] {
     try {
       kafka::Consumer consumer(props, group, {topic});
       auto lag = ops::watch_consumer_lag(group, consumer);
-      kafka::consume_loop(
-          consumer, batch,
-          [&](const std::vector<kafka::Record>& records) {
-            for (const auto& rec : records) handle(rec);
-          },
-          core::stop_requested);
+      kafka::consume_loop(consumer, batch, handle, core::stop_requested);
     } catch (const std::exception& e) {
       if (!core::stop_requested()) {
         core::log(core::Level::kError, "consumer failed", {{"group", group}, {"error", e.what()}});
@@ -51,6 +48,39 @@ std::thread consumer_thread(const kafka::Properties& props, const std::string& g
       }
     }
   });
+}
+
+// A batch handler running `handle` on each record in turn.
+BatchHandler each(std::function<void(const kafka::Record&)> handle) {
+  return [handle = std::move(handle)](const std::vector<kafka::Record>& records) {
+    for (const auto& rec : records) handle(rec);
+  };
+}
+
+// Fans a consumed batch out into webhook deliveries in one transaction (retrying transient
+// failures); records that are not events are dead-lettered, and when the batch fails for good
+// each record is tried alone so only the bad one is dead-lettered.
+void fan_out_batch(const std::vector<kafka::Record>& records, store::Pool& pool, const ops::DeadLetters& dead_letters,
+                   outbound::WebhookWakeup& wakeup) {
+  std::vector<std::string> values;
+  values.reserve(records.size());
+  for (const auto& rec : records) values.push_back(rec.value);
+  outbound::FanOut out;
+  std::string error;
+  auto done = core::retry_transient(
+      "webhook fan-out", [&] { out = outbound::fan_out(values, pool); }, store::is_permanent, core::stop_requested,
+      error);
+  if (done == core::Attempted::kStopped) throw std::runtime_error("stopped");
+  if (done == core::Attempted::kPermanent) {
+    for (const auto& rec : records)
+      handle_with_retry(
+          rec, [&] { outbound::fan_out({rec.value}, pool); }, dead_letters);
+    wakeup.notify();
+    return;
+  }
+  for (const auto& [i, why] : out.rejected)
+    if (!dead_letters.send(records[i], why, core::stop_requested)) throw std::runtime_error("stopped");
+  if (out.added > 0) wakeup.notify();
 }
 }  // namespace
 
@@ -86,42 +116,40 @@ int main() {
     auto admin = ops::admin_from_env(9084, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     std::vector<std::thread> threads;
-    threads.push_back(consumer_thread(props, group + "-retry", kafka::kOutboundRetryTopic, 1, [&](const auto& rec) {
-      events::DeliveryRetry retry;
-      try {
-        retry = events::delivery_retry_from_json(rec.value);
-      } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
-        if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
-        return;
-      }
-      auto wait = retry.not_before_ms - core::now_ms();
-      if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait))) throw std::runtime_error("stopped");
-      handle_with_retry(
-          rec,
-          [&] {
-            if (retry.target.empty())  // the customer's delivery, else one team chat's
-              outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
-            else
-              outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys, opt);
-          },
-          dead_letters);
-    }));
+    threads.push_back(consumer_thread(
+        props, group + "-retry", kafka::kOutboundRetryTopic, 1, each([&](const auto& rec) {
+          events::DeliveryRetry retry;
+          try {
+            retry = events::delivery_retry_from_json(rec.value);
+          } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
+            if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
+            return;
+          }
+          auto wait = retry.not_before_ms - core::now_ms();
+          if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
+            throw std::runtime_error("stopped");
+          handle_with_retry(
+              rec,
+              [&] {
+                if (retry.target.empty())  // the customer's delivery, else one team chat's
+                  outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
+                else
+                  outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys, opt);
+              },
+              dead_letters);
+        })));
     // Team chats (Slack, Discord) and integrators' webhooks read the same events in groups of
     // their own: a slow or dead one never delays a customer's reply.
-    threads.push_back(consumer_thread(props, group + "-team", kafka::kTicketEventsTopic, 50, [&](const auto& rec) {
-      handle_with_retry(
-          rec, [&] { outbound::handle_team_event(rec.value, 1, "", pool, producer, keys, opt); }, dead_letters);
-    }));
+    threads.push_back(consumer_thread(
+        props, group + "-team", kafka::kTicketEventsTopic, 50, each([&](const auto& rec) {
+          handle_with_retry(
+              rec, [&] { outbound::handle_team_event(rec.value, 1, "", pool, producer, keys, opt); }, dead_letters);
+        })));
     auto webhooks = outbound::webhook_options_from_env();
     outbound::WebhookWakeup wakeup;
-    threads.push_back(consumer_thread(props, group + "-webhooks", kafka::kTicketEventsTopic, 200, [&](const auto& rec) {
-      handle_with_retry(
-          rec,
-          [&] {
-            if (outbound::fan_out(rec.value, pool) > 0) wakeup.notify();
-          },
-          dead_letters);
-    }));
+    threads.push_back(
+        consumer_thread(props, group + "-webhooks", kafka::kTicketEventsTopic, 500,
+                        [&](const auto& records) { fan_out_batch(records, pool, dead_letters, wakeup); }));
     for (int i = 0; i < webhooks.workers; ++i)
       threads.emplace_back([&] {
         while (!core::stop_requested()) {

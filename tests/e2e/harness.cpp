@@ -13,7 +13,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -657,6 +659,30 @@ Json api(const std::string& method, const std::string& path, const std::string& 
 std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes) {
   return "--LoketBoundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
          "\"\r\nContent-Type: " + type + "\r\n\r\n" + bytes + "\r\n--LoketBoundary--\r\n";
+}
+
+int verify_with_library(const std::vector<ApiCall>& calls, const std::vector<std::string>& secrets) {
+  rapidjson::StringBuffer sb;
+  loket::core::JsonWriter w(sb);
+  w.StartArray();
+  for (const auto& secret : secrets)
+    for (const auto& c : calls) {
+      w.StartObject();
+      loket::core::json_kv(w, "secret", secret);
+      loket::core::json_kv(w, "id", c.headers.at("webhook-id"));
+      loket::core::json_kv(w, "timestamp", c.headers.at("webhook-timestamp"));
+      loket::core::json_kv(w, "signature", c.headers.at("webhook-signature"));
+      loket::core::json_kv(w, "body", c.body);
+      w.EndObject();
+    }
+  w.EndArray();
+  const std::string file = env().state_dir + "/webhooks-" + loket::core::new_id("v") + ".json";
+  std::ofstream(file) << sb.GetString();
+  const std::string cmd = "NODE_PATH='" + env().bin_dir + "/../tools/node_modules' node '" +
+                          std::string(LOKET_SOURCE_DIR) + "/tests/webhooks/verify.cjs' '" + file + "'";
+  int rc = std::system(cmd.c_str());
+  std::remove(file.c_str());
+  return rc;
 }
 
 Json upload(const std::string& base, const std::string& key, const std::string& body) {

@@ -274,6 +274,11 @@ std::string multipart(const std::string& filename, const std::string& type, cons
 /// POST /api/v1/attachments on `base` (an api replica URL) with the multipart `body`.
 Json upload(const std::string& base, const std::string& key, const std::string& body);
 
+/// Verifies Standard Webhooks deliveries `calls` with the official `standardwebhooks` library
+/// (node, tests/webhooks/verify.cjs) under each of `secrets`; 0 when every one verifies under
+/// every secret.
+int verify_with_library(const std::vector<ApiCall>& calls, const std::vector<std::string>& secrets);
+
 /// Posts a Telegram update to the ingress for integration `id` with `secret`.
 loket::http::ClientResponse post_update(const std::string& integration_id, const std::string& secret,
                                         const std::string& update_json);

@@ -5,8 +5,6 @@
 // a slow endpoint does not hold up another.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -30,32 +28,6 @@ std::string new_ticket(const std::string& account, const std::string& key, const
                        unique_email("hook") + R"("})");
   REQUIRE(form.status == 201);
   return str(api("GET", "/api/v1/tickets?limit=1", key).data()["items"][0], "id");
-}
-
-// Verifies `calls` with the standardwebhooks library under each of `secrets` (node, from
-// build/tools); 0 when every delivery verifies under every secret.
-int verify_with_library(const std::vector<ApiCall>& calls, const std::vector<std::string>& secrets) {
-  rapidjson::StringBuffer sb;
-  loket::core::JsonWriter w(sb);
-  w.StartArray();
-  for (const auto& secret : secrets)
-    for (const auto& c : calls) {
-      w.StartObject();
-      loket::core::json_kv(w, "secret", secret);
-      loket::core::json_kv(w, "id", c.headers.at("webhook-id"));
-      loket::core::json_kv(w, "timestamp", c.headers.at("webhook-timestamp"));
-      loket::core::json_kv(w, "signature", c.headers.at("webhook-signature"));
-      loket::core::json_kv(w, "body", c.body);
-      w.EndObject();
-    }
-  w.EndArray();
-  const std::string file = env().state_dir + "/webhooks-" + loket::core::new_id("v") + ".json";
-  std::ofstream(file) << sb.GetString();
-  const std::string cmd = "NODE_PATH='" + env().bin_dir + "/../tools/node_modules' node '" +
-                          std::string(LOKET_SOURCE_DIR) + "/tests/webhooks/verify.cjs' '" + file + "'";
-  int rc = std::system(cmd.c_str());
-  std::remove(file.c_str());
-  return rc;
 }
 
 std::string event_id_of(const std::string& body) {

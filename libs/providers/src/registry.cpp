@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "loket/providers/api_channel/api_channel.hpp"
 #include "loket/providers/discord/discord.hpp"
 #include "loket/providers/email/email.hpp"
 #include "loket/providers/email_mailbox/email_mailbox.hpp"
@@ -24,6 +25,7 @@ Registry Registry::standard(const Settings& settings) {
   all.push_back(email_mailbox::make_adapter(settings));
   all.push_back(slack::make_adapter(settings));
   all.push_back(discord::make_adapter(settings));
+  all.push_back(api_channel::make_adapter(settings));
   return Registry(std::move(all));
 }
 

@@ -112,6 +112,12 @@ void disconnect_integration(pqxx::work& tx, const std::string& id) {
       "UPDATE integrations SET status = 'disconnected', credentials = NULL, webhook_secret_hash = NULL, "
       "updated_at = now() WHERE id = $1",
       id);
+  // An API inbox's reply webhook is turned off with it (queued replies wait, as for any
+  // disabled endpoint).
+  tx.exec_params0(
+      "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'its API channel was disconnected', "
+      "updated_at = now() WHERE integration_id = $1",
+      id);
 }
 
 namespace {

@@ -2,6 +2,8 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
+#include "loket/store/store.hpp"
+#include "rows.hpp"
 
 namespace loket::store {
 namespace {
@@ -10,7 +12,7 @@ constexpr const char* kEndpointColumns =
     "coalesce(e.disabled_reason, ''), e.secret, e.secret_key_id, e.previous_secret, "
     "coalesce(e.previous_secret_key_id, ''), coalesce(rfc3339(e.previous_until), ''), "
     "coalesce(e.previous_until > now(), false), coalesce(rfc3339(e.failing_since), ''), rfc3339(e.created_at), "
-    "rfc3339(e.updated_at) ";
+    "rfc3339(e.updated_at), coalesce(e.integration_id, '') ";
 
 WebhookEndpoint endpoint_from(const pqxx::row& r, int at = 0) {
   WebhookEndpoint e;
@@ -31,9 +33,10 @@ WebhookEndpoint endpoint_from(const pqxx::row& r, int at = 0) {
   e.failing_since = r[at + 13].as<std::string>();
   e.created_at = r[at + 14].as<std::string>();
   e.updated_at = r[at + 15].as<std::string>();
+  e.integration_id = r[at + 16].as<std::string>();
   return e;
 }
-constexpr int kEndpointWidth = 16;
+constexpr int kEndpointWidth = 17;
 
 constexpr const char* kDeliveryColumns =
     "d.id, d.endpoint_id, d.workspace_id, d.event_id, d.event_type, d.ticket_id, d.payload, d.status, d.attempts, "
@@ -92,10 +95,10 @@ WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, 
   pqxx::binarystring previous(e.previous_secret);  // '' = none (a secret is never empty)
   tx.exec_params0(
       "INSERT INTO webhook_endpoints (id, workspace_id, url, description, events, enabled, secret, secret_key_id, "
-      "previous_secret, previous_secret_key_id, previous_until) "
+      "previous_secret, previous_secret_key_id, previous_until, integration_id) "
       "VALUES ($1, $2, $3, $4, coalesce(string_to_array($5, E'\\x1f'), '{}'), $6, $7, $8, nullif($9, ''::bytea), "
       "nullif($10, ''), "
-      "CASE WHEN $11 > 0 THEN now() + make_interval(secs => $11) END) "
+      "CASE WHEN $11 > 0 THEN now() + make_interval(secs => $11) END, nullif($12, '')) "
       "ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, description = EXCLUDED.description, "
       "events = EXCLUDED.events, enabled = EXCLUDED.enabled, "
       "disabled_reason = CASE WHEN EXCLUDED.enabled THEN NULL ELSE webhook_endpoints.disabled_reason END, "
@@ -108,7 +111,7 @@ WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, 
       "previous_until = CASE WHEN $11 > 0 THEN EXCLUDED.previous_until ELSE webhook_endpoints.previous_until END, "
       "updated_at = now()",
       e.id, e.workspace_id, e.url, e.description, joined(e.events), e.enabled, pqxx::binarystring(e.secret),
-      e.secret_key_id, previous, e.previous_secret_key_id, previous_until_seconds);
+      e.secret_key_id, previous, e.previous_secret_key_id, previous_until_seconds, e.integration_id);
   return *find_webhook_endpoint(tx, e.workspace_id, e.id);
 }
 
@@ -118,21 +121,45 @@ bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, co
               .empty();
 }
 
-int enqueue_webhook_deliveries(pqxx::work& tx, const std::string& workspace_id, const std::string& event_id,
-                               const std::string& event_type, const std::string& ticket_id,
-                               const std::string& payload) {
-  auto endpoints = tx.exec_params(
-      "SELECT id FROM webhook_endpoints WHERE workspace_id = $1 AND enabled AND $2 = ANY(events) ORDER BY id",
-      workspace_id, event_type);
-  int added = 0;
-  for (const auto& r : endpoints)
-    added += tx.exec_params(
-                   "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
-                   "payload, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') "
-                   "ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id",
-                   core::new_id("msg"), r[0].as<std::string>(), workspace_id, event_id, event_type, ticket_id, payload)
-                 .size();
-  return added;
+int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events) {
+  if (events.empty()) return 0;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  rows.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    rows.push_back({std::to_string(i), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload});
+  }
+  // One statement for the batch; ORDER BY numbers the rows (seq) in event order.
+  prepare(tx, "enqueue_webhook_deliveries",
+          "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
+          "status) "
+          "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending' "
+          "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
+          "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
+          "AND e.integration_id IS NULL "
+          "ORDER BY r.o, e.id ON CONFLICT (endpoint_id, event_id) DO NOTHING");
+  return static_cast<int>(
+      tx.exec_prepared("enqueue_webhook_deliveries", json_records({"o", "ws", "ev", "ty", "t", "p"}, rows))
+          .affected_rows());
+}
+
+bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e) {
+  auto r = tx.exec_params1(
+      "WITH ep AS (SELECT id FROM webhook_endpoints WHERE integration_id = $1), "
+      "ins AS (INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
+      "payload, status) SELECT $2, ep.id, $3, $4, $5, $6, $7, 'pending' FROM ep "
+      "ON CONFLICT (endpoint_id, event_id) DO NOTHING) "
+      "SELECT count(*) FROM ep",
+      integration_id, core::new_id("msg"), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload);
+  return r[0].as<int>() > 0;
+}
+
+std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx, const std::string& integration_id) {
+  auto r = tx.exec_params(
+      std::string("SELECT ") + kEndpointColumns + " FROM webhook_endpoints e WHERE e.integration_id = $1",
+      integration_id);
+  if (r.empty()) return std::nullopt;
+  return endpoint_from(r[0]);
 }
 
 std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,

@@ -56,6 +56,14 @@ bool chat_surface(const std::string& path) {
          (path.rfind("/api/v1/widget/", 0) == 0 && path != "/api/v1/widget/secret");
 }
 
+// The inbox identifier of a client API path (/api/v1/public/inboxes/<identifier>/…), or "".
+std::string inbox_of(const std::string& path) {
+  constexpr std::string_view kPrefix = "/api/v1/public/inboxes/";
+  if (path.rfind(kPrefix, 0) != 0) return "";
+  auto end = path.find('/', kPrefix.size());
+  return path.substr(kPrefix.size(), std::min<std::size_t>(end, path.size()) - kPrefix.size()).substr(0, 64);
+}
+
 // Runs `handler` at most once per Idempotency-Key of the workspace; retries get the first
 // response (issue 3 "Idempotency").
 http::Response idempotent(Context& ctx, const http::Request& req, const store::Principal& p, const std::string& key,
@@ -205,6 +213,13 @@ Admission admit(Context& ctx, const http::Request& req) {
       a.limit = ctx.options.rate_limit_visitor_per_minute;
       a.window = ip_hit(ctx, core::to_hex(crypto::sha256(visitor)).substr(0, 32), "visitor:");
     }
+  } else if (std::string inbox = inbox_of(req.path); !inbox.empty()) {
+    a.limit = ctx.options.rate_limit_chat_ip_per_minute;
+    a.window = ip_hit(ctx, client_ip(ctx, req), "chat-ip:");
+    if (a.window.hits <= a.limit) {
+      a.limit = ctx.options.rate_limit_inbox_per_minute;
+      a.window = ip_hit(ctx, core::to_hex(crypto::sha256(inbox)).substr(0, 32), "inbox:");
+    }
   } else {
     a.window = ip_hit(ctx, client_ip(ctx, req));
   }
@@ -336,6 +351,7 @@ http::Router make_router(Context& ctx) {
   add_page_routes(r, ctx);
   add_widget_routes(r, ctx);
   add_chat_routes(r, ctx);
+  add_client_api_routes(r, ctx);
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/realtime", Access::kAgent, [](const http::Request&, const store::Principal&) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");

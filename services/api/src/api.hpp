@@ -41,6 +41,9 @@ struct Options {
   /// or a mobile carrier's address (issue 17 "Limits that do not punish shared networks").
   int rate_limit_visitor_per_minute = 120;
   int rate_limit_chat_ip_per_minute = 5000;
+  /// The API channel's client API (/api/v1/public/inboxes/<identifier>/…) is one integrator's
+  /// backend speaking for many users: limited per inbox, under the chat surface's per-IP ceiling.
+  int rate_limit_inbox_per_minute = 3000;
   int login_failures_per_15_minutes = 10;        ///< per email, then sign-in answers 429
   std::size_t max_json_bytes = 1 << 20;          ///< JSON request bodies (bytes)
   std::size_t max_attachment_bytes = 25u << 20;  ///< one uploaded file (bytes)
@@ -191,6 +194,7 @@ void add_page_routes(http::Router& r, Context& ctx);        // pages.cpp: /suppo
 void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the live-chat widget's settings
 void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the widget's visitors
 void add_webhook_routes(http::Router& r, Context& ctx);     // webhooks.cpp: integrators' webhook endpoints
+void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: the API channel's client API
 
 /// A chat visitor's session token (`wvs_…`) from `Authorization: Bearer`, or on the visitor
 /// WebSocket's upgrade from `?visitor_token=` (browsers cannot set headers there); "" otherwise.

@@ -10,6 +10,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/providers/error.hpp"
+#include "loket/store/webhooks.hpp"
 
 namespace loket::api {
 
@@ -27,9 +28,31 @@ http::Response provider_failure(const std::string& provider, const providers::Pr
 struct Saved {
   std::string id;
   bool refreshed = false;
-  std::string conflict;          ///< why another workspace owns this identity, "" when none
-  std::string unsigned_refused;  ///< why the workspace's policy refuses these credentials, "" when none
+  std::string conflict;                         ///< why another workspace owns this identity, "" when none
+  std::string unsigned_refused;                 ///< why the workspace's policy refuses these credentials, "" when none
+  std::string reply_endpoint_id, reply_secret;  ///< an API inbox's reply webhook, its secret shown once
 };
+
+// The endpoint an API inbox's agent replies are POSTed to (Connection::reply_webhook_url),
+// signed with a secret of its own like every webhook endpoint; returns its id and secret.
+std::pair<std::string, std::string> save_reply_endpoint(Context& ctx, pqxx::work& tx, const std::string& ws,
+                                                        const std::string& integration_id,
+                                                        const providers::Connection& c) {
+  store::WebhookEndpoint e;
+  if (auto existing = store::inbox_webhook_endpoint(tx, integration_id)) e = *existing;
+  if (e.id.empty()) e.id = core::new_id("whe");
+  e.workspace_id = ws;
+  e.integration_id = integration_id;
+  e.url = c.reply_webhook_url;
+  e.description = "Agent replies of API inbox " + c.display_name;
+  e.events = {"message.created"};
+  e.enabled = true;
+  const std::string secret = crypto::new_webhook_secret();
+  e.secret = ctx.keys.encrypt(secret, e.id);
+  e.secret_key_id = ctx.keys.active_key_id();
+  store::save_webhook_endpoint(tx, e);
+  return {e.id, secret};
+}
 
 // Inserts or refreshes (in place) the integration of `adapter`, in one transaction serialized
 // per identity and per workspace webhook policy; `secrets` receives what the connection built
@@ -81,6 +104,8 @@ Saved save(Context& ctx, const std::string& ws, const providers::Adapter& adapte
       row.webhook_secret_hash = secrets.webhook_secret_hash;
       row.number = c.number;
       store::save_integration(tx, row, existing.has_value());
+      if (!c.reply_webhook_url.empty())
+        std::tie(out.reply_endpoint_id, out.reply_secret) = save_reply_endpoint(ctx, tx, ws, out.id, c);
     });
   } catch (const pqxx::unique_violation&) {
     out.conflict = "this " + provider + " identity is being connected concurrently; try again";
@@ -136,6 +161,10 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
   auto s = save(ctx, ws, *adapter, c, c.activate ? "pending" : "active", secrets);
   if (!s.conflict.empty()) return http::json_error(409, "CONFLICT", s.conflict);
   if (!s.unsigned_refused.empty()) return bad(s.unsigned_refused);
+  if (!s.reply_secret.empty()) {  // see docs/channels/api-channel.md "Receiving agent replies"
+    secrets.shown.emplace_back("webhookEndpointId", s.reply_endpoint_id);
+    secrets.shown.emplace_back("webhookSecret", s.reply_secret);
+  }
   if (c.activate) {  // e.g. register the webhook URL, which names the integration id
     std::string status = "active", last_error;
     try {

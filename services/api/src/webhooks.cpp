@@ -27,6 +27,13 @@ const std::set<std::string>& event_types() {
 
 http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such webhook endpoint"); }
 
+// An API inbox's reply endpoint follows its channel: its events are fixed and it goes with it.
+http::Response owned_by_channel(const store::WebhookEndpoint& e) {
+  return http::json_error(409, "CONFLICT",
+                          "this endpoint receives the agent replies of API channel " + e.integration_id +
+                              "; its events are fixed, and disconnecting the channel turns it off");
+}
+
 std::string endpoint_json(const store::WebhookEndpoint& e, const std::string& secret = "") {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
@@ -44,6 +51,7 @@ std::string endpoint_json(const store::WebhookEndpoint& e, const std::string& se
   core::json_kv_opt(w, "failingSince", e.failing_since.empty() ? std::nullopt : std::optional(e.failing_since));
   core::json_kv_opt(w, "previousSecretValidUntil", e.previous_valid ? std::optional(e.previous_until) : std::nullopt);
   if (!secret.empty()) core::json_kv(w, "secret", secret);  // shown once
+  core::json_kv_opt(w, "integrationId", e.integration_id.empty() ? std::nullopt : std::optional(e.integration_id));
   core::json_kv(w, "createdAt", e.created_at);
   core::json_kv(w, "updatedAt", e.updated_at);
   w.EndObject();
@@ -125,7 +133,9 @@ http::Response create(Context& ctx, const http::Request& req, const std::string&
   e.secret_key_id = ctx.keys.active_key_id();
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     tx.exec_params("SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE", ws);  // count, then insert
-    if (store::list_webhook_endpoints(tx, ws).size() >= kMaxEndpoints)
+    auto all = store::list_webhook_endpoints(tx, ws);
+    if (std::count_if(all.begin(), all.end(), [](const auto& x) { return x.integration_id.empty(); }) >=
+        static_cast<long>(kMaxEndpoints))
       return http::json_error(409, "CONFLICT", "a workspace has at most 20 webhook endpoints; delete one first");
     return http::json_ok(201, endpoint_json(store::save_webhook_endpoint(tx, e), secret));
   });
@@ -151,6 +161,7 @@ http::Response change(Context& ctx, const http::Request& req, const std::string&
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto e = store::find_webhook_endpoint(tx, ws, id);
     if (!e) return not_found();
+    if (!e->integration_id.empty() && core::json_member(d, "events")) return owned_by_channel(*e);
     if (auto err = read_fields(d, *e, false)) return *err;
     return http::json_ok(200, endpoint_json(store::save_webhook_endpoint(tx, *e)));
   });
@@ -158,6 +169,8 @@ http::Response change(Context& ctx, const http::Request& req, const std::string&
 
 http::Response remove(Context& ctx, const std::string& ws, const std::string& id) {
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto e = store::find_webhook_endpoint(tx, ws, id);
+    if (e && !e->integration_id.empty()) return owned_by_channel(*e);
     if (!store::delete_webhook_endpoint(tx, ws, id)) return not_found();
     return http::json_ok(200, "{\"deleted\":true}");
   });

@@ -10,6 +10,7 @@
 #include "loket/providers/error.hpp"
 #include "loket/store/deliveries.hpp"
 #include "loket/store/tickets.hpp"
+#include "loket/store/webhooks.hpp"
 
 namespace loket::outbound {
 
@@ -136,8 +137,40 @@ Outcome settle(const Attempt& a, const std::string& value, int attempt, const st
   return counted(Outcome::kRetryScheduled, a.provider);
 }
 
-// A public agent or system message: delivered on the ticket's channel (Telegram, WhatsApp) or
-// by email to the requester.
+// Whether tickets on `channel` with an integration may be API-channel conversations.
+bool client_api_channel(const providers::Registry& providers, const std::string& channel) {
+  for (const auto& name : providers.names_on_channel(channel))
+    if (const auto* a = providers.find(name); a && a->descriptor().client_api) return true;
+  return false;
+}
+
+// A reply on an API-channel conversation: queued for the inbox's webhook (docs/channels/
+// api-channel.md), which the webhook dispatcher signs, sends and retries like any endpoint's,
+// with the same delivery log. The message counts as sent once it is queued.
+Outcome reply_by_webhook(const events::TicketEvent& e, const std::string& message_id, const std::string& value,
+                         const store::Integration& inbox, store::Pool& pool) {
+  std::string status = "sent", error;
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    status = "sent";
+    error.clear();
+    if (inbox.status == "disconnected") {
+      status = "failed";
+      error = "the API channel of this ticket is disconnected";
+    } else if (!store::enqueue_inbox_webhook(tx, inbox.id,
+                                             {e.workspace_id, e.event_id, e.type(), e.ticket_id, value})) {
+      status = "skipped";
+      error = "this API channel has no webhookUrl: the integrator reads replies with GET …/messages";
+    }
+    store::record_delivery(tx, {e.workspace_id, e.ticket_id, message_id, status, error, inbox.provider, inbox.id, ""});
+  });
+  return counted(status == "sent"      ? Outcome::kSent
+                 : status == "skipped" ? Outcome::kSkipped
+                                       : Outcome::kFailed,
+                 inbox.provider);
+}
+
+// A public agent or system message: delivered on the ticket's channel (Telegram, WhatsApp), to
+// an API channel's webhook, or by email to the requester.
 Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreated& created, const std::string& value,
                         int attempt, store::Pool& pool, kafka::Producer& producer, const crypto::Keyring& keys,
                         const Options& opt) {
@@ -153,15 +186,20 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
   ReplyFiles files;
   const bool by_email = !descriptor || descriptor->reply_to == providers::ReplyTo::kEmail;
   std::string body = msg.body;
+  std::string link;
+  std::optional<store::Integration> inbox;  // an API channel's conversation: replies go to its webhook
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
     if (store::delivery_status(tx, msg.id) != "pending") return Outcome::kAlreadyDone;
     // The requester's status link goes only to the requester (agents see the placeholder).
-    if (body.find(store::kStatusLinkPlaceholder) != std::string::npos)
-      body = core::replace_all(body, store::kStatusLinkPlaceholder,
-                               opt.email.public_app_url + "/t/" + store::access_token_of(tx, e.ticket_id, keys));
-    if (by_email) {
+    if (body.find(store::kStatusLinkPlaceholder) != std::string::npos) {
+      link = opt.email.public_app_url + "/t/" + store::access_token_of(tx, e.ticket_id, keys);
+      body = core::replace_all(body, store::kStatusLinkPlaceholder, link);
+    }
+    if (created.route.integration_id && client_api_channel(providers, created.route.channel)) {
+      inbox = store::find_integration(tx, *created.route.integration_id);
+    } else if (by_email) {
       mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
       if (mail) sender = sender_for(mail_integration(tx, *mail, providers), keys, providers);
       if (mail && sender) files = load_reply_files(tx, msg.attachments, opt.email.max_attachment_bytes);
@@ -173,6 +211,9 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
       target = choose_target(*descriptor, created.route, providers, lookup);
     }
   }
+  if (inbox)
+    return reply_by_webhook(
+        e, msg.id, link.empty() ? value : core::replace_all(value, store::kStatusLinkPlaceholder, link), *inbox, pool);
   if (by_email) {
     if (!mail) {  // the address was removed after the reply was written
       record(pool, e, msg.id, "skipped", "the ticket has no email address", "email");

@@ -30,18 +30,21 @@ WebhookOptions webhook_options_from_env() {
   return opt;
 }
 
-int fan_out(const std::string& value, store::Pool& pool) {
-  events::TicketEvent e;
-  try {
-    e = events::ticket_event_from_json(value);
-  } catch (const events::UnknownEventType&) {  // a newer writer's type: not offered to endpoints yet
-    return 0;
+FanOut fan_out(const std::vector<std::string>& values, store::Pool& pool) {
+  FanOut out;
+  std::vector<store::WebhookEvent> events;
+  events.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    try {
+      auto e = events::ticket_event_from_json(values[i]);
+      events.push_back({e.workspace_id, e.event_id, e.type(), e.ticket_id, values[i]});
+    } catch (const events::UnknownEventType&) {  // a newer writer's type: not offered to endpoints yet
+    } catch (const std::invalid_argument& e) {
+      out.rejected.emplace_back(i, e.what());
+    }
   }
-  int added = 0;
-  store::with_tx(pool, [&](pqxx::work& tx) {
-    added = store::enqueue_webhook_deliveries(tx, e.workspace_id, e.event_id, e.type(), e.ticket_id, value);
-  });
-  return added;
+  store::with_tx(pool, [&](pqxx::work& tx) { out.added = store::enqueue_webhook_deliveries(tx, events); });
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> webhook_headers(const store::WebhookDelivery& d,

@@ -27,11 +27,18 @@ struct WebhookOptions {
 /// Reads WebhookOptions from the environment. @throws std::invalid_argument for a bad schedule.
 WebhookOptions webhook_options_from_env();
 
-/// Fans one `ticket.events` record value out into a delivery for each enabled endpoint of its
-/// workspace subscribed to its type (once per endpoint, however often the record is seen).
-/// Returns how many deliveries were new. Unknown event types are skipped. @throws on database
-/// failure (the caller retries) and std::invalid_argument for a record that is not an event.
-int fan_out(const std::string& value, store::Pool& pool);
+/// What fan_out() did with a batch.
+struct FanOut {
+  int added = 0;  ///< deliveries queued that were not queued before
+  /// Values that are not ticket events (index into the batch, why): the caller dead-letters them.
+  std::vector<std::pair<std::size_t, std::string>> rejected;
+};
+
+/// Fans a batch of `ticket.events` record values out into a delivery for each enabled endpoint
+/// of their workspace subscribed to their type (once per endpoint, however often a record is
+/// seen), in one transaction. Types this version does not know are skipped. @throws on
+/// database failure (the caller retries the batch).
+FanOut fan_out(const std::vector<std::string>& values, store::Pool& pool);
 
 /// The Standard Webhooks headers of one attempt at `d` sent at `timestamp_s` (Unix seconds):
 /// webhook-id (the delivery id, stable across attempts), webhook-timestamp and

@@ -77,6 +77,10 @@ struct ProviderDescriptor {
   /// Its integrations are team chats told about new tickets and customer replies
   /// (Adapter::notify_team; Slack, Discord).
   bool team_notices = false;
+  /// Its integrations are API-channel inboxes: the integrator's backend pushes messages in
+  /// through the public client API (/api/v1/public/inboxes/…), and agents' public replies go
+  /// out as signed webhooks to the inbox's webhookUrl (issue 18, seed 004).
+  bool client_api = false;
 };
 
 /// What a team chat is told (issue 18, seed 000 "Slack notifications"): a new ticket, or a
@@ -160,9 +164,20 @@ struct Connection {
   /// Builds the secrets from the previous credentials plaintext ("" for a new integration), so
   /// a reconnect keeps a webhook secret or verify token the provider already has.
   std::function<Secrets(const std::string& previous)> secrets;
+  /// Where agents' public replies are POSTed as signed webhooks (descriptor().client_api); ""
+  /// = none. Checked by the SSRF guard before it is returned.
+  std::string reply_webhook_url;
   /// Registers the webhook with the provider once the integration id exists (status `pending`
   /// until then); empty when nothing is to register. @throws ProviderError.
   std::function<void(const std::string& integration_id)> activate;
+};
+
+/// How the public client API checks who a contact is (descriptor().client_api): the key an
+/// `identifierHash` is the hex HMAC-SHA256 of the contact's source id under, and whether every
+/// call must carry one.
+struct ClientIdentity {
+  std::string hmac_token;
+  bool mandatory = false;
 };
 
 /// One email, with threading headers (RFC 5322 §3.6.4).
@@ -295,6 +310,13 @@ class Adapter {
   /// longer exists; ProviderError otherwise (retryable: unreachable, 429 with its Retry-After,
   /// 5xx); std::logic_error for providers without team notices.
   virtual std::string notify_team(const std::string& credentials, const TeamNotice& notice) const;
+  /// The identity check of an API-channel inbox with these decrypted credentials;
+  /// std::nullopt for providers without a client API. @throws std::invalid_argument for
+  /// unreadable credentials.
+  virtual std::optional<ClientIdentity> client_identity(const std::string& credentials) const {
+    (void)credentials;
+    return std::nullopt;
+  }
   /// The workspace's email sender from its credentials; std::nullopt when it sends no email.
   virtual std::optional<Mailer> mailer(const std::string& credentials) const;
   /// The platform's own email sender from Settings; std::nullopt when not configured.

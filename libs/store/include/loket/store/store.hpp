@@ -256,7 +256,8 @@ void save_integration(pqxx::work& tx, const Integration& i, bool refresh);
 void set_integration_status(pqxx::work& tx, const std::string& id, const std::string& status,
                             const std::string& last_error);
 
-/// Marks integration `id` disconnected and erases its credentials and webhook secret hash.
+/// Marks integration `id` disconnected and erases its credentials and webhook secret hash; an
+/// API inbox's reply webhook endpoint is turned off.
 void disconnect_integration(pqxx::work& tx, const std::string& id);
 
 /// Outcome of re-encrypting stored credentials.

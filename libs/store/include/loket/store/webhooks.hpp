@@ -20,6 +20,9 @@ struct WebhookEndpoint {
   bool previous_valid = false;  ///< previous_until is in the future
   std::string failing_since;    ///< RFC 3339 of the first failure since the last success, "" = none
   std::string created_at, updated_at;
+  /// The API-channel inbox whose agent replies it receives ("" = an integrator's endpoint, fed
+  /// by ticket events). The channel owns it: its events and existence follow the integration.
+  std::string integration_id;
 };
 
 /// The workspace's endpoints, oldest first.
@@ -37,11 +40,24 @@ WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, 
 /// Deletes endpoint `id` of `workspace_id` and its deliveries; false when there is none.
 bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, const std::string& id);
 
-/// One delivery per enabled endpoint of `workspace_id` subscribed to `event_type` (ticket event
-/// `event_id` on `ticket_id`, `payload` the record as published), each once however often this
-/// runs. Returns how many were new.
-int enqueue_webhook_deliveries(pqxx::work& tx, const std::string& workspace_id, const std::string& event_id,
-                               const std::string& event_type, const std::string& ticket_id, const std::string& payload);
+/// One ticket event offered to webhook endpoints.
+struct WebhookEvent {
+  std::string workspace_id, event_id, event_type, ticket_id;
+  std::string payload;  ///< the ticket.events record, as published
+};
+
+/// One delivery per enabled endpoint of each event's workspace subscribed to its type, each
+/// once however often this runs, numbered in the order of `events` (deliveries of one ticket
+/// go out in that order). One statement for the whole batch. Returns how many were new.
+int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events);
+
+/// Queues `e` for the endpoint of API-channel inbox `integration_id` (its agent replies), once
+/// however often this runs. False when the inbox has no endpoint (it was created without a
+/// webhookUrl).
+bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e);
+
+/// The endpoint of API-channel inbox `integration_id`, or nullopt.
+std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx, const std::string& integration_id);
 
 /// A delivery, as the log shows it and the dispatcher sends it.
 struct WebhookDelivery {
