@@ -19,7 +19,7 @@ class FakeSender final : public Adapter {
 
 TEST_CASE("the standard registry names each provider once, with its webhook name and channel") {
   auto r = Registry::standard(Settings());
-  REQUIRE(r.adapters().size() == 8);
+  REQUIRE(r.adapters().size() == 9);
   const Adapter* tg = r.find("telegram_bot");
   REQUIRE(tg);
   CHECK(r.find_webhook("telegram") == tg);
@@ -42,6 +42,11 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
     CHECK(r.find(team)->descriptor().team_notices);
     CHECK(r.find(team)->webhook() == std::nullopt);
   }
+  const Adapter* inbox = r.find("api");  // the API channel: its own client API, no webhooks in
+  REQUIRE(inbox);
+  CHECK(inbox->descriptor().client_api);
+  CHECK(inbox->descriptor().channel == "api");
+  CHECK(inbox->webhook() == std::nullopt);
   for (const auto& a : r.adapters())
     if (auto ep = a->webhook()) CHECK(ep->path.rfind("/api/v1/webhooks/", 0) == 0);
 }
