@@ -113,7 +113,7 @@ struct Scope {
 };
 Scope scope(Context& ctx, pqxx::transaction_base& tx, const http::Request& req, bool for_update) {
   const std::string& source_id = req.params.at("sourceId");
-  auto inbox = find_inbox(ctx, tx, req.params.at("inbox"));
+  auto inbox = find_inbox(ctx, tx, req.params.at("inboxIdentifier"));
   if (!inbox) throw Rejected{no_inbox()};
   if (auto err = check_identity(*inbox, source_id, req.header("x-loket-identifier-hash"))) throw Rejected{*err};
   if (for_update)
@@ -154,7 +154,7 @@ http::Response upsert_contact(Context& ctx, const http::Request& req) {
   if (c.email) c.email = core::to_lower(*c.email);
   std::string hash = core::json_string(d, "identifierHash").value_or(req.header("x-loket-identifier-hash"));
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    auto inbox = find_inbox(ctx, tx, req.params.at("inbox"));
+    auto inbox = find_inbox(ctx, tx, req.params.at("inboxIdentifier"));
     if (!inbox) return no_inbox();
     if (auto err = check_identity(*inbox, c.source_id, hash)) return *err;
     c.workspace_id = inbox->integration.workspace_id;
@@ -313,7 +313,7 @@ http::Response upload(Context& ctx, const http::Request& req) {
 void add_client_api_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const Principal&;
-  const std::string inbox = "/api/v1/public/inboxes/:inbox/contacts";
+  const std::string inbox = "/api/v1/public/inboxes/:inboxIdentifier/contacts";
   const std::string contact = inbox + "/:sourceId";
   const std::string conversation = contact + "/conversations/:conversationId";
   add(r, ctx, "POST", inbox, Access::kPublic, [&ctx](Q q, P) { return upsert_contact(ctx, q); });
