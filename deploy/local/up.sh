@@ -133,7 +133,8 @@ Try:
   API reference: docs/openapi.yaml
   Health and metrics: http://127.0.0.1:9080/metrics (api; ingress 9081, inbound 9082, writer 9083, outbound 9084)
   Channels (form, live chat, email in and notifications, Telegram, WhatsApp via Twilio or Meta,
-            Slack and Discord notifications): docs/channels/   Integrator webhooks: docs/webhooks.md
+            Slack and Discord notifications, the API channel for your own app): docs/channels/
+  Integrator webhooks: docs/webhooks.md
 
 Everything above is also in $STATE/env. Stop with deploy/local/down.sh.
 MSG
