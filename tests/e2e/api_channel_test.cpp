@@ -41,6 +41,11 @@ TEST_CASE("an API inbox takes an integrator's messages and sends agents' replies
   }
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE provider = 'api' AND workspace_id = '" + account + "'") ==
         0);
+  // An integrator follows the workspace's channels: connected, then disconnected below.
+  const std::string status_path = "/status-hooks/" + loket::core::new_id("s");
+  REQUIRE(api("POST", "/api/v1/webhook-endpoints", key,
+              R"({"url":")" + receiver().base() + status_path + R"(","events":["integration.status_changed"]})")
+              .status == 201);
 
   auto created = api("POST", "/api/v1/channels", key,
                      R"({"provider":"api","name":"Mobile app","hmacMandatory":true,"webhookUrl":")" +
@@ -173,4 +178,15 @@ TEST_CASE("an API inbox takes an integrator's messages and sends agents' replies
   // Disconnected, the inbox is gone for the client API.
   REQUIRE(api("DELETE", "/api/v1/channels/" + str(created.data(), "id"), key).status == 200);
   CHECK(client("GET", base, "", hash).status == 404);
+  REQUIRE(wait_until([&] { return receiver().received(status_path).size() >= 2; }, 30s));
+  std::vector<std::string> seen;
+  for (const auto& c : receiver().received(status_path)) {
+    rapidjson::Document d;
+    d.Parse(c.body.c_str());
+    REQUIRE(str(d, "type") == "integration.status_changed");
+    CHECK(str(d, "ticketId") == str(created.data(), "id"));
+    CHECK(str(d["data"]["integration"], "provider") == "api");
+    seen.push_back(str(d["data"], "previousStatus") + ">" + str(d["data"]["integration"], "status"));
+  }
+  CHECK(seen == std::vector<std::string>{">active", "active>disconnected"});
 }

@@ -120,6 +120,7 @@ struct TypeName {
   const char* operator()(const DeliveryUpdated&) const { return "message.delivery_updated"; }
   const char* operator()(const CsatRecorded&) const { return "csat.recorded"; }
   const char* operator()(const TranscriptRequested&) const { return "transcript.requested"; }
+  const char* operator()(const IntegrationStatusChanged&) const { return "integration.status_changed"; }
 };
 
 // Writes each payload as the `data` object.
@@ -192,6 +193,19 @@ struct DataWriter {
     w.EndObject();
     w.EndObject();
   }
+  void operator()(const IntegrationStatusChanged& e) const {
+    w.StartObject();
+    json_put(w, "integration");
+    w.StartObject();
+    json_kv(w, "id", e.integration_id);
+    json_kv(w, "provider", e.provider);
+    json_kv(w, "displayName", e.display_name);
+    json_kv(w, "status", e.status);
+    json_kv_opt(w, "lastError", e.last_error);
+    w.EndObject();
+    json_kv_opt(w, "previousStatus", e.previous_status);
+    w.EndObject();
+  }
   void operator()(const TranscriptRequested& e) const {
     w.StartObject();
     json_kv(w, "email", e.email);
@@ -259,6 +273,13 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     auto through = core::json_int(data, "throughSeq");
     if (!through) throw std::invalid_argument("transcript.requested lacks integer field 'throughSeq'");
     return TranscriptRequested{need(data, "email", what), *through, need(data, "requestedBy", what)};
+  }
+  if (type == "integration.status_changed") {
+    const char* what = "integration";
+    const auto& i = object(data, "integration", "integration.status_changed");
+    return IntegrationStatusChanged{
+        need(i, "id", what),     need(i, "provider", what),        need(i, "displayName", what),
+        need(i, "status", what), nullable(data, "previousStatus"), nullable(i, "lastError")};
   }
   throw UnknownEventType("unknown ticket.events type '" + type + "'");
 }

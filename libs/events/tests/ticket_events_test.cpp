@@ -119,6 +119,21 @@ TEST_CASE("message.delivery_updated and csat.recorded read back") {
   CHECK(tr.email == "sari@example.id");
   CHECK(tr.through_seq == 42);
   CHECK(tr.requested_by == "visitor");
+  auto integration = t;  // integration events are keyed by the integration id
+  integration.id = new_id("int");
+  auto is = std::get<IntegrationStatusChanged>(
+      round_trip(integration,
+                 IntegrationStatusChanged{"int_1", "slack_webhook", "Slack", "error", "active", "no_service"})
+          .data);
+  CHECK(is.integration_id == "int_1");
+  CHECK(is.status == "error");
+  CHECK(is.previous_status == "active");
+  CHECK(is.last_error == "no_service");
+  auto fresh = std::get<IntegrationStatusChanged>(
+      round_trip(integration, IntegrationStatusChanged{"int_2", "api", "App", "active", std::nullopt, std::nullopt})
+          .data);
+  CHECK_FALSE(fresh.previous_status);
+  CHECK_FALSE(fresh.last_error);
 }
 
 TEST_CASE("records that are not ticket events, or of an unknown type, are refused distinctly") {

@@ -1,5 +1,6 @@
 #include "loket/core/json.hpp"
 #include "loket/store/store.hpp"
+#include "rows.hpp"
 
 namespace loket::store {
 
@@ -84,34 +85,60 @@ bool number_connected_elsewhere(pqxx::transaction_base& tx, const std::string& n
               .empty();
 }
 
+namespace {
+// Emits `integration.status_changed` for the row `r` (id, workspace_id, provider, display_name,
+// status, last_error, previous status) when its status changed.
+void emit_status_change(pqxx::work& tx, const pqxx::row& r) {
+  auto previous = opt(r[6]);
+  const auto status = r[4].as<std::string>();
+  if (previous == status) return;
+  const auto id = r[0].as<std::string>(), workspace = r[1].as<std::string>();
+  emit_ticket_event(tx, workspace, id,
+                    events::IntegrationStatusChanged{id, r[2].as<std::string>(), r[3].as<std::string>(), status,
+                                                     previous, opt(r[5])});
+}
+constexpr const char* kChangedColumns =
+    " RETURNING i.id, i.workspace_id, i.provider, i.display_name, i.status, "
+    "i.last_error, o.status";
+// The row's status before this statement (its row lock taken first).
+constexpr const char* kBefore = " FROM (SELECT status FROM integrations WHERE id = $1 FOR UPDATE) o WHERE i.id = $1";
+}  // namespace
+
 void save_integration(pqxx::work& tx, const Integration& i, bool refresh) {
   pqxx::binarystring creds(i.credentials), hash(i.webhook_secret_hash);
   if (refresh)
-    tx.exec_params0(
-        "UPDATE integrations SET credentials = $2, credentials_key_id = $3, display_name = $4, "
-        "webhook_secret_hash = $5, status = $6, number = nullif($7, ''), last_error = NULL, "
-        "connected_at = now(), updated_at = now() WHERE id = $1",
-        i.id, creds, i.credentials_key_id, i.display_name, hash, i.status, i.number);
+    emit_status_change(
+        tx, tx.exec_params1(std::string("UPDATE integrations i SET credentials = $2, credentials_key_id = $3, "
+                                        "display_name = $4, webhook_secret_hash = $5, status = $6, "
+                                        "number = nullif($7, ''), last_error = NULL, connected_at = now(), "
+                                        "updated_at = now()") +
+                                kBefore + kChangedColumns,
+                            i.id, creds, i.credentials_key_id, i.display_name, hash, i.status, i.number));
   else
-    tx.exec_params0(
-        "INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, "
-        "credentials, credentials_key_id, webhook_secret_hash, number) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, ''))",
-        i.id, i.workspace_id, i.provider, i.status, i.display_name, i.routing_key, creds, i.credentials_key_id, hash,
-        i.number);
+    emit_status_change(
+        tx, tx.exec_params1("INSERT INTO integrations (id, workspace_id, provider, status, display_name, routing_key, "
+                            "credentials, credentials_key_id, webhook_secret_hash, number) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, '')) "
+                            "RETURNING id, workspace_id, provider, display_name, status, last_error, NULL::text",
+                            i.id, i.workspace_id, i.provider, i.status, i.display_name, i.routing_key, creds,
+                            i.credentials_key_id, hash, i.number));
 }
 
 void set_integration_status(pqxx::work& tx, const std::string& id, const std::string& status,
                             const std::string& last_error) {
-  tx.exec_params0("UPDATE integrations SET status = $2, last_error = nullif($3, ''), updated_at = now() WHERE id = $1",
-                  id, status, last_error);
+  auto r = tx.exec_params(std::string("UPDATE integrations i SET status = $2, last_error = nullif($3, ''), "
+                                      "updated_at = now()") +
+                              kBefore + kChangedColumns,
+                          id, status, last_error);
+  if (!r.empty()) emit_status_change(tx, r[0]);
 }
 
 void disconnect_integration(pqxx::work& tx, const std::string& id) {
-  tx.exec_params0(
-      "UPDATE integrations SET status = 'disconnected', credentials = NULL, webhook_secret_hash = NULL, "
-      "updated_at = now() WHERE id = $1",
-      id);
+  auto r = tx.exec_params(std::string("UPDATE integrations i SET status = 'disconnected', credentials = NULL, "
+                                      "webhook_secret_hash = NULL, updated_at = now()") +
+                              kBefore + kChangedColumns,
+                          id);
+  if (!r.empty()) emit_status_change(tx, r[0]);
   // An API inbox's reply webhook is turned off with it (queued replies wait, as for any
   // disabled endpoint).
   tx.exec_params0(

@@ -200,6 +200,15 @@ void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: t
 /// WebSocket's upgrade from `?visitor_token=` (browsers cannot set headers there); "" otherwise.
 std::string visitor_token(const http::Request& req);
 
+/// Reads the optional text member `key` of `d` (trimmed; absent, null or blank leaves `into`
+/// as it was). Returns a 400 naming `key` when it is not text or longer than `max` characters.
+std::optional<http::Response> read_optional_text(const rapidjson::Value& d, const char* key, std::size_t max,
+                                                 std::optional<std::string>& into);
+
+/// Reads the `after` query parameter (a message sequence number, 0 when absent) into `after`;
+/// a 400 when it is not a whole number ≥ 0.
+std::optional<http::Response> read_after(const http::Request& req, std::int64_t& after);
+
 /// Whether `s` looks like a deliverable address (local@domain.tld, at most 254 characters).
 bool valid_email(const std::string& s);
 

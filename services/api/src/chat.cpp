@@ -4,7 +4,6 @@
 // Unauthenticated but for the visitor's own session token (`Authorization: Bearer wvs_…`);
 // the guard limits the chat surface per visitor session under a per-IP ceiling (api.cpp).
 #include <algorithm>
-#include <charconv>
 
 #include "api.hpp"
 #include "loket/core/ids.hpp"
@@ -131,11 +130,7 @@ std::string conversation_json(const store::Visitor& v, const std::optional<store
 
 http::Response conversation(Context& ctx, const http::Request& req) {
   std::int64_t after = 0;
-  if (std::string a = req.query_param("after"); !a.empty()) {
-    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
-    if (ec != std::errc() || end != a.data() + a.size() || after < 0)
-      return invalid_field("after", "after must be a message sequence number (0 or more)");
-  }
+  if (auto err = read_after(req, after)) return *err;
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto v = store::find_visitor(tx, visitor_token(req), false);
@@ -155,17 +150,6 @@ http::Response conversation(Context& ctx, const http::Request& req) {
   return http::json_ok(200, conversation_json(*v, t, messages, link, read));
 }
 
-// Reads an optional contact field (trimmed; "" clears nothing). 400 when not text or too long.
-std::optional<http::Response> read_contact(const rapidjson::Value& d, const char* key, std::size_t max,
-                                           std::optional<std::string>& into) {
-  const auto* m = core::json_member(d, key);
-  if (!m || m->IsNull()) return std::nullopt;
-  if (!m->IsString() || core::utf8_length(core::trim(m->GetString())) > max)
-    return invalid_field(key, std::string(key) + " must be text of at most " + std::to_string(max) + " characters");
-  if (auto s = core::trim(m->GetString()); !s.empty()) into = s;
-  return std::nullopt;
-}
-
 // The site says who its signed-in user is: {identifier, name?, email?, hash?}, `hash` the hex
 // HMAC-SHA256 of the identifier under the widget's identity secret. A valid hash links the
 // visitor to that user (their conversation is then the same on every device); a wrong one is
@@ -180,8 +164,8 @@ http::Response identify(Context& ctx, const http::Request& req) {
   if (identifier.empty() || identifier.size() > kMaxIdentifier)
     return invalid_field("identifier", "identifier is required (your user's id, 1–200 bytes)");
   std::optional<std::string> name, email;
-  if (auto err = read_contact(d, "name", kMaxName, name)) return *err;
-  if (auto err = read_contact(d, "email", 254, email)) return *err;
+  if (auto err = read_optional_text(d, "name", kMaxName, name)) return *err;
+  if (auto err = read_optional_text(d, "email", 254, email)) return *err;
   if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto v = store::find_visitor(tx, visitor_token(req), true);
@@ -331,9 +315,9 @@ http::Response send(Context& ctx, const http::Request& req) {
   if (core::trim(body).empty() || core::utf8_length(body) > kMaxBody)
     return invalid_field("body", "body is required (1–5000 characters)");
   std::optional<std::string> name, email, phone;
-  if (auto err = read_contact(d, "name", kMaxName, name)) return *err;
-  if (auto err = read_contact(d, "email", 254, email)) return *err;
-  if (auto err = read_contact(d, "phone", kMaxPhone, phone)) return *err;
+  if (auto err = read_optional_text(d, "name", kMaxName, name)) return *err;
+  if (auto err = read_optional_text(d, "email", 254, email)) return *err;
+  if (auto err = read_optional_text(d, "phone", kMaxPhone, phone)) return *err;
   if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
   std::vector<std::string> attachment_ids;
   if (auto err = read_attachment_ids(d, attachment_ids)) return *err;
@@ -411,7 +395,7 @@ http::Response transcript(Context& ctx, const http::Request& req) {
   else if (auto err = parse_object(req, d))
     return *err;
   std::optional<std::string> email;
-  if (auto err = read_contact(d, "email", 254, email)) return *err;
+  if (auto err = read_optional_text(d, "email", 254, email)) return *err;
   if (email && !valid_email(*email)) return invalid_field("email", "email must be a valid email address");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto v = store::find_visitor(tx, visitor_token(req), true);

@@ -4,7 +4,6 @@
 // lists their public messages. No API key: the inbox identifier scopes every call and, when
 // the inbox requires it, each call for a contact carries the HMAC-SHA256 of its source id
 // (identifierHash). Limited per inbox under a per-IP ceiling (api.cpp).
-#include <charconv>
 
 #include "api.hpp"
 #include "loket/core/ids.hpp"
@@ -64,17 +63,6 @@ std::optional<http::Response> check_identity(const Inbox& inbox, const std::stri
 bool valid_source_id(const std::string& s) {
   return !s.empty() && s.size() <= kMaxSourceId && core::is_storable_text(s) &&
          s.find_first_of("/?#\r\n\t") == std::string::npos;
-}
-
-// Reads an optional text member (trimmed; absent or null leaves `into` empty).
-std::optional<http::Response> read_text(const rapidjson::Value& d, const char* key, std::size_t max,
-                                        std::optional<std::string>& into) {
-  const auto* m = core::json_member(d, key);
-  if (!m || m->IsNull()) return std::nullopt;
-  if (!m->IsString() || core::utf8_length(core::trim(m->GetString())) > max)
-    return invalid_field(key, std::string(key) + " must be text of at most " + std::to_string(max) + " characters");
-  if (auto s = core::trim(m->GetString()); !s.empty()) into = s;
-  return std::nullopt;
 }
 
 std::string contact_json(const store::ApiContact& c) {
@@ -147,9 +135,9 @@ http::Response upsert_contact(Context& ctx, const http::Request& req) {
     return invalid_field("sourceId",
                          "sourceId is required: your id for this user (1–200 bytes, no '/', '?', '#' or control "
                          "characters)");
-  if (auto err = read_text(d, "name", kMaxName, c.name)) return *err;
-  if (auto err = read_text(d, "email", 254, c.email)) return *err;
-  if (auto err = read_text(d, "phone", kMaxPhone, c.phone)) return *err;
+  if (auto err = read_optional_text(d, "name", kMaxName, c.name)) return *err;
+  if (auto err = read_optional_text(d, "email", 254, c.email)) return *err;
+  if (auto err = read_optional_text(d, "phone", kMaxPhone, c.phone)) return *err;
   if (c.email && !valid_email(*c.email)) return invalid_field("email", "email must be a valid email address");
   if (c.email) c.email = core::to_lower(*c.email);
   std::string hash = core::json_string(d, "identifierHash").value_or(req.header("x-loket-identifier-hash"));
@@ -273,11 +261,7 @@ http::Response post_message(Context& ctx, const http::Request& req) {
 // The conversation's public messages (notes never), oldest first, after sequence `after`.
 http::Response list_messages(Context& ctx, const http::Request& req) {
   std::int64_t after = 0;
-  if (std::string a = req.query_param("after"); !a.empty()) {
-    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
-    if (ec != std::errc() || end != a.data() + a.size() || after < 0)
-      return invalid_field("after", "after must be a message sequence number (0 or more)");
-  }
+  if (auto err = read_after(req, after)) return *err;
   return read(ctx, [&](pqxx::transaction_base& tx) {
     auto s = scope(ctx, tx, req, false);
     auto t = conversation_or_reject(tx, s, req);

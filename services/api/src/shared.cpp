@@ -1,9 +1,11 @@
 // Helpers shared by the agent and public ticket routes.
+#include <charconv>
 #include <regex>
 #include <set>
 
 #include "api.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
 
 namespace loket::api {
@@ -20,6 +22,26 @@ std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std
   if (ids.size() > kMaxAttachments) return bad("at most 5 attachments per message");
   if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
     return bad("attachmentIds lists an attachment twice");
+  return std::nullopt;
+}
+
+std::optional<http::Response> read_optional_text(const rapidjson::Value& d, const char* key, std::size_t max,
+                                                 std::optional<std::string>& into) {
+  const auto* m = core::json_member(d, key);
+  if (!m || m->IsNull()) return std::nullopt;
+  if (!m->IsString() || core::utf8_length(core::trim(m->GetString())) > max)
+    return invalid_field(key, std::string(key) + " must be text of at most " + std::to_string(max) + " characters");
+  if (auto s = core::trim(m->GetString()); !s.empty()) into = s;
+  return std::nullopt;
+}
+
+std::optional<http::Response> read_after(const http::Request& req, std::int64_t& after) {
+  after = 0;
+  std::string a = req.query_param("after");
+  if (a.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
+  if (ec != std::errc() || end != a.data() + a.size() || after < 0)
+    return invalid_field("after", "after must be a message sequence number (0 or more)");
   return std::nullopt;
 }
 

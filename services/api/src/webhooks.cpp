@@ -20,8 +20,9 @@ constexpr int kPreviousSecretSeconds = 24 * 3600;  // a rotated-out secret still
 
 /// The ticket event types an endpoint may subscribe to (proto/ticket.events.*.schema.json).
 const std::set<std::string>& event_types() {
-  static const std::set<std::string> all = {"ticket.created", "ticket.updated",           "message.created",
-                                            "csat.recorded",  "message.delivery_updated", "transcript.requested"};
+  static const std::set<std::string> all = {
+      "ticket.created",           "ticket.updated",       "message.created",           "csat.recorded",
+      "message.delivery_updated", "transcript.requested", "integration.status_changed"};
   return all;
 }
 
@@ -104,7 +105,8 @@ std::optional<http::Response> read_fields(const rapidjson::Value& d, store::Webh
       if (!t.IsString() || !event_types().count(t.GetString()))
         return invalid_field("events",
                              "unknown event type; one of ticket.created, ticket.updated, message.created, "
-                             "message.delivery_updated, csat.recorded, transcript.requested");
+                             "message.delivery_updated, csat.recorded, transcript.requested, "
+                             "integration.status_changed");
       chosen.insert(t.GetString());
     }
     e.events.assign(chosen.begin(), chosen.end());

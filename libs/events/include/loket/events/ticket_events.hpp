@@ -106,10 +106,20 @@ struct TranscriptRequested {
   std::string requested_by;  ///< "visitor" (the widget) or "agent"
 };
 
+/// `integration.status_changed`: a channel or integration of the workspace changed status
+/// (issue 18): connected (`active`), failing (`error`, with the reason), `disconnected`. Not
+/// about a ticket: its envelope's `ticketId` is the integration id, the key that keeps one
+/// integration's events in order.
+struct IntegrationStatusChanged {
+  std::string integration_id, provider, display_name, status;
+  std::optional<std::string> previous_status;  ///< none for a new integration
+  std::optional<std::string> last_error;       ///< why, for `error`
+};
+
 /// One `ticket.events` record: the envelope and its typed `data`.
 struct TicketEvent {
-  using Data =
-      std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded, TranscriptRequested>;
+  using Data = std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded,
+                            TranscriptRequested, IntegrationStatusChanged>;
   std::string event_id;     ///< `evt_…`
   std::string occurred_at;  ///< RFC 3339 UTC with milliseconds
   std::string workspace_id, ticket_id;
