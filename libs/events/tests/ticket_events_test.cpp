@@ -123,14 +123,15 @@ TEST_CASE("message.delivery_updated and csat.recorded read back") {
   integration.id = new_id("int");
   auto is = std::get<IntegrationStatusChanged>(
       round_trip(integration,
-                 IntegrationStatusChanged{"int_1", "slack_webhook", "Slack", "error", "active", "no_service"})
+                 IntegrationStatusChanged{integration.id, "slack_webhook", "Slack", "error", "active", "no_service"})
           .data);
-  CHECK(is.integration_id == "int_1");
+  CHECK(is.integration_id == integration.id);
   CHECK(is.status == "error");
   CHECK(is.previous_status == "active");
   CHECK(is.last_error == "no_service");
   auto fresh = std::get<IntegrationStatusChanged>(
-      round_trip(integration, IntegrationStatusChanged{"int_2", "api", "App", "active", std::nullopt, std::nullopt})
+      round_trip(integration,
+                 IntegrationStatusChanged{integration.id, "api", "App", "active", std::nullopt, std::nullopt})
           .data);
   CHECK_FALSE(fresh.previous_status);
   CHECK_FALSE(fresh.last_error);
