@@ -123,7 +123,7 @@ TEST_CASE("message.delivery_updated and csat.recorded read back") {
   integration.id = new_id("int");
   auto is = std::get<IntegrationStatusChanged>(
       round_trip(integration,
-                 IntegrationStatusChanged{integration.id, "slack_webhook", "Slack", "error", "active", "no_service"})
+                 IntegrationStatusChanged{integration.id, "acme_chat", "Acme", "error", "active", "no_service"})
           .data);
   CHECK(is.integration_id == integration.id);
   CHECK(is.status == "error");
