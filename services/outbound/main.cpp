@@ -152,9 +152,11 @@ int main() {
                         [&](const auto& records) { fan_out_batch(records, pool, dead_letters, wakeup); }));
     for (int i = 0; i < webhooks.workers; ++i)
       threads.emplace_back([&] {
+        http::Session session;  // this worker's kept-alive connections
         while (!core::stop_requested()) {
           try {
-            if (!outbound::deliver_next_webhook(pool, keys, webhooks)) wakeup.wait(std::chrono::milliseconds(500));
+            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, session))
+              wakeup.wait(std::chrono::milliseconds(500));
           } catch (const std::exception& e) {  // the database is away: wait, then go on
             core::log(core::Level::kWarn, "webhook dispatch failed", {{"error", e.what()}});
             core::sleep_unless_stopped(std::chrono::seconds(1));

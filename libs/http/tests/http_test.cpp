@@ -1,6 +1,8 @@
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "loket/http/client.hpp"
 #include "loket/http/router.hpp"
@@ -112,5 +114,60 @@ TEST_CASE("a body far over the cap still gets its 413, oversized headers 431, an
   for (std::size_t n; (n = s.read_some(boost::asio::buffer(buf), ec)) > 0 || !ec;) got.append(buf.data(), n);
   REQUIRE(got.rfind("HTTP/1.1 400", 0) == 0);
   REQUIRE(got.find("\"code\":\"VALIDATION_ERROR\"") != std::string::npos);
+  server.stop();
+}
+
+TEST_CASE("a session sends a batch at once and answers in request order, each under its own timeout and guard") {
+  std::atomic<int> in_flight{0}, most{0};
+  Server server({"127.0.0.1", 0, 1 << 20, 5}, [&](const Request& q) {
+    Response res;
+    res.status = q.path == "/gone" ? 410 : 200;
+    res.body = q.body;
+    if (q.path != "/ok") {  // /slow outlives its client's timeout: not counted
+      std::this_thread::sleep_for(std::chrono::milliseconds(q.path == "/slow" ? 1500 : 0));
+      return res;
+    }
+    int now = ++in_flight;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    --in_flight;
+    return res;
+  });
+  server.start();
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  const SsrfPolicy strict, loopback{true, true};
+  std::vector<ClientRequest> reqs(8);
+  for (int i = 0; i < 8; ++i) {
+    reqs[i].method = "POST";
+    reqs[i].url = base + "/ok";
+    reqs[i].body = std::to_string(i);
+    reqs[i].timeout = std::chrono::milliseconds(5000);
+  }
+  reqs[3].url = base + "/gone";
+  reqs[5].url = base + "/slow";
+  reqs[5].timeout = std::chrono::milliseconds(300);
+  reqs[6].guard = &strict;    // loopback is not public: refused before any request
+  reqs[7].guard = &loopback;  // allowed, and pinned to the address checked
+  Session session;
+  auto res = session.fetch_all(reqs, 8);
+  REQUIRE(res.size() == 8);
+  for (int i : {0, 1, 2, 4, 7}) {
+    INFO("request " << i << ": " << res[i].error);
+    CHECK(res[i].status == 200);
+    CHECK(res[i].body == std::to_string(i));
+  }
+  CHECK(res[3].status == 410);
+  CHECK(res[5].status == 0);
+  CHECK_FALSE(res[5].error.empty());
+  CHECK(res[6].refused);
+  CHECK(res[6].error.rfind("refused: ", 0) == 0);
+  CHECK(most.load() >= 4);  // sent at once, not one after another
+  // The same session again, one at a time.
+  most = 0;
+  res = session.fetch_all({reqs[0], reqs[1], reqs[2]}, 1);
+  for (int i = 0; i < 3; ++i) CHECK(res[i].body == std::to_string(i));
+  CHECK(most.load() == 1);
+  CHECK(session.fetch_all({}, 4).empty());
   server.stop();
 }

@@ -162,44 +162,69 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
   return endpoint_from(r[0]);
 }
 
-std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,
-                                                                                  int max_in_flight) {
-  auto r = tx.exec_params(
-      "WITH busy AS ("  // endpoints at their in-flight limit: excluded once, not row by row
-      " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until IS NOT NULL"
-      " AND leased_until > now() GROUP BY endpoint_id HAVING count(*) >= $2), "
-      "next AS ("  // each other endpoint's first claimable row, the one due earliest of those
-      " SELECT c.id FROM webhook_endpoints e CROSS JOIN LATERAL ("
-      "   SELECT c.id, c.next_attempt_at, c.seq FROM webhook_deliveries c"
-      "   WHERE c.endpoint_id = e.id AND c.status = 'pending' AND c.next_attempt_at <= now()"
-      "     AND (c.leased_until IS NULL OR c.leased_until < now())"
-      "     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
-      "                     AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
-      "   ORDER BY c.next_attempt_at, c.seq LIMIT 1 FOR UPDATE SKIP LOCKED) c"
-      " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
-      " ORDER BY c.next_attempt_at, c.seq LIMIT 1) "
-      "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), attempts = d.attempts + 1 "
-      "FROM next, webhook_endpoints e WHERE d.id = next.id AND e.id = d.endpoint_id RETURNING " +
-          std::string(kDeliveryColumns) + ", " + kEndpointColumns,
-      lease_seconds, max_in_flight);
-  if (r.empty()) return std::nullopt;
-  return std::make_pair(delivery_from(r[0]), endpoint_from(r[0], kDeliveryWidth));
+std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_in_flight, int batch) {
+  // A delivery can be claimed when it is pending, due, not leased, and the first pending one of
+  // its endpoint and ticket.
+  auto claimable = [](const char* endpoint) {
+    return std::string(" FROM webhook_deliveries c WHERE c.endpoint_id = ") + endpoint +
+           " AND c.status = 'pending' AND c.next_attempt_at <= now()"
+           " AND (c.leased_until IS NULL OR c.leased_until < now())"
+           " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
+           " AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
+           " ORDER BY c.next_attempt_at, c.seq";
+  };
+  prepare(tx, "claim_webhook_deliveries",
+          "WITH busy AS ("  // attempts in flight per endpoint, counted once
+          " SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'"
+          " AND leased_until > now() GROUP BY endpoint_id), "
+          "pick AS ("  // the endpoint with room whose first claimable delivery is due earliest
+          " SELECT e.id, $2 - coalesce(b.n, 0) AS room FROM webhook_endpoints e"
+          " LEFT JOIN busy b ON b.endpoint_id = e.id"
+          " CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
+              claimable("e.id") +
+              " LIMIT 1 FOR UPDATE SKIP LOCKED) c"
+              " WHERE e.enabled AND coalesce(b.n, 0) < $2 ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
+              "next AS (SELECT c.id FROM pick CROSS JOIN LATERAL (SELECT c.id" +
+              claimable("pick.id") +
+              " LIMIT least(pick.room, $3) FOR UPDATE SKIP LOCKED) c) "
+              "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
+              "attempts = d.attempts + 1 FROM next WHERE d.id = next.id RETURNING " +
+              kDeliveryColumns);
+  auto rows = tx.exec_prepared("claim_webhook_deliveries", lease_seconds, max_in_flight, batch);
+  if (rows.empty()) return std::nullopt;
+  WebhookBatch out;
+  for (const auto& r : rows) out.deliveries.push_back(delivery_from(r));
+  auto e = tx.exec_params1(std::string("SELECT ") + kEndpointColumns + "FROM webhook_endpoints e WHERE e.id = $1",
+                           out.deliveries.front().endpoint_id);
+  out.endpoint = endpoint_from(e);
+  return out;
 }
 
-void record_webhook_attempt(pqxx::work& tx, const std::string& id, const std::string& endpoint_id,
-                            const WebhookAttempt& a) {
+void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
+                             const std::vector<std::pair<std::string, WebhookAttempt>>& attempts) {
+  if (attempts.empty()) return;
   using O = WebhookAttempt::Outcome;
-  const char* status = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "pending" : "failed";
-  tx.exec_params0(
-      "UPDATE webhook_deliveries SET status = $2, leased_until = NULL, last_status_code = $3, last_latency_ms = $4, "
-      "last_error = nullif($5, ''), response_excerpt = nullif($6, ''), "
-      "next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $7) ELSE next_attempt_at END, "
-      "delivered_at = CASE WHEN $2 = 'delivered' THEN now() END WHERE id = $1",
-      id, status, a.status_code, a.latency_ms, a.error, a.response_excerpt, a.retry_in_seconds);
-  tx.exec_params0(
-      "UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, now()) END "
-      "WHERE id = $1",
-      endpoint_id, a.outcome == O::kDelivered);
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  bool delivered = false;
+  for (const auto& [id, a] : attempts) {
+    delivered = delivered || a.outcome == O::kDelivered;
+    const char* status = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "pending" : "failed";
+    rows.push_back({id, status,
+                    a.status_code ? std::optional<std::string>(std::to_string(*a.status_code)) : std::nullopt,
+                    std::to_string(a.latency_ms), a.error, a.response_excerpt, std::to_string(a.retry_in_seconds)});
+  }
+  prepare(tx, "record_webhook_attempts",
+          "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
+          "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
+          "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
+          "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
+          "next_attempt_at = CASE WHEN r.st = 'pending' THEN now() + make_interval(secs => r.wait) "
+          "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
+          "FROM r WHERE d.id = r.id AND d.endpoint_id = $2) "
+          "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL "
+          "ELSE coalesce(failing_since, now()) END WHERE id = $2");
+  tx.exec_prepared0("record_webhook_attempts", json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows),
+                    endpoint_id, delivered);
 }
 
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason) {

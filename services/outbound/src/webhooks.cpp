@@ -15,6 +15,9 @@ namespace loket::outbound {
 WebhookOptions webhook_options_from_env() {
   WebhookOptions opt;
   opt.workers = static_cast<int>(std::clamp<long long>(core::env_int("LOKET_WEBHOOK_WORKERS", opt.workers), 1, 256));
+  opt.batch = static_cast<int>(std::clamp<long long>(core::env_int("LOKET_WEBHOOK_BATCH", opt.batch), 1, 500));
+  opt.max_in_flight_per_endpoint = static_cast<int>(std::clamp<long long>(
+      core::env_int("LOKET_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", opt.max_in_flight_per_endpoint), 1, 10000));
   opt.timeout = core::env_ms("LOKET_WEBHOOK_TIMEOUT_MS", opt.timeout);
   if (auto s = core::env_or("LOKET_WEBHOOK_RETRY_SCHEDULE", ""); !s.empty()) {
     opt.retry_schedule.clear();
@@ -99,16 +102,12 @@ ops::Registry& metrics() {
 }
 }  // namespace
 
-bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt) {
-  const int lease = static_cast<int>(opt.timeout.count() / 1000) + 30;
-  std::optional<std::pair<store::WebhookDelivery, store::WebhookEndpoint>> claimed;
-  store::with_tx(pool, [&](pqxx::work& tx) {
-    claimed = store::claim_webhook_delivery(tx, lease, opt.max_in_flight_per_endpoint);
-  });
-  if (!claimed) return false;
-  const auto& d = claimed->first;  // not a structured binding: lambdas below use them
-  const auto& endpoint = claimed->second;
-  core::LogScope in_delivery("deliveryId", d.id), in_endpoint("endpointId", endpoint.id);
+namespace {
+// The request of one attempt at `d`; nullopt when the endpoint's secret cannot be decrypted
+// (nothing to sign with: it will not get better).
+std::optional<http::ClientRequest> webhook_request(const store::WebhookDelivery& d,
+                                                   const store::WebhookEndpoint& endpoint, const crypto::Keyring& keys,
+                                                   const WebhookOptions& opt) {
   http::ClientRequest req;
   req.method = "POST";
   req.url = endpoint.url;
@@ -116,8 +115,6 @@ bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const 
   req.timeout = opt.timeout;
   req.max_response_bytes = 64 << 10;
   req.guard = &http::ssrf_policy();  // the integrator chose the URL
-  http::ClientResponse res;
-  auto started = std::chrono::steady_clock::now();
   try {
     const std::string previous =
         endpoint.previous_valid && !endpoint.previous_secret.empty()
@@ -125,34 +122,79 @@ bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const 
             : "";
     req.headers = webhook_headers(d, keys.decrypt(endpoint.secret, endpoint.secret_key_id, endpoint.id), previous,
                                   core::now_ms() / 1000);
-    res = http::fetch(req);
-  } catch (const std::exception& e) {  // an undecryptable secret: nothing to sign with
-    res.error = e.what();
-    res.refused = true;
+  } catch (const std::exception& e) {
+    core::log(core::Level::kError, "webhook secret cannot be decrypted",
+              {{"endpointId", endpoint.id}, {"error", e.what()}});
+    return std::nullopt;
   }
-  const auto latency =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  int retry_after = res.retry_after_seconds();
+  return req;
+}
+
+// How attempt `d` went, from the endpoint's answer `res`.
+WebhookVerdict verdict_of(const store::WebhookDelivery& d, const http::ClientResponse& res, const WebhookOptions& opt) {
   WebhookVerdict verdict;  // refused by the SSRF guard or unsignable: it will not get better
   verdict.attempt.outcome = store::WebhookAttempt::Outcome::kFailed;
-  if (!res.refused) verdict = judge_webhook_response(res.status, retry_after, d.attempts, opt.retry_schedule);
+  if (!res.refused)
+    verdict = judge_webhook_response(res.status, res.retry_after_seconds(), d.attempts, opt.retry_schedule);
   auto& a = verdict.attempt;
   if (res.status) a.status_code = res.status;
-  a.latency_ms = static_cast<int>(latency.count());
+  a.latency_ms = static_cast<int>(res.elapsed.count() / 1000);
   a.error = res.status ? (res.ok() ? "" : "HTTP " + std::to_string(res.status)) : res.error;
   a.response_excerpt = core::utf8_truncate(res.body, 500);
-  using O = store::WebhookAttempt::Outcome;
-  const char* outcome = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "retry" : "failed";
-  metrics().add("loket_webhook_deliveries_total", {{"outcome", outcome}});
-  metrics().observe_since("loket_webhook_seconds", {}, started);
-  if (a.outcome != O::kDelivered)
-    core::log(core::Level::kWarn, "webhook attempt failed",
-              {{"attempt", std::to_string(d.attempts)}, {"error", a.error}, {"outcome", outcome}});
+  return verdict;
+}
+}  // namespace
+
+bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt,
+                           http::Session& session) {
+  const int lease = static_cast<int>(opt.timeout.count() / 1000) + 30;
+  std::optional<store::WebhookBatch> batch;
   store::with_tx(pool, [&](pqxx::work& tx) {
-    store::record_webhook_attempt(tx, d.id, endpoint.id, a);
-    if (verdict.disable)
+    batch = store::claim_webhook_deliveries(tx, lease, opt.max_in_flight_per_endpoint, opt.batch);
+  });
+  if (!batch) return false;
+  const auto& endpoint = batch->endpoint;
+  core::LogScope in_endpoint("endpointId", endpoint.id);
+  std::vector<http::ClientRequest> requests;
+  std::vector<std::size_t> sent;  // index into batch->deliveries of each request
+  std::vector<WebhookVerdict> verdicts(batch->deliveries.size());
+  for (std::size_t i = 0; i < batch->deliveries.size(); ++i) {
+    auto req = webhook_request(batch->deliveries[i], endpoint, keys, opt);
+    if (!req) {
+      http::ClientResponse unsignable;
+      unsignable.refused = true;
+      unsignable.error = "the endpoint's signing secret cannot be decrypted";
+      verdicts[i] = verdict_of(batch->deliveries[i], unsignable, opt);
+      continue;
+    }
+    requests.push_back(std::move(*req));
+    sent.push_back(i);
+  }
+  auto responses = session.fetch_all(requests, static_cast<int>(requests.size()));
+  for (std::size_t k = 0; k < sent.size(); ++k)
+    verdicts[sent[k]] = verdict_of(batch->deliveries[sent[k]], responses[k], opt);
+  using O = store::WebhookAttempt::Outcome;
+  std::vector<std::pair<std::string, store::WebhookAttempt>> attempts;
+  bool gone = false, delivered = false;
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    const auto& d = batch->deliveries[i];
+    const auto& a = verdicts[i].attempt;
+    gone = gone || verdicts[i].disable;
+    delivered = delivered || a.outcome == O::kDelivered;
+    const char* outcome = a.outcome == O::kDelivered ? "delivered" : a.outcome == O::kRetry ? "retry" : "failed";
+    metrics().add("loket_webhook_deliveries_total", {{"outcome", outcome}});
+    metrics().observe("loket_webhook_seconds", {}, a.latency_ms / 1000.0);
+    if (a.outcome != O::kDelivered)
+      core::log(
+          core::Level::kWarn, "webhook attempt failed",
+          {{"deliveryId", d.id}, {"attempt", std::to_string(d.attempts)}, {"error", a.error}, {"outcome", outcome}});
+    attempts.emplace_back(d.id, a);
+  }
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    store::record_webhook_attempts(tx, endpoint.id, attempts);
+    if (gone)
       store::disable_webhook_endpoint(tx, endpoint.id, "the endpoint answered 410 Gone");
-    else if (a.outcome != O::kDelivered)
+    else if (!delivered)
       store::disable_webhook_endpoint_failing_since(
           tx, endpoint.id, opt.disable_after_seconds,
           "nothing could be delivered for " + std::to_string(opt.disable_after_seconds / 3600) + " hours");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
+#include "loket/http/client.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/webhooks.hpp"
 
@@ -15,13 +16,18 @@ namespace loket::outbound {
 
 /// Settings (docs/operations.md).
 struct WebhookOptions {
-  int workers = 8;  ///< LOKET_WEBHOOK_WORKERS: deliveries in flight at once, over all endpoints
+  int workers = 8;  ///< LOKET_WEBHOOK_WORKERS: batches in flight at once, over all endpoints
+  /// LOKET_WEBHOOK_BATCH: deliveries of one endpoint (distinct tickets) a worker claims and
+  /// sends at once, over kept-alive connections.
+  int batch = 25;
   /// LOKET_WEBHOOK_RETRY_SCHEDULE (seconds, comma-separated): the waits after each failed
   /// attempt; the delivery fails for good after the last. Default about three days.
   std::vector<int> retry_schedule = {5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400};
   std::chrono::milliseconds timeout{15000};  ///< LOKET_WEBHOOK_TIMEOUT_MS, per attempt
-  int max_in_flight_per_endpoint = 2;        ///< so one slow endpoint cannot hold every worker
-  int disable_after_seconds = 3 * 86400;     ///< failing this long with nothing delivered: disabled
+  /// LOKET_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: attempts in flight to one endpoint (two full
+  /// batches by default), so one slow endpoint cannot hold every worker.
+  int max_in_flight_per_endpoint = 50;
+  int disable_after_seconds = 3 * 86400;  ///< failing this long with nothing delivered: disabled
 };
 
 /// Reads WebhookOptions from the environment. @throws std::invalid_argument for a bad schedule.
@@ -61,10 +67,14 @@ struct WebhookVerdict {
 WebhookVerdict judge_webhook_response(int status, int retry_after_seconds, int attempts,
                                       const std::vector<int>& schedule);
 
-/// Claims and sends one due delivery, records the outcome; false when none was due. Blocking
-/// (up to opt.timeout). Thread-safe: any number of workers may call it. @throws on database
-/// failure.
-bool deliver_next_webhook(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt);
+/// Claims a batch of due deliveries of one endpoint (store::claim_webhook_deliveries), sends
+/// them at once over `session`'s connections, and records the outcomes in one transaction
+/// (disabling the endpoint on 410 Gone, or when it has failed for opt.disable_after_seconds);
+/// false when none was due. Blocking (up to opt.timeout). Thread-safe with one Session per
+/// thread: any number of workers may call it. @throws on database failure (the claimed
+/// deliveries are tried again when their lease ends).
+bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt,
+                           http::Session& session);
 
 /// Wakes idle dispatch workers early (new deliveries were queued in this process).
 class WebhookWakeup {

@@ -20,6 +20,7 @@ struct ClientResponse {
   std::string error;                           ///< transport error, empty on a response
   bool too_large = false;                      ///< the body passed max_response_bytes (status is then 0)
   bool refused = false;                        ///< the SSRF guard refused the URL (status is then 0)
+  std::chrono::microseconds elapsed{0};        ///< from start to the end of the transfer (last hop)
 
   /// True for a 2xx response.
   bool ok() const { return status >= 200 && status < 300; }
@@ -52,5 +53,26 @@ struct ClientRequest {
 /// Performs `req` with libcurl (HTTP and HTTPS, up to req.max_redirects redirects). Never throws on
 /// network or HTTP errors: they come back in the response. Thread-safe (one handle per call).
 ClientResponse fetch(const ClientRequest& req);
+
+/// Connections kept alive between calls (libcurl's connection cache, at most 64), for a worker
+/// that sends many requests to the same few hosts — outgoing webhooks. Not thread-safe: one
+/// Session per thread.
+class Session {
+ public:
+  /// @throws std::runtime_error when libcurl cannot make a multi handle.
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Performs `reqs` concurrently, at most `max_parallel` at a time, and returns their responses
+  /// in the same order once all are done (each bounded by its own timeout). Like fetch(), never
+  /// throws on network or HTTP errors; unlike fetch(), redirects are never followed when a
+  /// request has a guard (a 3xx comes back as it is), and a guarded URL is checked once per call.
+  std::vector<ClientResponse> fetch_all(const std::vector<ClientRequest>& reqs, int max_parallel);
+
+ private:
+  void* multi_;  // CURLM*
+};
 
 }  // namespace loket::http

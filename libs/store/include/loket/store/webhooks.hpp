@@ -67,15 +67,6 @@ struct WebhookDelivery {
   std::string last_error, response_excerpt, next_attempt_at, created_at, delivered_at;
 };
 
-/// Claims the next due delivery for an attempt: pending, due, not in flight, of an enabled
-/// endpoint that has fewer than `max_in_flight` attempts in flight, and the first pending one
-/// of its endpoint and ticket (deliveries of one ticket go out in event order). The claim is a
-/// lease of `lease_seconds` (then another worker may take it) and counts an attempt. Returns
-/// it with its endpoint, or nullopt when none is due. One statement; concurrent workers never
-/// claim the same delivery.
-std::optional<std::pair<WebhookDelivery, WebhookEndpoint>> claim_webhook_delivery(pqxx::work& tx, int lease_seconds,
-                                                                                  int max_in_flight);
-
 /// How an attempt ended.
 struct WebhookAttempt {
   enum class Outcome { kDelivered, kRetry, kFailed } outcome = Outcome::kDelivered;
@@ -85,10 +76,26 @@ struct WebhookAttempt {
   std::string error, response_excerpt;
 };
 
-/// Records attempt `a` on delivery `id` of endpoint `endpoint_id` (and the endpoint's
-/// failing_since: cleared by a delivery, set by the first failure).
-void record_webhook_attempt(pqxx::work& tx, const std::string& id, const std::string& endpoint_id,
-                            const WebhookAttempt& a);
+/// Deliveries of one endpoint claimed together.
+struct WebhookBatch {
+  WebhookEndpoint endpoint;
+  std::vector<WebhookDelivery> deliveries;  ///< never empty; each of a different ticket
+};
+
+/// Claims up to `batch` due deliveries of one endpoint for an attempt each: pending, due, not
+/// leased, each the first pending one of its endpoint and ticket (so one ticket's deliveries go
+/// out in event order, and a batch holds distinct tickets), of the enabled endpoint with room —
+/// fewer than `max_in_flight` attempts leased — whose first such delivery is due earliest; at
+/// most the room left. Each claim is a lease of `lease_seconds` (then another worker may take it)
+/// and counts an attempt. nullopt when nothing is due. One statement (and one to read the
+/// endpoint); concurrent workers never claim the same delivery, and exceed `max_in_flight` only
+/// by claiming at the very same moment.
+std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_in_flight, int batch);
+
+/// Records attempts (delivery id, outcome) on deliveries of `endpoint_id` in one statement, and
+/// the endpoint's failing_since: cleared when any was delivered, else set by the first failure.
+void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
+                             const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
 /// Turns endpoint `id` off with `reason` (its pending deliveries wait until it is enabled again).
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason);
