@@ -132,8 +132,10 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
   // One statement for the batch; ORDER BY numbers the rows (seq) in event order.
   prepare(tx, "enqueue_webhook_deliveries",
           "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
-          "status) "
-          "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending' "
+          "status, next_attempt_at) "
+          "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending', "
+          "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = e.id "
+          "AND q.ticket_id = r.t AND q.status = 'pending')) "  // not due before the ticket's earlier deliveries
           "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
           "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
           "AND e.integration_id IS NULL "
@@ -147,7 +149,9 @@ bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, co
   auto r = tx.exec_params1(
       "WITH ep AS (SELECT id FROM webhook_endpoints WHERE integration_id = $1), "
       "ins AS (INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
-      "payload, status) SELECT $2, ep.id, $3, $4, $5, $6, $7, 'pending' FROM ep "
+      "payload, status, next_attempt_at) SELECT $2, ep.id, $3, $4, $5, $6, $7, 'pending', "
+      "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = ep.id "
+      "AND q.ticket_id = $6 AND q.status = 'pending')) FROM ep "
       "ON CONFLICT (endpoint_id, event_id) DO NOTHING) "
       "SELECT count(*) FROM ep",
       integration_id, core::new_id("msg"), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload);
@@ -162,7 +166,7 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
   return endpoint_from(r[0]);
 }
 
-std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_in_flight, int batch) {
+std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_batches, int batch) {
   // A delivery can be claimed when it is pending, due, not leased, and the first pending one of
   // its endpoint and ticket.
   auto claimable = [](const char* endpoint) {
@@ -174,23 +178,24 @@ std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_s
            " ORDER BY c.next_attempt_at, c.seq";
   };
   prepare(tx, "claim_webhook_deliveries",
-          "WITH busy AS ("  // attempts in flight per endpoint, counted once
-          " SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'"
-          " AND leased_until > now() GROUP BY endpoint_id), "
-          "pick AS ("  // the endpoint with room whose first claimable delivery is due earliest
-          " SELECT e.id, $2 - coalesce(b.n, 0) AS room FROM webhook_endpoints e"
-          " LEFT JOIN busy b ON b.endpoint_id = e.id"
-          " CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
+          // Batches in flight per endpoint: the rows of one claim share one leased_until (this
+          // transaction's now() plus the lease), so distinct values count claims.
+          "WITH busy AS ("
+          " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until > now()"
+          " GROUP BY endpoint_id HAVING count(DISTINCT leased_until) >= $2), "
+          "pick AS ("  // the endpoint not busy whose first claimable delivery is due earliest
+          " SELECT e.id FROM webhook_endpoints e CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
               claimable("e.id") +
               " LIMIT 1 FOR UPDATE SKIP LOCKED) c"
-              " WHERE e.enabled AND coalesce(b.n, 0) < $2 ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
+              " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
+              " ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
               "next AS (SELECT c.id FROM pick CROSS JOIN LATERAL (SELECT c.id" +
               claimable("pick.id") +
-              " LIMIT least(pick.room, $3) FOR UPDATE SKIP LOCKED) c) "
+              " LIMIT $3 FOR UPDATE SKIP LOCKED) c) "
               "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
               "attempts = d.attempts + 1 FROM next WHERE d.id = next.id RETURNING " +
               kDeliveryColumns);
-  auto rows = tx.exec_prepared("claim_webhook_deliveries", lease_seconds, max_in_flight, batch);
+  auto rows = tx.exec_prepared("claim_webhook_deliveries", lease_seconds, max_batches, batch);
   if (rows.empty()) return std::nullopt;
   WebhookBatch out;
   for (const auto& r : rows) out.deliveries.push_back(delivery_from(r));
@@ -213,16 +218,26 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                     a.status_code ? std::optional<std::string>(std::to_string(*a.status_code)) : std::nullopt,
                     std::to_string(a.latency_ms), a.error, a.response_excerpt, std::to_string(a.retry_in_seconds)});
   }
-  prepare(tx, "record_webhook_attempts",
-          "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
-          "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
-          "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
-          "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
-          "next_attempt_at = CASE WHEN r.st = 'pending' THEN now() + make_interval(secs => r.wait) "
-          "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
-          "FROM r WHERE d.id = r.id AND d.endpoint_id = $2) "
-          "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL "
-          "ELSE coalesce(failing_since, now()) END WHERE id = $2");
+  prepare(
+      tx, "record_webhook_attempts",
+      "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
+      "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
+      "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
+      "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
+      "next_attempt_at = CASE WHEN r.st = 'pending' THEN now() + make_interval(secs => r.wait) "
+      "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
+      // Joined by id, and the followers through u's own columns: a new endpoint has no
+      // statistics, and a plan keyed on "endpoint_id = $2" would scan all its rows.
+      "FROM r WHERE d.id = r.id "
+      "RETURNING d.endpoint_id, d.ticket_id, d.seq, d.status, d.next_attempt_at), "
+      // The ticket's later deliveries cannot go before this one: due no earlier than its
+      // retry, so a claim never scans rows waiting behind one; due now once it is done.
+      "f AS (UPDATE webhook_deliveries f SET next_attempt_at = CASE WHEN u.status = 'pending' "
+      "THEN u.next_attempt_at ELSE now() END FROM u WHERE f.endpoint_id = u.endpoint_id AND f.ticket_id = u.ticket_id "
+      "AND f.status = 'pending' AND f.seq > u.seq AND CASE WHEN u.status = 'pending' "
+      "THEN f.next_attempt_at < u.next_attempt_at ELSE f.attempts = 0 AND f.next_attempt_at > now() END) "
+      "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL ELSE now() END "
+      "WHERE id = $2 AND (failing_since IS NULL) = NOT $3");  // only a change: no write, no lock
   tx.exec_prepared0("record_webhook_attempts", json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows),
                     endpoint_id, delivered);
 }

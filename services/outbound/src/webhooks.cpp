@@ -16,8 +16,8 @@ WebhookOptions webhook_options_from_env() {
   WebhookOptions opt;
   opt.workers = static_cast<int>(std::clamp<long long>(core::env_int("LOKET_WEBHOOK_WORKERS", opt.workers), 1, 256));
   opt.batch = static_cast<int>(std::clamp<long long>(core::env_int("LOKET_WEBHOOK_BATCH", opt.batch), 1, 500));
-  opt.max_in_flight_per_endpoint = static_cast<int>(std::clamp<long long>(
-      core::env_int("LOKET_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", opt.max_in_flight_per_endpoint), 1, 10000));
+  opt.batches_per_endpoint = static_cast<int>(
+      std::clamp<long long>(core::env_int("LOKET_WEBHOOK_BATCHES_PER_ENDPOINT", opt.batches_per_endpoint), 1, 64));
   opt.timeout = core::env_ms("LOKET_WEBHOOK_TIMEOUT_MS", opt.timeout);
   if (auto s = core::env_or("LOKET_WEBHOOK_RETRY_SCHEDULE", ""); !s.empty()) {
     opt.retry_schedule.clear();
@@ -150,7 +150,7 @@ bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const
   const int lease = static_cast<int>(opt.timeout.count() / 1000) + 30;
   std::optional<store::WebhookBatch> batch;
   store::with_tx(pool, [&](pqxx::work& tx) {
-    batch = store::claim_webhook_deliveries(tx, lease, opt.max_in_flight_per_endpoint, opt.batch);
+    batch = store::claim_webhook_deliveries(tx, lease, opt.batches_per_endpoint, opt.batch);
   });
   if (!batch) return false;
   const auto& endpoint = batch->endpoint;

@@ -24,9 +24,9 @@ struct WebhookOptions {
   /// attempt; the delivery fails for good after the last. Default about three days.
   std::vector<int> retry_schedule = {5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400};
   std::chrono::milliseconds timeout{15000};  ///< LOKET_WEBHOOK_TIMEOUT_MS, per attempt
-  /// LOKET_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: attempts in flight to one endpoint (two full
-  /// batches by default), so one slow endpoint cannot hold every worker.
-  int max_in_flight_per_endpoint = 50;
+  /// LOKET_WEBHOOK_BATCHES_PER_ENDPOINT: batches in flight to one endpoint at once (so at most
+  /// this × batch requests), so one slow endpoint cannot hold every worker.
+  int batches_per_endpoint = 2;
   int disable_after_seconds = 3 * 86400;  ///< failing this long with nothing delivered: disabled
 };
 

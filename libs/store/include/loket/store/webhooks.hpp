@@ -48,12 +48,13 @@ struct WebhookEvent {
 
 /// One delivery per enabled endpoint of each event's workspace subscribed to its type, each
 /// once however often this runs, numbered in the order of `events` (deliveries of one ticket
-/// go out in that order). One statement for the whole batch. Returns how many were new.
+/// go out in that order), and due no earlier than the ticket's pending deliveries to the same
+/// endpoint. One statement for the whole batch. Returns how many were new.
 int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events);
 
 /// Queues `e` for the endpoint of API-channel inbox `integration_id` (its agent replies), once
-/// however often this runs. False when the inbox has no endpoint (it was created without a
-/// webhookUrl).
+/// however often this runs, due no earlier than the ticket's pending deliveries there. False when the inbox has no
+/// endpoint (it was created without a webhookUrl).
 bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e);
 
 /// The endpoint of API-channel inbox `integration_id`, or nullopt.
@@ -84,16 +85,18 @@ struct WebhookBatch {
 
 /// Claims up to `batch` due deliveries of one endpoint for an attempt each: pending, due, not
 /// leased, each the first pending one of its endpoint and ticket (so one ticket's deliveries go
-/// out in event order, and a batch holds distinct tickets), of the enabled endpoint with room —
-/// fewer than `max_in_flight` attempts leased — whose first such delivery is due earliest; at
-/// most the room left. Each claim is a lease of `lease_seconds` (then another worker may take it)
-/// and counts an attempt. nullopt when nothing is due. One statement (and one to read the
-/// endpoint); concurrent workers never claim the same delivery, and exceed `max_in_flight` only
-/// by claiming at the very same moment.
-std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_in_flight, int batch);
+/// out in event order, and a batch holds distinct tickets), of the enabled endpoint with fewer
+/// than `max_batches` claims in flight whose first such delivery is due earliest. The claim is
+/// a lease of `lease_seconds` (then another worker may take the rows) and counts an attempt.
+/// nullopt when nothing is due. One statement (and one to read the endpoint); concurrent
+/// workers never claim the same delivery, and exceed `max_batches` only by claiming at the
+/// very same moment.
+std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_batches, int batch);
 
 /// Records attempts (delivery id, outcome) on deliveries of `endpoint_id` in one statement, and
 /// the endpoint's failing_since: cleared when any was delivered, else set by the first failure.
+/// The ticket's later deliveries follow: due no earlier than a retried one's next attempt (so
+/// rows waiting behind it are not due, and claims never scan them), due now once it is done.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
