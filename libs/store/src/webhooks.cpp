@@ -168,13 +168,15 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
 
 std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_batches, int batch) {
   // A delivery can be claimed when it is pending, due, not leased, and the first pending one of
-  // its endpoint and ticket.
+  // its endpoint and ticket. The last test is a scalar subquery (one probe of
+  // webhook_deliveries_order per row): as NOT EXISTS it became an anti-join the planner, with no
+  // statistics yet for a new endpoint, could run as a scan of all its rows per row.
   auto claimable = [](const char* endpoint) {
     return std::string(" FROM webhook_deliveries c WHERE c.endpoint_id = ") + endpoint +
            " AND c.status = 'pending' AND c.next_attempt_at <= now()"
            " AND (c.leased_until IS NULL OR c.leased_until < now())"
-           " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
-           " AND p.ticket_id = c.ticket_id AND p.status = 'pending' AND p.seq < c.seq)"
+           " AND c.seq = (SELECT min(p.seq) FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
+           " AND p.ticket_id = c.ticket_id AND p.status = 'pending')"
            " ORDER BY c.next_attempt_at, c.seq";
   };
   prepare(tx, "claim_webhook_deliveries",
