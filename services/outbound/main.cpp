@@ -155,7 +155,8 @@ int main() {
         http::Session session;  // this worker's kept-alive connections
         while (!core::stop_requested()) {
           try {
-            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, session))
+            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, session) &&
+                !outbound::send_owners_notice(pool, keys, providers))
               wakeup.wait(std::chrono::milliseconds(500));
           } catch (const std::exception& e) {  // the database is away: wait, then go on
             core::log(core::Level::kWarn, "webhook dispatch failed", {{"error", e.what()}});

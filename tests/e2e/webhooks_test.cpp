@@ -159,8 +159,10 @@ TEST_CASE("signed deliveries reach a receiver in order per ticket, also after it
   CHECK(api("GET", "/api/v1/webhook-endpoints/" + endpoint, key).status == 404);
 }
 
-TEST_CASE("410 Gone disables an endpoint; a slow endpoint does not hold up another", "[webhooks]") {
-  auto [account, key] = new_workspace("Toko Hooks Dua");
+TEST_CASE("410 Gone disables an endpoint and the owners are emailed; a slow endpoint does not hold up another",
+          "[webhooks]") {
+  const std::string owner = unique_email("owner");
+  auto [account, key] = new_workspace_with_owner("Toko Hooks Dua", owner, "correct horse battery staple");
   const std::string gone = "/hooks/gone-" + loket::core::new_id("g"), slow = "/hooks/slow-" + loket::core::new_id("s"),
                     fast = "/hooks/" + loket::core::new_id("f");
   auto g = create_endpoint(key, gone, R"(["ticket.created"])");
@@ -181,6 +183,14 @@ TEST_CASE("410 Gone disables an endpoint; a slow endpoint does not hold up anoth
       20s));
   auto e = api("GET", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key);
   CHECK(str(e.data(), "disabledReason").find("410") != std::string::npos);
+  // The owner hears of it, once, with the endpoint, the reason and the way back.
+  REQUIRE(wait_until([&] { return !resend().emails_to(owner).empty(); }, 20s));
+  std::this_thread::sleep_for(2s);  // a second notice would have come by now
+  auto notices = resend().emails_to(owner);
+  REQUIRE(notices.size() == 1);
+  CHECK(notices[0].find(gone) != std::string::npos);
+  CHECK(notices[0].find("410 Gone") != std::string::npos);
+  CHECK(notices[0].find(R"(\"enabled\": true)") != std::string::npos);
   // Enabled again by an admin, it is tried again.
   REQUIRE(api("PATCH", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key, R"({"enabled":true})").status == 200);
 }

@@ -102,6 +102,7 @@ WebhookEndpoint save_webhook_endpoint(pqxx::work& tx, const WebhookEndpoint& e, 
       "ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, description = EXCLUDED.description, "
       "events = EXCLUDED.events, enabled = EXCLUDED.enabled, "
       "disabled_reason = CASE WHEN EXCLUDED.enabled THEN NULL ELSE webhook_endpoints.disabled_reason END, "
+      "owners_notice_at = CASE WHEN EXCLUDED.enabled THEN NULL ELSE webhook_endpoints.owners_notice_at END, "
       "failing_since = CASE WHEN EXCLUDED.enabled AND NOT webhook_endpoints.enabled THEN NULL "
       "ELSE webhook_endpoints.failing_since END, "
       "secret = EXCLUDED.secret, secret_key_id = EXCLUDED.secret_key_id, "
@@ -246,17 +247,34 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
 
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason) {
   tx.exec_params0(
-      "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1", id,
-      reason);
+      "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, owners_notice_at = now(), "
+      "updated_at = now() WHERE id = $1 AND enabled",
+      id, reason);
 }
 
 bool disable_webhook_endpoint_failing_since(pqxx::work& tx, const std::string& id, int seconds,
                                             const std::string& reason) {
   return !tx.exec_params(
-                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() "
-                "WHERE id = $1 AND enabled AND failing_since < now() - make_interval(secs => $2) RETURNING id",
+                "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, owners_notice_at = now(), "
+                "updated_at = now() WHERE id = $1 AND enabled AND failing_since < now() - make_interval(secs => $2) "
+                "RETURNING id",
                 id, seconds, reason)
               .empty();
+}
+
+std::optional<WebhookEndpoint> claim_owners_notice(pqxx::work& tx, int retry_seconds) {
+  auto r = tx.exec_params(
+      "UPDATE webhook_endpoints e SET owners_notice_at = now() + make_interval(secs => $1) WHERE e.id = ("
+      " SELECT id FROM webhook_endpoints WHERE owners_notice_at <= now() AND NOT enabled"
+      " ORDER BY owners_notice_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+          std::string(kEndpointColumns),
+      retry_seconds);
+  if (r.empty()) return std::nullopt;
+  return endpoint_from(r[0]);
+}
+
+void clear_owners_notice(pqxx::work& tx, const std::string& id) {
+  tx.exec_params0("UPDATE webhook_endpoints SET owners_notice_at = NULL WHERE id = $1", id);
 }
 
 std::vector<WebhookDelivery> list_webhook_deliveries(pqxx::transaction_base& tx, const std::string& endpoint_id,

@@ -2,13 +2,17 @@
 
 #include <algorithm>
 
+#include "email.hpp"
 #include "loket/core/config.hpp"
+#include "loket/core/ids.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/core/time.hpp"
 #include "loket/events/ticket_events.hpp"
 #include "loket/http/client.hpp"
 #include "loket/ops/metrics.hpp"
+#include "loket/providers/error.hpp"
+#include "loket/store/access.hpp"
 
 namespace loket::outbound {
 
@@ -199,6 +203,62 @@ bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const
           tx, endpoint.id, opt.disable_after_seconds,
           "nothing could be delivered for " + std::to_string(opt.disable_after_seconds / 3600) + " hours");
   });
+  return true;
+}
+
+providers::Email owners_notice_email(const store::WebhookEndpoint& e, const std::string& from, const std::string& to) {
+  providers::Email m;
+  m.from = from;
+  m.to = to;
+  m.subject = "Loket turned off your webhook endpoint " + e.url;
+  const std::string api = "/api/v1/webhook-endpoints/" + e.id;
+  m.text =
+      "Loket stopped sending events to a webhook endpoint of your workspace.\n\n"
+      "Endpoint: " +
+      e.id + "\nURL: " + e.url + "\nWhy: " + e.disabled_reason +
+      "\n\nNothing is lost: new events are still recorded, and the deliveries that were waiting go out, "
+      "in order, once the endpoint is on again. Fix the receiver, then turn the endpoint back on "
+      "(PATCH " +
+      api + " with {\"enabled\": true}). The delivery log (GET " + api + "/deliveries) shows what it answered.\n";
+  m.html = "<p>" + core::replace_all(core::html_escape(m.text), "\n\n", "</p><p>") + "</p>";
+  m.html = core::replace_all(m.html, "\n", "<br>");
+  // The same notice never goes twice to one owner, however often it is retried.
+  m.idempotency_key = "webhook-disabled-" + core::to_hex(crypto::sha256(e.id + "\n" + e.updated_at + "\n" + to));
+  return m;
+}
+
+bool send_owners_notice(store::Pool& pool, const crypto::Keyring& keys, const providers::Registry& providers) {
+  std::optional<store::WebhookEndpoint> endpoint;
+  std::vector<std::string> owners;
+  std::optional<store::Integration> mailer_integration;
+  store::with_tx(pool, [&](pqxx::work& tx) {
+    endpoint = store::claim_owners_notice(tx, 300);
+    if (!endpoint) return;
+    for (const auto& a : store::list_agents(tx, endpoint->workspace_id))
+      if (a.role == store::Role::kOwner && a.active) owners.push_back(a.email);
+    mailer_integration = store::latest_integration(tx, endpoint->workspace_id, providers.mailer_names());
+  });
+  if (!endpoint) return false;
+  core::LogScope in_endpoint("endpointId", endpoint->id), in_workspace("workspaceId", endpoint->workspace_id);
+  bool settled = true;  // told, or cannot be: not due again
+  try {
+    auto mailer = sender_for(mailer_integration, keys, providers);
+    if (owners.empty() || !mailer) {
+      core::log(core::Level::kWarn, "webhook endpoint turned off; nobody could be emailed",
+                {{"reason", owners.empty() ? "the workspace has no active owner" : "no email sender is configured"}});
+    } else {
+      for (const auto& owner : owners) mailer->send(owners_notice_email(*endpoint, mailer->from, owner));
+      core::log(core::Level::kInfo, "owners told a webhook endpoint was turned off",
+                {{"owners", std::to_string(owners.size())}});
+    }
+  } catch (const providers::ProviderError& e) {
+    settled = !e.retryable();
+    core::log(settled ? core::Level::kError : core::Level::kWarn, "emailing owners about an endpoint failed",
+              {{"error", e.what()}, {"retry", settled ? "no" : "in 5 minutes"}});
+  } catch (const std::exception& e) {  // the workspace's mailer credentials do not decrypt
+    core::log(core::Level::kError, "emailing owners about an endpoint failed", {{"error", e.what()}});
+  }
+  if (settled) store::with_tx(pool, [&](pqxx::work& tx) { store::clear_owners_notice(tx, endpoint->id); });
   return true;
 }
 

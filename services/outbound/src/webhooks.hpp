@@ -7,6 +7,7 @@
 
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/client.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/store.hpp"
 #include "loket/store/webhooks.hpp"
 
@@ -75,6 +76,16 @@ WebhookVerdict judge_webhook_response(int status, int retry_after_seconds, int a
 /// deliveries are tried again when their lease ends).
 bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt,
                            http::Session& session);
+
+/// The email that tells a workspace owner Loket turned endpoint `e` off (e.disabled_reason
+/// says why): what stopped, that nothing is lost, and how to turn it on again. Pure.
+providers::Email owners_notice_email(const store::WebhookEndpoint& e, const std::string& from, const std::string& to);
+
+/// Sends one due owners' notice (store::claim_owners_notice): an email to each active owner of
+/// the endpoint's workspace, through the workspace's email sender or the platform's. A failure
+/// worth retrying leaves it due again in 5 minutes; no owner, no sender or a permanent refusal
+/// is logged and clears it. False when none was due. Thread-safe. @throws on database failure.
+bool send_owners_notice(store::Pool& pool, const crypto::Keyring& keys, const providers::Registry& providers);
 
 /// Wakes idle dispatch workers early (new deliveries were queued in this process).
 class WebhookWakeup {

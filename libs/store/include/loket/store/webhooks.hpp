@@ -100,13 +100,23 @@ std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_s
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
-/// Turns endpoint `id` off with `reason` (its pending deliveries wait until it is enabled again).
+/// Turns endpoint `id` off with `reason` when it is on (its pending deliveries wait until it is
+/// enabled again), and makes its workspace owners due an email about it (claim_owners_notice).
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason);
 
 /// Turns endpoint `id` off with `reason` when it has failed for more than `seconds` without a
-/// delivery in between; true when it did.
+/// delivery in between, like disable_webhook_endpoint; true when it did.
 bool disable_webhook_endpoint_failing_since(pqxx::work& tx, const std::string& id, int seconds,
                                             const std::string& reason);
+
+/// Claims an endpoint Loket turned off whose owners are due the email about it, for
+/// `retry_seconds` (then it is due again unless clear_owners_notice() was called); nullopt when
+/// none is due. Enabling an endpoint again cancels its notice. Concurrent callers never claim
+/// the same endpoint.
+std::optional<WebhookEndpoint> claim_owners_notice(pqxx::work& tx, int retry_seconds);
+
+/// The owners of endpoint `id` were told (or cannot be): no notice is due any more.
+void clear_owners_notice(pqxx::work& tx, const std::string& id);
 
 /// The endpoint's deliveries, newest first, at most `limit`; only `status` when not "".
 std::vector<WebhookDelivery> list_webhook_deliveries(pqxx::transaction_base& tx, const std::string& endpoint_id,
