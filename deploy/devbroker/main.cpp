@@ -28,8 +28,8 @@ int main() {
     kafka::MockCluster cluster(static_cast<int>(core::env_int("LOKET_DEVBROKER_BROKERS", 1)));
     int partitions = static_cast<int>(core::env_int("LOKET_DEVBROKER_PARTITIONS", 4));
     auto topics = providers::standard_webhook_topics();  // channel.webhook.<provider>, one per provider
-    for (const char* t :
-         {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic, kafka::kOutboundDlqTopic})
+    for (const char* t : {kafka::kInboundTopic, kafka::kTicketEventsTopic, kafka::kOutboundRetryTopic,
+                          kafka::kOutboundTeamRetryTopic, kafka::kOutboundDlqTopic})
       topics.emplace_back(t);
     for (const auto& t : topics) {
       cluster.create_topic(t, partitions);

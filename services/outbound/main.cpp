@@ -1,4 +1,5 @@
-// loket-outbound: ticket.events → provider deliveries, with outbound.retry and outbound.dlq.
+// loket-outbound: ticket.events → provider deliveries, with outbound.retry (outbound.retry.team for
+// team chats) and outbound.dlq.
 // Configuration: docs/operations.md.
 #include <algorithm>
 #include <functional>
@@ -116,28 +117,30 @@ int main() {
     auto admin = ops::admin_from_env(9084, {{"postgres", [&] { return pool.ping(); }},
                                             {"kafka", [&] { return producer.reachable(std::chrono::seconds(1)); }}});
     std::vector<std::thread> threads;
-    threads.push_back(consumer_thread(
-        props, group + "-retry", kafka::kOutboundRetryTopic, 1, each([&](const auto& rec) {
-          events::DeliveryRetry retry;
-          try {
-            retry = events::delivery_retry_from_json(rec.value);
-          } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
-            if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
-            return;
-          }
-          auto wait = retry.not_before_ms - core::now_ms();
-          if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait)))
-            throw std::runtime_error("stopped");
-          handle_with_retry(
-              rec,
-              [&] {
-                if (retry.target.empty())  // the customer's delivery, else one team chat's
-                  outbound::handle_event(retry.event, retry.attempt, pool, producer, keys, opt);
-                else
-                  outbound::handle_team_event(retry.event, retry.attempt, retry.target, pool, producer, keys, opt);
-              },
-              dead_letters);
-        })));
+    // Retries wait in line until due, so team chats' (whose Retry-After can be long) wait in a
+    // line of their own.
+    auto retry = each([&](const kafka::Record& rec) {
+      events::DeliveryRetry r;
+      try {
+        r = events::delivery_retry_from_json(rec.value);
+      } catch (const std::invalid_argument& e) {  // never deliverable: dead letter
+        if (!dead_letters.send(rec, e.what(), core::stop_requested)) throw std::runtime_error("stopped");
+        return;
+      }
+      auto wait = r.not_before_ms - core::now_ms();
+      if (wait > 0 && !core::sleep_unless_stopped(std::chrono::milliseconds(wait))) throw std::runtime_error("stopped");
+      handle_with_retry(
+          rec,
+          [&] {
+            if (r.target.empty())  // the customer's delivery, else one team chat's
+              outbound::handle_event(r.event, r.attempt, pool, producer, keys, opt);
+            else
+              outbound::handle_team_event(r.event, r.attempt, r.target, pool, producer, keys, opt);
+          },
+          dead_letters);
+    });
+    threads.push_back(consumer_thread(props, group + "-retry", kafka::kOutboundRetryTopic, 1, retry));
+    threads.push_back(consumer_thread(props, group + "-team-retry", kafka::kOutboundTeamRetryTopic, 1, retry));
     // Team chats (Slack, Discord) and integrators' webhooks read the same events in groups of
     // their own: a slow or dead one never delays a customer's reply.
     threads.push_back(consumer_thread(

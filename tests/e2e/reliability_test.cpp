@@ -246,7 +246,7 @@ TEST_CASE("PostgreSQL crashing under load: every acknowledged webhook is exactly
 TEST_CASE("every record on every topic validates against its JSON Schema", "[schemas]") {
   auto props = loket::kafka::Properties{{"bootstrap.servers", env().brokers}, {"session.timeout.ms", "6000"}};
   loket::kafka::Consumer c(props, loket::core::new_id("schema-check"),
-                           {"^channel\\..*", "ticket.events", "outbound.retry", "outbound.dlq"});
+                           {"^channel\\..*", "ticket.events", "outbound.retry", "outbound.retry.team", "outbound.dlq"});
   std::map<std::string, int> seen;
   int idle = 0;
   while (idle < 30) {

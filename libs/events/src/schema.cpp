@@ -39,6 +39,7 @@ std::string schema_for(const std::string& topic, const std::string& json) {
   if (topic != "outbound.dlq" && topic.size() > 4 && topic.compare(topic.size() - 4, 4, ".dlq") == 0)
     return "dead_letter";
   if (topic.rfind("channel.webhook.", 0) == 0) return "channel.webhook";
+  if (topic == "outbound.retry.team") return "outbound.retry";  // the same records, team chats' only
   if (topic == "channel.inbound" && is_delivery_receipt(json)) return "channel.inbound.delivery_receipt";
   if (topic == "ticket.events") {
     rapidjson::Document d;

@@ -35,6 +35,8 @@ TEST_CASE("a dead letter keeps the original record byte for byte and matches pro
   auto json = to_json(l);
   CHECK(schema_for("channel.inbound.dlq", json) == "dead_letter");
   CHECK(schema_for("outbound.dlq", json) == "outbound.dlq");
+  CHECK(schema_for("outbound.retry.team.dlq", json) == "dead_letter");
+  CHECK(schema_for("outbound.retry.team", json) == "outbound.retry");  // team chats' retries: same records
   CHECK(validate("dead_letter", json) == "");
   auto back = dead_letter_from_json(json);
   CHECK(back.value == l.value);

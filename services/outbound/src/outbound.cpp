@@ -106,7 +106,8 @@ Attempt try_send(const std::string& provider, const std::function<std::string()>
 }
 
 // Records `a` with `write(status, error)`: sent; failed; or, when retryable, a retry scheduled
-// on outbound.retry until max_attempts, then outbound.dlq. `target`: DeliveryRetry::target.
+// on outbound.retry (a team chat's on outbound.retry.team) until max_attempts, then
+// outbound.dlq. `target`: DeliveryRetry::target.
 Outcome settle(const Attempt& a, const std::string& value, int attempt, const std::string& key,
                kafka::Producer& producer, const Options& opt,
                const std::function<void(const std::string&, const std::string&)>& write,
@@ -131,7 +132,7 @@ Outcome settle(const Attempt& a, const std::string& value, int attempt, const st
   }
   auto delay = std::min<std::chrono::milliseconds>(opt.base_backoff * (1 << (attempt - 1)), std::chrono::seconds(60));
   if (a.retry_after > 0) delay = std::max<std::chrono::milliseconds>(delay, std::chrono::seconds(a.retry_after));
-  publish(producer, kafka::kOutboundRetryTopic, key,
+  publish(producer, target.empty() ? kafka::kOutboundRetryTopic : kafka::kOutboundTeamRetryTopic, key,
           wrap(value, attempt + 1, core::now_ms() + delay.count(), a.error, target));
   write("pending", a.error);
   return counted(Outcome::kRetryScheduled, a.provider);

@@ -10,7 +10,7 @@ namespace loket::events {
 std::string validate(const std::string& schema_name, const std::string& json, const std::string& proto_dir = "");
 
 /// The schema name for a record on `topic` with JSON `json`: `channel.webhook`,
-/// `channel.inbound`, `ticket.events.<type>` or `outbound.retry`/`outbound.dlq`.
+/// `channel.inbound`, `ticket.events.<type>` or `outbound.retry` (also for `outbound.retry.team`)/`outbound.dlq`.
 std::string schema_for(const std::string& topic, const std::string& json);
 
 }  // namespace loket::events

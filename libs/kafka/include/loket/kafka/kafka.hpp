@@ -16,6 +16,9 @@ inline constexpr const char* kWebhookTopicPrefix = "channel.webhook.";
 inline constexpr const char* kInboundTopic = "channel.inbound";
 inline constexpr const char* kTicketEventsTopic = "ticket.events";
 inline constexpr const char* kOutboundRetryTopic = "outbound.retry";
+/// Team-chat notices (Slack, Discord) to try again: a topic of their own, so waiting out a team
+/// chat's Retry-After never holds up a customer's retry.
+inline constexpr const char* kOutboundTeamRetryTopic = "outbound.retry.team";
 inline constexpr const char* kOutboundDlqTopic = "outbound.dlq";
 
 /// Extra librdkafka properties (name → value), e.g. {"linger.ms", "5"}.
