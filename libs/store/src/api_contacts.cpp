@@ -21,14 +21,17 @@ ApiContact contact_from(const pqxx::row& r) {
   return c;
 }
 
-std::vector<Ticket> conversations(pqxx::transaction_base& tx, const ApiContact& c, const std::string& where,
-                                  const std::string& arg, int limit) {
+// The contact's conversations, newest first: only `ticket_id` when given, only those not
+// closed when `open_only`.
+std::vector<Ticket> conversations(pqxx::transaction_base& tx, const ApiContact& c,
+                                  const std::optional<std::string>& ticket_id, bool open_only, int limit) {
   std::vector<Ticket> out;
-  for (const auto& r : tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                                          " FROM tickets WHERE workspace_id = $1 AND integration_id = $2 "
-                                          "AND external_thread_id = $3 " +
-                                          where + " ORDER BY created_at DESC, id DESC LIMIT $4",
-                                      c.workspace_id, c.integration_id, c.id, limit, arg))
+  for (const auto& r :
+       tx.exec_params(std::string("SELECT ") + kTicketColumns +
+                          " FROM tickets WHERE workspace_id = $1 AND integration_id = $2 "
+                          "AND external_thread_id = $3 AND ($5::text IS NULL OR id = $5) "
+                          "AND (NOT $6 OR status <> 'closed') ORDER BY created_at DESC, id DESC LIMIT $4",
+                      c.workspace_id, c.integration_id, c.id, limit, ticket_id, open_only))
     out.push_back(ticket_from_row(r));
   return out;
 }
@@ -59,17 +62,17 @@ std::optional<ApiContact> find_api_contact(pqxx::transaction_base& tx, const std
 }
 
 std::vector<Ticket> api_conversations(pqxx::transaction_base& tx, const ApiContact& c, int limit) {
-  return conversations(tx, c, "AND $5::text IS NOT NULL", "", limit);
+  return conversations(tx, c, std::nullopt, false, limit);
 }
 
 std::optional<Ticket> api_conversation(pqxx::transaction_base& tx, const ApiContact& c, const std::string& ticket_id) {
-  auto found = conversations(tx, c, "AND id = $5", ticket_id, 1);
+  auto found = conversations(tx, c, ticket_id, false, 1);
   if (found.empty()) return std::nullopt;
   return found[0];
 }
 
 std::optional<Ticket> latest_open_api_conversation(pqxx::transaction_base& tx, const ApiContact& c) {
-  auto found = conversations(tx, c, "AND status <> $5", "closed", 1);
+  auto found = conversations(tx, c, std::nullopt, true, 1);
   if (found.empty()) return std::nullopt;
   return found[0];
 }
