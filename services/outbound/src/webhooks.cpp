@@ -104,14 +104,25 @@ ops::Registry& metrics() {
   }();
   return r;
 }
-}  // namespace
 
-namespace {
-// The request of one attempt at `d`; nullopt when the endpoint's secret cannot be decrypted
-// (nothing to sign with: it will not get better).
-std::optional<http::ClientRequest> webhook_request(const store::WebhookDelivery& d,
-                                                   const store::WebhookEndpoint& endpoint, const crypto::Keyring& keys,
-                                                   const WebhookOptions& opt) {
+// The endpoint's decrypted signing secrets: the current one and, while it still signs, the
+// one before the last rotation ("" = none). nullopt (logged) when they cannot be decrypted.
+std::optional<std::pair<std::string, std::string>> signing_secrets(const store::WebhookEndpoint& endpoint,
+                                                                   const crypto::Keyring& keys) {
+  try {
+    return std::pair{keys.decrypt(endpoint.secret, endpoint.secret_key_id, endpoint.id),
+                     endpoint.previous_valid && !endpoint.previous_secret.empty()
+                         ? keys.decrypt(endpoint.previous_secret, endpoint.previous_secret_key_id, endpoint.id)
+                         : std::string()};
+  } catch (const std::exception& e) {
+    core::log(core::Level::kError, "webhook signing secret cannot be decrypted", {{"error", e.what()}});
+    return std::nullopt;
+  }
+}
+
+// The request of one attempt at `d`, signed with `secrets` (signing_secrets()).
+http::ClientRequest webhook_request(const store::WebhookDelivery& d, const store::WebhookEndpoint& endpoint,
+                                    const std::pair<std::string, std::string>& secrets, const WebhookOptions& opt) {
   http::ClientRequest req;
   req.method = "POST";
   req.url = endpoint.url;
@@ -119,18 +130,7 @@ std::optional<http::ClientRequest> webhook_request(const store::WebhookDelivery&
   req.timeout = opt.timeout;
   req.max_response_bytes = 64 << 10;
   req.guard = &http::ssrf_policy();  // the integrator chose the URL
-  try {
-    const std::string previous =
-        endpoint.previous_valid && !endpoint.previous_secret.empty()
-            ? keys.decrypt(endpoint.previous_secret, endpoint.previous_secret_key_id, endpoint.id)
-            : "";
-    req.headers = webhook_headers(d, keys.decrypt(endpoint.secret, endpoint.secret_key_id, endpoint.id), previous,
-                                  core::now_ms() / 1000);
-  } catch (const std::exception& e) {
-    core::log(core::Level::kError, "webhook secret cannot be decrypted",
-              {{"endpointId", endpoint.id}, {"error", e.what()}});
-    return std::nullopt;
-  }
+  req.headers = webhook_headers(d, secrets.first, secrets.second, core::now_ms() / 1000);
   return req;
 }
 
@@ -159,24 +159,19 @@ bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const
   if (!batch) return false;
   const auto& endpoint = batch->endpoint;
   core::LogScope in_endpoint("endpointId", endpoint.id);
-  std::vector<http::ClientRequest> requests;
-  std::vector<std::size_t> sent;  // index into batch->deliveries of each request
   std::vector<WebhookVerdict> verdicts(batch->deliveries.size());
-  for (std::size_t i = 0; i < batch->deliveries.size(); ++i) {
-    auto req = webhook_request(batch->deliveries[i], endpoint, keys, opt);
-    if (!req) {
-      http::ClientResponse unsignable;
-      unsignable.refused = true;
-      unsignable.error = "the endpoint's signing secret cannot be decrypted";
-      verdicts[i] = verdict_of(batch->deliveries[i], unsignable, opt);
-      continue;
-    }
-    requests.push_back(std::move(*req));
-    sent.push_back(i);
+  if (auto secrets = signing_secrets(endpoint, keys)) {
+    std::vector<http::ClientRequest> requests;
+    for (const auto& d : batch->deliveries) requests.push_back(webhook_request(d, endpoint, *secrets, opt));
+    auto responses = session.fetch_all(requests, static_cast<int>(requests.size()));
+    for (std::size_t i = 0; i < responses.size(); ++i)
+      verdicts[i] = verdict_of(batch->deliveries[i], responses[i], opt);
+  } else {  // nothing to sign with: it will not get better
+    http::ClientResponse unsignable;
+    unsignable.refused = true;
+    unsignable.error = "the endpoint's signing secret cannot be decrypted";
+    for (std::size_t i = 0; i < verdicts.size(); ++i) verdicts[i] = verdict_of(batch->deliveries[i], unsignable, opt);
   }
-  auto responses = session.fetch_all(requests, static_cast<int>(requests.size()));
-  for (std::size_t k = 0; k < sent.size(); ++k)
-    verdicts[sent[k]] = verdict_of(batch->deliveries[sent[k]], responses[k], opt);
   using O = store::WebhookAttempt::Outcome;
   std::vector<std::pair<std::string, store::WebhookAttempt>> attempts;
   bool gone = false, delivered = false;
