@@ -36,7 +36,6 @@ WebhookEndpoint endpoint_from(const pqxx::row& r, int at = 0) {
   e.integration_id = r[at + 16].as<std::string>();
   return e;
 }
-constexpr int kEndpointWidth = 17;
 
 constexpr const char* kDeliveryColumns =
     "d.id, d.endpoint_id, d.workspace_id, d.event_id, d.event_type, d.ticket_id, d.payload, d.status, d.attempts, "
@@ -63,7 +62,6 @@ WebhookDelivery delivery_from(const pqxx::row& r) {
   d.delivered_at = r[15].as<std::string>();
   return d;
 }
-constexpr int kDeliveryWidth = 16;
 
 std::string joined(const std::vector<std::string>& v) {
   std::string out;
