@@ -49,4 +49,10 @@ if [ "$SANITIZE" = 1 ]; then
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$ROOT/tests/sanitizers.supp" \
     ctest --test-dir "$ROOT/build-sanitize" --output-on-failure --timeout 600 -L "unit|fuzz" || rc=$?
 fi
+# As root the test database lives outside the checkout (/var/tmp/loket-pg-…): after a passing
+# run nothing in it is worth keeping (after a failing one, its postgres.log may be).
+if [ "$rc" = 0 ] && [ -f "$STATE/pgdata.path" ] && [ "$(cat "$STATE/pgdata.path")" != "$STATE/pgdata" ]; then
+  cleanup
+  rm -rf "$(dirname "$(cat "$STATE/pgdata.path")")"
+fi
 exit $rc
