@@ -523,3 +523,9 @@ emit "$(awk -v before="$REALTIME_AT" '$1 < before { if ($3 > max[$2]) max[$2] = 
   print "}" }' "$SAMPLES")"
 python3 "$ROOT/tests/bench/report.py" "$OUT" "$MODE" "$BROKER"
 loket_say "results: $OUT/results.md"
+# The smoke run (part of the test command) keeps no database: as root it lives outside the
+# checkout (/var/tmp/loket-pg-…) and would pile up run after run. A full run's stays to look into.
+if [ "$MODE" = smoke ] && [ -f "$STATE/pgdata.path" ] && [ "$(cat "$STATE/pgdata.path")" != "$STATE/pgdata" ]; then
+  stop_all
+  rm -rf "$(dirname "$(cat "$STATE/pgdata.path")")"
+fi
