@@ -128,20 +128,22 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
     const auto& e = events[i];
     rows.push_back({std::to_string(i), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload});
   }
-  // One statement for the batch; ORDER BY numbers the rows (seq) in event order.
-  prepare(tx, "enqueue_webhook_deliveries",
-          "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
-          "status, next_attempt_at) "
-          "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending', "
-          "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = e.id "
-          "AND q.ticket_id = r.t AND q.status = 'pending')) "  // not due before the ticket's earlier deliveries
-          "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
-          "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
-          "AND e.integration_id IS NULL "
-          "ORDER BY r.o, e.id ON CONFLICT (endpoint_id, event_id) DO NOTHING");
+  // One statement for the batch; ORDER BY numbers the rows (seq) in event order. Not a named
+  // prepared statement, here and in the claim and the outcomes: a generic plan made while the
+  // table was young (a fresh install, the first minutes of a burst) kept scanning the wrong
+  // index once it had grown (35 s claims); planned each time, the plan follows the table.
+  static const std::string kEnqueue =
+      "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
+      "status, next_attempt_at) "
+      "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending', "
+      "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = e.id "
+      "AND q.ticket_id = r.t AND q.status = 'pending')) "  // not due before the ticket's earlier deliveries
+      "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
+      "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
+      "AND e.integration_id IS NULL "
+      "ORDER BY r.o, e.id ON CONFLICT (endpoint_id, event_id) DO NOTHING";
   return static_cast<int>(
-      tx.exec_prepared("enqueue_webhook_deliveries", json_records({"o", "ws", "ev", "ty", "t", "p"}, rows))
-          .affected_rows());
+      tx.exec_params(kEnqueue, json_records({"o", "ws", "ev", "ty", "t", "p"}, rows)).affected_rows());
 }
 
 bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e) {
@@ -178,25 +180,25 @@ std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_s
            " AND p.ticket_id = c.ticket_id AND p.status = 'pending')"
            " ORDER BY c.next_attempt_at, c.seq";
   };
-  prepare(tx, "claim_webhook_deliveries",
-          // Batches in flight per endpoint: the rows of one claim share one leased_until (this
-          // transaction's now() plus the lease), so distinct values count claims.
-          "WITH busy AS ("
-          " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until > now()"
-          " GROUP BY endpoint_id HAVING count(DISTINCT leased_until) >= $2), "
-          "pick AS ("  // the endpoint not busy whose first claimable delivery is due earliest
-          " SELECT e.id FROM webhook_endpoints e CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
-              claimable("e.id") +
-              " LIMIT 1 FOR UPDATE SKIP LOCKED) c"
-              " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
-              " ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
-              "next AS (SELECT c.id FROM pick CROSS JOIN LATERAL (SELECT c.id" +
-              claimable("pick.id") +
-              " LIMIT $3 FOR UPDATE SKIP LOCKED) c) "
-              "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
-              "attempts = d.attempts + 1 FROM next WHERE d.id = next.id RETURNING " +
-              kDeliveryColumns);
-  auto rows = tx.exec_prepared("claim_webhook_deliveries", lease_seconds, max_batches, batch);
+  static const std::string kClaim =
+      // Batches in flight per endpoint: the rows of one claim share one leased_until (this
+      // transaction's now() plus the lease), so distinct values count claims.
+      "WITH busy AS ("
+      " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until > now()"
+      " GROUP BY endpoint_id HAVING count(DISTINCT leased_until) >= $2), "
+      "pick AS ("  // the endpoint not busy whose first claimable delivery is due earliest
+      " SELECT e.id FROM webhook_endpoints e CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
+      claimable("e.id") +
+      " LIMIT 1 FOR UPDATE SKIP LOCKED) c"
+      " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
+      " ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
+      "next AS (SELECT c.id FROM pick CROSS JOIN LATERAL (SELECT c.id" +
+      claimable("pick.id") +
+      " LIMIT $3 FOR UPDATE SKIP LOCKED) c) "
+      "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
+      "attempts = d.attempts + 1 FROM next WHERE d.id = next.id RETURNING " +
+      kDeliveryColumns;
+  auto rows = tx.exec_params(kClaim, lease_seconds, max_batches, batch);
   if (rows.empty()) return std::nullopt;
   WebhookBatch out;
   for (const auto& r : rows) out.deliveries.push_back(delivery_from(r));
@@ -219,8 +221,7 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                     a.status_code ? std::optional<std::string>(std::to_string(*a.status_code)) : std::nullopt,
                     std::to_string(a.latency_ms), a.error, a.response_excerpt, std::to_string(a.retry_in_seconds)});
   }
-  prepare(
-      tx, "record_webhook_attempts",
+  static const std::string kRecord =
       "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
       "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
       "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
@@ -238,9 +239,9 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
       "AND f.status = 'pending' AND f.seq > u.seq AND CASE WHEN u.status = 'pending' "
       "THEN f.next_attempt_at < u.next_attempt_at ELSE f.attempts = 0 AND f.next_attempt_at > now() END) "
       "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL ELSE now() END "
-      "WHERE id = $2 AND (failing_since IS NULL) = NOT $3");  // only a change: no write, no lock
-  tx.exec_prepared0("record_webhook_attempts", json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows),
-                    endpoint_id, delivered);
+      "WHERE id = $2 AND (failing_since IS NULL) = NOT $3";  // only a change: no write, no lock
+  tx.exec_params0(kRecord, json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows), endpoint_id,
+                  delivered);
 }
 
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason) {
