@@ -182,6 +182,26 @@ TEST_CASE("a workspace's own mailbox: validated live, imported once without touc
       15s));
 }
 
+TEST_CASE("a mailbox with hundreds of mails waiting imports each once and leaves every flag as it was", "[mailbox]") {
+  // Several fetch batches and flag restores (a UID STORE per batch), and answers to the size
+  // queries long enough to trip libcurl's header accounting if they were asked in one command.
+  MailServers servers;
+  auto [account, key] = new_workspace("Full mailbox");
+  const std::string user = "backlog-" + loket::core::new_id("s").substr(2, 8) + "@shop.test";
+  servers.add_user(user, "pw");
+  constexpr int kMails = 300;
+  for (int i = 0; i < kMails; ++i)
+    servers.deliver(user,
+                    mail("Pelanggan " + std::to_string(i) + " <p" + std::to_string(i) + "@customer.test>", user,
+                         "Pertanyaan " + std::to_string(i), "Isi " + std::to_string(i)),
+                    i % 3 == 0);
+  REQUIRE(api("POST", "/api/v1/channels", key, connect_body(servers, user, "pw", "pw")).status == 201);
+  REQUIRE(wait_until([&] { return tickets_of(account) == kMails; }, 60s));
+  std::this_thread::sleep_for(2s);
+  CHECK(tickets_of(account) == kMails);
+  CHECK(seen_files(servers, user) == kMails / 3);  // the read ones still read, the unread still unread
+}
+
 TEST_CASE("mail over the size limit is skipped and reported, and the import goes on", "[mailbox]") {
   MailServers servers;
   auto [account, key] = new_workspace("Big mailbox");

@@ -81,7 +81,7 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
   for (std::size_t start = 0; start < uids.size() && !stop_(); start += options_.batch) {
     std::vector<std::uint64_t> chunk(uids.begin() + static_cast<long>(start),
                                      uids.begin() + static_cast<long>(std::min(uids.size(), start + options_.batch)));
-    std::vector<std::pair<std::string, std::string>> records;
+    std::vector<providers::MailboxMessage> wanted;
     std::uint64_t through = 0;
     for (const auto& m : box->info(chunk)) {
       through = std::max(through, m.uid);
@@ -94,6 +94,10 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
                    {"limit", std::to_string(box->max_message_bytes())}});
         continue;
       }
+      wanted.push_back(m);
+    }
+    std::vector<std::pair<std::string, std::string>> records;
+    for (auto& body : box->fetch(static_cast<std::uint64_t>(validity), wanted)) {
       events::RawWebhook raw;
       raw.event_id = core::new_id("evt");
       raw.provider = box->webhook();
@@ -102,7 +106,7 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
       raw.routing_key = integ.routing_key;
       raw.received_at_ms = core::now_ms();
       raw.content_type = "message/rfc822";
-      raw.body = box->fetch(static_cast<std::uint64_t>(validity), m);
+      raw.body = std::move(body);
       records.emplace_back(
           kafka::kWebhookTopicPrefix + raw.provider + "\n" + events::thread_key(integ.id, integ.routing_key),
           events::to_json(raw));

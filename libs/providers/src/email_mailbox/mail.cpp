@@ -19,6 +19,12 @@ namespace {
 constexpr std::size_t kMaxResponseBytes = 4u << 20;  // SEARCH and FETCH-info answers
 constexpr long kReceiveBuffer = 512L * 1024;         // libcurl's largest (CURL_MAX_READ_SIZE)
 constexpr std::uint64_t kSearchWindow = 10000;       // UIDs per SEARCH: ≤ 10,000 × 11 bytes answered
+// Messages per `UID FETCH (UID RFC822.SIZE FLAGS)`. libcurl 7.88 (with Debian's fix for
+// CVE-2023-38039) counts an answer's lines against a 300 KB header limit once for every line
+// still in its buffer after it, so n lines of b bytes arriving together count about n²·b/2: 200
+// lines of 55 bytes failed with "Too large response headers". 25 lines stay under 80 KB even
+// with 250-byte lines (many keywords).
+constexpr std::size_t kInfoWindow = 25;
 
 std::optional<std::uint64_t> number_at(std::string_view s, std::size_t& pos) {
   while (pos < s.size() && s[pos] == ' ') ++pos;
@@ -284,22 +290,30 @@ std::vector<std::uint64_t> ImapSession::uids_after(std::uint64_t after, std::siz
 }
 
 std::vector<MessageInfo> ImapSession::info(const std::vector<std::uint64_t>& uids) {
-  if (uids.empty()) return {};
-  std::string set;
-  for (std::size_t i = 0; i < uids.size() && i < 500; ++i) set += (i ? "," : "") + std::to_string(uids[i]);
-  return read_fetch_info(
-      run(http::percent_encode(impl_->creds.folder), "UID FETCH " + set + " (UID RFC822.SIZE FLAGS)"));
+  const std::string folder = http::percent_encode(impl_->creds.folder);
+  std::vector<MessageInfo> out;
+  for (std::size_t from = 0; from < uids.size() && from < 500; from += kInfoWindow) {
+    std::string set;
+    for (std::size_t i = from; i < std::min({uids.size(), from + kInfoWindow, std::size_t{500}}); ++i)
+      set += (i > from ? "," : "") + std::to_string(uids[i]);
+    for (auto& m : read_fetch_info(run(folder, "UID FETCH " + set + " (UID RFC822.SIZE FLAGS)"))) out.push_back(m);
+  }
+  return out;
 }
 
-std::string ImapSession::fetch(std::uint64_t uidvalidity, const MessageInfo& message) {
+std::vector<std::string> ImapSession::fetch(std::uint64_t uidvalidity, const std::vector<MessageInfo>& messages) {
   const std::string folder = http::percent_encode(impl_->creds.folder);
-  std::string raw =
-      run(folder + ";UIDVALIDITY=" + std::to_string(uidvalidity) + ";UID=" + std::to_string(message.uid), "");
-  if (!message.seen && !impl_->creds.mark_seen)  // BODY[] set \Seen: the mailbox's owner did not ask for it
-    run(folder, "UID STORE " + std::to_string(message.uid) + " -FLAGS.SILENT (\\Seen)");
-  else if (impl_->creds.mark_seen && !message.seen)
-    run(folder, "UID STORE " + std::to_string(message.uid) + " +FLAGS.SILENT (\\Seen)");
-  return raw;
+  std::vector<std::string> raws;
+  std::string unseen;  // a UID set: BODY[] set \Seen on these
+  for (const auto& m : messages) {
+    if (raws.size() == 500) throw std::invalid_argument("ImapSession::fetch: more than 500 messages");
+    raws.push_back(run(folder + ";UIDVALIDITY=" + std::to_string(uidvalidity) + ";UID=" + std::to_string(m.uid), ""));
+    if (!m.seen) unseen += (unseen.empty() ? "" : ",") + std::to_string(m.uid);
+  }
+  if (!unseen.empty())  // the owner's flags back, or \Seen kept when the workspace asked for it
+    run(folder,
+        "UID STORE " + unseen + (impl_->creds.mark_seen ? " +FLAGS.SILENT (\\Seen)" : " -FLAGS.SILENT (\\Seen)"));
+  return raws;
 }
 
 void validate(const Credentials& c, const TlsOptions& tls) {

@@ -225,9 +225,10 @@ class Mailbox {
   virtual std::vector<std::uint64_t> uids_after(std::uint64_t after, std::size_t limit) = 0;
   /// Size and \Seen of `uids` (at most 500 a call).
   virtual std::vector<MailboxMessage> info(const std::vector<std::uint64_t>& uids) = 0;
-  /// The raw bytes of `m` under `uidvalidity`; flags are left as they were unless the
-  /// workspace asked for imported mail to be marked seen.
-  virtual std::string fetch(std::uint64_t uidvalidity, const MailboxMessage& m) = 0;
+  /// The raw bytes of each of `messages` (at most 500) under `uidvalidity`, in their order;
+  /// flags are left as they were unless the workspace asked for imported mail to be marked
+  /// seen (one flag change for the whole call, not one per message).
+  virtual std::vector<std::string> fetch(std::uint64_t uidvalidity, const std::vector<MailboxMessage>& messages) = 0;
 };
 
 /// One provider. Every method is const and thread-safe; default implementations mean "this

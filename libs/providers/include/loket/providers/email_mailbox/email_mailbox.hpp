@@ -61,8 +61,10 @@ std::vector<MessageInfo> read_fetch_info(std::string_view response);
 
 /// One IMAP session on a mailbox folder through libcurl, which keeps the connection between
 /// calls (Mailbox). Transport failures are retryable; a refused login, certificate or folder is
-/// permanent. libcurl fetches BODY[], which sets \Seen: when the message was unseen and
-/// mark_seen is off, the flag is taken off again at once (the one change Loket makes).
+/// permanent. libcurl fetches BODY[] (one round trip a message: it passes on no literal of a
+/// custom `UID FETCH`), which sets \Seen: when mark_seen is off, the flag is taken off the
+/// messages that were unseen again, one `UID STORE` per fetch() call (the one change Loket
+/// makes; a crash in between leaves them seen).
 class ImapSession final : public Mailbox {
  public:
   /// @throws ProviderError (permanent) when the SSRF guard refuses the host.
@@ -76,7 +78,7 @@ class ImapSession final : public Mailbox {
   std::uint64_t examine() override;
   std::vector<std::uint64_t> uids_after(std::uint64_t after, std::size_t limit) override;
   std::vector<MessageInfo> info(const std::vector<std::uint64_t>& uids) override;
-  std::string fetch(std::uint64_t uidvalidity, const MessageInfo& message) override;
+  std::vector<std::string> fetch(std::uint64_t uidvalidity, const std::vector<MessageInfo>& messages) override;
 
  private:
   std::string run(const std::string& url_suffix, const std::string& command);
