@@ -24,8 +24,7 @@ store::ThreadKey thread_of(const std::string& workspace_id, const events::Inboun
 
 /// Opens a ticket for the first message of a thread (subject from its text, requester from
 /// its sender).
-store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const events::InboundMessage& m,
-                          const Settings& settings) {
+store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
   n.subject = store::subject_from_text(m.subject.empty() ? m.text : m.subject, m.channel);
@@ -35,7 +34,7 @@ store::Ticket open_ticket(pqxx::work& tx, const store::Integration& integ, const
   if (!m.sender.name.empty()) n.requester_name = m.sender.name;
   if (!m.sender.email.empty()) n.requester_email = m.sender.email;
   if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
-  return store::create_ticket(tx, n, settings.keys);
+  return n;
 }
 }  // namespace
 
@@ -124,6 +123,35 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     std::set<store::ThreadKey> open_threads;
     for (const auto& [thread, ticket] : open) open_threads.insert(thread);
     results = thread_batch(batch, workspace_of, seen, open_threads, replied);
+    // The tickets this batch opens, in one statement: first which new threads' senders are over
+    // their hourly limit (they join their latest ticket instead), counting the batch's own.
+    std::vector<bool> throttled(batch.size(), false);
+    auto sender_of = [&](std::size_t i) {
+      return store::Sender{integrations[batch[i].integration_id]->workspace_id, core::to_lower(batch[i].sender.email)};
+    };
+    auto limited = [&](std::size_t i) {
+      return results[i] == Result::kCreatedTicket && settings.tickets_per_sender_hour > 0 &&
+             !batch[i].sender.email.empty();
+    };
+    std::set<store::Sender> senders;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (limited(i)) senders.insert(sender_of(i));
+    auto recent = store::sender_ticket_counts(tx, senders, settings.tickets_per_sender_hour);
+    std::vector<store::NewTicket> to_open;
+    std::vector<store::ThreadKey> to_open_threads;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (results[i] != Result::kCreatedTicket) continue;
+      if (limited(i) && recent[sender_of(i)]++ >= settings.tickets_per_sender_hour) {
+        throttled[i] = true;
+        continue;
+      }
+      const auto& integ = *integrations[batch[i].integration_id];
+      to_open.push_back(new_ticket(integ, batch[i]));
+      to_open_threads.push_back(thread_of(integ.workspace_id, batch[i], replied[i]));
+    }
+    auto created = store::create_tickets(tx, to_open, settings.keys);
+    for (std::size_t k = 0; k < created.size(); ++k) open.emplace(to_open_threads[k], created[k]);
+
     std::vector<store::BatchMessage> pending;    // written in one statement
     std::vector<store::Ticket> opened;           // new tickets, for their auto-replies
     std::map<std::string, std::string> touched;  // ticket id → the integration last written through
@@ -133,11 +161,11 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& integ = *integrations[m.integration_id];
       auto thread = thread_of(integ.workspace_id, m, replied[i]);
       auto it = open.find(thread);
-      std::optional<store::Ticket> throttled;
-      if (results[i] == Result::kCreatedTicket && settings.tickets_per_sender_hour > 0 && !m.sender.email.empty())
-        throttled = store::sender_over_limit(tx, integ.workspace_id, m.sender.email, settings.tickets_per_sender_hour);
-      if (throttled) {  // joins the sender's latest ticket, flagged, instead of opening one more
-        it = open.insert_or_assign(thread, *throttled).first;
+      std::optional<store::Ticket> latest;
+      if (throttled[i])
+        latest = store::sender_over_limit(tx, integ.workspace_id, m.sender.email, settings.tickets_per_sender_hour);
+      if (latest) {  // joins the sender's latest ticket, flagged, instead of opening one more
+        it = open.insert_or_assign(thread, *latest).first;
         store::TicketChanges flag;
         flag.status = "open";
         auto tags = it->second.tags;
@@ -146,8 +174,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
         store::update_ticket(tx, it->second, flag);
         core::log(core::Level::kWarn, "sender over its hourly ticket limit: message joins its latest ticket",
                   {{"workspaceId", integ.workspace_id}, {"ticketId", it->second.id}});
+      } else if (throttled[i]) {  // over the limit, but every ticket of theirs is closed: a new one
+        it = open.insert_or_assign(thread, store::create_ticket(tx, new_ticket(integ, m), settings.keys)).first;
+        if (m.automated.empty()) opened.push_back(it->second);
       } else if (results[i] == Result::kCreatedTicket) {
-        it = open.emplace(thread, open_ticket(tx, integ, m, settings)).first;
         if (m.automated.empty()) opened.push_back(it->second);  // no auto-reply to an auto-reply (RFC 3834)
       } else {
         store::set_status(tx, it->second, "open");
@@ -167,7 +197,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       touched[ticket.id] = m.integration_id;
     }
     store::add_messages(tx, pending);
-    for (const auto& ticket : opened) store::add_auto_reply(tx, ticket);  // after the message that opened it
+    store::add_auto_replies(tx, opened);  // after the messages that opened them
     store::touch_thread_tickets(tx, touched);
     outbox.flush();
   });

@@ -117,6 +117,13 @@ inline constexpr const char* kTicketThread = "#ticket";
 std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,
                                         const std::string& email, int limit);
 
+/// A requester of a workspace: {workspace id, email in lower case}.
+using Sender = std::pair<std::string, std::string>;
+
+/// How many tickets each of `senders` (emails in lower case) opened in its workspace in the last
+/// hour, counted up to `limit` (so the answer is min(count, limit)); one statement for a batch.
+std::map<Sender, int> sender_ticket_counts(pqxx::transaction_base& tx, const std::set<Sender>& senders, int limit);
+
 /// Serializes the writers of the requester threads `threads` for the rest of `tx` (one
 /// advisory lock each, taken in one statement and in one global order, so two writers locking
 /// overlapping sets never deadlock), so concurrent deliveries never create two tickets.
@@ -135,6 +142,13 @@ struct NewTicket {
 /// so emails can carry the status link; the plaintext is written to `access_token` when given.
 Ticket create_ticket(pqxx::work& tx, const NewTicket& t, const crypto::Keyring& keys,
                      std::string* access_token = nullptr);
+
+/// create_ticket() for many tickets at once (a writer's batch): one number allocation per
+/// workspace and one INSERT, numbers increasing in the order of `tickets`, `ticket.created`
+/// emitted in that order. The workspace rows stay locked until `tx` ends, so a batch takes them
+/// once instead of once per ticket. Returns the tickets in the order given.
+std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>& tickets, const crypto::Keyring& keys,
+                                   std::vector<std::string>* access_tokens = nullptr);
 
 /// The ticket whose access token is `token` (any workspace), found by the token's SHA-256, or
 /// std::nullopt. Tokens longer than 100 characters are refused without a lookup.
@@ -168,6 +182,10 @@ inline constexpr const char* kStatusLinkPlaceholder = "{{status_link}}";
 /// link left as kStatusLinkPlaceholder), then the out-of-office text (out_of_office()); pending
 /// delivery when reply_goes_out(t); emits `message.created`.
 std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t);
+
+/// add_auto_reply() for each of `tickets` (new tickets of a writer's batch): each workspace's
+/// settings read once, the replies written in one statement, in the order of `tickets`.
+void add_auto_replies(pqxx::work& tx, const std::vector<Ticket>& tickets);
 
 /// The out-of-office text at `now` for business hours `schedule_json` (libs/hours JSON): the
 /// away message (a generic one when "") and "We are back on Monday at 09:00 WIB."; "" while
