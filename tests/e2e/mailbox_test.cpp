@@ -50,6 +50,21 @@ struct MailServers {
                        "/tests/mail/dovecot.sh stop " + dir + "; rm -rf " + dir)
                           .c_str());
   }
+  // How many times `user` logged in over IMAP (Dovecot's log).
+  int imap_logins(const std::string& user) const {
+    std::istringstream log(read_file(dir + "/dovecot/dovecot.log"));
+    int n = 0;
+    for (std::string line; std::getline(log, line);)
+      if (line.find("imap-login: Info: Login: user=<" + user + ">") != std::string::npos) ++n;
+    return n;
+  }
+  // Stops Dovecot (every connection to it drops) and starts it again on the same ports.
+  void restart_imap() {
+    REQUIRE(std::system(("bash " + root + "/tests/mail/dovecot.sh stop " + dir + " && bash " + root +
+                         "/tests/mail/dovecot.sh start " + dir + " " + std::to_string(imaps) + " " +
+                         std::to_string(imap) + " " + std::to_string(auth) + " >>" + dir + "/dovecot-start.log 2>&1")
+                            .c_str()) == 0);
+  }
   // A mailbox user with an empty maildir the tests can deliver into.
   void add_user(const std::string& user, const std::string& password) {
     std::ofstream(dir + "/dovecot/users", std::ios::app) << user << ":{PLAIN}" << password << "::::::\n";
@@ -200,6 +215,14 @@ TEST_CASE("a mailbox with hundreds of mails waiting imports each once and leaves
   std::this_thread::sleep_for(2s);
   CHECK(tickets_of(account) == kMails);
   CHECK(seen_files(servers, user) == kMails / 3);  // the read ones still read, the unread still unread
+
+  // Polled every 500 ms on one kept connection: the check before connecting and the importer's
+  // session are the only logins.
+  CHECK(servers.imap_logins(user) <= 2);
+  // The server goes away and comes back (every connection dropped): the next mail still arrives.
+  servers.restart_imap();
+  servers.deliver(user, mail("Baru <baru@customer.test>", user, "Setelah restart", "Masih diterima?"));
+  CHECK(wait_until([&] { return tickets_of(account) == kMails + 1; }, 30s));
 }
 
 TEST_CASE("mail over the size limit is skipped and reported, and the import goes on", "[mailbox]") {

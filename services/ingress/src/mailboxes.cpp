@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "loket/core/ids.hpp"
@@ -60,9 +61,15 @@ bool MailboxImporter::publish_all(const std::vector<std::pair<std::string, std::
 
 std::size_t MailboxImporter::import(const store::MailboxLease& lease, const providers::Adapter& adapter) {
   const auto& integ = lease.integration;
-  auto box = adapter.open_mailbox(keys_.decrypt(integ.credentials, integ.credentials_key_id, integ.id));
-  if (!box) return 0;
-  const auto validity = static_cast<std::int64_t>(box->examine());
+  auto kept = open_.find(integ.id);
+  if (kept == open_.end() || kept->second.credentials != integ.credentials) {
+    open_.erase(integ.id);  // the old session (old credentials) goes first
+    auto opened = adapter.open_mailbox(keys_.decrypt(integ.credentials, integ.credentials_key_id, integ.id));
+    if (!opened) return 0;
+    kept = open_.emplace(integ.id, Open{integ.credentials, std::move(opened)}).first;
+  }
+  auto& box = kept->second.box;
+  const auto validity = static_cast<std::int64_t>(box->select());
   std::int64_t last = lease.last_uid;
   if (lease.folder != box->folder() || lease.uidvalidity != validity) {
     if (lease.uidvalidity != 0)  // the server renumbered the folder: read it again, dedup keeps each mail once
@@ -128,6 +135,7 @@ std::size_t MailboxImporter::import(const store::MailboxLease& lease, const prov
 
 std::size_t MailboxImporter::poll_once() {
   std::size_t total = 0;
+  std::set<std::string> leased;  // this round's: the sessions of the others are closed
   for (const auto& adapter : providers_.adapters()) {
     if (!adapter->descriptor().mailbox) continue;
     std::vector<store::MailboxLease> leases;
@@ -141,9 +149,18 @@ std::size_t MailboxImporter::poll_once() {
       return total;
     }
     for (const auto& lease : leases) {
+      leased.insert(lease.integration.id);
       std::string error, status;
       try {
-        total += import(lease, *adapter);
+        try {
+          total += import(lease, *adapter);
+        } catch (const providers::ProviderError& e) {
+          // A kept connection the server closed since the last poll (an idle timeout): once
+          // more on a new one. Anything else is this poll's outcome.
+          if (!e.retryable() || !open_.count(lease.integration.id)) throw;
+          open_.erase(lease.integration.id);
+          total += import(lease, *adapter);
+        }
         registry().add("loket_mailbox_polls_total", {{"outcome", "ok"}});
         if (lease.integration.status == "error") status = "active";
       } catch (const providers::ProviderError& e) {
@@ -154,6 +171,7 @@ std::size_t MailboxImporter::poll_once() {
         error = e.what();
         registry().add("loket_mailbox_polls_total", {{"outcome", "retryable"}});
       }
+      if (!error.empty()) open_.erase(lease.integration.id);  // the next poll starts afresh
       if (!error.empty())
         core::log(core::Level::kWarn, "mailbox import failed; next poll retries",
                   {{"integrationId", lease.integration.id}, {"error", error}});
@@ -167,6 +185,7 @@ std::size_t MailboxImporter::poll_once() {
       }
     }
   }
+  for (auto it = open_.begin(); it != open_.end();) it = leased.count(it->first) ? std::next(it) : open_.erase(it);
   return total;
 }
 
@@ -178,6 +197,7 @@ void MailboxImporter::run(const std::function<bool()>& stop) {
     while (!stop() && std::chrono::steady_clock::now() - started < options_.interval)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  open_.clear();  // logged out before another replica takes them
   try {
     store::with_tx(pool_, [&](pqxx::work& tx) { store::release_mailboxes(tx, owner_); });
   } catch (const std::exception& e) {

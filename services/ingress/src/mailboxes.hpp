@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "ingress.hpp"
@@ -53,6 +55,14 @@ class MailboxImporter {
   MailboxOptions options_;
   std::string owner_;
   std::function<bool()> stop_ = [] { return false; };
+  /// A mailbox session kept between rounds (one IMAP login per mailbox, not one per poll).
+  struct Open {
+    std::string credentials;  ///< the ciphertext it was opened with: new credentials, new session
+    std::unique_ptr<providers::Mailbox> box;
+  };
+  /// By integration id; only mailboxes leased in the last round (so at most mailboxes_per_round
+  /// per provider); dropped on any failure.
+  std::map<std::string, Open> open_;
 };
 
 }  // namespace loket::ingress

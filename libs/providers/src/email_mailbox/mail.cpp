@@ -213,7 +213,7 @@ struct ImapSession::Impl {
   Target target;
   Easy easy{curl_easy_init(), curl_easy_cleanup};
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin{nullptr, curl_slist_free_all};
-  std::uint64_t uidnext = 0;  ///< from EXAMINE; 0 when the server named none
+  std::uint64_t uidnext = 0;  ///< from the last select(); 0 when the server named none
 };
 
 ImapSession::ImapSession(const Credentials& c, const TlsOptions& tls) : impl_(std::make_unique<Impl>()) {
@@ -261,8 +261,10 @@ std::string ImapSession::run(const std::string& url_suffix, const std::string& c
   return out;
 }
 
-std::uint64_t ImapSession::examine() {
-  const std::string answer = run("", "EXAMINE " + quoted(impl_->creds.folder));
+std::uint64_t ImapSession::select() {
+  // SELECT, not EXAMINE: libcurl keeps the folder it selected itself for the URLs that name it,
+  // and on a kept connection a read-only EXAMINE would leave the flag restores refused.
+  const std::string answer = run("", "SELECT " + quoted(impl_->creds.folder));
   impl_->uidnext = read_uidnext(answer);
   auto v = read_uidvalidity(answer);
   if (v == 0) throw ProviderError("IMAP: the server named no UIDVALIDITY for " + impl_->creds.folder, 0, true);
@@ -318,7 +320,7 @@ std::vector<std::string> ImapSession::fetch(std::uint64_t uidvalidity, const std
 
 void validate(const Credentials& c, const TlsOptions& tls) {
   try {
-    ImapSession(c, tls).examine();
+    ImapSession(c, tls).select();
   } catch (const ProviderError& e) {
     throw ProviderError(
         std::string(e.what()) + " — check the IMAP host, port, security, user name, password and folder", 400, false);

@@ -219,8 +219,9 @@ class Mailbox {
   /// The largest message imported (bytes, LOKET_EMAIL_MAX_BYTES); larger ones are skipped and
   /// reported, never retried.
   virtual std::size_t max_message_bytes() const = 0;
-  /// Opens the folder without changing it; returns its UIDVALIDITY.
-  virtual std::uint64_t examine() = 0;
+  /// Selects the folder (again at every poll of a kept session: new mail and a changed
+  /// UIDVALIDITY show); returns its UIDVALIDITY. Changes nothing in it.
+  virtual std::uint64_t select() = 0;
   /// UIDs above `after`, ascending, at most `limit`.
   virtual std::vector<std::uint64_t> uids_after(std::uint64_t after, std::size_t limit) = 0;
   /// Size and \Seen of `uids` (at most 500 a call).

@@ -52,7 +52,7 @@ using MessageInfo = MailboxMessage;
 /// Readers of the untagged IMAP responses libcurl hands back (RFC 3501 §7). Pure; never throw.
 /// UIDVALIDITY of an EXAMINE/SELECT response ("* OK [UIDVALIDITY 3857529045]"), 0 when absent.
 std::uint64_t read_uidvalidity(std::string_view response);
-/// The `[UIDNEXT n]` of an EXAMINE answer (the next UID the folder will assign), 0 when absent.
+/// The `[UIDNEXT n]` of an EXAMINE/SELECT answer (the next UID the folder will assign), 0 when absent.
 std::uint64_t read_uidnext(std::string_view response);
 /// The UIDs of "* SEARCH 4 9 10" lines greater than `after`, ascending, without duplicates.
 std::vector<std::uint64_t> read_search(std::string_view response, std::uint64_t after);
@@ -60,7 +60,7 @@ std::vector<std::uint64_t> read_search(std::string_view response, std::uint64_t 
 std::vector<MessageInfo> read_fetch_info(std::string_view response);
 
 /// One IMAP session on a mailbox folder through libcurl, which keeps the connection between
-/// calls (Mailbox). Transport failures are retryable; a refused login, certificate or folder is
+/// calls and between polls (Mailbox). Transport failures are retryable; a refused login, certificate or folder is
 /// permanent. libcurl fetches BODY[] (one round trip a message: it passes on no literal of a
 /// custom `UID FETCH`), which sets \Seen: when mark_seen is off, the flag is taken off the
 /// messages that were unseen again, one `UID STORE` per fetch() call (the one change Loket
@@ -75,7 +75,7 @@ class ImapSession final : public Mailbox {
   const std::string& folder() const override;
   std::string webhook() const override;
   std::size_t max_message_bytes() const override;
-  std::uint64_t examine() override;
+  std::uint64_t select() override;
   std::vector<std::uint64_t> uids_after(std::uint64_t after, std::size_t limit) override;
   std::vector<MessageInfo> info(const std::vector<std::uint64_t>& uids) override;
   std::vector<std::string> fetch(std::uint64_t uidvalidity, const std::vector<MessageInfo>& messages) override;
@@ -86,7 +86,7 @@ class ImapSession final : public Mailbox {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Checks a mailbox live before it is stored: IMAP login and EXAMINE of the folder, SMTP
+/// Checks a mailbox live before it is stored: IMAP login and SELECT of the folder, SMTP
 /// greeting, TLS and AUTH. @throws ProviderError (permanent) naming which half failed.
 void validate(const Credentials& c, const TlsOptions& tls);
 
