@@ -22,8 +22,8 @@ store::ThreadKey thread_of(const std::string& workspace_id, const events::Inboun
   return {workspace_id, m.channel, m.external_thread_id};
 }
 
-/// Opens a ticket for the first message of a thread (subject from its text, requester from
-/// its sender).
+/// The ticket the first message of a thread opens (subject from its text, requester from its
+/// sender).
 store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
