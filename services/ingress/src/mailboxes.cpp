@@ -150,6 +150,7 @@ std::size_t MailboxImporter::poll_once() {
     }
     for (const auto& lease : leases) {
       leased.insert(lease.integration.id);
+      const bool reused = open_.count(lease.integration.id) > 0;
       std::string error, status;
       try {
         try {
@@ -157,7 +158,7 @@ std::size_t MailboxImporter::poll_once() {
         } catch (const providers::ProviderError& e) {
           // A kept connection the server closed since the last poll (an idle timeout): once
           // more on a new one. Anything else is this poll's outcome.
-          if (!e.retryable() || !open_.count(lease.integration.id)) throw;
+          if (!e.retryable() || !reused) throw;
           open_.erase(lease.integration.id);
           total += import(lease, *adapter);
         }
