@@ -112,12 +112,8 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
   return match[0][0].as<std::string>();
 }
 
-std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                        const std::string& email, int limit) {
-  prepare(tx, "sender_ticket_count",
-          "SELECT count(*) FROM (SELECT 1 FROM tickets WHERE workspace_id = $1 AND lower(requester_email) = lower($2) "
-          "AND requester_email IS NOT NULL AND created_at > now() - interval '1 hour' LIMIT $3) AS recent");
-  if (tx.exec_prepared1("sender_ticket_count", workspace_id, email, limit)[0].as<int>() < limit) return std::nullopt;
+std::optional<Ticket> sender_latest_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                           const std::string& email) {
   prepare(tx, "sender_latest_ticket",
           std::string("SELECT ") + kTicketColumns +
               " FROM tickets WHERE workspace_id = $1 AND lower(requester_email) = lower($2) AND requester_email IS "
@@ -361,15 +357,6 @@ std::map<std::string, pqxx::row> auto_reply_settings(pqxx::transaction_base& tx,
   return out;
 }
 }  // namespace
-
-std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t) {
-  auto settings = auto_reply_settings(tx, {t});
-  auto it = settings.find(t.workspace_id);
-  if (it == settings.end()) return std::nullopt;
-  auto m = auto_reply_of(tx, t, it->second);
-  if (!m) return std::nullopt;
-  return add_message(tx, t, *m, {});
-}
 
 void add_auto_replies(pqxx::work& tx, const std::vector<Ticket>& tickets) {
   if (tickets.empty()) return;

@@ -1,4 +1,4 @@
-// The out-of-office text of add_auto_reply (issue 17: the widget's business hours drive every
+// The out-of-office text of add_auto_replies (issue 17: the widget's business hours drive every
 // channel's auto-reply).
 #include <catch2/catch.hpp>
 

@@ -374,7 +374,7 @@ http::Response send(Context& ctx, const http::Request& req) {
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, v->workspace_id, msg, attachment_ids, "visitor:" + v->id);
     store::emit_message_created(tx, *t, msg);
-    if (opened) store::add_auto_reply(tx, *t);
+    if (opened) store::add_auto_replies(tx, {*t});
     if (!opened && t->status != "open") store::set_status(tx, *t, "open");
     rapidjson::StringBuffer sb;
     core::JsonWriter w(sb);

@@ -252,7 +252,7 @@ http::Response post_message(Context& ctx, const http::Request& req) {
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, s.contact.workspace_id, msg, attachment_ids, "contact:" + s.contact.id);
     store::emit_message_created(tx, *t, msg);
-    if (msg.seq == 1) store::add_auto_reply(tx, *t);
+    if (msg.seq == 1) store::add_auto_replies(tx, {*t});
     if (t->status != "open") store::set_status(tx, *t, "open");
     return http::json_ok(201, posted_json(*t, msg));
   });

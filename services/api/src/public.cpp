@@ -61,7 +61,7 @@ http::Response submit(Context& ctx, const http::Request& req) {
     m.author_name = name.empty() ? email : name;
     m.body = body;
     store::add_message(tx, t, m, {});
-    store::add_auto_reply(tx, t);
+    store::add_auto_replies(tx, {t});
     core::log(core::Level::kInfo, "hosted form ticket", {{"workspaceId", account}, {"ticketId", t.id}});
     return http::json_ok(201, "{\"number\":" + std::to_string(t.number) + ",\"accessToken\":\"" + token + "\"}");
   });

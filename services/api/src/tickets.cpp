@@ -143,7 +143,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
     auto msg = store::add_message(tx, t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
     store::emit_message_created(tx, t, msg);
-    store::add_auto_reply(tx, t);
+    store::add_auto_replies(tx, {t});
     return http::json_ok(201, ticket_with_messages(tx, t));
   });
 }

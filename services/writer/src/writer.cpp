@@ -162,8 +162,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       auto thread = thread_of(integ.workspace_id, m, replied[i]);
       auto it = open.find(thread);
       std::optional<store::Ticket> latest;
-      if (throttled[i])
-        latest = store::sender_over_limit(tx, integ.workspace_id, m.sender.email, settings.tickets_per_sender_hour);
+      if (throttled[i]) latest = store::sender_latest_ticket(tx, integ.workspace_id, m.sender.email);
       if (latest) {  // joins the sender's latest ticket, flagged, instead of opening one more
         it = open.insert_or_assign(thread, *latest).first;
         store::TicketChanges flag;

@@ -110,12 +110,12 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
 /// while it is not closed.
 inline constexpr const char* kTicketThread = "#ticket";
 
-/// When the requester `email` has opened at least `limit` tickets of workspace `workspace_id` in
-/// the last hour: their latest non-closed ticket, locked (FOR UPDATE), which the next message
-/// joins instead of opening one more; else std::nullopt (also when all their tickets are
-/// closed: a closed ticket is never reopened).
-std::optional<Ticket> sender_over_limit(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                        const std::string& email, int limit);
+/// The latest non-closed ticket of requester `email` in workspace `workspace_id`, locked (FOR
+/// UPDATE): the one a sender over the hourly limit (sender_ticket_counts()) joins instead of
+/// opening one more; std::nullopt when all their tickets are closed (a closed ticket is never
+/// reopened).
+std::optional<Ticket> sender_latest_ticket(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                           const std::string& email);
 
 /// A requester of a workspace: {workspace id, email in lower case}.
 using Sender = std::pair<std::string, std::string>;
@@ -177,14 +177,11 @@ std::string render_template(const std::string& text, const Ticket& t, const std:
 /// link in when it delivers; the requester's view when it shows the message.
 inline constexpr const char* kStatusLinkPlaceholder = "{{status_link}}";
 
-/// When the workspace has an auto-reply, or business hours (the widget's) and is closed now,
-/// adds one public `system` message to the new ticket `t`: the auto-reply (rendered, the status
-/// link left as kStatusLinkPlaceholder), then the out-of-office text (out_of_office()); pending
-/// delivery when reply_goes_out(t); emits `message.created`.
-std::optional<Message> add_auto_reply(pqxx::work& tx, const Ticket& t);
-
-/// add_auto_reply() for each of `tickets` (new tickets of a writer's batch): each workspace's
-/// settings read once, the replies written in one statement, in the order of `tickets`.
+/// For each new ticket of `tickets` whose workspace has an auto-reply, or business hours (the
+/// widget's) and is closed now, adds one public `system` message: the auto-reply (rendered, the
+/// status link left as kStatusLinkPlaceholder), then the out-of-office text (out_of_office());
+/// pending delivery when reply_goes_out(); emits `message.created`. Each workspace's settings
+/// are read once and the replies written in one statement, in the order of `tickets`.
 void add_auto_replies(pqxx::work& tx, const std::vector<Ticket>& tickets);
 
 /// The out-of-office text at `now` for business hours `schedule_json` (libs/hours JSON): the
