@@ -39,7 +39,8 @@ int main() {
     auto providers = providers::Registry::standard(providers::settings_from_env());
     auto fetch = writer::provider_fetcher(keys, providers);
     writer::Settings settings{keys, static_cast<int>(core::env_int("LOKET_TICKETS_PER_SENDER_HOUR",
-                                                                   writer::Settings{keys}.tickets_per_sender_hour))};
+                                                                   writer::Settings{keys}.tickets_per_sender_hour)),
+                              writer::provider_name_lookup(keys, providers)};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
     ops::DeadLetters dead_letters(producer, group);
     writer::DeadLetter dead_letter = [&](const kafka::Record& rec, const std::string& error) {

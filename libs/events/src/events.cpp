@@ -133,6 +133,10 @@ std::string to_json(const InboundMessage& m) {
   if (!m.quoted_text.empty()) json_kv(j, "quotedText", m.quoted_text);
   if (!m.cc.empty()) strings(j, "cc", m.cc);
   if (!m.automated.empty()) json_kv(j, "automated", m.automated);
+  if (m.from_business) {
+    json_put(j, "fromBusiness");
+    j.Bool(true);
+  }
   if (!m.thread_hints.empty()) {
     json_put(j, "threadHints");
     j.StartObject();
@@ -182,6 +186,7 @@ InboundMessage inbound_message_from_json(const std::string& json) {
   m.quoted_text = opt(d, "quotedText");
   m.cc = strings_of(d, "cc");
   m.automated = opt(d, "automated");
+  if (const auto* b = core::json_member(d, "fromBusiness"); b && b->IsBool()) m.from_business = b->GetBool();
   if (auto* h = core::json_member(d, "threadHints"); h && h->IsObject()) {
     m.thread_hints.ticket_number = core::json_int(*h, "ticketNumber").value_or(0);
     m.thread_hints.references = strings_of(*h, "references");

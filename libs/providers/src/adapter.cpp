@@ -63,7 +63,7 @@ void Adapter::disconnect(const std::string&) const {}
 
 std::vector<std::pair<std::string, std::string>> Adapter::public_fields(const IntegrationInfo&) const { return {}; }
 
-std::string Adapter::send(const IntegrationInfo&, const std::string&, const std::string&, const std::string&) const {
+std::string Adapter::send(const IntegrationInfo&, const std::string&, const OutgoingMessage&) const {
   unsupported(*this, "sending messages");
 }
 

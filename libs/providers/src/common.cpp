@@ -1,11 +1,16 @@
 #include "loket/providers/common.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <set>
+
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/ssrf.hpp"
 #include "loket/providers/adapter.hpp"
+#include "loket/providers/error.hpp"
 
 namespace loket::providers {
 
@@ -143,6 +148,44 @@ std::vector<std::string> host_list(const Settings& settings, const std::string& 
   for (auto& h : core::split(settings.get(name), ','))
     if (auto t = core::to_lower(core::trim(h)); !t.empty()) out.push_back(t);
   return out.empty() ? fallback : out;
+}
+
+bool valid_hub_signature(std::string_view app_secret, std::string_view body, std::string_view header) {
+  constexpr std::string_view kPrefix = "sha256=";
+  if (app_secret.empty() || header.substr(0, kPrefix.size()) != kPrefix) return false;
+  return crypto::constant_time_equal(core::to_hex(crypto::hmac_sha256(app_secret, body)),
+                                     core::to_lower(header.substr(kPrefix.size())));
+}
+
+Handshake hub_handshake(const http::Request& req) {
+  std::string challenge = req.query_param("hub.challenge"), token = req.query_param("hub.verify_token");
+  auto token_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; };
+  if (req.query_param("hub.mode") != "subscribe" || challenge.empty() || challenge.size() > 256 ||
+      !std::all_of(challenge.begin(), challenge.end(), token_char))
+    throw Refusal::invalid("expected hub.mode=subscribe with a hub.challenge");
+  // An empty token never matches any integration.
+  if (token.empty()) throw Refusal(403, "FORBIDDEN", "hub.verify_token matches no connected integration");
+  Handshake h{crypto::sha256(token), {}};
+  h.answer.content_type = "text/plain";
+  h.answer.body = challenge;
+  return h;
+}
+
+void throw_graph_error(const std::string& what, const http::ClientResponse& res, bool token_gone) {
+  static const std::set<std::int64_t> kTemporary = {1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 133004};
+  rapidjson::Document d;
+  core::parse_json(d, res.body);
+  const auto* err = d.IsObject() ? core::json_member(d, "error") : nullptr;
+  if (err == nullptr || !err->IsObject()) throw error_from_response(what, res, "");
+  auto code = core::json_int(*err, "code").value_or(0);
+  std::string description = "(#" + std::to_string(code) + ") " + core::json_string(*err, "message").value_or("");
+  if (const auto* data = core::json_member(*err, "error_data"))
+    if (auto details = core::json_string(*data, "details"); details && !details->empty())
+      description += ": " + *details;
+  auto e = error_from_response(what, res, description);
+  if (token_gone && code == 190) throw IntegrationGone(std::string(e.what()) + " — reconnect the account", e.status());
+  if (kTemporary.count(code) > 0 && !e.retryable()) throw ProviderError(e.what(), e.status(), true);
+  throw e;
 }
 
 }  // namespace loket::providers

@@ -7,10 +7,12 @@
 #include "loket/providers/discord/discord.hpp"
 #include "loket/providers/email/email.hpp"
 #include "loket/providers/email_mailbox/email_mailbox.hpp"
+#include "loket/providers/instagram/instagram.hpp"
 #include "loket/providers/resend/resend.hpp"
 #include "loket/providers/slack/slack.hpp"
 #include "loket/providers/telegram/telegram.hpp"
 #include "loket/providers/twilio/twilio.hpp"
+#include "loket/providers/vk/vk.hpp"
 #include "loket/providers/whatsapp_cloud/whatsapp_cloud.hpp"
 
 namespace loket::providers {
@@ -26,6 +28,8 @@ Registry Registry::standard(const Settings& settings) {
   all.push_back(slack::make_adapter(settings));
   all.push_back(discord::make_adapter(settings));
   all.push_back(api_channel::make_adapter(settings));
+  all.push_back(instagram::make_adapter(settings));
+  all.push_back(vk::make_adapter(settings));
   return Registry(std::move(all));
 }
 
@@ -36,6 +40,8 @@ const std::vector<ChannelDescriptor>& channels() {
       {"phone", "Phone", ReplyTo::kEmail},
       {"whatsapp", "WhatsApp", ReplyTo::kPhone},
       {"telegram", "Telegram", ReplyTo::kThread},
+      {"instagram", "Instagram", ReplyTo::kThread},
+      {"vk", "VK", ReplyTo::kThread},
       {"chat", "Chat", ReplyTo::kEmail, false},  // the visitor sees it arrive in the widget
       {"api", "Api", ReplyTo::kEmail},
       {"other", "Other", ReplyTo::kEmail},

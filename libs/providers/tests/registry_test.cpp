@@ -19,7 +19,7 @@ class FakeSender final : public Adapter {
 
 TEST_CASE("the standard registry names each provider once, with its webhook name and channel") {
   auto r = Registry::standard(Settings());
-  REQUIRE(r.adapters().size() == 9);
+  REQUIRE(r.adapters().size() == 11);
   const Adapter* tg = r.find("telegram_bot");
   REQUIRE(tg);
   CHECK(r.find_webhook("telegram") == tg);
@@ -34,7 +34,8 @@ TEST_CASE("the standard registry names each provider once, with its webhook name
   CHECK(r.mailer_names() == std::vector<std::string>{"email_resend", "email_mailbox"});
   CHECK(standard_webhook_topics() == std::vector<std::string>{"channel.webhook.telegram", "channel.webhook.twilio",
                                                               "channel.webhook.whatsapp_cloud",
-                                                              "channel.webhook.resend", "channel.webhook.email"});
+                                                              "channel.webhook.resend", "channel.webhook.email",
+                                                              "channel.webhook.instagram", "channel.webhook.vk"});
   REQUIRE(r.platform().size() == 1);  // the email alias, kept for every workspace
   CHECK(r.platform()[0]->channel == "email");
   for (const char* team : {"slack_webhook", "discord_webhook"}) {  // send-only, to the team
@@ -66,7 +67,7 @@ TEST_CASE("a registry refuses two providers with one name") {
 TEST_CASE("what a provider does not do is refused, not silently done another way") {
   FakeSender s("fake");
   CHECK_THROWS_AS(s.connect(rapidjson::Value(rapidjson::kObjectType)), Refusal);
-  CHECK_THROWS(s.send({}, "", "to", "text"));
+  CHECK_THROWS(s.send({}, "", {"to", "text", "msg_1", ""}));
   CHECK(s.normalize({}).dropped == std::vector<std::string>{"unsupported_provider"});
   CHECK_FALSE(s.authenticate({}, "", {"hash", "key"}));
   CHECK_FALSE(s.mailer("{}").has_value());

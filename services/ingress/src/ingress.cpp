@@ -283,7 +283,7 @@ void Ingress::receive(const Endpoint& ep, const http::Request& req, const std::s
   auto pending = std::make_shared<Pending>();
   pending->left = found.size();
   pending->respond = std::move(respond);
-  auto ack = adapter.acknowledgement();
+  auto ack = adapter.acknowledgement(req, found.front().first.secrets);
   for (const auto& [r, t] : found) {
     const std::string event_id = core::new_id("evt");
     if (pending->event_id.empty()) pending->event_id = event_id;

@@ -244,12 +244,17 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
   auto a = try_send(provider, [&] {
     if (!adapter) throw std::runtime_error("no adapter for provider " + provider);
     return adapter->send({integ->id, integ->workspace_id, integ->provider, integ->routing_key, integ->number},
-                         keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id), target.to, body);
+                         keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id),
+                         {target.to, body, msg.id, ""});
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
   return settle(a, value, attempt, e.ticket_id, producer, opt,
                 [&](const std::string& status, const std::string& error) {
                   record(pool, e, msg.id, status, error, provider, integ->id, a.provider_message_id);
+                  if (a.gone)  // a revoked token (Instagram's error 190): the admin must reconnect
+                    store::with_tx(pool, [&](pqxx::work& tx) {
+                      store::set_integration_status(tx, integ->id, "error", a.error);
+                    });
                 });
 }
 

@@ -10,6 +10,7 @@
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
 #include "loket/providers/error.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/deliveries.hpp"
 #include "loket/store/tickets.hpp"
 
@@ -24,14 +25,15 @@ store::ThreadKey thread_of(const std::string& workspace_id, const events::Inboun
 
 /// The ticket the first message of a thread opens (subject from its text, requester from its
 /// sender).
-store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m) {
+store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m,
+                            const std::string& name) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
   n.subject = store::subject_from_text(m.subject.empty() ? m.text : m.subject, m.channel);
   n.channel = m.channel;
   n.integration_id = m.integration_id;
   n.external_thread_id = m.external_thread_id;
-  if (!m.sender.name.empty()) n.requester_name = m.sender.name;
+  if (!name.empty()) n.requester_name = name;
   if (!m.sender.email.empty()) n.requester_email = m.sender.email;
   if (!m.sender.phone.empty()) n.requester_phone = m.sender.phone;
   return n;
@@ -70,18 +72,43 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
   std::map<std::string, std::optional<store::Integration>> integrations;
   std::set<store::MessageKey> stored;
   std::vector<std::string> replied(batch.size());
+  std::vector<std::string> names(batch.size());  // the sender's name, looked up when the message has none
+  std::vector<std::size_t> unnamed;               // messages whose sender only has an id
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
     stored = store::existing_messages(tx, keys);
+    std::vector<store::ThreadKey> unnamed_threads;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
+      names[i] = m.sender.name;
       if (!integrations.count(m.integration_id))
         integrations[m.integration_id] = store::find_integration(tx, m.integration_id);
       const auto& integ = integrations[m.integration_id];
       if (integ && !m.thread_hints.empty() && !stored.count(keys[i]))
         replied[i] = store::find_replied_ticket(tx, integ->workspace_id, m.thread_hints, m.sender.email).value_or("");
+      if (integ && settings.name_of && m.sender.name.empty() && !m.sender.external_id.empty() && !stored.count(keys[i])) {
+        unnamed.push_back(i);
+        unnamed_threads.push_back(thread_of(integ->workspace_id, m, replied[i]));
+      }
     }
+    // Only a message that opens a ticket is worth a profile lookup: the ticket keeps the name.
+    if (!unnamed.empty()) {
+      auto open = store::find_open_threads(tx, unnamed_threads);
+      std::vector<std::size_t> opening;
+      for (std::size_t k = 0; k < unnamed.size(); ++k)
+        if (!open.count(unnamed_threads[k])) opening.push_back(unnamed[k]);
+      unnamed = std::move(opening);
+    }
+  }
+  std::map<std::pair<std::string, std::string>, std::string> looked_up;  // (integration, sender) → name
+  for (auto i : unnamed) {
+    const auto& m = batch[i];
+    auto key = std::make_pair(m.integration_id, m.sender.external_id);
+    auto it = looked_up.find(key);
+    if (it == looked_up.end())
+      it = looked_up.emplace(key, settings.name_of(*integrations[m.integration_id], m.sender.external_id)).first;
+    names[i] = it->second;
   }
   const WorkspaceOf workspace_of = [&integrations](const std::string& id) -> std::optional<std::string> {
     const auto& integ = integrations.at(id);
@@ -146,7 +173,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
         continue;
       }
       const auto& integ = *integrations[batch[i].integration_id];
-      to_open.push_back(new_ticket(integ, batch[i]));
+      to_open.push_back(new_ticket(integ, batch[i], names[i]));
       to_open_threads.push_back(thread_of(integ.workspace_id, batch[i], replied[i]));
     }
     auto created = store::create_tickets(tx, to_open, settings.keys);
@@ -174,18 +201,24 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
         core::log(core::Level::kWarn, "sender over its hourly ticket limit: message joins its latest ticket",
                   {{"workspaceId", integ.workspace_id}, {"ticketId", it->second.id}});
       } else if (throttled[i]) {  // over the limit, but every ticket of theirs is closed: a new one
-        it = open.insert_or_assign(thread, store::create_ticket(tx, new_ticket(integ, m), settings.keys)).first;
+        it = open.insert_or_assign(thread, store::create_ticket(tx, new_ticket(integ, m, names[i]), settings.keys)).first;
         if (m.automated.empty()) opened.push_back(it->second);
       } else if (results[i] == Result::kCreatedTicket) {
-        if (m.automated.empty()) opened.push_back(it->second);  // no auto-reply to an auto-reply (RFC 3834)
-      } else {
+        // No auto-reply to an auto-reply (RFC 3834), nor to the business's own message.
+        if (m.automated.empty() && !m.from_business) opened.push_back(it->second);
+      } else if (!m.from_business) {
         store::set_status(tx, it->second, "open");
       }
       auto& ticket = it->second;
       ticket.integration_id = m.integration_id;  // replies go out the way the customer wrote last
       store::NewMessage msg;
       msg.author_type = "requester";
-      msg.author_name = m.sender.name;
+      msg.author_name = names[i];
+      if (m.from_business) {  // sent already, by a person in the provider's own app
+        msg.author_type = "agent";
+        msg.author_name = providers::channel_label(m.channel) + " app";
+        msg.delivery_status = "sent";
+      }
       msg.body = m.text;
       msg.integration_id = m.integration_id;
       msg.external_message_id = m.external_message_id;
@@ -209,6 +242,21 @@ bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r) {
       return store::fail_sent_email(tx, r.workspace_id, r.sent_message_id, r.provider, r.error);
     return store::fail_delivery(tx, r.integration_id, r.external_message_id, r.provider, r.error);
   });
+}
+
+NameLookup provider_name_lookup(const crypto::Keyring& keys, const providers::Registry& providers) {
+  return [&keys, &providers](const store::Integration& integ, const std::string& sender_id) -> std::string {
+    const auto* adapter = providers.find(integ.provider);
+    if (integ.credentials.empty() || !adapter) return "";
+    try {
+      return adapter->sender_name({integ.id, integ.workspace_id, integ.provider, integ.routing_key, integ.number},
+                                  keys.decrypt(integ.credentials, integ.credentials_key_id, integ.id), sender_id);
+    } catch (const std::exception& e) {  // the message is stored without a name rather than late
+      core::log(core::Level::kWarn, "customer profile lookup failed",
+                {{"integrationId", integ.id}, {"error", e.what()}});
+      return "";
+    }
+  };
 }
 
 AttachmentFetcher provider_fetcher(const crypto::Keyring& keys, const providers::Registry& providers) {

@@ -23,6 +23,10 @@ namespace loket::writer {
 using AttachmentFetcher =
     std::function<std::optional<std::string>(const store::Integration&, const events::AttachmentRef&)>;
 
+/// Looks up the display name of customer `sender_id` of an integration (providers::Adapter::
+/// sender_name); "" when there is none or the lookup failed (never throws).
+using NameLookup = std::function<std::string(const store::Integration&, const std::string& sender_id)>;
+
 /// What new tickets need: the keyring that encrypts requester access tokens.
 struct Settings {
   const crypto::Keyring& keys;
@@ -31,6 +35,8 @@ struct Settings {
   /// their latest open ticket, tagged `throttled`, with no auto-reply: a mail loop or a noisy
   /// system cannot flood the inbox, and nothing is dropped (issue 16, "No loops, no storms").
   int tickets_per_sender_hour = 20;
+  /// Names customers whose message opens a ticket without one (Instagram, VK); empty = none.
+  NameLookup name_of = {};
 };
 
 /// The tag of tickets that took messages past a sender's hourly limit.
@@ -57,7 +63,9 @@ std::vector<Result> thread_batch(const std::vector<events::InboundMessage>& batc
 /// against stored messages and earlier ones of the batch, thread each into the non-closed
 /// ticket its thread hints name (store::find_replied_ticket) or else the latest non-closed
 /// ticket of (workspace, channel, thread), or open a new one (with the workspace's auto-reply
-/// unless the message is automated), insert message, quoted text, Cc, raw source,
+/// unless the message is automated; a customer named only by id is named by settings.name_of
+/// first), insert message (as an agent's, already sent, when the business wrote it outside
+/// Loket: it neither reopens the ticket nor sends anything), quoted text, Cc, raw source,
 /// attachments and outbox events. The workspace comes from the integration row, not the
 /// message. The batch's threads are locked (advisory locks, one global order) for the whole
 /// transaction, so concurrent writers never open two tickets for one thread. Attachments are
@@ -71,6 +79,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
 /// Idempotent: a message already failed, or unknown, is left alone. Returns whether it changed.
 /// @throws pqxx exceptions on database failure.
 bool apply_receipt(store::Pool& pool, const events::DeliveryReceipt& r);
+
+/// The lookup that asks the integration's adapter (providers::Adapter::sender_name) with
+/// decrypted credentials; failures are logged and give "". `keys` and `providers` must outlive it.
+NameLookup provider_name_lookup(const crypto::Keyring& keys, const providers::Registry& providers);
 
 /// The fetcher that downloads through the integration's adapter (providers::Adapter::download),
 /// decrypting credentials with `keys`; retryable failures are retried three times, then the

@@ -59,8 +59,8 @@ class TelegramAdapter final : public Adapter {
 
   void disconnect(const std::string& credentials) const override { client_.delete_webhook(credentials); }
 
-  std::string send(const IntegrationInfo&, const std::string& credentials, const std::string& to,
-                   const std::string& text) const override {
+  std::string send(const IntegrationInfo&, const std::string& credentials, const OutgoingMessage& msg) const override {
+    const std::string &to = msg.to, &text = msg.text;
     // Bot message ids are per chat: "<chat>:<id>", the same shape as inbound Telegram ids.
     return to + ":" + std::to_string(client_.send_message(credentials, to, text));
   }

@@ -50,7 +50,7 @@ class TwilioAdapter final : public Adapter {
     return credentials_from_json(credentials).auth_token;
   }
 
-  std::optional<http::Response> acknowledgement() const override {
+  std::optional<http::Response> acknowledgement(const http::Request&, const WebhookSecrets&) const override {
     // Twilio expects TwiML; an empty <Response/> acknowledges without an automatic reply.
     http::Response res;
     res.content_type = "text/xml";
@@ -92,8 +92,8 @@ class TwilioAdapter final : public Adapter {
     return c;
   }
 
-  std::string send(const IntegrationInfo& integ, const std::string& credentials, const std::string& to,
-                   const std::string& text) const override {
+  std::string send(const IntegrationInfo& integ, const std::string& credentials, const OutgoingMessage& msg) const override {
+    const std::string &to = msg.to, &text = msg.text;
     auto c = credentials_from_json(credentials);
     std::string callback;  // Twilio reports late failures (e.g. 63016) to the webhook as status callbacks
     if (!webhook_base_.empty() && !c.webhook_secret.empty())

@@ -24,8 +24,6 @@ Api api_from(const Settings& s) {
   return api;
 }
 
-bool is_token_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
-
 class CloudAdapter final : public Adapter {
  public:
   explicit CloudAdapter(const Settings& s) : client_(api_from(s)), webhook_base_(s.public_webhook_url()) {}
@@ -63,19 +61,7 @@ class CloudAdapter final : public Adapter {
     return !credentials_from_json(credentials).app_secret.empty();
   }
 
-  Handshake handshake(const http::Request& req) const override {
-    std::string mode = req.query_param("hub.mode"), challenge = req.query_param("hub.challenge"),
-                token = req.query_param("hub.verify_token");
-    if (mode != "subscribe" || challenge.empty() || challenge.size() > 256 ||
-        !std::all_of(challenge.begin(), challenge.end(), is_token_char))
-      throw Refusal::invalid("expected hub.mode=subscribe with a hub.challenge");
-    // An empty token never matches any integration.
-    if (token.empty()) throw Refusal(403, "FORBIDDEN", "hub.verify_token matches no connected integration");
-    Handshake h{crypto::sha256(token), {}};
-    h.answer.content_type = "text/plain";
-    h.answer.body = challenge;
-    return h;
-  }
+  Handshake handshake(const http::Request& req) const override { return hub_handshake(req); }
 
   Normalized normalize(const events::RawWebhook& raw) const override { return whatsapp_cloud::normalize(raw); }
 
@@ -130,8 +116,8 @@ class CloudAdapter final : public Adapter {
     return {{"phoneNumberId", integ.routing_key}};
   }
 
-  std::string send(const IntegrationInfo& integ, const std::string& credentials, const std::string& to,
-                   const std::string& text) const override {
+  std::string send(const IntegrationInfo& integ, const std::string& credentials, const OutgoingMessage& msg) const override {
+    const std::string &to = msg.to, &text = msg.text;
     return client_.send_text(credentials_from_json(credentials).access_token, integ.routing_key, to, text);
   }
 

@@ -11,27 +11,7 @@ namespace {
 constexpr std::size_t kMaxTextChars = 4096;  // Cloud API text body limit
 constexpr std::size_t kMaxMediaBytes = 25u << 20;
 
-// Graph error codes that mean "later" even on HTTP 400: temporary errors and rate limits.
-bool retryable_code(std::int64_t code) {
-  static const std::set<std::int64_t> kCodes = {1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 133004};
-  return kCodes.count(code) > 0;
-}
-
-// Throws the ProviderError for a failed Graph response: "(#131047) Re-engagement message: details".
-[[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) {
-  rapidjson::Document d;
-  core::parse_json(d, res.body);
-  const auto* err = d.IsObject() ? core::json_member(d, "error") : nullptr;
-  if (err == nullptr || !err->IsObject()) throw error_from_response(what, res, "");
-  auto code = core::json_int(*err, "code").value_or(0);
-  std::string description = "(#" + std::to_string(code) + ") " + core::json_string(*err, "message").value_or("");
-  if (const auto* data = core::json_member(*err, "error_data"))
-    if (auto details = core::json_string(*data, "details"); details && !details->empty())
-      description += ": " + *details;
-  auto e = error_from_response(what, res, description);
-  if (retryable_code(code) && !e.retryable()) throw ProviderError(e.what(), e.status(), true);
-  throw e;
-}
+[[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) { throw_graph_error(what, res); }
 
 rapidjson::Document parse(const http::ClientResponse& res, const std::string& what) {
   rapidjson::Document d;

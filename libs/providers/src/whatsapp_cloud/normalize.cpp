@@ -128,10 +128,7 @@ Credentials credentials_from_json(const std::string& json) {
 }
 
 bool valid_signature(std::string_view app_secret, std::string_view body, std::string_view header) {
-  constexpr std::string_view kPrefix = "sha256=";
-  if (app_secret.empty() || header.substr(0, kPrefix.size()) != kPrefix) return false;
-  return crypto::constant_time_equal(core::to_hex(crypto::hmac_sha256(app_secret, body)),
-                                     core::to_lower(header.substr(kPrefix.size())));
+  return valid_hub_signature(app_secret, body, header);
 }
 
 std::optional<std::vector<std::string>> phone_number_ids(const std::string& body) {

@@ -81,6 +81,10 @@ struct InboundMessage {
   /// Why no automatic answer or notification may go to this message ("auto-submitted",
   /// "precedence", "list-id", … as mime::ParsedEmail::automated); "" when a person wrote it.
   std::string automated;
+  /// Written by the business itself outside Loket (an Instagram message a person sent from the
+  /// Instagram app: Meta's echo), in the conversation with `sender` (the customer). Stored as
+  /// an agent message; it reopens nothing, sends nothing and answers nothing.
+  bool from_business = false;
   ThreadHints thread_hints;
   std::string source;  ///< the original message bytes (a raw email), kept downloadable; base64 on the wire
 };

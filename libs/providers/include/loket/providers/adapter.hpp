@@ -180,6 +180,14 @@ struct ClientIdentity {
   bool mandatory = false;
 };
 
+/// An agent's reply on a conversation channel (Telegram, WhatsApp, Instagram, VK).
+struct OutgoingMessage {
+  std::string to;          ///< the conversation: a chat id, an E.164 number, an Instagram-scoped or VK user id
+  std::string text;        ///< the reply (adapters split it at their provider's limit)
+  std::string message_id;  ///< Loket's id of the message: the idempotency key where the provider takes one (VK's random_id)
+  std::string tag;         ///< a message tag that permits the send ("HUMAN_AGENT" on Instagram); "" = none
+};
+
 /// One email, with threading headers (RFC 5322 §3.6.4).
 struct Email {
   std::string from;  ///< "Name <address>" or an address
@@ -263,9 +271,14 @@ class Adapter {
   virtual bool verifies_webhooks(const std::string& credentials) const;
   /// The verification handshake of a GET to the webhook path. @throws Refusal (400).
   virtual Handshake handshake(const http::Request& req) const;
-  /// The 2xx body the provider expects once the webhook is stored; std::nullopt for Loket's
-  /// `{"accepted":true,"eventId":…}`.
-  virtual std::optional<http::Response> acknowledgement() const { return std::nullopt; }
+  /// The 2xx body the provider expects once webhook `req` is stored for an integration with
+  /// `secrets` (VK's `ok`, or its confirmation string for a `confirmation` request);
+  /// std::nullopt for Loket's `{"accepted":true,"eventId":…}`. Pure.
+  virtual std::optional<http::Response> acknowledgement(const http::Request& req, const WebhookSecrets& secrets) const {
+    (void)req;
+    (void)secrets;
+    return std::nullopt;
+  }
   /// Fetches what a stored webhook only points at, before it is normalized (inbound): Resend
   /// Receiving's `email.received` names an email whose raw message this downloads and returns as
   /// the email alias's webhook (provider "email", body the RFC 5322 bytes), so one normalize()
@@ -293,10 +306,21 @@ class Adapter {
 
   // --- sending: outbound and writer ---
 
-  /// Sends `text` to `to` (a chat id or E.164 number, per the channel) through the integration;
-  /// returns the provider's message id as inbound messages carry it. @throws ProviderError.
-  virtual std::string send(const IntegrationInfo& integ, const std::string& credentials, const std::string& to,
-                           const std::string& text) const;
+  /// Sends `msg` through the integration; returns the provider's message id as inbound
+  /// messages carry it. @throws ProviderError (IntegrationGone when the token is revoked).
+  virtual std::string send(const IntegrationInfo& integ, const std::string& credentials,
+                           const OutgoingMessage& msg) const;
+  /// The display name of a customer a webhook names only by id (`sender_id`: an Instagram-
+  /// scoped user id, a VK user id), looked up when their message opens a ticket; "" when the
+  /// provider has no profile to ask. Blocking network I/O with a short timeout.
+  /// @throws ProviderError (the caller keeps the message and goes on without a name).
+  virtual std::string sender_name(const IntegrationInfo& integ, const std::string& credentials,
+                                  const std::string& sender_id) const {
+    (void)integ;
+    (void)credentials;
+    (void)sender_id;
+    return "";
+  }
   /// Downloads an attachment a normalized message referenced. @throws ProviderError.
   virtual std::string download(const IntegrationInfo& integ, const std::string& credentials,
                                const events::AttachmentRef& ref) const;

@@ -8,6 +8,7 @@
 
 #include "loket/events/events.hpp"
 #include "loket/http/client.hpp"
+#include "loket/http/message.hpp"
 
 /// What every provider adapter shares: the shape of a normalized webhook, secret and field
 /// helpers, and names for attachments the provider leaves unnamed.
@@ -69,6 +70,24 @@ http::ClientResponse post_webhook(const std::string& url, const std::string& bod
 /// The hosts of comma-separated setting `name` (trimmed, lower-case), or `fallback` when unset.
 std::vector<std::string> host_list(const Settings& settings, const std::string& name,
                                    std::vector<std::string> fallback);
+
+/// Meta's webhook signature (WhatsApp Cloud API, Instagram; shared/reference/providers.md §3–4):
+/// whether `header` is `sha256=` + the lower-case hex HMAC-SHA256 of the raw `body` bytes under
+/// `app_secret` (vectors M1, M2). Constant time; false for an empty secret.
+bool valid_hub_signature(std::string_view app_secret, std::string_view body, std::string_view header);
+
+struct Handshake;
+/// Meta's verification handshake `GET …?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…`
+/// (WhatsApp Cloud API, Instagram): the SHA-256 of the verify token (an integration's
+/// webhook_secret_hash) and the challenge echoed as text/plain. @throws Refusal 400 when it is
+/// not a subscribe request with a challenge of at most 256 token characters; 403 without a token.
+Handshake hub_handshake(const http::Request& req);
+
+/// Throws the ProviderError for a failed Graph API response (WhatsApp Cloud API, Instagram):
+/// "<what>: (#131047) Re-engagement message: <details> (HTTP 400)", retryable for transport
+/// errors, 408/429/5xx and Meta's temporary codes even on HTTP 400 (1, 2, 4, 17, 341, …). With
+/// `token_gone`, error 190 (token expired or revoked) throws IntegrationGone.
+[[noreturn]] void throw_graph_error(const std::string& what, const http::ClientResponse& res, bool token_gone = false);
 
 /// A name for the `n`-th (1-based) attachment of a message when the provider gives none,
 /// from its MIME type: `photo-1.jpg`, `voice-2.ogg`, `video-1.mp4`, `document-1.pdf`,
