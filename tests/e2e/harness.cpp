@@ -287,6 +287,168 @@ http::Response FakeGraph::handle(const http::Request& r) {
   return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
 }
 
+void FakeInstagram::revoke(const std::string& token) {
+  std::lock_guard lock(revoked_mu_);
+  revoked_.insert(token);
+}
+
+http::Response FakeInstagram::handle(const http::Request& r) {
+  if (r.path.rfind("/cdn/", 0) == 0) {  // the attachment CDN: signed URLs, no token
+    record(r, "");
+    if (r.path.rfind("/cdn/expired", 0) == 0) return json_response(403, R"({"error":"URL signature expired"})");
+    http::Response res;
+    res.content_type = "image/jpeg";
+    res.body = media_bytes;
+    return res;
+  }
+  std::string token = auth_of(r);
+  auto call = record(r, token);
+  bool revoked;
+  {
+    std::lock_guard lock(revoked_mu_);
+    revoked = revoked_.count(token) > 0;
+  }
+  if (token.empty() || token.find("bad") != std::string::npos || revoked)
+    return json_response(
+        401,
+        R"({"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AxYz"}})");
+  auto parts = core::split(r.path, '/');  // "", vNN.N, id[, messages]
+  if (parts.size() < 3 || parts[1].rfind("v", 0) != 0)
+    return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
+  const std::string& id = parts[2];
+  if (parts.size() == 4 && parts[3] == "messages" && r.method == "POST") {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    std::string to = d.IsObject() && d.HasMember("recipient") ? d["recipient"]["id"].GetString() : "";
+    bool tagged = d.IsObject() && d.HasMember("tag") && std::string(d["tag"].GetString()) == "HUMAN_AGENT";
+    if (window_closed(to) && !tagged)
+      return json_response(
+          400,
+          R"({"error":{"message":"(#10) This message is sent outside of allowed window.","type":"OAuthException","code":10,"error_subcode":2534022,"fbtrace_id":"AbC"}})");
+    std::string mid = "aWdf" + core::to_hex(core::random_bytes(12));
+    set_result(call, mid);
+    return json_response(200, R"({"recipient_id":")" + to + R"(","message_id":")" + mid + "\"}");
+  }
+  if (id == "me") {
+    auto account = token.rfind("ig-", 0) == 0 ? token.substr(3, token.find('-', 3) - 3) : "17841400000000000";
+    return json_response(200, R"({"user_id":")" + account + R"(","username":"toko_ig","id":"9876543210"})");
+  }
+  return json_response(200, R"({"name":"Sari Dewi","username":"sari.dewi","id":")" + id + "\"}");
+}
+
+FakeVk::~FakeVk() {
+  for (auto& t : confirming_) t.join();
+}
+
+std::vector<std::string> FakeVk::delivered(const std::string& peer) const {
+  std::lock_guard lock(vk_mu_);
+  std::vector<std::string> out;
+  for (const auto& [p, text] : order_)
+    if (p == peer) out.push_back(text);
+  return out;
+}
+
+std::vector<std::string> FakeVk::confirmations() const {
+  std::lock_guard lock(vk_mu_);
+  return confirmations_;
+}
+
+http::Response FakeVk::handle(const http::Request& r) {
+  auto call = record(r, auth_of(r));
+  if (r.path.rfind("/cdn/", 0) == 0) {
+    http::Response res;
+    res.content_type = "image/jpeg";
+    res.body = media_bytes;
+    return res;
+  }
+  auto error = [](int code, const std::string& msg) {
+    return json_response(200, R"({"error":{"error_code":)" + std::to_string(code) + R"(,"error_msg":")" + msg +
+                                  R"(","request_params":[]}})");
+  };
+  std::string token = auth_of(r), method = r.path.substr(r.path.rfind('/') + 1);
+  auto form = http::parse_query(r.body);
+  auto param = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  if (token.empty() || token.find("bad") != std::string::npos)
+    return error(5, "User authorization failed: invalid access_token (4).");
+  const std::string group = param("group_id");
+  if (method == "groups.getById")
+    return json_response(200, R"({"response":{"groups":[{"id":)" + group +
+                                  R"(,"name":"Toko VK","screen_name":"tokovk","is_closed":0,"type":"group"}],"profiles":[]}})");
+  if (method == "groups.getCallbackConfirmationCode") return json_response(200, R"({"response":{"code":"c0nf)" + group + R"("}})");
+  if (method == "groups.getCallbackServers") {
+    std::lock_guard lock(vk_mu_);
+    std::string items;
+    for (const auto& [id, url] : servers_[group])
+      items += (items.empty() ? "" : ",") + std::string(R"({"id":)") + std::to_string(id) + R"(,"title":"Loket","url":")" +
+               url + R"(","status":"ok"})";
+    return json_response(200, R"({"response":{"count":)" + std::to_string(servers_[group].size()) + R"(,"items":[)" +
+                                  items + "]}}");
+  }
+  if (method == "groups.addCallbackServer") {
+    if (token.find("nomanage") != std::string::npos)
+      return error(15, "Access denied: no access to call this method");
+    int id;
+    {
+      std::lock_guard lock(vk_mu_);
+      id = next_server_++;
+      servers_[group].emplace_back(id, param("url"));
+      // VK asks the new server to confirm itself, as pressing "Confirm" does.
+      confirming_.emplace_back([this, url = param("url"), group] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        http::ClientRequest req;
+        req.method = "POST";
+        req.url = url;
+        req.headers = {{"Content-Type", "application/json"}};
+        req.body = R"({"type":"confirmation","group_id":)" + group + "}";
+        auto res = http::fetch(req);
+        std::lock_guard lock(vk_mu_);
+        confirmations_.push_back(res.status == 200 ? res.body : "HTTP " + std::to_string(res.status));
+      });
+    }
+    return json_response(200, R"({"response":{"server_id":)" + std::to_string(id) + "}}");
+  }
+  if (method == "groups.deleteCallbackServer") {
+    std::lock_guard lock(vk_mu_);
+    auto& list = servers_[group];
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const auto& s) { return std::to_string(s.first) == param("server_id"); }),
+               list.end());
+    return json_response(200, R"({"response":1})");
+  }
+  if (method == "groups.editCallbackServer" || method == "groups.setCallbackSettings")
+    return json_response(200, R"({"response":1})");
+  if (method == "users.get")
+    return json_response(200, R"({"response":[{"id":)" + param("user_ids") +
+                                  R"(,"first_name":"Ivan","last_name":"Petrov","can_access_closed":true,"is_closed":false}]})");
+  if (method == "messages.send") {
+    const std::string peer = param("peer_id"), random = param("random_id");
+    if (window_closed(peer)) return error(901, "Can't send messages for users without permission");
+    std::string id;
+    {
+      std::lock_guard lock(vk_mu_);
+      auto key = std::make_pair(peer, random);
+      auto it = sent_.find(key);
+      if (it == sent_.end()) {  // a repeated random_id is not delivered again
+        id = std::to_string(5000 + sent_.size());
+        sent_[key] = id;
+        order_.emplace_back(peer, param("message"));
+      } else {
+        id = it->second;
+      }
+    }
+    set_result(call, id);
+    if (lose_responses.load() > 0) {
+      --lose_responses;
+      return json_response(500, "Internal Server Error");
+    }
+    return json_response(200, R"({"response":)" + id + "}");
+  }
+  return error(3, "Unknown method passed");
+}
+
 std::vector<std::string> FakeResend::emails_to(const std::string& address) const {
   std::vector<std::string> out;
   for (const auto& c : calls("/emails")) {
@@ -457,6 +619,10 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
+  env_.push_back("LOKET_INSTAGRAM_API_BASE=" + instagram().base());
+  env_.push_back("LOKET_INSTAGRAM_MEDIA_BASES=" + instagram().base() + "/cdn");
+  env_.push_back("LOKET_VK_API_BASE=" + vk().base());
+  env_.push_back("LOKET_VK_MEDIA_HOSTS=" + vk().base().substr(vk().base().find("://") + 3));
   env_.push_back("LOKET_OUTBOUND_ALLOW_PRIVATE=1");  // the fakes run on 127.0.0.1: the SSRF guard must let them
   const std::string team_host = team_chat_base.substr(team_chat_base.find("://") + 3);  // 127.0.0.1:<port>
   env_.push_back("LOKET_SLACK_WEBHOOK_HOSTS=" + team_host);
@@ -563,6 +729,16 @@ FakeTwilio& twilio() {
 FakeGraph& graph() {
   static FakeGraph g;
   return g;
+}
+
+FakeInstagram& instagram() {
+  static FakeInstagram f;
+  return f;
+}
+
+FakeVk& vk() {
+  static FakeVk f;
+  return f;
 }
 
 FakeResend& resend() {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "loket/http/client.hpp"
@@ -104,6 +105,58 @@ class FakeGraph : public FakeApi {
 
  protected:
   loket::http::Response handle(const loket::http::Request& r) override;
+};
+
+/// A fake Instagram Graph API (Instagram API with Instagram Login; any version prefix). A token
+/// "ig-<account>…" belongs to professional account <account> (GET /me); tokens containing "bad",
+/// or revoke()d ones, get 401/190. GET /{igsid} answers the profile "Sari Dewi" / "sari.dewi";
+/// POST /{account}/messages answers a new `message_id` (400 code 10, outside the allowed window,
+/// for recipients whose window is closed, unless tagged HUMAN_AGENT). `/cdn/…` serves
+/// `media_bytes` (the attachment CDN; `/cdn/expired…` answers 403).
+class FakeInstagram : public FakeApi {
+ public:
+  const std::string media_bytes = std::string("\xff\xd8\xff\xe0instagram-jpeg", 17);
+  /// From now on, every call with `token` fails as revoked (401, code 190).
+  void revoke(const std::string& token);
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+
+ private:
+  std::mutex revoked_mu_;
+  std::set<std::string> revoked_;
+};
+
+/// A fake VK API (`POST /method/<name>`, form bodies, Bearer tokens). Tokens containing "bad"
+/// get error 5; tokens containing "nomanage" get error 15 on groups.addCallbackServer. A server
+/// added for a community is sent VK's `confirmation` request at once, and its answer recorded
+/// (confirmations()). users.get names everyone "Ivan Petrov". messages.send to a peer whose
+/// window is closed (close_window) fails with 901; a repeated (peer_id, random_id) is not
+/// delivered again; while `lose_responses` > 0 a delivered send answers 500 (the answer lost).
+/// `/cdn/…` serves `media_bytes`.
+class FakeVk : public FakeApi {
+ public:
+  const std::string media_bytes = std::string("\xff\xd8\xff\xe0vk-photo", 12);
+  std::atomic<int> lose_responses{0};
+  /// The texts delivered to `peer`, oldest first (one per distinct random_id).
+  std::vector<std::string> delivered(const std::string& peer) const;
+  /// What the ingress answered to each confirmation request sent so far.
+  std::vector<std::string> confirmations() const;
+
+ protected:
+  loket::http::Response handle(const loket::http::Request& r) override;
+
+ private:
+  mutable std::mutex vk_mu_;
+  std::map<std::pair<std::string, std::string>, std::string> sent_;  ///< (peer, random_id) → text
+  std::vector<std::pair<std::string, std::string>> order_;           ///< (peer, text) in delivery order
+  std::vector<std::string> confirmations_;
+  std::vector<std::thread> confirming_;
+  int next_server_ = 1;
+  std::map<std::string, std::vector<std::pair<int, std::string>>> servers_;  ///< group → (id, url)
+
+ public:
+  ~FakeVk() override;
 };
 
 /// A fake Resend API. Keys containing "bad" are invalid (403 invalid_api_key), "restricted"
@@ -202,6 +255,8 @@ class Stack {
 FakeTelegram& telegram();
 FakeTwilio& twilio();
 FakeGraph& graph();
+FakeInstagram& instagram();
+FakeVk& vk();
 FakeResend& resend();
 FakeTeamChat& team_chat();
 FakeReceiver& receiver();

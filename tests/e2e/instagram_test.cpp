@@ -1,0 +1,229 @@
+// Instagram end to end (issue 19): connect an account, customers write DMs in Meta's real
+// payload shape with real signatures, a person answers from the Instagram app, agents reply.
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/core/json.hpp"
+#include "loket/core/log.hpp"
+#include "loket/crypto/crypto.hpp"
+#include "loket/http/url.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+using loket::http::ClientResponse;
+
+namespace {
+std::string digits(int n) {
+  std::string out;
+  for (unsigned char b : loket::core::random_bytes(static_cast<std::size_t>(n))) out += static_cast<char>('1' + b % 9);
+  return out;
+}
+
+struct Account {
+  std::string id, account, token, app_secret, verify_token, webhook_url;
+};
+
+Account connect(const std::string& key, const std::string& token_suffix = "") {
+  Account a{"", "178414" + digits(11), "", "ig-app-secret-" + digits(8), "", ""};
+  a.token = "ig-" + a.account + "-" + token_suffix + "tok";
+  auto r = api("POST", "/api/v1/channels", key,
+               R"({"provider":"instagram","accessToken":")" + a.token + R"(","instagramAccountId":")" + a.account +
+                   R"(","appSecret":")" + a.app_secret + "\"}");
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  a.id = str(r.data(), "id");
+  a.verify_token = str(r.data(), "verifyToken");
+  a.webhook_url = str(r.data(), "webhookUrl");
+  return a;
+}
+
+ClientResponse post(const std::string& body, const std::string& app_secret) {
+  loket::http::ClientRequest req;
+  req.method = "POST";
+  req.url = stack().ingress_url() + "/api/v1/webhooks/instagram";
+  req.headers = {{"Content-Type", "application/json"}};
+  if (!app_secret.empty())
+    req.headers.emplace_back("X-Hub-Signature-256",
+                             "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, body)));
+  req.body = body;
+  return loket::http::fetch(req);
+}
+
+// One `messaging` event for `a` from (or, for an echo, to) `customer`, in Meta's shape.
+std::string event(const Account& a, const std::string& customer, const std::string& message, bool echo = false) {
+  const std::string& from = echo ? a.account : customer;
+  const std::string& to = echo ? customer : a.account;
+  return R"({"object":"instagram","entry":[{"id":")" + a.account + R"(","time":1767225601000,"messaging":[{"sender":{"id":")" +
+         from + R"("},"recipient":{"id":")" + to + R"("},"timestamp":1767225600500,"message":)" + message + "}]}]}";
+}
+
+std::string text_message(const std::string& mid, const std::string& text, bool echo = false) {
+  return R"({"mid":")" + mid + R"(","text":")" + loket::core::json_escape(text) + "\"" +
+         (echo ? R"(,"is_echo":true)" : "") + "}";
+}
+
+std::vector<std::string> tickets(const std::string& key) {
+  auto r = api("GET", "/api/v1/tickets", key);
+  REQUIRE(r.status == 200);
+  std::vector<std::string> out;
+  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
+  return out;
+}
+
+Json messages(const std::string& key, const std::string& ticket) {
+  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+}
+
+std::pair<std::string, std::string> settled(const std::string& key, const std::string& ticket, const std::string& id) {
+  std::pair<std::string, std::string> out;
+  wait_until(
+      [&] {
+        for (const auto& x : messages(key, ticket).data().GetArray())
+          if (str(x, "id") == id && x["delivery"].IsObject()) {
+            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
+            return out.first == "sent" || out.first == "failed";
+          }
+        return false;
+      },
+      15s);
+  return out;
+}
+
+std::string reply(const std::string& key, const std::string& ticket, const std::string& body) {
+  auto r = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":")" + body + "\"}");
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+}  // namespace
+
+TEST_CASE("Instagram: connect validates the token against the account and shows the webhook setup", "[instagram]") {
+  auto [account, key] = new_workspace("IG connect");
+  auto missing_secret = api("POST", "/api/v1/channels", key,
+                            R"({"provider":"instagram","accessToken":"ig-1-tok","instagramAccountId":"1"})");
+  CHECK(missing_secret.status == 400);
+  auto bad = api("POST", "/api/v1/channels", key,
+                 R"({"provider":"instagram","accessToken":"ig-bad","instagramAccountId":"17841","appSecret":"s"})");
+  CHECK(bad.status == 400);
+  CHECK(bad.raw.find("190") != std::string::npos);
+  // A token for another account than the one named.
+  auto other = api("POST", "/api/v1/channels", key,
+                   R"({"provider":"instagram","accessToken":"ig-555-tok","instagramAccountId":"17841","appSecret":"s"})");
+  CHECK(other.status == 400);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE provider = 'instagram' AND workspace_id = '" + account +
+                   "'") == 0);
+
+  auto a = connect(key);
+  CHECK(a.webhook_url == stack().ingress_url() + "/api/v1/webhooks/instagram");
+  CHECK(a.verify_token.rfind("igv_", 0) == 0);
+  auto list = api("GET", "/api/v1/channels", key);
+  CHECK(list.raw.find(a.token) == std::string::npos);
+  CHECK(list.raw.find(a.app_secret) == std::string::npos);
+  CHECK(list.raw.find("\"instagramAccountId\":\"" + a.account + "\"") != std::string::npos);
+
+  // Meta's verification handshake with the token shown; another token is refused.
+  auto ok = http_get(stack().ingress_url() + "/api/v1/webhooks/instagram?hub.mode=subscribe&hub.challenge=987654&hub.verify_token=" +
+                     a.verify_token);
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "987654");
+  CHECK(http_get(stack().ingress_url() +
+                 "/api/v1/webhooks/instagram?hub.mode=subscribe&hub.challenge=987654&hub.verify_token=igv_guess")
+            .status == 403);
+}
+
+TEST_CASE("Instagram: signed DMs become one ticket per customer, named from the profile, with media", "[instagram]") {
+  auto [account, key] = new_workspace("IG flow");
+  auto a = connect(key);
+  const std::string customer = "9" + digits(15), mid = "aWdf" + digits(20);
+  auto body = event(a, customer, text_message(mid, "Is the blue dress still in stock?"));
+
+  CHECK(post(body, "").status == 403);                   // unsigned
+  CHECK(post(body, "not-the-app-secret").status == 403);  // forged
+  auto accepted = post(body, a.app_secret);
+  REQUIRE(accepted.status == 200);
+  REQUIRE(post(body, a.app_secret).status == 200);  // Meta redelivers: still one message
+  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
+  auto ticket = tickets(key)[0];
+  auto t = api("GET", "/api/v1/tickets/" + ticket, key);
+  CHECK(str(t.data(), "channel") == "instagram");
+  CHECK(str(t.data(), "requesterName") == "Sari Dewi (@sari.dewi)");
+  CHECK(str(t.data(), "subject") == "Is the blue dress still in stock?");
+  CHECK(instagram().calls("/" + customer).size() == 1);  // the profile is asked once per ticket
+
+  // A photo, and one whose URL is not on Meta's CDN (never fetched, stored as unavailable).
+  auto photo = event(a, customer,
+                     R"({"mid":"aWdf)" + digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
+                         instagram().base() + R"(/cdn/ig_messaging_cdn/?asset_id=1&signature=x"}}]})");
+  auto elsewhere = event(a, customer,
+                         R"({"mid":"aWdf)" + digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
+                             instagram().base() + R"(/steal?x=1"}}]})");
+  REQUIRE(post(photo, a.app_secret).status == 200);
+  REQUIRE(post(elsewhere, a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = messages(key, ticket);
+  CHECK(str(ms.data()[0], "body") == "Is the blue dress still in stock?");
+  CHECK(str(ms.data()[1], "body") == "[attachment: photo-1.jpg]");
+  REQUIRE(ms.data()[1]["attachments"].Size() == 1);
+  CHECK(str(ms.data()[1]["attachments"][0], "status") == "stored");
+  auto file = http_get(stack().api_url() + "/api/v1/attachments/" + str(ms.data()[1]["attachments"][0], "id"), key);
+  CHECK(file.body == instagram().media_bytes);
+  CHECK(str(ms.data()[2]["attachments"][0], "status") == "unavailable");
+  CHECK(instagram().calls("/steal").empty());
+  CHECK(api("GET", "/api/v1/tickets/" + ticket, key).data()["requesterName"].GetString() ==
+        std::string("Sari Dewi (@sari.dewi)"));
+}
+
+TEST_CASE("Instagram: replies go out by the Send API; echoes of them are not stored twice; the app's are kept",
+          "[instagram]") {
+  auto [account, key] = new_workspace("IG replies");
+  auto a = connect(key);
+  const std::string customer = "8" + digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Do you ship to Bandung?")), a.app_secret).status ==
+          200);
+  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
+  auto ticket = tickets(key)[0];
+
+  auto sent_before = instagram().calls("/" + a.account + "/messages").size();
+  auto id = reply(key, ticket, "Yes, in 2 days.");
+  CHECK(settled(key, ticket, id).first == "sent");
+  auto sends = instagram().calls("/" + a.account + "/messages");
+  REQUIRE(sends.size() == sent_before + 1);
+  CHECK(sends.back().auth == a.token);
+  CHECK(sends.back().body.find(R"("recipient":{"id":")" + customer + "\"}") != std::string::npos);
+  CHECK(sends.back().body.find(R"("text":"Yes, in 2 days.")") != std::string::npos);
+
+  // Meta echoes our own send back (same mid): recognised, not a second message.
+  REQUIRE(post(event(a, customer, text_message(sends.back().result, "Yes, in 2 days.", true), true), a.app_secret).status ==
+          200);
+  // A colleague answers from the Instagram app: kept as an agent message, nothing sent, status untouched.
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"pending"})").status == 200);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Free shipping too!", true), true), a.app_secret)
+              .status == 200);
+  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = messages(key, ticket);
+  CHECK(str(ms.data()[2], "body") == "Free shipping too!");
+  CHECK(str(ms.data()[2], "authorType") == "agent");
+  CHECK(str(ms.data()[2], "authorName") == "Instagram app");
+  CHECK(str(ms.data()[2]["delivery"], "status") == "sent");
+  CHECK(instagram().calls("/" + a.account + "/messages").size() == sent_before + 1);  // nothing sent for it
+  CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "pending");
+  REQUIRE(wait_until([&] { return sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 3; }, 5s));
+}
+
+TEST_CASE("Instagram: a revoked token marks the integration for reconnecting", "[instagram]") {
+  auto [account, key] = new_workspace("IG revoked");
+  auto a = connect(key, "revocable-");
+  const std::string customer = "7" + digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Hello?")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
+  auto ticket = tickets(key)[0];
+  instagram().revoke(a.token);
+  auto id = reply(key, ticket, "Hi!");
+  auto [status, error] = settled(key, ticket, id);
+  CHECK(status == "failed");
+  CHECK(error.find("190") != std::string::npos);
+  auto integ = api("GET", "/api/v1/channels", key);
+  REQUIRE(integ.data()["integrations"].Size() == 1);
+  CHECK(str(integ.data()["integrations"][0], "status") == "error");
+  CHECK(str(integ.data()["integrations"][0], "lastError").find("reconnect") != std::string::npos);
+}
