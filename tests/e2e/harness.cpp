@@ -312,11 +312,11 @@ http::Response FakeInstagram::handle(const http::Request& r) {
     return json_response(
         401,
         R"({"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AxYz"}})");
-  auto parts = core::split(r.path, '/');  // "", vNN.N, id[, messages]
-  if (parts.size() < 3 || parts[1].rfind("v", 0) != 0)
+  auto parts = core::split(r.path, '/');  // vNN.N, id[, messages]
+  if (parts.size() < 2 || parts[0].rfind("v", 0) != 0)
     return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
-  const std::string& id = parts[2];
-  if (parts.size() == 4 && parts[3] == "messages" && r.method == "POST") {
+  const std::string& id = parts[1];
+  if (parts.size() == 3 && parts[2] == "messages" && r.method == "POST") {
     rapidjson::Document d;
     d.Parse(r.body.c_str());
     std::string to = d.IsObject() && d.HasMember("recipient") ? d["recipient"]["id"].GetString() : "";

@@ -43,8 +43,10 @@ std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string&
   return ticket_from_row(r[0]);
 }
 
-std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
+std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads,
+                                              bool lock) {
   std::map<ThreadKey, Ticket> out;
+  const std::string suffix = lock ? "" : "_unlocked";
   std::vector<std::vector<std::optional<std::string>>> rows, known;
   for (const auto& t : threads)
     if (t.channel == kTicketThread)
@@ -52,25 +54,26 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
     else
       rows.push_back({t.workspace_id, t.channel, t.thread_id});
   if (!known.empty()) {  // replies threaded to a ticket by its id
-    prepare(tx, "find_open_tickets",
+    prepare(tx, "find_open_tickets" + suffix,
             std::string("SELECT ") + kTicketColumns +
                 " FROM tickets JOIN jsonb_to_recordset($1::jsonb) AS k(w text, t text) ON workspace_id = k.w AND "
-                "id = k.t WHERE status <> 'closed' FOR UPDATE OF tickets");
-    for (const auto& row : tx.exec_prepared("find_open_tickets", json_records({"w", "t"}, known))) {
+                "id = k.t WHERE status <> 'closed'" + (lock ? " FOR UPDATE OF tickets" : ""));
+    for (const auto& row : tx.exec_prepared("find_open_tickets" + suffix, json_records({"w", "t"}, known))) {
       Ticket t = ticket_from_row(row);
       ThreadKey key{t.workspace_id, kTicketThread, t.id};
       out.emplace(std::move(key), std::move(t));
     }
   }
   if (rows.empty()) return out;
-  prepare(tx, "find_open_threads",
+  prepare(tx, "find_open_threads" + suffix,
           std::string("SELECT o.* FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS k(w text, c "
                       "text, t text)) AS k, "
                       "LATERAL (SELECT ") +
               kTicketColumns +
               " FROM tickets WHERE workspace_id = k.w AND channel = k.c AND external_thread_id = k.t "
-              "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1 FOR UPDATE) AS o");
-  for (const auto& row : tx.exec_prepared("find_open_threads", json_records({"w", "c", "t"}, rows))) {
+              "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1" + (lock ? " FOR UPDATE" : "") +
+              ") AS o");
+  for (const auto& row : tx.exec_prepared("find_open_threads" + suffix, json_records({"w", "c", "t"}, rows))) {
     Ticket t = ticket_from_row(row);
     ThreadKey key{t.workspace_id, t.channel, t.external_thread_id.value_or("")};
     out.emplace(std::move(key), std::move(t));

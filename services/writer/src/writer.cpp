@@ -94,7 +94,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     }
     // Only a message that opens a ticket is worth a profile lookup: the ticket keeps the name.
     if (!unnamed.empty()) {
-      auto open = store::find_open_threads(tx, unnamed_threads);
+      auto open = store::find_open_threads(tx, unnamed_threads, false);
       std::vector<std::size_t> opening;
       for (std::size_t k = 0; k < unnamed.size(); ++k)
         if (!open.count(unnamed_threads[k])) opening.push_back(unnamed[k]);

@@ -82,10 +82,11 @@ struct ThreadKey {
   auto operator<=>(const ThreadKey&) const = default;
 };
 
-/// The latest non-closed ticket of each of `threads` that has one, locked (FOR UPDATE), in one
-/// round trip (two when some keys are kTicketThread). Threads without an open ticket are absent
-/// from the result.
-std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads);
+/// The latest non-closed ticket of each of `threads` that has one, locked (FOR UPDATE) unless
+/// `lock` is false (a probe in a read-only transaction), in one round trip (two when some keys
+/// are kTicketThread). Threads without an open ticket are absent from the result.
+std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads,
+                                              bool lock = true);
 
 /// Records a batch's requester messages on their tickets in one statement: for each ticket id
 /// of `integration_by_ticket`, `integration_id` set to the integration the customer wrote through
