@@ -2,11 +2,14 @@
 // payload shape with real signatures, a person answers from the Instagram app, agents reply.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/crypto/crypto.hpp"
+#include "loket/core/time.hpp"
 #include "loket/http/url.hpp"
 
 using namespace e2e;
@@ -226,4 +229,89 @@ TEST_CASE("Instagram: a revoked token marks the integration for reconnecting", "
   REQUIRE(integ.data()["integrations"].Size() == 1);
   CHECK(str(integ.data()["integrations"][0], "status") == "error");
   CHECK(str(integ.data()["integrations"][0], "lastError").find("reconnect") != std::string::npos);
+}
+
+namespace {
+// Moves the ticket's clock: its customer last wrote `hours` ago.
+void customer_wrote_hours_ago(const std::string& ticket, double hours) {
+  sql_number("WITH u AS (UPDATE tickets SET customer_message_at = now() - make_interval(secs => " +
+             std::to_string(hours * 3600) + "), window_warned_at = NULL WHERE id = '" + ticket +
+             "' RETURNING 1) SELECT count(*) FROM u");
+}
+}  // namespace
+
+TEST_CASE("Instagram: the reply window is shown, enforced up front, and HUMAN_AGENT extends it", "[instagram]") {
+  auto [account, key] = new_workspace("IG windows");
+  auto a = connect(key);
+  const std::string customer = "6" + digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Still there?")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
+  auto ticket = tickets(key)[0];
+  // The window: 24 h after the customer's message, 7 days for a person with HUMAN_AGENT.
+  auto t = api("GET", "/api/v1/tickets/" + ticket, key);
+  REQUIRE(t.data().HasMember("replyWindow"));
+  auto closes = loket::core::parse_rfc3339_ms(str(t.data()["replyWindow"], "closesAt")).value_or(0);
+  CHECK(std::llabs(closes - (loket::core::now_ms() + 24 * 3600 * 1000LL)) < 60 * 1000);
+  CHECK(str(t.data()["replyWindow"]["tag"], "name") == "HUMAN_AGENT");
+  auto tag_closes = loket::core::parse_rfc3339_ms(str(t.data()["replyWindow"]["tag"], "closesAt")).value_or(0);
+  CHECK(tag_closes - closes == 6 * 24 * 3600 * 1000LL);
+
+  // 25 hours later: a plain reply is refused before anything is sent; the tag lets it go.
+  customer_wrote_hours_ago(ticket, 25);
+  instagram().close_window(customer);  // Meta would refuse it too
+  auto sends = instagram().calls("/" + a.account + "/messages").size();
+  auto refused = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Sorry for the wait"})");
+  CHECK(refused.status == 409);
+  CHECK(refused.raw.find("REPLY_WINDOW_CLOSED") != std::string::npos);
+  CHECK(refused.raw.find(R"(\"tag\":\"HUMAN_AGENT\")") != std::string::npos);
+  CHECK(messages(key, ticket).data().Size() == 1);  // nothing stored
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"ACCOUNT_UPDATE"})").status ==
+        400);
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","via":"email"})").status ==
+        400);  // the requester has no address
+  auto tagged =
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Sorry for the wait","tag":"HUMAN_AGENT"})");
+  REQUIRE(tagged.status == 201);
+  CHECK(settled(key, ticket, str(tagged.data(), "id")).first == "sent");
+  auto all = instagram().calls("/" + a.account + "/messages");
+  REQUIRE(all.size() == sends + 1);
+  CHECK(all.back().body.find(R"("messaging_type":"MESSAGE_TAG","tag":"HUMAN_AGENT")") != std::string::npos);
+  // An internal note is never refused.
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"late","internal":true})").status == 201);
+  // 8 days later even the tag is too late.
+  customer_wrote_hours_ago(ticket, 8 * 24);
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"HUMAN_AGENT"})").status ==
+        409);
+  // The customer writes again: the window opens again.
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Hello again")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() >= 4; }, 15s));
+  auto again = api("GET", "/api/v1/tickets/" + ticket, key);
+  CHECK(loket::core::parse_rfc3339_ms(str(again.data()["replyWindow"], "closesAt")).value_or(0) >
+        loket::core::now_ms() + 23 * 3600 * 1000LL);
+}
+
+TEST_CASE("Instagram: agents are told once when a waiting customer's window is about to close", "[instagram]") {
+  auto [account, key] = new_workspace("IG window warning");
+  auto a = connect(key);
+  const std::string path = "/hooks/window-" + digits(6);
+  REQUIRE(api("POST", "/api/v1/webhook-endpoints", key,
+              R"({"url":")" + receiver().base() + path + R"(","events":["ticket.reply_window_closing"]})")
+              .status == 201);
+  const std::string customer = "5" + digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Anyone?")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
+  auto ticket = tickets(key)[0];
+  std::this_thread::sleep_for(1500ms);  // a fresh window: nothing announced
+  CHECK(receiver().received(path).empty());
+  customer_wrote_hours_ago(ticket, 23.5);  // closes in 30 minutes
+  REQUIRE(wait_until([&] { return !receiver().received(path).empty(); }, 15s));
+  std::this_thread::sleep_for(1500ms);  // later sweeps announce nothing more
+  auto got = receiver().received(path);
+  REQUIRE(got.size() == 1);
+  rapidjson::Document d;
+  d.Parse(got[0].body.c_str());
+  CHECK(str(d, "type") == "ticket.reply_window_closing");
+  CHECK(str(d["data"]["ticket"], "id") == ticket);
+  auto closes = loket::core::parse_rfc3339_ms(str(d["data"], "closesAt")).value_or(0);
+  CHECK(std::llabs(closes - (loket::core::now_ms() + 30 * 60 * 1000LL)) < 2 * 60 * 1000);
 }

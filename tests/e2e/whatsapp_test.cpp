@@ -526,3 +526,35 @@ TEST_CASE("Cloud API: a text with NUL and ill-formed UTF-8 is stored cleaned and
   CHECK(str(ms.data()[0], "body") == "order \xEF\xBF\xBD!");  // NUL removed, 0xFF replaced by U+FFFD
   CHECK(str(ms.data()[1], "body") == "still there?");
 }
+
+TEST_CASE("WhatsApp: a reply after the 24-hour window is refused up front; email is offered instead", "[whatsapp]") {
+  auto [account, key] = new_workspace("WA window");
+  auto t = connect_twilio(key, unique_number());
+  const std::string customer = unique_number();
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "Pesanan saya?")).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  auto ticket = tickets_of(key, customer)[0];
+  auto tk = api("GET", "/api/v1/tickets/" + ticket, key);
+  REQUIRE(tk.data().HasMember("replyWindow"));
+  CHECK(tk.data()["replyWindow"]["tag"].IsNull());
+
+  // 25 hours after the customer's message (the clock moved in the database).
+  const std::string address = unique_email("wa-customer");
+  sql_number("WITH u AS (UPDATE tickets SET customer_message_at = now() - interval '25 hours', requester_email = '" +
+             address + "' WHERE id = '" + ticket + "' RETURNING 1) SELECT count(*) FROM u");
+  auto sends = twilio().calls("/Messages.json").size();
+  auto refused = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Maaf terlambat"})");
+  CHECK(refused.status == 409);
+  CHECK(refused.raw.find("REPLY_WINDOW_CLOSED") != std::string::npos);
+  CHECK(refused.raw.find(address) != std::string::npos);
+  CHECK(refused.raw.find("HUMAN_AGENT") == std::string::npos);
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"HUMAN_AGENT"})").status ==
+        400);
+  // By email instead: sent to the requester's address, nothing on WhatsApp.
+  auto by_email =
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Maaf terlambat","via":"email"})");
+  REQUIRE(by_email.status == 201);
+  CHECK(settled_delivery(key, ticket, str(by_email.data(), "id")).first == "sent");
+  CHECK(resend().emails_to(address).size() == 1);
+  CHECK(twilio().calls("/Messages.json").size() == sends);
+}

@@ -105,6 +105,13 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
   t.updated_at = need(v, "updatedAt", what);
   t.first_response_at = nullable(v, "firstResponseAt");
   t.resolved_at = nullable(v, "resolvedAt");
+  if (const auto* w = core::json_member(v, "replyWindow"); w && w->IsObject()) {
+    t.reply_window = Ticket::ReplyWindow{need(*w, "closesAt", "replyWindow"), std::nullopt, std::nullopt};
+    if (const auto* tag = core::json_member(*w, "tag"); tag && tag->IsObject()) {
+      t.reply_window->tag = need(*tag, "name", "replyWindow.tag");
+      t.reply_window->tag_closes_at = nullable(*tag, "closesAt");
+    }
+  }
   if (const auto* csat = core::json_member(v, "csat"); csat && csat->IsObject()) {
     t.csat_score = static_cast<int>(core::json_int(*csat, "score").value_or(0));
     t.csat_comment = nullable(*csat, "comment");
@@ -121,6 +128,7 @@ struct TypeName {
   const char* operator()(const CsatRecorded&) const { return "csat.recorded"; }
   const char* operator()(const TranscriptRequested&) const { return "transcript.requested"; }
   const char* operator()(const IntegrationStatusChanged&) const { return "integration.status_changed"; }
+  const char* operator()(const ReplyWindowClosing&) const { return "ticket.reply_window_closing"; }
 };
 
 // Writes each payload as the `data` object.
@@ -170,6 +178,7 @@ struct DataWriter {
     json_kv_opt(w, "externalThreadId", e.route.external_thread_id);
     json_kv_opt(w, "requesterEmail", e.route.requester_email);
     json_kv_opt(w, "requesterPhone", e.route.requester_phone);
+    if (e.route.tag) json_kv(w, "tag", *e.route.tag);
     w.EndObject();
     json_put(w, "message");
     write_json(w, e.message);
@@ -191,6 +200,13 @@ struct DataWriter {
     w.Int(e.score);
     json_kv_opt(w, "comment", e.comment);
     w.EndObject();
+    w.EndObject();
+  }
+  void operator()(const ReplyWindowClosing& e) const {
+    w.StartObject();
+    json_put(w, "ticket");
+    write_json(w, e.ticket);
+    json_kv(w, "closesAt", e.closes_at);
     w.EndObject();
   }
   void operator()(const IntegrationStatusChanged& e) const {
@@ -254,6 +270,7 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.route.external_thread_id = nullable(route, "externalThreadId");
     e.route.requester_email = nullable(route, "requesterEmail");
     e.route.requester_phone = nullable(route, "requesterPhone");
+    e.route.tag = nullable(route, "tag");
     e.message = message_from(object(data, "message", "message.created"));
     return e;
   }
@@ -281,6 +298,9 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
         need(i, "id", what),     need(i, "provider", what),        need(i, "displayName", what),
         need(i, "status", what), nullable(data, "previousStatus"), nullable(i, "lastError")};
   }
+  if (type == "ticket.reply_window_closing")
+    return ReplyWindowClosing{ticket_from(object(data, "ticket", type.c_str()), workspace_id),
+                              need(data, "closesAt", type.c_str())};
   throw UnknownEventType("unknown ticket.events type '" + type + "'");
 }
 }  // namespace
@@ -319,6 +339,21 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "resolvedAt", t.resolved_at);
   json_put(w, "csat");
   write_csat(w, t);
+  if (t.reply_window) {
+    json_put(w, "replyWindow");
+    w.StartObject();
+    json_kv(w, "closesAt", t.reply_window->closes_at);
+    json_put(w, "tag");
+    if (t.reply_window->tag) {
+      w.StartObject();
+      json_kv(w, "name", *t.reply_window->tag);
+      json_kv_opt(w, "closesAt", t.reply_window->tag_closes_at);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
   w.EndObject();
 }
 

@@ -38,9 +38,9 @@ const std::vector<ChannelDescriptor>& channels() {
       {"web", "Web", ReplyTo::kEmail},
       {"email", "Email", ReplyTo::kEmail, false},
       {"phone", "Phone", ReplyTo::kEmail},
-      {"whatsapp", "WhatsApp", ReplyTo::kPhone},
+      {"whatsapp", "WhatsApp", ReplyTo::kPhone, true, 24},
       {"telegram", "Telegram", ReplyTo::kThread},
-      {"instagram", "Instagram", ReplyTo::kThread},
+      {"instagram", "Instagram", ReplyTo::kThread, true, 24, "HUMAN_AGENT", 7 * 24},
       {"vk", "VK", ReplyTo::kThread},
       {"chat", "Chat", ReplyTo::kEmail, false},  // the visitor sees it arrive in the widget
       {"api", "Api", ReplyTo::kEmail},
@@ -53,6 +53,18 @@ const ChannelDescriptor* find_channel(std::string_view name) {
   for (const auto& c : channels())
     if (c.name == name) return &c;
   return nullptr;
+}
+
+std::optional<ReplyWindow> reply_window(const ChannelDescriptor& channel, std::int64_t customer_message_at_ms) {
+  constexpr std::int64_t kHourMs = 3600 * 1000;
+  if (channel.reply_window_hours <= 0 || customer_message_at_ms <= 0) return std::nullopt;
+  ReplyWindow w;
+  w.closes_at_ms = customer_message_at_ms + channel.reply_window_hours * kHourMs;
+  if (!channel.window_tag.empty()) {
+    w.tag = channel.window_tag;
+    w.tag_closes_at_ms = customer_message_at_ms + channel.tag_window_hours * kHourMs;
+  }
+  return w;
 }
 
 std::string channel_label(std::string_view name) {

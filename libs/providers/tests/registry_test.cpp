@@ -99,3 +99,29 @@ TEST_CASE("settings: API bases come from LOKET_<KEY>_API_BASE without a trailing
   CHECK(s.public_webhook_url() == "https://h.example");
   CHECK(s.get("LOKET_EMPTY", "fallback") == "fallback");
 }
+
+TEST_CASE("reply windows: WhatsApp 24 h; Instagram 24 h, 7 days with HUMAN_AGENT; none elsewhere") {
+  constexpr std::int64_t kHour = 3600 * 1000, t0 = 1767225600000;  // the customer's last message
+  const auto* wa = find_channel("whatsapp");
+  const auto* ig = find_channel("instagram");
+  REQUIRE(wa);
+  REQUIRE(ig);
+  auto w = reply_window(*wa, t0);
+  REQUIRE(w);
+  CHECK(w->closes_at_ms == t0 + 24 * kHour);
+  CHECK(w->tag.empty());
+  CHECK(w->open(t0));
+  CHECK(w->open(t0 + 24 * kHour - 1));
+  CHECK_FALSE(w->open(t0 + 24 * kHour));
+  CHECK_FALSE(w->open(t0 + 24 * kHour, "HUMAN_AGENT"));  // WhatsApp has no such tag
+  auto i = reply_window(*ig, t0);
+  REQUIRE(i);
+  CHECK(i->tag == "HUMAN_AGENT");
+  CHECK(i->tag_closes_at_ms == t0 + 7 * 24 * kHour);
+  CHECK_FALSE(i->open(t0 + 25 * kHour));
+  CHECK(i->open(t0 + 25 * kHour, "HUMAN_AGENT"));
+  CHECK_FALSE(i->open(t0 + 25 * kHour, "OTHER"));
+  CHECK_FALSE(i->open(t0 + 7 * 24 * kHour, "HUMAN_AGENT"));
+  CHECK_FALSE(reply_window(*ig, 0));  // the customer has not written
+  for (const char* name : {"web", "email", "telegram", "vk", "chat", "api"}) CHECK_FALSE(reply_window(*find_channel(name), t0));
+}

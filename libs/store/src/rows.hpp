@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "loket/core/json.hpp"
+#include "loket/core/time.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/tickets.hpp"
 
 namespace loket::store {
@@ -34,12 +36,26 @@ inline std::string json_records(const std::vector<const char*>& names,
   return sb.GetString();
 }
 
+/// Fills `t.reply_window` from the time its customer last wrote (ms since the epoch), for
+/// channels with a reply window (providers::reply_window).
+inline void set_reply_window(Ticket& t, std::int64_t customer_message_at_ms) {
+  const auto* channel = providers::find_channel(t.channel);
+  auto w = channel ? providers::reply_window(*channel, customer_message_at_ms) : std::nullopt;
+  if (!w) return;
+  t.reply_window = Ticket::ReplyWindow{core::rfc3339_ms(w->closes_at_ms), std::nullopt, std::nullopt};
+  if (!w->tag.empty()) {
+    t.reply_window->tag = w->tag;
+    t.reply_window->tag_closes_at = core::rfc3339_ms(w->tag_closes_at_ms);
+  }
+}
+
 /// The columns ticket_from_row reads, in its order (timestamps as RFC 3339).
 inline constexpr const char* kTicketColumns =
     "id, workspace_id, number, subject, status, priority, channel, integration_id, "
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
-    "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment";
+    "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment, "
+    "(extract(epoch FROM customer_message_at) * 1000)::bigint";
 
 /// The ticket of a row that starts with kTicketColumns.
 inline Ticket ticket_from_row(const pqxx::row& r) {
@@ -71,6 +87,7 @@ inline Ticket ticket_from_row(const pqxx::row& r) {
   t.resolved_at = opt(r[17]);
   if (!r[18].is_null()) t.csat_score = r[18].as<int>();
   t.csat_comment = opt(r[19]);
+  if (!r[20].is_null()) set_reply_window(t, r[20].as<std::int64_t>());
   return t;
 }
 

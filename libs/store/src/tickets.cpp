@@ -141,14 +141,19 @@ std::map<Sender, int> sender_ticket_counts(pqxx::transaction_base& tx, const std
   return out;
 }
 
-void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket) {
-  if (integration_by_ticket.empty()) return;
+void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, ThreadTouch>& touches) {
+  if (touches.empty()) return;
   std::vector<std::vector<std::optional<std::string>>> rows;
-  for (const auto& [ticket, integration] : integration_by_ticket) rows.push_back({ticket, integration});
+  for (const auto& [ticket, t] : touches)
+    rows.push_back({ticket, t.integration_id,
+                    t.customer_at_ms > 0 ? std::optional(std::to_string(t.customer_at_ms)) : std::nullopt});
   prepare(tx, "touch_thread_tickets",
-          "UPDATE tickets SET integration_id = u.i, updated_at = now() "
-          "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text) WHERE tickets.id = u.id");
-  tx.exec_prepared0("touch_thread_tickets", json_records({"id", "i"}, rows));
+          "UPDATE tickets SET integration_id = u.i, updated_at = now(), "
+          "customer_message_at = CASE WHEN u.c IS NULL THEN customer_message_at ELSE "
+          "greatest(customer_message_at, to_timestamp(u.c::bigint / 1000.0)) END, "
+          "window_warned_at = CASE WHEN u.c IS NULL THEN window_warned_at END "
+          "FROM jsonb_to_recordset($1::jsonb) AS u(id text, i text, c text) WHERE tickets.id = u.id");
+  tx.exec_prepared0("touch_thread_tickets", json_records({"id", "i", "c"}, rows));
 }
 
 void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads) {
@@ -371,6 +376,31 @@ void add_auto_replies(pqxx::work& tx, const std::vector<Ticket>& tickets) {
     if (auto m = auto_reply_of(tx, t, it->second)) replies.push_back({t, std::move(*m), {}});
   }
   add_messages(tx, replies);
+}
+
+int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit) {
+  std::vector<std::vector<std::optional<std::string>>> windows;  // (channel, hours)
+  for (const auto& c : providers::channels())
+    if (c.reply_window_hours > 0) windows.push_back({c.name, std::to_string(c.reply_window_hours)});
+  if (windows.empty()) return 0;
+  prepare(tx, "announce_closing_windows",
+          std::string("UPDATE tickets SET window_warned_at = now() WHERE id IN (SELECT t.id FROM tickets t "
+                      "JOIN jsonb_to_recordset($1::jsonb) AS w(c text, h text) ON t.channel = w.c "
+                      "WHERE t.window_warned_at IS NULL AND t.status = 'open' AND t.customer_message_at IS NOT NULL "
+                      "AND t.customer_message_at + make_interval(hours => w.h::int) > now() "
+                      "AND t.customer_message_at + make_interval(hours => w.h::int) <= now() + $2::bigint * "
+                      "interval '1 millisecond' ORDER BY t.customer_message_at LIMIT $3 FOR UPDATE OF t SKIP LOCKED) "
+                      "RETURNING ") +
+              kTicketColumns);
+  int n = 0;
+  for (const auto& row : tx.exec_prepared("announce_closing_windows", json_records({"c", "h"}, windows), lead_ms,
+                                          limit)) {
+    auto t = ticket_from_row(row);
+    if (!t.reply_window) continue;
+    emit_ticket_event(tx, t.workspace_id, t.id, events::ReplyWindowClosing{t, t.reply_window->closes_at});
+    ++n;
+  }
+  return n;
 }
 
 bool reply_goes_out(pqxx::transaction_base& tx, const Ticket& t) {

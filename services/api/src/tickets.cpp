@@ -6,6 +6,8 @@
 #include "api.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
+#include "loket/providers/registry.hpp"
+#include "loket/core/time.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
@@ -197,6 +199,28 @@ http::Response raw_message(Context& ctx, const Principal& p, const std::string& 
   return send_file(std::move(*raw), "message/rfc822", message_id + ".eml");
 }
 
+// The 409 REPLY_WINDOW_CLOSED for a public reply on `t` (with message tag `tag`, "" = none)
+// after its channel's reply window, saying what is still possible; std::nullopt when the reply
+// may go (no window, still open, or a tag that keeps it open). A tag the channel does not know
+// is a 400.
+std::optional<http::Response> check_reply_window(const store::Ticket& t, const std::string& tag) {
+  const auto& w = t.reply_window;
+  if (!tag.empty() && (!w || w->tag != tag))
+    return bad("tag " + tag + " does not apply to " + providers::channel_label(t.channel) + " tickets");
+  if (!w) return std::nullopt;
+  const auto now = core::now_ms();
+  const auto closes = core::parse_rfc3339_ms(w->closes_at).value_or(0);
+  const auto tag_closes = w->tag_closes_at ? core::parse_rfc3339_ms(*w->tag_closes_at).value_or(0) : 0;
+  if (now < closes || (!tag.empty() && now < tag_closes)) return std::nullopt;
+  std::string label = providers::channel_label(t.channel);
+  std::string msg = label + " takes a free-form reply only within its reply window after the customer's last message; "
+                    "it closed at " + w->closes_at + ".";
+  if (w->tag && now < tag_closes)
+    msg += " A person may still answer until " + *w->tag_closes_at + ": send it with \"tag\":\"" + *w->tag + "\".";
+  if (t.requester_email) msg += " Or reply by email to " + *t.requester_email + " with \"via\":\"email\".";
+  return http::json_error(409, "REPLY_WINDOW_CLOSED", msg);
+}
+
 http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -214,9 +238,22 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   std::string author = p.agent_name;
   if (author.empty() || author_type == "requester")
     author = core::json_string(d, "authorName").value_or(author_type == "agent" ? "Support" : "");
+  // How a public reply travels (issue 19): on the ticket's channel (with a message tag that
+  // permits it after the reply window), or by email to the requester instead.
+  const std::string via = core::json_string(d, "via").value_or("channel"), tag = core::json_string(d, "tag").value_or("");
+  if (via != "channel" && via != "email") return bad("via must be channel or email");
+  if ((via == "email" || !tag.empty()) && (author_type != "agent" || internal))
+    return bad("via and tag apply to an agent's public reply only");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
+    store::Ticket route = *t;  // where the reply goes
+    if (via == "email") {
+      if (!t->requester_email) return bad("the requester has no email address to reply to");
+      route.channel = "email";
+    } else if (auto refused = check_reply_window(*t, tag); author_type == "agent" && !internal && refused) {
+      return *refused;
+    }
     store::NewMessage m;
     m.author_type = author_type;
     m.author_name = author;
@@ -227,10 +264,10 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
     // through the workspace's WhatsApp integration, even for tickets logged via the API).
     // A chat visitor with the widget open reads the reply there; one who left gets it by email.
-    if (agent_public && store::reply_goes_out(tx, *t)) m.delivery_status = "pending";
+    if (agent_public && store::reply_goes_out(tx, route)) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
-    store::emit_message_created(tx, *t, msg);
+    store::emit_message_created(tx, route, msg, tag);
     if (agent_public) {
       store::mark_first_response(tx, id);
       store::set_status(tx, *t, "pending");

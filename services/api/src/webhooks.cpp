@@ -22,7 +22,8 @@ constexpr int kPreviousSecretSeconds = 24 * 3600;  // a rotated-out secret still
 const std::set<std::string>& event_types() {
   static const std::set<std::string> all = {
       "ticket.created",           "ticket.updated",       "message.created",           "csat.recorded",
-      "message.delivery_updated", "transcript.requested", "integration.status_changed"};
+      "message.delivery_updated", "transcript.requested", "integration.status_changed",
+      "ticket.reply_window_closing"};
   return all;
 }
 
@@ -106,7 +107,7 @@ std::optional<http::Response> read_fields(const rapidjson::Value& d, store::Webh
         return invalid_field("events",
                              "unknown event type; one of ticket.created, ticket.updated, message.created, "
                              "message.delivery_updated, csat.recorded, transcript.requested, "
-                             "integration.status_changed");
+                             "integration.status_changed, ticket.reply_window_closing");
       chosen.insert(t.GetString());
     }
     e.events.assign(chosen.begin(), chosen.end());

@@ -9,6 +9,7 @@
 #include "loket/core/lifecycle.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
 #include "loket/providers/error.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/deliveries.hpp"
@@ -179,9 +180,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     auto created = store::create_tickets(tx, to_open, settings.keys);
     for (std::size_t k = 0; k < created.size(); ++k) open.emplace(to_open_threads[k], created[k]);
 
+    const std::int64_t now_ms = core::now_ms();
     std::vector<store::BatchMessage> pending;    // written in one statement
     std::vector<store::Ticket> opened;           // new tickets, for their auto-replies
-    std::map<std::string, std::string> touched;  // ticket id → the integration last written through
+    std::map<std::string, store::ThreadTouch> touched;  // ticket id → integration, when the customer wrote
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
       if (results[i] != Result::kCreatedTicket && results[i] != Result::kAppended) continue;
@@ -226,7 +228,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       msg.cc = m.cc;
       if (!m.source.empty()) msg.raw = m.source;
       pending.push_back({ticket, std::move(msg), files[i]});  // a copy: with_tx may run this again
-      touched[ticket.id] = m.integration_id;
+      auto& touch = touched[ticket.id];
+      touch.integration_id = m.integration_id;
+      if (!m.from_business)  // the customer's own time, never later than now
+        touch.customer_at_ms = std::max(touch.customer_at_ms, std::min(m.sent_at_ms > 0 ? m.sent_at_ms : now_ms, now_ms));
     }
     store::add_messages(tx, pending);
     store::add_auto_replies(tx, opened);  // after the messages that opened them

@@ -42,6 +42,14 @@ struct Ticket {
   std::string created_at, updated_at;
   std::optional<int> csat_score;  ///< 1–5 once the requester rated
   std::optional<std::string> csat_comment;
+  /// Channels whose provider takes a free-form reply only for a while after the customer's last
+  /// message (WhatsApp, Instagram; issue 19): `replyWindow` {closesAt, tag: null | {name,
+  /// closesAt}}, RFC 3339. Absent elsewhere, and before the customer has written.
+  struct ReplyWindow {
+    std::string closes_at;
+    std::optional<std::string> tag, tag_closes_at;
+  };
+  std::optional<ReplyWindow> reply_window;
 };
 
 /// Writes the ticket object {id, number, subject, status, …, csat} (the agent API's shape).
@@ -74,8 +82,11 @@ struct TicketUpdated {
 
 /// Where a reply on a ticket goes (the ticket's channel and requester identities).
 struct Route {
-  std::string channel;
+  std::string channel;  ///< the ticket's, or "email" for a reply sent by email instead (issue 19)
   std::optional<std::string> integration_id, external_thread_id, requester_email, requester_phone;
+  /// A message tag that permits the reply after the channel's reply window (Instagram's
+  /// "HUMAN_AGENT"); absent for none.
+  std::optional<std::string> tag;
 };
 
 /// `message.created`: a message on ticket number `ticket_number`, with its reply route.
@@ -116,10 +127,18 @@ struct IntegrationStatusChanged {
   std::optional<std::string> last_error;       ///< why, for `error`
 };
 
+/// `ticket.reply_window_closing`: the customer waits for an answer and the ticket's reply window
+/// (issue 19: WhatsApp, Instagram) closes at `closes_at` (RFC 3339), soon
+/// (LOKET_REPLY_WINDOW_WARNING_MINUTES before); once per customer message, so agent apps can warn.
+struct ReplyWindowClosing {
+  Ticket ticket;
+  std::string closes_at;
+};
+
 /// One `ticket.events` record: the envelope and its typed `data`.
 struct TicketEvent {
   using Data = std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded,
-                            TranscriptRequested, IntegrationStatusChanged>;
+                            TranscriptRequested, IntegrationStatusChanged, ReplyWindowClosing>;
   std::string event_id;     ///< `evt_…`
   std::string occurred_at;  ///< RFC 3339 UTC with milliseconds
   std::string workspace_id, ticket_id;

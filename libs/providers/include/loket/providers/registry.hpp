@@ -1,5 +1,7 @@
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +29,32 @@ struct ChannelDescriptor {
   /// ticket opens. Not on email: the workspace's auto-reply and the answers are the
   /// notifications there (issue 16, point 6).
   bool received_notice = true;
+  /// Hours after the customer's last message in which the provider takes a free-form reply
+  /// (WhatsApp and Instagram: 24); 0 = no window.
+  int reply_window_hours = 0;
+  /// The message tag that lets a person answer later (Instagram's "HUMAN_AGENT"), and until how
+  /// many hours after the customer's last message; "" = none.
+  std::string window_tag = "";
+  int tag_window_hours = 0;
 };
+
+/// The reply window of a ticket: when a free-form reply stops being accepted, and how long a
+/// tagged one still is (issue 19). Times in ms since the epoch.
+struct ReplyWindow {
+  std::int64_t closes_at_ms = 0;
+  std::string tag;                  ///< "" when the channel has none
+  std::int64_t tag_closes_at_ms = 0;
+  /// Whether a reply at `now_ms` is accepted, free-form or with `tag` ("" = none).
+  bool open(std::int64_t now_ms, const std::string& with_tag = "") const {
+    if (now_ms < closes_at_ms) return true;
+    return !tag.empty() && with_tag == tag && now_ms < tag_closes_at_ms;
+  }
+};
+
+/// The reply window of a ticket on `channel` whose customer last wrote at
+/// `customer_message_at_ms`; std::nullopt for channels without one, or before the customer
+/// has written (0). Pure.
+std::optional<ReplyWindow> reply_window(const ChannelDescriptor& channel, std::int64_t customer_message_at_ms);
 
 /// Every ticket channel, in the order the API documents them.
 const std::vector<ChannelDescriptor>& channels();

@@ -88,11 +88,18 @@ struct ThreadKey {
 std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& threads,
                                               bool lock = true);
 
-/// Records a batch's requester messages on their tickets in one statement: for each ticket id
-/// of `integration_by_ticket`, `integration_id` set to the integration the customer wrote through
-/// last (replies go out through it) and `updated_at` = now(). One row version per ticket and
-/// batch keeps the ticket's indexes from churning per message.
-void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, std::string>& integration_by_ticket);
+/// What a batch's messages did to one ticket.
+struct ThreadTouch {
+  std::string integration_id;      ///< the integration the conversation went through last
+  std::int64_t customer_at_ms = 0;  ///< when the customer last wrote in the batch (0: only the business did)
+};
+
+/// Records a batch's channel messages on their tickets in one statement: for each ticket id of
+/// `touches`, `integration_id` set to the integration written through last (replies go out
+/// through it), `updated_at` = now(), and when the customer wrote, `customer_message_at` (never
+/// moved back; it opens the reply window again) with the window warning re-armed. One row version
+/// per ticket and batch keeps the ticket's indexes from churning per message.
+void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, ThreadTouch>& touches);
 
 /// The ticket of `workspace_id` an inbound message answers, by its thread hints in issue 16's
 /// order ("Threading both ways"): the ticket number of a verified reply address; else the first
@@ -272,8 +279,16 @@ struct BatchMessage {
 /// @throws pqxx exceptions on database failure.
 std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch);
 
-/// Emits `message.created` for `m` on `ticket`.
-void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m);
+/// Announces reply windows about to close (issue 19): for at most `limit` open tickets (the
+/// customer waits) whose channel's window closes within `lead_ms` and has not closed yet, and
+/// that were not announced since the customer last wrote, emits `ticket.reply_window_closing`
+/// and marks them, in `tx` (FOR UPDATE SKIP LOCKED: several writers never announce one twice).
+/// Returns how many were announced.
+int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit);
+
+/// Emits `message.created` for `m` on `ticket`, routed by the ticket (give a copy whose `channel`
+/// is "email" to send by email instead), with message tag `tag` ("" = none).
+void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag = "");
 
 /// Changes to a ticket; unset fields stay as they are.
 struct TicketChanges {
