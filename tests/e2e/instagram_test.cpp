@@ -58,7 +58,7 @@ std::string event(const Account& a, const std::string& customer, const std::stri
   const std::string& from = echo ? a.account : customer;
   const std::string& to = echo ? customer : a.account;
   return R"({"object":"instagram","entry":[{"id":")" + a.account + R"(","time":1767225601000,"messaging":[{"sender":{"id":")" +
-         from + R"("},"recipient":{"id":")" + to + R"("},"timestamp":1767225600500,"message":)" + message + "}]}]}";
+         from + R"("},"recipient":{"id":")" + to + R"("},"timestamp":)" + std::to_string(loket::core::now_ms()) + R"(,"message":)" + message + "}]}]}";
 }
 
 std::string text_message(const std::string& mid, const std::string& text, bool echo = false) {
@@ -234,9 +234,8 @@ TEST_CASE("Instagram: a revoked token marks the integration for reconnecting", "
 namespace {
 // Moves the ticket's clock: its customer last wrote `hours` ago.
 void customer_wrote_hours_ago(const std::string& ticket, double hours) {
-  sql_number("WITH u AS (UPDATE tickets SET customer_message_at = now() - make_interval(secs => " +
-             std::to_string(hours * 3600) + "), window_warned_at = NULL WHERE id = '" + ticket +
-             "' RETURNING 1) SELECT count(*) FROM u");
+  sql_exec("UPDATE tickets SET customer_message_at = now() - make_interval(secs => " + std::to_string(hours * 3600) +
+           "), window_warned_at = NULL WHERE id = '" + ticket + "'");
 }
 }  // namespace
 
