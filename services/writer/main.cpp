@@ -47,8 +47,9 @@ int main() {
     });
     auto providers = providers::Registry::standard(providers::settings_from_env());
     auto fetch = writer::provider_fetcher(keys, providers);
-    writer::Settings settings{keys, static_cast<int>(core::env_int("LOKET_TICKETS_PER_SENDER_HOUR",
-                                                                   writer::Settings{keys}.tickets_per_sender_hour)),
+    writer::Settings settings{keys,
+                              static_cast<int>(core::env_int("LOKET_TICKETS_PER_SENDER_HOUR",
+                                                             writer::Settings{keys}.tickets_per_sender_hour)),
                               writer::provider_name_lookup(keys, providers)};
     const std::string group = core::env_or("LOKET_WRITER_GROUP", "loket-writer");
     ops::DeadLetters dead_letters(producer, group);

@@ -375,21 +375,22 @@ http::Response FakeVk::handle(const http::Request& r) {
     return error(5, "User authorization failed: invalid access_token (4).");
   const std::string group = param("group_id");
   if (method == "groups.getById")
-    return json_response(200, R"({"response":{"groups":[{"id":)" + group +
-                                  R"(,"name":"Toko VK","screen_name":"tokovk","is_closed":0,"type":"group"}],"profiles":[]}})");
-  if (method == "groups.getCallbackConfirmationCode") return json_response(200, R"({"response":{"code":"c0nf)" + group + R"("}})");
+    return json_response(
+        200, R"({"response":{"groups":[{"id":)" + group +
+                 R"(,"name":"Toko VK","screen_name":"tokovk","is_closed":0,"type":"group"}],"profiles":[]}})");
+  if (method == "groups.getCallbackConfirmationCode")
+    return json_response(200, R"({"response":{"code":"c0nf)" + group + R"("}})");
   if (method == "groups.getCallbackServers") {
     std::lock_guard lock(vk_mu_);
     std::string items;
     for (const auto& [id, url] : servers_[group])
-      items += (items.empty() ? "" : ",") + std::string(R"({"id":)") + std::to_string(id) + R"(,"title":"Loket","url":")" +
-               url + R"(","status":"ok"})";
-    return json_response(200, R"({"response":{"count":)" + std::to_string(servers_[group].size()) + R"(,"items":[)" +
-                                  items + "]}}");
+      items += (items.empty() ? "" : ",") + std::string(R"({"id":)") + std::to_string(id) +
+               R"(,"title":"Loket","url":")" + url + R"(","status":"ok"})";
+    return json_response(
+        200, R"({"response":{"count":)" + std::to_string(servers_[group].size()) + R"(,"items":[)" + items + "]}}");
   }
   if (method == "groups.addCallbackServer") {
-    if (token.find("nomanage") != std::string::npos)
-      return error(15, "Access denied: no access to call this method");
+    if (token.find("nomanage") != std::string::npos) return error(15, "Access denied: no access to call this method");
     int id;
     {
       std::lock_guard lock(vk_mu_);
@@ -421,8 +422,9 @@ http::Response FakeVk::handle(const http::Request& r) {
   if (method == "groups.editCallbackServer" || method == "groups.setCallbackSettings")
     return json_response(200, R"({"response":1})");
   if (method == "users.get")
-    return json_response(200, R"({"response":[{"id":)" + param("user_ids") +
-                                  R"(,"first_name":"Ivan","last_name":"Petrov","can_access_closed":true,"is_closed":false}]})");
+    return json_response(
+        200, R"({"response":[{"id":)" + param("user_ids") +
+                 R"(,"first_name":"Ivan","last_name":"Petrov","can_access_closed":true,"is_closed":false}]})");
   if (method == "messages.send") {
     const std::string peer = param("peer_id"), random = param("random_id");
     if (window_closed(peer)) return error(901, "Can't send messages for users without permission");
@@ -790,6 +792,12 @@ OwnedWorkspace new_signed_in_workspace(const std::string& name) {
   return {account, key, str(login.data(), "token")};
 }
 
+std::string random_digits(int n) {
+  std::string out;
+  for (unsigned char b : core::random_bytes(static_cast<std::size_t>(n))) out += static_cast<char>('1' + b % 9);
+  return out;
+}
+
 std::string unique_email(const std::string& who) {
   return who + "-" + core::to_hex(core::random_bytes(5)) + "@example.test";
 }
@@ -947,6 +955,42 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return pred();
+}
+
+std::vector<std::string> ticket_ids(const std::string& key, const std::string& query) {
+  auto r = api("GET", "/api/v1/tickets" + query, key);
+  REQUIRE(r.status == 200);
+  std::vector<std::string> out;
+  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
+  return out;
+}
+
+Json ticket_messages(const std::string& key, const std::string& ticket) {
+  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
+}
+
+std::pair<std::string, std::string> settled_delivery(const std::string& key, const std::string& ticket,
+                                                     const std::string& message_id) {
+  std::pair<std::string, std::string> out;
+  wait_until(
+      [&] {
+        auto m = ticket_messages(key, ticket);
+        for (const auto& x : m.data().GetArray())
+          if (str(x, "id") == message_id && x["delivery"].IsObject()) {
+            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
+            return out.first == "sent" || out.first == "failed";
+          }
+        return false;
+      },
+      std::chrono::seconds(15));
+  return out;
+}
+
+std::string agent_reply(const std::string& key, const std::string& ticket, const std::string& body) {
+  auto r =
+      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":")" + core::json_escape(body) + "\"}");
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
 }
 
 long long sql_number(const std::string& query) {

@@ -279,6 +279,9 @@ struct OwnedWorkspace {
 /// login fails.
 OwnedWorkspace new_signed_in_workspace(const std::string& name);
 
+/// `n` random decimal digits 1–9 (ids unique to this run: Instagram-scoped ids, VK groups).
+std::string random_digits(int n);
+
 /// A unique email address for this test run, e.g. "owner-3f2a1b@example.test".
 std::string unique_email(const std::string& who);
 
@@ -322,6 +325,21 @@ loket::http::ClientResponse http_get(const std::string& url, const std::string& 
 
 /// Calls the api service.
 Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "");
+
+/// The ids of workspace `key`'s tickets (GET /api/v1/tickets + `query`, e.g. "?requester=…"),
+/// newest first.
+std::vector<std::string> ticket_ids(const std::string& key, const std::string& query = "");
+
+/// GET /api/v1/tickets/`ticket`/messages.
+Json ticket_messages(const std::string& key, const std::string& ticket);
+
+/// Waits up to 15 s for message `message_id`'s delivery to settle (sent or failed); returns its
+/// {status, error} as last seen.
+std::pair<std::string, std::string> settled_delivery(const std::string& key, const std::string& ticket,
+                                                     const std::string& message_id);
+
+/// Posts an agent's public reply `body` (JSON-escaped here) on `ticket`; returns the message id.
+std::string agent_reply(const std::string& key, const std::string& ticket, const std::string& body);
 
 /// A multipart/form-data body (boundary "LoketBoundary") holding one file field `file`.
 std::string multipart(const std::string& filename, const std::string& type, const std::string& bytes);

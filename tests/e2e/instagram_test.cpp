@@ -8,8 +8,8 @@
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
-#include "loket/crypto/crypto.hpp"
 #include "loket/core/time.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/url.hpp"
 
 using namespace e2e;
@@ -17,18 +17,12 @@ using namespace std::chrono_literals;
 using loket::http::ClientResponse;
 
 namespace {
-std::string digits(int n) {
-  std::string out;
-  for (unsigned char b : loket::core::random_bytes(static_cast<std::size_t>(n))) out += static_cast<char>('1' + b % 9);
-  return out;
-}
-
 struct Account {
   std::string id, account, token, app_secret, verify_token, webhook_url;
 };
 
 Account connect(const std::string& key, const std::string& token_suffix = "") {
-  Account a{"", "178414" + digits(11), "", "ig-app-secret-" + digits(8), "", ""};
+  Account a{"", "178414" + random_digits(11), "", "ig-app-secret-" + random_digits(8), "", ""};
   a.token = "ig-" + a.account + "-" + token_suffix + "tok";
   auto r = api("POST", "/api/v1/channels", key,
                R"({"provider":"instagram","accessToken":")" + a.token + R"(","instagramAccountId":")" + a.account +
@@ -57,8 +51,9 @@ ClientResponse post(const std::string& body, const std::string& app_secret) {
 std::string event(const Account& a, const std::string& customer, const std::string& message, bool echo = false) {
   const std::string& from = echo ? a.account : customer;
   const std::string& to = echo ? customer : a.account;
-  return R"({"object":"instagram","entry":[{"id":")" + a.account + R"(","time":1767225601000,"messaging":[{"sender":{"id":")" +
-         from + R"("},"recipient":{"id":")" + to + R"("},"timestamp":)" + std::to_string(loket::core::now_ms()) + R"(,"message":)" + message + "}]}]}";
+  return R"({"object":"instagram","entry":[{"id":")" + a.account +
+         R"(","time":1767225601000,"messaging":[{"sender":{"id":")" + from + R"("},"recipient":{"id":")" + to +
+         R"("},"timestamp":)" + std::to_string(loket::core::now_ms()) + R"(,"message":)" + message + "}]}]}";
 }
 
 std::string text_message(const std::string& mid, const std::string& text, bool echo = false) {
@@ -66,38 +61,6 @@ std::string text_message(const std::string& mid, const std::string& text, bool e
          (echo ? R"(,"is_echo":true)" : "") + "}";
 }
 
-std::vector<std::string> tickets(const std::string& key) {
-  auto r = api("GET", "/api/v1/tickets", key);
-  REQUIRE(r.status == 200);
-  std::vector<std::string> out;
-  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
-  return out;
-}
-
-Json messages(const std::string& key, const std::string& ticket) {
-  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
-}
-
-std::pair<std::string, std::string> settled(const std::string& key, const std::string& ticket, const std::string& id) {
-  std::pair<std::string, std::string> out;
-  wait_until(
-      [&] {
-        for (const auto& x : messages(key, ticket).data().GetArray())
-          if (str(x, "id") == id && x["delivery"].IsObject()) {
-            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
-            return out.first == "sent" || out.first == "failed";
-          }
-        return false;
-      },
-      15s);
-  return out;
-}
-
-std::string reply(const std::string& key, const std::string& ticket, const std::string& body) {
-  auto r = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":")" + body + "\"}");
-  REQUIRE(r.status == 201);
-  return str(r.data(), "id");
-}
 }  // namespace
 
 TEST_CASE("Instagram: connect validates the token against the account and shows the webhook setup", "[instagram]") {
@@ -110,8 +73,9 @@ TEST_CASE("Instagram: connect validates the token against the account and shows 
   CHECK(bad.status == 400);
   CHECK(bad.raw.find("190") != std::string::npos);
   // A token for another account than the one named.
-  auto other = api("POST", "/api/v1/channels", key,
-                   R"({"provider":"instagram","accessToken":"ig-555-tok","instagramAccountId":"17841","appSecret":"s"})");
+  auto other =
+      api("POST", "/api/v1/channels", key,
+          R"({"provider":"instagram","accessToken":"ig-555-tok","instagramAccountId":"17841","appSecret":"s"})");
   CHECK(other.status == 400);
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE provider = 'instagram' AND workspace_id = '" + account +
                    "'") == 0);
@@ -125,8 +89,9 @@ TEST_CASE("Instagram: connect validates the token against the account and shows 
   CHECK(list.raw.find("\"instagramAccountId\":\"" + a.account + "\"") != std::string::npos);
 
   // Meta's verification handshake with the token shown; another token is refused.
-  auto ok = http_get(stack().ingress_url() + "/api/v1/webhooks/instagram?hub.mode=subscribe&hub.challenge=987654&hub.verify_token=" +
-                     a.verify_token);
+  auto ok =
+      http_get(stack().ingress_url() +
+               "/api/v1/webhooks/instagram?hub.mode=subscribe&hub.challenge=987654&hub.verify_token=" + a.verify_token);
   CHECK(ok.status == 200);
   CHECK(ok.body == "987654");
   CHECK(http_get(stack().ingress_url() +
@@ -137,16 +102,16 @@ TEST_CASE("Instagram: connect validates the token against the account and shows 
 TEST_CASE("Instagram: signed DMs become one ticket per customer, named from the profile, with media", "[instagram]") {
   auto [account, key] = new_workspace("IG flow");
   auto a = connect(key);
-  const std::string customer = "9" + digits(15), mid = "aWdf" + digits(20);
+  const std::string customer = "9" + random_digits(15), mid = "aWdf" + random_digits(20);
   auto body = event(a, customer, text_message(mid, "Is the blue dress still in stock?"));
 
-  CHECK(post(body, "").status == 403);                   // unsigned
+  CHECK(post(body, "").status == 403);                    // unsigned
   CHECK(post(body, "not-the-app-secret").status == 403);  // forged
   auto accepted = post(body, a.app_secret);
   REQUIRE(accepted.status == 200);
   REQUIRE(post(body, a.app_secret).status == 200);  // Meta redelivers: still one message
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
   auto t = api("GET", "/api/v1/tickets/" + ticket, key);
   CHECK(str(t.data(), "channel") == "instagram");
   CHECK(str(t.data(), "requesterName") == "Sari Dewi (@sari.dewi)");
@@ -155,15 +120,16 @@ TEST_CASE("Instagram: signed DMs become one ticket per customer, named from the 
 
   // A photo, and one whose URL is not on Meta's CDN (never fetched, stored as unavailable).
   auto photo = event(a, customer,
-                     R"({"mid":"aWdf)" + digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
+                     R"({"mid":"aWdf)" + random_digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
                          instagram().base() + R"(/cdn/ig_messaging_cdn/?asset_id=1&signature=x"}}]})");
-  auto elsewhere = event(a, customer,
-                         R"({"mid":"aWdf)" + digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
-                             instagram().base() + R"(/steal?x=1"}}]})");
+  auto elsewhere =
+      event(a, customer,
+            R"({"mid":"aWdf)" + random_digits(20) + R"(","attachments":[{"type":"image","payload":{"url":")" +
+                instagram().base() + R"(/steal?x=1"}}]})");
   REQUIRE(post(photo, a.app_secret).status == 200);
   REQUIRE(post(elsewhere, a.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
-  auto ms = messages(key, ticket);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = ticket_messages(key, ticket);
   CHECK(str(ms.data()[0], "body") == "Is the blue dress still in stock?");
   CHECK(str(ms.data()[1], "body") == "[attachment: photo-1.jpg]");
   REQUIRE(ms.data()[1]["attachments"].Size() == 1);
@@ -180,15 +146,15 @@ TEST_CASE("Instagram: replies go out by the Send API; echoes of them are not sto
           "[instagram]") {
   auto [account, key] = new_workspace("IG replies");
   auto a = connect(key);
-  const std::string customer = "8" + digits(15);
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Do you ship to Bandung?")), a.app_secret).status ==
-          200);
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  const std::string customer = "8" + random_digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + random_digits(20), "Do you ship to Bandung?")), a.app_secret)
+              .status == 200);
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
 
   auto sent_before = instagram().calls("/" + a.account + "/messages").size();
-  auto id = reply(key, ticket, "Yes, in 2 days.");
-  CHECK(settled(key, ticket, id).first == "sent");
+  auto id = agent_reply(key, ticket, "Yes, in 2 days.");
+  CHECK(settled_delivery(key, ticket, id).first == "sent");
   auto sends = instagram().calls("/" + a.account + "/messages");
   REQUIRE(sends.size() == sent_before + 1);
   CHECK(sends.back().auth == a.token);
@@ -196,33 +162,36 @@ TEST_CASE("Instagram: replies go out by the Send API; echoes of them are not sto
   CHECK(sends.back().body.find(R"("text":"Yes, in 2 days.")") != std::string::npos);
 
   // Meta echoes our own send back (same mid): recognised, not a second message.
-  REQUIRE(post(event(a, customer, text_message(sends.back().result, "Yes, in 2 days.", true), true), a.app_secret).status ==
-          200);
+  REQUIRE(
+      post(event(a, customer, text_message(sends.back().result, "Yes, in 2 days.", true), true), a.app_secret).status ==
+      200);
   // A colleague answers from the Instagram app: kept as an agent message, nothing sent, status untouched.
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"pending"})").status == 200);
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Free shipping too!", true), true), a.app_secret)
-              .status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
-  auto ms = messages(key, ticket);
+  REQUIRE(
+      post(event(a, customer, text_message("aWdf" + random_digits(20), "Free shipping too!", true), true), a.app_secret)
+          .status == 200);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = ticket_messages(key, ticket);
   CHECK(str(ms.data()[2], "body") == "Free shipping too!");
   CHECK(str(ms.data()[2], "authorType") == "agent");
   CHECK(str(ms.data()[2], "authorName") == "Instagram app");
   CHECK(str(ms.data()[2]["delivery"], "status") == "sent");
   CHECK(instagram().calls("/" + a.account + "/messages").size() == sent_before + 1);  // nothing sent for it
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "pending");
-  REQUIRE(wait_until([&] { return sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 3; }, 5s));
+  REQUIRE(wait_until(
+      [&] { return sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 3; }, 5s));
 }
 
 TEST_CASE("Instagram: a revoked token marks the integration for reconnecting", "[instagram]") {
   auto [account, key] = new_workspace("IG revoked");
   auto a = connect(key, "revocable-");
-  const std::string customer = "7" + digits(15);
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Hello?")), a.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  const std::string customer = "7" + random_digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + random_digits(20), "Hello?")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
   instagram().revoke(a.token);
-  auto id = reply(key, ticket, "Hi!");
-  auto [status, error] = settled(key, ticket, id);
+  auto id = agent_reply(key, ticket, "Hi!");
+  auto [status, error] = settled_delivery(key, ticket, id);
   CHECK(status == "failed");
   CHECK(error.find("190") != std::string::npos);
   auto integ = api("GET", "/api/v1/channels", key);
@@ -242,10 +211,11 @@ void customer_wrote_hours_ago(const std::string& ticket, double hours) {
 TEST_CASE("Instagram: the reply window is shown, enforced up front, and HUMAN_AGENT extends it", "[instagram]") {
   auto [account, key] = new_workspace("IG windows");
   auto a = connect(key);
-  const std::string customer = "6" + digits(15);
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Still there?")), a.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  const std::string customer = "6" + random_digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + random_digits(20), "Still there?")), a.app_secret).status ==
+          200);
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
   // The window: 24 h after the customer's message, 7 days for a person with HUMAN_AGENT.
   auto t = api("GET", "/api/v1/tickets/" + ticket, key);
   REQUIRE(t.data().HasMember("replyWindow"));
@@ -263,27 +233,29 @@ TEST_CASE("Instagram: the reply window is shown, enforced up front, and HUMAN_AG
   CHECK(refused.status == 409);
   CHECK(refused.raw.find("REPLY_WINDOW_CLOSED") != std::string::npos);
   CHECK(refused.raw.find(R"(\"tag\":\"HUMAN_AGENT\")") != std::string::npos);
-  CHECK(messages(key, ticket).data().Size() == 1);  // nothing stored
+  CHECK(ticket_messages(key, ticket).data().Size() == 1);  // nothing stored
   CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"ACCOUNT_UPDATE"})").status ==
         400);
   CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","via":"email"})").status ==
         400);  // the requester has no address
-  auto tagged =
-      api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Sorry for the wait","tag":"HUMAN_AGENT"})");
+  auto tagged = api("POST", "/api/v1/tickets/" + ticket + "/messages", key,
+                    R"({"body":"Sorry for the wait","tag":"HUMAN_AGENT"})");
   REQUIRE(tagged.status == 201);
-  CHECK(settled(key, ticket, str(tagged.data(), "id")).first == "sent");
+  CHECK(settled_delivery(key, ticket, str(tagged.data(), "id")).first == "sent");
   auto all = instagram().calls("/" + a.account + "/messages");
   REQUIRE(all.size() == sends + 1);
   CHECK(all.back().body.find(R"("messaging_type":"MESSAGE_TAG","tag":"HUMAN_AGENT")") != std::string::npos);
   // An internal note is never refused.
-  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"late","internal":true})").status == 201);
+  CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"late","internal":true})").status ==
+        201);
   // 8 days later even the tag is too late.
   customer_wrote_hours_ago(ticket, 8 * 24);
   CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"HUMAN_AGENT"})").status ==
         409);
   // The customer writes again: the window opens again.
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Hello again")), a.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() >= 4; }, 15s));
+  REQUIRE(post(event(a, customer, text_message("aWdf" + random_digits(20), "Hello again")), a.app_secret).status ==
+          200);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() >= 4; }, 15s));
   auto again = api("GET", "/api/v1/tickets/" + ticket, key);
   CHECK(loket::core::parse_rfc3339_ms(str(again.data()["replyWindow"], "closesAt")).value_or(0) >
         loket::core::now_ms() + 23 * 3600 * 1000LL);
@@ -292,14 +264,14 @@ TEST_CASE("Instagram: the reply window is shown, enforced up front, and HUMAN_AG
 TEST_CASE("Instagram: agents are told once when a waiting customer's window is about to close", "[instagram]") {
   auto [account, key] = new_workspace("IG window warning");
   auto a = connect(key);
-  const std::string path = "/hooks/window-" + digits(6);
+  const std::string path = "/hooks/window-" + random_digits(6);
   REQUIRE(api("POST", "/api/v1/webhook-endpoints", key,
               R"({"url":")" + receiver().base() + path + R"(","events":["ticket.reply_window_closing"]})")
               .status == 201);
-  const std::string customer = "5" + digits(15);
-  REQUIRE(post(event(a, customer, text_message("aWdf" + digits(20), "Anyone?")), a.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  const std::string customer = "5" + random_digits(15);
+  REQUIRE(post(event(a, customer, text_message("aWdf" + random_digits(20), "Anyone?")), a.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
   std::this_thread::sleep_for(1500ms);  // a fresh window: nothing announced
   CHECK(receiver().received(path).empty());
   customer_wrote_hours_ago(ticket, 23.5);  // closes in 30 minutes

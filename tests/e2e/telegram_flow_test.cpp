@@ -11,13 +11,6 @@ using namespace std::chrono_literals;
 
 namespace {
 // Ticket JSON objects of workspace `key` (newest first).
-std::vector<std::string> ticket_ids(const std::string& key, const std::string& query = "") {
-  auto r = api("GET", "/api/v1/tickets" + query, key);
-  REQUIRE(r.status == 200);
-  std::vector<std::string> out;
-  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
-  return out;
-}
 
 long messages_on(const std::string& key, const std::string& ticket) {
   auto r = api("GET", "/api/v1/tickets/" + ticket + "/messages", key);

@@ -14,18 +14,12 @@ using namespace std::chrono_literals;
 using loket::http::ClientResponse;
 
 namespace {
-std::string digits(int n) {
-  std::string out;
-  for (unsigned char b : loket::core::random_bytes(static_cast<std::size_t>(n))) out += static_cast<char>('1' + b % 9);
-  return out;
-}
-
 struct Community {
   std::string id, group, token, secret, confirmation, webhook_url;
 };
 
 Community connect(const std::string& key, const std::string& token = "vk1.a.community-token") {
-  Community c{"", digits(9), token, "", "", ""};
+  Community c{"", random_digits(9), token, "", "", ""};
   auto r = api("POST", "/api/v1/channels", key,
                R"({"provider":"vk","groupId":)" + c.group + R"(,"accessToken":")" + token + "\"}");
   INFO(r.raw);
@@ -50,40 +44,15 @@ ClientResponse post(const std::string& body, bool retry = false) {
 // A message_new event (API 5.199) from `user` in `c`.
 std::string message_new(const Community& c, const std::string& secret, const std::string& user, int id,
                         const std::string& text, const std::string& attachments = "[]") {
-  return R"({"group_id":)" + c.group + R"(,"type":"message_new","event_id":")" + loket::core::to_hex(loket::core::random_bytes(20)) +
-         R"(","v":"5.199","secret":")" + secret + R"(","object":{"message":{"date":1767225600,"from_id":)" + user +
-         R"(,"id":)" + std::to_string(id) + R"(,"out":0,"attachments":)" + attachments +
+  return R"({"group_id":)" + c.group + R"(,"type":"message_new","event_id":")" +
+         loket::core::to_hex(loket::core::random_bytes(20)) + R"(","v":"5.199","secret":")" + secret +
+         R"(","object":{"message":{"date":1767225600,"from_id":)" + user + R"(,"id":)" + std::to_string(id) +
+         R"(,"out":0,"attachments":)" + attachments +
          R"(,"conversation_message_id":1,"fwd_messages":[],"important":false,"is_hidden":false,"peer_id":)" + user +
          R"(,"random_id":0,"text":")" + loket::core::json_escape(text) +
          R"("},"client_info":{"button_actions":["text"],"keyboard":true,"inline_keyboard":true,"carousel":true,"lang_id":0}}})";
 }
 
-std::vector<std::string> tickets(const std::string& key) {
-  auto r = api("GET", "/api/v1/tickets", key);
-  REQUIRE(r.status == 200);
-  std::vector<std::string> out;
-  for (const auto& t : r.data()["items"].GetArray()) out.push_back(t["id"].GetString());
-  return out;
-}
-
-Json messages(const std::string& key, const std::string& ticket) {
-  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
-}
-
-std::pair<std::string, std::string> settled(const std::string& key, const std::string& ticket, const std::string& id) {
-  std::pair<std::string, std::string> out;
-  wait_until(
-      [&] {
-        for (const auto& x : messages(key, ticket).data().GetArray())
-          if (str(x, "id") == id && x["delivery"].IsObject()) {
-            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
-            return out.first == "sent" || out.first == "failed";
-          }
-        return false;
-      },
-      15s);
-  return out;
-}
 }  // namespace
 
 TEST_CASE("VK: connecting registers the Callback API server, which VK confirms through ingress", "[vk]") {
@@ -92,7 +61,8 @@ TEST_CASE("VK: connecting registers the Callback API server, which VK confirms t
         400);
   CHECK(api("POST", "/api/v1/channels", key, R"({"provider":"vk","groupId":"club123","accessToken":"t"})").status ==
         400);
-  CHECK(sql_number("SELECT count(*) FROM integrations WHERE provider = 'vk' AND workspace_id = '" + account + "'") == 0);
+  CHECK(sql_number("SELECT count(*) FROM integrations WHERE provider = 'vk' AND workspace_id = '" + account + "'") ==
+        0);
 
   auto confirmed_before = vk().confirmations().size();
   auto c = connect(key);
@@ -133,7 +103,7 @@ TEST_CASE("VK: connecting registers the Callback API server, which VK confirms t
 TEST_CASE("VK: message_new with the secret becomes a ticket, answered `ok`, retries deduplicated", "[vk]") {
   auto [account, key] = new_workspace("VK flow");
   auto c = connect(key);
-  const std::string user = "61" + digits(7);
+  const std::string user = "61" + random_digits(7);
   auto body = message_new(c, c.secret, user, 1287, "Здравствуйте! Where is my order?");
   CHECK(post(message_new(c, "guessed", user, 1287, "forged")).status == 403);
   auto no_secret = body;
@@ -143,18 +113,19 @@ TEST_CASE("VK: message_new with the secret becomes a ticket, answered `ok`, retr
   REQUIRE(ok.status == 200);
   CHECK(ok.body == "ok");
   REQUIRE(post(body, true).status == 200);  // VK redelivers with X-Retry-Counter
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
   auto t = api("GET", "/api/v1/tickets/" + ticket, key);
   CHECK(str(t.data(), "channel") == "vk");
   CHECK(str(t.data(), "requesterName") == "Ivan Petrov");
   // A photo: its largest size is downloaded from VK's CDN and stored.
   auto photo = R"([{"type":"photo","photo":{"id":1,"owner_id":)" + user +
                R"(,"sizes":[{"height":75,"width":56,"type":"s","url":")" + vk().base() +
-               R"(/cdn/small.jpg"},{"height":1280,"width":960,"type":"w","url":")" + vk().base() + R"(/cdn/large.jpg"}]}}])";
+               R"(/cdn/small.jpg"},{"height":1280,"width":960,"type":"w","url":")" + vk().base() +
+               R"(/cdn/large.jpg"}]}}])";
   REQUIRE(post(message_new(c, c.secret, user, 1288, "", photo)).status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 2; }, 15s));
-  auto ms = messages(key, ticket);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 2; }, 15s));
+  auto ms = ticket_messages(key, ticket);
   CHECK(str(ms.data()[0], "body") == "Здравствуйте! Where is my order?");
   REQUIRE(ms.data()[1]["attachments"].Size() == 1);
   CHECK(str(ms.data()[1]["attachments"][0], "status") == "stored");
@@ -165,15 +136,15 @@ TEST_CASE("VK: message_new with the secret becomes a ticket, answered `ok`, retr
 TEST_CASE("VK: a reply whose answer was lost is retried with the same random_id and arrives once", "[vk]") {
   auto [account, key] = new_workspace("VK replies");
   auto c = connect(key);
-  const std::string user = "62" + digits(7);
+  const std::string user = "62" + random_digits(7);
   REQUIRE(post(message_new(c, c.secret, user, 10, "Hi")).status == 200);
-  REQUIRE(wait_until([&] { return tickets(key).size() == 1; }, 15s));
-  auto ticket = tickets(key)[0];
+  REQUIRE(wait_until([&] { return ticket_ids(key).size() == 1; }, 15s));
+  auto ticket = ticket_ids(key)[0];
 
   vk().lose_responses = 1;  // VK delivers, but its answer never reaches us: outbound retries
   auto r = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Your order left today."})");
   REQUIRE(r.status == 201);
-  CHECK(settled(key, ticket, str(r.data(), "id")).first == "sent");
+  CHECK(settled_delivery(key, ticket, str(r.data(), "id")).first == "sent");
   std::vector<std::string> randoms;
   for (const auto& call : vk().calls("messages.send")) {
     auto form = loket::http::parse_query(call.body);
@@ -187,7 +158,7 @@ TEST_CASE("VK: a reply whose answer was lost is retried with the same random_id 
   vk().close_window(user);
   auto blocked = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"Anything else?"})");
   REQUIRE(blocked.status == 201);
-  auto [status, error] = settled(key, ticket, str(blocked.data(), "id"));
+  auto [status, error] = settled_delivery(key, ticket, str(blocked.data(), "id"));
   CHECK(status == "failed");
   CHECK(error.find("901") != std::string::npos);
 }

@@ -101,9 +101,9 @@ std::string cloud_text(const CloudNumber& c, const std::string& from, const std:
   return R"({"object":"whatsapp_business_account","entry":[{"id":"1234567890987654321","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":")" +
          c.number.substr(1) + R"(","phone_number_id":")" + c.phone_number_id +
          R"("},"contacts":[{"profile":{"name":")" + name + R"("},"wa_id":")" + from.substr(1) +
-         R"("}],"messages":[{"from":")" + from.substr(1) + R"(","id":")" + wamid +
-         R"(","timestamp":")" + std::to_string(loket::core::now_ms() / 1000) + R"(","type":"text","text":{"body":")" + loket::core::json_escape(body) +
-         R"("}}]},"field":"messages"}]}]})";
+         R"("}],"messages":[{"from":")" + from.substr(1) + R"(","id":")" + wamid + R"(","timestamp":")" +
+         std::to_string(loket::core::now_ms() / 1000) + R"(","type":"text","text":{"body":")" +
+         loket::core::json_escape(body) + R"("}}]},"field":"messages"}]}]})";
 }
 
 ClientResponse post_cloud(const std::string& body, const std::string& app_secret) {
@@ -127,33 +127,6 @@ std::vector<std::string> tickets_of(const std::string& key, const std::string& p
   return out;
 }
 
-Json messages(const std::string& key, const std::string& ticket) {
-  return api("GET", "/api/v1/tickets/" + ticket + "/messages", key);
-}
-
-// Waits until the message's delivery settles (sent or failed) and returns its delivery object's JSON.
-std::pair<std::string, std::string> settled_delivery(const std::string& key, const std::string& ticket,
-                                                     const std::string& message_id) {
-  std::pair<std::string, std::string> out;
-  wait_until(
-      [&] {
-        auto m = messages(key, ticket);
-        for (const auto& x : m.data().GetArray())
-          if (str(x, "id") == message_id && x["delivery"].IsObject()) {
-            out = {str(x["delivery"], "status"), str(x["delivery"], "error")};
-            return out.first == "sent" || out.first == "failed";
-          }
-        return false;
-      },
-      15s);
-  return out;
-}
-
-std::string reply(const std::string& key, const std::string& ticket, const std::string& body) {
-  auto r = api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":")" + body + "\"}");
-  REQUIRE(r.status == 201);
-  return str(r.data(), "id");
-}
 }  // namespace
 
 TEST_CASE("Twilio: connect validates live, refreshes in place and owns its number", "[whatsapp]") {
@@ -240,8 +213,8 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
     if (k == "NumMedia") v = "1";
   REQUIRE(post_twilio(t, fields).status == 200);
   REQUIRE(post_twilio(t, evil).status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 3; }, 15s));
-  auto ms = messages(key, ticket);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 3; }, 15s));
+  auto ms = ticket_messages(key, ticket);
   const auto& photo = ms.data()[1];
   CHECK(str(photo, "body") == "[attachment: photo-1.jpg]");
   REQUIRE(photo["attachments"].Size() == 1);
@@ -257,7 +230,7 @@ TEST_CASE("Twilio: signed messages thread by phone, media is stored, replies go 
 
   // The agent replies from the connected number through the workspace's Twilio account.
   auto before = twilio().calls("/Messages.json").size();
-  auto reply_id = reply(key, ticket, "Hai Budi, kami cek sekarang.");
+  auto reply_id = agent_reply(key, ticket, "Hai Budi, kami cek sekarang.");
   CHECK(settled_delivery(key, ticket, reply_id).first == "sent");
   auto sends = twilio().calls("/Messages.json");
   REQUIRE(sends.size() == before + 1);
@@ -308,7 +281,7 @@ TEST_CASE("Twilio: a reply outside the 24-hour window fails once with Twilio's r
   std::string ticket = tickets_of(key, customer)[0];
   twilio().close_window(customer);
   auto before = twilio().calls("/Messages.json").size();
-  auto reply_id = reply(key, ticket, "Sorry for the wait!");
+  auto reply_id = agent_reply(key, ticket, "Sorry for the wait!");
   auto [status, error] = settled_delivery(key, ticket, reply_id);
   CHECK(status == "failed");
   CHECK(error.find("63016") != std::string::npos);
@@ -361,15 +334,15 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
                 std::string(R"("type":"text","text":{"body":"Where is my order?\nIt is late"})").size(),
                 R"("type":"image","image":{"mime_type":"image/png","sha256":"x","id":"media123"})");
   REQUIRE(post_cloud(image, c.app_secret).status == 200);
-  REQUIRE(wait_until([&] { return messages(key, ticket).data().Size() == 2; }, 15s));
-  auto ms = messages(key, ticket);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 2; }, 15s));
+  auto ms = ticket_messages(key, ticket);
   CHECK(str(ms.data()[1], "body") == "[attachment: photo-1.png]");
   auto file = http_get(stack().api_url() + "/api/v1/attachments/" + str(ms.data()[1]["attachments"][0], "id"), key);
   CHECK(file.body == graph().media_bytes);
   CHECK(graph().calls("/lookaside/media123").back().auth == "EAAG-good-token");
 
   // The reply goes to graph /{phone-number-id}/messages with the workspace's token.
-  auto reply_id = reply(key, ticket, "It ships today.");
+  auto reply_id = agent_reply(key, ticket, "It ships today.");
   CHECK(settled_delivery(key, ticket, reply_id).first == "sent");
   auto sent = graph().calls("/" + c.phone_number_id + "/messages").back();
   CHECK(sent.auth == "EAAG-good-token");
@@ -387,7 +360,7 @@ TEST_CASE("Cloud API: handshake, signatures, dedup of Meta's retries, media and 
 
   // Outside the 24-hour window: failed with Meta's reason, no retry.
   graph().close_window(customer.substr(1));
-  auto late = reply(key, ticket, "Anything else?");
+  auto late = agent_reply(key, ticket, "Anything else?");
   auto [status, error] = settled_delivery(key, ticket, late);
   CHECK(status == "failed");
   CHECK(error.find("131047") != std::string::npos);
@@ -406,18 +379,18 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   REQUIRE(post_cloud(body, "").status == 200);
   REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
   std::string ticket = tickets_of(key, customer)[0];
-  auto ms = messages(key, ticket);
+  auto ms = ticket_messages(key, ticket);
   CHECK(str(ms.data()[0], "body") == "[attachment: invoice.pdf]");
   CHECK(str(ms.data()[0]["attachments"][0], "status") == "unavailable");  // its URL is on no allowed host
 
   // Cloud was connected last: the reply goes through Graph.
   auto graph_before = graph().calls("/messages").size();
   auto twilio_before = twilio().calls("/Messages.json").size();
-  CHECK(settled_delivery(key, ticket, reply(key, ticket, "via cloud")).first == "sent");
+  CHECK(settled_delivery(key, ticket, agent_reply(key, ticket, "via cloud")).first == "sent");
   CHECK(graph().calls("/messages").size() == graph_before + 1);
   // Reconnecting Twilio makes it the most recent: the next reply goes through Twilio.
   connect_twilio(key, t.number, "tw-token-1", 200);
-  CHECK(settled_delivery(key, ticket, reply(key, ticket, "via twilio")).first == "sent");
+  CHECK(settled_delivery(key, ticket, agent_reply(key, ticket, "via twilio")).first == "sent");
   CHECK(twilio().calls("/Messages.json").size() == twilio_before + 1);
   CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second ==
         "whatsapp:" + customer);
@@ -430,14 +403,14 @@ TEST_CASE("Cloud API without an app secret, offsite media, and the most recent i
   INFO(created.raw);
   REQUIRE(created.status == 201);
   std::string logged = str(created.data(), "id");
-  CHECK(settled_delivery(key, logged, reply(key, logged, "We got your call")).first == "sent");
+  CHECK(settled_delivery(key, logged, agent_reply(key, logged, "We got your call")).first == "sent");
   CHECK(loket::http::parse_query(twilio().calls("/Messages.json").back().body).find("To")->second ==
         "whatsapp:" + phone);
 
   // Disconnecting both: replies fail with a reason the agent can act on.
   REQUIRE(api("DELETE", "/api/v1/channels/" + t.id, key).status == 200);
   REQUIRE(api("DELETE", "/api/v1/channels/" + c.id, key).status == 200);
-  auto [status, error] = settled_delivery(key, logged, reply(key, logged, "hello?"));
+  auto [status, error] = settled_delivery(key, logged, agent_reply(key, logged, "hello?"));
   CHECK(status == "failed");
   CHECK(error.find("no WhatsApp number is connected") != std::string::npos);
 }
@@ -522,7 +495,7 @@ TEST_CASE("Cloud API: a text with NUL and ill-formed UTF-8 is stored cleaned and
       20s));
   auto tickets = tickets_of(key_a, customer);
   REQUIRE(tickets.size() == 1);
-  auto ms = messages(key_a, tickets[0]);
+  auto ms = ticket_messages(key_a, tickets[0]);
   REQUIRE(ms.data().Size() == 2);
   CHECK(str(ms.data()[0], "body") == "order \xEF\xBF\xBD!");  // NUL removed, 0xFF replaced by U+FFFD
   CHECK(str(ms.data()[1], "body") == "still there?");

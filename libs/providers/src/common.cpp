@@ -146,7 +146,10 @@ std::vector<std::string> host_list(const Settings& settings, const std::string& 
                                    std::vector<std::string> fallback) {
   std::vector<std::string> out;
   for (auto& h : core::split(settings.get(name), ','))
-    if (auto t = core::to_lower(core::trim(h)); !t.empty()) out.push_back(t);
+    if (auto t = core::to_lower(core::trim(h)); !t.empty()) {
+      while (t.size() > 1 && t.back() == '/') t.pop_back();  // "https://cdn.example/" = "https://cdn.example"
+      out.push_back(t);
+    }
   return out.empty() ? fallback : out;
 }
 
@@ -159,7 +162,9 @@ bool valid_hub_signature(std::string_view app_secret, std::string_view body, std
 
 Handshake hub_handshake(const http::Request& req) {
   std::string challenge = req.query_param("hub.challenge"), token = req.query_param("hub.verify_token");
-  auto token_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; };
+  auto token_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
   if (req.query_param("hub.mode") != "subscribe" || challenge.empty() || challenge.size() > 256 ||
       !std::all_of(challenge.begin(), challenge.end(), token_char))
     throw Refusal::invalid("expected hub.mode=subscribe with a hub.challenge");
@@ -186,6 +191,21 @@ void throw_graph_error(const std::string& what, const http::ClientResponse& res,
   if (token_gone && code == 190) throw IntegrationGone(std::string(e.what()) + " — reconnect the account", e.status());
   if (kTemporary.count(code) > 0 && !e.retryable()) throw ProviderError(e.what(), e.status(), true);
   throw e;
+}
+
+http::ClientRequest bearer_request(const std::string& token, std::string url) {
+  http::ClientRequest req;
+  req.url = std::move(url);
+  req.headers = {{"Authorization", "Bearer " + token}};
+  req.timeout = std::chrono::seconds(15);
+  return req;
+}
+
+rapidjson::Document json_object(const http::ClientResponse& res, const std::string& what) {
+  rapidjson::Document d;
+  core::parse_json(d, res.body);
+  if (!d.IsObject()) throw ProviderError(what + ": response is not JSON", 502, true);
+  return d;
 }
 
 }  // namespace loket::providers

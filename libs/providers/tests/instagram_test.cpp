@@ -164,11 +164,13 @@ TEST_CASE("Instagram: reactions, reads, deletions and comments are counted, neve
 }
 
 TEST_CASE("Instagram: hostile bodies are dropped as malformed, never a crash") {
-  for (std::string body : std::vector<std::string>{"", "[]", "null", R"({"object":"instagram"})", R"({"object":"instagram","entry":7})",
-                           R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[1,"x",null]}]})",
-                           R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[{"message":{"text":"no mid"},"sender":{"id":"1"}}]}]})",
-                           R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[{"message":{"mid":"m1","text":"no sender"}}]}]})",
-                           std::string(R"({"object":"instagram","entry":[)") + std::string(100000, '[')}) {
+  for (
+      std::string body : std::vector<std::string>{
+          "", "[]", "null", R"({"object":"instagram"})", R"({"object":"instagram","entry":7})",
+          R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[1,"x",null]}]})",
+          R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[{"message":{"text":"no mid"},"sender":{"id":"1"}}]}]})",
+          R"({"object":"instagram","entry":[{"id":"17841400000000000","messaging":[{"message":{"mid":"m1","text":"no sender"}}]}]})",
+          std::string(R"({"object":"instagram","entry":[)") + std::string(100000, '[')}) {
     events::RawWebhook raw;
     raw.routing_key = kAccount;
     raw.body = body;

@@ -123,5 +123,6 @@ TEST_CASE("reply windows: WhatsApp 24 h; Instagram 24 h, 7 days with HUMAN_AGENT
   CHECK_FALSE(i->open(t0 + 25 * kHour, "OTHER"));
   CHECK_FALSE(i->open(t0 + 7 * 24 * kHour, "HUMAN_AGENT"));
   CHECK_FALSE(reply_window(*ig, 0));  // the customer has not written
-  for (const char* name : {"web", "email", "telegram", "vk", "chat", "api"}) CHECK_FALSE(reply_window(*find_channel(name), t0));
+  for (const char* name : {"web", "email", "telegram", "vk", "chat", "api"})
+    CHECK_FALSE(reply_window(*find_channel(name), t0));
 }

@@ -89,8 +89,7 @@ TEST_CASE("VK: the secret key is checked on every event, in the right community"
   CHECK_FALSE(adapter().authenticate(post(other), "", s));
   // A confirmation request: with a secret it must match; without one it is taken.
   CHECK(adapter().authenticate(post(read("confirmation.json")), "", s));
-  CHECK_FALSE(
-      adapter().authenticate(post(R"({"type":"confirmation","group_id":214167102,"secret":"guess"})"), "", s));
+  CHECK_FALSE(adapter().authenticate(post(R"({"type":"confirmation","group_id":214167102,"secret":"guess"})"), "", s));
   CHECK_FALSE(adapter().authenticate(post(read("confirmation.json")), "", {}));
 }
 
@@ -141,11 +140,12 @@ TEST_CASE("VK: our own replies, edits, confirmations and community chats are cou
   events::RawWebhook raw = fixture("message_new.json");
   raw.body = R"({"type":"group_join","group_id":214167102,"object":{"user_id":1}})";
   CHECK(vk::normalize(raw).dropped == std::vector<std::string>{"other_event"});
-  for (std::string body :
-       std::vector<std::string>{"", "{", R"({"type":"message_new","group_id":214167102})",
-        R"({"type":"message_new","group_id":214167102,"object":{"message":{"id":1,"peer_id":5,"text":"no from"}}})",
-        R"({"type":"message_new","group_id":214167102,"object":{"message":{"id":1,"from_id":5,"peer_id":5,"text":" "}}})",
-        std::string(R"({"type":"message_new","group_id":214167102,"object":)") + std::string(100000, '[')}) {
+  for (
+      std::string body : std::vector<std::string>{
+          "", "{", R"({"type":"message_new","group_id":214167102})",
+          R"({"type":"message_new","group_id":214167102,"object":{"message":{"id":1,"peer_id":5,"text":"no from"}}})",
+          R"({"type":"message_new","group_id":214167102,"object":{"message":{"id":1,"from_id":5,"peer_id":5,"text":" "}}})",
+          std::string(R"({"type":"message_new","group_id":214167102,"object":)") + std::string(100000, '[')}) {
     raw.body = body;
     auto n = vk::normalize(raw);
     CHECK(n.messages.empty());

@@ -124,8 +124,8 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
 }
 
 void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag) {
-  events::Route route{ticket.channel, ticket.integration_id, ticket.external_thread_id, ticket.requester_email,
-                      ticket.requester_phone, tag.empty() ? std::nullopt : std::optional(tag)};
+  events::Route route{ticket.channel,         ticket.integration_id,  ticket.external_thread_id,
+                      ticket.requester_email, ticket.requester_phone, tag.empty() ? std::nullopt : std::optional(tag)};
   emit_ticket_event(tx, ticket.workspace_id, ticket.id, events::MessageCreated{ticket.number, std::move(route), m});
 }
 

@@ -57,7 +57,8 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
     prepare(tx, "find_open_tickets" + suffix,
             std::string("SELECT ") + kTicketColumns +
                 " FROM tickets JOIN jsonb_to_recordset($1::jsonb) AS k(w text, t text) ON workspace_id = k.w AND "
-                "id = k.t WHERE status <> 'closed'" + (lock ? " FOR UPDATE OF tickets" : ""));
+                "id = k.t WHERE status <> 'closed'" +
+                (lock ? " FOR UPDATE OF tickets" : ""));
     for (const auto& row : tx.exec_prepared("find_open_tickets" + suffix, json_records({"w", "t"}, known))) {
       Ticket t = ticket_from_row(row);
       ThreadKey key{t.workspace_id, kTicketThread, t.id};
@@ -71,8 +72,8 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
                       "LATERAL (SELECT ") +
               kTicketColumns +
               " FROM tickets WHERE workspace_id = k.w AND channel = k.c AND external_thread_id = k.t "
-              "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1" + (lock ? " FOR UPDATE" : "") +
-              ") AS o");
+              "AND status <> 'closed' ORDER BY created_at DESC, number DESC LIMIT 1" +
+              (lock ? " FOR UPDATE" : "") + ") AS o");
   for (const auto& row : tx.exec_prepared("find_open_threads" + suffix, json_records({"w", "c", "t"}, rows))) {
     Ticket t = ticket_from_row(row);
     ThreadKey key{t.workspace_id, t.channel, t.external_thread_id.value_or("")};
@@ -393,8 +394,8 @@ int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit) {
                       "RETURNING ") +
               kTicketColumns);
   int n = 0;
-  for (const auto& row : tx.exec_prepared("announce_closing_windows", json_records({"c", "h"}, windows), lead_ms,
-                                          limit)) {
+  for (const auto& row :
+       tx.exec_prepared("announce_closing_windows", json_records({"c", "h"}, windows), lead_ms, limit)) {
     auto t = ticket_from_row(row);
     if (!t.reply_window) continue;
     emit_ticket_event(tx, t.workspace_id, t.id, events::ReplyWindowClosing{t, t.reply_window->closes_at});

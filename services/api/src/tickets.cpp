@@ -6,11 +6,11 @@
 #include "api.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
-#include "loket/providers/registry.hpp"
-#include "loket/core/time.hpp"
 #include "loket/core/text.hpp"
+#include "loket/core/time.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/providers/registry.hpp"
 #include "loket/store/tickets.hpp"
 #include "ticket_query.hpp"
 
@@ -213,8 +213,10 @@ std::optional<http::Response> check_reply_window(const store::Ticket& t, const s
   const auto tag_closes = w->tag_closes_at ? core::parse_rfc3339_ms(*w->tag_closes_at).value_or(0) : 0;
   if (now < closes || (!tag.empty() && now < tag_closes)) return std::nullopt;
   std::string label = providers::channel_label(t.channel);
-  std::string msg = label + " takes a free-form reply only within its reply window after the customer's last message; "
-                    "it closed at " + w->closes_at + ".";
+  std::string msg = label +
+                    " takes a free-form reply only within its reply window after the customer's last message; "
+                    "it closed at " +
+                    w->closes_at + ".";
   if (w->tag && now < tag_closes)
     msg += " A person may still answer until " + *w->tag_closes_at + ": send it with \"tag\":\"" + *w->tag + "\".";
   if (t.requester_email) msg += " Or reply by email to " + *t.requester_email + " with \"via\":\"email\".";
@@ -240,7 +242,8 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     author = core::json_string(d, "authorName").value_or(author_type == "agent" ? "Support" : "");
   // How a public reply travels (issue 19): on the ticket's channel (with a message tag that
   // permits it after the reply window), or by email to the requester instead.
-  const std::string via = core::json_string(d, "via").value_or("channel"), tag = core::json_string(d, "tag").value_or("");
+  const std::string via = core::json_string(d, "via").value_or("channel"),
+                    tag = core::json_string(d, "tag").value_or("");
   if (via != "channel" && via != "email") return bad("via must be channel or email");
   if ((via == "email" || !tag.empty()) && (author_type != "agent" || internal))
     return bad("via and tag apply to an agent's public reply only");

@@ -20,10 +20,14 @@ constexpr int kPreviousSecretSeconds = 24 * 3600;  // a rotated-out secret still
 
 /// The ticket event types an endpoint may subscribe to (proto/ticket.events.*.schema.json).
 const std::set<std::string>& event_types() {
-  static const std::set<std::string> all = {
-      "ticket.created",           "ticket.updated",       "message.created",           "csat.recorded",
-      "message.delivery_updated", "transcript.requested", "integration.status_changed",
-      "ticket.reply_window_closing"};
+  static const std::set<std::string> all = {"ticket.created",
+                                            "ticket.updated",
+                                            "message.created",
+                                            "csat.recorded",
+                                            "message.delivery_updated",
+                                            "transcript.requested",
+                                            "integration.status_changed",
+                                            "ticket.reply_window_closing"};
   return all;
 }
 

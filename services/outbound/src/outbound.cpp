@@ -248,14 +248,12 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
                          {target.to, body, msg.id, created.route.tag.value_or("")});
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
-  return settle(a, value, attempt, e.ticket_id, producer, opt,
-                [&](const std::string& status, const std::string& error) {
-                  record(pool, e, msg.id, status, error, provider, integ->id, a.provider_message_id);
-                  if (a.gone)  // a revoked token (Instagram's error 190): the admin must reconnect
-                    store::with_tx(pool, [&](pqxx::work& tx) {
-                      store::set_integration_status(tx, integ->id, "error", a.error);
-                    });
-                });
+  return settle(
+      a, value, attempt, e.ticket_id, producer, opt, [&](const std::string& status, const std::string& error) {
+        record(pool, e, msg.id, status, error, provider, integ->id, a.provider_message_id);
+        if (a.gone)  // a revoked token (Instagram's error 190): the admin must reconnect
+          store::with_tx(pool, [&](pqxx::work& tx) { store::set_integration_status(tx, integ->id, "error", a.error); });
+      });
 }
 
 // The ticket-received email (on ticket.created), the CSAT survey (on resolution) and a

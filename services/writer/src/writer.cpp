@@ -26,8 +26,7 @@ store::ThreadKey thread_of(const std::string& workspace_id, const events::Inboun
 
 /// The ticket the first message of a thread opens (subject from its text, requester from its
 /// sender).
-store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m,
-                            const std::string& name) {
+store::NewTicket new_ticket(const store::Integration& integ, const events::InboundMessage& m, const std::string& name) {
   store::NewTicket n;
   n.workspace_id = integ.workspace_id;
   n.subject = store::subject_from_text(m.subject.empty() ? m.text : m.subject, m.channel);
@@ -74,7 +73,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
   std::set<store::MessageKey> stored;
   std::vector<std::string> replied(batch.size());
   std::vector<std::string> names(batch.size());  // the sender's name, looked up when the message has none
-  std::vector<std::size_t> unnamed;               // messages whose sender only has an id
+  std::vector<std::size_t> unnamed;              // messages whose sender only has an id
   {
     auto conn = pool.acquire();
     pqxx::read_transaction tx(*conn);
@@ -88,7 +87,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& integ = integrations[m.integration_id];
       if (integ && !m.thread_hints.empty() && !stored.count(keys[i]))
         replied[i] = store::find_replied_ticket(tx, integ->workspace_id, m.thread_hints, m.sender.email).value_or("");
-      if (integ && settings.name_of && m.sender.name.empty() && !m.sender.external_id.empty() && !stored.count(keys[i])) {
+      if (integ && settings.name_of && m.sender.name.empty() && !m.sender.external_id.empty() &&
+          !stored.count(keys[i])) {
         unnamed.push_back(i);
         unnamed_threads.push_back(thread_of(integ->workspace_id, m, replied[i]));
       }
@@ -181,8 +181,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
     for (std::size_t k = 0; k < created.size(); ++k) open.emplace(to_open_threads[k], created[k]);
 
     const std::int64_t now_ms = core::now_ms();
-    std::vector<store::BatchMessage> pending;    // written in one statement
-    std::vector<store::Ticket> opened;           // new tickets, for their auto-replies
+    std::vector<store::BatchMessage> pending;           // written in one statement
+    std::vector<store::Ticket> opened;                  // new tickets, for their auto-replies
     std::map<std::string, store::ThreadTouch> touched;  // ticket id → integration, when the customer wrote
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& m = batch[i];
@@ -203,7 +203,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
         core::log(core::Level::kWarn, "sender over its hourly ticket limit: message joins its latest ticket",
                   {{"workspaceId", integ.workspace_id}, {"ticketId", it->second.id}});
       } else if (throttled[i]) {  // over the limit, but every ticket of theirs is closed: a new one
-        it = open.insert_or_assign(thread, store::create_ticket(tx, new_ticket(integ, m, names[i]), settings.keys)).first;
+        it = open.insert_or_assign(thread, store::create_ticket(tx, new_ticket(integ, m, names[i]), settings.keys))
+                 .first;
         if (m.automated.empty()) opened.push_back(it->second);
       } else if (results[i] == Result::kCreatedTicket) {
         // No auto-reply to an auto-reply (RFC 3834), nor to the business's own message.
@@ -231,7 +232,8 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       auto& touch = touched[ticket.id];
       touch.integration_id = m.integration_id;
       if (!m.from_business)  // the customer's own time, never later than now
-        touch.customer_at_ms = std::max(touch.customer_at_ms, std::min(m.sent_at_ms > 0 ? m.sent_at_ms : now_ms, now_ms));
+        touch.customer_at_ms =
+            std::max(touch.customer_at_ms, std::min(m.sent_at_ms > 0 ? m.sent_at_ms : now_ms, now_ms));
     }
     store::add_messages(tx, pending);
     store::add_auto_replies(tx, opened);  // after the messages that opened them

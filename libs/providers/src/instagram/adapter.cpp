@@ -15,13 +15,7 @@ Api api_from(const Settings& s) {
   Api api;
   api.graph = s.api_base("INSTAGRAM", api.graph);
   api.version = s.get("LOKET_INSTAGRAM_API_VERSION", api.version);
-  if (auto bases = s.get("LOKET_INSTAGRAM_MEDIA_BASES"); !bases.empty()) {
-    api.media_bases.clear();
-    for (auto& b : core::split(bases, ',')) {
-      while (!b.empty() && b.back() == '/') b.pop_back();
-      api.media_bases.push_back(b);
-    }
-  }
+  api.media_bases = host_list(s, "LOKET_INSTAGRAM_MEDIA_BASES", api.media_bases);
   return api;
 }
 
@@ -35,13 +29,15 @@ class InstagramAdapter final : public Adapter {
   }
 
   std::optional<WebhookEndpoint> webhook() const override {
-    return WebhookEndpoint{kWebhookPath, false, true, "use GET (verification) or POST (webhooks)", 403,
-                           "X-Hub-Signature-256 does not match the app secret of the Instagram account"};
+    return WebhookEndpoint{kWebhookPath, false,
+                           true,         "use GET (verification) or POST (webhooks)",
+                           403,          "X-Hub-Signature-256 does not match the app secret of the Instagram account"};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
     auto ids = account_ids(req.body);
-    if (!ids || ids->empty()) throw Refusal::invalid("expected an Instagram webhook (object \"instagram\") with entry[].id");
+    if (!ids || ids->empty())
+      throw Refusal::invalid("expected an Instagram webhook (object \"instagram\") with entry[].id");
     std::vector<WebhookTarget> out;
     for (const auto& id : *ids) out.push_back({RouteBy::kRoutingKey, id, first_customer(req.body, id), id});
     return out;
@@ -107,7 +103,8 @@ class InstagramAdapter final : public Adapter {
     return {{"instagramAccountId", integ.routing_key}};
   }
 
-  std::string send(const IntegrationInfo& integ, const std::string& credentials, const OutgoingMessage& msg) const override {
+  std::string send(const IntegrationInfo& integ, const std::string& credentials,
+                   const OutgoingMessage& msg) const override {
     return client_.send_text(credentials_from_json(credentials).access_token, integ.routing_key, msg.to, msg.text,
                              msg.tag);
   }

@@ -10,40 +10,26 @@ namespace {
 constexpr std::size_t kMaxTextChars = 1000;  // the Send API takes less than 1,000 characters
 constexpr std::size_t kMaxMediaBytes = 25u << 20;
 
-rapidjson::Document parse(const http::ClientResponse& res, const std::string& what) {
-  rapidjson::Document d;
-  core::parse_json(d, res.body);
-  if (!d.IsObject()) throw ProviderError(what + ": response is not JSON", 502, true);
-  return d;
-}
-
-http::ClientRequest bearer(const std::string& token, std::string url) {
-  http::ClientRequest req;
-  req.url = std::move(url);
-  req.headers = {{"Authorization", "Bearer " + token}};
-  req.timeout = std::chrono::seconds(15);
-  return req;
-}
 }  // namespace
 
 Client::Client(Api api) : api_(std::move(api)) {}
 
 std::pair<std::string, std::string> Client::me(const std::string& token) const {
-  auto res = http::fetch(bearer(token, api_.graph + "/" + api_.version + "/me?fields=user_id,username"));
+  auto res = http::fetch(bearer_request(token, api_.graph + "/" + api_.version + "/me?fields=user_id,username"));
   if (!res.ok()) throw_graph_error("Instagram account", res);
-  auto d = parse(res, "Instagram account");
+  auto d = json_object(res, "Instagram account");
   std::string id = core::json_string(d, "user_id").value_or("");
   if (id.empty()) throw ProviderError("Instagram account: the token names no professional account", 400, false);
   return {id, core::json_string(d, "username").value_or("")};
 }
 
 Profile Client::profile(const std::string& token, const std::string& igsid) const {
-  auto req =
-      bearer(token, api_.graph + "/" + api_.version + "/" + http::percent_encode(igsid) + "?fields=name,username");
+  auto req = bearer_request(
+      token, api_.graph + "/" + api_.version + "/" + http::percent_encode(igsid) + "?fields=name,username");
   req.timeout = std::chrono::seconds(5);
   auto res = http::fetch(req);
   if (!res.ok()) throw_graph_error("Instagram profile", res, true);
-  auto d = parse(res, "Instagram profile");
+  auto d = json_object(res, "Instagram profile");
   return {core::json_string(d, "name").value_or(""), core::json_string(d, "username").value_or("")};
 }
 
@@ -69,13 +55,14 @@ std::string Client::send_text(const std::string& token, const std::string& accou
       core::json_kv(w, "tag", tag);
     }
     w.EndObject();
-    auto req = bearer(token, api_.graph + "/" + api_.version + "/" + http::percent_encode(account_id) + "/messages");
+    auto req =
+        bearer_request(token, api_.graph + "/" + api_.version + "/" + http::percent_encode(account_id) + "/messages");
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = sb.GetString();
     auto res = http::fetch(req);
     if (!res.ok()) throw_graph_error("Instagram send message", res, true);
-    mid = core::json_string(parse(res, "Instagram send message"), "message_id").value_or("");
+    mid = core::json_string(json_object(res, "Instagram send message"), "message_id").value_or("");
   } while (!rest.empty());
   return mid;
 }
@@ -83,7 +70,8 @@ std::string Client::send_text(const std::string& token, const std::string& accou
 std::string Client::download(const std::string& url) const {
   bool allowed = false;
   for (const auto& base : api_.media_bases) allowed = allowed || url_under(url, base);
-  if (!allowed) throw ProviderError("Instagram attachment URL is on a host we do not download from: refused", 400, false);
+  if (!allowed)
+    throw ProviderError("Instagram attachment URL is on a host we do not download from: refused", 400, false);
   http::ClientRequest req;
   req.url = url;
   req.timeout = std::chrono::seconds(60);

@@ -68,7 +68,8 @@ void read_attachments(const rapidjson::Value& msg, events::InboundMessage& m, st
       f.filename = media_filename(f.content_type, ++n);
       m.attachments.push_back(std::move(f));
     } else if (type == "story_mention") {
-      lines.push_back("[story mention: " + url + "] (Instagram keeps a story for 24 hours; the link stops working then)");
+      lines.push_back("[story mention: " + url +
+                      "] (Instagram keeps a story for 24 hours; the link stops working then)");
     } else {  // share, ig_reel, reel, ig_post, and types Meta adds later: a link people can open
       std::string title = payload ? json_string(*payload, "title").value_or("") : "";
       std::string label = type == "share" ? "shared post" : type.empty() ? "attachment" : type;
@@ -119,7 +120,8 @@ std::optional<std::vector<std::string>> account_ids(const std::string& body) {
   auto add = [&](const std::string& id) {
     if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   };
-  for_each_event(d, [&](const std::string& id, const rapidjson::Value&) { add(id); }, add);
+  for_each_event(
+      d, [&](const std::string& id, const rapidjson::Value&) { add(id); }, add);
   return ids;
 }
 

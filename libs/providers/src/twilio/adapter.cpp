@@ -92,7 +92,8 @@ class TwilioAdapter final : public Adapter {
     return c;
   }
 
-  std::string send(const IntegrationInfo& integ, const std::string& credentials, const OutgoingMessage& msg) const override {
+  std::string send(const IntegrationInfo& integ, const std::string& credentials,
+                   const OutgoingMessage& msg) const override {
     const std::string &to = msg.to, &text = msg.text;
     auto c = credentials_from_json(credentials);
     std::string callback;  // Twilio reports late failures (e.g. 63016) to the webhook as status callbacks

@@ -16,7 +16,7 @@ Api api_from(const Settings& s) {
   Api api;
   api.base = s.api_base("VK", api.base);
   api.version = s.get("LOKET_VK_API_VERSION", api.version);
-  if (auto hosts = s.get("LOKET_VK_MEDIA_HOSTS"); !hosts.empty()) api.media_hosts = host_list(s, "LOKET_VK_MEDIA_HOSTS", {});
+  api.media_hosts = host_list(s, "LOKET_VK_MEDIA_HOSTS", api.media_hosts);
   return api;
 }
 
@@ -47,8 +47,9 @@ class VkAdapter final : public Adapter {
   }
 
   std::optional<WebhookEndpoint> webhook() const override {
-    return WebhookEndpoint{kWebhookPath, false, false, "use POST (Callback API events)", 403,
-                           "secret does not match the Callback API secret key of the community"};
+    return WebhookEndpoint{kWebhookPath, false,
+                           false,        "use POST (Callback API events)",
+                           403,          "secret does not match the Callback API secret key of the community"};
   }
 
   std::vector<WebhookTarget> route(const http::Request& req, std::string_view) const override {
@@ -181,7 +182,8 @@ Credentials credentials_from_json(const std::string& json) {
   c.group_id = core::json_string(d, "groupId").value_or("");
   c.secret_key = core::json_string(d, "secretKey").value_or("");
   c.confirmation = core::json_string(d, "confirmation").value_or("");
-  if (c.access_token.empty() || c.group_id.empty()) throw std::invalid_argument("VK credentials lack accessToken or groupId");
+  if (c.access_token.empty() || c.group_id.empty())
+    throw std::invalid_argument("VK credentials lack accessToken or groupId");
   return c;
 }
 

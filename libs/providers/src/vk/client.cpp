@@ -22,7 +22,8 @@ std::pair<std::string, bool> host_of(const std::string& url) {
 // Throws the error of a VK API answer `{"error":{"error_code","error_msg"}}`.
 [[noreturn]] void fail(const std::string& method, const rapidjson::Value& err, int status) {
   auto code = core::json_int(err, "error_code").value_or(0);
-  std::string text = "VK " + method + ": (#" + std::to_string(code) + ") " + core::json_string(err, "error_msg").value_or("");
+  std::string text =
+      "VK " + method + ": (#" + std::to_string(code) + ") " + core::json_string(err, "error_msg").value_or("");
   if (code == 5) throw IntegrationGone(text + " — reconnect the community with a new token", status);
   bool retryable = code == 6 || code == 9 || code == 10;  // too many requests, flood control, internal error
   throw ProviderError(text, retryable ? 429 : 400, retryable, retryable ? 1 : 0);
@@ -86,11 +87,11 @@ void Client::register_server(const std::string& token, const std::string& group_
   core::parse_json(d, call(token, "groups.getCallbackServers", {{"group_id", group_id}}));
   if (const auto* items = d.IsObject() ? core::json_member(d, "items") : nullptr; items && items->IsArray())
     for (const auto& s : items->GetArray())
-      if (core::json_string(s, "url").value_or("") == url) server_id = std::to_string(core::json_int(s, "id").value_or(0));
+      if (core::json_string(s, "url").value_or("") == url)
+        server_id = std::to_string(core::json_int(s, "id").value_or(0));
   if (server_id.empty()) {
-    core::parse_json(
-        d, call(token, "groups.addCallbackServer",
-                {{"group_id", group_id}, {"url", url}, {"title", "Loket"}, {"secret_key", secret}}));
+    core::parse_json(d, call(token, "groups.addCallbackServer",
+                             {{"group_id", group_id}, {"url", url}, {"title", "Loket"}, {"secret_key", secret}}));
     server_id = std::to_string(d.IsObject() ? core::json_int(d, "server_id").value_or(0) : 0);
   } else {
     call(token, "groups.editCallbackServer",

@@ -63,7 +63,8 @@ void read_attachments(const rapidjson::Value& msg, events::InboundMessage& m, st
       lines.push_back("[sticker]");
       continue;
     } else if (type == "link") {
-      lines.push_back("[link: " + json_string(*item, "url").value_or("") + "] " + json_string(*item, "title").value_or(""));
+      lines.push_back("[link: " + json_string(*item, "url").value_or("") + "] " +
+                      json_string(*item, "title").value_or(""));
       continue;
     } else if (type == "wall" || type == "video") {
       // https://vk.com/wall-1_2, https://vk.com/video-1_2: people open them in VK.

@@ -14,13 +14,7 @@ Api api_from(const Settings& s) {
   Api api;
   api.graph = s.api_base("GRAPH", api.graph);
   api.version = s.get("LOKET_GRAPH_API_VERSION", api.version);
-  if (auto bases = s.get("LOKET_GRAPH_MEDIA_BASES"); !bases.empty()) {
-    api.media_bases.clear();
-    for (auto& b : core::split(bases, ',')) {
-      while (!b.empty() && b.back() == '/') b.pop_back();
-      api.media_bases.push_back(b);
-    }
-  }
+  api.media_bases = host_list(s, "LOKET_GRAPH_MEDIA_BASES", api.media_bases);
   return api;
 }
 
@@ -116,7 +110,8 @@ class CloudAdapter final : public Adapter {
     return {{"phoneNumberId", integ.routing_key}};
   }
 
-  std::string send(const IntegrationInfo& integ, const std::string& credentials, const OutgoingMessage& msg) const override {
+  std::string send(const IntegrationInfo& integ, const std::string& credentials,
+                   const OutgoingMessage& msg) const override {
     const std::string &to = msg.to, &text = msg.text;
     return client_.send_text(credentials_from_json(credentials).access_token, integ.routing_key, to, text);
   }

@@ -13,33 +13,19 @@ constexpr std::size_t kMaxMediaBytes = 25u << 20;
 
 [[noreturn]] void fail(const std::string& what, const http::ClientResponse& res) { throw_graph_error(what, res); }
 
-rapidjson::Document parse(const http::ClientResponse& res, const std::string& what) {
-  rapidjson::Document d;
-  core::parse_json(d, res.body);
-  if (!d.IsObject()) throw ProviderError(what + ": response is not JSON", 502, true);
-  return d;
-}
-
-http::ClientRequest bearer(const std::string& token, std::string url) {
-  http::ClientRequest req;
-  req.url = std::move(url);
-  req.headers = {{"Authorization", "Bearer " + token}};
-  req.timeout = std::chrono::seconds(15);
-  return req;
-}
 }  // namespace
 
 Client::Client(Api api) : api_(std::move(api)) {}
 
 std::string Client::get_json(const std::string& token, const std::string& path, const std::string& what) const {
-  auto res = http::fetch(bearer(token, api_.graph + "/" + api_.version + "/" + path));
+  auto res = http::fetch(bearer_request(token, api_.graph + "/" + api_.version + "/" + path));
   if (!res.ok()) fail(what, res);
   return std::move(res.body);
 }
 
 PhoneNumber Client::phone_number(const std::string& token, const std::string& id) const {
   auto body = get_json(token, http::percent_encode(id), "Graph phone number");
-  auto d = parse({200, body, {}, ""}, "Graph phone number");
+  auto d = json_object({200, body, {}, ""}, "Graph phone number");
   PhoneNumber p;
   p.id = core::json_string(d, "id").value_or("");
   p.display_phone_number = core::json_string(d, "display_phone_number").value_or("");
@@ -69,14 +55,14 @@ std::string Client::send_text(const std::string& token, const std::string& phone
     core::json_kv(w, "body", part);
     w.EndObject();
     w.EndObject();
-    auto req =
-        bearer(token, api_.graph + "/" + api_.version + "/" + http::percent_encode(phone_number_id) + "/messages");
+    auto req = bearer_request(
+        token, api_.graph + "/" + api_.version + "/" + http::percent_encode(phone_number_id) + "/messages");
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = sb.GetString();
     auto res = http::fetch(req);
     if (!res.ok()) fail("Graph send message", res);
-    auto d = parse(res, "Graph send message");
+    auto d = json_object(res, "Graph send message");
     const auto* msgs = core::json_member(d, "messages");
     wamid = msgs && msgs->IsArray() && !msgs->Empty() ? core::json_string((*msgs)[0], "id").value_or("") : "";
   } while (!rest.empty());
@@ -84,14 +70,14 @@ std::string Client::send_text(const std::string& token, const std::string& phone
 }
 
 Media Client::download_media(const std::string& token, const std::string& media_id) const {
-  auto d = parse({200, get_json(token, http::percent_encode(media_id), "Graph media"), {}, ""}, "Graph media");
+  auto d = json_object({200, get_json(token, http::percent_encode(media_id), "Graph media"), {}, ""}, "Graph media");
   Media m;
   std::string url = core::json_string(d, "url").value_or("");
   m.mime_type = core::json_string(d, "mime_type").value_or("");
   bool allowed = url_under(url, api_.graph);
   for (const auto& base : api_.media_bases) allowed = allowed || url_under(url, base);
   if (!allowed) throw ProviderError("Graph media URL is on a host we do not download from: refused", 400, false);
-  auto req = bearer(token, url);
+  auto req = bearer_request(token, url);
   req.timeout = std::chrono::seconds(60);
   req.max_response_bytes = kMaxMediaBytes;
   req.max_redirects = 3;

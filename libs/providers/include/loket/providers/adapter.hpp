@@ -182,10 +182,11 @@ struct ClientIdentity {
 
 /// An agent's reply on a conversation channel (Telegram, WhatsApp, Instagram, VK).
 struct OutgoingMessage {
-  std::string to;          ///< the conversation: a chat id, an E.164 number, an Instagram-scoped or VK user id
-  std::string text;        ///< the reply (adapters split it at their provider's limit)
-  std::string message_id;  ///< Loket's id of the message: the idempotency key where the provider takes one (VK's random_id)
-  std::string tag;         ///< a message tag that permits the send ("HUMAN_AGENT" on Instagram); "" = none
+  std::string to;    ///< the conversation: a chat id, an E.164 number, an Instagram-scoped or VK user id
+  std::string text;  ///< the reply (adapters split it at their provider's limit)
+  std::string
+      message_id;   ///< Loket's id of the message: the idempotency key where the provider takes one (VK's random_id)
+  std::string tag;  ///< a message tag that permits the send ("HUMAN_AGENT" on Instagram); "" = none
 };
 
 /// One email, with threading headers (RFC 5322 §3.6.4).

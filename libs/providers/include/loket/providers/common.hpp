@@ -67,7 +67,8 @@ std::string webhook_url_of(const std::string& credentials);
 /// 64 KB of answer, no redirects. Never throws on network or HTTP errors.
 http::ClientResponse post_webhook(const std::string& url, const std::string& body);
 
-/// The hosts of comma-separated setting `name` (trimmed, lower-case), or `fallback` when unset.
+/// The hosts (or URL bases) of comma-separated setting `name` (trimmed, lower-case, without a
+/// trailing '/'), or `fallback` when unset.
 std::vector<std::string> host_list(const Settings& settings, const std::string& name,
                                    std::vector<std::string> fallback);
 
@@ -88,6 +89,13 @@ Handshake hub_handshake(const http::Request& req);
 /// errors, 408/429/5xx and Meta's temporary codes even on HTTP 400 (1, 2, 4, 17, 341, …). With
 /// `token_gone`, error 190 (token expired or revoked) throws IntegrationGone.
 [[noreturn]] void throw_graph_error(const std::string& what, const http::ClientResponse& res, bool token_gone = false);
+
+/// A GET of `url` with `Authorization: Bearer <token>` and a 15 s timeout (Graph APIs).
+http::ClientRequest bearer_request(const std::string& token, std::string url);
+
+/// The JSON object a provider answered with. @throws ProviderError (502, retryable) naming
+/// `what` when the body is not one.
+rapidjson::Document json_object(const http::ClientResponse& res, const std::string& what);
 
 /// A name for the `n`-th (1-based) attachment of a message when the provider gives none,
 /// from its MIME type: `photo-1.jpg`, `voice-2.ogg`, `video-1.mp4`, `document-1.pdf`,

@@ -42,7 +42,7 @@ struct ChannelDescriptor {
 /// tagged one still is (issue 19). Times in ms since the epoch.
 struct ReplyWindow {
   std::int64_t closes_at_ms = 0;
-  std::string tag;                  ///< "" when the channel has none
+  std::string tag;  ///< "" when the channel has none
   std::int64_t tag_closes_at_ms = 0;
   /// Whether a reply at `now_ms` is accepted, free-form or with `tag` ("" = none).
   bool open(std::int64_t now_ms, const std::string& with_tag = "") const {

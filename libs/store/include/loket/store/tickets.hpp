@@ -90,7 +90,7 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 
 /// What a batch's messages did to one ticket.
 struct ThreadTouch {
-  std::string integration_id;      ///< the integration the conversation went through last
+  std::string integration_id;       ///< the integration the conversation went through last
   std::int64_t customer_at_ms = 0;  ///< when the customer last wrote in the batch (0: only the business did)
 };
 
