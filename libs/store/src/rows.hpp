@@ -49,13 +49,17 @@ inline void set_reply_window(Ticket& t, std::int64_t customer_message_at_ms) {
   }
 }
 
-/// The columns ticket_from_row reads, in its order (timestamps as RFC 3339).
+/// The columns ticket_from_row reads, in its order (timestamps as RFC 3339); a query's own
+/// columns follow from index kTicketColumnCount.
 inline constexpr const char* kTicketColumns =
     "id, workspace_id, number, subject, status, priority, channel, integration_id, "
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
     "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment, "
     "(extract(epoch FROM customer_message_at) * 1000)::bigint";
+
+/// How many columns kTicketColumns has.
+inline constexpr int kTicketColumnCount = 21;
 
 /// The ticket of a row that starts with kTicketColumns.
 inline Ticket ticket_from_row(const pqxx::row& r) {

@@ -120,7 +120,7 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
                     order + " LIMIT " + std::to_string(q.limit);
   auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
   std::vector<ListedTicket> out;
-  for (const auto& row : r) out.push_back({ticket_from_row(row), row[20].as<std::int64_t>()});
+  for (const auto& row : r) out.push_back({ticket_from_row(row), row[kTicketColumnCount].as<std::int64_t>()});
   return out;
 }
 
