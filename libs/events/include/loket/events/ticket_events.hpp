@@ -129,7 +129,8 @@ struct IntegrationStatusChanged {
 
 /// `ticket.reply_window_closing`: the customer waits for an answer and the ticket's reply window
 /// (issue 19: WhatsApp, Instagram) closes at `closes_at` (RFC 3339), soon
-/// (LOKET_REPLY_WINDOW_WARNING_MINUTES before); once per customer message, so agent apps can warn.
+/// (LOKET_REPLY_WINDOW_WARNING_MS before, default an hour); once per customer message, so agent
+/// apps can warn.
 struct ReplyWindowClosing {
   Ticket ticket;
   std::string closes_at;
