@@ -165,21 +165,36 @@ TEST_CASE("Instagram: replies go out by the Send API; echoes of them are not sto
   REQUIRE(
       post(event(a, customer, text_message(sends.back().result, "Yes, in 2 days.", true), true), a.app_secret).status ==
       200);
+  // A long reply goes out in parts of 1,000 characters; Meta echoes each part with its own mid:
+  // none of them is a new message (only the last part's mid is recorded on the reply).
+  const std::string long_reply = std::string(1500, 'a');
+  CHECK(settled_delivery(key, ticket, agent_reply(key, ticket, long_reply)).first == "sent");
+  auto parts = instagram().calls("/" + a.account + "/messages");
+  REQUIRE(parts.size() == sent_before + 3);
+  REQUIRE(post(event(a, customer, text_message(parts[parts.size() - 2].result, std::string(1000, 'a'), true), true),
+               a.app_secret)
+              .status == 200);
+  REQUIRE(post(event(a, customer, text_message(parts.back().result, std::string(500, 'a'), true), true), a.app_secret)
+              .status == 200);
   // A colleague answers from the Instagram app: kept as an agent message, nothing sent, status untouched.
   REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, key, R"({"status":"pending"})").status == 200);
   REQUIRE(
       post(event(a, customer, text_message("aWdf" + random_digits(20), "Free shipping too!", true), true), a.app_secret)
           .status == 200);
-  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 3; }, 15s));
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 4; }, 15s));
   auto ms = ticket_messages(key, ticket);
-  CHECK(str(ms.data()[2], "body") == "Free shipping too!");
-  CHECK(str(ms.data()[2], "authorType") == "agent");
-  CHECK(str(ms.data()[2], "authorName") == "Instagram app");
-  CHECK(str(ms.data()[2]["delivery"], "status") == "sent");
-  CHECK(instagram().calls("/" + a.account + "/messages").size() == sent_before + 1);  // nothing sent for it
+  CHECK(str(ms.data()[3], "body") == "Free shipping too!");
+  CHECK(str(ms.data()[3], "authorType") == "agent");
+  CHECK(str(ms.data()[3], "authorName") == "Instagram app");
+  CHECK(str(ms.data()[3]["delivery"], "status") == "sent");
+  CHECK(instagram().calls("/" + a.account + "/messages").size() == sent_before + 3);  // nothing sent for it
   CHECK(str(api("GET", "/api/v1/tickets/" + ticket, key).data(), "status") == "pending");
-  REQUIRE(wait_until(
-      [&] { return sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "'") == 3; }, 5s));
+  // The same words from the app a second time are the colleague's again, not an echo of ours.
+  REQUIRE(
+      post(event(a, customer, text_message("aWdf" + random_digits(20), "Free shipping too!", true), true), a.app_secret)
+          .status == 200);
+  REQUIRE(wait_until([&] { return ticket_messages(key, ticket).data().Size() == 5; }, 15s));
+  CHECK(sql_number("SELECT count(*) FROM messages WHERE ticket_id = '" + ticket + "' AND body LIKE 'aaa%'") == 1);
 }
 
 TEST_CASE("Instagram: a revoked token marks the integration for reconnecting", "[instagram]") {

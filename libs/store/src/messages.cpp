@@ -129,6 +129,17 @@ void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m
   emit_ticket_event(tx, ticket.workspace_id, ticket.id, events::MessageCreated{ticket.number, std::move(route), m});
 }
 
+bool echoes_recent_reply(pqxx::transaction_base& tx, const std::string& ticket_id, const std::string& text) {
+  if (text.empty()) return false;
+  return tx
+      .exec_params1(
+          "SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = $1 AND author_type IN ('agent', 'system') "
+          "AND NOT internal AND created_at > now() - interval '15 minutes' "
+          "AND (delivery_status = 'pending' OR delivered_at IS NOT NULL) AND strpos(body, $2) > 0)",
+          ticket_id, text)[0]
+      .as<bool>();
+}
+
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys) {
   std::set<MessageKey> out;
   if (keys.empty()) return out;

@@ -190,6 +190,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       const auto& integ = *integrations[m.integration_id];
       auto thread = thread_of(integ.workspace_id, m, replied[i]);
       auto it = open.find(thread);
+      if (m.from_business && results[i] == Result::kAppended && store::echoes_recent_reply(tx, it->second.id, m.text)) {
+        results[i] = Result::kDuplicate;  // our own reply coming back
+        continue;
+      }
       std::optional<store::Ticket> latest;
       if (throttled[i]) latest = store::sender_latest_ticket(tx, integ.workspace_id, m.sender.email);
       if (latest) {  // joins the sender's latest ticket, flagged, instead of opening one more

@@ -279,6 +279,12 @@ struct BatchMessage {
 /// @throws pqxx exceptions on database failure.
 std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage>& batch);
 
+/// Whether `text` is (part of) a public reply Loket sent, or is sending, on ticket `ticket_id` in
+/// the last 15 minutes: the provider's echo of it (Instagram echoes each part of a long reply,
+/// and may echo before outbound recorded the provider's message id). Messages stored from
+/// echoes do not count, so a person repeating themselves in the provider's app is kept.
+bool echoes_recent_reply(pqxx::transaction_base& tx, const std::string& ticket_id, const std::string& text);
+
 /// Announces reply windows about to close (issue 19): for at most `limit` open tickets (the
 /// customer waits) whose channel's window closes within `lead_ms` and has not closed yet, and
 /// that were not announced since the customer last wrote, emits `ticket.reply_window_closing`
