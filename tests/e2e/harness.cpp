@@ -23,6 +23,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/log.hpp"
 #include "loket/core/text.hpp"
+#include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/http/url.hpp"
 #include "loket/providers/registry.hpp"
@@ -351,6 +352,14 @@ std::vector<std::string> FakeVk::delivered(const std::string& peer) const {
 std::vector<std::string> FakeVk::confirmations() const {
   std::lock_guard lock(vk_mu_);
   return confirmations_;
+}
+
+std::vector<std::string> FakeVk::servers(const std::string& group) const {
+  std::lock_guard lock(vk_mu_);
+  std::vector<std::string> out;
+  if (auto it = servers_.find(group); it != servers_.end())
+    for (const auto& [id, url] : it->second) out.push_back(url);
+  return out;
 }
 
 http::Response FakeVk::handle(const http::Request& r) {
@@ -955,6 +964,17 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return pred();
+}
+
+http::ClientResponse post_hub_signed(const std::string& path, const std::string& body, const std::string& app_secret) {
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = stack().ingress_url() + path;
+  req.headers = {{"Content-Type", "application/json"}};
+  if (!app_secret.empty())
+    req.headers.emplace_back("X-Hub-Signature-256", "sha256=" + core::to_hex(crypto::hmac_sha256(app_secret, body)));
+  req.body = body;
+  return http::fetch(req);
 }
 
 std::vector<std::string> ticket_ids(const std::string& key, const std::string& query) {

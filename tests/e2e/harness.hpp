@@ -142,6 +142,8 @@ class FakeVk : public FakeApi {
   std::vector<std::string> delivered(const std::string& peer) const;
   /// What the ingress answered to each confirmation request sent so far.
   std::vector<std::string> confirmations() const;
+  /// The URLs of community `group`'s Callback API servers now.
+  std::vector<std::string> servers(const std::string& group) const;
 
  protected:
   loket::http::Response handle(const loket::http::Request& r) override;
@@ -325,6 +327,11 @@ loket::http::ClientResponse http_get(const std::string& url, const std::string& 
 
 /// Calls the api service.
 Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "");
+
+/// POSTs JSON `body` to ingress at `path`, signed as Meta signs webhooks (X-Hub-Signature-256
+/// under `app_secret`; "" = unsigned): WhatsApp Cloud API and Instagram.
+loket::http::ClientResponse post_hub_signed(const std::string& path, const std::string& body,
+                                            const std::string& app_secret);
 
 /// The ids of workspace `key`'s tickets (GET /api/v1/tickets + `query`, e.g. "?requester=…"),
 /// newest first.

@@ -36,15 +36,7 @@ Account connect(const std::string& key, const std::string& token_suffix = "") {
 }
 
 ClientResponse post(const std::string& body, const std::string& app_secret) {
-  loket::http::ClientRequest req;
-  req.method = "POST";
-  req.url = stack().ingress_url() + "/api/v1/webhooks/instagram";
-  req.headers = {{"Content-Type", "application/json"}};
-  if (!app_secret.empty())
-    req.headers.emplace_back("X-Hub-Signature-256",
-                             "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, body)));
-  req.body = body;
-  return loket::http::fetch(req);
+  return post_hub_signed("/api/v1/webhooks/instagram", body, app_secret);
 }
 
 // One `messaging` event for `a` from (or, for an echo, to) `customer`, in Meta's shape.

@@ -69,6 +69,7 @@ TEST_CASE("VK: connecting registers the Callback API server, which VK confirms t
   CHECK(c.webhook_url == stack().ingress_url() + "/api/v1/webhooks/vk");
   CHECK(c.confirmation == "c0nf" + c.group);
   CHECK(c.secret.size() == 32);
+  CHECK(vk().servers(c.group) == std::vector<std::string>{c.webhook_url});
   auto added = vk().calls("groups.addCallbackServer");
   REQUIRE_FALSE(added.empty());
   auto form = loket::http::parse_query(added.back().body);
@@ -89,8 +90,9 @@ TEST_CASE("VK: connecting registers the Callback API server, which VK confirms t
                    R"({"provider":"vk","groupId":")" + c.group + R"(","accessToken":"vk1.a.rotated"})");
   CHECK(again.status == 200);
   CHECK(str(again.data(), "secretKey") == c.secret);
+  CHECK(vk().servers(c.group) == std::vector<std::string>{c.webhook_url});  // edited, not added twice
   CHECK(api("DELETE", "/api/v1/channels/" + c.id, key).status == 200);
-  CHECK(vk().calls("groups.deleteCallbackServer").size() >= 1);
+  CHECK(vk().servers(c.group).empty());
 
   // A token without the manage right: connected all the same, with what to paste by hand.
   auto [account2, key2] = new_workspace("VK manual");

@@ -107,15 +107,7 @@ std::string cloud_text(const CloudNumber& c, const std::string& from, const std:
 }
 
 ClientResponse post_cloud(const std::string& body, const std::string& app_secret) {
-  loket::http::ClientRequest req;
-  req.method = "POST";
-  req.url = stack().ingress_url() + "/api/v1/webhooks/whatsapp-cloud";
-  req.headers = {{"Content-Type", "application/json"}};
-  if (!app_secret.empty())
-    req.headers.emplace_back("X-Hub-Signature-256",
-                             "sha256=" + loket::core::to_hex(loket::crypto::hmac_sha256(app_secret, body)));
-  req.body = body;
-  return loket::http::fetch(req);
+  return post_hub_signed("/api/v1/webhooks/whatsapp-cloud", body, app_secret);
 }
 
 // The workspace's tickets whose requesterPhone is `phone`, newest first.

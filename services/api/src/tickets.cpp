@@ -209,15 +209,15 @@ std::optional<http::Response> check_reply_window(const store::Ticket& t, const s
     return bad("tag " + tag + " does not apply to " + providers::channel_label(t.channel) + " tickets");
   if (!w) return std::nullopt;
   const auto now = core::now_ms();
-  const auto closes = core::parse_rfc3339_ms(w->closes_at).value_or(0);
-  const auto tag_closes = w->tag_closes_at ? core::parse_rfc3339_ms(*w->tag_closes_at).value_or(0) : 0;
-  if (now < closes || (!tag.empty() && now < tag_closes)) return std::nullopt;
+  const providers::ReplyWindow window{core::parse_rfc3339_ms(w->closes_at).value_or(0), w->tag.value_or(""),
+                                      core::parse_rfc3339_ms(w->tag_closes_at.value_or("")).value_or(0)};
+  if (window.open(now, tag)) return std::nullopt;
   std::string label = providers::channel_label(t.channel);
   std::string msg = label +
                     " takes a free-form reply only within its reply window after the customer's last message; "
                     "it closed at " +
                     w->closes_at + ".";
-  if (w->tag && now < tag_closes)
+  if (!window.tag.empty() && window.open(now, window.tag))
     msg += " A person may still answer until " + *w->tag_closes_at + ": send it with \"tag\":\"" + *w->tag + "\".";
   if (t.requester_email) msg += " Or reply by email to " + *t.requester_email + " with \"via\":\"email\".";
   return http::json_error(409, "REPLY_WINDOW_CLOSED", msg);
@@ -254,8 +254,8 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     if (via == "email") {
       if (!t->requester_email) return bad("the requester has no email address to reply to");
       route.channel = "email";
-    } else if (auto refused = check_reply_window(*t, tag); author_type == "agent" && !internal && refused) {
-      return *refused;
+    } else if (author_type == "agent" && !internal) {
+      if (auto refused = check_reply_window(*t, tag)) return *refused;
     }
     store::NewMessage m;
     m.author_type = author_type;
