@@ -179,6 +179,23 @@ struct DataWriter {
     json_kv_opt(w, "requesterEmail", e.route.requester_email);
     json_kv_opt(w, "requesterPhone", e.route.requester_phone);
     if (e.route.tag) json_kv(w, "tag", *e.route.tag);
+    if (const auto& t = e.route.message_template) {
+      json_put(w, "template");
+      w.StartObject();
+      json_kv(w, "id", t->id);
+      json_kv(w, "name", t->name);
+      json_kv(w, "language", t->language);
+      json_put(w, "variables");
+      w.StartArray();
+      for (const auto& [name, value] : t->variables) {
+        w.StartObject();
+        json_kv(w, "name", name);
+        json_kv(w, "value", value);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
     w.EndObject();
     json_put(w, "message");
     write_json(w, e.message);
@@ -271,6 +288,17 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.route.requester_email = nullable(route, "requesterEmail");
     e.route.requester_phone = nullable(route, "requesterPhone");
     e.route.tag = nullable(route, "tag");
+    if (const auto* t = core::json_member(route, "template"); t && t->IsObject()) {
+      TemplateRef ref{need(*t, "id", "route.template"),
+                      need(*t, "name", "route.template"),
+                      need(*t, "language", "route.template"),
+                      {}};
+      if (const auto* vars = core::json_member(*t, "variables"); vars && vars->IsArray())
+        for (const auto& v : vars->GetArray())
+          ref.variables.emplace_back(need(v, "name", "route.template.variables"),
+                                     need(v, "value", "route.template.variables"));
+      e.route.message_template = std::move(ref);
+    }
     e.message = message_from(object(data, "message", "message.created"));
     return e;
   }

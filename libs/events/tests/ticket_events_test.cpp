@@ -102,6 +102,21 @@ TEST_CASE("message.created carries the reply route and the message with attachme
   REQUIRE(e.message.attachments.size() == 1);
   CHECK(e.message.attachments[0].size == 1234);
   CHECK(e.message.attachments[0].message_id == m.id);
+  CHECK_FALSE(e.route.message_template);
+}
+
+TEST_CASE("message.created carries the message template a reply is sent as, variables in order") {
+  auto t = sample_ticket();
+  Route route{t.channel, t.integration_id, t.external_thread_id, std::nullopt, t.requester_phone};
+  route.message_template = TemplateRef{"HX0123", "order_update", "en_US", {{"2", "#1042"}, {"1", "Ana \"A\""}}};
+  auto e = std::get<MessageCreated>(round_trip(t, MessageCreated{t.number, route, sample_message(t)}).data);
+  REQUIRE(e.route.message_template);
+  CHECK(e.route.message_template->id == "HX0123");
+  CHECK(e.route.message_template->name == "order_update");
+  CHECK(e.route.message_template->language == "en_US");
+  REQUIRE(e.route.message_template->variables.size() == 2);
+  CHECK(e.route.message_template->variables[0] == std::pair<std::string, std::string>{"2", "#1042"});
+  CHECK(e.route.message_template->variables[1].second == "Ana \"A\"");
 }
 
 TEST_CASE("message.delivery_updated and csat.recorded read back") {

@@ -123,9 +123,11 @@ std::vector<Message> add_messages(pqxx::work& tx, const std::vector<BatchMessage
   return out;
 }
 
-void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag) {
+void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag,
+                          const std::optional<events::TemplateRef>& message_template) {
   events::Route route{ticket.channel,         ticket.integration_id,  ticket.external_thread_id,
-                      ticket.requester_email, ticket.requester_phone, tag.empty() ? std::nullopt : std::optional(tag)};
+                      ticket.requester_email, ticket.requester_phone, tag.empty() ? std::nullopt : std::optional(tag),
+                      message_template};
   emit_ticket_event(tx, ticket.workspace_id, ticket.id, events::MessageCreated{ticket.number, std::move(route), m});
 }
 

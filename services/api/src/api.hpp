@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
@@ -184,6 +185,14 @@ std::optional<bool> webhooks_verified(const Context& ctx, const store::Integrati
 /// "int_… (display name), …" for an error message; "" when none. Call under
 /// store::lock_webhook_policy.
 std::string unverified_integrations(pqxx::transaction_base& tx, const Context& ctx, const std::string& ws);
+
+/// The approved message templates of integration `i` (providers::Adapter::templates, issue 19),
+/// or the answer to give instead: 404 when `i` is not a live integration of workspace `ws` or its
+/// provider has no templates, the adapter's Refusal (a Cloud API number without wabaId), 502
+/// PROVIDER_UNAVAILABLE / 400 PROVIDER_REJECTED when the provider fails. Blocking network I/O;
+/// call outside transactions.
+std::variant<std::vector<providers::MessageTemplate>, http::Response> channel_templates(
+    const Context& ctx, const std::string& ws, const std::optional<store::Integration>& i);
 
 void add_auth_routes(http::Router& r, Context& ctx);        // auth.cpp: sessions, me, agents, keys, workspace
 void add_channel_routes(http::Router& r, Context& ctx);     // channels.cpp

@@ -243,6 +243,27 @@ http::Response remove(Context& ctx, const std::string& ws, const std::string& id
 }
 }  // namespace
 
+std::variant<std::vector<providers::MessageTemplate>, http::Response> channel_templates(
+    const Context& ctx, const std::string& ws, const std::optional<store::Integration>& i) {
+  const auto* adapter = i ? ctx.providers.find(i->provider) : nullptr;
+  if (!i || i->workspace_id != ws || i->status == "disconnected" || i->credentials.empty() || !adapter)
+    return http::json_error(404, "NOT_FOUND", "no such integration");
+  const std::string& label = adapter->descriptor().label;
+  try {
+    auto found = adapter->templates({i->id, i->workspace_id, i->provider, i->routing_key, i->number},
+                                    ctx.keys.decrypt(i->credentials, i->credentials_key_id, i->id));
+    if (!found) return http::json_error(404, "NOT_FOUND", label + " integrations have no message templates");
+    return std::move(*found);
+  } catch (const providers::Refusal& r) {
+    return http::json_error(r.status(), r.code(), r.what());
+  } catch (const providers::ProviderError& e) {
+    if (e.retryable())
+      return http::json_error(502, "PROVIDER_UNAVAILABLE",
+                              "could not reach " + label + " for its templates: " + e.what());
+    return http::json_error(400, "PROVIDER_REJECTED", label + " refused to list the templates: " + e.what());
+  }
+}
+
 std::optional<bool> webhooks_verified(const Context& ctx, const store::Integration& i) {
   const auto* adapter = ctx.providers.find(i.provider);
   if (!adapter || !adapter->webhook() || i.credentials.empty()) return std::nullopt;
@@ -260,11 +281,48 @@ std::string unverified_integrations(pqxx::transaction_base& tx, const Context& c
   return out;
 }
 
+namespace {
+// GET /api/v1/channels/:id/templates (issue 19): what an agent may send after the reply window.
+http::Response templates(Context& ctx, const std::string& ws, const std::string& id) {
+  std::optional<store::Integration> integ;
+  {
+    auto conn = ctx.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    integ = store::find_integration(tx, id);
+  }
+  auto found = channel_templates(ctx, ws, integ);
+  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_put(w, "templates");
+  w.StartArray();
+  for (const auto& t : std::get<std::vector<providers::MessageTemplate>>(found)) {
+    w.StartObject();
+    core::json_kv(w, "id", t.id);
+    core::json_kv(w, "name", t.name);
+    core::json_kv(w, "language", t.language);
+    core::json_kv(w, "category", t.category);
+    core::json_kv(w, "text", t.text);
+    core::json_put(w, "variables");
+    w.StartArray();
+    for (const auto& v : t.variables) core::json_put(w, v);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return http::json_ok(200, sb.GetString());
+}
+}  // namespace
+
 void add_channel_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
   using P = const store::Principal&;
   add(r, ctx, "GET", "/api/v1/channels", Access::kAgent, [&ctx](Q, P p) { return list(ctx, p.workspace_id); });
   add(r, ctx, "POST", "/api/v1/channels", Access::kAdmin, [&ctx](Q q, P p) { return create(ctx, q, p.workspace_id); });
+  add(r, ctx, "GET", "/api/v1/channels/:id/templates", Access::kAgent,
+      [&ctx](Q q, P p) { return templates(ctx, p.workspace_id, q.params.at("id")); });
   add(r, ctx, "DELETE", "/api/v1/channels/:id", Access::kAdmin,
       [&ctx](Q q, P p) { return remove(ctx, p.workspace_id, q.params.at("id")); });
 }

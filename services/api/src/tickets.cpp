@@ -223,11 +223,91 @@ std::optional<http::Response> check_reply_window(const store::Ticket& t, const s
   return http::json_error(409, "REPLY_WINDOW_CLOSED", msg);
 }
 
+// What a reply's `template` member asks for: {"id"} or {"name","language"}, and the values of
+// its variables in order.
+struct TemplateChoice {
+  std::string id, name, language;
+  std::vector<std::string> values;
+};
+
+// Reads the optional `template` member into `choice`; a 400 when it is malformed.
+std::optional<http::Response> read_template(const rapidjson::Value& d, std::optional<TemplateChoice>& choice) {
+  const auto* t = core::json_member(d, "template");
+  if (!t || t->IsNull()) return std::nullopt;
+  if (!t->IsObject()) return bad("template must be an object: {\"id\"} or {\"name\",\"language\"}, with \"variables\"");
+  TemplateChoice c{core::json_string(*t, "id").value_or(""),
+                   core::json_string(*t, "name").value_or(""),
+                   core::json_string(*t, "language").value_or(""),
+                   {}};
+  if (c.id.empty() && (c.name.empty() || c.language.empty()))
+    return bad("template needs its id, or its name and language, as GET /api/v1/channels/{id}/templates lists them");
+  if (const auto* vars = core::json_member(*t, "variables"); vars && !vars->IsNull()) {
+    if (!vars->IsArray() || vars->Size() > 100)
+      return bad("template.variables must be an array of at most 100 strings");
+    for (const auto& v : vars->GetArray()) {
+      if (!v.IsString()) return bad("template.variables must be an array of at most 100 strings");
+      c.values.emplace_back(v.GetString(), v.GetStringLength());
+    }
+  }
+  choice = std::move(c);
+  return std::nullopt;
+}
+
+// The integration a reply on `t` goes out through, as outbound chooses it: the ticket's own for
+// thread channels, the workspace's most recent on the channel for number channels.
+std::optional<store::Integration> reply_integration(pqxx::transaction_base& tx, const Context& ctx,
+                                                    const store::Ticket& t) {
+  const auto* channel = providers::find_channel(t.channel);
+  if (!channel || channel->reply_to == providers::ReplyTo::kEmail) return std::nullopt;
+  if (channel->reply_to == providers::ReplyTo::kPhone)
+    return store::latest_integration(tx, t.workspace_id, ctx.providers.names_on_channel(channel->name));
+  return t.integration_id ? store::find_integration(tx, *t.integration_id) : std::nullopt;
+}
+
+// Fills the template `choice` names for a reply on ticket `id` through the integration the reply
+// goes out on (a live look-up of its approved templates); sets `body` to the text the customer
+// reads. The answer to give instead when the ticket, template or values do not fit.
+std::optional<http::Response> fill_reply_template(Context& ctx, const Principal& p, const std::string& id,
+                                                  const TemplateChoice& choice,
+                                                  std::optional<events::TemplateRef>& filled, std::string& body) {
+  std::optional<store::Ticket> t;
+  std::optional<store::Integration> integ;
+  {
+    auto conn = ctx.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    t = store::load_ticket(tx, p.workspace_id, id, true);
+    if (t) integ = reply_integration(tx, ctx, *t);
+  }
+  if (!t) return not_found();
+  if (!integ || integ->status == "disconnected")
+    return bad("message templates are sent through the ticket's channel, and " + providers::channel_label(t->channel) +
+               " has no connected integration that has them");
+  auto found = channel_templates(ctx, p.workspace_id, integ);
+  if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+  for (const auto& candidate : std::get<std::vector<providers::MessageTemplate>>(found)) {
+    if (choice.id.empty() ? (candidate.name != choice.name || candidate.language != choice.language)
+                          : candidate.id != choice.id)
+      continue;
+    try {
+      filled = providers::fill_template(candidate, choice.values);
+    } catch (const providers::Refusal& r) {
+      return bad(r.what());
+    }
+    body = providers::render_template(candidate.text, filled->variables);
+    return std::nullopt;
+  }
+  return bad("no approved template " + (choice.id.empty() ? choice.name + " (" + choice.language + ")" : choice.id) +
+             " on " + integ->display_name + ": see GET /api/v1/channels/" + integ->id + "/templates");
+}
+
 http::Response reply(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
   std::string body = core::json_string(d, "body").value_or("");
-  if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
+  std::optional<TemplateChoice> choice;
+  if (auto err = read_template(d, choice)) return *err;
+  if (choice && !body.empty()) return bad("give body or template, not both: a template's text is the message");
+  if (!choice && (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars))
     return bad("body is required (1–20000 characters)");
   const auto* internal_v = core::json_member(d, "internal");
   if (internal_v && !internal_v->IsBool()) return bad("internal must be true or false");
@@ -247,6 +327,11 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   if (via != "channel" && via != "email") return bad("via must be channel or email");
   if ((via == "email" || !tag.empty()) && (author_type != "agent" || internal))
     return bad("via and tag apply to an agent's public reply only");
+  if (choice && (author_type != "agent" || internal || via != "channel" || !tag.empty()))
+    return bad("a template is an agent's public reply on the ticket's channel, without via or tag");
+  std::optional<events::TemplateRef> filled;  // looked up before the transaction: it asks the provider
+  if (choice)
+    if (auto err = fill_reply_template(ctx, p, id, *choice, filled, body)) return *err;
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
@@ -254,7 +339,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     if (via == "email") {
       if (!t->requester_email) return bad("the requester has no email address to reply to");
       route.channel = "email";
-    } else if (author_type == "agent" && !internal) {
+    } else if (author_type == "agent" && !internal && !filled) {  // a template may go at any time
       if (auto refused = check_reply_window(*t, tag)) return *refused;
     }
     store::NewMessage m;
@@ -270,7 +355,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     if (agent_public && store::reply_goes_out(tx, route)) m.delivery_status = "pending";
     auto msg = store::add_message(tx, *t, m, {}, false);
     attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
-    store::emit_message_created(tx, route, msg, tag);
+    store::emit_message_created(tx, route, msg, tag, filled);
     if (agent_public) {
       store::mark_first_response(tx, id);
       store::set_status(tx, *t, "pending");

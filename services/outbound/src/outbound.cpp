@@ -245,7 +245,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
     if (!adapter) throw std::runtime_error("no adapter for provider " + provider);
     return adapter->send({integ->id, integ->workspace_id, integ->provider, integ->routing_key, integ->number},
                          keys.decrypt(integ->credentials, integ->credentials_key_id, integ->id),
-                         {target.to, body, msg.id, created.route.tag.value_or("")});
+                         {target.to, body, msg.id, created.route.tag.value_or(""), created.route.message_template});
   });
   registry().observe_since("loket_delivery_seconds", {{"provider", provider}}, sending);
   return settle(

@@ -14,7 +14,9 @@ constexpr const char* kWebhookPath = "/api/v1/webhooks/twilio/whatsapp";
 class TwilioAdapter final : public Adapter {
  public:
   explicit TwilioAdapter(const Settings& s)
-      : client_(s.api_base(descriptor().api_key, "https://api.twilio.com")), webhook_base_(s.public_webhook_url()) {}
+      : client_(s.api_base(descriptor().api_key, "https://api.twilio.com"),
+                s.api_base("TWILIO_CONTENT", "https://content.twilio.com")),
+        webhook_base_(s.public_webhook_url()) {}
 
   const ProviderDescriptor& descriptor() const override {
     static const ProviderDescriptor d{kIntegration, kProvider, "whatsapp", "Twilio", "TWILIO"};
@@ -94,12 +96,17 @@ class TwilioAdapter final : public Adapter {
 
   std::string send(const IntegrationInfo& integ, const std::string& credentials,
                    const OutgoingMessage& msg) const override {
-    const std::string &to = msg.to, &text = msg.text;
     auto c = credentials_from_json(credentials);
     std::string callback;  // Twilio reports late failures (e.g. 63016) to the webhook as status callbacks
     if (!webhook_base_.empty() && !c.webhook_secret.empty())
       callback = webhook_base_ + kWebhookPath + "?secret=" + c.webhook_secret;
-    return client_.send_message(c, integ.number, to, text, callback);
+    if (msg.message_template) return client_.send_template(c, integ.number, msg.to, *msg.message_template, callback);
+    return client_.send_message(c, integ.number, msg.to, msg.text, callback);
+  }
+
+  std::optional<std::vector<MessageTemplate>> templates(const IntegrationInfo&,
+                                                        const std::string& credentials) const override {
+    return client_.templates(credentials_from_json(credentials));
   }
 
   std::string download(const IntegrationInfo&, const std::string& credentials,

@@ -72,6 +72,8 @@ class CloudAdapter final : public Adapter {
     if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789") != std::string::npos)
       throw Refusal::invalid(
           "phoneNumberId must be the numeric Phone number ID from WhatsApp → API Setup (not the phone number)");
+    if (creds.waba_id.size() > 32 || creds.waba_id.find_first_not_of("0123456789") != std::string::npos)
+      throw Refusal::invalid("wabaId must be the numeric WhatsApp Business Account ID from WhatsApp → API Setup");
     if (!core::is_e164(number))
       throw Refusal::invalid("displayNumber must be the number in E.164 form, e.g. +6281234567890");
     if (!given_verify.empty() && (given_verify.size() < 8 || given_verify.size() > 200))
@@ -83,9 +85,12 @@ class CloudAdapter final : public Adapter {
     c.display_name = "WhatsApp " + number;
     c.secrets = [this, creds, given_verify](const std::string& previous) mutable {
       creds.verify_token = given_verify;
-      try {  // keep the verify token Meta already has unless a new one is given
-        if (creds.verify_token.empty() && !previous.empty())
-          creds.verify_token = credentials_from_json(previous).verify_token;
+      try {                       // keep the verify token Meta already has unless a new one is given
+        if (!previous.empty()) {  // and the WABA, unless a new one is given
+          auto before = credentials_from_json(previous);
+          if (creds.verify_token.empty()) creds.verify_token = before.verify_token;
+          if (creds.waba_id.empty()) creds.waba_id = before.waba_id;
+        }
       } catch (const std::invalid_argument&) {
       }
       if (creds.verify_token.empty()) creds.verify_token = "wsv_" + core::base64url(core::random_bytes(18));
@@ -112,8 +117,19 @@ class CloudAdapter final : public Adapter {
 
   std::string send(const IntegrationInfo& integ, const std::string& credentials,
                    const OutgoingMessage& msg) const override {
-    const std::string &to = msg.to, &text = msg.text;
-    return client_.send_text(credentials_from_json(credentials).access_token, integ.routing_key, to, text);
+    const std::string token = credentials_from_json(credentials).access_token;
+    if (msg.message_template) return client_.send_template(token, integ.routing_key, msg.to, *msg.message_template);
+    return client_.send_text(token, integ.routing_key, msg.to, msg.text);
+  }
+
+  std::optional<std::vector<MessageTemplate>> templates(const IntegrationInfo&,
+                                                        const std::string& credentials) const override {
+    auto c = credentials_from_json(credentials);
+    if (c.waba_id.empty())
+      throw Refusal::invalid(
+          "this number was connected without wabaId: reconnect it with the WhatsApp Business Account ID "
+          "(WhatsApp → API Setup) to list its message templates");
+    return client_.templates(c.access_token, c.waba_id);
   }
 
   std::string download(const IntegrationInfo&, const std::string& credentials,

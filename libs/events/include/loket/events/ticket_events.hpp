@@ -3,6 +3,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -80,13 +81,25 @@ struct TicketUpdated {
   Ticket ticket;
 };
 
+/// A provider's pre-approved message template filled in for one reply (WhatsApp templates,
+/// issue 19): sent instead of free text, so it may go after the reply window closed.
+struct TemplateRef {
+  std::string id;        ///< the provider's id: Twilio's Content SID (HX…), Meta's template id
+  std::string name;      ///< the template's name (Meta sends by name and language)
+  std::string language;  ///< its language code as the provider spells it: "en_US", "id"
+  /// Placeholder name → value, in the template's order ("1" → "Ana", or "customer_name" → "Ana").
+  std::vector<std::pair<std::string, std::string>> variables;
+};
+
 /// Where a reply on a ticket goes (the ticket's channel and requester identities).
 struct Route {
   std::string channel;  ///< the ticket's, or "email" for a reply sent by email instead (issue 19)
   std::optional<std::string> integration_id, external_thread_id, requester_email, requester_phone;
   /// A message tag that permits the reply after the channel's reply window (Instagram's
   /// "HUMAN_AGENT"); absent for none.
-  std::optional<std::string> tag;
+  std::optional<std::string> tag = std::nullopt;
+  /// The approved template the reply is sent as (its text is the message body); absent for free text.
+  std::optional<TemplateRef> message_template = std::nullopt;
 };
 
 /// `message.created`: a message on ticket number `ticket_number`, with its reply route.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loket/events/events.hpp"
+#include "loket/events/ticket_events.hpp"
 #include "loket/http/message.hpp"
 #include "loket/mime/email.hpp"
 #include "loket/providers/common.hpp"
@@ -187,7 +188,35 @@ struct OutgoingMessage {
   std::string
       message_id;   ///< Loket's id of the message: the idempotency key where the provider takes one (VK's random_id)
   std::string tag;  ///< a message tag that permits the send ("HUMAN_AGENT" on Instagram); "" = none
+  /// Send this approved template (from Adapter::templates, filled by fill_template) instead of
+  /// `text`, which is then only its rendering; absent for a free-form reply.
+  std::optional<events::TemplateRef> message_template = std::nullopt;
 };
+
+/// A pre-approved message template an integration may send whatever its reply window
+/// (WhatsApp's message templates, issue 19), as Adapter::templates lists it.
+struct MessageTemplate {
+  std::string id;                      ///< the provider's id: Twilio's Content SID, Meta's template id
+  std::string name;                    ///< "order_update"
+  std::string language;                ///< as the provider spells it: "en_US", "id"
+  std::string category;                ///< "UTILITY", "MARKETING", "AUTHENTICATION"
+  std::string text;                    ///< what the customer reads, with placeholders: "Hi {{1}}, order {{2}} shipped."
+  std::vector<std::string> variables;  ///< placeholder names in the order a reply gives values: "1", "2"
+};
+
+/// The distinct placeholders `{{name}}` of template `text` (names of letters, digits and '_',
+/// at most 32 characters; spaces inside the braces ignored): numbers in numeric order, then
+/// other names in order of appearance. Pure.
+std::vector<std::string> template_placeholders(std::string_view text);
+
+/// `text` with every `{{name}}` of `variables` replaced by its value (others left as written). Pure.
+std::string render_template(std::string_view text, const std::vector<std::pair<std::string, std::string>>& variables);
+
+/// Fills template `t` with `values`, one per variable in order, as providers take them: each
+/// 1 to 1,024 characters of valid UTF-8 without newlines, tabs or more than four spaces in a row
+/// (Meta refuses those with error 132018). @throws Refusal (400) saying which value is wrong or
+/// how many are expected.
+events::TemplateRef fill_template(const MessageTemplate& t, const std::vector<std::string>& values);
 
 /// One email, with threading headers (RFC 5322 §3.6.4).
 struct Email {
@@ -311,6 +340,18 @@ class Adapter {
   /// messages carry it. @throws ProviderError (IntegrationGone when the token is revoked).
   virtual std::string send(const IntegrationInfo& integ, const std::string& credentials,
                            const OutgoingMessage& msg) const;
+  /// The approved message templates of an integration (WhatsApp: the Cloud API number's WhatsApp
+  /// Business Account, a Twilio account's Content API), only those Loket can fill (variables in
+  /// the text alone: no media headers, header or button variables); std::nullopt when the
+  /// provider has none. Blocking network I/O: 15 s a page, at most 10 pages.
+  /// @throws Refusal (400) when the integration lacks what listing needs (a Cloud API number
+  /// connected without wabaId); ProviderError when the provider refuses or cannot be reached.
+  virtual std::optional<std::vector<MessageTemplate>> templates(const IntegrationInfo& integ,
+                                                                const std::string& credentials) const {
+    (void)integ;
+    (void)credentials;
+    return std::nullopt;
+  }
   /// The display name of a customer a webhook names only by id (`sender_id`: an Instagram-
   /// scoped user id, a VK user id), looked up when their message opens a ticket; "" when the
   /// provider has no profile to ask. Blocking network I/O with a short timeout.

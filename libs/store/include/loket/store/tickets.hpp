@@ -293,8 +293,10 @@ bool echoes_recent_reply(pqxx::transaction_base& tx, const std::string& ticket_i
 int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit);
 
 /// Emits `message.created` for `m` on `ticket`, routed by the ticket (give a copy whose `channel`
-/// is "email" to send by email instead), with message tag `tag` ("" = none).
-void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag = "");
+/// is "email" to send by email instead), with message tag `tag` ("" = none) and, for a reply sent
+/// as an approved template, `message_template` (whose rendering is the message body).
+void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag = "",
+                          const std::optional<events::TemplateRef>& message_template = std::nullopt);
 
 /// Changes to a ticket; unset fields stay as they are.
 struct TicketChanges {

@@ -72,13 +72,21 @@ struct Account {
   std::string sid, friendly_name, status, type;
 };
 
+/// The templates of one Content API `GET /v1/ContentAndApprovals` page that WhatsApp approved
+/// (`approval_requests.status`, flat or under `whatsapp`, "approved") and that have a body:
+/// id = Content SID, name = friendly_name, text = the body of `twilio/text` or else of the first
+/// type that has one, variables = the keys of `variables`. Sets `next` to `meta.next_page_url`
+/// ("" at the end). @throws ProviderError (502) when `body` is not a page.
+std::vector<MessageTemplate> templates_from_page(const std::string& body, std::string& next);
+
 /// Calls Twilio's REST API at `api_base` (LOKET_TWILIO_API_BASE) with HTTP Basic auth
 /// (Account SID, auth token). Failures throw providers::ProviderError carrying Twilio's
 /// `code` and `message` ("Twilio error 63016: …"), retryable per is_retryable_status().
 /// Thread-safe.
 class Client {
  public:
-  explicit Client(std::string api_base);
+  /// `content_base`: the Content API (LOKET_TWILIO_CONTENT_API_BASE, https://content.twilio.com).
+  Client(std::string api_base, std::string content_base);
   /// GET /2010-04-01/Accounts/{sid}.json: validates the credentials (401/20003 when wrong).
   Account fetch_account(const Credentials& c) const;
   /// Sends `text` from WhatsApp number `from` to `to` (both E.164), split into parts of at
@@ -86,18 +94,29 @@ class Client {
   /// reports later failures (e.g. 63016) there.
   std::string send_message(const Credentials& c, const std::string& from, const std::string& to,
                            const std::string& text, const std::string& status_callback = "") const;
+  /// Sends approved Content template `t` (ContentSid, ContentVariables as a JSON object) from
+  /// WhatsApp number `from` to `to`; returns the message SID.
+  std::string send_template(const Credentials& c, const std::string& from, const std::string& to,
+                            const events::TemplateRef& t, const std::string& status_callback = "") const;
+  /// The account's WhatsApp-approved Content templates (templates_from_page), following
+  /// `meta.next_page_url` under the Content API base for at most 10 pages of 500.
+  std::vector<MessageTemplate> templates(const Credentials& c) const;
   /// Downloads a media file named by a webhook's MediaUrlN, following Twilio's redirect to
   /// its media store. Only URLs under the API base and this account's Messages are fetched.
   /// @throws ProviderError (permanent) for any other URL; ProviderError for HTTP failures.
   std::string download_media(const Credentials& c, const std::string& media_url) const;
 
  private:
-  std::string api_base_;
+  // POSTs one Messages.json form (with StatusCallback when given); returns the message SID.
+  std::string create_message(const Credentials& c, std::vector<std::pair<std::string, std::string>> form,
+                             const std::string& status_callback) const;
+  std::string api_base_, content_base_;
 };
 
 /// The Twilio WhatsApp adapter (webhooks at `/api/v1/webhooks/twilio/whatsapp?secret=…`,
 /// routed by our number, X-Twilio-Signature over `LOKET_PUBLIC_WEBHOOK_URL` + target; `connect`
-/// takes `accountSid`, `authToken`, `whatsappNumber`), calling `LOKET_TWILIO_API_BASE`.
+/// takes `accountSid`, `authToken`, `whatsappNumber`), calling `LOKET_TWILIO_API_BASE` and, for
+/// templates, `LOKET_TWILIO_CONTENT_API_BASE`.
 std::unique_ptr<Adapter> make_adapter(const Settings& settings);
 
 }  // namespace loket::providers::twilio

@@ -53,6 +53,13 @@ std::string first_sender(const std::string& body, const std::string& phone_numbe
 /// `other_field`, `malformed`. Pure; never throws.
 providers::Normalized normalize(const events::RawWebhook& raw);
 
+/// The templates of one `GET /{waba-id}/message_templates` page Loket can send: status APPROVED,
+/// components HEADER (TEXT without variables), BODY, FOOTER and BUTTONS of QUICK_REPLY,
+/// PHONE_NUMBER or URL without variables; `text` = header, body and footer separated by blank
+/// lines; `variables` = the body's placeholders. Sets `after` to the next page's cursor ("" at
+/// the end). @throws ProviderError (502) when `body` is not a page.
+std::vector<MessageTemplate> templates_from_page(const std::string& body, std::string& after);
+
 /// The phone number's record on the Graph API.
 struct PhoneNumber {
   std::string id, display_phone_number, verified_name;
@@ -84,6 +91,13 @@ class Client {
   /// at most 4096 characters; returns the last `wamid`.
   std::string send_text(const std::string& token, const std::string& phone_number_id, const std::string& to,
                         const std::string& text) const;
+  /// POST /{phone-number-id}/messages with approved template `t` (body parameters in order;
+  /// `parameter_name` for named ones) to `to` (E.164); returns the `wamid`.
+  std::string send_template(const std::string& token, const std::string& phone_number_id, const std::string& to,
+                            const events::TemplateRef& t) const;
+  /// GET /{waba-id}/message_templates: the APPROVED templates whose only variables are in the
+  /// body (see templates_from_page), following `paging.cursors.after` for at most 10 pages of 100.
+  std::vector<MessageTemplate> templates(const std::string& token, const std::string& waba_id) const;
   /// GET /{media-id} for the media URL, then downloads it with the same token. The URL must lie
   /// under the Graph base or api.media_bases.
   /// @throws ProviderError (permanent) for another URL; ProviderError for HTTP failures.
@@ -91,6 +105,8 @@ class Client {
 
  private:
   std::string get_json(const std::string& token, const std::string& path, const std::string& what) const;
+  // POSTs one message body to /{phone-number-id}/messages; returns its wamid.
+  std::string post_message(const std::string& token, const std::string& phone_number_id, std::string body) const;
   Api api_;
 };
 
