@@ -182,6 +182,30 @@ void FakeApi::set_result(std::size_t call, const std::string& id) {
   calls_[call].result = id;
 }
 
+namespace {
+// The Content API's list in Twilio's shape: an approved template, an unsubmitted draft, and the
+// link to page 2 (an approved quick-reply whose approval is keyed by channel).
+std::string content_page_1(const std::string& base) {
+  return std::string(
+             R"({"contents":[{"date_created":"2025-03-14T09:12:44Z","date_updated":"2025-03-14T09:40:02Z","sid":")") +
+         FakeTwilio::kContentOrderUpdate +
+         R"(","account_sid":"AC0123456789abcdef0123456789abcdef","friendly_name":"order_update","language":"en","variables":{"1":"Ana","2":"#1"},"types":{"twilio/text":{"body":"Hi {{1}}, your order {{2}} has shipped."}},"approval_requests":{"name":"order_update","category":"UTILITY","content_type":"twilio/text","status":"approved","rejection_reason":"","allow_category_change":true}},)"
+         R"({"date_created":"2025-05-10T08:00:00Z","date_updated":"2025-05-10T08:00:00Z","sid":"HX3d9e1f2a3b4c5d6e7f8091a2b3c4d5e6","account_sid":"AC0123456789abcdef0123456789abcdef","friendly_name":"draft_offer","language":"en","variables":{},"types":{"twilio/text":{"body":"A draft."}},"approval_requests":{"name":"","category":"","content_type":"","status":"unsubmitted","rejection_reason":"","allow_category_change":true}}],)"
+         R"("meta":{"page":0,"page_size":500,"first_page_url":")" +
+         base + R"(/v1/ContentAndApprovals?PageSize=500&Page=0","previous_page_url":null,"url":")" + base +
+         R"(/v1/ContentAndApprovals?PageSize=500&Page=0","next_page_url":")" + base +
+         R"(/v1/ContentAndApprovals?PageSize=500&Page=1&PageToken=PT2","key":"contents"}})";
+}
+
+std::string content_page_2() {
+  return std::string(
+             R"({"contents":[{"date_created":"2025-04-02T11:00:00Z","date_updated":"2025-04-02T11:20:00Z","sid":")") +
+         FakeTwilio::kContentMenu +
+         R"(","account_sid":"AC0123456789abcdef0123456789abcdef","friendly_name":"menu","language":"es","variables":{"1":"Sari"},"types":{"twilio/quick-reply":{"body":"Hola {{1}}, ¿en qué te ayudamos?","actions":[{"title":"Mi pedido","id":"order"}]}},"approval_requests":{"whatsapp":{"type":"whatsapp","name":"menu","category":"MARKETING","content_type":"twilio/quick-reply","status":"approved","rejection_reason":"","allow_category_change":true,"flows":null}}}],)"
+         R"("meta":{"page":1,"page_size":500,"previous_page_url":null,"next_page_url":null,"key":"contents"}})";
+}
+}  // namespace
+
 http::Response FakeTwilio::handle(const http::Request& r) {
   std::string auth = r.header("authorization");
   auto call = record(r, auth);
@@ -191,10 +215,6 @@ http::Response FakeTwilio::handle(const http::Request& r) {
     res.body = media_bytes;
     return res;
   }
-  const std::string prefix = "/2010-04-01/Accounts/";
-  if (r.path.rfind(prefix, 0) != 0) return json_response(404, R"({"code":20404,"message":"not found","status":404})");
-  std::string rest = r.path.substr(prefix.size());
-  std::string sid = rest.substr(0, rest.find_first_of("/."));
   // Basic auth must be "<sid>:<token>"; tokens containing "bad" are wrong.
   std::string decoded;
   if (auth.rfind("Basic ", 0) == 0) {
@@ -214,17 +234,32 @@ http::Response FakeTwilio::handle(const http::Request& r) {
       }
     }
   }
-  if (decoded.rfind(sid + ":", 0) != 0 || decoded.find("bad") != std::string::npos)
+  const auto unauthorized = [] {
     return json_response(
         401,
         R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})");
+  };
+  if (r.path == "/v1/ContentAndApprovals") {  // the Content API: two pages of templates
+    if (decoded.rfind("AC", 0) != 0 || decoded.find("bad") != std::string::npos) return unauthorized();
+    return json_response(200, r.query_param("PageToken").empty() ? content_page_1(base()) : content_page_2());
+  }
+  const std::string prefix = "/2010-04-01/Accounts/";
+  if (r.path.rfind(prefix, 0) != 0) return json_response(404, R"({"code":20404,"message":"not found","status":404})");
+  std::string rest = r.path.substr(prefix.size());
+  std::string sid = rest.substr(0, rest.find_first_of("/."));
+  if (decoded.rfind(sid + ":", 0) != 0 || decoded.find("bad") != std::string::npos) return unauthorized();
   if (rest == sid + ".json")
     return json_response(
         200, "{\"sid\":\"" + sid + "\",\"friendly_name\":\"Acme\",\"status\":\"active\",\"type\":\"Full\"}");
   if (rest == sid + "/Messages.json" && r.method == "POST") {
     auto form = http::parse_query(r.body);
     std::string to = form.count("To") ? form.find("To")->second : "";
-    if (to.rfind("whatsapp:", 0) == 0 && window_closed(to.substr(9)))
+    const std::string content = form.count("ContentSid") ? form.find("ContentSid")->second : "";
+    if (!content.empty() && content != kContentOrderUpdate && content != kContentMenu)
+      return json_response(
+          400,
+          R"({"code":21655,"message":"The ContentSid is Invalid.","more_info":"https://www.twilio.com/docs/errors/21655","status":400})");
+    if (content.empty() && to.rfind("whatsapp:", 0) == 0 && window_closed(to.substr(9)))
       return json_response(
           400,
           R"({"code":63016,"message":"Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template.","more_info":"https://www.twilio.com/docs/errors/63016","status":400})");
@@ -240,6 +275,34 @@ http::Response FakeTwilio::handle(const http::Request& r) {
   }
   return json_response(404, R"({"code":20404,"message":"The requested resource was not found","status":404})");
 }
+
+namespace {
+// GET /{waba-id}/message_templates in the Graph API's shape, in two pages: a positional template
+// with header and footer and a pending one, then a named-parameter template and one with an
+// image header (not sendable by Loket).
+std::string graph_templates_page_1() {
+  return R"({"data":[{"name":"order_shipped","parameter_format":"POSITIONAL","components":[{"type":"HEADER","format":"TEXT","text":"Your order is on its way"},{"type":"BODY","text":"Hi {{1}}, order {{2}} has shipped. Questions? Just reply.","example":{"body_text":[["Ana","#1042"]]}},{"type":"FOOTER","text":"Acme Shop"}],"language":"en_US","status":"APPROVED","category":"UTILITY","id":"1190416925457735"},)"
+         R"({"name":"refund_update","parameter_format":"POSITIONAL","components":[{"type":"BODY","text":"Your refund of {{1}} is on its way."}],"language":"en_US","status":"PENDING","category":"UTILITY","id":"972331964702955"}],)"
+         R"("paging":{"cursors":{"before":"MAZDZD","after":"MjQZD"},"next":"https://graph.facebook.com/v21.0/1/message_templates?after=MjQZD"}})";
+}
+
+std::string graph_templates_page_2() {
+  return R"({"data":[{"name":"follow_up","parameter_format":"NAMED","components":[{"type":"BODY","text":"Hai {{customer_name}}, apakah masalah {{topic}} sudah beres? Balas kapan saja.","example":{"body_text_named_params":[{"param_name":"customer_name","example":"Sari"},{"param_name":"topic","example":"pengiriman"}]}}],"language":"id","status":"APPROVED","category":"UTILITY","id":"804623111856410"},)"
+         R"({"name":"spring_sale","parameter_format":"POSITIONAL","components":[{"type":"HEADER","format":"IMAGE","example":{"header_handle":["4::aW1hZ2U=:ARb"]}},{"type":"BODY","text":"Our spring sale starts today, {{1}}!"}],"language":"en_US","status":"APPROVED","category":"MARKETING","id":"1597302717544312"}],)"
+         R"("paging":{"cursors":{"before":"QVFI","after":"QVFI"}}})";
+}
+
+// Whether a send's `template` names an approved template with the right parameters.
+bool known_template(const rapidjson::Value& t) {
+  if (!t.IsObject() || !t.HasMember("name") || !t["name"].IsString()) return false;
+  const std::string name = t["name"].GetString();
+  std::size_t params = 0;
+  if (t.HasMember("components") && t["components"].IsArray())
+    for (const auto& c : t["components"].GetArray())
+      if (c.HasMember("parameters") && c["parameters"].IsArray()) params += c["parameters"].Size();
+  return (name == "order_shipped" && params == 2) || (name == "follow_up" && params == 2);
+}
+}  // namespace
 
 http::Response FakeGraph::handle(const http::Request& r) {
   std::string token = auth_of(r);
@@ -259,11 +322,18 @@ http::Response FakeGraph::handle(const http::Request& r) {
   if (parts.size() < 2 || parts[0].rfind("v", 0) != 0)
     return json_response(404, R"({"error":{"message":"Unknown path","code":803}})");
   const std::string& id = parts[1];
+  if (parts.size() == 3 && parts[2] == "message_templates" && r.method == "GET")
+    return json_response(200, r.query_param("after").empty() ? graph_templates_page_1() : graph_templates_page_2());
   if (parts.size() == 3 && parts[2] == "messages" && r.method == "POST") {
     rapidjson::Document d;
     d.Parse(r.body.c_str());
     std::string to = d.IsObject() && d.HasMember("to") ? d["to"].GetString() : "";
-    if (window_closed(to))
+    const bool templated = d.IsObject() && d.HasMember("template");
+    if (templated && !known_template(d["template"]))
+      return json_response(
+          400,
+          R"({"error":{"message":"(#132001) Template name does not exist in the translation","type":"OAuthException","code":132001,"error_data":{"messaging_product":"whatsapp","details":"template name does not exist in the language"},"fbtrace_id":"AbC"}})");
+    if (!templated && window_closed(to))
       return json_response(
           400,
           R"({"error":{"message":"Re-engagement message","type":"OAuthException","code":131047,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."},"fbtrace_id":"AbC"}})");
@@ -628,6 +698,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_PUBLIC_WEBHOOK_URL=" + ingress_url());
   env_.push_back("LOKET_TELEGRAM_API_BASE=" + telegram_base);
   env_.push_back("LOKET_TWILIO_API_BASE=" + twilio_base);
+  env_.push_back("LOKET_TWILIO_CONTENT_API_BASE=" + twilio_base);
   env_.push_back("LOKET_GRAPH_API_BASE=" + graph_base);
   env_.push_back("LOKET_RESEND_API_BASE=" + resend_base);
   env_.push_back("LOKET_INSTAGRAM_API_BASE=" + instagram().base());

@@ -89,6 +89,11 @@ class FakeApi {
 /// media store that serves `media_bytes` as image/jpeg, to the right credentials only.
 class FakeTwilio : public FakeApi {
  public:
+  /// The approved Content templates of `GET /v1/ContentAndApprovals` (two pages): order_update
+  /// ("Hi {{1}}, your order {{2}} has shipped.") and menu (es, one variable). Sending another
+  /// ContentSid fails with 21655; a template goes out whatever the window.
+  static constexpr const char* kContentOrderUpdate = "HXb5b62575e6e4ff6129ad7c8efe1f983e";
+  static constexpr const char* kContentMenu = "HX2c8f0c3e7d1a4b5f9e6d7c8b9a0f1e2d";
   const std::string media_bytes = std::string("\xff\xd8\xff\xe0twilio-jpeg", 14);
 
  protected:
@@ -98,7 +103,10 @@ class FakeTwilio : public FakeApi {
 /// A fake Graph API (any version prefix). Tokens containing "bad" get 401/190; sending to a
 /// number whose window is closed fails with 400/131047 (numbers without '+', as Graph's `to`); GET /{media-id} answers
 /// a URL on this server serving `media_bytes`, except media id "offsite", whose URL points at another host (which must
-/// never be fetched).
+/// never be fetched). GET /{waba-id}/message_templates lists, in two pages, order_shipped
+/// (en_US, 2 variables, header and footer), a pending template, follow_up (id, named variables
+/// customer_name and topic) and one with an image header; a template send must name
+/// order_shipped or follow_up with two parameters (else 132001) and goes out whatever the window.
 class FakeGraph : public FakeApi {
  public:
   const std::string media_bytes = std::string("\x89PNG\r\n\x1a\ngraph-image", 19);

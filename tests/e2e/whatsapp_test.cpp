@@ -82,13 +82,14 @@ struct CloudNumber {
 };
 
 CloudNumber connect_cloud(const std::string& key, const std::string& number, const std::string& app_secret,
-                          int expect = 201, const std::string& token = "EAAG-good-token") {
+                          int expect = 201, const std::string& token = "EAAG-good-token",
+                          const std::string& extra_fields = "") {
   CloudNumber c{"", number, std::to_string(100000000000000 + (std::stoull(number.substr(6)) * 7) % 900000000000000),
                 app_secret, ""};
   std::string secret_field = app_secret.empty() ? "" : R"(,"appSecret":")" + app_secret + "\"";
   auto r = api("POST", "/api/v1/channels", key,
                R"({"provider":"whatsapp_cloud","accessToken":")" + token + R"(","phoneNumberId":")" +
-                   c.phone_number_id + R"(","displayNumber":")" + number + "\"" + secret_field + "}");
+                   c.phone_number_id + R"(","displayNumber":")" + number + "\"" + secret_field + extra_fields + "}");
   INFO(r.raw);
   REQUIRE(r.status == expect);
   c.id = str(r.data(), "id");
@@ -523,4 +524,154 @@ TEST_CASE("WhatsApp: a reply after the 24-hour window is refused up front; email
   CHECK(settled_delivery(key, ticket, str(by_email.data(), "id")).first == "sent");
   CHECK(resend().emails_to(address).size() == 1);
   CHECK(twilio().calls("/Messages.json").size() == sends);
+}
+
+namespace {
+// The approved templates GET /api/v1/channels/{id}/templates lists, by name.
+std::map<std::string, std::pair<std::string, std::vector<std::string>>> listed_templates(const std::string& key,
+                                                                                         const std::string& channel) {
+  auto r = api("GET", "/api/v1/channels/" + channel + "/templates", key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  std::map<std::string, std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto& t : r.data()["templates"].GetArray()) {
+    std::vector<std::string> vars;
+    for (const auto& v : t["variables"].GetArray()) vars.push_back(v.GetString());
+    out[t["name"].GetString()] = {t["text"].GetString(), vars};
+  }
+  return out;
+}
+
+// The last message of `ticket` (its body and author).
+std::pair<std::string, std::string> last_message(const std::string& key, const std::string& ticket) {
+  auto msgs = ticket_messages(key, ticket);
+  const auto& list = msgs.data().GetArray();
+  REQUIRE(list.Size() > 0);
+  const auto& m = list[list.Size() - 1];
+  return {str(m, "body"), str(m, "authorType")};
+}
+}  // namespace
+
+TEST_CASE("Twilio: after the window an agent sends an approved Content template, rendered on the ticket",
+          "[whatsapp]") {
+  auto [account, key] = new_workspace("WA templates");
+  auto t = connect_twilio(key, unique_number());
+  const std::string customer = unique_number();
+  REQUIRE(post_twilio(t, twilio_text(t, customer, unique_sid("SM"), "Di mana paket saya?")).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  const std::string ticket = tickets_of(key, customer)[0];
+  sql_exec("UPDATE tickets SET customer_message_at = now() - interval '30 hours' WHERE id = '" + ticket + "'");
+  twilio().close_window(customer);
+
+  // Both pages of the Content API; the unsubmitted draft is not offered.
+  auto listed = listed_templates(key, t.id);
+  REQUIRE(listed.size() == 2);
+  CHECK(listed["order_update"].first == "Hi {{1}}, your order {{2}} has shipped.");
+  CHECK(listed["order_update"].second == std::vector<std::string>{"1", "2"});
+  CHECK(listed["menu"].second == std::vector<std::string>{"1"});
+  CHECK(api("GET", "/api/v1/channels/int_nope/templates", key).status == 404);
+  auto [other_account, other_key] = new_workspace("WA templates other");
+  CHECK(api("GET", "/api/v1/channels/" + t.id + "/templates", other_key).status == 404);  // not theirs
+
+  const std::string path = "/api/v1/tickets/" + ticket + "/messages";
+  auto sends = twilio().calls("/Messages.json").size();
+  // Refused up front, nothing stored or sent: wrong count, a newline, unknown, both body and template.
+  const std::string order = std::string(R"({"template":{"id":")") + FakeTwilio::kContentOrderUpdate + "\"";
+  CHECK(api("POST", path, key, order + R"(,"variables":["Ana"]}})").status == 400);
+  CHECK(api("POST", path, key, order + R"(,"variables":["Ana","#1\n042"]}})").status == 400);
+  CHECK(api("POST", path, key, R"({"template":{"id":"HX00000000000000000000000000000000","variables":[]}})").status ==
+        400);
+  CHECK(api("POST", path, key, R"({"body":"hi",)" + order.substr(1) + R"(,"variables":["Ana","#1"]}})").status == 400);
+  CHECK(api("POST", path, key, R"({"internal":true,)" + order.substr(1) + R"(,"variables":["Ana","#1"]}})").status ==
+        400);
+  CHECK(api("POST", path, key, R"({"template":"order_update"})").status == 400);
+  CHECK(api("POST", path, key, R"({"body":"Maaf terlambat"})").status == 409);  // free text is still refused
+
+  auto sent = api("POST", path, key, order + R"(,"variables":["Budi","#1042"]}})");
+  INFO(sent.raw);
+  REQUIRE(sent.status == 201);
+  CHECK(str(sent.data(), "body") == "Hi Budi, your order #1042 has shipped.");
+  CHECK(settled_delivery(key, ticket, str(sent.data(), "id")).first == "sent");
+  auto calls = twilio().calls("/Messages.json");
+  REQUIRE(calls.size() == sends + 1);
+  auto form = loket::http::parse_query(calls.back().body);
+  CHECK(form.find("ContentSid")->second == FakeTwilio::kContentOrderUpdate);
+  CHECK(form.find("ContentVariables")->second == R"({"1":"Budi","2":"#1042"})");
+  CHECK(form.count("Body") == 0);
+  CHECK(form.find("To")->second == "whatsapp:" + customer);
+  CHECK(last_message(key, ticket) ==
+        std::pair<std::string, std::string>{"Hi Budi, your order #1042 has shipped.", "agent"});
+
+  // By name and language too (Twilio's language code as it lists it).
+  auto menu = api("POST", path, key, R"({"template":{"name":"menu","language":"es","variables":["Budi"]}})");
+  REQUIRE(menu.status == 201);
+  CHECK(str(menu.data(), "body") == "Hola Budi, ¿en qué te ayudamos?");
+  CHECK(settled_delivery(key, ticket, str(menu.data(), "id")).first == "sent");
+}
+
+TEST_CASE("Cloud API: templates come from the WhatsApp Business Account; named variables are sent by name",
+          "[whatsapp]") {
+  auto [account, key] = new_workspace("WA Cloud templates");
+  const std::string number = unique_number();
+  auto c = connect_cloud(key, number, "app-secret-t");
+  const std::string customer = unique_number();
+  REQUIRE(post_cloud(cloud_text(c, customer, "wamid.T" + unique_sid(""), "Halo?"), c.app_secret).status == 200);
+  REQUIRE(wait_until([&] { return tickets_of(key, customer).size() == 1; }, 15s));
+  const std::string ticket = tickets_of(key, customer)[0];
+  const std::string path = "/api/v1/tickets/" + ticket + "/messages";
+  const std::string follow_up =
+      R"({"template":{"name":"follow_up","language":"id","variables":["Anna","pengiriman"]}})";
+
+  // Connected without wabaId: listing (and so sending) says how to fix it.
+  auto no_waba = api("GET", "/api/v1/channels/" + c.id + "/templates", key);
+  CHECK(no_waba.status == 400);
+  CHECK(no_waba.raw.find("wabaId") != std::string::npos);
+  CHECK(api("POST", path, key, follow_up).status == 400);
+  CHECK(api("POST", "/api/v1/channels", key,
+            R"({"provider":"whatsapp_cloud","accessToken":"EAAG-good-token","phoneNumberId":")" + c.phone_number_id +
+                R"(","displayNumber":")" + number + R"(","wabaId":"12ab"})")
+            .status == 400);
+  connect_cloud(key, number, "app-secret-t", 200, "EAAG-good-token", R"(,"wabaId":"102290129340398")");
+
+  auto listed = listed_templates(key, c.id);  // two pages; pending and image-header templates left out
+  REQUIRE(listed.size() == 2);
+  CHECK(listed["order_shipped"].first ==
+        "Your order is on its way\n\nHi {{1}}, order {{2}} has shipped. Questions? Just reply.\n\nAcme Shop");
+  CHECK(listed["follow_up"].second == std::vector<std::string>{"customer_name", "topic"});
+  CHECK(graph().calls("/102290129340398/message_templates").size() == 2);  // page 2 is served for `after` only
+
+  // Inside the window a template may go too; the customer reads (and the ticket shows) its text.
+  auto sends = graph().calls("/messages").size();
+  auto sent = api("POST", path, key, follow_up);
+  INFO(sent.raw);
+  REQUIRE(sent.status == 201);
+  CHECK(str(sent.data(), "body") == "Hai Anna, apakah masalah pengiriman sudah beres? Balas kapan saja.");
+  CHECK(settled_delivery(key, ticket, str(sent.data(), "id")).first == "sent");
+  auto calls = graph().calls("/" + c.phone_number_id + "/messages");
+  REQUIRE(graph().calls("/messages").size() == sends + 1);
+  rapidjson::Document d;
+  d.Parse(calls.back().body.c_str());
+  REQUIRE(d.IsObject());
+  CHECK(std::string(d["type"].GetString()) == "template");
+  CHECK(std::string(d["to"].GetString()) == customer.substr(1));
+  const auto& tpl = d["template"];
+  CHECK(std::string(tpl["name"].GetString()) == "follow_up");
+  CHECK(std::string(tpl["language"]["code"].GetString()) == "id");
+  const auto& params = tpl["components"][0]["parameters"];
+  REQUIRE(params.Size() == 2);
+  CHECK(std::string(params[0]["parameter_name"].GetString()) == "customer_name");
+  CHECK(std::string(params[0]["text"].GetString()) == "Anna");
+  CHECK(std::string(params[1]["parameter_name"].GetString()) == "topic");
+
+  // After the window: positional parameters, no parameter names.
+  sql_exec("UPDATE tickets SET customer_message_at = now() - interval '2 days' WHERE id = '" + ticket + "'");
+  graph().close_window(customer.substr(1));
+  auto late = api("POST", path, key, R"({"template":{"id":"1190416925457735","variables":["Anna","#77"]}})");
+  REQUIRE(late.status == 201);
+  CHECK(settled_delivery(key, ticket, str(late.data(), "id")).first == "sent");
+  d.Parse(graph().calls("/" + c.phone_number_id + "/messages").back().body.c_str());
+  CHECK(std::string(d["template"]["name"].GetString()) == "order_shipped");
+  CHECK(std::string(d["template"]["language"]["code"].GetString()) == "en_US");
+  CHECK_FALSE(d["template"]["components"][0]["parameters"][0].HasMember("parameter_name"));
+  CHECK(std::string(d["template"]["components"][0]["parameters"][1]["text"].GetString()) == "#77");
 }

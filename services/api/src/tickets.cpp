@@ -275,7 +275,7 @@ std::optional<http::Response> fill_reply_template(Context& ctx, const Principal&
   {
     auto conn = ctx.pool.acquire();
     pqxx::read_transaction tx(*conn);
-    t = store::load_ticket(tx, p.workspace_id, id, true);
+    t = store::load_ticket(tx, p.workspace_id, id);
     if (t) integ = reply_integration(tx, ctx, *t);
   }
   if (!t) return not_found();
