@@ -17,7 +17,11 @@ declare function call<Op extends keyof operations>(operation: Op, body: Body<Op>
 // An agent's public reply and an internal note.
 export const reply: Body<"createMessage"> = { body: "It ships today.", attachmentIds: ["att_1"] };
 export const note: Body<"createMessage"> = { body: "VIP customer", internal: true };
-// @ts-expect-error a message needs its body
+// A WhatsApp reply after the 24-hour window, as an approved template with its variables.
+export const templated: Body<"createMessage"> = { template: { id: "HXb5b6", variables: ["Budi", "#1042"] } };
+// @ts-expect-error template variables are strings
+export const numericVariable: Body<"createMessage"> = { template: { id: "HXb5b6", variables: [1042] } };
+// @ts-expect-error a message needs its body (or a template)
 export const noBody: Body<"createMessage"> = { internal: true };
 // @ts-expect-error authorType is agent or requester
 export const systemAuthor: Body<"createMessage"> = { body: "x", authorType: "system" };
