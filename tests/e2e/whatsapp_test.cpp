@@ -515,6 +515,7 @@ TEST_CASE("WhatsApp: a reply after the 24-hour window is refused up front; email
   CHECK(refused.raw.find("REPLY_WINDOW_CLOSED") != std::string::npos);
   CHECK(refused.raw.find(address) != std::string::npos);
   CHECK(refused.raw.find("HUMAN_AGENT") == std::string::npos);
+  CHECK(refused.raw.find("message template") != std::string::npos);
   CHECK(api("POST", "/api/v1/tickets/" + ticket + "/messages", key, R"({"body":"x","tag":"HUMAN_AGENT"})").status ==
         400);
   // By email instead: sent to the requester's address, nothing on WhatsApp.

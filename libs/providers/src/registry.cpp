@@ -38,7 +38,7 @@ const std::vector<ChannelDescriptor>& channels() {
       {"web", "Web", ReplyTo::kEmail},
       {"email", "Email", ReplyTo::kEmail, false},
       {"phone", "Phone", ReplyTo::kEmail},
-      {"whatsapp", "WhatsApp", ReplyTo::kPhone, true, 24},
+      {"whatsapp", "WhatsApp", ReplyTo::kPhone, true, 24, "", 0, true},
       {"telegram", "Telegram", ReplyTo::kThread},
       {"instagram", "Instagram", ReplyTo::kThread, true, 24, "HUMAN_AGENT", 7 * 24},
       {"vk", "VK", ReplyTo::kThread},

@@ -219,6 +219,10 @@ std::optional<http::Response> check_reply_window(const store::Ticket& t, const s
                     w->closes_at + ".";
   if (!window.tag.empty() && window.open(now, window.tag))
     msg += " A person may still answer until " + *w->tag_closes_at + ": send it with \"tag\":\"" + *w->tag + "\".";
+  if (const auto* channel = providers::find_channel(t.channel); channel && channel->message_templates)
+    msg +=
+        " An approved message template may still be sent: \"template\" instead of \"body\" (GET "
+        "/api/v1/channels/{id}/templates lists them).";
   if (t.requester_email) msg += " Or reply by email to " + *t.requester_email + " with \"via\":\"email\".";
   return http::json_error(409, "REPLY_WINDOW_CLOSED", msg);
 }

@@ -36,6 +36,9 @@ struct ChannelDescriptor {
   /// many hours after the customer's last message; "" = none.
   std::string window_tag = "";
   int tag_window_hours = 0;
+  /// Its providers have pre-approved message templates a reply may be sent as whatever the
+  /// window (WhatsApp; Adapter::templates).
+  bool message_templates = false;
 };
 
 /// The reply window of a ticket: when a free-form reply stops being accepted, and how long a
