@@ -586,6 +586,12 @@ TEST_CASE("Twilio: after the window an agent sends an approved Content template,
   CHECK(api("POST", path, key, R"({"internal":true,)" + order.substr(1) + R"(,"variables":["Ana","#1"]}})").status ==
         400);
   CHECK(api("POST", path, key, R"({"template":"order_update"})").status == 400);
+  auto web = api("POST", "/api/v1/tickets", key, R"({"body":"Order 1001?","requesterName":"Ann"})");
+  REQUIRE(web.status == 201);
+  auto not_whatsapp = api("POST", "/api/v1/tickets/" + str(web.data(), "id") + "/messages", key,
+                          order + R"(,"variables":["Ana","#1"]}})");
+  CHECK(not_whatsapp.status == 400);
+  CHECK(not_whatsapp.raw.find("have no message templates") != std::string::npos);
   CHECK(api("POST", path, key, R"({"body":"Maaf terlambat"})").status == 409);  // free text is still refused
 
   auto sent = api("POST", path, key, order + R"(,"variables":["Budi","#1042"]}})");

@@ -283,6 +283,10 @@ std::optional<http::Response> fill_reply_template(Context& ctx, const Principal&
     if (t) integ = reply_integration(tx, ctx, *t);
   }
   if (!t) return not_found();
+  const auto* channel = providers::find_channel(t->channel);
+  if (!channel || !channel->message_templates)
+    return bad(providers::channel_label(t->channel) + " tickets have no message templates");
+  if (!store::deliverable(*t)) return bad("the ticket has no recipient on " + channel->label);
   if (!integ || integ->status == "disconnected")
     return bad("message templates are sent through the ticket's channel, and " + providers::channel_label(t->channel) +
                " has no connected integration that has them");
