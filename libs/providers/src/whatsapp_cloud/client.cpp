@@ -34,12 +34,25 @@ PhoneNumber Client::phone_number(const std::string& token, const std::string& id
   return p;
 }
 
-std::string Client::post_message(const std::string& token, const std::string& phone_number_id, std::string body) const {
+std::string Client::post_message(const std::string& token, const std::string& phone_number_id, const std::string& to,
+                                 const char* type, const std::function<void(core::JsonWriter&)>& content) const {
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  w.StartObject();
+  core::json_kv(w, "messaging_product", "whatsapp");
+  core::json_kv(w, "recipient_type", "individual");
+  core::json_kv(w, "to", to.substr(to.rfind('+') == 0 ? 1 : 0));
+  core::json_kv(w, "type", type);
+  core::json_put(w, type);
+  w.StartObject();
+  content(w);
+  w.EndObject();
+  w.EndObject();
   auto req = bearer_request(
       token, api_.graph + "/" + api_.version + "/" + http::percent_encode(phone_number_id) + "/messages");
   req.method = "POST";
   req.headers.emplace_back("Content-Type", "application/json");
-  req.body = std::move(body);
+  req.body = sb.GetString();
   auto res = http::fetch(req);
   if (!res.ok()) fail("Graph send message", res);
   auto d = json_object(res, "Graph send message");
@@ -54,62 +67,42 @@ std::string Client::send_text(const std::string& token, const std::string& phone
   do {
     std::string part = core::utf8_truncate(rest, kMaxTextChars);
     rest.erase(0, part.size());
-    rapidjson::StringBuffer sb;
-    core::JsonWriter w(sb);
-    w.StartObject();
-    core::json_kv(w, "messaging_product", "whatsapp");
-    core::json_kv(w, "recipient_type", "individual");
-    core::json_kv(w, "to", to.substr(to.rfind('+') == 0 ? 1 : 0));
-    core::json_kv(w, "type", "text");
-    core::json_put(w, "text");
-    w.StartObject();
-    core::json_put(w, "preview_url");
-    w.Bool(false);
-    core::json_kv(w, "body", part);
-    w.EndObject();
-    w.EndObject();
-    wamid = post_message(token, phone_number_id, sb.GetString());
+    wamid = post_message(token, phone_number_id, to, "text", [&](core::JsonWriter& w) {
+      core::json_put(w, "preview_url");
+      w.Bool(false);
+      core::json_kv(w, "body", part);
+    });
   } while (!rest.empty());
   return wamid;
 }
 
 std::string Client::send_template(const std::string& token, const std::string& phone_number_id, const std::string& to,
                                   const events::TemplateRef& t) const {
-  rapidjson::StringBuffer sb;
-  core::JsonWriter w(sb);
-  w.StartObject();
-  core::json_kv(w, "messaging_product", "whatsapp");
-  core::json_kv(w, "recipient_type", "individual");
-  core::json_kv(w, "to", to.substr(to.rfind('+') == 0 ? 1 : 0));
-  core::json_kv(w, "type", "template");
-  core::json_put(w, "template");
-  w.StartObject();
-  core::json_kv(w, "name", t.name);
-  core::json_put(w, "language");
-  w.StartObject();
-  core::json_kv(w, "code", t.language);
-  w.EndObject();
-  core::json_put(w, "components");
-  w.StartArray();
-  if (!t.variables.empty()) {
+  return post_message(token, phone_number_id, to, "template", [&](core::JsonWriter& w) {
+    core::json_kv(w, "name", t.name);
+    core::json_put(w, "language");
     w.StartObject();
-    core::json_kv(w, "type", "body");
-    core::json_put(w, "parameters");
+    core::json_kv(w, "code", t.language);
+    w.EndObject();
+    core::json_put(w, "components");
     w.StartArray();
-    for (const auto& [name, value] : t.variables) {
+    if (!t.variables.empty()) {
       w.StartObject();
-      core::json_kv(w, "type", "text");
-      if (name.find_first_not_of("0123456789") != std::string::npos) core::json_kv(w, "parameter_name", name);
-      core::json_kv(w, "text", value);
+      core::json_kv(w, "type", "body");
+      core::json_put(w, "parameters");
+      w.StartArray();
+      for (const auto& [name, value] : t.variables) {
+        w.StartObject();
+        core::json_kv(w, "type", "text");
+        if (name.find_first_not_of("0123456789") != std::string::npos) core::json_kv(w, "parameter_name", name);
+        core::json_kv(w, "text", value);
+        w.EndObject();
+      }
+      w.EndArray();
       w.EndObject();
     }
     w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  w.EndObject();
-  return post_message(token, phone_number_id, sb.GetString());
+  });
 }
 
 std::vector<MessageTemplate> templates_from_page(const std::string& body, std::string& after) {

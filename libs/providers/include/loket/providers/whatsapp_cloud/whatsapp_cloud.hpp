@@ -1,10 +1,12 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "loket/core/json.hpp"
 #include "loket/providers/adapter.hpp"
 #include "loket/providers/common.hpp"
 
@@ -105,8 +107,10 @@ class Client {
 
  private:
   std::string get_json(const std::string& token, const std::string& path, const std::string& what) const;
-  // POSTs one message body to /{phone-number-id}/messages; returns its wamid.
-  std::string post_message(const std::string& token, const std::string& phone_number_id, std::string body) const;
+  // POSTs a message of `type` to `to` (/{phone-number-id}/messages), `content` writing the
+  // members of its `type` object; returns its wamid.
+  std::string post_message(const std::string& token, const std::string& phone_number_id, const std::string& to,
+                           const char* type, const std::function<void(core::JsonWriter&)>& content) const;
   Api api_;
 };
 
