@@ -204,6 +204,13 @@ void add_widget_routes(http::Router& r, Context& ctx);      // widget.cpp: the l
 void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the widget's visitors
 void add_webhook_routes(http::Router& r, Context& ctx);     // webhooks.cpp: integrators' webhook endpoints
 void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: the API channel's client API
+void add_canned_routes(http::Router& r, Context& ctx);      // canned.cpp: canned responses
+
+/// Renders canned response `id` (one `p` may use) for a reply on ticket `t` written as `author`
+/// into `body`, or the answer to give instead: 400 for an unknown response or variable.
+std::optional<http::Response> canned_reply(pqxx::transaction_base& tx, const store::Principal& p,
+                                           const store::Ticket& t, const std::string& id, const std::string& author,
+                                           std::string& body);
 
 /// A chat visitor's session token (`wvs_…`) from `Authorization: Bearer`, or on the visitor
 /// WebSocket's upgrade from `?visitor_token=` (browsers cannot set headers there); "" otherwise.

@@ -314,8 +314,10 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   std::string body = core::json_string(d, "body").value_or("");
   std::optional<TemplateChoice> choice;
   if (auto err = read_template(d, choice)) return *err;
-  if (choice && !body.empty()) return bad("give body or template, not both: a template's text is the message");
-  if (!choice && (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars))
+  const std::string canned = core::json_string(d, "cannedResponseId").value_or("");
+  if ((choice ? 1 : 0) + (canned.empty() ? 0 : 1) + (body.empty() ? 0 : 1) > 1)
+    return bad("give one of body, cannedResponseId or template: each is the message's text");
+  if (!choice && canned.empty() && (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars))
     return bad("body is required (1–20000 characters)");
   const auto* internal_v = core::json_member(d, "internal");
   if (internal_v && !internal_v->IsBool()) return bad("internal must be true or false");
@@ -343,6 +345,11 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
+    if (!canned.empty()) {  // rendered for this ticket and author (issue 20)
+      if (auto err = canned_reply(tx, p, *t, canned, author, body)) return *err;
+      if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
+        return bad("the canned response renders to an empty or over-long message (at most 20000 characters)");
+    }
     store::Ticket route = *t;  // where the reply goes
     if (via == "email") {
       if (!t->requester_email) return bad("the requester has no email address to reply to");
