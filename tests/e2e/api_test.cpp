@@ -599,3 +599,79 @@ TEST_CASE("the live-chat widget's settings: admins read and change them, bad val
   auto [other, other_key] = new_workspace("Other widget");
   CHECK_FALSE(api("GET", "/api/v1/widget", other_key).data()["enabled"].GetBool());
 }
+
+TEST_CASE("canned responses: personal and workspace-wide, searched by short code, rendered into a reply", "[api]") {
+  std::string owner_email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("Canned Co", owner_email, kPassword);
+  std::string owner = login_token(owner_email, kPassword);
+  std::string agent_email = unique_email("agent");
+  REQUIRE(api("POST", "/api/v1/agents", owner,
+              "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi Lestari\",\"role\":\"agent\",\"password\":\"" +
+                  kPassword + "\"}")
+              .status == 201);
+  std::string agent = login_token(agent_email, kPassword);
+  const std::string base = "/api/v1/canned-responses";
+
+  // The workspace's, by an admin (an API key here); an agent may not make workspace ones.
+  auto shipping = api("POST", base, key,
+                      R"({"shortCode":"Ship","title":"Shipping times","body":"Hi {{requester.firstName}}, ticket )"
+                      R"(#{{ticket.number}} ships in 2 days. {{agent.name}} at {{workspace.name}}"})");
+  INFO(shipping.raw);
+  REQUIRE(shipping.status == 201);
+  CHECK(str(shipping.data(), "shortCode") == "ship");
+  CHECK(str(shipping.data(), "scope") == "workspace");
+  CHECK(api("POST", base, agent, R"({"shortCode":"x","title":"x","body":"x","scope":"workspace"})").status == 403);
+  // Hostile and wrong input: an unknown variable (named), a bad code, a taken code, no body.
+  auto unknown = api("POST", base, key, R"({"shortCode":"bad","title":"Bad","body":"Hi {{customer.name}}"})");
+  CHECK(unknown.status == 400);
+  CHECK(unknown.raw.find("{{customer.name}}") != std::string::npos);
+  CHECK(api("POST", base, key, R"({"shortCode":"a b","title":"x","body":"x"})").status == 400);
+  CHECK(api("POST", base, key, R"({"shortCode":"-x","title":"x","body":"x"})").status == 400);
+  CHECK(api("POST", base, key, R"({"shortCode":"SHIP","title":"Again","body":"x"})").status == 409);
+  CHECK(api("POST", base, key, R"({"shortCode":"nobody","title":"x"})").status == 400);
+  CHECK(api("POST", base, key, R"({"shortCode":"mine","title":"x","body":"x","scope":"personal"})").status == 400);
+
+  // The agent's own: the same code as the workspace's is theirs to use, and listed first.
+  auto mine = api("POST", base, agent, R"({"shortCode":"ship","title":"My shipping line","body":"Sent today!"})");
+  REQUIRE(mine.status == 201);
+  CHECK(str(mine.data(), "scope") == "personal");
+  auto listed = api("GET", base + "?q=SH", agent);
+  REQUIRE(listed.status == 200);
+  REQUIRE(listed.data().Size() == 2);
+  CHECK(str(listed.data()[0], "id") == str(mine.data(), "id"));
+  CHECK(api("GET", base + "?q=shipping%20t", agent).data().Size() == 1);  // by title
+  CHECK(api("GET", base + "?q=%25", agent).data().Size() == 0);           // '%' is literal
+  CHECK(api("GET", base + "?limit=0", agent).status == 400);
+  // Nobody else sees or changes it; the agent cannot change the workspace's.
+  CHECK(api("GET", base, owner).data().Size() == 1);
+  CHECK(api("GET", base + "/" + str(mine.data(), "id"), owner).status == 404);
+  CHECK(api("PATCH", base + "/" + str(shipping.data(), "id"), agent, R"({"title":"Mine now"})").status == 403);
+  CHECK(api("DELETE", base + "/" + str(shipping.data(), "id"), agent).status == 403);
+  auto [other_acc, other_key] = new_workspace("Canned other");
+  CHECK(api("GET", base + "/" + str(shipping.data(), "id"), other_key).status == 404);
+
+  // A reply names one: rendered for the ticket and its author, stored as the message.
+  auto ticket = api("POST", "/api/v1/tickets", key, R"({"body":"When does it ship?","requesterName":"Sari Dewi"})");
+  REQUIRE(ticket.status == 201);
+  const std::string path = "/api/v1/tickets/" + str(ticket.data(), "id") + "/messages";
+  auto reply = api("POST", path, agent, R"({"cannedResponseId":")" + str(shipping.data(), "id") + "\"}");
+  INFO(reply.raw);
+  REQUIRE(reply.status == 201);
+  CHECK(str(reply.data(), "body") == "Hi Sari, ticket #" + std::to_string(ticket.data()["number"].GetInt64()) +
+                                         " ships in 2 days. Dewi Lestari at Canned Co");
+  CHECK(api("POST", path, agent, R"({"cannedResponseId":"cr_nope"})").status == 400);
+  CHECK(api("POST", path, owner, R"({"cannedResponseId":")" + str(mine.data(), "id") + "\"}").status ==
+        400);  // another agent's
+  CHECK(api("POST", path, agent, R"({"body":"x","cannedResponseId":")" + str(mine.data(), "id") + "\"}").status == 400);
+  auto note = api("POST", path, agent, R"({"internal":true,"cannedResponseId":")" + str(mine.data(), "id") + "\"}");
+  REQUIRE(note.status == 201);
+  CHECK(str(note.data(), "body") == "Sent today!");
+
+  // Changed and deleted by who may.
+  auto changed = api("PATCH", base + "/" + str(shipping.data(), "id"), owner, R"({"body":"Bye {{requester.name}}"})");
+  REQUIRE(changed.status == 200);
+  CHECK(str(changed.data(), "body") == "Bye {{requester.name}}");
+  CHECK(api("PATCH", base + "/" + str(shipping.data(), "id"), owner, R"({"body":"{{nope}}"})").status == 400);
+  CHECK(api("DELETE", base + "/" + str(mine.data(), "id"), agent).status == 200);
+  CHECK(api("GET", base + "/" + str(mine.data(), "id"), agent).status == 404);
+}
