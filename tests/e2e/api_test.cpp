@@ -675,3 +675,110 @@ TEST_CASE("canned responses: personal and workspace-wide, searched by short code
   CHECK(api("DELETE", base + "/" + str(mine.data(), "id"), agent).status == 200);
   CHECK(api("GET", base + "/" + str(mine.data(), "id"), agent).status == 404);
 }
+
+TEST_CASE("macros: applied in bulk, each ticket wholly or not at all, with per-ticket results", "[api]") {
+  std::string owner_email = unique_email("owner");
+  auto [acc, key] = new_workspace_with_owner("Macro Co", owner_email, kPassword);
+  std::string agent_email = unique_email("agent");
+  auto created_agent = api(
+      "POST", "/api/v1/agents", key,
+      "{\"email\":\"" + agent_email + "\",\"name\":\"Dewi\",\"role\":\"agent\",\"password\":\"" + kPassword + "\"}");
+  REQUIRE(created_agent.status == 201);
+  const std::string agent_id = str(created_agent.data(), "id");
+  std::string agent = login_token(agent_email, kPassword);
+  auto thanks = api("POST", "/api/v1/canned-responses", key,
+                    R"({"shortCode":"thanks","title":"Thanks","body":"Thanks {{requester.firstName}}, all done!"})");
+  REQUIRE(thanks.status == 201);
+
+  // Only owners and admins define macros; every action is checked when it is saved.
+  const std::string actions = R"([{"type":"reply","cannedResponseId":")" + str(thanks.data(), "id") +
+                              R"("},{"type":"status","value":"resolved"},{"type":"addTags","tags":["thanked"]},)"
+                              R"({"type":"note","body":"Closed by the macro"}])";
+  CHECK(api("POST", "/api/v1/macros", agent, R"({"name":"x","actions":[{"type":"status","value":"open"}]})").status ==
+        403);
+  for (const char* bad :
+       {R"([{"type":"explode"}])", R"([{"type":"status","value":"done"}])",
+        R"([{"type":"reply","body":"a"},{"type":"reply","body":"b"}])",
+        R"([{"type":"reply","body":"a","cannedResponseId":"cr_1"}])", R"([{"type":"assign","agentId":"agt_nobody"}])",
+        R"([{"type":"addTags","tags":[]}])", "[]", R"({"type":"status"})"})
+    CHECK(api("POST", "/api/v1/macros", key, std::string(R"({"name":"Bad","actions":)") + bad + "}").status == 400);
+  auto macro = api("POST", "/api/v1/macros", key, R"({"name":"Thank and resolve","actions":)" + actions + "}");
+  INFO(macro.raw);
+  REQUIRE(macro.status == 201);
+  CHECK(macro.data()["actions"].Size() == 4);
+  CHECK(api("POST", "/api/v1/macros", key, R"({"name":"THANK AND RESOLVE","actions":)" + actions + "}").status == 409);
+  CHECK(api("GET", "/api/v1/macros", agent).data().Size() == 1);
+
+  auto ticket = [&](const std::string& name) {
+    auto r = api("POST", "/api/v1/tickets", key, R"({"body":"Help please","requesterName":")" + name + "\"}");
+    REQUIRE(r.status == 201);
+    return str(r.data(), "id");
+  };
+  const std::string t1 = ticket("Sari Dewi"), t2 = ticket("Budi"), full = ticket("Tag Heavy");
+  std::string twenty = "[";
+  for (int i = 0; i < 20; ++i) twenty += (i ? ",\"t" : "\"t") + std::to_string(i) + "\"";
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + full, key, R"({"tags":)" + twenty + "]}").status == 200);
+
+  auto run = api("POST", "/api/v1/tickets/bulk", agent,
+                 R"({"macroId":")" + str(macro.data(), "id") + R"(","ticketIds":[")" + t1 + R"(",")" + t2 + R"(",")" +
+                     full + R"(","tkt_nope",")" + t1 + R"("]})");
+  INFO(run.raw);
+  REQUIRE(run.status == 200);
+  CHECK(run.data()["applied"].GetInt() == 2);
+  CHECK(run.data()["failed"].GetInt() == 2);
+  const auto& results = run.data()["results"];
+  REQUIRE(results.Size() == 4);  // the repeated id counts once
+  CHECK(str(results[0], "status") == "applied");
+  CHECK(str(results[2], "status") == "failed");
+  CHECK(str(results[2]["error"], "code") == "VALIDATION_ERROR");  // a 21st tag
+  CHECK(str(results[3]["error"], "code") == "NOT_FOUND");
+
+  auto one = api("GET", "/api/v1/tickets/" + t1, key);
+  CHECK(str(one.data(), "status") == "resolved");  // after the reply set it pending: the macro's order
+  CHECK(one.raw.find("\"thanked\"") != std::string::npos);
+  auto msgs = ticket_messages(key, t1);
+  REQUIRE(msgs.data().Size() == 3);
+  CHECK(str(msgs.data()[1], "body") == "Thanks Sari, all done!");
+  CHECK(str(msgs.data()[1], "authorName") == "Dewi");
+  CHECK(str(msgs.data()[2], "body") == "Closed by the macro");
+  CHECK(msgs.data()[2]["internal"].GetBool());
+  // The refused ticket is as it was: no reply, no note, same status and tags.
+  CHECK(ticket_messages(key, full).data().Size() == 1);
+  auto unchanged = api("GET", "/api/v1/tickets/" + full, key);
+  CHECK(str(unchanged.data(), "status") == "open");
+  CHECK(unchanged.raw.find("thanked") == std::string::npos);
+
+  // Plain actions, no macro: assign and prioritise; wrong requests are refused whole.
+  auto plain = api("POST", "/api/v1/tickets/bulk", agent,
+                   R"({"ticketIds":[")" + t2 + R"("],"actions":[{"type":"assign","agentId":")" + agent_id +
+                       R"("},{"type":"priority","value":"urgent"},{"type":"removeTags","tags":["thanked"]}]})");
+  REQUIRE(plain.status == 200);
+  CHECK(plain.data()["applied"].GetInt() == 1);
+  auto two = api("GET", "/api/v1/tickets/" + t2, key);
+  CHECK(str(two.data(), "assigneeId") == agent_id);
+  CHECK(str(two.data(), "priority") == "urgent");
+  CHECK(two.raw.find("thanked") == std::string::npos);
+  std::string many = "[";
+  for (int i = 0; i < 501; ++i) many += (i ? ",\"tkt_" : "\"tkt_") + std::to_string(i) + "\"";
+  CHECK(api("POST", "/api/v1/tickets/bulk", agent,
+            R"({"actions":[{"type":"status","value":"open"}],"ticketIds":)" + many + "]}")
+            .status == 400);
+  CHECK(api("POST", "/api/v1/tickets/bulk", agent,
+            R"({"macroId":")" + str(macro.data(), "id") + R"(","actions":[],"ticketIds":[")" + t2 + "\"]}")
+            .status == 400);
+  CHECK(api("POST", "/api/v1/tickets/bulk", agent, R"({"macroId":"mac_nope","ticketIds":[")" + t2 + "\"]}").status ==
+        404);
+
+  // Changed and deleted by admins; another workspace sees none of it.
+  auto renamed = api("PATCH", "/api/v1/macros/" + str(macro.data(), "id"), key, R"({"name":"Wrap up"})");
+  REQUIRE(renamed.status == 200);
+  CHECK(str(renamed.data(), "name") == "Wrap up");
+  auto [other_acc, other_key] = new_workspace("Macro other");
+  CHECK(api("GET", "/api/v1/macros/" + str(macro.data(), "id"), other_key).status == 404);
+  CHECK(api("POST", "/api/v1/tickets/bulk", other_key,
+            R"({"ticketIds":[")" + t2 + R"("],"actions":[{"type":"status","value":"closed"}]})")
+            .data()["failed"]
+            .GetInt() == 1);
+  CHECK(api("DELETE", "/api/v1/macros/" + str(macro.data(), "id"), agent).status == 403);
+  CHECK(api("DELETE", "/api/v1/macros/" + str(macro.data(), "id"), key).status == 200);
+}

@@ -205,6 +205,32 @@ void add_chat_routes(http::Router& r, Context& ctx);        // chat.cpp: the wid
 void add_webhook_routes(http::Router& r, Context& ctx);     // webhooks.cpp: integrators' webhook endpoints
 void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: the API channel's client API
 void add_canned_routes(http::Router& r, Context& ctx);      // canned.cpp: canned responses
+void add_macro_routes(http::Router& r, Context& ctx);       // macros.cpp: macros and bulk actions
+
+/// A reply or note as POST /api/v1/tickets/{id}/messages takes it, its request already checked.
+struct ReplyDraft {
+  std::string body;    ///< the text; "" when `canned` gives it (or a template rendered it here)
+  std::string canned;  ///< a canned response to render for the ticket instead, "" = none
+  std::string author, author_type = "agent", via = "channel", tag;
+  bool internal = false;
+  std::vector<std::string> attachment_ids;
+  std::optional<events::TemplateRef> message_template;  ///< a filled WhatsApp template
+};
+
+/// Writes `r` on ticket `t` (loaded FOR UPDATE in `tx`) as `p`: the reply window, the route
+/// (channel or email), delivery, attachments, `message.created`, first response and status. The
+/// stored message, or the answer to give instead (400, 409 REPLY_WINDOW_CLOSED): the caller
+/// rolls `tx` back then, as attach_or_reject may have thrown Rejected.
+std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const store::Principal& p, store::Ticket& t,
+                                                         const ReplyDraft& r);
+
+/// Ticket fields as PATCH /api/v1/tickets/{id} reads them: priority low|normal|high|urgent.
+bool valid_priority(const std::string& p);
+/// tags: at most 20 strings of 1–50 characters; duplicates removed, order kept.
+std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<std::string>& tags);
+/// assigneeId: null (unassigned) or an active agent of workspace `ws`.
+std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const std::string& ws,
+                                            const rapidjson::Value& v, std::optional<std::string>& out);
 
 /// Renders canned response `id` (one `p` may use) for a reply on ticket `t` written as `author`
 /// into `body`, or the answer to give instead: 400 for an unknown response or variable.

@@ -24,8 +24,35 @@ constexpr std::size_t kMaxTags = 20, kMaxTagChars = 50;
 http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
 http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such ticket"); }
 
+}  // namespace
+
 bool valid_priority(const std::string& p) { return p == "low" || p == "normal" || p == "high" || p == "urgent"; }
 
+std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<std::string>& tags) {
+  if (!v.IsArray()) return bad("tags must be an array of strings");
+  for (const auto& x : v.GetArray()) {
+    if (!x.IsString()) return bad("tags must be an array of strings");
+    std::string tag = core::trim(std::string_view(x.GetString(), x.GetStringLength()));
+    if (tag.empty() || core::utf8_length(tag) > kMaxTagChars || tag.find('\x1f') != std::string::npos)
+      return bad("each tag must be 1–50 characters");
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+  }
+  if (tags.size() > kMaxTags) return bad("at most 20 tags");
+  return std::nullopt;
+}
+
+std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const std::string& ws,
+                                            const rapidjson::Value& v, std::optional<std::string>& out) {
+  if (v.IsNull()) return std::nullopt;
+  if (!v.IsString()) return bad("assigneeId must be an agent id or null");
+  std::string id(v.GetString(), v.GetStringLength());
+  auto a = store::load_agent(tx, ws, id);
+  if (!a || !a->active) return bad("assigneeId is not an active agent of this workspace");
+  out = id;
+  return std::nullopt;
+}
+
+namespace {
 http::Response list(Context& ctx, const http::Request& req, const Principal& p) {
   auto parsed = ticket_query(req, p);
   if (auto* refusal = std::get_if<http::Response>(&parsed)) return *refusal;
@@ -67,32 +94,6 @@ std::optional<std::string> opt_field(const rapidjson::Value& d, const char* k) {
   if (v && core::trim(*v).empty()) return std::nullopt;
   if (v) return core::trim(*v);
   return v;
-}
-
-// tags: at most 20 strings of 1–50 characters; duplicates removed, order kept.
-std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<std::string>& tags) {
-  if (!v.IsArray()) return bad("tags must be an array of strings");
-  for (const auto& x : v.GetArray()) {
-    if (!x.IsString()) return bad("tags must be an array of strings");
-    std::string tag = core::trim(std::string_view(x.GetString(), x.GetStringLength()));
-    if (tag.empty() || core::utf8_length(tag) > kMaxTagChars || tag.find('\x1f') != std::string::npos)
-      return bad("each tag must be 1–50 characters");
-    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
-  }
-  if (tags.size() > kMaxTags) return bad("at most 20 tags");
-  return std::nullopt;
-}
-
-// assigneeId: null (unassigned) or an active agent of the workspace.
-std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const std::string& ws,
-                                            const rapidjson::Value& v, std::optional<std::string>& out) {
-  if (v.IsNull()) return std::nullopt;
-  if (!v.IsString()) return bad("assigneeId must be an agent id or null");
-  std::string id(v.GetString(), v.GetStringLength());
-  auto a = store::load_agent(tx, ws, id);
-  if (!a || !a->active) return bad("assigneeId is not an active agent of this workspace");
-  out = id;
-  return std::nullopt;
 }
 
 http::Response create(Context& ctx, const http::Request& req, const Principal& p) {
@@ -342,45 +343,54 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   std::optional<events::TemplateRef> filled;  // looked up before the transaction: it asks the provider
   if (choice)
     if (auto err = fill_reply_template(ctx, p, id, *choice, filled, body)) return *err;
+  ReplyDraft draft{body, canned, author, author_type, via, tag, internal, attachment_ids, filled};
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = store::load_ticket(tx, p.workspace_id, id, true);
     if (!t) return not_found();
-    if (!canned.empty()) {  // rendered for this ticket and author (issue 20)
-      if (auto err = canned_reply(tx, p, *t, canned, author, body)) return *err;
-      if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
-        return bad("the canned response renders to an empty or over-long message (at most 20000 characters)");
-    }
-    store::Ticket route = *t;  // where the reply goes
-    if (via == "email") {
-      if (!t->requester_email) return bad("the requester has no email address to reply to");
-      route.channel = "email";
-    } else if (author_type == "agent" && !internal && !filled) {  // a template may go at any time
-      if (auto refused = check_reply_window(*t, tag)) return *refused;
-    }
-    store::NewMessage m;
-    m.author_type = author_type;
-    m.author_name = author;
-    m.body = body;
-    m.internal = internal;
-    bool agent_public = author_type == "agent" && !internal;
-    // A public reply on a ticket with a connected channel thread is delivered by outbound.
-    // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
-    // through the workspace's WhatsApp integration, even for tickets logged via the API).
-    // A chat visitor with the widget open reads the reply there; one who left gets it by email.
-    if (agent_public && store::reply_goes_out(tx, route)) m.delivery_status = "pending";
-    auto msg = store::add_message(tx, *t, m, {}, false);
-    attach_or_reject(tx, p.workspace_id, msg, attachment_ids, uploader_of(p));
-    store::emit_message_created(tx, route, msg, tag, filled);
-    if (agent_public) {
-      store::mark_first_response(tx, id);
-      store::set_status(tx, *t, "pending");
-    } else if (author_type == "requester") {
-      store::set_status(tx, *t, "open");
-    }
-    return http::json_ok(201, message_json(msg));
+    auto written = write_reply(tx, p, *t, draft);
+    if (auto* refused = std::get_if<http::Response>(&written)) return std::move(*refused);
+    return http::json_ok(201, message_json(std::get<store::Message>(written)));
   });
 }
 }  // namespace
+
+std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const Principal& p, store::Ticket& t,
+                                                         const ReplyDraft& r) {
+  std::string body = r.body;
+  if (!r.canned.empty()) {  // rendered for this ticket and author (issue 20)
+    if (auto err = canned_reply(tx, p, t, r.canned, r.author, body)) return std::move(*err);
+    if (core::trim(body).empty() || core::utf8_length(body) > kMaxBodyChars)
+      return bad("the canned response renders to an empty or over-long message (at most 20000 characters)");
+  }
+  store::Ticket route = t;  // where the reply goes
+  if (r.via == "email") {
+    if (!t.requester_email) return bad("the requester has no email address to reply to");
+    route.channel = "email";
+  } else if (r.author_type == "agent" && !r.internal && !r.message_template) {  // a template may go at any time
+    if (auto refused = check_reply_window(t, r.tag)) return std::move(*refused);
+  }
+  store::NewMessage m;
+  m.author_type = r.author_type;
+  m.author_name = r.author;
+  m.body = body;
+  m.internal = r.internal;
+  bool agent_public = r.author_type == "agent" && !r.internal;
+  // A public reply on a ticket with a connected channel thread is delivered by outbound.
+  // Delivered on the customer's channel: a Telegram chat, or a WhatsApp number (seed 001:
+  // through the workspace's WhatsApp integration, even for tickets logged via the API).
+  // A chat visitor with the widget open reads the reply there; one who left gets it by email.
+  if (agent_public && store::reply_goes_out(tx, route)) m.delivery_status = "pending";
+  auto msg = store::add_message(tx, t, m, {}, false);
+  attach_or_reject(tx, p.workspace_id, msg, r.attachment_ids, uploader_of(p));
+  store::emit_message_created(tx, route, msg, r.tag, r.message_template);
+  if (agent_public) {
+    store::mark_first_response(tx, t.id);
+    store::set_status(tx, t, "pending");
+  } else if (r.author_type == "requester") {
+    store::set_status(tx, t, "open");
+  }
+  return msg;
+}
 
 void add_ticket_routes(http::Router& r, Context& ctx) {
   using Q = const http::Request&;
