@@ -125,14 +125,7 @@ std::optional<http::Response> apply(pqxx::work& tx, const Principal& p, const st
   for (const auto& a : actions) {
     if (a.type == "status") c.status = a.value;
     if (a.type == "priority") c.priority = a.value;
-    if (a.type == "assign") {
-      if (a.agent_id) {  // still an active agent of the workspace
-        rapidjson::Value agent(rapidjson::StringRef(a.agent_id->c_str(), a.agent_id->size()));
-        std::optional<std::string> checked;
-        if (auto err = read_assignee(tx, p.workspace_id, agent, checked)) return err;
-      }
-      c.assignee_id = a.agent_id;
-    }
+    if (a.type == "assign") c.assignee_id = a.agent_id;  // checked by read_actions for this request
     for (const auto& tag : a.tags) {
       auto at = std::find(tags.begin(), tags.end(), tag);
       if (a.type == "addTags" && at == tags.end()) tags.push_back(tag);
