@@ -379,6 +379,11 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
               R"({"url":")" + receiver().base() + R"(/hooks/tenant-b","events":["ticket.created"]})")
               .data(),
           "id");
+  b_ids["canned-responses"] =
+      str(api("POST", "/api/v1/canned-responses", b_key, R"({"shortCode":"b","title":"B","body":"B's"})").data(), "id");
+  b_ids["macros"] =
+      str(api("POST", "/api/v1/macros", b_key, R"({"name":"B","actions":[{"type":"status","value":"closed"}]})").data(),
+          "id");
 
   std::string a_email = unique_email("a");
   auto [a_acc, a_key] = new_workspace_with_owner("A", a_email, kPassword);
@@ -430,6 +435,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   CHECK(sql_number("SELECT count(*) FROM integrations WHERE id = '" + b_ids["channels"] + "' AND status = 'active'") ==
         1);
   CHECK(api("GET", "/api/v1/tickets", a_key).data()["items"].Size() == 0);
+  CHECK(str(api("GET", "/api/v1/canned-responses/" + b_ids["canned-responses"], b_key).data(), "body") == "B's");
+  CHECK(api("GET", "/api/v1/macros/" + b_ids["macros"], b_key).status == 200);
 }
 
 TEST_CASE("realtime: events reach every agent on every replica, and only their workspace", "[api]") {
