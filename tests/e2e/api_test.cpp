@@ -736,6 +736,9 @@ TEST_CASE("macros: applied in bulk, each ticket wholly or not at all, with per-t
   const auto& results = run.data()["results"];
   REQUIRE(results.Size() == 4);  // the repeated id counts once
   CHECK(str(results[0], "status") == "applied");
+  CHECK(str(results[1], "ticketId") == t2);
+  CHECK(str(results[1], "status") == "applied");
+  CHECK_FALSE(results[1].HasMember("error"));
   CHECK(str(results[2], "status") == "failed");
   CHECK(str(results[2]["error"], "code") == "VALIDATION_ERROR");  // a 21st tag
   CHECK(str(results[3]["error"], "code") == "NOT_FOUND");

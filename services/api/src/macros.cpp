@@ -183,7 +183,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
       if (static_cast<std::size_t>(store::count_macros(tx, p.workspace_id)) >= kMaxMacros)
         return http::json_error(409, "CONFLICT", "a workspace keeps at most 500 macros");
       store::save_macro(tx, m, true);
-      return http::json_ok(201, macro_json(*store::load_macro(tx, p.workspace_id, m.id)));
+      return http::json_ok(201, macro_json(m));
     });
   } catch (const pqxx::unique_violation&) {
     return name_taken(m.name);
@@ -201,7 +201,7 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
       if (auto err = read_macro(tx, d, *m, false)) return *err;
       name = m->name;
       store::save_macro(tx, *m, false);
-      return http::json_ok(200, macro_json(*store::load_macro(tx, p.workspace_id, id)));
+      return http::json_ok(200, macro_json(*m));
     });
   } catch (const pqxx::unique_violation&) {
     return name_taken(name);
