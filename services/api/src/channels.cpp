@@ -17,12 +17,15 @@ namespace loket::api {
 namespace {
 http::Response bad(const std::string& msg) { return http::json_error(400, "VALIDATION_ERROR", msg); }
 
-// The answer to a provider that refused or could not be reached while validating.
-http::Response provider_failure(const std::string& provider, const providers::ProviderError& e) {
+// The answer to a provider that could not be reached (502) "to <purpose>", or refused (400:
+// "<provider> <refused>: …").
+http::Response provider_failure(const std::string& provider, const providers::ProviderError& e,
+                                const std::string& purpose = "validate the credentials",
+                                const std::string& refused = "rejected the credentials") {
   if (e.retryable())
     return http::json_error(502, "PROVIDER_UNAVAILABLE",
-                            "could not reach " + provider + " to validate the credentials: " + e.what());
-  return http::json_error(400, "PROVIDER_REJECTED", provider + " rejected the credentials: " + e.what());
+                            "could not reach " + provider + " to " + purpose + ": " + e.what());
+  return http::json_error(400, "PROVIDER_REJECTED", provider + " " + refused + ": " + e.what());
 }
 
 struct Saved {
@@ -257,10 +260,7 @@ std::variant<std::vector<providers::MessageTemplate>, http::Response> channel_te
   } catch (const providers::Refusal& r) {
     return http::json_error(r.status(), r.code(), r.what());
   } catch (const providers::ProviderError& e) {
-    if (e.retryable())
-      return http::json_error(502, "PROVIDER_UNAVAILABLE",
-                              "could not reach " + label + " for its templates: " + e.what());
-    return http::json_error(400, "PROVIDER_REJECTED", label + " refused to list the templates: " + e.what());
+    return provider_failure(label, e, "list its templates", "refused to list the templates");
   }
 }
 
