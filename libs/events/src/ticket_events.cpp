@@ -100,6 +100,8 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
   t.requester_email = nullable(v, "requesterEmail");
   t.requester_phone = nullable(v, "requesterPhone");
   t.assignee_id = nullable(v, "assigneeId");
+  t.inbox_id = nullable(v, "inboxId");
+  t.team_id = nullable(v, "teamId");
   if (const auto* tags = core::json_member(v, "tags")) t.tags = strings(*tags);
   t.created_at = need(v, "createdAt", what);
   t.updated_at = need(v, "updatedAt", what);
@@ -160,7 +162,10 @@ struct DataWriter {
     change("status", e.status, put);
     change("priority", e.priority, put);
     change("subject", e.subject, put);
-    change("assigneeId", e.assignee_id, [this](const std::optional<std::string>& s) { put_opt(w, s); });
+    auto put_id = [this](const std::optional<std::string>& s) { put_opt(w, s); };
+    change("assigneeId", e.assignee_id, put_id);
+    change("inboxId", e.inbox_id, put_id);
+    change("teamId", e.team_id, put_id);
     change("tags", e.tags, [this](const std::vector<std::string>& s) { put_list(w, s); });
     w.EndObject();
     json_put(w, "ticket");
@@ -271,9 +276,10 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.status = change_from<std::string>(changes, "status", text);
     e.priority = change_from<std::string>(changes, "priority", text);
     e.subject = change_from<std::string>(changes, "subject", text);
-    e.assignee_id = change_from<std::optional<std::string>>(changes, "assigneeId", [](const Value& v) {
-      return v.IsString() ? std::optional<std::string>(v.GetString()) : std::nullopt;
-    });
+    auto id = [](const Value& v) { return v.IsString() ? std::optional<std::string>(v.GetString()) : std::nullopt; };
+    e.assignee_id = change_from<std::optional<std::string>>(changes, "assigneeId", id);
+    e.inbox_id = change_from<std::optional<std::string>>(changes, "inboxId", id);
+    e.team_id = change_from<std::optional<std::string>>(changes, "teamId", id);
     e.tags = change_from<std::vector<std::string>>(changes, "tags", strings);
     e.ticket = ticket_from(object(data, "ticket", "ticket.updated"), workspace_id);
     return e;
@@ -359,6 +365,8 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "requesterEmail", t.requester_email);
   json_kv_opt(w, "requesterPhone", t.requester_phone);
   json_kv_opt(w, "assigneeId", t.assignee_id);
+  json_kv_opt(w, "inboxId", t.inbox_id);
+  json_kv_opt(w, "teamId", t.team_id);
   json_put(w, "tags");
   put_list(w, t.tags);
   json_kv(w, "createdAt", t.created_at);

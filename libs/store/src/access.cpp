@@ -111,6 +111,11 @@ Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::s
                               kAgentColumns,
                           core::new_id("agt"), workspace_id, core::to_lower(email), name, to_string(role), hash);
   if (r.empty()) throw Conflict("an agent with email " + core::to_lower(email) + " already exists");
+  // A new agent works in the default inbox, as every agent did before inboxes (issue 20); an
+  // admin narrows that through the inbox's members.
+  tx.exec_params0(
+      "INSERT INTO inbox_agents (inbox_id, agent_id) SELECT id, $2 FROM inboxes WHERE workspace_id = $1 AND is_default",
+      workspace_id, r[0][0].as<std::string>());
   return agent_from_row(r[0]);
 }
 

@@ -66,6 +66,10 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
         " AND (lower(requester_email) = lower(" + p + ") OR requester_phone = " + p + " OR requester_name = " + p + ")";
   }
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
+  if (!q.inbox_id.empty()) where += " AND inbox_id = " + arg(q.inbox_id);
+  if (q.team_id) where += *q.team_id == "none" ? " AND team_id IS NULL" : " AND team_id = " + arg(*q.team_id);
+  if (q.visible_to)
+    where += " AND inbox_id IN (SELECT inbox_id FROM inbox_access WHERE agent_id = " + arg(*q.visible_to) + ")";
   if (!q.text.empty()) {
     // Which words the ticket must have, each looked up in the subject's and the messages'
     // indexes; a phrase also needs the words' positions in the whole conversation.

@@ -2,6 +2,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
+#include "loket/store/inboxes.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -18,6 +19,7 @@ NewWorkspace create_workspace(pqxx::work& tx, const std::string& name,
   NewWorkspace w;
   w.account_id = core::new_id("acc");
   tx.exec_params0("INSERT INTO workspaces (id, name) VALUES ($1, $2)", w.account_id, name);
+  create_default_inbox(tx, w.account_id);
   w.api_key = create_api_key(tx, w.account_id, "default").key;
   add_platform_integrations(tx, platform, w.account_id);
   return w;

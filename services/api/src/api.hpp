@@ -206,6 +206,7 @@ void add_webhook_routes(http::Router& r, Context& ctx);     // webhooks.cpp: int
 void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: the API channel's client API
 void add_canned_routes(http::Router& r, Context& ctx);      // canned.cpp: canned responses
 void add_macro_routes(http::Router& r, Context& ctx);       // macros.cpp: macros and bulk actions
+void add_inbox_routes(http::Router& r, Context& ctx);       // inboxes.cpp: inboxes and teams
 
 /// A reply or note as POST /api/v1/tickets/{id}/messages takes it, its request already checked.
 struct ReplyDraft {
@@ -224,6 +225,16 @@ struct ReplyDraft {
 std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const store::Principal& p, store::Ticket& t,
                                                          const ReplyDraft& r);
 
+/// Whether `p` sees every ticket of its workspace: owners, admins and API keys do; role `agent`
+/// sees only tickets of inboxes they are a member of (issue 20 "Access").
+inline bool sees_all(const store::Principal& p) { return p.role != store::Role::kAgent; }
+
+/// Ticket `id` when `p` may see it: of `p`'s workspace and, unless sees_all(p), in an inbox `p`
+/// is a member of (directly or through a team). nullopt otherwise, so every route answers 404
+/// alike for an unknown ticket and one outside the caller's access. `for_update` locks the row.
+std::optional<store::Ticket> find_ticket(pqxx::transaction_base& tx, const store::Principal& p, const std::string& id,
+                                         bool for_update = false);
+
 /// Ticket fields as PATCH /api/v1/tickets/{id} reads them: priority low|normal|high|urgent.
 bool valid_priority(const std::string& p);
 /// tags: at most 20 strings of 1–50 characters; duplicates removed, order kept.
@@ -231,6 +242,11 @@ std::optional<http::Response> read_tags(const rapidjson::Value& v, std::vector<s
 /// assigneeId: null (unassigned) or an active agent of workspace `ws`.
 std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const std::string& ws,
                                             const rapidjson::Value& v, std::optional<std::string>& out);
+
+/// inboxId (an inbox of `p`'s workspace; for role `agent` one they are a member of) and teamId
+/// (null or a team of the workspace) of a ticket create or update into `c`; a 400 naming the field.
+std::optional<http::Response> read_routing(pqxx::transaction_base& tx, const store::Principal& p,
+                                           const rapidjson::Value& d, store::TicketChanges& c);
 
 /// Renders canned response `id` (one `p` may use) for a reply on ticket `t` written as `author`
 /// into `body`, or the answer to give instead: 400 for an unknown response or variable.

@@ -101,6 +101,9 @@ http::Response download(Context& ctx, const Principal& p, const std::string& id)
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
   auto a = store::load_attachment(tx, p.workspace_id, id);
+  // A file on a message is the ticket's: outside the caller's inboxes it is not there. An upload
+  // not sent yet belongs to the workspace's agents, as before.
+  if (a && !a->ticket_id.empty() && !find_ticket(tx, p, a->ticket_id)) a.reset();
   if (!a) return http::json_error(404, "NOT_FOUND", "no such attachment");
   return send_attachment(tx, *a);
 }

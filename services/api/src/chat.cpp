@@ -237,7 +237,8 @@ http::Response visitor_typing(Context& ctx, const http::Request& req) {
   auto v = store::find_visitor(tx, visitor_token(req), false);
   if (!v) return no_session();
   if (auto t = store::visitor_ticket(tx, *v); t && t->status != "closed") {
-    Hub::signal(tx, v->workspace_id, "", signal_json("chat.typing", t->id, {{"author", "requester"}}, typing, {}));
+    Hub::signal(tx, v->workspace_id, "", signal_json("chat.typing", t->id, {{"author", "requester"}}, typing, {}),
+                {true, t->inbox_id});
     tx.commit();
   }
   return http::json_ok(200, typing ? "{\"typing\":true}" : "{\"typing\":false}");
@@ -250,11 +251,12 @@ http::Response agent_typing(Context& ctx, const http::Request& req, const Princi
   if (auto err = read_typing(req, typing)) return *err;
   auto conn = ctx.pool.acquire();
   pqxx::work tx(*conn);
-  auto t = store::load_ticket(tx, p.workspace_id, id);
+  auto t = find_ticket(tx, p, id);
   if (!t) return http::json_error(404, "NOT_FOUND", "no such ticket");
   const std::string name = p.agent_name.empty() ? "Support" : p.agent_name;
   Hub::signal(tx, p.workspace_id, "",
-              signal_json("chat.typing", t->id, {{"author", "agent"}, {"agentId", p.agent_id}}, typing, {}));
+              signal_json("chat.typing", t->id, {{"author", "agent"}, {"agentId", p.agent_id}}, typing, {}),
+              {true, t->inbox_id});
   if (t->channel == store::kChatChannel && t->external_thread_id)
     Hub::signal(tx, p.workspace_id, *t->external_thread_id, signal_json("typing", t->id, {{"name", name}}, typing, {}));
   tx.commit();
@@ -268,7 +270,7 @@ http::Response agent_read(Context& ctx, const http::Request& req, const Principa
   if (auto err = parse_object(req, d)) return *err;
   auto seq = core::json_int(d, "seq");
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    auto t = find_ticket(tx, p, id, true);
     if (!t) return http::json_error(404, "NOT_FOUND", "no such ticket");
     if (!seq || *seq < 1)
       return invalid_field("seq", "seq must be the sequence number of the last message read (1 or more)");

@@ -107,7 +107,7 @@ std::string macro_json(const store::Macro& m) {
 // cannot be applied (the caller rolls the whole ticket back).
 std::optional<http::Response> apply(pqxx::work& tx, const Principal& p, const std::string& id,
                                     const std::vector<Action>& actions) {
-  auto t = store::load_ticket(tx, p.workspace_id, id, true);
+  auto t = find_ticket(tx, p, id, true);
   if (!t) return http::json_error(404, "NOT_FOUND", "no such ticket");
   const std::string author = p.agent_name.empty() ? "Support" : p.agent_name;
   for (const auto& a : actions) {

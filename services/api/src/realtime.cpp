@@ -4,6 +4,7 @@
 #include "loket/core/log.hpp"
 #include "loket/events/ticket_events.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/store/inboxes.hpp"
 #include "loket/store/widget.hpp"
 
 namespace loket::api {
@@ -13,19 +14,7 @@ void Hub::start(kafka::Properties props) {
       kafka::Consumer::tail(std::move(props), kafka::kTicketEventsTopic, std::chrono::seconds(10));
   consumer_ = std::thread([this, consumer] {
     while (!stop_) {
-      for (const auto& rec : consumer->poll(200, std::chrono::milliseconds(200))) {
-        // Forwarded as written: the app reads the same event shape as any consumer.
-        try {
-          auto ev = events::ticket_event_from_json(rec.value);
-          publish(ev.workspace_id, rec.value);
-          if (const auto* m = std::get_if<events::MessageCreated>(&ev.data);
-              m && m->route.channel == store::kChatChannel && m->route.external_thread_id) {
-            if (auto json = visitor_event(ev); !json.empty()) publish_to_visitor(*m->route.external_thread_id, json);
-          }
-        } catch (const std::invalid_argument& e) {  // a newer writer's type, or not an event
-          core::log(core::Level::kDebug, "realtime skipped a ticket event", {{"error", e.what()}});
-        }
-      }
+      publish_batch(consumer->poll(200, std::chrono::milliseconds(200)));
     }
     consumer->close();
   });
@@ -42,6 +31,57 @@ void Hub::start(kafka::Properties props) {
       }
     }
   });
+}
+
+std::optional<Audience> Hub::audience_of(const events::TicketEvent& ev) {
+  if (const auto* e = std::get_if<events::TicketCreated>(&ev.data)) return Audience{true, e->ticket.inbox_id};
+  if (const auto* e = std::get_if<events::TicketUpdated>(&ev.data)) return Audience{true, e->ticket.inbox_id};
+  if (const auto* e = std::get_if<events::ReplyWindowClosing>(&ev.data)) return Audience{true, e->ticket.inbox_id};
+  if (std::holds_alternative<events::IntegrationStatusChanged>(ev.data)) return Audience{};  // not a ticket's
+  return std::nullopt;  // about a ticket by id only
+}
+
+void Hub::publish_batch(const std::vector<kafka::Record>& records) {
+  std::vector<std::pair<events::TicketEvent, const std::string*>> batch;
+  for (const auto& rec : records) {
+    try {
+      batch.emplace_back(events::ticket_event_from_json(rec.value), &rec.value);
+    } catch (const std::invalid_argument& e) {  // a newer writer's type, or not an event
+      core::log(core::Level::kDebug, "realtime skipped a ticket event", {{"error", e.what()}});
+    }
+  }
+  bool limited = false;
+  {
+    std::lock_guard lock(mu_);
+    limited = limited_ > 0;
+  }
+  std::vector<std::string> unknown;
+  for (const auto& [ev, json] : batch)
+    if (limited && !audience_of(ev)) unknown.push_back(ev.ticket_id);
+  std::map<std::string, std::string> inboxes;
+  if (!unknown.empty()) {
+    try {
+      auto conn = ctx_.pool.acquire();
+      pqxx::read_transaction tx(*conn);
+      inboxes = store::ticket_inboxes(tx, unknown);
+    } catch (const std::exception& e) {  // fail closed: agents limited to inboxes miss these
+      core::log(core::Level::kWarn, "realtime could not read tickets' inboxes", {{"error", e.what()}});
+    }
+  }
+  for (const auto& [ev, json] : batch) {
+    // Forwarded as written: the app reads the same event shape as any consumer.
+    auto audience = audience_of(ev);
+    if (!audience) {
+      audience = Audience{true, std::nullopt};
+      if (auto it = inboxes.find(ev.ticket_id); it != inboxes.end()) audience->inbox = it->second;
+      if (!limited) audience->ticket = false;  // nobody to leave out
+    }
+    publish(ev.workspace_id, *json, *audience);
+    if (const auto* m = std::get_if<events::MessageCreated>(&ev.data);
+        m && m->route.channel == store::kChatChannel && m->route.external_thread_id) {
+      if (auto visitor = visitor_event(ev); !visitor.empty()) publish_to_visitor(*m->route.external_thread_id, visitor);
+    }
+  }
 }
 
 void Hub::stop() {
@@ -82,13 +122,20 @@ void Hub::flush_presence() {
 }
 
 void Hub::signal(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread,
-                 const std::string& event_json) {
+                 const std::string& event_json, const Audience& audience) {
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
   core::json_kv(w, "w", workspace_id);
   core::json_kv(w, "t", thread);
   core::json_kv(w, "e", event_json);
+  if (audience.ticket) {
+    core::json_put(w, "i");
+    if (audience.inbox)
+      w.String(audience.inbox->data(), static_cast<rapidjson::SizeType>(audience.inbox->size()));
+    else
+      w.Null();
+  }
   w.EndObject();
   tx.exec_params("SELECT pg_notify($1, $2)", kLiveChannel, std::string(sb.GetString()));
 }
@@ -112,8 +159,10 @@ void Hub::listen() {
     if (!core::parse_json(d, payload, core::JsonLimits{payload.size(), 4, true}).empty() || !d.IsObject()) return;
     auto ws = core::json_string(d, "w"), thread = core::json_string(d, "t"), event = core::json_string(d, "e");
     if (!ws || !thread || !event) return;
+    Audience audience;
+    if (core::json_member(d, "i")) audience = {true, core::json_string(d, "i")};
     if (thread->empty())
-      publish(*ws, *event);
+      publish(*ws, *event, audience);
     else
       publish_to_visitor(*thread, *event);
   };
@@ -223,12 +272,19 @@ http::Upgrade Hub::upgrade(const http::Request& req) {
   }
   auto id = std::make_shared<std::uint64_t>(0);
   store::Principal p = a.principal;
-  up.on_open = [this, id, p](const std::shared_ptr<http::WebSocket>& socket) {
+  std::optional<std::set<std::string>> inboxes;
+  if (!sees_all(p)) {
+    auto conn = ctx_.pool.acquire();
+    pqxx::read_transaction tx(*conn);
+    inboxes = store::inboxes_of(tx, {p.agent_id})[p.agent_id];
+  }
+  up.on_open = [this, id, p, inboxes](const std::shared_ptr<http::WebSocket>& socket) {
     {
       std::lock_guard lock(mu_);
       *id = next_id_++;
-      subs_[*id] = {p.workspace_id, p, socket};
+      subs_[*id] = {p.workspace_id, p, socket, inboxes};
       by_workspace_[p.workspace_id].insert(*id);
+      if (inboxes) ++limited_;
     }
     socket->send("{\"type\":\"ready\",\"workspaceId\":\"" + p.workspace_id + "\"}");
   };
@@ -238,16 +294,21 @@ http::Upgrade Hub::upgrade(const http::Request& req) {
     if (it == subs_.end()) return;
     auto ws = by_workspace_.find(it->second.workspace_id);
     if (ws != by_workspace_.end() && ws->second.erase(*id) && ws->second.empty()) by_workspace_.erase(ws);
+    if (it->second.inboxes) --limited_;
     subs_.erase(it);
   };
   return up;
 }
 
-void Hub::publish(const std::string& workspace_id, const std::string& event_json) {
+void Hub::publish(const std::string& workspace_id, const std::string& event_json, const Audience& audience) {
   std::lock_guard lock(mu_);
   auto ws = by_workspace_.find(workspace_id);
   if (ws == by_workspace_.end()) return;
-  for (auto id : ws->second) subs_.at(id).socket->send(event_json);
+  for (auto id : ws->second) {
+    const auto& sub = subs_.at(id);
+    if (audience.ticket && sub.inboxes && (!audience.inbox || !sub.inboxes->count(*audience.inbox))) continue;
+    sub.socket->send(event_json);
+  }
 }
 
 std::size_t Hub::connections() const {
@@ -267,17 +328,24 @@ void Hub::revalidate() {
   std::vector<std::string> sessions, keys;
   for (const auto& [id, p] : open)
     (p.api_key_id.empty() ? sessions : keys).push_back(p.api_key_id.empty() ? p.session_id : p.api_key_id);
+  std::vector<std::string> limited;
+  for (const auto& [id, p] : open)
+    if (!sees_all(p)) limited.push_back(p.agent_id);
   std::set<std::string> valid;
+  std::map<std::string, std::set<std::string>> inboxes;
   {
     auto conn = ctx_.pool.acquire();
     pqxx::read_transaction tx(*conn);
     valid = store::valid_credentials(tx, sessions, keys);
+    inboxes = store::inboxes_of(tx, limited);  // membership changes reach open sockets too
   }
   std::lock_guard lock(mu_);
   for (const auto& [id, p] : open) {
-    if (valid.count(p.api_key_id.empty() ? p.session_id : p.api_key_id)) continue;
     auto it = subs_.find(id);
-    if (it != subs_.end()) it->second.socket->close("credential revoked");
+    if (it == subs_.end()) continue;
+    if (it->second.inboxes) it->second.inboxes = inboxes[p.agent_id];
+    if (!valid.count(p.api_key_id.empty() ? p.session_id : p.api_key_id))
+      it->second.socket->close("credential revoked");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,6 +15,15 @@
 #include "loket/kafka/kafka.hpp"
 
 namespace loket::api {
+
+/// Whom an agents' realtime event is for: every connection of the workspace, or — for an event
+/// about a ticket — those that may see a ticket of inbox `inbox` (issue 20 "Access": owners,
+/// admins and API keys see all; an agent the inboxes they are a member of; nullopt = a ticket
+/// without an inbox, seen by admins only).
+struct Audience {
+  bool ticket = false;
+  std::optional<std::string> inbox;
+};
 
 /// Realtime fan-out (issue 3 "Realtime"): every api replica reads every partition of
 /// `ticket.events` from the end, outside any consumer group (so each replica sees every event
@@ -44,8 +54,8 @@ class Hub {
   /// (`visitor_token` query parameter). Refuses with 401/404/429 in the API envelope.
   http::Upgrade upgrade(const http::Request& req);
 
-  /// Sends `event_json` to the connections of `workspace_id`.
-  void publish(const std::string& workspace_id, const std::string& event_json);
+  /// Sends `event_json` to the connections of `workspace_id` that `audience` includes.
+  void publish(const std::string& workspace_id, const std::string& event_json, const Audience& audience = {});
 
   /// The PostgreSQL channel of live signals (typing, read receipts): NOTIFY'd by whichever
   /// replica served the request, heard by every replica, never stored.
@@ -53,8 +63,9 @@ class Hub {
 
   /// Sends a live signal to every replica's connections (one NOTIFY on `tx`): `event_json` to
   /// the agents of `workspace_id` when `thread` is empty, else to the chat visitors on `thread`.
+  /// `audience` limits an agents' signal about a ticket to those who may see it.
   static void signal(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& thread,
-                     const std::string& event_json);
+                     const std::string& event_json, const Audience& audience = {});
 
   /// Sends `json` to the chat visitors' connections on `thread` (store::Visitor::thread(): a
   /// visitor id, or `user:<identifier>` for every device of a verified user).
@@ -68,7 +79,16 @@ class Hub {
     std::string workspace_id;
     store::Principal principal;
     std::shared_ptr<http::WebSocket> socket;
+    /// For role `agent`: the inboxes whose tickets it may see (refreshed with the credential
+    /// every kRevalidateEvery); nullopt = every ticket of the workspace.
+    std::optional<std::set<std::string>> inboxes;
   };
+  /// The audience of ticket event `ev` when its inbox is known from the event itself, or
+  /// nullopt when it must be looked up (store::ticket_inboxes).
+  static std::optional<Audience> audience_of(const events::TicketEvent& ev);
+  /// Publishes a polled batch, looking up in one query the inboxes of tickets the events do not
+  /// carry (only while some connection is limited to inboxes).
+  void publish_batch(const std::vector<kafka::Record>& records);
   http::Upgrade upgrade_visitor(const http::Request& req);
   /// The visitor's view of a chat message event, or "" when visitors do not see it.
   std::string visitor_event(const events::TicketEvent& ev);
@@ -80,6 +100,8 @@ class Hub {
   std::map<std::uint64_t, Subscriber> subs_;
   /// subs_ ids by workspace, so an event touches only its workspace's connections.
   std::unordered_map<std::string, std::set<std::uint64_t>> by_workspace_;
+  /// How many of subs_ are limited to inboxes (no look-ups while none is).
+  std::size_t limited_ = 0;
   /// How long a visitor counts as present after their socket was last seen open.
   static constexpr int kPresenceSeconds = 45;
   /// Chat visitors' connections by thread (several tabs, or devices of one verified user).

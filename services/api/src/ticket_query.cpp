@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "api.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/crypto/crypto.hpp"
@@ -62,6 +63,9 @@ std::variant<store::TicketQuery, http::Response> ticket_query(const http::Reques
   if (q.assignee_id && q.assignee_id->empty()) return bad("assigneeId=me needs a signed-in agent");
   q.requester = req.query_param("requester");
   q.tag = req.query_param("tag");
+  q.inbox_id = req.query_param("inboxId");
+  if (auto team = req.query_param("teamId"); !team.empty()) q.team_id = team;
+  if (!sees_all(p)) q.visible_to = p.agent_id;
   q.text = core::trim(req.query_param("q"));
   // Bounded before the database sees it: 8 searches of 4,000 words took 10–18 s each and made
   // other workspaces wait (issue 15 finding 3).

@@ -11,6 +11,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/providers/registry.hpp"
+#include "loket/store/inboxes.hpp"
 #include "loket/store/tickets.hpp"
 #include "ticket_query.hpp"
 
@@ -52,6 +53,35 @@ std::optional<http::Response> read_assignee(pqxx::transaction_base& tx, const st
   return std::nullopt;
 }
 
+std::optional<http::Response> read_routing(pqxx::transaction_base& tx, const Principal& p, const rapidjson::Value& d,
+                                           store::TicketChanges& c) {
+  if (const auto* v = core::json_member(d, "inboxId")) {
+    if (!v->IsString()) return invalid_field("inboxId", "inboxId must be an inbox id");
+    std::string id(v->GetString(), v->GetStringLength());
+    // An agent moves tickets only between inboxes they work in: they never lose sight of one
+    // into an inbox they cannot open, or drop one into an inbox whose members did not agree.
+    if (!store::load_inbox(tx, p.workspace_id, id) || (!sees_all(p) && !store::in_inbox(tx, p.agent_id, id)))
+      return invalid_field("inboxId", "inboxId is not an inbox of this workspace you are a member of");
+    c.inbox_id = id;
+  }
+  if (const auto* v = core::json_member(d, "teamId")) {
+    if (!v->IsNull() && !v->IsString()) return invalid_field("teamId", "teamId must be a team id or null");
+    std::optional<std::string> id;
+    if (v->IsString()) id.emplace(v->GetString(), v->GetStringLength());
+    if (id && !store::load_team(tx, p.workspace_id, *id))
+      return invalid_field("teamId", "teamId is not a team of this workspace");
+    c.team_id = id;
+  }
+  return std::nullopt;
+}
+
+std::optional<store::Ticket> find_ticket(pqxx::transaction_base& tx, const Principal& p, const std::string& id,
+                                         bool for_update) {
+  auto t = store::load_ticket(tx, p.workspace_id, id, for_update);
+  if (t && !sees_all(p) && !store::in_inbox(tx, p.agent_id, t->inbox_id)) return std::nullopt;
+  return t;
+}
+
 namespace {
 http::Response list(Context& ctx, const http::Request& req, const Principal& p) {
   auto parsed = ticket_query(req, p);
@@ -84,7 +114,7 @@ std::string ticket_with_messages(pqxx::transaction_base& tx, const store::Ticket
 http::Response get(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::nontransaction tx(*conn);  // two reads; no BEGIN/COMMIT round trips on the hottest route
-  auto t = store::load_ticket(tx, p.workspace_id, id);
+  auto t = find_ticket(tx, p, id);
   if (!t) return not_found();
   return http::json_ok(200, ticket_with_messages(tx, *t));
 }
@@ -136,9 +166,12 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
       if (assignee) extra.assignee_id = assignee;
     }
     if (!tags.empty()) extra.tags = tags;
+    if (auto err = read_routing(tx, p, d, extra)) return *err;
+    if (extra.inbox_id) n.inbox_id = *extra.inbox_id;
+    extra.inbox_id.reset();
     std::string access_token;
     auto t = store::create_ticket(tx, n, ctx.keys, &access_token);
-    if (extra.assignee_id || extra.tags) store::update_ticket(tx, t, extra);
+    if (extra.assignee_id || extra.tags || extra.team_id) store::update_ticket(tx, t, extra);
     store::NewMessage m;
     m.author_type = "requester";
     m.author_name = n.requester_name.value_or("");
@@ -176,7 +209,8 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
       if (auto err = read_assignee(tx, p.workspace_id, *a, assignee)) return *err;
       c.assignee_id = assignee;
     }
-    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    if (auto err = read_routing(tx, p, d, c)) return *err;
+    auto t = find_ticket(tx, p, id, true);
     if (!t) return not_found();
     store::update_ticket(tx, *t, c);
     return http::json_ok(200, ticket_json(*t));
@@ -186,7 +220,7 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
 http::Response messages(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto t = store::load_ticket(tx, p.workspace_id, id);
+  auto t = find_ticket(tx, p, id);
   if (!t) return not_found();
   return http::json_ok(200, json_array(store::load_messages(tx, id, true), message_json));
 }
@@ -195,7 +229,7 @@ http::Response messages(Context& ctx, const Principal& p, const std::string& id)
 http::Response raw_message(Context& ctx, const Principal& p, const std::string& id, const std::string& message_id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
-  auto raw = store::load_message_raw(tx, p.workspace_id, id, message_id, true);
+  auto raw = find_ticket(tx, p, id) ? store::load_message_raw(tx, p.workspace_id, id, message_id, true) : std::nullopt;
   if (!raw) return http::json_error(404, "NOT_FOUND", "no such message, or Loket kept no original of it");
   return send_file(std::move(*raw), "message/rfc822", message_id + ".eml");
 }
@@ -280,7 +314,7 @@ std::optional<http::Response> fill_reply_template(Context& ctx, const Principal&
   {
     auto conn = ctx.pool.acquire();
     pqxx::read_transaction tx(*conn);
-    t = store::load_ticket(tx, p.workspace_id, id);
+    t = find_ticket(tx, p, id);
     if (t) integ = reply_integration(tx, ctx, *t);
   }
   if (!t) return not_found();
@@ -345,7 +379,7 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
     if (auto err = fill_reply_template(ctx, p, id, *choice, filled, body)) return *err;
   ReplyDraft draft{body, canned, author, author_type, via, tag, internal, attachment_ids, filled};
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
-    auto t = store::load_ticket(tx, p.workspace_id, id, true);
+    auto t = find_ticket(tx, p, id, true);
     if (!t) return not_found();
     auto written = write_reply(tx, p, *t, draft);
     if (auto* refused = std::get_if<http::Response>(&written)) return std::move(*refused);

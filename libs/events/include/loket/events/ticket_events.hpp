@@ -39,6 +39,9 @@ struct Ticket {
   std::int64_t number = 0;
   std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone,
       assignee_id, first_response_at, resolved_at;
+  /// The inbox the ticket is in (issue 20): who may see it. Null only after its inbox was deleted.
+  std::optional<std::string> inbox_id;
+  std::optional<std::string> team_id;  ///< the team it is routed to, or null
   std::vector<std::string> tags;
   std::string created_at, updated_at;
   std::optional<int> csat_score;  ///< 1–5 once the requester rated
@@ -77,6 +80,7 @@ struct Change {
 struct TicketUpdated {
   std::optional<Change<std::string>> status, priority, subject;
   std::optional<Change<std::optional<std::string>>> assignee_id;  ///< null = unassigned
+  std::optional<Change<std::optional<std::string>>> inbox_id, team_id;
   std::optional<Change<std::vector<std::string>>> tags;
   Ticket ticket;
 };

@@ -48,7 +48,12 @@ struct TicketQuery {
   std::optional<std::string> assignee_id;  ///< "none" = unassigned
   std::string requester;                   ///< exact email (any case) or phone or name
   std::string tag;                         ///< has this tag
-  std::string text;                        ///< full-text search (websearch syntax)
+  std::string inbox_id;                    ///< "" = any
+  std::optional<std::string> team_id;      ///< "none" = no team
+  /// When set, only tickets of inboxes this agent is a member of (directly or through a team):
+  /// the access rule for role `agent` (issue 20).
+  std::optional<std::string> visible_to;
+  std::string text;  ///< full-text search (websearch syntax)
   std::optional<std::string> created_after, created_before, updated_after,
       updated_before;  ///< RFC 3339, inclusive/exclusive
   TicketSort sort = TicketSort::kCreatedDesc;
@@ -142,6 +147,8 @@ void lock_threads(pqxx::transaction_base& tx, const std::vector<ThreadKey>& thre
 struct NewTicket {
   std::string workspace_id, subject, channel, priority = "normal";
   std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone;
+  /// The inbox (issue 20); when absent, the integration's inbox, else the workspace's default inbox.
+  std::optional<std::string> inbox_id = std::nullopt;
 };
 
 /// Inserts a ticket with the workspace's next number (never reused), status `open`, and emits
@@ -302,6 +309,8 @@ void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m
 struct TicketChanges {
   std::optional<std::string> status, priority, subject;
   std::optional<std::optional<std::string>> assignee_id;  ///< set to nullopt-inside to unassign
+  /// Another inbox or team of the ticket's workspace (the caller checked it); null team = none.
+  std::optional<std::optional<std::string>> inbox_id, team_id;
   std::optional<std::vector<std::string>> tags;
 };
 
