@@ -381,6 +381,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
           "id");
   b_ids["canned-responses"] =
       str(api("POST", "/api/v1/canned-responses", b_key, R"({"shortCode":"b","title":"B","body":"B's"})").data(), "id");
+  b_ids["inboxes"] = str(api("POST", "/api/v1/inboxes", b_key, R"({"name":"B's"})").data(), "id");
+  b_ids["teams"] = str(api("POST", "/api/v1/teams", b_key, R"({"name":"B's"})").data(), "id");
   b_ids["macros"] =
       str(api("POST", "/api/v1/macros", b_key, R"({"name":"B","actions":[{"type":"status","value":"closed"}]})").data(),
           "id");
@@ -437,6 +439,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   CHECK(api("GET", "/api/v1/tickets", a_key).data()["items"].Size() == 0);
   CHECK(str(api("GET", "/api/v1/canned-responses/" + b_ids["canned-responses"], b_key).data(), "body") == "B's");
   CHECK(api("GET", "/api/v1/macros/" + b_ids["macros"], b_key).status == 200);
+  CHECK(str(api("GET", "/api/v1/inboxes/" + b_ids["inboxes"], b_key).data(), "name") == "B's");
+  CHECK(str(api("GET", "/api/v1/teams/" + b_ids["teams"], b_key).data(), "name") == "B's");
 }
 
 TEST_CASE("realtime: events reach every agent on every replica, and only their workspace", "[api]") {

@@ -1,0 +1,214 @@
+// Inboxes, teams and the access rule through the real services (issue 20): who sees which
+// tickets over every route that takes a ticket (the cross-inbox walk), lists, search, bulk
+// actions, realtime, integrations delivering into their inbox, and deleting an inbox.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "harness.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string kPassword = "correct horse battery";
+
+struct Agent {
+  std::string id, token;
+};
+
+// A new agent of the workspace of `key` with `role`, signed in.
+Agent add_agent(const std::string& key, const std::string& name, const std::string& role = "agent") {
+  const std::string email = unique_email(name);
+  auto created = api("POST", "/api/v1/agents", key,
+                     R"({"email":")" + email + R"(","name":")" + name + R"(","role":")" + role + R"(","password":")" +
+                         kPassword + "\"}");
+  INFO(created.raw);
+  REQUIRE(created.status == 201);
+  auto login = api("POST", "/api/v1/auth/login", "", R"({"email":")" + email + R"(","password":")" + kPassword + "\"}");
+  REQUIRE(login.status == 201);
+  return {str(created.data(), "id"), str(login.data(), "token")};
+}
+
+std::string created_id(const Json& r) {
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+
+bool has(const WsClient& c, const std::string& needle) {
+  for (const auto& m : c.messages())
+    if (m.find(needle) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("inboxes and teams: agents see and act only on tickets of their inboxes", "[inboxes]") {
+  auto ws = new_signed_in_workspace("Inbox Co");
+  const std::string& key = ws.key;
+  Agent dewi = add_agent(key, "Dewi"), budi = add_agent(key, "Budi"), ada = add_agent(ws.session, "Ada", "admin");
+
+  // A new workspace has its default inbox with every agent in it.
+  auto inboxes = api("GET", "/api/v1/inboxes", key);
+  REQUIRE(inboxes.status == 200);
+  REQUIRE(inboxes.data().Size() == 1);
+  const std::string general = str(inboxes.data()[0], "id");
+  CHECK(inboxes.data()[0]["isDefault"].GetBool());
+  CHECK(inboxes.data()[0]["agentIds"].Size() == 4);  // the owner too
+
+  // Only admins shape inboxes and teams; members are checked.
+  CHECK(api("POST", "/api/v1/inboxes", dewi.token, R"({"name":"Mine"})").status == 403);
+  CHECK(api("POST", "/api/v1/teams", dewi.token, R"({"name":"Mine"})").status == 403);
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":""})").status == 400);
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"X","agentIds":["agt_nobody"]})").status == 400);
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"X","agentIds":"all"})").status == 400);
+  CHECK(api("POST", "/api/v1/teams", key, R"({"name":"X","agentIds":[")" + dewi.id + R"(",7]})").status == 400);
+  CHECK(api("GET", "/api/v1/inboxes", key).data().Size() == 1);  // nothing half-made
+
+  const std::string tier2 =
+      created_id(api("POST", "/api/v1/teams", ada.token,
+                     R"({"name":"Tier 2","description":"Escalations","agentIds":[")" + budi.id + "\"]}"));
+  CHECK(api("POST", "/api/v1/teams", key, R"({"name":"tier 2"})").status == 409);
+  const std::string billing =
+      created_id(api("POST", "/api/v1/inboxes", ada.token, R"({"name":"Billing","agentIds":[")" + dewi.id + "\"]}"));
+  const std::string vip =
+      created_id(api("POST", "/api/v1/inboxes", key, R"({"name":"VIP","teamIds":[")" + tier2 + "\"]}"));
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"billing"})").status == 409);
+  // Dewi and Budi leave the default inbox: each works only in their own.
+  auto narrowed = api("PATCH", "/api/v1/inboxes/" + general, key, R"({"agentIds":[")" + ada.id + "\"]}");
+  INFO(narrowed.raw);
+  REQUIRE(narrowed.status == 200);
+  CHECK(narrowed.data()["agentIds"].Size() == 1);
+
+  WsClient dewi_live(stack().api_url(), "/api/v1/realtime?access_token=" + dewi.token);
+  WsClient admin_live(stack().api_url(), "/api/v1/realtime?access_token=" + ada.token);
+  REQUIRE(wait_until([&] { return has(dewi_live, "\"ready\"") && has(admin_live, "\"ready\""); }, 5s));
+
+  auto ticket = [&](const std::string& inbox, const std::string& word) {
+    return created_id(
+        api("POST", "/api/v1/tickets", key,
+            R"({"body":"Question about )" + word + R"(","requesterName":"Sari","inboxId":")" + inbox + "\"}"));
+  };
+  const std::string t_billing = ticket(billing, "invoices"), t_vip = ticket(vip, "zebrafish"),
+                    t_general = ticket(general, "shipping");
+  CHECK(str(api("GET", "/api/v1/tickets/" + t_vip, key).data(), "inboxId") == vip);
+  CHECK(api("POST", "/api/v1/tickets", key, R"({"body":"x","inboxId":"ibx_nope"})").status == 400);
+
+  // Lists and search: each agent sees their inboxes' tickets; admins and keys see all.
+  CHECK(ticket_ids(dewi.token) == std::vector<std::string>{t_billing});
+  CHECK(ticket_ids(budi.token) == std::vector<std::string>{t_vip});
+  CHECK(ticket_ids(ada.token).size() == 3);
+  CHECK(ticket_ids(key, "?inboxId=" + vip) == std::vector<std::string>{t_vip});
+  CHECK(ticket_ids(dewi.token, "?q=zebrafish").empty());
+  CHECK(ticket_ids(budi.token, "?q=zebrafish") == std::vector<std::string>{t_vip});
+  CHECK(api("GET", "/api/v1/inboxes", dewi.token).data().Size() == 1);
+  CHECK(api("GET", "/api/v1/inboxes/" + vip, dewi.token).status == 404);
+  CHECK(api("GET", "/api/v1/inboxes/" + vip, budi.token).status == 200);  // through Tier 2
+
+  // Teams on tickets: set, filtered, checked.
+  CHECK(api("PATCH", "/api/v1/tickets/" + t_vip, key, R"({"teamId":")" + tier2 + "\"}").status == 200);
+  CHECK(ticket_ids(key, "?teamId=" + tier2) == std::vector<std::string>{t_vip});
+  CHECK(ticket_ids(key, "?teamId=none").size() == 2);
+  CHECK(api("PATCH", "/api/v1/tickets/" + t_vip, key, R"({"teamId":"team_nope"})").status == 400);
+  // An agent moves a ticket only into an inbox they work in.
+  CHECK(api("PATCH", "/api/v1/tickets/" + t_billing, dewi.token, R"({"inboxId":")" + vip + "\"}").status == 400);
+
+  // The cross-inbox walk: every route that takes a ticket answers 404 to Dewi for the VIP
+  // ticket, as for one that does not exist, and changes nothing.
+  const std::string vip_file =
+      str(upload(stack().api_url(), key, multipart("vip.txt", "text/plain", "vip")).data(), "id");
+  auto reply = api("POST", "/api/v1/tickets/" + t_vip + "/messages", key,
+                   R"({"body":"VIP answer","internal":true,"attachmentIds":[")" + vip_file + "\"]}");
+  REQUIRE(reply.status == 201);
+  const std::string vip_message = str(reply.data(), "id");
+  FILE* p = popen((env().bin_dir + "/loket-api --routes").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char line[512];
+  int walked = 0;
+  while (fgets(line, sizeof line, p)) {
+    std::string route(line);
+    route.erase(route.find_last_not_of('\n') + 1);
+    const auto sp = route.find(' ');
+    const std::string method = route.substr(0, sp);
+    std::string path = route.substr(sp + 1);
+    if (path.rfind("/api/v1/tickets/:id", 0) != 0 && path != "/api/v1/attachments/:id") continue;
+    path.replace(path.find(":id"), 3, path.rfind("/api/v1/tickets/", 0) == 0 ? t_vip : vip_file);
+    if (auto m = path.find(":messageId"); m != std::string::npos) path.replace(m, 10, vip_message);
+    INFO(route << " " << path);
+    REQUIRE(path.find(':') == std::string::npos);  // a new parameter: give it a VIP value above
+    auto r =
+        api(method, path, dewi.token, method == "GET" ? "" : R"({"body":"x","status":"closed","seq":1,"typing":true})");
+    INFO(r.raw);
+    CHECK(r.status == 404);
+    if (path.find("/raw") == std::string::npos)  // (Loket keeps no original of a note)
+      CHECK(api(method, path, budi.token, method == "GET" ? "" : "{}").status != 404);
+    ++walked;
+  }
+  pclose(p);
+  CHECK(walked >= 6);
+  auto bulk = api(
+      "POST", "/api/v1/tickets/bulk", dewi.token,
+      R"({"ticketIds":[")" + t_vip + R"(",")" + t_billing + R"("],"actions":[{"type":"status","value":"pending"}]})");
+  REQUIRE(bulk.status == 200);
+  CHECK(str(bulk.data()["results"][0]["error"], "code") == "NOT_FOUND");
+  CHECK(str(bulk.data()["results"][1], "status") == "applied");
+  auto vip_now = api("GET", "/api/v1/tickets/" + t_vip, key);
+  CHECK(str(vip_now.data(), "status") == "open");
+  CHECK(vip_now.data()["messages"].Size() == 2);
+
+  // Realtime: Dewi hears her inbox's tickets only; the admin hears all. Joining Tier 2 opens
+  // VIP's events to her within the revalidation period, without reconnecting.
+  agent_reply(key, t_billing, "Billing answer");
+  agent_reply(key, t_vip, "VIP second answer");
+  REQUIRE(wait_until([&] { return has(admin_live, "VIP second answer") && has(dewi_live, "Billing answer"); }, 10s));
+  CHECK_FALSE(has(dewi_live, t_vip));
+  CHECK_FALSE(has(dewi_live, t_general));
+  REQUIRE(
+      api("PATCH", "/api/v1/teams/" + tier2, key, R"({"agentIds":[")" + budi.id + R"(",")" + dewi.id + "\"]}").status ==
+      200);
+  CHECK(api("GET", "/api/v1/tickets/" + t_vip, dewi.token).status == 200);
+  REQUIRE(wait_until(
+      [&] {
+        agent_reply(key, t_vip, "VIP for the team");
+        return wait_until([&] { return has(dewi_live, "VIP for the team"); }, 1s);
+      },
+      15s));
+
+  // Deleting an inbox keeps its tickets, for admins only; the default inbox stays.
+  CHECK(api("DELETE", "/api/v1/inboxes/" + general, key).status == 409);
+  CHECK(api("DELETE", "/api/v1/inboxes/" + billing, dewi.token).status == 403);
+  REQUIRE(api("DELETE", "/api/v1/inboxes/" + billing, key).status == 200);
+  CHECK(api("GET", "/api/v1/tickets/" + t_billing, dewi.token).status == 404);
+  auto kept = api("GET", "/api/v1/tickets/" + t_billing, ada.token);
+  REQUIRE(kept.status == 200);
+  CHECK(kept.data()["inboxId"].IsNull());
+  CHECK(api("DELETE", "/api/v1/teams/" + tier2, key).status == 200);
+  CHECK(api("GET", "/api/v1/tickets/" + t_vip, key).data()["teamId"].IsNull());
+  CHECK(api("GET", "/api/v1/tickets/" + t_vip, dewi.token).status == 404);  // the team's access went with it
+}
+
+TEST_CASE("inboxes: a channel's conversations land in its inbox", "[inboxes]") {
+  auto [acc, key] = new_workspace("Bot Inbox Co");
+  Agent sari = add_agent(key, "Sari");
+  auto [bot, secret] = connect_bot(key, bot_token("inboxbot"));
+  auto listed = api("GET", "/api/v1/inboxes", key);
+  const std::string general = str(listed.data()[0], "id");
+  CHECK(listed.data()[0]["integrationIds"].Size() >= 1);  // every integration starts in the default inbox
+  const std::string telegram =
+      created_id(api("POST", "/api/v1/inboxes", key,
+                     R"({"name":"Telegram","agentIds":[")" + sari.id + R"("],"integrationIds":[")" + bot + "\"]}"));
+  CHECK(api("GET", "/api/v1/inboxes/" + telegram, key).data()["integrationIds"].Size() == 1);
+  CHECK(api("PATCH", "/api/v1/inboxes/" + telegram, key, R"({"integrationIds":["int_nope"]})").status == 400);
+  REQUIRE(api("PATCH", "/api/v1/inboxes/" + general, key, R"({"agentIds":[]})").status == 200);
+
+  const long chat = std::stol(random_digits(9));
+  REQUIRE(post_update(bot, secret, text_update(std::stol(random_digits(8)), chat, 1, "Where is my parcel?")).status ==
+          200);
+  std::vector<std::string> seen;
+  REQUIRE(wait_until([&] { return !(seen = ticket_ids(sari.token)).empty(); }, 15s));
+  CHECK(str(api("GET", "/api/v1/tickets/" + seen[0], key).data(), "inboxId") == telegram);
+  // A ticket logged by hand goes to the default inbox, which Sari no longer works in.
+  created_id(api("POST", "/api/v1/tickets", key, R"({"body":"By phone"})"));
+  CHECK(ticket_ids(sari.token).size() == 1);
+  CHECK(ticket_ids(key).size() == 2);
+}
