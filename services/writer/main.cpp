@@ -12,6 +12,7 @@
 #include "loket/ops/admin.hpp"
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
+#include "loket/store/assignment.hpp"
 #include "loket/store/tickets.hpp"
 #include "writer.hpp"
 
@@ -28,7 +29,8 @@ int main() {
     kafka::Producer producer(props);
     std::thread relay([&] {
       auto idle = core::env_ms("LOKET_OUTBOX_POLL_MS", std::chrono::milliseconds(50));
-      // Reply windows about to close are announced from here too (issue 19).
+      // Reply windows about to close are announced from here too (issue 19), and tickets of
+      // offline agents reassigned (issue 20).
       auto sweep_every = core::env_ms("LOKET_REPLY_WINDOW_SWEEP_MS", std::chrono::seconds(30));
       auto lead = core::env_ms("LOKET_REPLY_WINDOW_WARNING_MS", std::chrono::hours(1));
       auto next_sweep = std::chrono::steady_clock::now();
@@ -37,6 +39,8 @@ int main() {
           if (std::chrono::steady_clock::now() >= next_sweep) {
             next_sweep = std::chrono::steady_clock::now() + sweep_every;
             store::with_tx(pool, [&](pqxx::work& tx) { store::announce_closing_windows(tx, lead.count(), 500); });
+            // Tickets of agents gone offline go to someone online (issue 20 auto-assignment).
+            store::with_tx(pool, [&](pqxx::work& tx) { store::reassign_from_offline(tx, 500); });
           }
           if (writer::relay_once(pool, producer, 500) == 0) core::sleep_unless_stopped(idle);
         } catch (const std::exception& e) {

@@ -3,7 +3,9 @@
 // actions, realtime, integrations delivering into their inbox, and deleting an inbox.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -187,6 +189,90 @@ TEST_CASE("inboxes and teams: agents see and act only on tickets of their inboxe
   CHECK(api("GET", "/api/v1/tickets/" + t_vip, dewi.token).status == 404);  // the team's access went with it
 }
 
+TEST_CASE("auto-assignment: round robin among online members under capacity, exact under concurrency", "[inboxes]") {
+  auto ws = new_signed_in_workspace("Assign Co");
+  const std::string& key = ws.key;
+  std::vector<Agent> online;
+  for (const char* name : {"Ani", "Bayu", "Citra", "Dimas"}) online.push_back(add_agent(key, name));
+  Agent away = add_agent(key, "Eka"), offline = add_agent(key, "Fajar");
+  for (const auto& a : online) REQUIRE(api("GET", "/api/v1/me", a.token).status == 200);  // seen now
+  CHECK(api("PATCH", "/api/v1/me", away.token, R"({"availability":"lunch"})").status == 400);
+  auto set_away = api("PATCH", "/api/v1/me", away.token, R"({"availability":"away"})");
+  REQUIRE(set_away.status == 200);
+  CHECK(str(set_away.data(), "availability") == "away");
+  sql_exec("UPDATE agents SET last_seen_at = NULL WHERE id = '" + offline.id + "'");  // signed in, never active
+
+  std::string members = "\"" + away.id + "\",\"" + offline.id + "\"";
+  for (const auto& a : online) members += ",\"" + a.id + "\"";
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"X","autoAssignment":{"mode":"fastest"}})").status == 400);
+  CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"X","autoAssignment":{"capacity":0}})").status == 400);
+  auto made = api("POST", "/api/v1/inboxes", key,
+                  R"({"name":"Support","agentIds":[)" + members +
+                      R"(],"autoAssignment":{"mode":"round_robin","capacity":30,"onlineWindowMinutes":5}})");
+  INFO(made.raw);
+  REQUIRE(made.status == 201);
+  const std::string support = str(made.data(), "id");
+  CHECK(made.data()["autoAssignment"]["capacity"].GetInt() == 30);
+  CHECK(made.data()["autoAssignment"]["reassignAfterMinutes"].IsNull());
+
+  WsClient live(stack().api_url(), "/api/v1/realtime?access_token=" + key);
+  REQUIRE(wait_until([&] { return has(live, "\"ready\""); }, 5s));
+  // 121 tickets at once through two api replicas: four online agents of capacity 30 take
+  // exactly 30 each, never 31; the away and the offline member none; one is left unassigned.
+  const std::string second = stack().start_api("assign-replica");
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 8; ++th)
+    threads.emplace_back([&, th] {
+      for (int i = th; i < 121; i += 8) {
+        auto r = call(i % 2 ? second : stack().api_url(), "POST", "/api/v1/tickets", key,
+                      R"({"body":"Order question )" + std::to_string(i) + R"(","inboxId":")" + support + "\"}");
+        if (r.status == 201) ++created;
+      }
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(created == 121);
+  auto held = [&](const std::string& agent) {
+    return sql_number("SELECT count(*) FROM tickets WHERE inbox_id = '" + support + "' AND assignee_id " +
+                      (agent.empty() ? "IS NULL" : "= '" + agent + "'"));
+  };
+  for (const auto& a : online) CHECK(held(a.id) == 30);
+  CHECK(held(away.id) == 0);
+  CHECK(held(offline.id) == 0);
+  CHECK(held("") == 1);
+  // Each assignment is a ticket.updated event with the assignee's change.
+  auto assigned_events = [&] {
+    int n = 0;
+    for (const auto& m : live.messages())
+      n += m.find("\"ticket.updated\"") != std::string::npos &&
+           m.find("\"assigneeId\":{\"from\":null") != std::string::npos;
+    return n;
+  };
+  CHECK(wait_until([&] { return assigned_events() == 120; }, 15s));
+
+  // A ticket given an assignee by its creator keeps it.
+  auto chosen = api("POST", "/api/v1/tickets", key,
+                    R"({"body":"For Eka","inboxId":")" + support + R"(","assigneeId":")" + away.id + "\"}");
+  CHECK(str(chosen.data(), "assigneeId") == away.id);
+
+  // Ani goes offline for longer than the inbox allows: her open tickets go to whoever has room
+  // (Bayu, after resolving ten), the rest stay with her until someone does.
+  std::vector<std::string> bayus;
+  for (const auto& id : ticket_ids(key, "?assigneeId=" + online[1].id + "&limit=10")) bayus.push_back(id);
+  REQUIRE(bayus.size() == 10);
+  for (const auto& id : bayus)
+    REQUIRE(api("PATCH", "/api/v1/tickets/" + id, key, R"({"status":"resolved"})").status == 200);
+  REQUIRE(api("PATCH", "/api/v1/inboxes/" + support, key, R"({"autoAssignment":{"reassignAfterMinutes":2}})").status ==
+          200);
+  sql_exec("UPDATE agents SET last_seen_at = now() - interval '3 minutes' WHERE id = '" + online[0].id + "'");
+  CHECK(wait_until([&] { return held(online[0].id) == 20; }, 15s));
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE inbox_id = '" + support + "' AND assignee_id = '" +
+                   online[1].id + "' AND status = 'open'") == 30);
+  std::this_thread::sleep_for(1500ms);  // a few more sweeps change nothing
+  CHECK(held(online[0].id) == 20);
+  CHECK(held(online[2].id) == 30);
+}
+
 TEST_CASE("inboxes: a channel's conversations land in its inbox", "[inboxes]") {
   auto [acc, key] = new_workspace("Bot Inbox Co");
   Agent sari = add_agent(key, "Sari");
@@ -211,4 +297,13 @@ TEST_CASE("inboxes: a channel's conversations land in its inbox", "[inboxes]") {
   created_id(api("POST", "/api/v1/tickets", key, R"({"body":"By phone"})"));
   CHECK(ticket_ids(sari.token).size() == 1);
   CHECK(ticket_ids(key).size() == 2);
+
+  // With round robin on, the writer assigns the next conversation to Sari (online: she just
+  // made requests).
+  REQUIRE(api("PATCH", "/api/v1/inboxes/" + telegram, key, R"({"autoAssignment":{"mode":"round_robin"}})").status ==
+          200);
+  const long other_chat = std::stol(random_digits(9));
+  REQUIRE(post_update(bot, secret, text_update(std::stol(random_digits(8)), other_chat, 1, "Is it raining?")).status ==
+          200);
+  CHECK(wait_until([&] { return ticket_ids(key, "?assigneeId=" + sari.id).size() == 1; }, 15s));
 }

@@ -10,7 +10,9 @@
 
 namespace loket::store {
 namespace {
-constexpr const char* kAgentColumns = "id, workspace_id, email, name, role, active, rfc3339(created_at)";
+constexpr const char* kAgentColumns =
+    "id, workspace_id, email, name, role, active, rfc3339(created_at), away, rfc3339(last_seen_at)";
+constexpr int kAgentColumnCount = 9;
 
 // A dummy hash verified for unknown emails so sign-in timing does not reveal them.
 const std::string& dummy_hash() {
@@ -27,6 +29,8 @@ Agent agent_from_row(const pqxx::row& r) {
   a.role = role_from_string(r[4].as<std::string>()).value_or(Role::kAgent);
   a.active = r[5].as<bool>();
   a.created_at = r[6].as<std::string>();
+  a.away = r[7].as<bool>();
+  if (!r[8].is_null()) a.last_seen_at = r[8].as<std::string>();
   return a;
 }
 
@@ -75,7 +79,10 @@ std::optional<std::pair<Principal, RateWindow>> authenticate(pqxx::transaction_b
             "WITH s AS (SELECT s.id, s.workspace_id, s.token_hash, a.id AS agent_id, a.role, a.name "
             "           FROM sessions s JOIN agents a ON a.id = s.agent_id "
             "           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() "
-            "           AND a.active) "
+            "           AND a.active), "
+            // Presence for auto-assignment (issue 20): seen now, written at most every 30 s.
+            "u AS (UPDATE agents a SET last_seen_at = now() FROM s WHERE a.id = s.agent_id AND "
+            "      (a.last_seen_at IS NULL OR a.last_seen_at < now() - interval '30 seconds')) "
             "SELECT s.id, s.workspace_id, s.token_hash, w.hits, w.reset_s, s.agent_id, s.role, s.name "
             "FROM s, LATERAL rate_limit_hit('agent:' || s.agent_id, $2) w");
     r = tx.exec_prepared("auth_session", hash, window_s);
@@ -117,6 +124,20 @@ Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::s
       "INSERT INTO inbox_agents (inbox_id, agent_id) SELECT id, $2 FROM inboxes WHERE workspace_id = $1 AND is_default",
       workspace_id, r[0][0].as<std::string>());
   return agent_from_row(r[0]);
+}
+
+void set_away(pqxx::work& tx, const std::string& id, bool away) {
+  tx.exec_params0("UPDATE agents SET away = $2, updated_at = now() WHERE id = $1", id, away);
+}
+
+void mark_agents_seen(pqxx::work& tx, const std::vector<std::string>& agent_ids) {
+  if (agent_ids.empty()) return;
+  std::string list;
+  for (const auto& id : agent_ids) list += (list.empty() ? "" : ",") + id;
+  tx.exec_params0(
+      "UPDATE agents SET last_seen_at = now() WHERE id = ANY(string_to_array($1, ',')) AND "
+      "(last_seen_at IS NULL OR last_seen_at < now() - interval '30 seconds')",
+      list);
 }
 
 std::vector<Agent> list_agents(pqxx::transaction_base& tx, const std::string& workspace_id) {
@@ -184,7 +205,7 @@ std::optional<Agent> check_password(pqxx::transaction_base& tx, const std::strin
     crypto::password_verify(dummy_hash(), password);
     return std::nullopt;
   }
-  if (!crypto::password_verify(r[0][7].as<std::string>(), password)) return std::nullopt;
+  if (!crypto::password_verify(r[0][kAgentColumnCount].as<std::string>(), password)) return std::nullopt;
   Agent a = agent_from_row(r[0]);
   if (!a.active) return std::nullopt;
   return a;

@@ -47,7 +47,8 @@ constexpr const char* kInboxColumns =
     "(SELECT string_agg(agent_id, ',' ORDER BY agent_id) FROM inbox_agents WHERE inbox_id = i.id), "
     "(SELECT string_agg(team_id, ',' ORDER BY team_id) FROM inbox_teams WHERE inbox_id = i.id), "
     "(SELECT string_agg(g.id, ',' ORDER BY g.id) FROM integrations g WHERE g.workspace_id = i.workspace_id "
-    "AND g.status <> 'disconnected' AND (g.inbox_id = i.id OR (g.inbox_id IS NULL AND i.is_default)))";
+    "AND g.status <> 'disconnected' AND (g.inbox_id = i.id OR (g.inbox_id IS NULL AND i.is_default))), "
+    "i.auto_assignment, i.assignment_capacity, i.online_window_s, i.reassign_after_s";
 
 Inbox inbox_from_row(const pqxx::row& r) {
   Inbox i;
@@ -60,6 +61,10 @@ Inbox inbox_from_row(const pqxx::row& r) {
   i.agent_ids = ids_of(r[6]);
   i.team_ids = ids_of(r[7]);
   i.integration_ids = ids_of(r[8]);
+  i.auto_assignment = r[9].as<std::string>();
+  if (!r[10].is_null()) i.capacity = r[10].as<int>();
+  i.online_window_s = r[11].as<int>();
+  if (!r[12].is_null()) i.reassign_after_s = r[12].as<int>();
   return i;
 }
 
@@ -108,14 +113,13 @@ void create_default_inbox(pqxx::work& tx, const std::string& ws) {
 }
 
 void save_inbox(pqxx::work& tx, Inbox& i, bool is_new) {
-  auto row = is_new ? tx.exec_params1(
-                          "INSERT INTO inboxes (id, workspace_id, name) VALUES ($1, $2, $3) "
-                          "RETURNING rfc3339(created_at), rfc3339(updated_at)",
-                          i.id, i.workspace_id, i.name)
-                    : tx.exec_params1(
-                          "UPDATE inboxes SET name = $3, updated_at = now() WHERE id = $1 AND workspace_id = $2 "
-                          "RETURNING rfc3339(created_at), rfc3339(updated_at)",
-                          i.id, i.workspace_id, i.name);
+  if (is_new)
+    tx.exec_params0("INSERT INTO inboxes (id, workspace_id, name) VALUES ($1, $2, $3)", i.id, i.workspace_id, i.name);
+  auto row = tx.exec_params1(
+      "UPDATE inboxes SET name = $3, auto_assignment = $4, assignment_capacity = $5, online_window_s = $6, "
+      "reassign_after_s = $7, updated_at = now() WHERE id = $1 AND workspace_id = $2 "
+      "RETURNING rfc3339(created_at), rfc3339(updated_at)",
+      i.id, i.workspace_id, i.name, i.auto_assignment, i.capacity, i.online_window_s, i.reassign_after_s);
   i.created_at = row[0].as<std::string>();
   i.updated_at = row[1].as<std::string>();
 }

@@ -14,6 +14,7 @@
 #include "loket/providers/email/email.hpp"
 #include "loket/providers/email/reply_address.hpp"
 #include "loket/providers/registry.hpp"
+#include "loket/store/assignment.hpp"
 #include "loket/store/search.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
@@ -224,6 +225,10 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
     out.push_back(by_id.at(id));
     emit_ticket_event(tx, out.back().workspace_id, id, events::TicketCreated{out.back()});
   }
+  std::vector<Ticket*> assign;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (tickets[i].auto_assign) assign.push_back(&out[i]);
+  auto_assign(tx, assign);
   return out;
 }
 

@@ -89,6 +89,19 @@ http::Response me(Context& ctx, const Principal& p) {
                                 workspace_view(ctx, *store::load_workspace(tx, p.workspace_id)) + "}");
 }
 
+// PATCH /api/v1/me {"availability":"online"|"away"}: an away agent gets no auto-assigned tickets.
+http::Response update_me(Context& ctx, const http::Request& req, const Principal& p) {
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  auto availability = core::json_string(d, "availability");
+  if (!availability || (*availability != "online" && *availability != "away"))
+    return invalid_field("availability", "availability must be online or away");
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    store::set_away(tx, p.agent_id, *availability == "away");
+    return http::json_ok(200, agent_json(*store::load_agent(tx, p.workspace_id, p.agent_id)));
+  });
+}
+
 http::Response change_password(Context& ctx, const http::Request& req, const Principal& p) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -263,6 +276,7 @@ void add_auth_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "POST", "/api/v1/auth/login", Access::kPublic, [&ctx](Q q, P) { return login(ctx, q); });
   add(r, ctx, "POST", "/api/v1/auth/logout", Access::kSession, [&ctx](Q, P p) { return logout(ctx, p); });
   add(r, ctx, "GET", "/api/v1/me", Access::kSession, [&ctx](Q, P p) { return me(ctx, p); });
+  add(r, ctx, "PATCH", "/api/v1/me", Access::kSession, [&ctx](Q q, P p) { return update_me(ctx, q, p); });
   add(r, ctx, "POST", "/api/v1/me/password", Access::kSession, [&ctx](Q q, P p) { return change_password(ctx, q, p); });
   add(r, ctx, "GET", "/api/v1/workspace", Access::kAgent, [&ctx](Q, P p) { return get_workspace(ctx, p); });
   add(r, ctx, "PATCH", "/api/v1/workspace", Access::kOwner, [&ctx](Q q, P p) { return patch_workspace(ctx, q, p); });

@@ -30,6 +30,20 @@ std::string inbox_json(const store::Inbox& i) {
   put_ids(w, "agentIds", i.agent_ids);
   put_ids(w, "teamIds", i.team_ids);
   put_ids(w, "integrationIds", i.integration_ids);
+  core::json_put(w, "autoAssignment");
+  w.StartObject();
+  core::json_kv(w, "mode", i.auto_assignment);
+  auto put_opt_int = [&w](const char* key, std::optional<int> v) {
+    core::json_put(w, key);
+    if (v)
+      w.Int(*v);
+    else
+      w.Null();
+  };
+  put_opt_int("capacity", i.capacity);
+  put_opt_int("onlineWindowMinutes", i.online_window_s / 60);
+  put_opt_int("reassignAfterMinutes", i.reassign_after_s ? std::optional<int>(*i.reassign_after_s / 60) : std::nullopt);
+  w.EndObject();
   core::json_kv(w, "createdAt", i.created_at);
   core::json_kv(w, "updatedAt", i.updated_at);
   w.EndObject();
@@ -76,6 +90,42 @@ std::optional<http::Response> read_name(const rapidjson::Value& d, bool is_new, 
   name = core::trim(std::string_view(v->GetString(), v->GetStringLength()));
   if (name.empty() || core::utf8_length(name) > kMaxNameChars)
     return invalid_field("name", "name must be 1–100 characters");
+  return std::nullopt;
+}
+
+// autoAssignment {mode, capacity, onlineWindowMinutes, reassignAfterMinutes} of `d` into `i`:
+// members given replace the old values; a 400 naming the member.
+std::optional<http::Response> read_auto_assignment(const rapidjson::Value& d, store::Inbox& i) {
+  const auto* a = core::json_member(d, "autoAssignment");
+  if (!a) return std::nullopt;
+  if (!a->IsObject()) return invalid_field("autoAssignment", "autoAssignment must be an object");
+  if (const auto* m = core::json_member(*a, "mode")) {
+    if (!m->IsString() ||
+        (std::string_view(m->GetString()) != "off" && std::string_view(m->GetString()) != "round_robin"))
+      return invalid_field("autoAssignment.mode", "autoAssignment.mode must be off or round_robin");
+    i.auto_assignment = m->GetString();
+  }
+  // A whole number in [lo, hi] (× `scale` into `out`), or null when `nullable`.
+  auto number = [&a](const char* key, int lo, int hi, int scale, bool nullable,
+                     std::optional<int>& out) -> std::optional<http::Response> {
+    const auto* v = core::json_member(*a, key);
+    if (!v) return std::nullopt;
+    const std::string field = std::string("autoAssignment.") + key;
+    if (v->IsNull() && nullable) {
+      out.reset();
+      return std::nullopt;
+    }
+    if (!v->IsInt() || v->GetInt() < lo || v->GetInt() > hi)
+      return invalid_field(field, field + " must be a whole number from " + std::to_string(lo) + " to " +
+                                      std::to_string(hi) + (nullable ? ", or null" : ""));
+    out = v->GetInt() * scale;
+    return std::nullopt;
+  };
+  std::optional<int> online = i.online_window_s;
+  if (auto err = number("capacity", 1, 10000, 1, true, i.capacity)) return err;
+  if (auto err = number("onlineWindowMinutes", 1, 1440, 60, false, online)) return err;
+  if (auto err = number("reassignAfterMinutes", 1, 10080, 60, true, i.reassign_after_s)) return err;
+  i.online_window_s = *online;
   return std::nullopt;
 }
 
@@ -148,6 +198,7 @@ http::Response put_inbox(Context& ctx, const http::Request& req, const Principal
     if (has_agents) i.agent_ids = agents;
     if (has_teams) i.team_ids = teams;
     if (has_integrations) i.integration_ids = integrations;
+    if (auto err = read_auto_assignment(d, i)) return *err;
     store::save_inbox(tx, i, is_new);
     store::set_inbox_members(tx, i, has_integrations);
     auto saved = store::load_inbox(tx, p.workspace_id, i.id);

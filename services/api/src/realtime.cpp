@@ -339,6 +339,17 @@ void Hub::revalidate() {
     valid = store::valid_credentials(tx, sessions, keys);
     inboxes = store::inboxes_of(tx, limited);  // membership changes reach open sockets too
   }
+  // A live connection keeps its agent online for auto-assignment (issue 20).
+  if (std::chrono::steady_clock::now() - seen_marked_ > std::chrono::seconds(20)) {
+    std::vector<std::string> agents;
+    for (const auto& [id, p] : open)
+      if (!p.agent_id.empty()) agents.push_back(p.agent_id);
+    auto conn = ctx_.pool.acquire();
+    pqxx::work tx(*conn);
+    store::mark_agents_seen(tx, agents);
+    tx.commit();
+    seen_marked_ = std::chrono::steady_clock::now();
+  }
   std::lock_guard lock(mu_);
   for (const auto& [id, p] : open) {
     auto it = subs_.find(id);

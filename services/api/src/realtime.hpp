@@ -110,6 +110,8 @@ class Hub {
   std::map<std::uint64_t, std::string> visitor_of_;
   std::set<std::string> arrived_, left_;
   std::chrono::steady_clock::time_point presence_flushed_{};
+  /// When the agents of open connections were last marked as seen (store::mark_agents_seen).
+  std::chrono::steady_clock::time_point seen_marked_{};
   void flush_presence();
   std::uint64_t next_id_ = 1;
   std::atomic<bool> stop_{false};

@@ -165,6 +165,7 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
       if (auto err = read_assignee(tx, p.workspace_id, *a, assignee)) return *err;
       if (assignee) extra.assignee_id = assignee;
     }
+    n.auto_assign = !extra.assignee_id;  // the caller's choice stands
     if (!tags.empty()) extra.tags = tags;
     if (auto err = read_routing(tx, p, d, extra)) return *err;
     if (extra.inbox_id) n.inbox_id = *extra.inbox_id;

@@ -95,6 +95,8 @@ std::string agent_json(const store::Agent& a) {
   json_kv(w, "role", store::to_string(a.role));
   json_put(w, "active");
   w.Bool(a.active);
+  json_kv(w, "availability", a.away ? "away" : "online");
+  json_kv_opt(w, "lastSeenAt", a.last_seen_at);
   json_kv(w, "createdAt", a.created_at);
   w.EndObject();
   return sb.GetString();

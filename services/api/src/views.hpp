@@ -31,7 +31,8 @@ std::string csat_json(const store::Ticket& t);
 /// A workspace's settings: {id, name, createdAt, autoReply, requireSignedWebhooks,
 /// inboundEmailAddress} (the last: `inbound_email`, null when email in is not configured).
 std::string workspace_json(const store::Workspace& w, const std::optional<std::string>& inbound_email);
-/// An agent without its password hash: {id, email, name, role, active, createdAt}.
+/// An agent without its password hash: {id, email, name, role, active, availability (online |
+/// away: what the agent set), lastSeenAt, createdAt}.
 std::string agent_json(const store::Agent& a);
 /// An API key without its secret: {id, name, prefix, createdAt, createdBy, lastUsedAt, revokedAt}.
 std::string api_key_json(const store::ApiKey& k);

@@ -60,6 +60,8 @@ struct Agent {
   std::string id, workspace_id, email, name, created_at;
   Role role = Role::kAgent;
   bool active = true;
+  bool away = false;                        ///< set by the agent: never auto-assigned while away
+  std::optional<std::string> last_seen_at;  ///< last API request or realtime presence (30 s grain)
 };
 
 /// Thrown when a unique value (an agent's email) is already taken.
@@ -75,6 +77,12 @@ Agent create_agent(pqxx::work& tx, const std::string& workspace_id, const std::s
 std::vector<Agent> list_agents(pqxx::transaction_base& tx, const std::string& workspace_id);
 /// Agent `id` of `workspace_id`, or nullopt (also for another workspace's id).
 std::optional<Agent> load_agent(pqxx::transaction_base& tx, const std::string& workspace_id, const std::string& id);
+/// Sets whether agent `id` is away (issue 20: auto-assignment passes them by).
+void set_away(pqxx::work& tx, const std::string& id, bool away);
+/// Marks `agent_ids` (agents with a live realtime connection) as seen now; rows already seen in
+/// the last 30 s are left alone.
+void mark_agents_seen(pqxx::work& tx, const std::vector<std::string>& agent_ids);
+
 /// Updates name / role / active; deactivating revokes the agent's sessions.
 Agent update_agent(pqxx::work& tx, const Agent& a, const std::optional<std::string>& name, std::optional<Role> role,
                    std::optional<bool> active);

@@ -20,6 +20,13 @@ struct Inbox {
   /// Connected integrations delivering here, sorted; the default inbox also lists those without
   /// an inbox of their own.
   std::vector<std::string> integration_ids;
+  /// Auto-assignment (store/assignment.hpp): "off" or "round_robin"; the cap of open tickets per
+  /// agent (nullopt = none); how recently a member must have been seen to count as online (s);
+  /// after how long offline their open tickets go to someone else (s, nullopt = never).
+  std::string auto_assignment = "off";
+  std::optional<int> capacity;
+  int online_window_s = 600;
+  std::optional<int> reassign_after_s;
 };
 
 /// A team: a named group of agents, a member of inboxes and a ticket's optional routing.
@@ -44,7 +51,8 @@ std::optional<Inbox> load_inbox(pqxx::transaction_base& tx, const std::string& w
 int count_inboxes(pqxx::transaction_base& tx, const std::string& ws);
 /// Creates the default inbox "General" of a new workspace `ws` (create_workspace()).
 void create_default_inbox(pqxx::work& tx, const std::string& ws);
-/// Inserts `i` (`is_new`, never a default one) or updates its name; fills the timestamps.
+/// Inserts `i` (`is_new`, never a default one) or updates its name and auto-assignment settings;
+/// fills the timestamps.
 /// @throws pqxx::unique_violation when the workspace has an inbox of that name.
 void save_inbox(pqxx::work& tx, Inbox& i, bool is_new);
 /// Replaces the agent and team members of inbox `i` with `i.agent_ids` / `i.team_ids` and, when

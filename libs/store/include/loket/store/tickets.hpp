@@ -149,12 +149,15 @@ struct NewTicket {
   std::optional<std::string> integration_id, external_thread_id, requester_name, requester_email, requester_phone;
   /// The inbox (issue 20); when absent, the integration's inbox, else the workspace's default inbox.
   std::optional<std::string> inbox_id = std::nullopt;
+  /// Whether the inbox's auto-assignment may assign it (false when the caller assigns it).
+  bool auto_assign = true;
 };
 
 /// Inserts a ticket with the workspace's next number (never reused), status `open`, and emits
-/// `ticket.created`. Every ticket gets a requester access token (256 random bits, base64url):
-/// its SHA-256 is stored for lookup and the token itself encrypted with `keys` (AAD = ticket id)
-/// so emails can carry the status link; the plaintext is written to `access_token` when given.
+/// `ticket.created`; then auto-assigns it when its inbox does (store::auto_assign, `ticket.updated`). Every ticket gets
+/// a requester access token (256 random bits, base64url): its SHA-256 is stored for lookup and the token itself
+/// encrypted with `keys` (AAD = ticket id) so emails can carry the status link; the plaintext is written to
+/// `access_token` when given.
 Ticket create_ticket(pqxx::work& tx, const NewTicket& t, const crypto::Keyring& keys,
                      std::string* access_token = nullptr);
 
