@@ -120,6 +120,14 @@ for label, rows_ in (("API GET /tickets/:id", of("api_get_ticket")), ("API filte
     for r in rows_:
         add(f"{label}, {r['connections']} connections (p99 {r['p99_ms']} ms)", r["rps"], "requests/s",
             "minimal Beast server, same closed-loop client", closed.get(r["connections"]), "—", None)
+for r in of("api_agent_list"):
+    add(f"API list as an agent in {r['member_of']} of {r['inboxes']} inboxes (5 queries incl. search), "
+        f"{r['connections']} connections: p99", r["p99_ms"], "ms", "—", None, "≤ 50 ms", r["p99_ms"] <= 50)
+for r in of("auto_assignment"):
+    add(f"auto-assignment: {r['tickets']:,} tickets created at once over {r['agents']} agents of capacity "
+        f"{r['capacity']}, first created → last assigned", r["first_created_to_last_assigned_s"], "s", "—", None,
+        "all assigned, spread ≤ 1",
+        r["assigned"] == r["tickets"] and r["errors"] == 0 and r["max_per_agent"] - r["min_per_agent"] <= 1)
 chat = of("chat")
 if chat:
     c = chat[0]

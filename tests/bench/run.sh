@@ -435,6 +435,80 @@ for c in 4 16; do
     "/api/v1/tickets?q=parcel%20-question&limit=50" | sed 's/^{//')"
 done
 
+# --- 4a. Inboxes and auto-assignment (issue 20) ---------------------------------------------------
+# The API workspace's tickets spread over 50 inboxes; an agent (role agent) who is a member of 5
+# lists them (the access rule in every query). Then 1,000 tickets created at once for an inbox
+# with round robin over 10 online agents of capacity 100: how long until all are assigned, and
+# the spread.
+loket_say "inboxes: an agent in 5 of 50 inboxes lists $TICKETS tickets; 1,000 new tickets over 10 agents"
+mark inboxes
+api_json() {  # api_json METHOD PATH TOKEN BODY: the response (TOKEN "" = none)
+  curl -fsS -X "$1" ${3:+-H "Authorization: Bearer $3"} -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$API_PORT$2" ${4:+-d "$4"}
+}
+bench_agent() {  # bench_agent KEY NAME: creates an agent (role agent) and prints "id token"
+  local email="$2-$(openssl rand -hex 4)@bench.example" id token
+  id=$(api_json POST /api/v1/agents "$1" "{\"email\":\"$email\",\"name\":\"$2\",\"role\":\"agent\",\"password\":\"bench password 1\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+  token=$(api_json POST /api/v1/auth/login "" "{\"email\":\"$email\",\"password\":\"bench password 1\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
+  echo "$id $token"
+}
+read -r LIST_AGENT LIST_TOKEN <<<"$(bench_agent "$KEY" lister)"
+psqlq -v ws="$AWS" -v agent="$LIST_AGENT" <<'SQL'
+INSERT INTO inboxes (id, workspace_id, name) SELECT 'ibx_bench' || i, :'ws', 'Bench ' || i FROM generate_series(1, 50) i;
+UPDATE tickets SET inbox_id = 'ibx_bench' || (1 + number % 50) WHERE workspace_id = :'ws';
+DELETE FROM inbox_agents WHERE agent_id = :'agent';
+INSERT INTO inbox_agents (inbox_id, agent_id) SELECT 'ibx_bench' || i, :'agent' FROM generate_series(1, 5) i;
+VACUUM (ANALYZE) tickets;
+SQL
+for c in 4 16; do
+  emit "{\"measure\":\"api_agent_list\",\"connections\":$c,\"inboxes\":50,\"member_of\":5,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$LIST_TOKEN" "$c" "$API_SECS" \
+    "/api/v1/tickets" "/api/v1/tickets?status=open" "/api/v1/tickets?inboxId=ibx_bench3&limit=50" \
+    "/api/v1/tickets?sort=-updatedAt&status=pending" "/api/v1/tickets?q=parcel" | sed 's/^{//')"
+done
+created=$("$BIN/loket-admin" create-workspace "Assignment benchmark")
+SWS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") SKEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+members=""
+for i in $(seq 1 10); do
+  read -r id _ <<<"$(bench_agent "$SKEY" "agent$i")"
+  members="$members${members:+,}\"$id\""
+done
+psqlq -c "UPDATE agents SET last_seen_at = now() WHERE workspace_id = '$SWS'"  # all online
+QUEUE=$(api_json POST /api/v1/inboxes "$SKEY" "{\"name\":\"Queue\",\"agentIds\":[$members],\"autoAssignment\":{\"mode\":\"round_robin\",\"capacity\":100}}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+# 1,000 POST /api/v1/tickets at once: 50 threads with a keep-alive connection each.
+python3 - "$API_PORT" "$SKEY" "$QUEUE" >"$STATE/assign.json" <<'PY'
+import http.client, json, sys, threading, time
+port, key, inbox = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+errors, lock = [0], threading.Lock()
+def worker(k):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for i in range(k, 1000, 50):
+        c.request("POST", "/api/v1/tickets", json.dumps({"body": f"Order question {i}", "inboxId": inbox}),
+                  {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 201:
+            with lock:
+                errors[0] += 1
+threads = [threading.Thread(target=worker, args=(k,)) for k in range(50)]
+start = time.time()
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({"seconds": round(time.time() - start, 3), "errors": errors[0]}))
+PY
+emit "$(psqlq -v ws="$SWS" -v inbox="$QUEUE" -v secs="$(field seconds "$(cat "$STATE/assign.json")")" \
+             -v errors="$(field errors "$(cat "$STATE/assign.json")")" <<'SQL'
+SELECT json_build_object('measure', 'auto_assignment', 'tickets', count(*), 'errors', :errors,
+  'wall_seconds', :secs, 'assigned', count(assignee_id), 'agents', 10, 'capacity', 100,
+  'min_per_agent', (SELECT min(n) FROM (SELECT count(*) n FROM tickets WHERE inbox_id = :'inbox' AND assignee_id IS NOT NULL GROUP BY assignee_id) x),
+  'max_per_agent', (SELECT max(n) FROM (SELECT count(*) n FROM tickets WHERE inbox_id = :'inbox' AND assignee_id IS NOT NULL GROUP BY assignee_id) x),
+  'first_created_to_last_assigned_s', round(extract(epoch FROM max(updated_at) - min(created_at))::numeric, 3))
+FROM tickets WHERE workspace_id = :'ws' AND inbox_id = :'inbox';
+SQL
+)"
+
 # --- 4b. Realtime WebSockets ---------------------------------------------------------------------
 # WS_CONNECTIONS authenticated sockets over WS_WORKSPACES workspaces on the one api; its idle CPU
 # and RSS; GET by id while they are open; a normal request among slowloris connections; then
