@@ -844,6 +844,21 @@ Stack& stack() {
   return s;
 }
 
+std::vector<std::pair<std::string, std::string>> api_routes() {
+  FILE* p = popen((env().bin_dir + "/loket-api --routes").c_str(), "r");
+  if (!p) throw std::runtime_error("loket-api --routes did not start");
+  std::vector<std::pair<std::string, std::string>> out;
+  char line[512];
+  while (fgets(line, sizeof line, p)) {
+    std::string route(line);
+    route.erase(route.find_last_not_of('\n') + 1);
+    const auto sp = route.find(' ');
+    if (sp != std::string::npos) out.emplace_back(route.substr(0, sp), route.substr(sp + 1));
+  }
+  if (pclose(p) != 0 || out.empty()) throw std::runtime_error("loket-api --routes failed");
+  return out;
+}
+
 std::pair<std::string, std::string> new_workspace(const std::string& name) {
   pqxx::connection c(env().database_url);
   pqxx::work tx(c);

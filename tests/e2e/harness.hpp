@@ -333,6 +333,10 @@ class WsClient {
 /// GET `url` (with a Bearer token when given).
 loket::http::ClientResponse http_get(const std::string& url, const std::string& bearer = "");
 
+/// Every route of the api service as {method, pattern} (`loket-api --routes`), e.g. {"GET",
+/// "/api/v1/tickets/:id"}: the walks over every route use it.
+std::vector<std::pair<std::string, std::string>> api_routes();
+
 /// Calls the api service.
 Json api(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "");
 

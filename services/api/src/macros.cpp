@@ -8,6 +8,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
 #include "loket/http/envelope.hpp"
+#include "loket/store/inboxes.hpp"
 #include "loket/store/macros.hpp"
 
 namespace loket::api {
@@ -20,10 +21,11 @@ http::Response not_found() { return http::json_error(404, "NOT_FOUND", "no such 
 
 /// One action of a macro (docs/agents.md "Macros").
 struct Action {
-  std::string type;                     ///< status, priority, addTags, removeTags, assign, reply, note
+  std::string type;                     ///< status, priority, addTags, removeTags, assign, assignTeam, reply, note
   std::string value;                    ///< status or priority
   std::vector<std::string> tags;        ///< addTags, removeTags
   std::optional<std::string> agent_id;  ///< assign: the agent, nullopt = unassign
+  std::optional<std::string> team_id;   ///< assignTeam: the team, nullopt = none
   std::string body, canned;             ///< reply, note: text or a canned response id
 };
 
@@ -50,6 +52,13 @@ std::optional<http::Response> read_actions(pqxx::transaction_base& tx, const std
       const auto* agent = core::json_member(item, "agentId");
       if (!agent) return bad(at + ".agentId is required (null to unassign)");
       if (auto err = read_assignee(tx, ws, *agent, a.agent_id)) return err;
+    } else if (a.type == "assignTeam") {
+      const auto* team = core::json_member(item, "teamId");
+      if (!team || (!team->IsNull() && !team->IsString())) return bad(at + ".teamId is required (null for none)");
+      if (team->IsString()) {
+        a.team_id.emplace(team->GetString(), team->GetStringLength());
+        if (!store::load_team(tx, ws, *a.team_id)) return bad(at + ".teamId is not a team of this workspace");
+      }
     } else if (a.type == "reply" || a.type == "note") {
       a.body = core::json_string(item, "body").value_or("");
       a.canned = core::json_string(item, "cannedResponseId").value_or("");
@@ -58,7 +67,7 @@ std::optional<http::Response> read_actions(pqxx::transaction_base& tx, const std
         return bad(at + ".body must be 1-20000 characters");
       if (++(a.type == "reply" ? replies : notes) > 1) return bad("a macro sends at most one reply and one note");
     } else {
-      return bad(at + ".type must be status, priority, addTags, removeTags, assign, reply or note");
+      return bad(at + ".type must be status, priority, addTags, removeTags, assign, assignTeam, reply or note");
     }
     out.push_back(std::move(a));
   }
@@ -80,6 +89,7 @@ std::string actions_json(const std::vector<Action>& actions) {
       w.EndArray();
     }
     if (a.type == "assign") core::json_kv_opt(w, "agentId", a.agent_id);
+    if (a.type == "assignTeam") core::json_kv_opt(w, "teamId", a.team_id);
     if (!a.body.empty()) core::json_kv(w, "body", a.body);
     if (!a.canned.empty()) core::json_kv(w, "cannedResponseId", a.canned);
     w.EndObject();
@@ -126,6 +136,7 @@ std::optional<http::Response> apply(pqxx::work& tx, const Principal& p, const st
     if (a.type == "status") c.status = a.value;
     if (a.type == "priority") c.priority = a.value;
     if (a.type == "assign") c.assignee_id = a.agent_id;  // checked by read_actions for this request
+    if (a.type == "assignTeam") c.team_id = a.team_id;
     for (const auto& tag : a.tags) {
       auto at = std::find(tags.begin(), tags.end(), tag);
       if (a.type == "addTags" && at == tags.end()) tags.push_back(tag);

@@ -73,8 +73,8 @@ void Hub::publish_batch(const std::vector<kafka::Record>& records) {
     auto audience = audience_of(ev);
     if (!audience) {
       audience = Audience{true, std::nullopt};
+      // Not looked up (no limited socket a moment ago, or the database failed): fail closed.
       if (auto it = inboxes.find(ev.ticket_id); it != inboxes.end()) audience->inbox = it->second;
-      if (!limited) audience->ticket = false;  // nobody to leave out
     }
     publish(ev.workspace_id, *json, *audience);
     if (const auto* m = std::get_if<events::MessageCreated>(&ev.data);
