@@ -76,6 +76,16 @@ TEST_CASE("inboxes and teams: agents see and act only on tickets of their inboxe
   const std::string vip =
       created_id(api("POST", "/api/v1/inboxes", key, R"({"name":"VIP","teamIds":[")" + tier2 + "\"]}"));
   CHECK(api("POST", "/api/v1/inboxes", key, R"({"name":"billing"})").status == 409);
+  // Business hours: validated like the widget's, kept normalized.
+  CHECK(api("PATCH", "/api/v1/inboxes/" + billing, key, R"({"businessHours":{"timeZone":"Mars/Olympus"}})").status ==
+        400);
+  auto hours = api("PATCH", "/api/v1/inboxes/" + billing, key,
+                   R"({"businessHours":{"timeZone":"Asia/Jakarta","week":{"mon":[["09:00","17:00"]]}}})");
+  INFO(hours.raw);
+  REQUIRE(hours.status == 200);
+  CHECK(str(hours.data()["businessHours"], "timeZone") == "Asia/Jakarta");
+  CHECK(hours.data()["businessHours"]["week"]["mon"].Size() == 1);
+  CHECK(api("GET", "/api/v1/inboxes/" + vip, key).data()["businessHours"].IsNull());
   // Dewi and Budi leave the default inbox: each works only in their own.
   auto narrowed = api("PATCH", "/api/v1/inboxes/" + general, key, R"({"agentIds":[")" + ada.id + "\"]}");
   INFO(narrowed.raw);

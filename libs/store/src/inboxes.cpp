@@ -48,7 +48,7 @@ constexpr const char* kInboxColumns =
     "(SELECT string_agg(team_id, ',' ORDER BY team_id) FROM inbox_teams WHERE inbox_id = i.id), "
     "(SELECT string_agg(g.id, ',' ORDER BY g.id) FROM integrations g WHERE g.workspace_id = i.workspace_id "
     "AND g.status <> 'disconnected' AND (g.inbox_id = i.id OR (g.inbox_id IS NULL AND i.is_default))), "
-    "i.auto_assignment, i.assignment_capacity, i.online_window_s, i.reassign_after_s";
+    "i.auto_assignment, i.assignment_capacity, i.online_window_s, i.reassign_after_s, i.business_hours";
 
 Inbox inbox_from_row(const pqxx::row& r) {
   Inbox i;
@@ -65,6 +65,7 @@ Inbox inbox_from_row(const pqxx::row& r) {
   if (!r[10].is_null()) i.capacity = r[10].as<int>();
   i.online_window_s = r[11].as<int>();
   if (!r[12].is_null()) i.reassign_after_s = r[12].as<int>();
+  i.business_hours = opt(r[13]);
   return i;
 }
 
@@ -117,9 +118,10 @@ void save_inbox(pqxx::work& tx, Inbox& i, bool is_new) {
     tx.exec_params0("INSERT INTO inboxes (id, workspace_id, name) VALUES ($1, $2, $3)", i.id, i.workspace_id, i.name);
   auto row = tx.exec_params1(
       "UPDATE inboxes SET name = $3, auto_assignment = $4, assignment_capacity = $5, online_window_s = $6, "
-      "reassign_after_s = $7, updated_at = now() WHERE id = $1 AND workspace_id = $2 "
+      "reassign_after_s = $7, business_hours = $8, updated_at = now() WHERE id = $1 AND workspace_id = $2 "
       "RETURNING rfc3339(created_at), rfc3339(updated_at)",
-      i.id, i.workspace_id, i.name, i.auto_assignment, i.capacity, i.online_window_s, i.reassign_after_s);
+      i.id, i.workspace_id, i.name, i.auto_assignment, i.capacity, i.online_window_s, i.reassign_after_s,
+      i.business_hours);
   i.created_at = row[0].as<std::string>();
   i.updated_at = row[1].as<std::string>();
 }

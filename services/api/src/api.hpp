@@ -263,6 +263,11 @@ std::string visitor_token(const http::Request& req);
 std::optional<http::Response> read_optional_text(const rapidjson::Value& d, const char* key, std::size_t max,
                                                  std::optional<std::string>& into);
 
+/// Reads `businessHours` of `d` when present: null (always open) or a loket::hours schedule, stored
+/// in `into` as its normalized JSON (hours::write_json). A 400 naming businessHours with the
+/// schedule's fault (an unknown zone, "25:00", overlapping intervals, …).
+std::optional<http::Response> read_business_hours(const rapidjson::Value& d, std::optional<std::string>& into);
+
 /// Reads the `after` query parameter (a message sequence number, 0 when absent) into `after`;
 /// a 400 when it is not a whole number ≥ 0.
 std::optional<http::Response> read_after(const http::Request& req, std::int64_t& after);

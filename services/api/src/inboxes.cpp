@@ -44,6 +44,11 @@ std::string inbox_json(const store::Inbox& i) {
   put_opt_int("onlineWindowMinutes", i.online_window_s / 60);
   put_opt_int("reassignAfterMinutes", i.reassign_after_s ? std::optional<int>(*i.reassign_after_s / 60) : std::nullopt);
   w.EndObject();
+  core::json_put(w, "businessHours");
+  if (i.business_hours)
+    w.RawValue(i.business_hours->data(), i.business_hours->size(), rapidjson::kObjectType);
+  else
+    w.Null();
   core::json_kv(w, "createdAt", i.created_at);
   core::json_kv(w, "updatedAt", i.updated_at);
   w.EndObject();
@@ -199,6 +204,7 @@ http::Response put_inbox(Context& ctx, const http::Request& req, const Principal
     if (has_teams) i.team_ids = teams;
     if (has_integrations) i.integration_ids = integrations;
     if (auto err = read_auto_assignment(d, i)) return *err;
+    if (auto err = read_business_hours(d, i.business_hours)) return *err;
     store::save_inbox(tx, i, is_new);
     store::set_inbox_members(tx, i, has_integrations);
     auto saved = store::load_inbox(tx, p.workspace_id, i.id);

@@ -6,6 +6,7 @@
 #include "api.hpp"
 #include "loket/core/json.hpp"
 #include "loket/core/text.hpp"
+#include "loket/hours/hours.hpp"
 #include "loket/http/envelope.hpp"
 
 namespace loket::api {
@@ -58,6 +59,23 @@ void attach_or_reject(pqxx::work& tx, const std::string& ws, store::Message& msg
   if (!store::link_attachments(tx, ws, msg, ids, uploader))
     throw Rejected{http::json_error(400, "VALIDATION_ERROR",
                                     "an attachment id is unknown or already attached to a message; upload it first")};
+}
+
+std::optional<http::Response> read_business_hours(const rapidjson::Value& d, std::optional<std::string>& into) {
+  const auto* v = core::json_member(d, "businessHours");
+  if (!v) return std::nullopt;
+  if (v->IsNull()) {
+    into.reset();
+    return std::nullopt;
+  }
+  std::string error;
+  auto schedule = hours::parse(*v, error);
+  if (!schedule) return invalid_field("businessHours", error);
+  rapidjson::StringBuffer sb;
+  core::JsonWriter w(sb);
+  hours::write_json(w, *schedule);
+  into = sb.GetString();
+  return std::nullopt;
 }
 
 }  // namespace loket::api

@@ -117,19 +117,7 @@ std::optional<http::Response> apply(const rapidjson::Value& d, store::Widget& w)
                  "conversationsPerVisitorPerHour must be a whole number from 1 to 100");
     w.conversations_per_visitor_per_hour = v->GetInt();
   }
-  if (const auto* v = core::json_member(d, "businessHours")) {
-    if (v->IsNull()) {
-      w.business_hours.reset();
-    } else {
-      std::string error;
-      auto schedule = hours::parse(*v, error);
-      if (!schedule) return bad("businessHours", error);
-      rapidjson::StringBuffer sb;
-      core::JsonWriter hw(sb);
-      hours::write_json(hw, *schedule);
-      w.business_hours = sb.GetString();
-    }
-  }
+  if (auto err = read_business_hours(d, w.business_hours)) return err;
   if (const auto* v = core::json_member(d, "requireIdentity")) {
     if (!v->IsBool()) return bad("requireIdentity", "requireIdentity must be true or false");
     w.require_identity = v->GetBool();

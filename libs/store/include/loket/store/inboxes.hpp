@@ -27,6 +27,8 @@ struct Inbox {
   std::optional<int> capacity;
   int online_window_s = 600;
   std::optional<int> reassign_after_s;
+  /// Opening hours as loket::hours JSON (`{"timeZone",…}`), nullopt = always open.
+  std::optional<std::string> business_hours;
 };
 
 /// A team: a named group of agents, a member of inboxes and a ticket's optional routing.
@@ -51,8 +53,8 @@ std::optional<Inbox> load_inbox(pqxx::transaction_base& tx, const std::string& w
 int count_inboxes(pqxx::transaction_base& tx, const std::string& ws);
 /// Creates the default inbox "General" of a new workspace `ws` (create_workspace()).
 void create_default_inbox(pqxx::work& tx, const std::string& ws);
-/// Inserts `i` (`is_new`, never a default one) or updates its name and auto-assignment settings;
-/// fills the timestamps.
+/// Inserts `i` (`is_new`, never a default one) or updates its name, auto-assignment settings and
+/// business hours; fills the timestamps.
 /// @throws pqxx::unique_violation when the workspace has an inbox of that name.
 void save_inbox(pqxx::work& tx, Inbox& i, bool is_new);
 /// Replaces the agent and team members of inbox `i` with `i.agent_ids` / `i.team_ids` and, when
