@@ -3,6 +3,7 @@
 
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/text.hpp"
 #include "rows.hpp"
 
 namespace loket::store {
@@ -17,18 +18,9 @@ std::string json_ids(const std::vector<std::string>& ids) {
   return sb.GetString();
 }
 
-// The sorted ids of a `string_agg(…, ',' ORDER BY …)` column ("" or NULL = none).
+// The sorted ids of a `string_agg(…, ',' ORDER BY …)` column (NULL = none; ids hold no commas).
 std::vector<std::string> ids_of(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  std::string s = f.as<std::string>();
-  for (std::size_t pos = 0; !s.empty() && pos <= s.size();) {
-    auto end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
+  return f.is_null() ? std::vector<std::string>{} : core::split(f.as<std::string>(), ',');
 }
 
 // Every id of `ids` is a row of `table` in workspace `ws` matching `extra`, or UnknownMember.

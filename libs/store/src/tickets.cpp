@@ -6,6 +6,7 @@
 #include "loket/store/widget.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include "loket/core/ids.hpp"
@@ -213,11 +214,13 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
                   "WHERE id = i), (SELECT id FROM inboxes WHERE workspace_id = ws AND is_default)) "
                   "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, n text, s text, p text, c text, "
                   "i text, x text, rn text, re text, rp text, h text, a text, k text, ib text) ORDER BY o RETURNING ") +
-          kTicketColumns,
+          kTicketColumns + ", (SELECT b.auto_assignment <> 'off' FROM inboxes b WHERE b.id = tickets.inbox_id)",
       json_records({"o", "id", "ws", "n", "s", "p", "c", "i", "x", "rn", "re", "rp", "h", "a", "k", "ib"}, rows));
   std::map<std::string, Ticket> by_id;
+  std::set<std::string> auto_assigned;  // tickets of inboxes that assign (no look-up for the others)
   for (const auto& row : r) {
     Ticket t = ticket_from_row(row);
+    if (row[kTicketColumnCount].as<bool>(false)) auto_assigned.insert(t.id);
     by_id.emplace(t.id, std::move(t));
   }
   std::vector<Ticket> out;
@@ -227,7 +230,7 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
   }
   std::vector<Ticket*> assign;
   for (std::size_t i = 0; i < out.size(); ++i)
-    if (tickets[i].auto_assign) assign.push_back(&out[i]);
+    if (tickets[i].auto_assign && auto_assigned.count(out[i].id)) assign.push_back(&out[i]);
   auto_assign(tx, assign);
   return out;
 }

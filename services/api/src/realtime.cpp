@@ -344,10 +344,12 @@ void Hub::revalidate() {
     std::vector<std::string> agents;
     for (const auto& [id, p] : open)
       if (!p.agent_id.empty()) agents.push_back(p.agent_id);
-    auto conn = ctx_.pool.acquire();
-    pqxx::work tx(*conn);
-    store::mark_agents_seen(tx, agents);
-    tx.commit();
+    if (!agents.empty()) {
+      auto conn = ctx_.pool.acquire();
+      pqxx::work tx(*conn);
+      store::mark_agents_seen(tx, agents);
+      tx.commit();
+    }
     seen_marked_ = std::chrono::steady_clock::now();
   }
   std::lock_guard lock(mu_);
