@@ -369,7 +369,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   auto [b_acc, b_key] = new_workspace_with_owner("B", b_email, kPassword);
   std::string b_owner = login_token(b_email, kPassword);
   std::map<std::string, std::string> b_ids;
-  b_ids["tickets"] = new_ticket(b_key);
+  b_ids["tickets"] = new_ticket(b_key, R"(,"requesterEmail":"b-requester@example.com")");
+  b_ids["contacts"] = str(api("GET", "/api/v1/tickets/" + b_ids["tickets"], b_key).data(), "contactId");
   b_ids["attachments"] = str(upload(stack().api_url(), b_key, multipart("b.txt", "text/plain", "b")).data(), "id");
   b_ids["agents"] = str(api("GET", "/api/v1/me", b_owner).data()["agent"], "id");
   b_ids["api-keys"] = str(api("POST", "/api/v1/api-keys", b_owner, "{\"name\":\"b\"}").data(), "id");
@@ -434,6 +435,8 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
   CHECK(api("GET", "/api/v1/macros/" + b_ids["macros"], b_key).status == 200);
   CHECK(str(api("GET", "/api/v1/inboxes/" + b_ids["inboxes"], b_key).data(), "name") == "B's");
   CHECK(str(api("GET", "/api/v1/teams/" + b_ids["teams"], b_key).data(), "name") == "B's");
+  CHECK(str(api("GET", "/api/v1/contacts/" + b_ids["contacts"], b_key).data(), "name") == "Ann");
+  CHECK(api("GET", "/api/v1/contacts", a_key).data()["items"].Size() == 0);
 }
 
 TEST_CASE("realtime: events reach every agent on every replica, and only their workspace", "[api]") {

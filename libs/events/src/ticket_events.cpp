@@ -102,6 +102,7 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
   t.assignee_id = nullable(v, "assigneeId");
   t.inbox_id = nullable(v, "inboxId");
   t.team_id = nullable(v, "teamId");
+  t.contact_id = nullable(v, "contactId");
   if (const auto* tags = core::json_member(v, "tags")) t.tags = strings(*tags);
   t.created_at = need(v, "createdAt", what);
   t.updated_at = need(v, "updatedAt", what);
@@ -166,6 +167,7 @@ struct DataWriter {
     change("assigneeId", e.assignee_id, put_id);
     change("inboxId", e.inbox_id, put_id);
     change("teamId", e.team_id, put_id);
+    change("contactId", e.contact_id, put_id);
     change("tags", e.tags, [this](const std::vector<std::string>& s) { put_list(w, s); });
     w.EndObject();
     json_put(w, "ticket");
@@ -280,6 +282,7 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.assignee_id = change_from<std::optional<std::string>>(changes, "assigneeId", id);
     e.inbox_id = change_from<std::optional<std::string>>(changes, "inboxId", id);
     e.team_id = change_from<std::optional<std::string>>(changes, "teamId", id);
+    e.contact_id = change_from<std::optional<std::string>>(changes, "contactId", id);
     e.tags = change_from<std::vector<std::string>>(changes, "tags", strings);
     e.ticket = ticket_from(object(data, "ticket", "ticket.updated"), workspace_id);
     return e;
@@ -367,6 +370,7 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "assigneeId", t.assignee_id);
   json_kv_opt(w, "inboxId", t.inbox_id);
   json_kv_opt(w, "teamId", t.team_id);
+  json_kv_opt(w, "contactId", t.contact_id);
   json_put(w, "tags");
   put_list(w, t.tags);
   json_kv(w, "createdAt", t.created_at);

@@ -38,12 +38,13 @@ const std::vector<ChannelDescriptor>& channels() {
       {"web", "Web", ReplyTo::kEmail},
       {"email", "Email", ReplyTo::kEmail, false},
       {"phone", "Phone", ReplyTo::kEmail},
-      {"whatsapp", "WhatsApp", ReplyTo::kPhone, true, 24, "", 0, true},
-      {"telegram", "Telegram", ReplyTo::kThread},
-      {"instagram", "Instagram", ReplyTo::kThread, true, 24, "HUMAN_AGENT", 7 * 24},
-      {"vk", "VK", ReplyTo::kThread},
-      {"chat", "Chat", ReplyTo::kEmail, false},  // the visitor sees it arrive in the widget
-      {"api", "Api", ReplyTo::kEmail},
+      {"whatsapp", "WhatsApp", ReplyTo::kPhone, true, 24, "", 0, true, true},
+      {"telegram", "Telegram", ReplyTo::kThread, true, 0, "", 0, false, true},
+      {"instagram", "Instagram", ReplyTo::kThread, true, 24, "HUMAN_AGENT", 7 * 24, false, true},
+      {"vk", "VK", ReplyTo::kThread, true, 0, "", 0, false, true},
+      // the visitor sees it arrive in the widget
+      {"chat", "Chat", ReplyTo::kEmail, false, 0, "", 0, false, true},
+      {"api", "Api", ReplyTo::kEmail, true, 0, "", 0, false, true},
       {"other", "Other", ReplyTo::kEmail},
   };
   return all;

@@ -67,6 +67,7 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   }
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
   if (!q.inbox_id.empty()) where += " AND inbox_id = " + arg(q.inbox_id);
+  if (!q.contact_id.empty()) where += " AND contact_id = " + arg(q.contact_id);
   if (q.team_id) where += *q.team_id == "none" ? " AND team_id IS NULL" : " AND team_id = " + arg(*q.team_id);
   if (q.visible_to)
     where += " AND inbox_id IN (SELECT inbox_id FROM inbox_access WHERE agent_id = " + arg(*q.visible_to) + ")";

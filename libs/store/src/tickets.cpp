@@ -3,6 +3,7 @@
 
 #include "loket/core/json.hpp"
 #include "loket/hours/hours.hpp"
+#include "loket/store/contacts.hpp"
 #include "loket/store/widget.hpp"
 
 #include <algorithm>
@@ -189,6 +190,8 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
                             workspace, count)[0]
                 .as<std::int64_t>() -
             count + 1;
+  // Under the workspace rows just locked: contacts made here cannot be made twice meanwhile.
+  const auto contacts = link_contacts(tx, tickets);
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < tickets.size(); ++i) {
@@ -200,7 +203,7 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
     rows.push_back({std::to_string(i), ids.back(), n.workspace_id, std::to_string(next[n.workspace_id]++), n.subject,
                     n.priority, n.channel, n.integration_id, n.external_thread_id, n.requester_name, n.requester_email,
                     n.requester_phone, core::to_hex(crypto::sha256(token)),
-                    core::to_hex(keys.encrypt(token, ids.back())), keys.active_key_id(), n.inbox_id});
+                    core::to_hex(keys.encrypt(token, ids.back())), keys.active_key_id(), n.inbox_id, contacts[i]});
     if (access_tokens) access_tokens->push_back(std::move(token));
   }
   // Planned on each execution (not a named prepared statement): one ticket and five hundred
@@ -208,14 +211,15 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
   auto r = tx.exec_params(
       std::string("INSERT INTO tickets (id, workspace_id, number, subject, status, priority, channel, integration_id, "
                   "external_thread_id, requester_name, requester_email, requester_phone, search, access_token_hash, "
-                  "access_token, access_token_key_id, inbox_id) "
+                  "access_token, access_token_key_id, inbox_id, contact_id) "
                   "SELECT id, ws, n::bigint, s, 'open', p, c, i, x, rn, re, rp, to_tsvector('simple', s), "
                   "decode(h, 'hex'), decode(a, 'hex'), k, coalesce(ib, (SELECT inbox_id FROM integrations "
-                  "WHERE id = i), (SELECT id FROM inboxes WHERE workspace_id = ws AND is_default)) "
+                  "WHERE id = i), (SELECT id FROM inboxes WHERE workspace_id = ws AND is_default)), ct "
                   "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, n text, s text, p text, c text, "
-                  "i text, x text, rn text, re text, rp text, h text, a text, k text, ib text) ORDER BY o RETURNING ") +
+                  "i text, x text, rn text, re text, rp text, h text, a text, k text, ib text, ct text) "
+                  "ORDER BY o RETURNING ") +
           kTicketColumns + ", (SELECT b.auto_assignment <> 'off' FROM inboxes b WHERE b.id = tickets.inbox_id)",
-      json_records({"o", "id", "ws", "n", "s", "p", "c", "i", "x", "rn", "re", "rp", "h", "a", "k", "ib"}, rows));
+      json_records({"o", "id", "ws", "n", "s", "p", "c", "i", "x", "rn", "re", "rp", "h", "a", "k", "ib", "ct"}, rows));
   std::map<std::string, Ticket> by_id;
   std::set<std::string> auto_assigned;  // tickets of inboxes that assign (no look-up for the others)
   for (const auto& row : r) {
@@ -249,7 +253,8 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   bool tags = change(e.tags, t.tags, c.tags);
   bool inbox = change(e.inbox_id, t.inbox_id, c.inbox_id);
   bool team = change(e.team_id, t.team_id, c.team_id);
-  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team) return;
+  bool contact = change(e.contact_id, t.contact_id, c.contact_id);
+  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team && !contact) return;
   std::string tag_list;
   if (tags)
     for (const auto& tag : *c.tags) tag_list += (tag_list.empty() ? "" : "\x1f") + tag;
@@ -264,13 +269,15 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
                   "assignee_id = CASE WHEN $9 THEN $10 ELSE assignee_id END, "
                   "tags = CASE WHEN $11 THEN coalesce(string_to_array($12, E'\\x1f'), '{}') ELSE tags END, "
                   "inbox_id = CASE WHEN $13 THEN $14 ELSE inbox_id END, "
-                  "team_id = CASE WHEN $15 THEN $16 ELSE team_id END "
+                  "team_id = CASE WHEN $15 THEN $16 ELSE team_id END, "
+                  "contact_id = CASE WHEN $17 THEN $18 ELSE contact_id END "
                   "WHERE workspace_id = $1 AND id = $2 RETURNING ") +
           kTicketColumns,
       t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""), subject,
       c.subject.value_or(""), assignee, assignee ? *c.assignee_id : std::optional<std::string>(), tags,
       tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>(), inbox,
-      inbox ? *c.inbox_id : std::optional<std::string>(), team, team ? *c.team_id : std::optional<std::string>());
+      inbox ? *c.inbox_id : std::optional<std::string>(), team, team ? *c.team_id : std::optional<std::string>(),
+      contact, contact ? *c.contact_id : std::optional<std::string>());
   t = ticket_from_row(r[0]);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));

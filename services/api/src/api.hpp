@@ -207,6 +207,7 @@ void add_client_api_routes(http::Router& r, Context& ctx);  // client_api.cpp: t
 void add_canned_routes(http::Router& r, Context& ctx);      // canned.cpp: canned responses
 void add_macro_routes(http::Router& r, Context& ctx);       // macros.cpp: macros and bulk actions
 void add_inbox_routes(http::Router& r, Context& ctx);       // inboxes.cpp: inboxes and teams
+void add_contact_routes(http::Router& r, Context& ctx);     // contacts.cpp: contacts and their merge
 
 /// A reply or note as POST /api/v1/tickets/{id}/messages takes it, its request already checked.
 struct ReplyDraft {

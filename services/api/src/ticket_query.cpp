@@ -64,6 +64,7 @@ std::variant<store::TicketQuery, http::Response> ticket_query(const http::Reques
   q.requester = req.query_param("requester");
   q.tag = req.query_param("tag");
   q.inbox_id = req.query_param("inboxId");
+  q.contact_id = req.query_param("contactId");
   if (auto team = req.query_param("teamId"); !team.empty()) q.team_id = team;
   if (!sees_all(p)) q.visible_to = p.agent_id;
   q.text = core::trim(req.query_param("q"));

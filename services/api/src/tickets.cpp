@@ -11,6 +11,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/http/envelope.hpp"
 #include "loket/providers/registry.hpp"
+#include "loket/store/contacts.hpp"
 #include "loket/store/inboxes.hpp"
 #include "loket/store/tickets.hpp"
 #include "ticket_query.hpp"
@@ -239,6 +240,22 @@ http::Response raw_message(Context& ctx, const Principal& p, const std::string& 
 // after its channel's reply window, saying what is still possible; std::nullopt when the reply
 // may go (no window, still open, or a tag that keeps it open). A tag the channel does not know
 // is a 400.
+// Whether a reply's `via` names a route: the ticket's channel, email, or a channel that reaches a
+// person by phone number or thread (where the contact may have an identity).
+bool reply_channel(const std::string& via) {
+  if (via == "channel" || via == "email") return true;
+  const auto* c = providers::find_channel(via);
+  return c && c->reply_to != providers::ReplyTo::kEmail;
+}
+
+// The channels reply_channel() takes besides channel and email, comma-separated.
+std::string reply_channels() {
+  std::string out;
+  for (const auto& c : providers::channels())
+    if (reply_channel(c.name) && c.name != "email") out += (out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
 std::optional<http::Response> check_reply_window(const store::Ticket& t, const std::string& tag) {
   const auto& w = t.reply_window;
   if (!tag.empty() && (!w || w->tag != tag))
@@ -366,12 +383,12 @@ http::Response reply(Context& ctx, const http::Request& req, const Principal& p,
   std::string author = p.agent_name;
   if (author.empty() || author_type == "requester")
     author = core::json_string(d, "authorName").value_or(author_type == "agent" ? "Support" : "");
-  // How a public reply travels (issue 19): on the ticket's channel (with a message tag that
-  // permits it after the reply window), or by email to the requester instead.
+  // How a public reply travels (issues 19, 20): on the ticket's channel (with a message tag that
+  // permits it after the reply window), or on another channel of the requester's contact.
   const std::string via = core::json_string(d, "via").value_or("channel"),
                     tag = core::json_string(d, "tag").value_or("");
-  if (via != "channel" && via != "email") return bad("via must be channel or email");
-  if ((via == "email" || !tag.empty()) && (author_type != "agent" || internal))
+  if (!reply_channel(via)) return bad("via must be channel, email or one of " + reply_channels());
+  if ((via != "channel" || !tag.empty()) && (author_type != "agent" || internal))
     return bad("via and tag apply to an agent's public reply only");
   if (choice && (author_type != "agent" || internal || via != "channel" || !tag.empty()))
     return bad("a template is an agent's public reply on the ticket's channel, without via or tag");
@@ -398,12 +415,16 @@ std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const P
       return bad("the canned response renders to an empty or over-long message (at most 20000 characters)");
   }
   store::Ticket route = t;  // where the reply goes
-  if (r.via == "email") {
-    if (!t.requester_email) return bad("the requester has no email address to reply to");
-    route.channel = "email";
-  } else if (r.author_type == "agent" && !r.internal && !r.message_template) {  // a template may go at any time
-    if (auto refused = check_reply_window(t, r.tag)) return std::move(*refused);
+  if (r.via != "channel" && r.via != t.channel) {
+    auto to = store::contact_route(tx, t, r.via);
+    if (!to && r.via == "email") return bad("the requester has no email address to reply to");
+    if (!to)
+      return bad("the requester's contact has no " + providers::channel_label(r.via) +
+                 " identity to reply on (GET /api/v1/contacts/{contactId} lists them)");
+    route = std::move(*to);
   }
+  if (r.author_type == "agent" && !r.internal && !r.message_template)  // a template may go at any time
+    if (auto refused = check_reply_window(route, r.tag)) return std::move(*refused);
   store::NewMessage m;
   m.author_type = r.author_type;
   m.author_name = r.author;

@@ -52,8 +52,10 @@ std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, c
 }
 
 std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                           const std::string& ticket_id, const crypto::Keyring& keys) {
+                                           const std::string& ticket_id, const crypto::Keyring& keys,
+                                           const std::optional<std::string>& to) {
   auto ticket = store::load_ticket(tx, workspace_id, ticket_id);
+  if (ticket && to) ticket->requester_email = to;
   if (!ticket || !ticket->requester_email) return std::nullopt;
   TicketMail t;
   t.ticket_id = ticket->id;

@@ -47,10 +47,12 @@ struct TicketMail {
 std::optional<store::Integration> mail_integration(pqxx::transaction_base& tx, const TicketMail& t,
                                                    const providers::Registry& providers);
 
-/// Loads ticket `ticket_id` of `workspace_id` for mailing, or std::nullopt when it has no
-/// requester email. @throws std::runtime_error when its access token does not decrypt.
+/// Loads ticket `ticket_id` of `workspace_id` for mailing to `to` (a reply's route: an address of
+/// the requester's contact, issue 20) or else to its requester email; std::nullopt when there is
+/// neither. @throws std::runtime_error when its access token does not decrypt.
 std::optional<TicketMail> load_ticket_mail(pqxx::transaction_base& tx, const std::string& workspace_id,
-                                           const std::string& ticket_id, const crypto::Keyring& keys);
+                                           const std::string& ticket_id, const crypto::Keyring& keys,
+                                           const std::optional<std::string>& to = std::nullopt);
 
 /// An agent's files on a reply, as the email carries them.
 struct ReplyFiles {

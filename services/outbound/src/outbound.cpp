@@ -201,7 +201,7 @@ Outcome deliver_message(const events::TicketEvent& e, const events::MessageCreat
     if (created.route.integration_id && client_api_channel(providers, created.route.channel)) {
       inbox = store::find_integration(tx, *created.route.integration_id);
     } else if (by_email) {
-      mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys);
+      mail = load_ticket_mail(tx, e.workspace_id, e.ticket_id, keys, created.route.requester_email);
       if (mail) sender = sender_for(mail_integration(tx, *mail, providers), keys, providers);
       if (mail && sender) files = load_reply_files(tx, msg.attachments, opt.email.max_attachment_bytes);
     } else {

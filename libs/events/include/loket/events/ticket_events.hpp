@@ -42,6 +42,8 @@ struct Ticket {
   /// The inbox the ticket is in (issue 20): who may see it. Null only after its inbox was deleted.
   std::optional<std::string> inbox_id;
   std::optional<std::string> team_id;  ///< the team it is routed to, or null
+  /// The requester's contact (issue 20): null for tickets with no address, number or thread.
+  std::optional<std::string> contact_id;
   std::vector<std::string> tags;
   std::string created_at, updated_at;
   std::optional<int> csat_score;  ///< 1–5 once the requester rated
@@ -80,7 +82,7 @@ struct Change {
 struct TicketUpdated {
   std::optional<Change<std::string>> status, priority, subject;
   std::optional<Change<std::optional<std::string>>> assignee_id;  ///< null = unassigned
-  std::optional<Change<std::optional<std::string>>> inbox_id, team_id;
+  std::optional<Change<std::optional<std::string>>> inbox_id, team_id, contact_id;
   std::optional<Change<std::vector<std::string>>> tags;
   Ticket ticket;
 };

@@ -39,6 +39,10 @@ struct ChannelDescriptor {
   /// Its providers have pre-approved message templates a reply may be sent as whatever the
   /// window (WhatsApp; Adapter::templates).
   bool message_templates = false;
+  /// Its tickets' thread id names the person (a chat, a visitor, an API contact), so it is one of
+  /// their contact's identities (issue 20) and a reply on this channel can reach them from
+  /// another of their tickets.
+  bool person_thread = false;
 };
 
 /// The reply window of a ticket: when a free-form reply stops being accepted, and how long a

@@ -50,6 +50,7 @@ struct TicketQuery {
   std::string tag;                         ///< has this tag
   std::string inbox_id;                    ///< "" = any
   std::optional<std::string> team_id;      ///< "none" = no team
+  std::string contact_id;                  ///< "" = any
   /// When set, only tickets of inboxes this agent is a member of (directly or through a team):
   /// the access rule for role `agent` (issue 20).
   std::optional<std::string> visible_to;
@@ -314,6 +315,8 @@ struct TicketChanges {
   std::optional<std::optional<std::string>> assignee_id;  ///< set to nullopt-inside to unassign
   /// Another inbox or team of the ticket's workspace (the caller checked it); null team = none.
   std::optional<std::optional<std::string>> inbox_id, team_id;
+  /// Another contact of the workspace (store::merge_contacts).
+  std::optional<std::optional<std::string>> contact_id;
   std::optional<std::vector<std::string>> tags;
 };
 

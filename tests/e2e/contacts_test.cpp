@@ -1,0 +1,218 @@
+// Contacts through the real services (issue 20): the writer and the api link every requester to
+// a contact by address, phone number and channel identity; search, read, annotate, merge; a reply
+// on another of the contact's channels, chosen explicitly.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace e2e;
+using namespace std::chrono_literals;
+
+namespace {
+std::string created(const Json& r) {
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+
+std::string contact_of(const std::string& key, const std::string& ticket) {
+  auto t = api("GET", "/api/v1/tickets/" + ticket, key);
+  INFO(t.raw);
+  REQUIRE(t.status == 200);
+  return t.data()["contactId"].IsString() ? str(t.data(), "contactId") : "";
+}
+
+std::vector<std::string> contact_ids(const std::string& key, const std::string& query) {
+  auto r = api("GET", "/api/v1/contacts" + query, key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  std::vector<std::string> out;
+  for (const auto& c : r.data()["items"].GetArray()) out.push_back(c["id"].GetString());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("contacts: requesters are linked by address, phone and channel; merged; replied to elsewhere", "[contacts]") {
+  auto [acc, key] = new_workspace("Contact Co");
+  const std::string email = unique_email("sari"), phone = "+6281" + random_digits(9);
+
+  // One address in any case is one contact; a new address is another.
+  const std::string t1 =
+      created(api("POST", "/api/v1/tickets", key,
+                  R"({"body":"Invoice?","requesterName":"Sari Dewi","requesterEmail":")" + email + "\"}"));
+  std::string upper = email;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string t2 =
+      created(api("POST", "/api/v1/tickets", key, R"({"body":"And the refund?","requesterEmail":")" + upper + "\"}"));
+  const std::string sari = contact_of(key, t1);
+  REQUIRE(sari.rfind("con_", 0) == 0);
+  CHECK(contact_of(key, t2) == sari);
+  // A phone number seen with the address joins the same contact; seen alone later, it finds it.
+  const std::string t3 =
+      created(api("POST", "/api/v1/tickets", key,
+                  R"({"body":"Called","requesterEmail":")" + email + R"(","requesterPhone":")" + phone + "\"}"));
+  const std::string t4 =
+      created(api("POST", "/api/v1/tickets", key, R"({"body":"Called again","requesterPhone":")" + phone + "\"}"));
+  CHECK(contact_of(key, t3) == sari);
+  CHECK(contact_of(key, t4) == sari);
+  // A ticket without any identity has no contact.
+  CHECK(contact_of(key, created(api("POST", "/api/v1/tickets", key, R"({"body":"Anonymous"})"))).empty());
+
+  auto c = api("GET", "/api/v1/contacts/" + sari, key);
+  INFO(c.raw);
+  REQUIRE(c.status == 200);
+  CHECK(str(c.data(), "name") == "Sari Dewi");
+  REQUIRE(c.data()["emails"].Size() == 1);
+  CHECK(std::string(c.data()["emails"][0].GetString()) == email);
+  REQUIRE(c.data()["phoneNumbers"].Size() == 1);
+  CHECK(std::string(c.data()["phoneNumbers"][0].GetString()) == phone);
+  CHECK(c.data()["ticketCount"].GetInt() == 4);
+  CHECK(c.data()["tickets"].Size() == 4);
+  CHECK(c.data()["mergedIntoId"].IsNull());
+  CHECK(api("GET", "/api/v1/tickets?contactId=" + sari, key).data()["items"].Size() == 4);
+
+  // A Telegram customer: the writer links their chat to a contact of its own.
+  auto [bot, secret] = connect_bot(key, bot_token("contactbot"));
+  const long chat = std::stol(random_digits(9));
+  REQUIRE(post_update(bot, secret, text_update(std::stol(random_digits(8)), chat, 1, "Halo, ini Sari", "Sari", "D"))
+              .status == 200);
+  std::string tg_ticket;
+  REQUIRE(wait_until(
+      [&] {
+        auto ids = ticket_ids(key, "?channel=telegram");
+        if (!ids.empty()) tg_ticket = ids[0];
+        return !ids.empty();
+      },
+      15s));
+  const std::string tg = contact_of(key, tg_ticket);
+  REQUIRE(!tg.empty());
+  CHECK(tg != sari);
+  auto tgc = api("GET", "/api/v1/contacts/" + tg, key);
+  REQUIRE(tgc.data()["channels"].Size() == 1);
+  CHECK(str(tgc.data()["channels"][0], "channel") == "telegram");
+  CHECK(str(tgc.data()["channels"][0], "threadId") == std::to_string(chat));
+  CHECK(str(tgc.data()["channels"][0], "integrationId") == bot);
+
+  // Search by name (a word's start, any case), address prefix, phone as typed; pages.
+  CHECK(contact_ids(key, "?q=dewi") == std::vector<std::string>{sari});
+  CHECK(contact_ids(key, "?q=" + email.substr(0, 6)) == std::vector<std::string>{sari});
+  CHECK(contact_ids(key, "?q=%2B62%2081" + phone.substr(5, 3)) == std::vector<std::string>{sari});
+  CHECK(contact_ids(key, "?q=nobody-like-this").empty());
+  CHECK(contact_ids(key, "?q=%25").empty());  // LIKE's wildcard is a character here
+  auto page = api("GET", "/api/v1/contacts?limit=1", key);
+  REQUIRE(page.data()["items"].Size() == 1);
+  REQUIRE(page.data()["nextCursor"].IsString());
+  auto next = contact_ids(key, "?limit=1&cursor=" + str(page.data(), "nextCursor"));
+  REQUIRE(next.size() == 1);
+  CHECK(next[0] != str(page.data()["items"][0], "id"));
+  CHECK(api("GET", "/api/v1/contacts?limit=0", key).status == 400);
+  CHECK(api("GET", "/api/v1/contacts?q=" + std::string(101, 'a'), key).status == 400);
+
+  // Notes and custom attributes; hostile shapes refused, nothing changed.
+  auto patched = api("PATCH", "/api/v1/contacts/" + sari, key,
+                     R"({"notes":"VIP since 2024","customAttributes":{"plan":"gold","seats":12,"trial":false}})");
+  INFO(patched.raw);
+  REQUIRE(patched.status == 200);
+  CHECK(str(patched.data()["customAttributes"], "plan") == "gold");
+  CHECK(patched.data()["customAttributes"]["seats"].GetInt() == 12);
+  for (const char* bad : {R"({"customAttributes":[1]})", R"({"customAttributes":{"x":{"nested":1}}})",
+                          R"({"customAttributes":{"":1}})", R"({"notes":7})", R"({"name":5})"})
+    CHECK(api("PATCH", "/api/v1/contacts/" + sari, key, bad).status == 400);
+  std::string many = "{\"customAttributes\":{";
+  for (int i = 0; i < 51; ++i) many += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":1";
+  CHECK(api("PATCH", "/api/v1/contacts/" + sari, key, many + "}}").status == 400);
+  CHECK(
+      api("PATCH", "/api/v1/contacts/" + sari, key, R"({"customAttributes":{"bio":")" + std::string(1001, 'x') + "\"}}")
+          .status == 400);
+  auto removed = api("PATCH", "/api/v1/contacts/" + sari, key, R"({"customAttributes":{"trial":null}})");
+  CHECK_FALSE(removed.data()["customAttributes"].HasMember("trial"));
+  CHECK(removed.data()["customAttributes"]["seats"].GetInt() == 12);
+  CHECK(str(removed.data(), "notes") == "VIP since 2024");
+
+  // Replying on another channel of the contact is refused while it has none there.
+  auto no_route = api("POST", "/api/v1/tickets/" + t1 + "/messages", key, R"({"body":"x","via":"telegram"})");
+  CHECK(no_route.status == 400);
+  CHECK(no_route.raw.find("Telegram") != std::string::npos);
+  CHECK(api("POST", "/api/v1/tickets/" + t1 + "/messages", key, R"({"body":"x","via":"pigeon"})").status == 400);
+  CHECK(api("POST", "/api/v1/tickets/" + t1 + "/messages", key, R"({"body":"x","via":"chat"})").status == 400);
+  CHECK(api("POST", "/api/v1/tickets/" + tg_ticket + "/messages", key, R"({"body":"x","via":"email"})").status == 400);
+  CHECK(api("POST", "/api/v1/tickets/" + t1 + "/messages", key, R"({"body":"x","via":"telegram","internal":true})")
+            .status == 400);
+
+  // Merge: refused shapes first.
+  const std::string merge = "/api/v1/contacts/" + sari + "/merge";
+  CHECK(api("POST", merge, key, R"({"sourceContactIds":[]})").status == 400);
+  CHECK(api("POST", merge, key, R"({"sourceContactIds":[")" + sari + "\"]}").status == 400);
+  CHECK(api("POST", merge, key, R"({"sourceContactIds":["con_nobody"]})").status == 400);
+  std::string fifty_one = "{\"sourceContactIds\":[";
+  for (int i = 0; i < 51; ++i) fifty_one += (i ? "," : "") + std::string("\"con_") + std::to_string(i) + "\"";
+  CHECK(api("POST", merge, key, fifty_one + "]}").status == 400);
+  auto [other_acc, other_key] = new_workspace("Other Contact Co");
+  const std::string stranger =
+      contact_of(other_key, created(api("POST", "/api/v1/tickets", other_key,
+                                        R"({"body":"x","requesterEmail":")" + unique_email("stranger") + "\"}")));
+  CHECK(api("POST", merge, key, R"({"sourceContactIds":[")" + stranger + "\"]}").status == 400);
+  CHECK(api("GET", "/api/v1/contacts/" + stranger, other_key).data()["mergedIntoId"].IsNull());
+
+  const std::string hook_path = "/hooks/contacts-" + random_digits(6);
+  created(api("POST", "/api/v1/webhook-endpoints", key,
+              R"({"url":")" + receiver().base() + hook_path + R"(","events":["ticket.updated"]})"));
+  // The Telegram contact merged into Sari: identities and tickets move, the loser points on.
+  auto merged = api("POST", merge, key, R"({"sourceContactIds":[")" + tg + "\"]}");
+  INFO(merged.raw);
+  REQUIRE(merged.status == 200);
+  CHECK(merged.data()["ticketCount"].GetInt() == 5);
+  CHECK(merged.data()["channels"].Size() == 1);
+  CHECK(str(merged.data(), "notes") == "VIP since 2024");
+  CHECK(contact_of(key, tg_ticket) == sari);
+  auto loser = api("GET", "/api/v1/contacts/" + tg, key);
+  REQUIRE(loser.status == 200);
+  CHECK(str(loser.data(), "mergedIntoId") == sari);
+  CHECK(loser.data()["channels"].Size() == 0);
+  CHECK(api("PATCH", "/api/v1/contacts/" + tg, key, R"({"notes":"x"})").status == 409);
+  CHECK(api("POST", merge, key, R"({"sourceContactIds":[")" + tg + "\"]}").status == 400);  // merged already
+  auto listed = contact_ids(key, "");
+  CHECK(std::find(listed.begin(), listed.end(), tg) == listed.end());
+  CHECK(std::find(listed.begin(), listed.end(), sari) != listed.end());
+  // The move is a ticket.updated event with the contact's change (an integrator's webhook sees it).
+  CHECK(wait_until(
+      [&] {
+        for (const auto& call : receiver().received(hook_path))
+          if (call.body.find(tg_ticket) != std::string::npos &&
+              call.body.find(R"("contactId":{"from":")" + tg + R"(","to":")" + sari + "\"}") != std::string::npos)
+            return true;
+        return false;
+      },
+      15s));
+  // The chat's next ticket lands on the survivor.
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + tg_ticket, key, R"({"status":"closed"})").status == 200);
+  REQUIRE(
+      post_update(bot, secret, text_update(std::stol(random_digits(8)), chat, 2, "Saya lagi", "Sari", "D")).status ==
+      200);
+  REQUIRE(wait_until([&] { return ticket_ids(key, "?channel=telegram").size() == 2; }, 15s));
+  CHECK(contact_of(key, ticket_ids(key, "?channel=telegram")[0]) == sari);
+
+  // Replies across channels, chosen explicitly: the email ticket answered on Telegram, the
+  // Telegram ticket answered by email.
+  auto sends = telegram().calls("sendMessage").size();
+  auto on_telegram =
+      api("POST", "/api/v1/tickets/" + t1 + "/messages", key, R"({"body":"Refund sent, Sari","via":"telegram"})");
+  INFO(on_telegram.raw);
+  REQUIRE(on_telegram.status == 201);
+  CHECK(settled_delivery(key, t1, str(on_telegram.data(), "id")).first == "sent");
+  REQUIRE(telegram().calls("sendMessage").size() == sends + 1);
+  const auto sent = telegram().calls("sendMessage").back();
+  CHECK(sent.body.find(std::to_string(chat)) != std::string::npos);
+  CHECK(sent.body.find("Refund sent, Sari") != std::string::npos);
+  auto by_email =
+      api("POST", "/api/v1/tickets/" + tg_ticket + "/messages", key, R"({"body":"Receipt attached","via":"email"})");
+  INFO(by_email.raw);
+  REQUIRE(by_email.status == 201);
+  CHECK(settled_delivery(key, tg_ticket, str(by_email.data(), "id")).first == "sent");
+  auto emails = resend().emails_to(email);
+  CHECK(std::count_if(emails.begin(), emails.end(),
+                      [](const std::string& e) { return e.find("Receipt attached") != std::string::npos; }) == 1);
+  CHECK(telegram().calls("sendMessage").size() == sends + 1);  // not on Telegram too
+}
