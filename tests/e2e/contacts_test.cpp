@@ -3,6 +3,7 @@
 // on another of the contact's channels, chosen explicitly.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
@@ -215,4 +216,102 @@ TEST_CASE("contacts: requesters are linked by address, phone and channel; merged
   CHECK(std::count_if(emails.begin(), emails.end(),
                       [](const std::string& e) { return e.find("Receipt attached") != std::string::npos; }) == 1);
   CHECK(telegram().calls("sendMessage").size() == sends + 1);  // not on Telegram too
+}
+
+TEST_CASE("merging tickets: one timeline in time order; a source's thread and status link lead to the target",
+          "[contacts]") {
+  auto [acc, key] = new_workspace("Merge Co");
+  const std::string email = unique_email("budi");
+  // Three conversations of one customer: Telegram, the hosted form, a ticket logged by hand.
+  auto [bot, secret] = connect_bot(key, bot_token("mergebot"));
+  const long chat = std::stol(random_digits(9));
+  REQUIRE(post_update(bot, secret,
+                      text_update(std::stol(random_digits(8)), chat, 1, "Paket saya belum sampai", "Budi", "S"))
+              .status == 200);
+  std::string telegram_ticket;
+  REQUIRE(wait_until(
+      [&] {
+        auto ids = ticket_ids(key, "?channel=telegram");
+        if (!ids.empty()) telegram_ticket = ids[0];
+        return !ids.empty();
+      },
+      15s));
+  std::this_thread::sleep_for(20ms);  // distinct times, to check the merged order
+  auto form = call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
+                   R"({"accountId":")" + acc + R"(","subject":"Order 55","body":"Where is order 55?","email":")" +
+                       email + R"(","name":"Budi"})");
+  INFO(form.raw);
+  REQUIRE(form.status == 201);
+  const std::string form_token = str(form.data(), "accessToken");
+  const std::string form_ticket = ticket_ids(key, "?channel=web")[0];
+  std::this_thread::sleep_for(20ms);
+  const std::string target = created(api("POST", "/api/v1/tickets", key,
+                                         R"({"body":"Budi called about order 55","requesterEmail":")" + email + "\"}"));
+  const auto target_number = api("GET", "/api/v1/tickets/" + target, key).data()["number"].GetInt64();
+
+  // Refused shapes and strangers; nothing merged by them.
+  const std::string merge = "/api/v1/tickets/" + target + "/merge";
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":[]})").status == 400);
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":"all"})").status == 400);
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":[")" + target + "\"]}").status == 400);
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":["tkt_nobody"]})").status == 400);
+  auto [other_acc, other_key] = new_workspace("Other Merge Co");
+  const std::string stranger = created(api("POST", "/api/v1/tickets", other_key, R"({"body":"theirs"})"));
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":[")" + stranger + "\"]}").status == 400);
+  CHECK(api("POST", "/api/v1/tickets/" + stranger + "/merge", key, R"({"sourceTicketIds":[")" + form_ticket + "\"]}")
+            .status == 404);
+  std::string many = "{\"sourceTicketIds\":[";
+  for (int i = 0; i < 51; ++i) many += (i ? "," : "") + std::string("\"tkt_") + std::to_string(i) + "\"";
+  CHECK(api("POST", merge, key, many + "]}").status == 400);
+  CHECK(str(api("GET", "/api/v1/tickets/" + form_ticket, key).data(), "status") == "open");
+
+  auto merged =
+      api("POST", merge, key,
+          R"({"sourceTicketIds":[")" + telegram_ticket + R"(",")" + form_ticket + R"(",")" + form_ticket + "\"]}");
+  INFO(merged.raw);
+  REQUIRE(merged.status == 200);
+  CHECK(str(merged.data(), "id") == target);
+  // The sources: closed, pointing at the target, their timelines moved.
+  for (const auto& source : {telegram_ticket, form_ticket}) {
+    auto s = api("GET", "/api/v1/tickets/" + source, key);
+    CHECK(str(s.data(), "status") == "closed");
+    CHECK(str(s.data(), "mergedIntoId") == target);
+    CHECK(ticket_messages(key, source).data().Size() == 0);
+  }
+  // The target: every message once, in the order written, each moved one saying where from.
+  auto timeline = ticket_messages(key, target);
+  INFO(timeline.raw);
+  REQUIRE(timeline.data().Size() == 3);
+  CHECK(str(timeline.data()[0], "body") == "Paket saya belum sampai");
+  CHECK(str(timeline.data()[0], "mergedFromTicketId") == telegram_ticket);
+  CHECK(str(timeline.data()[1], "body") == "Where is order 55?");
+  CHECK(str(timeline.data()[1], "mergedFromTicketId") == form_ticket);
+  CHECK(str(timeline.data()[2], "body") == "Budi called about order 55");
+  CHECK_FALSE(timeline.data()[2].HasMember("mergedFromTicketId"));
+  std::set<std::int64_t> seqs;
+  for (const auto& m : timeline.data().GetArray()) seqs.insert(m["seq"].GetInt64());
+  CHECK(seqs == std::set<std::int64_t>{1, 2, 3});  // renumbered after the target's own: no gaps, no repeats
+  // Merged once: neither again, nor into a merged ticket.
+  CHECK(api("POST", merge, key, R"({"sourceTicketIds":[")" + form_ticket + "\"]}").status == 400);
+  CHECK(api("POST", "/api/v1/tickets/" + form_ticket + "/merge", key, R"({"sourceTicketIds":[")" + stranger + "\"]}")
+            .status == 400);
+
+  // The customer writes again on Telegram: the target gets it, the source stays closed, no new
+  // ticket, and the target keeps its own reply route.
+  REQUIRE(
+      post_update(bot, secret, text_update(std::stol(random_digits(8)), chat, 2, "Halo? Masih menunggu", "Budi", "S"))
+          .status == 200);
+  CHECK(wait_until([&] { return ticket_messages(key, target).data().Size() == 4; }, 15s));
+  CHECK(ticket_ids(key, "?channel=telegram").size() == 1);
+  CHECK(str(api("GET", "/api/v1/tickets/" + telegram_ticket, key).data(), "status") == "closed");
+  CHECK(api("GET", "/api/v1/tickets/" + target, key).data()["integrationId"].IsNull());
+
+  // The form's status link shows the target and writes to it.
+  auto status = api("GET", "/api/v1/public/tickets/" + form_token, "");
+  INFO(status.raw);
+  REQUIRE(status.status == 200);
+  CHECK(status.data()["number"].GetInt64() == target_number);
+  CHECK(api("POST", "/api/v1/public/tickets/" + form_token + "/messages", "", R"({"body":"Any news?"})").status == 201);
+  CHECK(ticket_messages(key, target).data().Size() == 5);
+  CHECK(ticket_messages(key, form_ticket).data().Size() == 0);
 }

@@ -68,6 +68,7 @@ Message message_from(const Value& v) {
   if (!internal || !internal->IsBool()) throw std::invalid_argument("message lacks boolean field 'internal'");
   m.internal = internal->GetBool();
   m.created_at = need(v, "createdAt", what);
+  m.merged_from = nullable(v, "mergedFromTicketId");
   if (const auto* list = core::json_member(v, "attachments"); list && list->IsArray())
     for (const auto& a : list->GetArray()) {
       m.attachments.push_back(attachment_from(a));
@@ -103,6 +104,7 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
   t.inbox_id = nullable(v, "inboxId");
   t.team_id = nullable(v, "teamId");
   t.contact_id = nullable(v, "contactId");
+  t.merged_into_id = nullable(v, "mergedIntoId");
   if (const auto* tags = core::json_member(v, "tags")) t.tags = strings(*tags);
   t.created_at = need(v, "createdAt", what);
   t.updated_at = need(v, "updatedAt", what);
@@ -168,7 +170,9 @@ struct DataWriter {
     change("inboxId", e.inbox_id, put_id);
     change("teamId", e.team_id, put_id);
     change("contactId", e.contact_id, put_id);
+    change("mergedIntoId", e.merged_into_id, put_id);
     change("tags", e.tags, [this](const std::vector<std::string>& s) { put_list(w, s); });
+    change("mergedTicketIds", e.merged_ticket_ids, [this](const std::vector<std::string>& s) { put_list(w, s); });
     w.EndObject();
     json_put(w, "ticket");
     write_json(w, e.ticket);
@@ -283,6 +287,8 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.inbox_id = change_from<std::optional<std::string>>(changes, "inboxId", id);
     e.team_id = change_from<std::optional<std::string>>(changes, "teamId", id);
     e.contact_id = change_from<std::optional<std::string>>(changes, "contactId", id);
+    e.merged_into_id = change_from<std::optional<std::string>>(changes, "mergedIntoId", id);
+    e.merged_ticket_ids = change_from<std::vector<std::string>>(changes, "mergedTicketIds", strings);
     e.tags = change_from<std::vector<std::string>>(changes, "tags", strings);
     e.ticket = ticket_from(object(data, "ticket", "ticket.updated"), workspace_id);
     return e;
@@ -371,6 +377,7 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "inboxId", t.inbox_id);
   json_kv_opt(w, "teamId", t.team_id);
   json_kv_opt(w, "contactId", t.contact_id);
+  json_kv_opt(w, "mergedIntoId", t.merged_into_id);
   json_put(w, "tags");
   put_list(w, t.tags);
   json_kv(w, "createdAt", t.created_at);
@@ -447,6 +454,7 @@ void write_json(core::JsonWriter& w, const Message& m) {
     json_put(w, "hasRaw");
     w.Bool(true);
   }
+  if (m.merged_from) json_kv(w, "mergedFromTicketId", *m.merged_from);  // only on merged messages
   w.EndObject();
 }
 

@@ -167,10 +167,10 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
           "m.delivery_status, m.delivery_error, rfc3339(m.delivered_at), rfc3339(m.created_at), "
           "a.id, a.filename, a.content_type, a.size, a.status, rfc3339(a.created_at), "
           "m.quoted_text, array_to_string(m.cc, E'\\x1f'), "
-          "EXISTS (SELECT 1 FROM message_sources s WHERE s.message_id = m.id), m.seq "
+          "EXISTS (SELECT 1 FROM message_sources s WHERE s.message_id = m.id), m.seq, m.merged_from_ticket_id "
           "FROM messages m LEFT JOIN attachments a ON a.message_id = m.id "
           "WHERE m.ticket_id = $1 AND ($2 OR NOT m.internal) AND m.seq > $3 "
-          "ORDER BY m.seq, a.created_at, a.id");
+          "ORDER BY m.created_at, m.seq, a.created_at, a.id");
   auto r = tx.exec_prepared("load_messages", ticket_id, include_internal, after_seq);
   std::vector<Message> out;
   for (const auto& row : r) {
@@ -190,6 +190,7 @@ std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string
       if (!row[17].is_null()) m.cc = core::split(row[17].as<std::string>(), '\x1f');
       m.has_raw = row[18].as<bool>();
       m.seq = row[19].as<std::int64_t>();
+      m.merged_from = opt(row[20]);
       out.push_back(std::move(m));
     }
     if (!row[10].is_null())

@@ -82,6 +82,27 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
     ThreadKey key{t.workspace_id, t.channel, t.external_thread_id.value_or("")};
     out.emplace(std::move(key), std::move(t));
   }
+  // Threads without an open ticket whose latest merged ticket went into one that is still open
+  // (merge_tickets): the customer's next message lands there, never reopening the source. Not a
+  // prepared statement: the index it uses starts empty.
+  std::vector<std::vector<std::optional<std::string>>> missing;
+  for (const auto& r : rows)
+    if (!out.count(ThreadKey{*r[0], *r[1], *r[2]})) missing.push_back(r);
+  if (missing.empty()) return out;
+  for (const auto& row : tx.exec_params(
+           std::string("SELECT o.*, k.c, k.t FROM (SELECT DISTINCT w, c, t FROM jsonb_to_recordset($1::jsonb) AS "
+                       "k(w text, c text, t text)) AS k, LATERAL (SELECT ") +
+               kTicketColumns +
+               " FROM tickets WHERE id = (SELECT s.merged_into_id FROM tickets s WHERE s.workspace_id = k.w "
+               "AND s.channel = k.c AND s.external_thread_id = k.t AND s.merged_into_id IS NOT NULL "
+               "ORDER BY s.created_at DESC LIMIT 1) AND status <> 'closed'" +
+               (lock ? " FOR UPDATE" : "") + ") AS o",
+           json_records({"w", "c", "t"}, missing))) {
+    Ticket t = ticket_from_row(row);
+    ThreadKey key{t.workspace_id, row[kTicketColumnCount].as<std::string>(),
+                  row[kTicketColumnCount + 1].as<std::string>()};
+    out.emplace(std::move(key), std::move(t));
+  }
   return out;
 }
 
@@ -115,6 +136,11 @@ std::optional<std::string> find_replied_ticket(pqxx::transaction_base& tx, const
     match = tx.exec_params(
         "SELECT id, status FROM tickets WHERE workspace_id = $1 AND number = $2 AND lower(requester_email) = lower($3)",
         workspace_id, hints.subject_number, sender_email);
+  if (match.empty()) return std::nullopt;
+  if (match[0][1].as<std::string>() == "closed")  // a merged ticket's reply goes to where it was merged
+    match =
+        tx.exec_params("SELECT t.id, t.status FROM tickets s JOIN tickets t ON t.id = s.merged_into_id WHERE s.id = $1",
+                       match[0][0].as<std::string>());
   if (match.empty() || match[0][1].as<std::string>() == "closed") return std::nullopt;
   return match[0][0].as<std::string>();
 }
@@ -149,10 +175,10 @@ void touch_thread_tickets(pqxx::work& tx, const std::map<std::string, ThreadTouc
   if (touches.empty()) return;
   std::vector<std::vector<std::optional<std::string>>> rows;
   for (const auto& [ticket, t] : touches)
-    rows.push_back({ticket, t.integration_id,
+    rows.push_back({ticket, t.integration_id.empty() ? std::nullopt : std::optional(t.integration_id),
                     t.customer_at_ms > 0 ? std::optional(std::to_string(t.customer_at_ms)) : std::nullopt});
   prepare(tx, "touch_thread_tickets",
-          "UPDATE tickets SET integration_id = u.i, updated_at = now(), "
+          "UPDATE tickets SET integration_id = coalesce(u.i, integration_id), updated_at = now(), "
           "customer_message_at = CASE WHEN u.c IS NULL THEN customer_message_at ELSE "
           "greatest(customer_message_at, to_timestamp(u.c::bigint / 1000.0)) END, "
           "window_warned_at = CASE WHEN u.c IS NULL THEN window_warned_at END "
@@ -254,7 +280,8 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   bool inbox = change(e.inbox_id, t.inbox_id, c.inbox_id);
   bool team = change(e.team_id, t.team_id, c.team_id);
   bool contact = change(e.contact_id, t.contact_id, c.contact_id);
-  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team && !contact) return;
+  bool merged = change(e.merged_into_id, t.merged_into_id, c.merged_into_id);
+  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team && !contact && !merged) return;
   std::string tag_list;
   if (tags)
     for (const auto& tag : *c.tags) tag_list += (tag_list.empty() ? "" : "\x1f") + tag;
@@ -270,14 +297,16 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
                   "tags = CASE WHEN $11 THEN coalesce(string_to_array($12, E'\\x1f'), '{}') ELSE tags END, "
                   "inbox_id = CASE WHEN $13 THEN $14 ELSE inbox_id END, "
                   "team_id = CASE WHEN $15 THEN $16 ELSE team_id END, "
-                  "contact_id = CASE WHEN $17 THEN $18 ELSE contact_id END "
+                  "contact_id = CASE WHEN $17 THEN $18 ELSE contact_id END, "
+                  "merged_into_id = CASE WHEN $19 THEN $20 ELSE merged_into_id END "
                   "WHERE workspace_id = $1 AND id = $2 RETURNING ") +
           kTicketColumns,
       t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""), subject,
       c.subject.value_or(""), assignee, assignee ? *c.assignee_id : std::optional<std::string>(), tags,
       tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>(), inbox,
       inbox ? *c.inbox_id : std::optional<std::string>(), team, team ? *c.team_id : std::optional<std::string>(),
-      contact, contact ? *c.contact_id : std::optional<std::string>());
+      contact, contact ? *c.contact_id : std::optional<std::string>(), merged,
+      merged ? *c.merged_into_id : std::optional<std::string>());
   t = ticket_from_row(r[0]);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));
@@ -301,7 +330,11 @@ std::optional<Ticket> find_by_access_token(pqxx::transaction_base& tx, const std
           std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE access_token_hash = $1");
   auto r = tx.exec_prepared("ticket_by_token", pqxx::binarystring(crypto::sha256(token)));
   if (r.empty()) return std::nullopt;
-  return ticket_from_row(r[0]);
+  Ticket t = ticket_from_row(r[0]);
+  // A merged ticket's status link shows (and writes to) the ticket it was merged into.
+  if (t.merged_into_id)
+    if (auto target = load_ticket(tx, t.workspace_id, *t.merged_into_id)) return target;
+  return t;
 }
 
 std::string access_token_of(pqxx::transaction_base& tx, const std::string& ticket_id, const crypto::Keyring& keys) {
@@ -441,6 +474,62 @@ bool deliverable(const Ticket& t) {
       break;
   }
   return t.requester_email.has_value();
+}
+
+void merge_tickets(pqxx::work& tx, Ticket& target, const std::vector<std::string>& sources) {
+  // Every ticket involved locked in one order (id), so two merges never deadlock.
+  std::vector<std::vector<std::optional<std::string>>> ids{{target.id}};
+  for (const auto& s : sources) ids.push_back({s});
+  std::map<std::string, Ticket> locked;
+  for (const auto& row : tx.exec_params(std::string("SELECT ") + kTicketColumns +
+                                            " FROM tickets WHERE workspace_id = $1 AND id IN (SELECT r.id FROM "
+                                            "jsonb_to_recordset($2::jsonb) AS r(id text)) ORDER BY id FOR UPDATE",
+                                        target.workspace_id, json_records({"id"}, ids)))
+    locked.emplace(row[0].as<std::string>(), ticket_from_row(row));
+  if (!locked.count(target.id)) throw MergeRefused("the ticket is gone");
+  target = locked.at(target.id);
+  if (target.merged_into_id)
+    throw MergeRefused("this ticket was merged into " + *target.merged_into_id + ": merge into that one");
+  for (const auto& s : sources) {
+    if (s == target.id) throw MergeRefused("a ticket cannot be merged into itself");
+    auto it = locked.find(s);
+    if (it == locked.end()) throw MergeRefused(s + " is not a ticket of this workspace");
+    if (it->second.merged_into_id)
+      throw MergeRefused(s + " was merged into " + *it->second.merged_into_id + " already");
+  }
+  ids.erase(ids.begin());
+  const auto list = json_records({"id"}, ids);
+  // The sources' messages join the target's timeline: numbered after its own (a reader resuming
+  // "after n" still sees them), shown in time order (load_messages), their origin kept.
+  auto moved =
+      tx.exec_params1(
+            "WITH moved AS (SELECT id, row_number() OVER (ORDER BY created_at, seq) AS n FROM messages "
+            "WHERE ticket_id IN (SELECT r.id FROM jsonb_to_recordset($2::jsonb) AS r(id text))), "
+            "done AS (UPDATE messages m SET ticket_id = $1, seq = (SELECT message_seq FROM tickets WHERE id = $1) + "
+            "moved.n, "
+            "merged_from_ticket_id = coalesce(m.merged_from_ticket_id, m.ticket_id) FROM moved WHERE m.id = moved.id "
+            "RETURNING 1) "
+            "SELECT count(*) FROM done",
+            target.id, list)[0]
+          .as<std::int64_t>();
+  tx.exec_params0("UPDATE tickets SET message_seq = message_seq + $2 WHERE id = $1", target.id, moved);
+  // Tickets merged into a source before now point at the target.
+  tx.exec_params0(
+      "UPDATE tickets SET merged_into_id = $2 WHERE workspace_id = $1 AND merged_into_id IN (SELECT r.id FROM "
+      "jsonb_to_recordset($3::jsonb) AS r(id text))",
+      target.workspace_id, target.id, list);
+  for (const auto& s : sources) {
+    TicketChanges c;
+    c.status = "closed";
+    c.merged_into_id = std::optional<std::string>(target.id);
+    update_ticket(tx, locked.at(s), c);
+  }
+  events::TicketUpdated e;
+  e.merged_ticket_ids = events::Change<std::vector<std::string>>{{}, sources};
+  target = ticket_from_row(tx.exec_params1(
+      std::string("UPDATE tickets SET updated_at = now() WHERE id = $1 RETURNING ") + kTicketColumns, target.id));
+  e.ticket = target;
+  emit_ticket_event(tx, target.workspace_id, target.id, std::move(e));
 }
 
 }  // namespace loket::store

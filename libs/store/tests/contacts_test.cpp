@@ -14,16 +14,15 @@ std::vector<std::string> kinds(const NewTicket& t) {
 }
 }  // namespace
 
-TEST_CASE("a person-thread channel's thread comes first, then the address lower-cased, then the phone",
-          "[contacts]") {
+TEST_CASE("a person-thread channel's thread comes first, then the address lower-cased, then the phone", "[contacts]") {
   NewTicket t;
   t.channel = "telegram";
   t.external_thread_id = "123456789";
   t.integration_id = "int_bot";
   t.requester_email = "Sari.Dewi@Example.COM";
   t.requester_phone = "+6281234567890";
-  CHECK(kinds(t) == std::vector<std::string>{"telegram=123456789", "email=sari.dewi@example.com",
-                                             "phone=+6281234567890"});
+  CHECK(kinds(t) ==
+        std::vector<std::string>{"telegram=123456789", "email=sari.dewi@example.com", "phone=+6281234567890"});
   CHECK(identities_of(t)[0].integration_id == "int_bot");
 }
 

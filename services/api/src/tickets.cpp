@@ -219,6 +219,36 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
   });
 }
 
+// POST /api/v1/tickets/:id/merge {"sourceTicketIds":[…]} (issue 20 "Merge tickets").
+http::Response merge(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
+  constexpr rapidjson::SizeType kMaxSources = 50;
+  rapidjson::Document d;
+  if (auto err = parse_object(req, d)) return *err;
+  return write(ctx, [&](pqxx::work& tx) -> http::Response {
+    auto t = find_ticket(tx, p, id, false);
+    if (!t) return not_found();
+    const char* field = "sourceTicketIds";
+    const auto* v = core::json_member(d, field);
+    const std::string shape = "sourceTicketIds must be an array of 1-50 ticket ids";
+    if (!v || !v->IsArray() || v->Empty() || v->Size() > kMaxSources) return invalid_field(field, shape);
+    std::vector<std::string> sources;
+    for (const auto& x : v->GetArray()) {
+      if (!x.IsString() || x.GetStringLength() == 0 || x.GetStringLength() > 64) return invalid_field(field, shape);
+      std::string s(x.GetString(), x.GetStringLength());
+      if (std::find(sources.begin(), sources.end(), s) != sources.end()) continue;
+      // The caller must see every ticket involved (role agent: their inboxes').
+      if (s != id && !find_ticket(tx, p, s, false)) return invalid_field(field, s + " is not a ticket you can see");
+      sources.push_back(std::move(s));
+    }
+    try {
+      store::merge_tickets(tx, *t, sources);
+    } catch (const store::MergeRefused& e) {
+      return invalid_field(field, e.what());
+    }
+    return http::json_ok(200, ticket_json(*t));
+  });
+}
+
 http::Response messages(Context& ctx, const Principal& p, const std::string& id) {
   auto conn = ctx.pool.acquire();
   pqxx::read_transaction tx(*conn);
@@ -456,6 +486,7 @@ void add_ticket_routes(http::Router& r, Context& ctx) {
   add(r, ctx, "POST", "/api/v1/tickets", A, [&ctx](Q q, P p) { return create(ctx, q, p); });
   add(r, ctx, "GET", "/api/v1/tickets/:id", A, [&ctx](Q q, P p) { return get(ctx, p, q.params.at("id")); });
   add(r, ctx, "PATCH", "/api/v1/tickets/:id", A, [&ctx](Q q, P p) { return patch(ctx, q, p, q.params.at("id")); });
+  add(r, ctx, "POST", "/api/v1/tickets/:id/merge", A, [&ctx](Q q, P p) { return merge(ctx, q, p, q.params.at("id")); });
   add(r, ctx, "GET", "/api/v1/tickets/:id/messages", A,
       [&ctx](Q q, P p) { return messages(ctx, p, q.params.at("id")); });
   add(r, ctx, "POST", "/api/v1/tickets/:id/messages", A,

@@ -18,6 +18,17 @@
 namespace loket::writer {
 
 namespace {
+// Whether a message on `message_channel` may become the reply route of a ticket on
+// `ticket_channel`: the same channel, or two channels both answered by email (a hosted-form
+// ticket's email reply). Not a Telegram message on an email ticket it was merged into, say.
+bool same_route(const std::string& ticket_channel, const std::string& message_channel) {
+  if (ticket_channel == message_channel) return true;
+  const auto* t = providers::find_channel(ticket_channel);
+  const auto* m = providers::find_channel(message_channel);
+  const auto by_email = providers::ReplyTo::kEmail;
+  return t && m && t->reply_to == by_email && m->reply_to == by_email;
+}
+
 store::ThreadKey thread_of(const std::string& workspace_id, const events::InboundMessage& m,
                            const std::string& replied) {
   if (!replied.empty()) return {workspace_id, store::kTicketThread, replied};
@@ -217,7 +228,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
         store::set_status(tx, it->second, "open");
       }
       auto& ticket = it->second;
-      ticket.integration_id = m.integration_id;  // replies go out the way the customer wrote last
+      // Replies go out the way the customer wrote last, unless the message came on another
+      // channel's thread of a ticket merged into this one: the ticket keeps its own route.
+      const bool own_route = same_route(ticket.channel, m.channel);
+      if (own_route) ticket.integration_id = m.integration_id;
       store::NewMessage msg;
       msg.author_type = "requester";
       msg.author_name = names[i];
@@ -234,7 +248,7 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       if (!m.source.empty()) msg.raw = m.source;
       pending.push_back({ticket, std::move(msg), files[i]});  // a copy: with_tx may run this again
       auto& touch = touched[ticket.id];
-      touch.integration_id = m.integration_id;
+      if (own_route) touch.integration_id = m.integration_id;
       if (!m.from_business)  // the customer's own time, never later than now
         touch.customer_at_ms =
             std::max(touch.customer_at_ms, std::min(m.sent_at_ms > 0 ? m.sent_at_ms : now_ms, now_ms));

@@ -31,6 +31,7 @@ struct Message {
   std::vector<std::string> cc;             ///< addresses the requester copied (email)
   bool has_raw = false;                    ///< the original message is kept (GET …/messages/:id/raw)
   std::int64_t seq = 0;  ///< 1, 2, … in the order the ticket's messages were committed (0: not stored yet)
+  std::optional<std::string> merged_from;  ///< the ticket it was written on, when that was merged into this one
 };
 
 /// A ticket (seed 002 / issue 3 field names).
@@ -44,6 +45,8 @@ struct Ticket {
   std::optional<std::string> team_id;  ///< the team it is routed to, or null
   /// The requester's contact (issue 20): null for tickets with no address, number or thread.
   std::optional<std::string> contact_id;
+  /// The ticket this one was merged into (issue 20 "Merge tickets"): closed, its messages there.
+  std::optional<std::string> merged_into_id;
   std::vector<std::string> tags;
   std::string created_at, updated_at;
   std::optional<int> csat_score;  ///< 1–5 once the requester rated
@@ -84,6 +87,10 @@ struct TicketUpdated {
   std::optional<Change<std::optional<std::string>>> assignee_id;  ///< null = unassigned
   std::optional<Change<std::optional<std::string>>> inbox_id, team_id, contact_id;
   std::optional<Change<std::vector<std::string>>> tags;
+  /// On a merge's target: the tickets merged into it (from: [], to: their ids).
+  std::optional<Change<std::vector<std::string>>> merged_ticket_ids;
+  /// On a merge's source: null → the target.
+  std::optional<Change<std::optional<std::string>>> merged_into_id;
   Ticket ticket;
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -96,7 +97,7 @@ std::map<ThreadKey, Ticket> find_open_threads(pqxx::transaction_base& tx, const 
 
 /// What a batch's messages did to one ticket.
 struct ThreadTouch {
-  std::string integration_id;       ///< the integration the conversation went through last
+  std::string integration_id;       ///< the integration the conversation went through last ("" = keep)
   std::int64_t customer_at_ms = 0;  ///< when the customer last wrote in the batch (0: only the business did)
 };
 
@@ -309,6 +310,22 @@ int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit);
 void emit_message_created(pqxx::work& tx, const Ticket& ticket, const Message& m, const std::string& tag = "",
                           const std::optional<events::TemplateRef>& message_template = std::nullopt);
 
+/// What merge_tickets refuses (what() says why: a source is the target, closed into another
+/// ticket already, or not of the workspace).
+struct MergeRefused : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Merges each ticket of `sources` into `target` (issue 20 "Merge tickets"; all of its workspace,
+/// locked here in id order): the sources' messages (with their attachments and originals) move to
+/// the target, keeping `merged_from` and their time, numbered after the target's; each source is
+/// closed with `merged_into_id` = target (and tickets merged into it before now point at the
+/// target). Emits `ticket.updated` for every source (status, mergedIntoId) and for the target
+/// (mergedTicketIds). Later customer messages on a source's thread land in the target
+/// (find_open_threads, find_replied_ticket, find_by_access_token).
+/// @throws MergeRefused.
+void merge_tickets(pqxx::work& tx, Ticket& target, const std::vector<std::string>& sources);
+
 /// Changes to a ticket; unset fields stay as they are.
 struct TicketChanges {
   std::optional<std::string> status, priority, subject;
@@ -317,6 +334,8 @@ struct TicketChanges {
   std::optional<std::optional<std::string>> inbox_id, team_id;
   /// Another contact of the workspace (store::merge_contacts).
   std::optional<std::optional<std::string>> contact_id;
+  /// The ticket it was merged into (merge_tickets).
+  std::optional<std::optional<std::string>> merged_into_id;
   std::optional<std::vector<std::string>> tags;
 };
 
@@ -345,8 +364,10 @@ using MessageKey = std::pair<std::string, std::string>;
 /// Which of `keys` are already stored, in one round trip (the unique index `messages_dedup`).
 std::set<MessageKey> existing_messages(pqxx::transaction_base& tx, const std::vector<MessageKey>& keys);
 
-/// The messages of `ticket_id` after sequence number `after_seq` (0: all), in sequence order
-/// (the order they were committed in); internal notes only when `include_internal`.
+/// The messages of `ticket_id` after sequence number `after_seq` (0: all), in time order (then
+/// sequence order): the same as the order they were committed in, except that messages of tickets
+/// merged into this one (merge_tickets) take their place in time though numbered after it;
+/// internal notes only when `include_internal`.
 std::vector<Message> load_messages(pqxx::transaction_base& tx, const std::string& ticket_id, bool include_internal,
                                    std::int64_t after_seq = 0);
 
