@@ -1,6 +1,7 @@
 #include "loket/store/canned.hpp"
 
 #include "loket/core/text.hpp"
+#include "rows.hpp"
 
 namespace loket::store {
 namespace {
@@ -12,15 +13,6 @@ CannedResponse from_row(const pqxx::row& r) {
           r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>()};
 }
 
-// `s` as a LIKE pattern that matches it literally.
-std::string like_literal(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 }  // namespace
 
 std::vector<CannedResponse> list_canned(pqxx::transaction_base& tx, const std::string& ws, const std::string& agent_id,

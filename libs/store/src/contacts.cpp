@@ -46,15 +46,6 @@ void load_identities(pqxx::transaction_base& tx, std::vector<Contact>& contacts)
         ->identities.push_back({r[1].as<std::string>(), r[2].as<std::string>(), opt(r[3]), r[4].as<std::string>()});
 }
 
-// `s` with LIKE's wildcards escaped (default escape character '\').
-std::string like_escaped(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out;
-}
 }  // namespace
 
 std::vector<ContactIdentity> identities_of(const NewTicket& t) {
@@ -136,7 +127,7 @@ std::vector<Contact> list_contacts(pqxx::transaction_base& tx, const std::string
       "AND (i.value LIKE lower($2) || '%' OR ($4 <> '' AND i.value LIKE $4 || '%')))) ";
   sql += "ORDER BY c.created_at DESC, c.id DESC LIMIT $5";
   std::vector<Contact> out;
-  for (const auto& r : tx.exec_params(sql, ws, like_escaped(text), after, phone, limit))
+  for (const auto& r : tx.exec_params(sql, ws, like_literal(text), after, phone, limit))
     out.push_back(contact_from_row(r));
   load_identities(tx, out);
   return out;

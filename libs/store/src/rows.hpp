@@ -36,6 +36,16 @@ inline std::string json_records(const std::vector<const char*>& names,
   return sb.GetString();
 }
 
+/// `s` as a LIKE pattern that matches it literally (its `%`, `_` and `\` escaped).
+inline std::string like_literal(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 /// Fills `t.reply_window` from the time its customer last wrote (ms since the epoch), for
 /// channels with a reply window (providers::reply_window).
 inline void set_reply_window(Ticket& t, std::int64_t customer_message_at_ms) {

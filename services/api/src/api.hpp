@@ -140,6 +140,11 @@ inline constexpr std::size_t kMaxAttachments = 5;
 /// Reads the optional `attachmentIds` member: at most 5 distinct strings; a 400 otherwise.
 std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std::vector<std::string>& ids);
 
+/// Reads a merge's required `field` (sourceTicketIds, sourceContactIds) into `ids`: 1–50 ids of 1–64
+/// characters, repeats dropped, none equal to `target`; a 400 naming the field otherwise.
+std::optional<http::Response> read_source_ids(const rapidjson::Value& d, const char* field, const std::string& target,
+                                              std::vector<std::string>& ids);
+
 /// Thrown inside a transaction to roll it back and answer `response` instead.
 struct Rejected {
   http::Response response;

@@ -11,7 +11,7 @@ namespace loket::api {
 namespace {
 using store::Principal;
 constexpr std::size_t kMaxNameChars = 200, kMaxNotesChars = 10000, kMaxAttributes = 50, kMaxKeyChars = 64,
-                      kMaxValueChars = 1000, kMaxQueryChars = 100, kMaxSources = 50;
+                      kMaxValueChars = 1000, kMaxQueryChars = 100;
 constexpr int kDefaultLimit = 25, kMaxLimit = 100, kTicketsShown = 25;
 
 std::string contact_json(const store::Contact& c, const std::string& tickets = "") {
@@ -161,23 +161,6 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
   });
 }
 
-// The ids of sourceContactIds in `d`: 1–50 distinct contact ids, not `target`; or a 400.
-std::variant<std::vector<std::string>, http::Response> read_sources(const rapidjson::Value& d,
-                                                                    const std::string& target) {
-  const char* field = "sourceContactIds";
-  const auto* v = core::json_member(d, field);
-  const std::string shape = "sourceContactIds must be an array of 1-50 contact ids";
-  if (!v || !v->IsArray() || v->Empty() || v->Size() > kMaxSources) return invalid_field(field, shape);
-  std::vector<std::string> sources;
-  for (const auto& x : v->GetArray()) {
-    if (!x.IsString() || x.GetStringLength() == 0 || x.GetStringLength() > 64) return invalid_field(field, shape);
-    std::string s(x.GetString(), x.GetStringLength());
-    if (s == target) return invalid_field(field, "a contact cannot be merged into itself");
-    if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(std::move(s));
-  }
-  return sources;
-}
-
 http::Response merge(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -185,9 +168,8 @@ http::Response merge(Context& ctx, const http::Request& req, const Principal& p,
     auto target = store::load_contact(tx, p.workspace_id, id);
     if (!target) return not_found();
     if (target->merged_into_id) return merged_away(*target);
-    auto read = read_sources(d, id);
-    if (auto* refused = std::get_if<http::Response>(&read)) return std::move(*refused);
-    const auto& sources = std::get<std::vector<std::string>>(read);
+    std::vector<std::string> sources;
+    if (auto err = read_source_ids(d, "sourceContactIds", id, sources)) return *err;
     for (const auto& s : sources) {
       auto c = store::load_contact(tx, p.workspace_id, s);
       if (!c) return invalid_field("sourceContactIds", s + " is not a contact of this workspace");

@@ -26,6 +26,21 @@ std::optional<http::Response> read_attachment_ids(const rapidjson::Value& d, std
   return std::nullopt;
 }
 
+std::optional<http::Response> read_source_ids(const rapidjson::Value& d, const char* field, const std::string& target,
+                                              std::vector<std::string>& ids) {
+  constexpr rapidjson::SizeType kMaxSources = 50;
+  const auto* v = core::json_member(d, field);
+  const std::string shape = std::string(field) + " must be an array of 1-50 ids";
+  if (!v || !v->IsArray() || v->Empty() || v->Size() > kMaxSources) return invalid_field(field, shape);
+  for (const auto& x : v->GetArray()) {
+    if (!x.IsString() || x.GetStringLength() == 0 || x.GetStringLength() > 64) return invalid_field(field, shape);
+    std::string s(x.GetString(), x.GetStringLength());
+    if (s == target) return invalid_field(field, "nothing is merged into itself");
+    if (std::find(ids.begin(), ids.end(), s) == ids.end()) ids.push_back(std::move(s));
+  }
+  return std::nullopt;
+}
+
 std::optional<http::Response> read_optional_text(const rapidjson::Value& d, const char* key, std::size_t max,
                                                  std::optional<std::string>& into) {
   const auto* m = core::json_member(d, key);

@@ -221,29 +221,19 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
 
 // POST /api/v1/tickets/:id/merge {"sourceTicketIds":[…]} (issue 20 "Merge tickets").
 http::Response merge(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
-  constexpr rapidjson::SizeType kMaxSources = 50;
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
   return write(ctx, [&](pqxx::work& tx) -> http::Response {
     auto t = find_ticket(tx, p, id, false);
     if (!t) return not_found();
-    const char* field = "sourceTicketIds";
-    const auto* v = core::json_member(d, field);
-    const std::string shape = "sourceTicketIds must be an array of 1-50 ticket ids";
-    if (!v || !v->IsArray() || v->Empty() || v->Size() > kMaxSources) return invalid_field(field, shape);
     std::vector<std::string> sources;
-    for (const auto& x : v->GetArray()) {
-      if (!x.IsString() || x.GetStringLength() == 0 || x.GetStringLength() > 64) return invalid_field(field, shape);
-      std::string s(x.GetString(), x.GetStringLength());
-      if (std::find(sources.begin(), sources.end(), s) != sources.end()) continue;
-      // The caller must see every ticket involved (role agent: their inboxes').
-      if (s != id && !find_ticket(tx, p, s, false)) return invalid_field(field, s + " is not a ticket you can see");
-      sources.push_back(std::move(s));
-    }
+    if (auto err = read_source_ids(d, "sourceTicketIds", id, sources)) return *err;
+    for (const auto& s : sources)  // the caller must see every ticket involved (role agent: their inboxes')
+      if (!find_ticket(tx, p, s, false)) return invalid_field("sourceTicketIds", s + " is not a ticket you can see");
     try {
       store::merge_tickets(tx, *t, sources);
     } catch (const store::MergeRefused& e) {
-      return invalid_field(field, e.what());
+      return invalid_field("sourceTicketIds", e.what());
     }
     return http::json_ok(200, ticket_json(*t));
   });
