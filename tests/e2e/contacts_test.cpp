@@ -33,6 +33,19 @@ std::vector<std::string> contact_ids(const std::string& key, const std::string& 
   for (const auto& c : r.data()["items"].GetArray()) out.push_back(c["id"].GetString());
   return out;
 }
+
+// The newest ticket matching `query` once there is one (a channel's message reaching the writer).
+std::string newest_ticket(const std::string& key, const std::string& query) {
+  std::string id;
+  REQUIRE(wait_until(
+      [&] {
+        auto ids = ticket_ids(key, query);
+        if (!ids.empty()) id = ids[0];
+        return !ids.empty();
+      },
+      15s));
+  return id;
+}
 }  // namespace
 
 TEST_CASE("contacts: requesters are linked by address, phone and channel; merged; replied to elsewhere", "[contacts]") {
@@ -79,14 +92,7 @@ TEST_CASE("contacts: requesters are linked by address, phone and channel; merged
   const long chat = std::stol(random_digits(9));
   REQUIRE(post_update(bot, secret, text_update(std::stol(random_digits(8)), chat, 1, "Halo, ini Sari", "Sari", "D"))
               .status == 200);
-  std::string tg_ticket;
-  REQUIRE(wait_until(
-      [&] {
-        auto ids = ticket_ids(key, "?channel=telegram");
-        if (!ids.empty()) tg_ticket = ids[0];
-        return !ids.empty();
-      },
-      15s));
+  const std::string tg_ticket = newest_ticket(key, "?channel=telegram");
   const std::string tg = contact_of(key, tg_ticket);
   REQUIRE(!tg.empty());
   CHECK(tg != sari);
@@ -228,14 +234,7 @@ TEST_CASE("merging tickets: one timeline in time order; a source's thread and st
   REQUIRE(post_update(bot, secret,
                       text_update(std::stol(random_digits(8)), chat, 1, "Paket saya belum sampai", "Budi", "S"))
               .status == 200);
-  std::string telegram_ticket;
-  REQUIRE(wait_until(
-      [&] {
-        auto ids = ticket_ids(key, "?channel=telegram");
-        if (!ids.empty()) telegram_ticket = ids[0];
-        return !ids.empty();
-      },
-      15s));
+  const std::string telegram_ticket = newest_ticket(key, "?channel=telegram");
   std::this_thread::sleep_for(20ms);  // distinct times, to check the merged order
   auto form = call(stack().api_url(), "POST", "/api/v1/public/tickets", "",
                    R"({"accountId":")" + acc + R"(","subject":"Order 55","body":"Where is order 55?","email":")" +
@@ -265,6 +264,9 @@ TEST_CASE("merging tickets: one timeline in time order; a source's thread and st
   CHECK(api("POST", merge, key, many + "]}").status == 400);
   CHECK(str(api("GET", "/api/v1/tickets/" + form_ticket, key).data(), "status") == "open");
 
+  const std::string hook_path = "/hooks/merge-" + random_digits(6);
+  created(api("POST", "/api/v1/webhook-endpoints", key,
+              R"({"url":")" + receiver().base() + hook_path + R"(","events":["ticket.updated"]})"));
   auto merged =
       api("POST", merge, key,
           R"({"sourceTicketIds":[")" + telegram_ticket + R"(",")" + form_ticket + R"(",")" + form_ticket + "\"]}");
@@ -278,6 +280,21 @@ TEST_CASE("merging tickets: one timeline in time order; a source's thread and st
     CHECK(str(s.data(), "mergedIntoId") == target);
     CHECK(ticket_messages(key, source).data().Size() == 0);
   }
+  // An event for every ticket involved, to an integrator's webhook too.
+  auto event_for = [&](const std::string& ticket, const std::string& change) {
+    for (const auto& call : receiver().received(hook_path))
+      if (call.body.find(R"("id":")" + ticket + "\"") != std::string::npos &&
+          call.body.find(change) != std::string::npos)
+        return true;
+    return false;
+  };
+  const std::string into_target = R"("mergedIntoId":{"from":null,"to":")" + target + "\"}";
+  CHECK(wait_until(
+      [&] {
+        return event_for(target, R"("mergedTicketIds":{"from":[],"to":[")") &&
+               event_for(telegram_ticket, into_target) && event_for(form_ticket, into_target);
+      },
+      15s));
   // The target: every message once, in the order written, each moved one saying where from.
   auto timeline = ticket_messages(key, target);
   INFO(timeline.raw);
