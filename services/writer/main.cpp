@@ -34,8 +34,15 @@ int main() {
       auto sweep_every = core::env_ms("LOKET_REPLY_WINDOW_SWEEP_MS", std::chrono::seconds(30));
       auto lead = core::env_ms("LOKET_REPLY_WINDOW_WARNING_MS", std::chrono::hours(1));
       auto next_sweep = std::chrono::steady_clock::now();
+      // Snoozed tickets wake within this of their time (issue 21): the schedule is the ticket row.
+      auto clock_every = core::env_ms("LOKET_SNOOZE_SWEEP_MS", std::chrono::seconds(5));
+      auto next_tick = next_sweep;
       while (!core::stop_requested()) {
         try {
+          if (std::chrono::steady_clock::now() >= next_tick) {
+            next_tick = std::chrono::steady_clock::now() + clock_every;
+            store::with_tx(pool, [&](pqxx::work& tx) { store::wake_snoozed(tx, 500); });
+          }
           if (std::chrono::steady_clock::now() >= next_sweep) {
             next_sweep = std::chrono::steady_clock::now() + sweep_every;
             store::with_tx(pool, [&](pqxx::work& tx) { store::announce_closing_windows(tx, lead.count(), 500); });

@@ -726,6 +726,7 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_EMAIL_MAX_BYTES=3145728");  // 3 MiB: the 413 test need not send 25 MiB
   env_.push_back("LOKET_TICKETS_PER_SENDER_HOUR=5");
   env_.push_back("LOKET_OUTBOUND_BACKOFF_MS=200");
+  env_.push_back("LOKET_SNOOZE_SWEEP_MS=300");        // snooze_test waits for a snooze to end
   env_.push_back("LOKET_REPLY_WINDOW_SWEEP_MS=500");  // instagram_test moves a window's clock and waits for the event
   env_.push_back("LOKET_INGRESS_ACK_TIMEOUT_MS=2000");
   env_.push_back("LOKET_LOG_LEVEL=info");

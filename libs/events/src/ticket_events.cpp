@@ -105,6 +105,7 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
   t.team_id = nullable(v, "teamId");
   t.contact_id = nullable(v, "contactId");
   t.merged_into_id = nullable(v, "mergedIntoId");
+  t.snoozed_until = nullable(v, "snoozedUntil");
   if (const auto* tags = core::json_member(v, "tags")) t.tags = strings(*tags);
   t.created_at = need(v, "createdAt", what);
   t.updated_at = need(v, "updatedAt", what);
@@ -171,6 +172,7 @@ struct DataWriter {
     change("teamId", e.team_id, put_id);
     change("contactId", e.contact_id, put_id);
     change("mergedIntoId", e.merged_into_id, put_id);
+    change("snoozedUntil", e.snoozed_until, put_id);
     change("tags", e.tags, [this](const std::vector<std::string>& s) { put_list(w, s); });
     change("mergedTicketIds", e.merged_ticket_ids, [this](const std::vector<std::string>& s) { put_list(w, s); });
     w.EndObject();
@@ -288,6 +290,7 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
     e.team_id = change_from<std::optional<std::string>>(changes, "teamId", id);
     e.contact_id = change_from<std::optional<std::string>>(changes, "contactId", id);
     e.merged_into_id = change_from<std::optional<std::string>>(changes, "mergedIntoId", id);
+    e.snoozed_until = change_from<std::optional<std::string>>(changes, "snoozedUntil", id);
     e.merged_ticket_ids = change_from<std::vector<std::string>>(changes, "mergedTicketIds", strings);
     e.tags = change_from<std::vector<std::string>>(changes, "tags", strings);
     e.ticket = ticket_from(object(data, "ticket", "ticket.updated"), workspace_id);
@@ -378,6 +381,7 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "teamId", t.team_id);
   json_kv_opt(w, "contactId", t.contact_id);
   json_kv_opt(w, "mergedIntoId", t.merged_into_id);
+  json_kv_opt(w, "snoozedUntil", t.snoozed_until);
   json_put(w, "tags");
   put_list(w, t.tags);
   json_kv(w, "createdAt", t.created_at);

@@ -281,7 +281,17 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   bool team = change(e.team_id, t.team_id, c.team_id);
   bool contact = change(e.contact_id, t.contact_id, c.contact_id);
   bool merged = change(e.merged_into_id, t.merged_into_id, c.merged_into_id);
-  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team && !contact && !merged) return;
+  // A wake time only while snoozed: set with the status or on its own, gone with any other status.
+  std::optional<std::string> until = t.snoozed_until;
+  if (c.status.value_or(t.status) != "snoozed")
+    until.reset();
+  else if (c.snoozed_until)
+    until = *c.snoozed_until;
+  else if (c.status)
+    until.reset();  // snoozed without a time: until the customer writes
+  bool snooze = change(e.snoozed_until, t.snoozed_until, std::optional<std::optional<std::string>>(until));
+  if (!status && !priority && !subject && !assignee && !tags && !inbox && !team && !contact && !merged && !snooze)
+    return;
   std::string tag_list;
   if (tags)
     for (const auto& tag : *c.tags) tag_list += (tag_list.empty() ? "" : "\x1f") + tag;
@@ -298,7 +308,8 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
                   "inbox_id = CASE WHEN $13 THEN $14 ELSE inbox_id END, "
                   "team_id = CASE WHEN $15 THEN $16 ELSE team_id END, "
                   "contact_id = CASE WHEN $17 THEN $18 ELSE contact_id END, "
-                  "merged_into_id = CASE WHEN $19 THEN $20 ELSE merged_into_id END "
+                  "merged_into_id = CASE WHEN $19 THEN $20 ELSE merged_into_id END, "
+                  "snoozed_until = CASE WHEN $21 THEN $22::timestamptz ELSE snoozed_until END "
                   "WHERE workspace_id = $1 AND id = $2 RETURNING ") +
           kTicketColumns,
       t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""), subject,
@@ -306,7 +317,7 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
       tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>(), inbox,
       inbox ? *c.inbox_id : std::optional<std::string>(), team, team ? *c.team_id : std::optional<std::string>(),
       contact, contact ? *c.contact_id : std::optional<std::string>(), merged,
-      merged ? *c.merged_into_id : std::optional<std::string>());
+      merged ? *c.merged_into_id : std::optional<std::string>(), snooze, until);
   t = ticket_from_row(r[0]);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));
@@ -456,6 +467,19 @@ int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit) {
     ++n;
   }
   return n;
+}
+
+int wake_snoozed(pqxx::work& tx, int limit) {
+  // Not a prepared statement: a generic plan made while nobody snoozes would scan the table.
+  auto due = tx.exec_params(std::string("SELECT ") + kTicketColumns +
+                                " FROM tickets WHERE status = 'snoozed' AND snoozed_until <= now() "
+                                "ORDER BY snoozed_until LIMIT $1 FOR UPDATE SKIP LOCKED",
+                            limit);
+  for (const auto& row : due) {
+    auto t = ticket_from_row(row);
+    set_status(tx, t, "open");
+  }
+  return static_cast<int>(due.size());
 }
 
 bool reply_goes_out(pqxx::transaction_base& tx, const Ticket& t) {

@@ -186,6 +186,29 @@ http::Response create(Context& ctx, const http::Request& req, const Principal& p
   });
 }
 
+// A PATCH's `snoozedUntil` (issue 21): an RFC 3339 UTC time in the future, at most a year ahead,
+// or null for "until the customer writes"; with `status` other than snoozed it is refused.
+std::optional<http::Response> read_snooze(const rapidjson::Value& d, store::TicketChanges& c) {
+  const auto* v = core::json_member(d, "snoozedUntil");
+  if (!v) return std::nullopt;
+  if (c.status && *c.status != "snoozed")
+    return invalid_field("snoozedUntil", "applies only with \"status\":\"snoozed\"");
+  if (v->IsNull()) {
+    c.snoozed_until = std::optional<std::string>();
+    return std::nullopt;
+  }
+  const auto now = core::now_ms();
+  constexpr std::int64_t kMaxSnoozeMs = 366LL * 24 * 3600 * 1000;
+  const std::int64_t at =
+      v->IsString() ? core::parse_rfc3339_ms(std::string_view(v->GetString(), v->GetStringLength())).value_or(0) : 0;
+  if (at <= now || at > now + kMaxSnoozeMs)
+    return invalid_field("snoozedUntil",
+                         "must be a UTC time like 2026-12-24T09:00:00Z, in the future and at most a year ahead, or "
+                         "null for until the customer writes");
+  c.snoozed_until = core::rfc3339_ms(at);
+  return std::nullopt;
+}
+
 http::Response patch(Context& ctx, const http::Request& req, const Principal& p, const std::string& id) {
   rapidjson::Document d;
   if (auto err = parse_object(req, d)) return *err;
@@ -193,7 +216,9 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
   c.status = core::json_string(d, "status");
   c.priority = core::json_string(d, "priority");
   c.subject = core::json_string(d, "subject");
-  if (c.status && !store::is_valid_status(*c.status)) return bad("status must be open, pending, resolved or closed");
+  if (c.status && !store::is_valid_status(*c.status))
+    return bad("status must be open, pending, snoozed, resolved or closed");
+  if (auto err = read_snooze(d, c)) return *err;
   if (c.priority && !valid_priority(*c.priority)) return bad("priority must be low, normal, high or urgent");
   if (c.subject) {
     c.subject = core::trim(*c.subject);
@@ -214,6 +239,8 @@ http::Response patch(Context& ctx, const http::Request& req, const Principal& p,
     if (auto err = read_routing(tx, p, d, c)) return *err;
     auto t = find_ticket(tx, p, id, true);
     if (!t) return not_found();
+    if (c.snoozed_until && !c.status && t->status != "snoozed")
+      return invalid_field("snoozedUntil", "applies to a snoozed ticket: send it with \"status\":\"snoozed\"");
     store::update_ticket(tx, *t, c);
     return http::json_ok(200, ticket_json(*t));
   });
@@ -461,7 +488,7 @@ std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const P
   store::emit_message_created(tx, route, msg, r.tag, r.message_template);
   if (agent_public) {
     store::mark_first_response(tx, t.id);
-    store::set_status(tx, t, "pending");
+    if (t.status != "snoozed") store::set_status(tx, t, "pending");  // a snooze outlasts the agent's reply
   } else if (r.author_type == "requester") {
     store::set_status(tx, t, "open");
   }

@@ -47,6 +47,9 @@ struct Ticket {
   std::optional<std::string> contact_id;
   /// The ticket this one was merged into (issue 20 "Merge tickets"): closed, its messages there.
   std::optional<std::string> merged_into_id;
+  /// While `status` is `snoozed` (issue 21): when it wakes to `open` (RFC 3339), or null for
+  /// "until the customer writes". Null in every other status.
+  std::optional<std::string> snoozed_until;
   std::vector<std::string> tags;
   std::string created_at, updated_at;
   std::optional<int> csat_score;  ///< 1–5 once the requester rated
@@ -91,6 +94,8 @@ struct TicketUpdated {
   std::optional<Change<std::vector<std::string>>> merged_ticket_ids;
   /// On a merge's source: null → the target.
   std::optional<Change<std::optional<std::string>>> merged_into_id;
+  /// Snoozing, a new wake time, or waking (→ null).
+  std::optional<Change<std::optional<std::string>>> snoozed_until;
   Ticket ticket;
 };
 

@@ -21,7 +21,7 @@ namespace loket::store {
 
 /// Ticket statuses, in the seeds' words.
 inline bool is_valid_status(const std::string& s) {
-  return s == "open" || s == "pending" || s == "resolved" || s == "closed";
+  return s == "open" || s == "pending" || s == "snoozed" || s == "resolved" || s == "closed";
 }
 
 /// The subject for a new ticket from its first message: the first non-empty line, trimmed
@@ -304,6 +304,12 @@ bool echoes_recent_reply(pqxx::transaction_base& tx, const std::string& ticket_i
 /// Returns how many were announced.
 int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit);
 
+/// Wakes up to `limit` snoozed tickets whose snoozed_until has come (issue 21 "Snooze"): each
+/// goes to `open` with one `ticket.updated` (status snoozed → open, snoozedUntil → null), in `tx`.
+/// Rows are taken FOR UPDATE SKIP LOCKED and re-checked, so with several writers and across
+/// restarts each snooze wakes exactly once (the schedule is the row itself). Returns how many woke.
+int wake_snoozed(pqxx::work& tx, int limit);
+
 /// Emits `message.created` for `m` on `ticket`, routed by the ticket (give a copy whose `channel`
 /// is "email" to send by email instead), with message tag `tag` ("" = none) and, for a reply sent
 /// as an approved template, `message_template` (whose rendering is the message body).
@@ -336,6 +342,9 @@ struct TicketChanges {
   std::optional<std::optional<std::string>> contact_id;
   /// The ticket it was merged into (merge_tickets).
   std::optional<std::optional<std::string>> merged_into_id;
+  /// When a snoozed ticket wakes (rfc3339_ms form; null: when the customer writes). Applies only
+  /// while the ticket is or becomes `snoozed`; any other status clears it.
+  std::optional<std::optional<std::string>> snoozed_until;
   std::optional<std::vector<std::string>> tags;
 };
 
