@@ -109,7 +109,7 @@ std::string conversation_json(const store::Visitor& v, const std::optional<store
   core::JsonWriter w(sb);
   w.StartObject();
   core::json_kv_opt(w, "ticketId", t ? std::optional(t->id) : std::nullopt);
-  core::json_kv_opt(w, "status", t ? std::optional(t->status) : std::nullopt);
+  core::json_kv_opt(w, "status", t ? std::optional(public_status(t->status)) : std::nullopt);
   core::json_put(w, "agentReadSeq");
   w.Int64(agent_read_seq);
   core::json_put(w, "visitor");

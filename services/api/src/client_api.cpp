@@ -86,7 +86,7 @@ std::string conversation_json(const store::Ticket& t) {
   core::json_kv(w, "id", t.id);
   core::json_put(w, "number");
   w.Int64(t.number);
-  core::json_kv(w, "status", t.status);
+  core::json_kv(w, "status", public_status(t.status));
   core::json_kv(w, "createdAt", t.created_at);
   core::json_kv(w, "updatedAt", t.updated_at);
   w.EndObject();
@@ -269,7 +269,7 @@ http::Response list_messages(Context& ctx, const http::Request& req) {
     core::JsonWriter w(sb);
     w.StartObject();
     core::json_kv(w, "conversationId", t.id);
-    core::json_kv(w, "status", t.status);
+    core::json_kv(w, "status", public_status(t.status));
     core::json_put(w, "messages");
     w.StartArray();
     for (const auto& m : store::load_messages(tx, t.id, false, after))

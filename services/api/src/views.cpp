@@ -46,7 +46,7 @@ std::string public_ticket_json(const store::Ticket& t, const std::vector<store::
   json_put(w, "number");
   w.Int64(t.number);
   json_kv(w, "subject", t.subject);
-  json_kv(w, "status", t.status);
+  json_kv(w, "status", public_status(t.status));
   json_kv(w, "createdAt", t.created_at);
   json_put(w, "csat");
   events::write_csat(w, t);

@@ -21,6 +21,9 @@ std::string attachment_json(const store::Attachment& a);
 /// One message as the requester sees it: {id, seq, authorType, authorName, body, createdAt,
 /// attachments}, store::kStatusLinkPlaceholder replaced by `status_link`. Callers skip notes.
 void write_public_message(core::JsonWriter& w, const store::Message& m, const std::string& status_link);
+/// A ticket's status as requesters and integrators' public clients see it: a snooze is the
+/// team's own reminder, so a snoozed ticket shows as `open` (issue 21).
+inline std::string public_status(const std::string& status) { return status == "snoozed" ? "open" : status; }
 /// The requester's view of a ticket (seed 002 "View a ticket"): number, subject, status,
 /// createdAt, csat and the non-internal messages, each without ticketId, internal and delivery,
 /// with store::kStatusLinkPlaceholder replaced by `status_link` (the requester's own link).
