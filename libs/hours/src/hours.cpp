@@ -181,6 +181,74 @@ std::optional<TimePoint> next_open(const Schedule& s, TimePoint t) {
 
 bool is_open(const Schedule& s, TimePoint t) { return next_open(s, t) == t; }
 
+namespace {
+struct Span {
+  TimePoint start, end;
+};
+
+// The open spans of the intervals starting on local days [first, first + days), ordered by
+// start. A past-midnight interval may overlap the next day's first: callers count from a cursor.
+std::vector<Span> spans(const Schedule& s, const cctz::time_zone& tz, cctz::civil_day first, int days) {
+  std::vector<Span> out;
+  for (int i = 0; i < days; ++i) {
+    const cctz::civil_day d = first + i;
+    if (std::binary_search(s.holidays.begin(), s.holidays.end(), date_of(d))) continue;
+    for (const auto& iv : s.week[static_cast<std::size_t>(day_index(d))]) {
+      Span sp{instant(tz, cctz::civil_second(d) + iv.start * 60, false),
+              instant(tz, cctz::civil_second(iv.end > iv.start ? d : d + 1) + iv.end * 60, true)};
+      if (sp.start < sp.end) out.push_back(sp);  // an interval inside a skipped hour is empty
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
+  return out;
+}
+
+// Walks the open time after `from` in order, a chunk of days at a time, calling `visit(start,
+// end)` for each stretch not counted before (each at or after `from`) until it returns false or
+// `max_days` local days were read.
+template <typename Visit>
+void walk_open(const Schedule& s, TimePoint from, int max_days, Visit visit) {
+  constexpr int kChunkDays = 31;
+  const auto tz = zone(s);
+  cctz::civil_day day = cctz::civil_day(cctz::convert(from, tz)) - 1;  // yesterday's night shift
+  TimePoint cursor = from;
+  for (int read = 0; read < max_days + 1; read += kChunkDays, day += kChunkDays)
+    for (const auto& sp : spans(s, tz, day, kChunkDays)) {
+      if (sp.end <= cursor) continue;
+      const TimePoint start = std::max(sp.start, cursor);
+      cursor = sp.end;
+      if (!visit(start, sp.end)) return;
+    }
+}
+}  // namespace
+
+std::chrono::seconds open_between(const Schedule& s, TimePoint from, TimePoint to) {
+  std::chrono::seconds total{0};
+  if (to <= from) return total;
+  const auto days = std::chrono::duration_cast<std::chrono::hours>(to - from).count() / 24 + 2;
+  walk_open(s, from, static_cast<int>(days), [&](TimePoint start, TimePoint end) {
+    if (start >= to) return false;
+    total += std::min(end, to) - start;
+    return end < to;
+  });
+  return total;
+}
+
+std::optional<TimePoint> add_open(const Schedule& s, TimePoint from, std::chrono::seconds duration) {
+  if (duration <= std::chrono::seconds(0)) return from;
+  std::optional<TimePoint> due;
+  auto left = duration;
+  walk_open(s, from, kMaxSpanDays, [&](TimePoint start, TimePoint end) {
+    if (end - start >= left) {
+      due = start + left;
+      return false;
+    }
+    left -= end - start;
+    return true;
+  });
+  return due;
+}
+
 LocalTime local_time(const Schedule& s, TimePoint t, TimePoint from) {
   const auto tz = zone(s);
   const auto cs = cctz::convert(t, tz);

@@ -170,3 +170,107 @@ TEST_CASE("every minute of weeks around daylight-saving changes matches the wall
     CHECK(checked > minutes - 5 * 60);
   }
 }
+
+namespace {
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Brute force over [start, start + n minutes): minute i is open when is_open says so (checked
+// against the wall clock above); prefix[i] = open minutes before minute i.
+struct MinuteTable {
+  TimePoint start;
+  std::vector<int> prefix;
+  MinuteTable(const Schedule& s, TimePoint from, int n) : start(from), prefix(n + 1, 0) {
+    for (int i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + (is_open(s, from + minutes(i)) ? 1 : 0);
+  }
+  int size() const { return static_cast<int>(prefix.size()) - 1; }
+  // Open minutes in [a, b), minute indices.
+  int open(int a, int b) const { return prefix[b] - prefix[a]; }
+  // The minute index at whose start `target` open minutes have passed counted from minute a,
+  // or -1 beyond the table.
+  int due(int a, int target) const {
+    if (target == 0) return a;
+    auto it = std::lower_bound(prefix.begin() + a, prefix.end(), prefix[a] + target);
+    return it == prefix.end() ? -1 : static_cast<int>(it - prefix.begin());
+  }
+};
+}  // namespace
+
+TEST_CASE("business time: hand-computed days across daylight-saving changes, holidays, a night shift") {
+  auto all_day = from_json(R"({"timeZone":"Europe/Amsterdam","week":{"sun":[["00:00","24:00"]]}})");
+  // The spring Sunday has 23 hours, the autumn one 25.
+  CHECK(open_between(all_day, at("Europe/Amsterdam", 2026, 3, 28, 12, 0), at("Europe/Amsterdam", 2026, 3, 30, 12, 0)) ==
+        hours(23));
+  CHECK(open_between(all_day, at("Europe/Amsterdam", 2026, 10, 24, 12, 0),
+                     at("Europe/Amsterdam", 2026, 10, 26, 12, 0)) == hours(25));
+  // Saturday's night shift 22:00–06:00 spans the change: 7 hours in spring, 9 in autumn.
+  auto night = from_json(R"({"timeZone":"Europe/Amsterdam","week":{"sat":[["22:00","06:00"]]}})");
+  CHECK(open_between(night, at("Europe/Amsterdam", 2026, 3, 28, 12, 0), at("Europe/Amsterdam", 2026, 3, 29, 12, 0)) ==
+        hours(7));
+  CHECK(open_between(night, at("Europe/Amsterdam", 2026, 10, 24, 12, 0), at("Europe/Amsterdam", 2026, 10, 25, 12, 0)) ==
+        hours(9));
+  // A 4-hour target from Saturday 23:00 in spring: 23:00–02:00 CET is 3 h (the clock then
+  // jumps to 03:00 CEST), the fourth hour ends at 04:00 CEST.
+  CHECK(add_open(night, at("Europe/Amsterdam", 2026, 3, 28, 23, 0), hours(4)) ==
+        at("Europe/Amsterdam", 2026, 3, 29, 4, 0));
+
+  // Office hours in Jakarta, Friday 24 Dec 2027 a holiday: a 10-hour target from Thursday 16:00
+  // is 1 h Thursday, 8 h Monday 27th, 1 h Tuesday → due Tuesday 10:00 WIB.
+  auto office = from_json(R"({"timeZone":"Asia/Jakarta","week":{"mon":[["09:00","17:00"]],"tue":[["09:00","17:00"]],
+    "wed":[["09:00","17:00"]],"thu":[["09:00","17:00"]],"fri":[["09:00","17:00"]]},"holidays":["2027-12-24"]})");
+  const auto thursday = at("Asia/Jakarta", 2027, 12, 23, 16, 0);
+  CHECK(add_open(office, thursday, hours(10)) == at("Asia/Jakarta", 2027, 12, 28, 10, 0));
+  CHECK(open_between(office, thursday, at("Asia/Jakarta", 2027, 12, 28, 10, 0)) == hours(10));
+  // Exactly a day's hours ends at closing time, not at the next opening.
+  CHECK(add_open(office, at("Asia/Jakarta", 2027, 12, 20, 9, 0), hours(8)) == at("Asia/Jakarta", 2027, 12, 20, 17, 0));
+  // Seconds count too; zero is now; a closed instant starts counting at the next opening.
+  CHECK(add_open(office, thursday, seconds(90)) == thursday + seconds(90));
+  CHECK(add_open(office, thursday, seconds(0)) == thursday);
+  CHECK(add_open(office, at("Asia/Jakarta", 2027, 12, 25, 3, 0), seconds(1)) ==
+        at("Asia/Jakarta", 2027, 12, 27, 9, 0) + seconds(1));
+  CHECK(open_between(office, thursday, thursday) == seconds(0));
+  CHECK(open_between(office, thursday, thursday - hours(5)) == seconds(0));
+  // A target longer than a week: 100 business hours from Monday 9:00 is 12.5 working days.
+  CHECK(add_open(office, at("Asia/Jakarta", 2027, 11, 1, 9, 0), hours(100)) == at("Asia/Jakarta", 2027, 11, 17, 13, 0));
+  // A schedule that never opens never comes due; one open only on holidays neither.
+  CHECK_FALSE(add_open(from_json(R"({"timeZone":"UTC","week":{}})"), thursday, seconds(1)));
+  CHECK_FALSE(
+      add_open(from_json(R"({"timeZone":"UTC","week":{"mon":[["09:00","10:00"]]}})"), thursday, hours(24 * 200)));
+}
+
+TEST_CASE("business time matches a minute-by-minute count over weeks around daylight-saving changes") {
+  struct Case {
+    const char* zone;
+    int y, m, d;  // a day some days before a change (Sao Paulo's 2018 change skips midnight)
+  };
+  const auto schedule = R"({"week":{"mon":[["08:00","12:00"],["13:00","17:30"]],"tue":[["00:00","24:00"]],
+    "wed":[["09:15","18:45"]],"thu":[["20:00","04:00"]],"fri":[["07:00","23:59"]],"sat":[["22:00","06:00"]],
+    "sun":[["04:00","07:00"],["23:00","01:30"]]},"holidays":["2026-03-31","2026-10-28","2018-11-07"],"timeZone":")";
+  for (const Case c : {Case{"Europe/Amsterdam", 2026, 3, 22}, Case{"Europe/Amsterdam", 2026, 10, 18},
+                       Case{"America/Sao_Paulo", 2018, 10, 28}, Case{"America/Sao_Paulo", 2019, 2, 10},
+                       Case{"Asia/Jakarta", 2026, 11, 22}, Case{"America/New_York", 2026, 3, 1}}) {
+    auto s = from_json(std::string(schedule) + c.zone + "\"}");
+    cctz::time_zone tz;
+    REQUIRE(cctz::load_time_zone(c.zone, &tz));
+    const TimePoint start = tz.lookup(cctz::civil_second(c.y, c.m, c.d, 0, 0, 0)).pre;
+    const MinuteTable table(s, start, 21 * 24 * 60);  // three weeks
+    // Every start minute of the first week against durations up to beyond a week, and pairs of
+    // minutes spread over the three weeks (deterministic strides, so a failure reproduces).
+    int checked = 0;
+    for (int a = 0; a < 7 * 24 * 60; a += 7) {
+      for (int target : {1, 59, 60, 61, 240, 481, 1440, 2 * 1440 + 17, 8 * 1440 / 3}) {
+        const int due = table.due(a, target);
+        if (due < 0) continue;
+        INFO(c.zone << " from " << cctz::format("%Y-%m-%d %H:%M %Z", start + minutes(a), tz) << " +" << target
+                    << " min");
+        REQUIRE(add_open(s, start + minutes(a), minutes(target)) == start + minutes(due));
+        ++checked;
+      }
+      const int b = (a * 13 + 4099) % table.size();
+      INFO(c.zone << " between minutes " << a << " and " << b);
+      REQUIRE(open_between(s, start + minutes(a), start + minutes(b)) == minutes(b > a ? table.open(a, b) : 0));
+    }
+    CHECK(checked > 10000);
+  }
+}

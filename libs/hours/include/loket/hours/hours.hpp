@@ -49,6 +49,23 @@ std::optional<TimePoint> next_open(const Schedule& s, TimePoint t);
 /// Whether the schedule is open at `t`.
 bool is_open(const Schedule& s, TimePoint t);
 
+/// How long the schedule is open between `from` and `to` ([from, to); zero when `to <= from`), in
+/// seconds: the "business time" an SLA target or a report's first response time counts (issue 21).
+/// A day with a daylight-saving change is as long as the wall clock makes it (an all-day schedule
+/// is open 23 h on the spring Sunday in Amsterdam and 25 h in autumn); holidays and overlapping
+/// intervals of consecutive days are counted once. Cost: linear in the days between.
+std::chrono::seconds open_between(const Schedule& s, TimePoint from, TimePoint to);
+
+/// The instant by which the schedule has been open for `duration` counted from `from`: the due
+/// time of an SLA target in business hours. `from` itself for a zero or negative duration;
+/// otherwise the end of the last open second counted (a closing time when the target uses up a
+/// day's hours exactly, never a later opening). std::nullopt when the schedule does not open that long within
+/// `kMaxSpanDays` days of `from`. open_between(s, from, *add_open(s, from, d)) == d.
+std::optional<TimePoint> add_open(const Schedule& s, TimePoint from, std::chrono::seconds duration);
+
+/// How far ahead add_open() looks (local days).
+inline constexpr int kMaxSpanDays = 3 * 366;
+
 /// `t` as the schedule's local wall clock: {"HH:MM", zone abbreviation ("WIB", "CET"),
 /// ISO weekday 1 = Monday … 7, days between the local dates of `from` and `t`}.
 struct LocalTime {
