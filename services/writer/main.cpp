@@ -13,6 +13,7 @@
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 #include "loket/store/assignment.hpp"
+#include "loket/store/sla.hpp"
 #include "loket/store/tickets.hpp"
 #include "writer.hpp"
 
@@ -34,7 +35,8 @@ int main() {
       auto sweep_every = core::env_ms("LOKET_REPLY_WINDOW_SWEEP_MS", std::chrono::seconds(30));
       auto lead = core::env_ms("LOKET_REPLY_WINDOW_WARNING_MS", std::chrono::hours(1));
       auto next_sweep = std::chrono::steady_clock::now();
-      // Snoozed tickets wake within this of their time (issue 21): the schedule is the ticket row.
+      // Snoozed tickets wake, and SLA warnings and breaches are announced, within this of their time
+      // (issue 21): the schedule is the ticket row.
       auto clock_every = core::env_ms("LOKET_SNOOZE_SWEEP_MS", std::chrono::seconds(5));
       auto next_tick = next_sweep;
       while (!core::stop_requested()) {
@@ -42,6 +44,7 @@ int main() {
           if (std::chrono::steady_clock::now() >= next_tick) {
             next_tick = std::chrono::steady_clock::now() + clock_every;
             store::with_tx(pool, [&](pqxx::work& tx) { store::wake_snoozed(tx, 500); });
+            store::with_tx(pool, [&](pqxx::work& tx) { store::sweep_sla(tx, 500); });  // sla.warning, sla.breached
           }
           if (std::chrono::steady_clock::now() >= next_sweep) {
             next_sweep = std::chrono::steady_clock::now() + sweep_every;

@@ -118,6 +118,12 @@ Ticket ticket_from(const Value& v, const std::string& workspace_id) {
       t.reply_window->tag_closes_at = nullable(*tag, "closesAt");
     }
   }
+  if (const auto* sla = core::json_member(v, "sla"); sla && sla->IsObject()) {
+    rapidjson::StringBuffer sb;
+    core::JsonWriter sw(sb);
+    sla->Accept(sw);
+    t.sla = std::string(sb.GetString(), sb.GetSize());
+  }
   if (const auto* csat = core::json_member(v, "csat"); csat && csat->IsObject()) {
     t.csat_score = static_cast<int>(core::json_int(*csat, "score").value_or(0));
     t.csat_comment = nullable(*csat, "comment");
@@ -135,6 +141,7 @@ struct TypeName {
   const char* operator()(const TranscriptRequested&) const { return "transcript.requested"; }
   const char* operator()(const IntegrationStatusChanged&) const { return "integration.status_changed"; }
   const char* operator()(const ReplyWindowClosing&) const { return "ticket.reply_window_closing"; }
+  const char* operator()(const SlaAlert& e) const { return e.breached ? "sla.breached" : "sla.warning"; }
 };
 
 // Writes each payload as the `data` object.
@@ -230,6 +237,14 @@ struct DataWriter {
     w.Int(e.score);
     json_kv_opt(w, "comment", e.comment);
     w.EndObject();
+    w.EndObject();
+  }
+  void operator()(const SlaAlert& e) const {
+    w.StartObject();
+    json_put(w, "ticket");
+    write_json(w, e.ticket);
+    json_kv(w, "target", e.target);
+    json_kv(w, "dueAt", e.due_at);
     w.EndObject();
   }
   void operator()(const ReplyWindowClosing& e) const {
@@ -347,6 +362,9 @@ TicketEvent::Data data_from(const std::string& type, const Value& data, const st
   if (type == "ticket.reply_window_closing")
     return ReplyWindowClosing{ticket_from(object(data, "ticket", type.c_str()), workspace_id),
                               need(data, "closesAt", type.c_str())};
+  if (type == "sla.warning" || type == "sla.breached")
+    return SlaAlert{type == "sla.breached", ticket_from(object(data, "ticket", type.c_str()), workspace_id),
+                    need(data, "target", type.c_str()), need(data, "dueAt", type.c_str())};
   throw UnknownEventType("unknown ticket.events type '" + type + "'");
 }
 }  // namespace
@@ -390,6 +408,11 @@ void write_json(core::JsonWriter& w, const Ticket& t) {
   json_kv_opt(w, "resolvedAt", t.resolved_at);
   json_put(w, "csat");
   write_csat(w, t);
+  json_put(w, "sla");
+  if (t.sla)
+    w.RawValue(t.sla->data(), t.sla->size(), rapidjson::kObjectType);
+  else
+    w.Null();
   if (t.reply_window) {
     json_put(w, "replyWindow");
     w.StartObject();

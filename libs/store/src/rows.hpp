@@ -66,10 +66,10 @@ inline constexpr const char* kTicketColumns =
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
     "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment, "
-    "(extract(epoch FROM customer_message_at) * 1000)::bigint, inbox_id, team_id, contact_id, merged_into_id, rfc3339(snoozed_until)";
+    "(extract(epoch FROM customer_message_at) * 1000)::bigint, inbox_id, team_id, contact_id, merged_into_id, rfc3339(snoozed_until), sla";
 
 /// How many columns kTicketColumns has.
-inline constexpr int kTicketColumnCount = 26;
+inline constexpr int kTicketColumnCount = 27;
 
 /// The ticket of a row that starts with kTicketColumns.
 inline Ticket ticket_from_row(const pqxx::row& r) {
@@ -107,6 +107,7 @@ inline Ticket ticket_from_row(const pqxx::row& r) {
   t.contact_id = opt(r[23]);
   t.merged_into_id = opt(r[24]);
   t.snoozed_until = opt(r[25]);
+  t.sla = opt(r[26]);
   return t;
 }
 

@@ -68,6 +68,7 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   if (!q.tag.empty()) where += " AND tags @> ARRAY[" + arg(q.tag) + "]::text[]";
   if (!q.inbox_id.empty()) where += " AND inbox_id = " + arg(q.inbox_id);
   if (!q.contact_id.empty()) where += " AND contact_id = " + arg(q.contact_id);
+  if (!q.sla_state.empty()) where += " AND sla_state = " + arg(q.sla_state);
   if (q.team_id) where += *q.team_id == "none" ? " AND team_id IS NULL" : " AND team_id = " + arg(*q.team_id);
   if (q.visible_to)
     where += " AND inbox_id IN (SELECT inbox_id FROM inbox_access WHERE agent_id = " + arg(*q.visible_to) + ")";
@@ -96,7 +97,15 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
   if (q.updated_after) where += " AND updated_at >= " + arg(*q.updated_after) + "::timestamptz";
   if (q.updated_before) where += " AND updated_at < " + arg(*q.updated_before) + "::timestamptz";
   std::string order;
+  // The SLA sort's key: tickets with no running due time after all others.
+  const std::string sla_key = "coalesce(sla_due, timestamptz '9999-12-31')";
   switch (q.sort) {
+    case TicketSort::kSlaDue:
+      if (q.after_number && q.after_updated_us)
+        where += " AND (" + sla_key + ", number) > (" + us(*q.after_updated_us) + ", " +
+                 arg(std::to_string(*q.after_number)) + "::bigint)";
+      order = sla_key + ", number";
+      break;
     case TicketSort::kCreatedDesc:
       if (q.after_number) where += " AND number < " + arg(std::to_string(*q.after_number)) + "::bigint";
       order = "number DESC";
@@ -120,9 +129,10 @@ std::vector<ListedTicket> list_tickets(pqxx::transaction_base& tx, const std::st
       order = "updated_at ASC, number ASC";
       break;
   }
-  std::string sql = std::string("SELECT ") + kTicketColumns +
-                    ", (extract(epoch FROM updated_at) * 1000000)::bigint FROM tickets WHERE " + where + " ORDER BY " +
-                    order + " LIMIT " + std::to_string(q.limit);
+  const std::string key = q.sort == TicketSort::kSlaDue ? sla_key : "updated_at";
+  std::string sql = std::string("SELECT ") + kTicketColumns + ", (extract(epoch FROM " + key +
+                    ") * 1000000)::bigint FROM tickets WHERE " + where + " ORDER BY " + order + " LIMIT " +
+                    std::to_string(q.limit);
   auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
   std::vector<ListedTicket> out;
   for (const auto& row : r) out.push_back({ticket_from_row(row), row[kTicketColumnCount].as<std::int64_t>()});

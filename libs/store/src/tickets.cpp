@@ -18,6 +18,7 @@
 #include "loket/providers/registry.hpp"
 #include "loket/store/assignment.hpp"
 #include "loket/store/search.hpp"
+#include "loket/store/sla.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -244,13 +245,16 @@ std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>&
                   "FROM jsonb_to_recordset($1::jsonb) AS r(o int, id text, ws text, n text, s text, p text, c text, "
                   "i text, x text, rn text, re text, rp text, h text, a text, k text, ib text, ct text) "
                   "ORDER BY o RETURNING ") +
-          kTicketColumns + ", (SELECT b.auto_assignment <> 'off' FROM inboxes b WHERE b.id = tickets.inbox_id)",
+          kTicketColumns +
+          ", (SELECT b.auto_assignment <> 'off' FROM inboxes b WHERE b.id = tickets.inbox_id), "
+          "EXISTS (SELECT 1 FROM sla_policies p WHERE p.workspace_id = tickets.workspace_id)",
       json_records({"o", "id", "ws", "n", "s", "p", "c", "i", "x", "rn", "re", "rp", "h", "a", "k", "ib", "ct"}, rows));
   std::map<std::string, Ticket> by_id;
   std::set<std::string> auto_assigned;  // tickets of inboxes that assign (no look-up for the others)
   for (const auto& row : r) {
     Ticket t = ticket_from_row(row);
     if (row[kTicketColumnCount].as<bool>(false)) auto_assigned.insert(t.id);
+    if (row[kTicketColumnCount + 1].as<bool>()) refresh_sla(tx, t);  // the workspace has SLA policies
     by_id.emplace(t.id, std::move(t));
   }
   std::vector<Ticket> out;
@@ -319,12 +323,17 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
       contact, contact ? *c.contact_id : std::optional<std::string>(), merged,
       merged ? *c.merged_into_id : std::optional<std::string>(), snooze, until);
   t = ticket_from_row(r[0]);
+  if (status || priority || inbox || team) refresh_sla(tx, t, status ? std::optional(e.status->from) : std::nullopt);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));
 }
 
-void mark_first_response(pqxx::work& tx, const std::string& id) {
-  tx.exec_params0("UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) WHERE id = $1", id);
+void note_agent_reply(pqxx::work& tx, Ticket& t) {
+  t.first_response_at = tx.exec_params1("UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) "
+                                        "WHERE id = $1 RETURNING rfc3339(first_response_at)",
+                                        t.id)[0]
+                            .as<std::string>();
+  refresh_sla(tx, t, std::nullopt, true);
 }
 
 void set_status(pqxx::work& tx, Ticket& t, const std::string& status) {

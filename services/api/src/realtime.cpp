@@ -37,6 +37,7 @@ std::optional<Audience> Hub::audience_of(const events::TicketEvent& ev) {
   if (const auto* e = std::get_if<events::TicketCreated>(&ev.data)) return Audience{true, e->ticket.inbox_id};
   if (const auto* e = std::get_if<events::TicketUpdated>(&ev.data)) return Audience{true, e->ticket.inbox_id};
   if (const auto* e = std::get_if<events::ReplyWindowClosing>(&ev.data)) return Audience{true, e->ticket.inbox_id};
+  if (const auto* e = std::get_if<events::SlaAlert>(&ev.data)) return Audience{true, e->ticket.inbox_id};
   if (std::holds_alternative<events::IntegrationStatusChanged>(ev.data)) return Audience{};  // not a ticket's
   return std::nullopt;  // about a ticket by id only
 }

@@ -65,6 +65,9 @@ std::variant<store::TicketQuery, http::Response> ticket_query(const http::Reques
   q.tag = req.query_param("tag");
   q.inbox_id = req.query_param("inboxId");
   q.contact_id = req.query_param("contactId");
+  q.sla_state = req.query_param("sla");
+  if (!q.sla_state.empty() && q.sla_state != "at_risk" && q.sla_state != "breached")
+    return bad("sla must be at_risk or breached");
   if (auto team = req.query_param("teamId"); !team.empty()) q.team_id = team;
   if (!sees_all(p)) q.visible_to = p.agent_id;
   q.text = core::trim(req.query_param("q"));
@@ -94,8 +97,10 @@ std::variant<store::TicketQuery, http::Response> ticket_query(const http::Reques
     q.sort = store::TicketSort::kUpdatedDesc;
   else if (sort == "updatedAt")
     q.sort = store::TicketSort::kUpdatedAsc;
+  else if (sort == "slaDueAt")
+    q.sort = store::TicketSort::kSlaDue;
   else
-    return bad("sort must be createdAt, -createdAt, updatedAt or -updatedAt");
+    return bad("sort must be createdAt, -createdAt, updatedAt, -updatedAt or slaDueAt");
   try {
     if (auto l = req.query_param("limit"); !l.empty()) q.limit = std::stol(l);
   } catch (const std::exception&) {

@@ -487,7 +487,7 @@ std::variant<store::Message, http::Response> write_reply(pqxx::work& tx, const P
   attach_or_reject(tx, p.workspace_id, msg, r.attachment_ids, uploader_of(p));
   store::emit_message_created(tx, route, msg, r.tag, r.message_template);
   if (agent_public) {
-    store::mark_first_response(tx, t.id);
+    store::note_agent_reply(tx, t);
     if (t.status != "snoozed") store::set_status(tx, t, "pending");  // a snooze outlasts the agent's reply
   } else if (r.author_type == "requester") {
     store::set_status(tx, t, "open");

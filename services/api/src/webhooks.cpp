@@ -27,7 +27,9 @@ const std::set<std::string>& event_types() {
                                             "message.delivery_updated",
                                             "transcript.requested",
                                             "integration.status_changed",
-                                            "ticket.reply_window_closing"};
+                                            "ticket.reply_window_closing",
+                                            "sla.warning",
+                                            "sla.breached"};
   return all;
 }
 
@@ -111,7 +113,7 @@ std::optional<http::Response> read_fields(const rapidjson::Value& d, store::Webh
         return invalid_field("events",
                              "unknown event type; one of ticket.created, ticket.updated, message.created, "
                              "message.delivery_updated, csat.recorded, transcript.requested, "
-                             "integration.status_changed, ticket.reply_window_closing");
+                             "integration.status_changed, ticket.reply_window_closing, sla.warning, sla.breached");
       chosen.insert(t.GetString());
     }
     e.events.assign(chosen.begin(), chosen.end());

@@ -62,6 +62,9 @@ struct Ticket {
     std::optional<std::string> tag, tag_closes_at;
   };
   std::optional<ReplyWindow> reply_window;
+  /// Under an SLA policy (issue 21): the `sla` object as stored, JSON text {policyId,
+  /// firstResponseDueAt, nextResponseDueAt, resolutionDueAt, paused, breaches}; absent: null.
+  std::optional<std::string> sla;
 };
 
 /// Writes the ticket object {id, number, subject, status, …, csat} (the agent API's shape).
@@ -167,10 +170,20 @@ struct ReplyWindowClosing {
   std::string closes_at;
 };
 
+/// `sla.warning` and `sla.breached` (issue 21, docs/sla.md): a target of the ticket's SLA policy
+/// is at its warning point or past its due time. Once per ticket and target (each next-response
+/// wait is its own).
+struct SlaAlert {
+  bool breached = false;  ///< sla.breached, else sla.warning
+  Ticket ticket;
+  std::string target;  ///< first_response | next_response | resolution
+  std::string due_at;  ///< RFC 3339
+};
+
 /// One `ticket.events` record: the envelope and its typed `data`.
 struct TicketEvent {
   using Data = std::variant<TicketCreated, TicketUpdated, MessageCreated, DeliveryUpdated, CsatRecorded,
-                            TranscriptRequested, IntegrationStatusChanged, ReplyWindowClosing>;
+                            TranscriptRequested, IntegrationStatusChanged, ReplyWindowClosing, SlaAlert>;
   std::string event_id;     ///< `evt_…`
   std::string occurred_at;  ///< RFC 3339 UTC with milliseconds
   std::string workspace_id, ticket_id;

@@ -40,7 +40,8 @@ std::optional<Ticket> load_ticket(pqxx::transaction_base& tx, const std::string&
                                   bool for_update = false);
 
 /// Orders of the ticket list. Creation order is ticket-number order.
-enum class TicketSort { kCreatedDesc, kCreatedAsc, kUpdatedDesc, kUpdatedAsc };
+/// kSlaDue: the earliest running SLA due time first (tickets without one last), issue 21.
+enum class TicketSort { kCreatedDesc, kCreatedAsc, kUpdatedDesc, kUpdatedAsc, kSlaDue };
 
 /// A filtered, sorted page request over a workspace's tickets (issue 3 "Tickets").
 struct TicketQuery {
@@ -52,6 +53,7 @@ struct TicketQuery {
   std::string inbox_id;                    ///< "" = any
   std::optional<std::string> team_id;      ///< "none" = no team
   std::string contact_id;                  ///< "" = any
+  std::string sla_state;                   ///< "" = any; at_risk | breached (issue 21)
   /// When set, only tickets of inboxes this agent is a member of (directly or through a team):
   /// the access rule for role `agent` (issue 20).
   std::optional<std::string> visible_to;
@@ -59,8 +61,8 @@ struct TicketQuery {
   std::optional<std::string> created_after, created_before, updated_after,
       updated_before;  ///< RFC 3339, inclusive/exclusive
   TicketSort sort = TicketSort::kCreatedDesc;
-  /// Keyset cursor: the last row of the previous page (number, updated_at in µs since the
-  /// epoch) and, for kUpdatedAsc, the snapshot bound taken on the first page.
+  /// Keyset cursor: the last row of the previous page (number, updated_at — for kSlaDue the SLA
+  /// due time — in µs since the epoch) and, for kUpdatedAsc, the snapshot bound taken on the first page.
   std::optional<std::int64_t> after_number, after_updated_us, snapshot_us;
   long limit = 25;
 };
@@ -68,7 +70,7 @@ struct TicketQuery {
 /// A ticket with the keyset of its position in a list.
 struct ListedTicket {
   Ticket ticket;
-  std::int64_t updated_us = 0;  ///< updated_at in µs since the epoch (exact, for cursors)
+  std::int64_t updated_us = 0;  ///< updated_at (kSlaDue: the SLA due time) in µs since the epoch, for cursors
 };
 
 /// One page of tickets matching `q` (at most q.limit rows; ask for one more to learn whether
@@ -353,9 +355,9 @@ struct TicketChanges {
 /// as `{from, to}`; nothing when nothing changed. Updates `ticket` in place.
 void update_ticket(pqxx::work& tx, Ticket& ticket, const TicketChanges& changes);
 
-/// Stamps ticket `id`'s first_response_at with now() unless it has one (the first public agent
-/// reply).
-void mark_first_response(pqxx::work& tx, const std::string& id);
+/// A public agent reply on `t` was stored: stamps first_response_at with now() unless it has one
+/// (also in `t`) and ends a next-response wait of its SLA (refresh_sla).
+void note_agent_reply(pqxx::work& tx, Ticket& t);
 
 /// Moves `ticket` to `status` (update_ticket with only the status).
 void set_status(pqxx::work& tx, Ticket& ticket, const std::string& status);
