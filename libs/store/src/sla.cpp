@@ -144,9 +144,9 @@ std::vector<SlaPolicy> list_sla_policies(pqxx::transaction_base& tx, const std::
 
 std::optional<SlaPolicy> load_sla_policy(pqxx::transaction_base& tx, const std::string& workspace_id,
                                          const std::string& id) {
-  auto r = tx.exec_params(
-      std::string("SELECT ") + kPolicyColumns + " FROM sla_policies WHERE workspace_id = $1 AND id = $2", workspace_id,
-      id);
+  auto r =
+      tx.exec_params(std::string("SELECT ") + kPolicyColumns + " FROM sla_policies WHERE workspace_id = $1 AND id = $2",
+                     workspace_id, id);
   if (r.empty()) return std::nullopt;
   return policy_from_row(r[0]);
 }
@@ -155,7 +155,8 @@ void save_sla_policy(pqxx::work& tx, SlaPolicy& p) {
   if (p.id.empty()) p.id = core::new_id("sla");
   auto r = tx.exec_params(
       std::string("INSERT INTO sla_policies (id, workspace_id, name, inbox_id, team_id, business_hours, pause_on, "
-                  "warning_percent, targets) VALUES ($1, $2, $3, $4, $5, $6, coalesce(string_to_array(nullif($7, ''), ','), '{}'), "
+                  "warning_percent, targets) VALUES ($1, $2, $3, $4, $5, $6, coalesce(string_to_array(nullif($7, ''), "
+                  "','), '{}'), "
                   "$8, $9::jsonb) ON CONFLICT (id) DO UPDATE SET name = $3, inbox_id = $4, team_id = $5, "
                   "business_hours = $6, pause_on = coalesce(string_to_array(nullif($7, ''), ','), '{}'), "
                   "warning_percent = $8, targets = $9::jsonb, updated_at = now() WHERE sla_policies.workspace_id = "
@@ -181,7 +182,8 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
   // any; the oldest first. Its clock: the inbox's business hours when it counts in them.
   auto found = tx.exec_params(
       std::string("SELECT ") + kPolicyColumns +
-          ", (SELECT i.business_hours FROM inboxes i WHERE i.id = $2), (extract(epoch FROM now()) * 1000)::bigint FROM sla_policies WHERE workspace_id "
+          ", (SELECT i.business_hours FROM inboxes i WHERE i.id = $2), (extract(epoch FROM now()) * 1000)::bigint FROM "
+          "sla_policies WHERE workspace_id "
           "= $1 AND (inbox_id IS NULL OR inbox_id = $2) AND (team_id IS NULL OR team_id = $3) AND targets ? $4 "
           "ORDER BY (inbox_id IS NOT NULL) DESC, (team_id IS NOT NULL) DESC, created_at, id LIMIT 1",
       t.workspace_id, t.inbox_id, t.team_id, t.priority);
@@ -331,7 +333,8 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
       "WITH s AS (INSERT INTO ticket_sla (ticket_id, policy_id, paused_since, paused_s, next_since, "
       "next_paused_base, next_cycle, warned, breached, breaches) VALUES ($1, $2, to_timestamp($3::bigint), $4, "
       "to_timestamp($5::bigint), $6, $7, coalesce(string_to_array(nullif($8, ''), ','), '{}'), "
-      "coalesce(string_to_array(nullif($9, ''), ','), '{}'), $10::jsonb) ON CONFLICT (ticket_id) DO UPDATE SET policy_id = EXCLUDED.policy_id, paused_since = "
+      "coalesce(string_to_array(nullif($9, ''), ','), '{}'), $10::jsonb) ON CONFLICT (ticket_id) DO UPDATE SET "
+      "policy_id = EXCLUDED.policy_id, paused_since = "
       "EXCLUDED.paused_since, paused_s = EXCLUDED.paused_s, next_since = EXCLUDED.next_since, next_paused_base = "
       "EXCLUDED.next_paused_base, next_cycle = EXCLUDED.next_cycle, warned = EXCLUDED.warned, "
       "breached = EXCLUDED.breached, breaches = EXCLUDED.breaches) "
@@ -341,7 +344,8 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
       st.paused_since ? std::optional(st.paused_since->time_since_epoch().count()) : std::optional<std::int64_t>(),
       st.paused_s,
       st.next_since ? std::optional(st.next_since->time_since_epoch().count()) : std::optional<std::int64_t>(),
-      st.next_paused_base, st.next_cycle, join(st.warned), join(st.breached), [&] {
+      st.next_paused_base, st.next_cycle, join(st.warned), join(st.breached),
+      [&] {
         rapidjson::StringBuffer b;
         core::JsonWriter bw(b);
         breaches.Accept(bw);

@@ -93,7 +93,8 @@ std::optional<http::Response> read_targets(const rapidjson::Value& v, std::map<s
 std::optional<http::Response> read_policy(const rapidjson::Value& d, bool is_new, store::SlaPolicy& p) {
   if (const auto* v = core::json_member(d, "name"); v || is_new) {
     std::string name = v && v->IsString() ? core::trim(v->GetString()) : "";
-    if (name.empty() || core::utf8_length(name) > kMaxNameChars) return invalid_field("name", "must be 1–100 characters");
+    if (name.empty() || core::utf8_length(name) > kMaxNameChars)
+      return invalid_field("name", "must be 1–100 characters");
     p.name = name;
   }
   for (const char* key : {"inboxId", "teamId"})

@@ -57,7 +57,8 @@ std::variant<store::TicketQuery, http::Response> ticket_query(const http::Reques
   for (const auto& s : core::split(req.query_param("status"), ','))
     if (auto st = core::trim(s); !st.empty()) q.statuses.push_back(st);
   for (const auto& s : q.statuses)
-    if (!store::is_valid_status(s)) return bad("status must be open, pending, snoozed, resolved or closed (comma-separated)");
+    if (!store::is_valid_status(s))
+      return bad("status must be open, pending, snoozed, resolved or closed (comma-separated)");
   q.channel = req.query_param("channel");
   if (auto a = req.query_param("assigneeId"); !a.empty()) q.assignee_id = a == "me" ? p.agent_id : a;
   if (q.assignee_id && q.assignee_id->empty()) return bad("assigneeId=me needs a signed-in agent");
