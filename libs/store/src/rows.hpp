@@ -66,7 +66,8 @@ inline constexpr const char* kTicketColumns =
     "external_thread_id, requester_name, requester_email, requester_phone, assignee_id, "
     "array_to_string(tags, E'\\x1f'), rfc3339(created_at), rfc3339(updated_at), "
     "rfc3339(first_response_at), rfc3339(resolved_at), csat_score, csat_comment, "
-    "(extract(epoch FROM customer_message_at) * 1000)::bigint, inbox_id, team_id, contact_id, merged_into_id, rfc3339(snoozed_until), sla";
+    "(extract(epoch FROM customer_message_at) * 1000)::bigint, inbox_id, team_id, contact_id, merged_into_id, "
+    "rfc3339(snoozed_until), sla";
 
 /// How many columns kTicketColumns has.
 inline constexpr int kTicketColumnCount = 27;
