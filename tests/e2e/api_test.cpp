@@ -384,6 +384,10 @@ TEST_CASE("tenant isolation: every route with an id answers 404 for another work
       str(api("POST", "/api/v1/canned-responses", b_key, R"({"shortCode":"b","title":"B","body":"B's"})").data(), "id");
   b_ids["inboxes"] = str(api("POST", "/api/v1/inboxes", b_key, R"({"name":"B's"})").data(), "id");
   b_ids["teams"] = str(api("POST", "/api/v1/teams", b_key, R"({"name":"B's"})").data(), "id");
+  b_ids["sla-policies"] = str(
+      api("POST", "/api/v1/sla-policies", b_key, R"({"name":"B's","targets":{"normal":{"firstResponseMinutes":5}}})")
+          .data(),
+      "id");
   b_ids["macros"] =
       str(api("POST", "/api/v1/macros", b_key, R"({"name":"B","actions":[{"type":"status","value":"closed"}]})").data(),
           "id");

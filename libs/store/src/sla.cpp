@@ -254,6 +254,7 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
   if (!breaches.IsArray()) breaches.SetArray();
   std::optional<TimePoint> first_due, next_due, resolution_due, due_min, alert_at;
   bool at_risk = false;
+  std::vector<events::SlaAlert> alerts;  // emitted once the ticket shows them
   for (const auto& run : runs) {
     if (!run.minutes) continue;
     const seconds target(static_cast<std::int64_t>(*run.minutes) * 60);
@@ -268,7 +269,7 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
       b.AddMember("target", rapidjson::Value(run.target, breaches.GetAllocator()), breaches.GetAllocator());
       b.AddMember("dueAt", rapidjson::Value(rfc3339(*due).c_str(), breaches.GetAllocator()), breaches.GetAllocator());
       breaches.PushBack(b, breaches.GetAllocator());
-      emit_ticket_event(tx, t.workspace_id, t.id, events::SlaAlert{true, t, run.target, rfc3339(*due)});
+      alerts.push_back({true, {}, run.target, rfc3339(*due)});
     }
     if (!running) continue;
     if (run.target == kTargets[0]) first_due = due;
@@ -283,7 +284,7 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
         at_risk = true;
         if (!st.has(st.warned, run.key)) {
           st.warned.push_back(run.key);
-          emit_ticket_event(tx, t.workspace_id, t.id, events::SlaAlert{false, t, run.target, rfc3339(*due)});
+          alerts.push_back({false, {}, run.target, rfc3339(*due)});
         }
       } else if (warn && (!alert_at || *warn < *alert_at)) {
         alert_at = warn;
@@ -325,6 +326,10 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
   breaches.Accept(w);
   w.EndObject();
   t.sla = sb.GetString();
+  for (auto& alert : alerts) {
+    alert.ticket = t;
+    emit_ticket_event(tx, t.workspace_id, t.id, std::move(alert));
+  }
   const std::string state = !st.breached.empty() ? "breached" : at_risk ? "at_risk" : "ok";
   auto opt_time = [](const std::optional<TimePoint>& v) {
     return v ? std::optional(rfc3339(*v)) : std::optional<std::string>();

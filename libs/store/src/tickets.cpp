@@ -17,6 +17,7 @@
 #include "loket/providers/email/reply_address.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/assignment.hpp"
+#include "loket/store/reports.hpp"
 #include "loket/store/search.hpp"
 #include "loket/store/sla.hpp"
 #include "loket/store/store.hpp"
@@ -323,6 +324,8 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
       contact, contact ? *c.contact_id : std::optional<std::string>(), merged,
       merged ? *c.merged_into_id : std::optional<std::string>(), snooze, until);
   t = ticket_from_row(r[0]);
+  auto done = [](const std::string& s) { return s == "resolved" || s == "closed"; };
+  if (status && done(e.status->to) && !done(e.status->from)) note_resolution_time(tx, t);
   if (status || priority || inbox || team) refresh_sla(tx, t, status ? std::optional(e.status->from) : std::nullopt);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));
@@ -334,6 +337,7 @@ void note_agent_reply(pqxx::work& tx, Ticket& t) {
                               "WHERE id = $1 RETURNING rfc3339(first_response_at)",
                               t.id)[0]
                             .as<std::string>();
+  note_first_response_time(tx, t);
   refresh_sla(tx, t, std::nullopt, true);
 }
 

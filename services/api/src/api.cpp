@@ -357,6 +357,7 @@ http::Router make_router(Context& ctx) {
   add_inbox_routes(r, ctx);
   add_contact_routes(r, ctx);
   add_sla_routes(r, ctx);
+  add_report_routes(r, ctx);
   // The WebSocket itself is accepted by Hub::upgrade; a plain GET learns how to connect.
   add(r, ctx, "GET", "/api/v1/realtime", Access::kAgent, [](const http::Request&, const store::Principal&) {
     auto res = http::json_error(426, "UPGRADE_REQUIRED", "connect to this URL with a WebSocket client");

@@ -214,6 +214,7 @@ void add_macro_routes(http::Router& r, Context& ctx);       // macros.cpp: macro
 void add_inbox_routes(http::Router& r, Context& ctx);       // inboxes.cpp: inboxes and teams
 void add_contact_routes(http::Router& r, Context& ctx);     // contacts.cpp: contacts and their merge
 void add_sla_routes(http::Router& r, Context& ctx);         // sla.cpp: SLA policies
+void add_report_routes(http::Router& r, Context& ctx);      // reports.cpp: reports
 
 /// A reply or note as POST /api/v1/tickets/{id}/messages takes it, its request already checked.
 struct ReplyDraft {

@@ -1,0 +1,55 @@
+#pragma once
+#include <pqxx/pqxx>
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "loket/store/tickets.hpp"
+
+/// Reports (issue 21, docs/reports.md): what a support lead reads over a period — tickets created,
+/// resolved and reopened, first response and resolution times (median and p90, calendar and
+/// business time), CSAT — in total and grouped by day, week, channel, inbox, team or agent. Every
+/// figure is defined in docs/reports.md; merged tickets (sources of a merge) count nowhere.
+namespace loket::store {
+
+/// How report figures are grouped.
+enum class ReportGroup { kNone, kDay, kWeek, kChannel, kInbox, kTeam, kAgent };
+
+/// The period and grouping of a report.
+struct ReportQuery {
+  std::string from, to;   ///< RFC 3339 instants, [from, to)
+  std::string time_zone;  ///< IANA zone days and weeks are read in (the caller checked it)
+  ReportGroup group = ReportGroup::kNone;
+};
+
+/// Median and 90th percentile of a set of durations, in seconds (percentile_cont: interpolated).
+struct DurationStats {
+  long count = 0;
+  std::optional<double> median_s, p90_s, business_median_s, business_p90_s;
+};
+
+/// One group's figures (or the totals).
+struct ReportFigures {
+  long created = 0, resolved = 0, reopened = 0;
+  DurationStats first_response, resolution;
+  long csat_responses = 0;
+  std::optional<double> csat_average;
+  std::array<long, 5> csat_distribution{};  ///< scores 1 … 5
+};
+
+/// The figures per group key ("2026-11-30" for a day or the Monday of a week, a channel name, an
+/// inbox, team or agent id, "none" for tickets without one), keys in order, and the totals under "".
+/// Four queries over indexes on (workspace, time). Throws pqxx::data_exception for an unknown zone.
+std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
+                                            const ReportQuery& q);
+
+/// Stores `t`'s first response in business seconds (its inbox's business hours; calendar time
+/// without them) when its first_response_at was just set. Called by note_agent_reply.
+void note_first_response_time(pqxx::work& tx, const Ticket& t);
+
+/// Stores `t`'s resolution time in business seconds when its resolved_at was just set.
+void note_resolution_time(pqxx::work& tx, const Ticket& t);
+
+}  // namespace loket::store

@@ -1,0 +1,165 @@
+// Reports through the real api (issue 21) against the small dataset of docs/reports.md, whose
+// figures are computed there by hand: tickets made through the API, then moved to fixed times in
+// November 2026 in the database (their status history too), so every figure is known exactly.
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace e2e;
+
+namespace {
+std::string new_ticket(const std::string& key) {
+  auto r = api("POST", "/api/v1/tickets", key,
+               R"({"subject":"Report me","body":"Hello","requesterEmail":")" + unique_email("report") + "\"}");
+  INFO(r.raw);
+  REQUIRE(r.status == 201);
+  return str(r.data(), "id");
+}
+
+// Sets ticket `id`'s row (`assignments`, SQL) and replaces its status history with `log`
+// (rows "(from, to, at)" as SQL values).
+void rewrite(const std::string& id, const std::string& assignments, const std::vector<std::string>& log) {
+  sql_exec("UPDATE tickets SET " + assignments + " WHERE id = '" + id + "'");
+  sql_exec("DELETE FROM ticket_status_log WHERE ticket_id = '" + id + "'");
+  for (const auto& row : log)
+    sql_exec(
+        "INSERT INTO ticket_status_log (workspace_id, ticket_id, from_status, to_status, at) SELECT workspace_id, "
+        "id, " +
+        row + " FROM tickets WHERE id = '" + id + "'");
+}
+
+double number(const rapidjson::Value& v, const char* k) {
+  INFO(k);
+  REQUIRE(v[k].IsNumber());
+  return v[k].GetDouble();
+}
+
+const rapidjson::Value& group(const Json& r, const std::string& key) {
+  for (const auto& g : r.data()["groups"].GetArray())
+    if (str(g, "key") == key) return g;
+  FAIL("no group " << key << " in " << r.raw);
+  return r.data();
+}
+}  // namespace
+
+TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per agent, as CSV", "[reports]") {
+  auto [acc, key] = new_workspace("Report Co");
+  const auto t1 = new_ticket(key), t2 = new_ticket(key), t3 = new_ticket(key), t4 = new_ticket(key),
+             t5 = new_ticket(key);
+  // T5 is merged into T3: a duplicate counts nowhere.
+  REQUIRE(api("POST", "/api/v1/tickets/" + t3 + "/merge", key, R"({"sourceTicketIds":[")" + t5 + "\"]}").status == 200);
+  rewrite(t1,
+          "status = 'resolved', created_at = '2026-11-02 09:00+07', first_response_at = '2026-11-02 09:30+07', "
+          "first_response_business_s = 1800, resolved_at = '2026-11-02 12:00+07', resolution_business_s = 10800, "
+          "csat_score = 5, csat_at = '2026-11-02 13:00+07'",
+          {"NULL, 'open', '2026-11-02 09:00+07'", "'open', 'pending', '2026-11-02 09:30+07'",
+           "'pending', 'resolved', '2026-11-02 12:00+07'"});
+  rewrite(t2,
+          "status = 'resolved', created_at = '2026-11-02 10:00+07', first_response_at = '2026-11-02 11:00+07', "
+          "first_response_business_s = 3600, resolved_at = '2026-11-03 14:00+07', resolution_business_s = 36000, "
+          "csat_score = 3, csat_at = '2026-11-03 15:00+07'",
+          {"NULL, 'open', '2026-11-02 10:00+07'", "'open', 'resolved', '2026-11-03 10:00+07'",
+           "'resolved', 'open', '2026-11-03 11:00+07'", "'open', 'resolved', '2026-11-03 14:00+07'"});
+  rewrite(t3, "created_at = '2026-11-03 08:00+07'", {"NULL, 'open', '2026-11-03 08:00+07'"});
+  rewrite(t4,
+          "created_at = '2026-11-01 20:00+07', first_response_at = '2026-11-02 08:00+07', "
+          "first_response_business_s = 3600",
+          {"NULL, 'open', '2026-11-01 20:00+07'"});
+  rewrite(t5, "created_at = '2026-11-02 09:15+07', first_response_at = '2026-11-02 09:20+07'",
+          {"NULL, 'open', '2026-11-02 09:15+07'", "'open', 'closed', '2026-11-02 09:40+07'"});
+
+  const std::string period = "from=2026-11-02&to=2026-11-04&tz=Asia/Jakarta";
+  auto r = api("GET", "/api/v1/reports/overview?" + period + "&groupBy=day", key);
+  INFO(r.raw);
+  REQUIRE(r.status == 200);
+  CHECK(str(r.data(), "from") == "2026-11-01T17:00:00.000Z");
+  CHECK(str(r.data(), "to") == "2026-11-03T17:00:00.000Z");
+  const auto& total = r.data()["totals"];
+  CHECK(number(total, "ticketsCreated") == 3);
+  CHECK(number(total, "ticketsResolved") == 2);
+  CHECK(number(total, "ticketsReopened") == 1);
+  const auto& frt = total["firstResponseTime"];
+  CHECK(number(frt, "count") == 3);
+  CHECK(number(frt, "medianSeconds") == Approx(3600));
+  CHECK(number(frt, "p90Seconds") == Approx(35280));
+  CHECK(number(frt, "businessMedianSeconds") == Approx(3600));
+  CHECK(number(frt, "businessP90Seconds") == Approx(3600));
+  const auto& res = total["resolutionTime"];
+  CHECK(number(res, "count") == 2);
+  CHECK(number(res, "medianSeconds") == Approx(55800));
+  CHECK(number(res, "p90Seconds") == Approx(91800));
+  CHECK(number(res, "businessMedianSeconds") == Approx(23400));
+  CHECK(number(res, "businessP90Seconds") == Approx(33480));
+  const auto& csat = total["csat"];
+  CHECK(number(csat, "responses") == 2);
+  CHECK(number(csat, "average") == Approx(4.0));
+  CHECK(number(csat["distribution"], "3") == 1);
+  CHECK(number(csat["distribution"], "5") == 1);
+  CHECK(number(csat["distribution"], "1") == 0);
+  CHECK(number(csat, "responseRate") == Approx(1.0));
+
+  REQUIRE(r.data()["groups"].Size() == 2);
+  const auto& nov2 = group(r, "2026-11-02");
+  CHECK(number(nov2, "ticketsCreated") == 2);
+  CHECK(number(nov2, "ticketsResolved") == 1);
+  CHECK(number(nov2, "ticketsReopened") == 0);
+  CHECK(number(nov2["firstResponseTime"], "count") == 3);
+  CHECK(number(nov2["resolutionTime"], "medianSeconds") == Approx(10800));
+  CHECK(number(nov2["csat"], "average") == Approx(5));
+  const auto& nov3 = group(r, "2026-11-03");
+  CHECK(number(nov3, "ticketsCreated") == 1);
+  CHECK(number(nov3, "ticketsResolved") == 1);
+  CHECK(number(nov3, "ticketsReopened") == 1);
+  CHECK(number(nov3["firstResponseTime"], "count") == 0);
+  CHECK(nov3["firstResponseTime"]["medianSeconds"].IsNull());
+  CHECK(number(nov3["resolutionTime"], "medianSeconds") == Approx(100800));
+  CHECK(number(nov3["csat"], "average") == Approx(3));
+
+  // In UTC the period starts seven hours later: T1's and T2's creation (02:00Z, 03:00Z on the 2nd)
+  // and T4's first response (01:00Z) still fall in it; per week (Monday 2 November) one group.
+  auto week = api("GET", "/api/v1/reports/overview?from=2026-11-02&to=2026-11-04&groupBy=week", key);
+  REQUIRE(week.status == 200);
+  REQUIRE(week.data()["groups"].Size() == 1);
+  CHECK(number(group(week, "2026-11-02"), "ticketsCreated") == 3);
+
+  // Everything is unassigned.
+  auto agents = api("GET", "/api/v1/reports/agents?" + period, key);
+  INFO(agents.raw);
+  REQUIRE(agents.status == 200);
+  CHECK(number(agents.data()["unassigned"], "ticketsCreated") == 3);
+
+  // CSV: a header, a row per day, the total.
+  auto csv = call(stack().api_url(), "GET", "/api/v1/reports/overview?" + period + "&groupBy=day", key, "",
+                  {{"Accept", "text/csv"}});
+  INFO(csv.raw);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.header("content-type").find("text/csv") == 0);
+  CHECK(csv.raw.rfind("group,tickets_created,tickets_resolved,tickets_reopened,", 0) == 0);
+  CHECK(csv.raw.find("\r\n2026-11-02,2,1,0,3,") != std::string::npos);
+  CHECK(csv.raw.find("\r\ntotal,3,2,1,3,3600.00,35280.00,3600.00,3600.00,2,55800.00,91800.00,23400.00,33480.00,2,"
+                     "4.00,0,0,1,0,1,1.00\r\n") != std::string::npos);
+
+  // Refused periods.
+  for (const char* q : {"", "from=2026-11-02", "from=2026-11-04&to=2026-11-02", "from=2025-01-01&to=2026-11-02",
+                        "from=2026-11-02&to=2026-11-04&tz=Mars/Olympus", "from=2026-02-30&to=2026-03-04",
+                        "from=2026-11-02&to=2026-11-04&groupBy=month", "from=2026-11-02&to=2026-11-04&tz=UTC;DROP"}) {
+    auto bad = api("GET", std::string("/api/v1/reports/overview?") + q, key);
+    INFO(q << " → " << bad.raw);
+    CHECK(bad.status == 400);
+  }
+}
+
+TEST_CASE("reports: an agent's reply stores the first response time in business seconds", "[reports]") {
+  auto [acc, key] = new_workspace("Report Clock Co");
+  const auto t = new_ticket(key);
+  sql_exec("UPDATE tickets SET created_at = now() - interval '90 seconds' WHERE id = '" + t + "'");
+  agent_reply(key, t, "Hello!");
+  // No business hours on the inbox: calendar time, 90 s and the time the reply took.
+  const auto seconds = sql_number("SELECT first_response_business_s FROM tickets WHERE id = '" + t + "'");
+  CHECK(seconds >= 90);
+  CHECK(seconds <= 95);
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + t, key, R"({"status":"resolved"})").status == 200);
+  CHECK(sql_number("SELECT resolution_business_s FROM tickets WHERE id = '" + t + "'") >= 90);
+  CHECK(sql_number("SELECT count(*) FROM ticket_status_log WHERE ticket_id = '" + t + "'") ==
+        3);  // open, pending, resolved
+}
