@@ -68,6 +68,17 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   rewrite(t5, "created_at = '2026-11-02 09:15+07', first_response_at = '2026-11-02 09:20+07'",
           {"NULL, 'open', '2026-11-02 09:15+07'", "'open', 'closed', '2026-11-02 09:40+07'"});
 
+  // An SLA policy (after the tickets were made): T1 answered in 30 minutes and resolved in 3 hours
+  // met both targets; T2 (60 minutes, 28 hours) breached both; T4 is under no policy.
+  auto policy = api("POST", "/api/v1/sla-policies", key,
+                    R"({"name":"Day","targets":{"normal":{"firstResponseMinutes":45,"resolutionMinutes":1440}}})");
+  REQUIRE(policy.status == 201);
+  const std::string p = str(policy.data(), "id");
+  sql_exec("INSERT INTO ticket_sla (ticket_id, policy_id, breaches) VALUES ('" + t1 + "', '" + p + "', '[]'), ('" + t2 +
+           "', '" + p +
+           R"(', '[{"target":"first_response","dueAt":"2026-11-02T03:45:00.000Z"},)"
+           R"({"target":"resolution","dueAt":"2026-11-03T03:00:00.000Z"}]'))");
+
   const std::string period = "from=2026-11-02&to=2026-11-04&tz=Asia/Jakarta";
   auto r = api("GET", "/api/v1/reports/overview?" + period + "&groupBy=day", key);
   INFO(r.raw);
@@ -97,6 +108,12 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   CHECK(number(csat["distribution"], "5") == 1);
   CHECK(number(csat["distribution"], "1") == 0);
   CHECK(number(csat, "responseRate") == Approx(1.0));
+  CHECK(number(total, "backlog") == 2);  // T3 and T4 at the period's end
+  CHECK(number(total["sla"]["firstResponse"], "tickets") == 2);
+  CHECK(number(total["sla"]["firstResponse"], "attained") == 1);
+  CHECK(number(total["sla"]["firstResponse"], "rate") == Approx(0.5));
+  CHECK(number(total["sla"]["resolution"], "tickets") == 2);
+  CHECK(number(total["sla"]["resolution"], "attained") == 1);
 
   REQUIRE(r.data()["groups"].Size() == 2);
   const auto& nov2 = group(r, "2026-11-02");
@@ -106,6 +123,8 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   CHECK(number(nov2["firstResponseTime"], "count") == 3);
   CHECK(number(nov2["resolutionTime"], "medianSeconds") == Approx(10800));
   CHECK(number(nov2["csat"], "average") == Approx(5));
+  CHECK(number(nov2, "backlog") == 2);  // T2 and T4 at the day's end
+  CHECK(number(nov2["sla"]["resolution"], "attained") == 1);
   const auto& nov3 = group(r, "2026-11-03");
   CHECK(number(nov3, "ticketsCreated") == 1);
   CHECK(number(nov3, "ticketsResolved") == 1);
@@ -114,6 +133,9 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   CHECK(nov3["firstResponseTime"]["medianSeconds"].IsNull());
   CHECK(number(nov3["resolutionTime"], "medianSeconds") == Approx(100800));
   CHECK(number(nov3["csat"], "average") == Approx(3));
+  CHECK(number(nov3, "backlog") == 2);  // T3 and T4
+  CHECK(number(nov3["sla"]["resolution"], "tickets") == 1);
+  CHECK(number(nov3["sla"]["resolution"], "attained") == 0);
 
   // In UTC the period starts seven hours later: T1's and T2's creation (02:00Z, 03:00Z on the 2nd)
   // and T4's first response (01:00Z) still fall in it; per week (Monday 2 November) one group.
@@ -121,6 +143,7 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   REQUIRE(week.status == 200);
   REQUIRE(week.data()["groups"].Size() == 1);
   CHECK(number(group(week, "2026-11-02"), "ticketsCreated") == 3);
+  CHECK(number(group(week, "2026-11-02"), "backlog") == 2);
 
   // Everything is unassigned.
   auto agents = api("GET", "/api/v1/reports/agents?" + period, key);
@@ -137,7 +160,7 @@ TEST_CASE("reports: the docs/reports.md dataset, in total, per day and week, per
   CHECK(csv.raw.rfind("group,tickets_created,tickets_resolved,tickets_reopened,", 0) == 0);
   CHECK(csv.raw.find("\r\n2026-11-02,2,1,0,3,") != std::string::npos);
   CHECK(csv.raw.find("\r\ntotal,3,2,1,3,3600.00,35280.00,3600.00,3600.00,2,55800.00,91800.00,23400.00,33480.00,2,"
-                     "4.00,0,0,1,0,1,1.00\r\n") != std::string::npos);
+                     "4.00,0,0,1,0,1,1.00,2,2,1,2,1\r\n") != std::string::npos);
 
   // Refused periods.
   for (const char* q : {"", "from=2026-11-02", "from=2026-11-04&to=2026-11-02", "from=2025-01-01&to=2026-11-02",

@@ -68,6 +68,11 @@ std::optional<double> response_rate(const store::ReportFigures& f) {
   return f.resolved > 0 ? std::optional<double>(static_cast<double>(f.csat_responses) / f.resolved) : std::nullopt;
 }
 
+std::optional<double> attainment(const store::DurationStats& d) {
+  return d.sla_targeted > 0 ? std::optional<double>(static_cast<double>(d.sla_attained) / d.sla_targeted)
+                            : std::nullopt;
+}
+
 void put_number(core::JsonWriter& w, const char* k, const std::optional<double>& v) {
   core::json_put(w, k);
   if (v)
@@ -111,6 +116,21 @@ void put_figures(core::JsonWriter& w, const store::ReportFigures& f) {
   w.EndObject();
   put_number(w, "responseRate", response_rate(f));
   w.EndObject();
+  core::json_put(w, "backlog");
+  w.Int64(f.backlog);
+  core::json_put(w, "sla");
+  w.StartObject();
+  for (auto [k, d] : {std::pair{"firstResponse", &f.first_response}, {"resolution", &f.resolution}}) {
+    core::json_put(w, k);
+    w.StartObject();
+    core::json_put(w, "tickets");
+    w.Int64(d->sla_targeted);
+    core::json_put(w, "attained");
+    w.Int64(d->sla_attained);
+    put_number(w, "rate", attainment(*d));
+    w.EndObject();
+  }
+  w.EndObject();
 }
 
 std::string csv_number(const std::optional<double>& v) {
@@ -134,7 +154,8 @@ const char* kCsvHeader =
     "tickets_created,tickets_resolved,tickets_reopened,first_response_count,first_response_median_s,"
     "first_response_p90_s,first_response_business_median_s,first_response_business_p90_s,resolution_count,"
     "resolution_median_s,resolution_p90_s,resolution_business_median_s,resolution_business_p90_s,csat_responses,"
-    "csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,csat_response_rate";
+    "csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,csat_response_rate,backlog,sla_first_response_tickets,"
+    "sla_first_response_attained,sla_resolution_tickets,sla_resolution_attained";
 
 std::string csv_figures(const store::ReportFigures& f) {
   std::string row = std::to_string(f.created) + "," + std::to_string(f.resolved) + "," + std::to_string(f.reopened);
@@ -143,7 +164,10 @@ std::string csv_figures(const store::ReportFigures& f) {
            csv_number(s->business_median_s) + "," + csv_number(s->business_p90_s);
   row += "," + std::to_string(f.csat_responses) + "," + csv_number(f.csat_average);
   for (auto n : f.csat_distribution) row += "," + std::to_string(n);
-  return row + "," + csv_number(response_rate(f)) + "\r\n";
+  row += "," + csv_number(response_rate(f)) + "," + std::to_string(f.backlog);
+  for (const auto* s : {&f.first_response, &f.resolution})
+    row += "," + std::to_string(s->sla_targeted) + "," + std::to_string(s->sla_attained);
+  return row + "\r\n";
 }
 
 bool wants_csv(const http::Request& req) { return req.header("accept").find("text/csv") != std::string::npos; }

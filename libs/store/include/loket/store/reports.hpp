@@ -24,10 +24,12 @@ struct ReportQuery {
   ReportGroup group = ReportGroup::kNone;
 };
 
-/// Median and 90th percentile of a set of durations, in seconds (percentile_cont: interpolated).
+/// Median and 90th percentile of a set of durations, in seconds (percentile_cont: interpolated),
+/// and how many of the tickets measured were under an SLA target for it and met it in time.
 struct DurationStats {
   long count = 0;
   std::optional<double> median_s, p90_s, business_median_s, business_p90_s;
+  long sla_targeted = 0, sla_attained = 0;
 };
 
 /// One group's figures (or the totals).
@@ -37,6 +39,9 @@ struct ReportFigures {
   long csat_responses = 0;
   std::optional<double> csat_average;
   std::array<long, 5> csat_distribution{};  ///< scores 1 … 5
+  /// Tickets open, pending or snoozed at the group's end: the end of its day or week (at most the
+  /// period's end), else the period's end.
+  long backlog = 0;
 };
 
 /// The figures per group key ("2026-11-30" for a day or the Monday of a week, a channel name, an
