@@ -29,7 +29,7 @@ source "$ROOT/deploy/local/lib.sh"
 MODE=full
 [ "${1:-}" = "--smoke" ] && MODE=smoke
 if [ "$MODE" = smoke ]; then
-  SECS=2 INGRESS_RATES="200 400" E2E_RATES="100 200" CEILING_RATES="400" TICKETS=1000
+  SECS=2 INGRESS_RATES="200 400" E2E_RATES="100 200" CEILING_RATES="400" TICKETS=1000 REPORT_TICKETS=2000
   EMAIL_RATES="50" MAILBOX_MESSAGES=200
   BROKER_RECORDS=2000 PGBENCH_SECS=2 API_SECS=2 DRAIN_SECS=1 BASE=${BENCH_PORT_BASE:-18200}
 else
@@ -38,6 +38,7 @@ else
   E2E_RATES=${BENCH_E2E_RATES:-"500 1000 1500 2000 2500 3000 3500 4000"}
   CEILING_RATES=${BENCH_CEILING_RATES:-"4000 8000 12000 16000 20000"}
   TICKETS=${BENCH_TICKETS:-100000} BROKER_RECORDS=${BENCH_BROKER_RECORDS:-20000}
+  REPORT_TICKETS=${BENCH_REPORT_TICKETS:-1000000}  # with 5 messages each (issue 21: 1M tickets, 5M messages)
   PGBENCH_SECS=${BENCH_PGBENCH_SECONDS:-20} API_SECS=${BENCH_API_SECONDS:-10} BASE=${BENCH_PORT_BASE:-18100}
   DRAIN_SECS=${BENCH_DRAIN_SECONDS:-6}  # at 2,000/s: 12,000 records, about 3 MB per partition
   EMAIL_RATES=${BENCH_EMAIL_RATES:-"100 250 500"} MAILBOX_MESSAGES=${BENCH_MAILBOX_MESSAGES:-10000}
@@ -434,6 +435,24 @@ for c in 4 16; do
     "/api/v1/tickets?q=parcel&limit=50" "/api/v1/tickets?q=order%20$((TICKETS / 3))&limit=50" \
     "/api/v1/tickets?q=parcel%20-question&limit=50" | sed 's/^{//')"
 done
+
+# --- 4b. Reports (issue 21) ---------------------------------------------------------------------
+# A workspace of REPORT_TICKETS tickets over 120 days (5 messages each, status history, first
+# responses, resolutions, ratings): every report of the last 90 days, each grouping, in turn.
+loket_say "reports: $REPORT_TICKETS tickets, $((REPORT_TICKETS * 5)) messages; 90-day reports"
+mark reports
+created=$("$BIN/loket-admin" create-workspace "Reports benchmark")
+RWS=$(sed -n 's/^LOKET_ACCOUNT_ID=//p' <<<"$created") RKEY=$(sed -n 's/^LOKET_API_KEY=//p' <<<"$created")
+seed_start=$(date +%s)
+psqlq -v ws="$RWS" -v n="$REPORT_TICKETS" -v m=5 -f "$ROOT/tests/bench/seed_reports.sql"
+loket_say "  seeded in $(($(date +%s) - seed_start)) s"
+FROM_DAY=$(date -u -d '90 days ago' +%F) TO_DAY=$(date -u -d tomorrow +%F)
+report_paths=()
+for g in "" day week channel inbox team agent; do
+  report_paths+=("/api/v1/reports/overview?from=$FROM_DAY&to=$TO_DAY&tz=Europe/Amsterdam${g:+&groupBy=$g}")
+done
+report_paths+=("/api/v1/reports/agents?from=$FROM_DAY&to=$TO_DAY&tz=Europe/Amsterdam")
+emit "{\"measure\":\"api_reports\",\"tickets\":$REPORT_TICKETS,\"connections\":2,$("$BIN/loket-bench-http" "http://127.0.0.1:$API_PORT" "$RKEY" 2 "$API_SECS" "${report_paths[@]}" | sed 's/^{//')"
 
 # --- 4a. Inboxes and auto-assignment (issue 20) ---------------------------------------------------
 # The API workspace's tickets spread over 50 inboxes; an agent (role agent) who is a member of 5
