@@ -112,4 +112,20 @@ inline Ticket ticket_from_row(const pqxx::row& r) {
   return t;
 }
 
+/// Locks up to `limit` tickets matching `condition` (SQL over tickets: "WHERE … ORDER BY …"),
+/// skipping rows other transactions hold (FOR UPDATE SKIP LOCKED: several replicas sweeping never
+/// take one twice), and calls `fn(ticket)` for each. Returns how many. Not a prepared statement: a
+/// generic plan made while no row matches would scan the table.
+template <typename Fn>
+int for_due_tickets(pqxx::work& tx, const std::string& condition, int limit, Fn&& fn) {
+  auto due = tx.exec_params(
+      std::string("SELECT ") + kTicketColumns + " FROM tickets " + condition + " LIMIT $1 FOR UPDATE SKIP LOCKED",
+      limit);
+  for (const auto& row : due) {
+    auto t = ticket_from_row(row);
+    fn(t);
+  }
+  return static_cast<int>(due.size());
+}
+
 }  // namespace loket::store

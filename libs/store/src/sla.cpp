@@ -360,16 +360,8 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
 }
 
 int sweep_sla(pqxx::work& tx, int limit) {
-  // Not a prepared statement: a generic plan made while no ticket has an SLA would scan the table.
-  auto due = tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                                " FROM tickets WHERE sla_alert_at <= now() ORDER BY sla_alert_at LIMIT $1 "
-                                "FOR UPDATE SKIP LOCKED",
-                            limit);
-  for (const auto& row : due) {
-    auto t = ticket_from_row(row);
-    refresh_sla(tx, t);
-  }
-  return static_cast<int>(due.size());
+  return for_due_tickets(tx, "WHERE sla_alert_at <= now() ORDER BY sla_alert_at", limit,
+                         [&](Ticket& t) { refresh_sla(tx, t); });
 }
 
 }  // namespace loket::store

@@ -484,16 +484,8 @@ int announce_closing_windows(pqxx::work& tx, std::int64_t lead_ms, int limit) {
 }
 
 int wake_snoozed(pqxx::work& tx, int limit) {
-  // Not a prepared statement: a generic plan made while nobody snoozes would scan the table.
-  auto due = tx.exec_params(std::string("SELECT ") + kTicketColumns +
-                                " FROM tickets WHERE status = 'snoozed' AND snoozed_until <= now() "
-                                "ORDER BY snoozed_until LIMIT $1 FOR UPDATE SKIP LOCKED",
-                            limit);
-  for (const auto& row : due) {
-    auto t = ticket_from_row(row);
-    set_status(tx, t, "open");
-  }
-  return static_cast<int>(due.size());
+  return for_due_tickets(tx, "WHERE status = 'snoozed' AND snoozed_until <= now() ORDER BY snoozed_until", limit,
+                         [&](Ticket& t) { set_status(tx, t, "open"); });
 }
 
 bool reply_goes_out(pqxx::transaction_base& tx, const Ticket& t) {
