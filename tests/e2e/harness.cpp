@@ -735,8 +735,10 @@ Stack::Stack(const std::string& telegram_base, const std::string& twilio_base, c
   env_.push_back("LOKET_RATE_LIMIT_IP_PER_MINUTE=1000000");
   env_.push_back("LOKET_CORS_ORIGINS=https://app.example.test");
   for (const char* s : {"api", "ingress", "inbound", "writer", "outbound"}) start(s);
-  REQUIRE(wait_until([&] { return http_get(api_url() + "/healthz").ok(); }, std::chrono::seconds(10)));
-  REQUIRE(wait_until([&] { return http_get(ingress_url() + "/healthz").ok(); }, std::chrono::seconds(10)));
+  // 30 s: five services starting on 2 cores beside another stack (the README's demo) once took
+  // the ingress past 10 s.
+  REQUIRE(wait_until([&] { return http_get(api_url() + "/healthz").ok(); }, std::chrono::seconds(30)));
+  REQUIRE(wait_until([&] { return http_get(ingress_url() + "/healthz").ok(); }, std::chrono::seconds(30)));
 }
 
 Stack::~Stack() {
