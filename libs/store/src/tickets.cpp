@@ -332,12 +332,13 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
 }
 
 void note_agent_reply(pqxx::work& tx, Ticket& t) {
+  const bool first = !t.first_response_at;  // only then is there a first response time to store
   t.first_response_at = tx.exec_params1(
                               "UPDATE tickets SET first_response_at = coalesce(first_response_at, now()) "
                               "WHERE id = $1 RETURNING rfc3339(first_response_at)",
                               t.id)[0]
                             .as<std::string>();
-  note_first_response_time(tx, t);
+  if (first) note_first_response_time(tx, t);
   refresh_sla(tx, t, std::nullopt, true);
 }
 
