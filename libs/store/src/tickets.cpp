@@ -316,7 +316,7 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
                   "merged_into_id = CASE WHEN $19 THEN $20 ELSE merged_into_id END, "
                   "snoozed_until = CASE WHEN $21 THEN $22::timestamptz ELSE snoozed_until END "
                   "WHERE workspace_id = $1 AND id = $2 RETURNING ") +
-          kTicketColumns,
+          kTicketColumns + ", EXISTS (SELECT 1 FROM sla_policies p WHERE p.workspace_id = tickets.workspace_id)",
       t.workspace_id, t.id, status, c.status.value_or(""), priority, c.priority.value_or(""), subject,
       c.subject.value_or(""), assignee, assignee ? *c.assignee_id : std::optional<std::string>(), tags,
       tags && !c.tags->empty() ? std::optional<std::string>(tag_list) : std::optional<std::string>(), inbox,
@@ -326,7 +326,10 @@ void update_ticket(pqxx::work& tx, Ticket& t, const TicketChanges& c) {
   t = ticket_from_row(r[0]);
   auto done = [](const std::string& s) { return s == "resolved" || s == "closed"; };
   if (status && done(e.status->to) && !done(e.status->from)) note_resolution_time(tx, t);
-  if (status || priority || inbox || team) refresh_sla(tx, t, status ? std::optional(e.status->from) : std::nullopt);
+  // The SLA follows these changes, in workspaces with policies (or when the ticket had one).
+  const bool sla_applies = r[0][kTicketColumnCount].as<bool>() || t.sla;
+  if (sla_applies && (status || priority || inbox || team))
+    refresh_sla(tx, t, status ? std::optional(e.status->from) : std::nullopt);
   e.ticket = t;
   emit_ticket_event(tx, t.workspace_id, t.id, std::move(e));
 }
