@@ -13,6 +13,7 @@
 #include "loket/ops/dead_letters.hpp"
 #include "loket/ops/watch.hpp"
 #include "loket/store/assignment.hpp"
+#include "loket/store/reports.hpp"
 #include "loket/store/sla.hpp"
 #include "loket/store/tickets.hpp"
 #include "writer.hpp"
@@ -45,6 +46,12 @@ int main() {
             next_tick = std::chrono::steady_clock::now() + clock_every;
             store::with_tx(pool, [&](pqxx::work& tx) { store::wake_snoozed(tx, 500); });
             store::with_tx(pool, [&](pqxx::work& tx) { store::sweep_sla(tx, 500); });  // sla.warning, sla.breached
+            // Report facts the tickets' triggers wrote fold into the rollup reports read.
+            for (int i = 0;
+                 i < 20 &&
+                 store::with_tx(pool, [&](pqxx::work& tx) { return store::fold_report_deltas(tx, 20000); }) == 20000;
+                 ++i) {
+            }
           }
           if (std::chrono::steady_clock::now() >= next_sweep) {
             next_sweep = std::chrono::steady_clock::now() + sweep_every;

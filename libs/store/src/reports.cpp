@@ -31,54 +31,221 @@ std::string key_of(ReportGroup g, const std::string& ts, const std::string& tz =
 
 bool by_time(ReportGroup g) { return g == ReportGroup::kDay || g == ReportGroup::kWeek; }
 
-// Runs `select` (columns after the key) over `from` (rows of tickets `t`, timed by `ts`) per group
-// and in total: rows of (key or NULL for the total, columns…).
-pqxx::result grouped(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
-                     const std::string& ts, const std::string& from, const std::string& inner_columns,
-                     const std::string& select) {
-  const bool total_only = q.group == ReportGroup::kNone;
-  const std::string sql = std::string("SELECT ") +
-                          (total_only ? "NULL::text" : "CASE WHEN GROUPING(k) = 1 THEN NULL ELSE k END") + ", " +
-                          select + " FROM (SELECT " + key_of(q.group, ts) + " AS k, " + inner_columns + " FROM " +
-                          from + " AND " + ts + " >= $2::timestamptz AND " + ts + " < $3::timestamptz) s" +
-                          (total_only ? "" : " GROUP BY GROUPING SETS ((k), ())");
-  std::vector<std::string> args{workspace_id, q.from, q.to};
+// The measures of the report facts (migration 0031_report_rollup.sql).
+enum Measure : int {
+  kCreated = 1,
+  kResolved,
+  kReopened,
+  kBacklog,
+  kFirstResponse,
+  kFirstResponseBusiness,
+  kFirstResponseTargeted,
+  kFirstResponseAttained,
+  kResolution,
+  kResolutionBusiness,
+  kResolutionTargeted,
+  kResolutionAttained,
+  kCsat
+};
+
+// The dimension a grouping reads (0: all).
+int dim_of(ReportGroup g) {
+  switch (g) {
+    case ReportGroup::kChannel:
+      return 1;
+    case ReportGroup::kInbox:
+      return 2;
+    case ReportGroup::kTeam:
+      return 3;
+    case ReportGroup::kAgent:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+// One histogram bucket or counter of a group: how many, and the sum of their seconds.
+struct Cell {
+  long n = 0;
+  double s = 0;
+};
+// A group's facts: (measure, bucket) → cell, in order.
+using Facts = std::map<std::pair<int, int>, Cell>;
+
+// The interpolated percentile `p` (0…1) of a histogram measure, each bucket's durations taken as
+// their mean: PostgreSQL's percentile_cont over those values.
+std::optional<double> percentile(const Facts& f, int measure, double p) {
+  std::vector<std::pair<long, double>> buckets;  // (count, mean)
+  long total = 0;
+  for (auto it = f.lower_bound({measure, INT32_MIN}); it != f.end() && it->first.first == measure; ++it)
+    if (it->second.n > 0) {
+      buckets.emplace_back(it->second.n, it->second.s / static_cast<double>(it->second.n));
+      total += it->second.n;
+    }
+  if (total == 0) return std::nullopt;
+  auto at = [&](long i) {  // the i-th smallest (0-based)
+    for (const auto& [n, mean] : buckets) {
+      if (i < n) return mean;
+      i -= n;
+    }
+    return buckets.back().second;
+  };
+  const double rank = p * static_cast<double>(total - 1);
+  const long lo = static_cast<long>(rank);
+  const double lo_v = at(lo), hi_v = at(std::min(lo + 1, total - 1));
+  return lo_v + (hi_v - lo_v) * (rank - static_cast<double>(lo));
+}
+
+long count(const Facts& f, int measure) {
+  long n = 0;
+  for (auto it = f.lower_bound({measure, INT32_MIN}); it != f.end() && it->first.first == measure; ++it)
+    n += it->second.n;
+  return n;
+}
+
+DurationStats duration_stats(const Facts& f, int calendar, int business, int targeted, int attained) {
+  DurationStats d;
+  d.count = count(f, calendar);
+  d.median_s = percentile(f, calendar, 0.5);
+  d.p90_s = percentile(f, calendar, 0.9);
+  d.business_median_s = percentile(f, business, 0.5);
+  d.business_p90_s = percentile(f, business, 0.9);
+  d.sla_targeted = count(f, targeted);
+  d.sla_attained = count(f, attained);
+  return d;
+}
+
+ReportFigures figures_of(const Facts& f) {
+  ReportFigures r;
+  r.created = count(f, kCreated);
+  r.resolved = count(f, kResolved);
+  r.reopened = count(f, kReopened);
+  r.first_response =
+      duration_stats(f, kFirstResponse, kFirstResponseBusiness, kFirstResponseTargeted, kFirstResponseAttained);
+  r.resolution = duration_stats(f, kResolution, kResolutionBusiness, kResolutionTargeted, kResolutionAttained);
+  long score_sum = 0;
+  for (int score = 1; score <= 5; ++score) {
+    auto it = f.find({kCsat, score});
+    const long n = it == f.end() ? 0 : it->second.n;
+    r.csat_distribution[static_cast<std::size_t>(score - 1)] = n;
+    r.csat_responses += n;
+    score_sum += n * score;
+  }
+  if (r.csat_responses > 0) r.csat_average = static_cast<double>(score_sum) / static_cast<double>(r.csat_responses);
+  return r;
+}
+
+// Adds rows of (group key, measure, bucket, n, s) to their group and to the totals.
+void tally(const pqxx::result& rows, std::map<std::string, Facts>& out) {
+  for (const auto& r : rows) {
+    const std::pair<int, int> at{r[1].as<int>(), r[2].as<int>()};
+    for (const std::string& key : {r[0].as<std::string>(), std::string()}) {
+      auto& c = out[key][at];
+      c.n += r[3].as<long>();
+      c.s += r[4].as<double>();
+      if (key.empty()) break;
+    }
+  }
+}
+
+// Whether the report reads the rollup: days in the workspace's time zone, whole ones.
+struct RollupSpan {
+  bool usable = false;
+  std::string from_day, to_day;  // YYYY-MM-DD, [from_day, to_day)
+};
+
+RollupSpan rollup_span(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q) {
+  auto r = tx.exec_params(
+      "SELECT w.time_zone = $2 AND ($3::timestamptz AT TIME ZONE $2)::time = '00:00' AND ($4::timestamptz AT "
+      "TIME ZONE $2)::time = '00:00', ($3::timestamptz AT TIME ZONE $2)::date::text, ($4::timestamptz AT TIME ZONE "
+      "$2)::date::text FROM workspaces w WHERE w.id = $1",
+      workspace_id, q.time_zone, q.from, q.to);
+  if (r.empty() || !r[0][0].as<bool>()) return {};
+  return {true, r[0][1].as<std::string>(), r[0][2].as<std::string>()};
+}
+
+// The group key of rollup rows (over `day` and `key`).
+std::string rollup_key(ReportGroup g) {
+  switch (g) {
+    case ReportGroup::kDay:
+      return "to_char(day, 'YYYY-MM-DD')";
+    case ReportGroup::kWeek:
+      return "to_char(date_trunc('week', day), 'YYYY-MM-DD')";
+    case ReportGroup::kNone:
+      return "''::text";
+    default:
+      return "key";
+  }
+}
+
+// Rows of `measures` of dimension `dim` in [from_day, to_day) of the rollup and of the deltas not
+// yet folded into it, summed per `select` (the columns up to the first measure-independent one).
+pqxx::result rollup_rows(pqxx::transaction_base& tx, const std::string& workspace_id, int dim,
+                         const std::string& measures, const std::string& from_day, const std::string& to_day,
+                         const std::string& group_key, bool with_bucket) {
+  const std::string where =
+      " WHERE workspace_id = $1 AND dim = $2 AND measure = ANY($3::smallint[]) AND day >= "
+      "$4::date AND day < $5::date";
+  const std::string cols = "day, key, measure, bucket, n, s";
+  return tx.exec_params("SELECT " + group_key + ", measure, " + (with_bucket ? "bucket" : "0") +
+                            ", sum(n)::bigint, sum(s)::float8 FROM (SELECT " + cols + " FROM report_rollup" + where +
+                            " UNION ALL SELECT " + cols + " FROM report_deltas" + where + ") f GROUP BY 1, 2, 3",
+                        workspace_id, dim, measures, from_day, to_day);
+}
+
+// Every fact but the backlog's, in the period, per group: from the rollup when it can, else from
+// the facts of the tickets that had an event in the period (the same definitions, computed now).
+void facts_in_period(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
+                     const RollupSpan& span, std::map<std::string, Facts>& out) {
+  if (span.usable) {
+    tally(rollup_rows(tx, workspace_id, dim_of(q.group), "{1,2,3,5,6,7,8,9,10,11,12,13}", span.from_day, span.to_day,
+                      rollup_key(q.group), true),
+          out);
+    return;
+  }
+  std::vector<std::string> args{workspace_id, q.from, q.to, std::to_string(dim_of(q.group))};
   if (by_time(q.group)) args.push_back(q.time_zone);
-  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(args));
+  const std::string key = by_time(q.group)                ? key_of(q.group, "f.at", "$5")
+                          : q.group == ReportGroup::kNone ? "''::text"
+                                                          : "f.key";
+  tally(tx.exec_params(
+            "WITH ids AS (SELECT id FROM tickets WHERE workspace_id = $1 AND created_at >= $2::timestamptz AND "
+            "created_at < $3::timestamptz UNION SELECT id FROM tickets WHERE workspace_id = $1 AND first_response_at "
+            ">= $2::timestamptz AND first_response_at < $3::timestamptz UNION SELECT id FROM tickets WHERE "
+            "workspace_id = $1 AND resolved_at >= $2::timestamptz AND resolved_at < $3::timestamptz UNION SELECT id "
+            "FROM tickets WHERE workspace_id = $1 AND csat_at >= $2::timestamptz AND csat_at < $3::timestamptz UNION "
+            "SELECT ticket_id FROM ticket_status_log WHERE workspace_id = $1 AND at >= $2::timestamptz AND at < "
+            "$3::timestamptz) SELECT " +
+                key +
+                ", f.measure, f.bucket, sum(f.n)::bigint, sum(f.s)::float8 FROM tickets t JOIN ids ON ids.id = t.id, "
+                "ticket_report_facts(t, 1) f WHERE f.dim = $4::smallint AND f.measure <> 4 AND f.at >= "
+                "$2::timestamptz AND f.at < $3::timestamptz GROUP BY 1, 2, 3",
+            pqxx::prepare::make_dynamic_params(args)),
+        out);
 }
 
-std::optional<double> opt_double(const pqxx::field& f) {
-  return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
-}
-
-// Durations from creation to `end` (a ticket column) of the tickets whose `end` is in the period,
-// with their SLA attainment for `target` (`minutes`: the policy's key; targeted: the ticket's policy
-// set it for its priority; attained: it is not among the ticket's breaches).
-void durations(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
-               std::map<std::string, ReportFigures>& out, const char* end, const char* business, const char* target,
-               const char* minutes, DurationStats ReportFigures::*field) {
-  const std::string ts = std::string("t.") + end;
+// The backlog at each group's end from the rollup: the sum of every move into and out of it up to
+// then (per dimension key; per day or week, summed up to each).
+void rollup_backlog(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
+                    const RollupSpan& span, std::map<std::string, ReportFigures>& out) {
+  std::map<std::string, long> moves;
+  long total = 0;
   for (const auto& r :
-       grouped(tx, workspace_id, q, ts,
-               "tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id LEFT JOIN sla_policies p ON p.id = s.policy_id "
-               "WHERE t.workspace_id = $1 AND t.merged_into_id IS NULL AND " +
-                   ts + " IS NOT NULL",
-               "extract(epoch FROM " + ts + " - t.created_at)::float8 AS d, t." + business +
-                   "::float8 AS b, coalesce(p.targets -> t.priority ->> '" + minutes +
-                   "' IS NOT NULL, false) AS targeted, coalesce(s.breaches @> '[{\"target\":\"" + target +
-                   "\"}]', false) AS breached",
-               "count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.9) WITHIN GROUP "
-               "(ORDER BY d), percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_cont(0.9) WITHIN "
-               "GROUP (ORDER BY b), count(*) FILTER (WHERE targeted), count(*) FILTER (WHERE targeted AND NOT "
-               "breached)")) {
-    auto& s = out[r[0].is_null() ? "" : r[0].as<std::string>()].*field;
-    s.count = r[1].as<long>();
-    s.median_s = opt_double(r[2]);
-    s.p90_s = opt_double(r[3]);
-    s.business_median_s = opt_double(r[4]);
-    s.business_p90_s = opt_double(r[5]);
-    s.sla_targeted = r[6].as<long>();
-    s.sla_attained = r[7].as<long>();
+       rollup_rows(tx, workspace_id, dim_of(q.group), "{4}", "-infinity", span.to_day, rollup_key(q.group), false)) {
+    moves[r[0].as<std::string>()] += r[3].as<long>();
+    total += r[3].as<long>();
+  }
+  long upto = 0;
+  auto next = moves.begin();
+  for (auto& [key, f] : out) {  // in key order: dates ascending
+    if (key.empty() || q.group == ReportGroup::kNone) {
+      f.backlog = total;
+    } else if (by_time(q.group)) {
+      for (; next != moves.end() && next->first <= key; ++next) upto += next->second;
+      f.backlog = upto;
+    } else {
+      f.backlog = moves[key];
+    }
   }
 }
 
@@ -171,44 +338,38 @@ void note_business_time(pqxx::work& tx, const std::string& id, const char* end, 
 
 std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const ReportQuery& q) {
+  const auto span = rollup_span(tx, workspace_id, q);
+  std::map<std::string, Facts> facts;
+  facts[""];  // the totals, also of an empty period
+  facts_in_period(tx, workspace_id, q, span, facts);
   std::map<std::string, ReportFigures> out;
-  out[""];  // the totals, also of an empty period
-  auto key = [](const pqxx::field& f) { return f.is_null() ? std::string() : f.as<std::string>(); };
-  for (const auto& r : grouped(tx, workspace_id, q, "t.created_at",
-                               "tickets t WHERE t.workspace_id = $1 AND t.merged_into_id IS NULL", "t.id", "count(*)"))
-    out[key(r[0])].created = r[1].as<long>();
-  // Resolutions and reopenings: status changes into resolved/closed from another status, and out
-  // of them; a ticket counts once per group however often it changed.
-  for (const auto& r : grouped(
-           tx, workspace_id, q, "l.at",
-           "ticket_status_log l JOIN tickets t ON t.id = l.ticket_id WHERE l.workspace_id = $1 AND "
-           "t.merged_into_id IS NULL",
-           "l.ticket_id, l.to_status IN ('resolved', 'closed') AND coalesce(l.from_status, 'open') NOT IN "
-           "('resolved', 'closed') AS resolved, l.from_status IN ('resolved', 'closed') AND l.to_status NOT IN "
-           "('resolved', 'closed') AS reopened",
-           "count(DISTINCT ticket_id) FILTER (WHERE resolved), count(DISTINCT ticket_id) FILTER (WHERE reopened)")) {
-    auto& f = out[key(r[0])];
-    f.resolved = r[1].as<long>();
-    f.reopened = r[2].as<long>();
-  }
-  durations(tx, workspace_id, q, out, "first_response_at", "first_response_business_s", "first_response",
-            "firstResponseMinutes", &ReportFigures::first_response);
-  durations(tx, workspace_id, q, out, "resolved_at", "resolution_business_s", "resolution", "resolutionMinutes",
-            &ReportFigures::resolution);
-  for (const auto& r : grouped(tx, workspace_id, q, "t.csat_at",
-                               "tickets t WHERE t.workspace_id = $1 AND t.merged_into_id IS NULL AND t.csat_score IS "
-                               "NOT NULL",
-                               "t.csat_score AS score",
-                               "count(*), avg(score)::float8, count(*) FILTER (WHERE score = 1), count(*) FILTER "
-                               "(WHERE score = 2), count(*) FILTER (WHERE score = 3), count(*) FILTER (WHERE score = "
-                               "4), count(*) FILTER (WHERE score = 5)")) {
-    auto& f = out[key(r[0])];
-    f.csat_responses = r[1].as<long>();
-    f.csat_average = opt_double(r[2]);
-    for (std::size_t i = 0; i < 5; ++i) f.csat_distribution[i] = r[static_cast<int>(i) + 3].as<long>();
-  }
-  backlog(tx, workspace_id, q, out);
+  for (const auto& [key, f] : facts) out[key] = figures_of(f);
+  if (span.usable)
+    rollup_backlog(tx, workspace_id, q, span, out);
+  else
+    backlog(tx, workspace_id, q, out);
   return out;
+}
+
+int fold_report_deltas(pqxx::work& tx, int limit) {
+  // One fold at a time: the rollup's rows are only ever written here, in key order, so folds never
+  // wait on the writers and never deadlock.
+  if (!tx.exec("SELECT pg_try_advisory_xact_lock(hashtext('loket:report-fold'))")[0][0].as<bool>()) return 0;
+  return tx
+      .exec_params1(
+          "WITH d AS (DELETE FROM report_deltas WHERE id IN (SELECT id FROM report_deltas ORDER BY id "
+          "LIMIT $1) RETURNING *), folded AS (INSERT INTO report_rollup AS r (workspace_id, dim, measure, "
+          "day, key, bucket, n, s) SELECT workspace_id, dim, measure, day, key, bucket, sum(n), sum(s) "
+          "FROM d GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6 ON CONFLICT (workspace_id, dim, "
+          "measure, day, key, bucket) DO UPDATE SET n = r.n + EXCLUDED.n, s = r.s + EXCLUDED.s) "
+          "SELECT count(*) FROM d",
+          limit)[0]
+      .as<int>();
+}
+
+void rebuild_report_facts(pqxx::work& tx, const std::string& workspace_id) {
+  tx.exec("SELECT pg_advisory_xact_lock(hashtext('loket:report-fold'))");
+  tx.exec_params("SELECT rebuild_report_facts($1)", workspace_id);
 }
 
 void note_first_response_time(pqxx::work& tx, const Ticket& t) {

@@ -1,8 +1,11 @@
+#include <regex>
+
 #include "loket/core/ids.hpp"
 #include "loket/crypto/crypto.hpp"
 #include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/inboxes.hpp"
+#include "loket/store/reports.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -46,10 +49,25 @@ bool workspace_exists(pqxx::transaction_base& tx, const std::string& id) {
 
 std::optional<Workspace> load_workspace(pqxx::transaction_base& tx, const std::string& id) {
   auto r = tx.exec_params(
-      "SELECT id, name, rfc3339(created_at), auto_reply, require_signed_webhooks FROM workspaces WHERE id = $1", id);
+      "SELECT id, name, rfc3339(created_at), auto_reply, require_signed_webhooks, time_zone FROM workspaces WHERE "
+      "id = $1",
+      id);
   if (r.empty()) return std::nullopt;
   return Workspace{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(), opt(r[0][3]),
-                   r[0][4].as<bool>()};
+                   r[0][4].as<bool>(),        r[0][5].as<std::string>()};
+}
+
+bool is_time_zone(pqxx::dbtransaction& tx, const std::string& name) {
+  static const std::regex zone_re("[A-Za-z][A-Za-z0-9_+/-]{0,63}");
+  if (!std::regex_match(name, zone_re) || name.find("..") != std::string::npos) return false;
+  try {
+    pqxx::subtransaction check(tx, "time_zone");
+    check.exec_params("SELECT now() AT TIME ZONE $1", name);
+    check.commit();
+    return true;
+  } catch (const pqxx::data_exception&) {
+    return false;
+  }
 }
 
 void update_workspace(pqxx::work& tx, const std::string& id, const WorkspaceChange& change) {
@@ -59,6 +77,10 @@ void update_workspace(pqxx::work& tx, const std::string& id, const WorkspaceChan
   if (change.require_signed_webhooks)
     tx.exec_params0("UPDATE workspaces SET require_signed_webhooks = $2 WHERE id = $1", id,
                     *change.require_signed_webhooks);
+  if (change.time_zone &&
+      !tx.exec_params("UPDATE workspaces SET time_zone = $2 WHERE id = $1 AND time_zone <> $2", id, *change.time_zone)
+              .affected_rows() == 0)
+    rebuild_report_facts(tx, id);
 }
 
 void lock_webhook_policy(pqxx::work& tx, const std::string& workspace_id) {

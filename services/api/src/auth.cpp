@@ -152,10 +152,17 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
   const auto* require_signed = core::json_member(d, "requireSignedWebhooks");
   if (require_signed && !require_signed->IsBool())
     return http::json_error(400, "VALIDATION_ERROR", "requireSignedWebhooks must be true or false");
-  if (!name && !auto_reply && !require_signed)
-    return http::json_error(400, "VALIDATION_ERROR", "send name, autoReply and/or requireSignedWebhooks");
+  // timeZone: the IANA zone reports count days in (docs/reports.md); a change recounts the rollup.
+  const auto* time_zone = core::json_member(d, "timeZone");
+  if (time_zone && !time_zone->IsString()) return invalid_field("timeZone", "must be an IANA time zone");
+  if (!name && !auto_reply && !require_signed && !time_zone)
+    return http::json_error(400, "VALIDATION_ERROR", "send name, autoReply, requireSignedWebhooks and/or timeZone");
   store::WorkspaceChange change{name, auto_reply ? std::optional<std::string>(reply_text) : std::nullopt,
-                                require_signed ? std::optional<bool>(require_signed->GetBool()) : std::nullopt};
+                                require_signed ? std::optional<bool>(require_signed->GetBool()) : std::nullopt,
+                                time_zone ? std::optional<std::string>(time_zone->GetString()) : std::nullopt};
+  if (change.time_zone &&
+      !store::with_tx(ctx.pool, [&](pqxx::work& tx) { return store::is_time_zone(tx, *change.time_zone); }))
+    return invalid_field("timeZone", "must be an IANA time zone like Europe/Amsterdam");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
     if (change.require_signed_webhooks.value_or(false)) {
       store::lock_webhook_policy(tx, p.workspace_id);

@@ -80,6 +80,7 @@ std::string workspace_json(const store::Workspace& ws, const std::optional<std::
   json_kv_opt(w, "autoReply", ws.auto_reply);
   w.Key("requireSignedWebhooks");
   w.Bool(ws.require_signed_webhooks);
+  json_kv(w, "timeZone", ws.time_zone);
   json_kv_opt(w, "inboundEmailAddress", inbound_email);
   w.EndObject();
   return sb.GetString();

@@ -46,7 +46,10 @@ struct ReportFigures {
 
 /// The figures per group key ("2026-11-30" for a day or the Monday of a week, a channel name, an
 /// inbox, team or agent id, "none" for tickets without one), keys in order, and the totals under "".
-/// Four queries over indexes on (workspace, time). Throws pqxx::data_exception for an unknown zone.
+/// Over whole days in the workspace's time zone (workspaces.time_zone = q.time_zone, from and to at
+/// local midnights) it reads the rollup (migration 0031: two queries, rows per day × key × bucket,
+/// never the tickets); otherwise it computes the same facts from the tickets with an event in the
+/// period. Throws pqxx::data_exception for an unknown zone.
 std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const ReportQuery& q);
 
@@ -56,5 +59,14 @@ void note_first_response_time(pqxx::work& tx, const Ticket& t);
 
 /// Stores `t`'s resolution time in business seconds when its resolved_at was just set.
 void note_resolution_time(pqxx::work& tx, const Ticket& t);
+
+/// Folds up to `limit` of the oldest report deltas (written by the tickets' triggers) into the
+/// rollup, and returns how many it folded; 0 when another fold is running (one at a time, by an
+/// advisory lock: writers never wait on it). Reports read both tables, so a fold changes no figure.
+int fold_report_deltas(pqxx::work& tx, int limit);
+
+/// Recounts the rollup of `workspace_id` from its tickets, in its current time zone (after the zone
+/// changed). Reads every ticket of the workspace: seconds for a million.
+void rebuild_report_facts(pqxx::work& tx, const std::string& workspace_id);
 
 }  // namespace loket::store

@@ -313,16 +313,22 @@ struct Workspace {
   std::string id, name, created_at;       ///< created_at: RFC 3339
   std::optional<std::string> auto_reply;  ///< the new-ticket auto-reply template, nullopt = off
   bool require_signed_webhooks = false;   ///< integrations must authenticate every webhook
+  std::string time_zone = "UTC";          ///< IANA zone reports' days are counted in (docs/reports.md)
 };
 
 /// Workspace `id`, or nullopt.
 std::optional<Workspace> load_workspace(pqxx::transaction_base& tx, const std::string& id);
+
+/// Whether `name` is an IANA time zone PostgreSQL knows ("Europe/Amsterdam", "UTC"): letters,
+/// digits, _ + - and / only (no POSIX offsets, no paths), at most 64 characters. Uses a savepoint.
+bool is_time_zone(pqxx::dbtransaction& tx, const std::string& name);
 
 /// The settings PATCH /api/v1/workspace changes; unset members stay as they are.
 struct WorkspaceChange {
   std::optional<std::string> name;
   std::optional<std::string> auto_reply;  ///< "" turns the auto-reply off
   std::optional<bool> require_signed_webhooks;
+  std::optional<std::string> time_zone;  ///< a valid IANA zone (the caller checked); recounts the rollup
 };
 
 /// Applies `change` to workspace `id`.

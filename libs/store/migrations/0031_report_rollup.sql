@@ -1,0 +1,149 @@
+-- Report pre-aggregation (issue 21, docs/reports.md "How reports stay fast"). Every figure a report
+-- shows is a sum of facts: a ticket was created, resolved, reopened, entered or left the backlog,
+-- was answered first or resolved after so long (a histogram bucket), met or missed an SLA target,
+-- was rated. Triggers write each change of a ticket's facts as +1/-1 rows into report_deltas, in
+-- the transaction that changed the ticket, per local day in the workspace's time zone and per
+-- dimension (all, channel, inbox, team, agent); the writers fold the deltas into report_rollup
+-- (one row per workspace, dimension, measure, day, key, bucket) in the background. A report over
+-- whole days in the workspace's zone reads both tables, never the tickets.
+ALTER TABLE workspaces ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';  -- IANA; reports' days
+
+-- Measures: 1 created, 2 resolved, 3 reopened, 4 backlog (+1 in, -1 out), 5/6 first response
+-- calendar/business (bucket), 7/8 first response under an SLA target / met it, 9/10 resolution
+-- calendar/business (bucket), 11/12 resolution targeted / met, 13 CSAT (bucket = score).
+CREATE TABLE report_rollup (
+  workspace_id text NOT NULL,
+  dim          smallint NOT NULL,  -- 0 all (key ''), 1 channel, 2 inbox, 3 team, 4 agent ('none')
+  measure      smallint NOT NULL,
+  day          date NOT NULL,      -- in the workspace's time zone
+  key          text NOT NULL,
+  bucket       smallint NOT NULL,  -- report_bucket() of a duration, the score, else 0
+  n            bigint NOT NULL,
+  s            float8 NOT NULL,    -- the sum of the durations counted (seconds), else 0
+  PRIMARY KEY (workspace_id, dim, measure, day, key, bucket)
+);
+CREATE TABLE report_deltas (
+  id           bigserial PRIMARY KEY,
+  workspace_id text NOT NULL,
+  dim          smallint NOT NULL,
+  measure      smallint NOT NULL,
+  day          date NOT NULL,
+  key          text NOT NULL,
+  bucket       smallint NOT NULL,
+  n            bigint NOT NULL,
+  s            float8 NOT NULL
+);
+CREATE INDEX report_deltas_workspace ON report_deltas (workspace_id, dim, measure, day);
+
+-- The histogram bucket of a duration in seconds: exact below 64 s, then 16 buckets per doubling
+-- (each at most 4.4% wide). A bucket's durations are read back as their mean (report_rollup.s / n),
+-- so a percentile is exact when its neighbours are alone in their buckets, and within a bucket's
+-- width otherwise.
+CREATE FUNCTION report_bucket(v float8) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN v < 64 THEN greatest(floor(v), 0)::smallint
+              ELSE least(64 + floor(16 * ln(v / 64) / ln(2)), 32000)::smallint END
+$$;
+
+-- A status change's facts: a resolution, a reopening, a move into or out of the backlog.
+CREATE FUNCTION status_report_facts(from_status text, to_status text)
+RETURNS TABLE (measure smallint, n bigint) LANGUAGE sql IMMUTABLE AS $$
+  SELECT 2::smallint, 1::bigint WHERE to_status IN ('resolved', 'closed')
+                                   AND coalesce(from_status, 'open') NOT IN ('resolved', 'closed')
+  UNION ALL SELECT 3, 1 WHERE from_status IN ('resolved', 'closed') AND to_status NOT IN ('resolved', 'closed')
+  UNION ALL SELECT 4, CASE WHEN to_status IN ('open', 'pending', 'snoozed') THEN 1 ELSE -1 END
+   WHERE (to_status IN ('open', 'pending', 'snoozed')) <> (coalesce(from_status, '') IN ('open', 'pending', 'snoozed'))
+$$;
+
+-- Every fact of ticket `t` times `sign`, per dimension, with the instant it happened at. A merged
+-- ticket (the source of a merge) has none. Its status changes come from the log.
+CREATE FUNCTION ticket_report_facts(t tickets, sign bigint)
+RETURNS TABLE (at timestamptz, dim smallint, key text, measure smallint, bucket smallint, n bigint, s float8)
+LANGUAGE sql STABLE AS $$
+  WITH targets AS (
+    SELECT p.targets -> t.priority AS m FROM sla_policies p WHERE p.id = (t.sla::jsonb ->> 'policyId')
+  ), breaches AS (
+    SELECT coalesce(t.sla::jsonb -> 'breaches', '[]'::jsonb) AS b
+  ), durations (first_s, resolution_s) AS (
+    SELECT extract(epoch FROM t.first_response_at - t.created_at)::float8,
+           extract(epoch FROM t.resolved_at - t.created_at)::float8
+  ), facts (at, measure, bucket, n, s) AS (
+    SELECT t.created_at, 1::smallint, 0::smallint, 1::bigint, 0::float8
+    UNION ALL SELECT t.first_response_at, 5, report_bucket(first_s), 1, first_s FROM durations
+     WHERE t.first_response_at IS NOT NULL
+    UNION ALL SELECT t.first_response_at, 6, report_bucket(t.first_response_business_s), 1, t.first_response_business_s
+     WHERE t.first_response_at IS NOT NULL AND t.first_response_business_s IS NOT NULL
+    UNION ALL SELECT t.first_response_at, 7, 0, 1, 0 FROM targets
+     WHERE t.first_response_at IS NOT NULL AND targets.m ->> 'firstResponseMinutes' IS NOT NULL
+    UNION ALL SELECT t.first_response_at, 8, 0, 1, 0 FROM targets, breaches
+     WHERE t.first_response_at IS NOT NULL AND targets.m ->> 'firstResponseMinutes' IS NOT NULL
+       AND NOT breaches.b @> '[{"target":"first_response"}]'
+    UNION ALL SELECT t.resolved_at, 9, report_bucket(resolution_s), 1, resolution_s FROM durations
+     WHERE t.resolved_at IS NOT NULL
+    UNION ALL SELECT t.resolved_at, 10, report_bucket(t.resolution_business_s), 1, t.resolution_business_s
+     WHERE t.resolved_at IS NOT NULL AND t.resolution_business_s IS NOT NULL
+    UNION ALL SELECT t.resolved_at, 11, 0, 1, 0 FROM targets
+     WHERE t.resolved_at IS NOT NULL AND targets.m ->> 'resolutionMinutes' IS NOT NULL
+    UNION ALL SELECT t.resolved_at, 12, 0, 1, 0 FROM targets, breaches
+     WHERE t.resolved_at IS NOT NULL AND targets.m ->> 'resolutionMinutes' IS NOT NULL
+       AND NOT breaches.b @> '[{"target":"resolution"}]'
+    UNION ALL SELECT t.csat_at, 13, t.csat_score::smallint, 1, 0 WHERE t.csat_at IS NOT NULL AND t.csat_score IS NOT NULL
+    UNION ALL SELECT l.at, x.measure, 0, x.n, 0 FROM ticket_status_log l, status_report_facts(l.from_status, l.to_status) x
+     WHERE l.ticket_id = t.id
+  )
+  SELECT f.at, d.dim, d.key, f.measure, f.bucket, f.n * sign, f.s * sign
+  FROM facts f,
+       (VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')), (3, coalesce(t.team_id, 'none')),
+               (4, coalesce(t.assignee_id, 'none'))) d (dim, key)
+  WHERE t.merged_into_id IS NULL
+$$;
+
+-- A ticket's change of facts: what the old row had, less, and what the new one has. Fires before
+-- tickets_status_log (names in order), so a status change's log row, written after, is counted
+-- once, by report_status_change, with the ticket's new dimensions.
+CREATE FUNCTION report_ticket_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_deltas (workspace_id, dim, measure, day, key, bucket, n, s)
+  SELECT NEW.workspace_id, f.dim, f.measure, (f.at AT TIME ZONE w.time_zone)::date, f.key, f.bucket, sum(f.n), sum(f.s)
+  FROM (SELECT * FROM ticket_report_facts(NEW, 1)
+        UNION ALL SELECT * FROM ticket_report_facts(OLD, -1) WHERE TG_OP = 'UPDATE') f,
+       workspaces w
+  WHERE w.id = NEW.workspace_id
+  GROUP BY 2, 3, 4, 5, 6 HAVING sum(f.n) <> 0;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tickets_report_facts AFTER INSERT OR UPDATE OF channel, inbox_id, team_id, assignee_id, priority,
+  created_at, first_response_at, first_response_business_s, resolved_at, resolution_business_s, csat_score, csat_at,
+  sla, merged_into_id ON tickets
+  FOR EACH ROW EXECUTE FUNCTION report_ticket_change();
+
+-- A status change logged (or a log row removed by hand: its facts go too).
+CREATE FUNCTION report_status_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  l ticket_status_log := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  sign bigint := CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 1 END;
+BEGIN
+  INSERT INTO report_deltas (workspace_id, dim, measure, day, key, bucket, n, s)
+  SELECT t.workspace_id, d.dim, s.measure, (l.at AT TIME ZONE w.time_zone)::date, d.key, 0, s.n * sign, 0
+  FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, status_report_facts(l.from_status, l.to_status) s,
+       LATERAL (VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')),
+                       (3, coalesce(t.team_id, 'none')), (4, coalesce(t.assignee_id, 'none'))) d (dim, key)
+  WHERE t.id = l.ticket_id AND t.merged_into_id IS NULL;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER status_log_report_facts AFTER INSERT OR DELETE ON ticket_status_log
+  FOR EACH ROW EXECUTE FUNCTION report_status_change();
+
+-- Recounts a workspace's facts from its tickets (after its time zone changed; and below, for the
+-- tickets that exist now). The caller holds the fold's lock (store::rebuild_report_facts).
+CREATE FUNCTION rebuild_report_facts(ws text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM report_deltas WHERE workspace_id = ws;
+  DELETE FROM report_rollup WHERE workspace_id = ws;
+  INSERT INTO report_rollup (workspace_id, dim, measure, day, key, bucket, n, s)
+  SELECT ws, f.dim, f.measure, (f.at AT TIME ZONE w.time_zone)::date, f.key, f.bucket, sum(f.n), sum(f.s)
+  FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, ticket_report_facts(t, 1) f
+  WHERE t.workspace_id = ws
+  GROUP BY 2, 3, 4, 5, 6 HAVING sum(f.n) <> 0;
+END $$;
+
+SELECT rebuild_report_facts(id) FROM workspaces;
