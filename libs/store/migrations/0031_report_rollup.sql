@@ -4,8 +4,9 @@
 -- was rated. Triggers write each change of a ticket's facts as +1/-1 rows into report_deltas, in
 -- the transaction that changed the ticket, per local day in the workspace's time zone and per
 -- dimension (all, channel, inbox, team, agent); the writers fold the deltas into report_rollup
--- (one row per workspace, dimension, measure, day, key, bucket) in the background. A report over
--- whole days in the workspace's zone reads both tables, never the tickets.
+-- (one row per workspace, dimension, measure, span — the day, its week and its month —, key and
+-- bucket) in the background. A report over whole days in the workspace's zone reads its whole
+-- months, whole weeks and remaining days there, and the deltas; never the tickets.
 ALTER TABLE workspaces ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';  -- IANA; reports' days
 
 -- Measures: 1 created, 2 resolved, 3 reopened, 4 backlog (+1 in, -1 out), 5/6 first response
@@ -15,12 +16,13 @@ CREATE TABLE report_rollup (
   workspace_id text NOT NULL,
   dim          smallint NOT NULL,  -- 0 all (key ''), 1 channel, 2 inbox, 3 team, 4 agent ('none')
   measure      smallint NOT NULL,
-  day          date NOT NULL,      -- in the workspace's time zone
+  span         smallint NOT NULL,  -- 1 a day, 7 a week (from Monday), 31 a calendar month
+  day          date NOT NULL,      -- the span's first day, in the workspace's time zone
   key          text NOT NULL,
   bucket       smallint NOT NULL,  -- report_bucket() of a duration, the score, else 0
   n            bigint NOT NULL,
   s            float8 NOT NULL,    -- the sum of the durations counted (seconds), else 0
-  PRIMARY KEY (workspace_id, dim, measure, day, key, bucket)
+  PRIMARY KEY (workspace_id, dim, measure, span, day, key, bucket)
 );
 CREATE TABLE report_deltas (
   id           bigserial PRIMARY KEY,
@@ -34,6 +36,11 @@ CREATE TABLE report_deltas (
   s            float8 NOT NULL
 );
 CREATE INDEX report_deltas_workspace ON report_deltas (workspace_id, dim, measure, day);
+
+-- The first day of the span (1, 7, 31) `day` is in.
+CREATE FUNCTION report_span_start(span smallint, day date) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE span WHEN 1 THEN day WHEN 7 THEN date_trunc('week', day)::date ELSE date_trunc('month', day)::date END
+$$;
 
 -- The histogram bucket of a duration in seconds: exact below 64 s, then 16 buckets per doubling
 -- (each at most 4.4% wide). A bucket's durations are read back as their mean (report_rollup.s / n),
@@ -139,11 +146,13 @@ CREATE FUNCTION rebuild_report_facts(ws text) RETURNS void LANGUAGE plpgsql AS $
 BEGIN
   DELETE FROM report_deltas WHERE workspace_id = ws;
   DELETE FROM report_rollup WHERE workspace_id = ws;
-  INSERT INTO report_rollup (workspace_id, dim, measure, day, key, bucket, n, s)
-  SELECT ws, f.dim, f.measure, (f.at AT TIME ZONE w.time_zone)::date, f.key, f.bucket, sum(f.n), sum(f.s)
-  FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, ticket_report_facts(t, 1) f
+  INSERT INTO report_rollup (workspace_id, dim, measure, span, day, key, bucket, n, s)
+  SELECT ws, f.dim, f.measure, sp.span, report_span_start(sp.span, (f.at AT TIME ZONE w.time_zone)::date), f.key,
+         f.bucket, sum(f.n), sum(f.s)
+  FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, ticket_report_facts(t, 1) f,
+       (VALUES (1::smallint), (7::smallint), (31::smallint)) sp (span)
   WHERE t.workspace_id = ws
-  GROUP BY 2, 3, 4, 5, 6 HAVING sum(f.n) <> 0;
+  GROUP BY 2, 3, 4, 5, 6, 7 HAVING sum(f.n) <> 0;
 END $$;
 
 SELECT rebuild_report_facts(id) FROM workspaces;

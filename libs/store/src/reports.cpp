@@ -3,6 +3,9 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "loket/hours/hours.hpp"
 
 namespace loket::store {
@@ -149,12 +152,12 @@ void tally(const pqxx::result& rows, std::map<std::string, Facts>& out) {
 }
 
 // Whether the report reads the rollup: days in the workspace's time zone, whole ones.
-struct RollupSpan {
+struct RollupPeriod {
   bool usable = false;
   std::string from_day, to_day;  // YYYY-MM-DD, [from_day, to_day)
 };
 
-RollupSpan rollup_span(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q) {
+RollupPeriod rollup_period(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q) {
   auto r = tx.exec_params(
       "SELECT w.time_zone = $2 AND ($3::timestamptz AT TIME ZONE $2)::time = '00:00' AND ($4::timestamptz AT "
       "TIME ZONE $2)::time = '00:00', ($3::timestamptz AT TIME ZONE $2)::date::text, ($4::timestamptz AT TIME ZONE "
@@ -164,7 +167,56 @@ RollupSpan rollup_span(pqxx::transaction_base& tx, const std::string& workspace_
   return {true, r[0][1].as<std::string>(), r[0][2].as<std::string>()};
 }
 
-// The group key of rollup rows (over `day` and `key`).
+using std::chrono::sys_days;
+
+sys_days parse_day(const std::string& s) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  std::sscanf(s.c_str(), "%d-%u-%u", &y, &m, &d);
+  return sys_days(std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d});
+}
+
+std::string format_day(sys_days day) {
+  const std::chrono::year_month_day ymd(day);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+// [from, to) as whole calendar months, whole weeks (Monday to Sunday) and the days left, each as a
+// PostgreSQL array of first days: the fewest rollup rows (a 90-day range is about 2 months, 4 weeks
+// and 10 days). Grouped by day, only days; by week, no months (they cross weeks).
+struct Pieces {
+  std::string months = "{", weeks = "{", days = "{";
+};
+
+Pieces pieces(const std::string& from, const std::string& to, ReportGroup g) {
+  using namespace std::chrono;
+  Pieces p;
+  const sys_days end = parse_day(to);
+  auto add = [](std::string& list, sys_days d) { list += (list.size() > 1 ? "," : "") + format_day(d); };
+  for (sys_days d = parse_day(from); d < end;) {
+    const year_month_day ymd(d);
+    const sys_days month_end = sys_days(year_month_day(ymd.year() / ymd.month() / 1) + months(1));
+    if (g != ReportGroup::kDay && g != ReportGroup::kWeek && ymd.day() == day(1) && month_end <= end) {
+      add(p.months, d);
+      d = month_end;
+    } else if (g != ReportGroup::kDay && weekday(d) == Monday && d + days(7) <= end) {
+      add(p.weeks, d);
+      d += days(7);
+    } else {
+      add(p.days, d);
+      d += days(1);
+    }
+  }
+  p.months += "}";
+  p.weeks += "}";
+  p.days += "}";
+  return p;
+}
+
+// The group key of rollup rows (over a span's first `day` and `key`).
 std::string rollup_key(ReportGroup g) {
   switch (g) {
     case ReportGroup::kDay:
@@ -178,29 +230,36 @@ std::string rollup_key(ReportGroup g) {
   }
 }
 
-// Rows of `measures` of dimension `dim` in [from_day, to_day) of the rollup and of the deltas not
-// yet folded into it, summed per `select` (the columns up to the first measure-independent one).
+// Rows of `measures` of dimension `dim`, summed per group (`group_key`), measure and (`with_bucket`)
+// bucket: of the rollup's rows matching each of `parts` (conditions on span and day over the
+// parameters from $6 on: `part_args`) and of the deltas not folded yet of days in [$4, $5).
 pqxx::result rollup_rows(pqxx::transaction_base& tx, const std::string& workspace_id, int dim,
-                         const std::string& measures, const std::string& from_day, const std::string& to_day,
+                         const std::string& measures, const std::string& deltas_from, const std::string& to_day,
+                         const std::vector<std::string>& parts, const std::vector<std::string>& part_args,
                          const std::string& group_key, bool with_bucket) {
-  const std::string where =
-      " WHERE workspace_id = $1 AND dim = $2 AND measure = ANY($3::smallint[]) AND day >= "
-      "$4::date AND day < $5::date";
-  const std::string cols = "day, key, measure, bucket, n, s";
+  const std::string common = " WHERE workspace_id = $1 AND dim = $2 AND measure = ANY($3::smallint[]) AND ";
+  const std::string cols = "SELECT day, key, measure, bucket, n, s FROM ";
+  std::string from = cols + "report_deltas" + common + "day >= $4::date AND day < $5::date";
+  for (const auto& part : parts) from += " UNION ALL " + cols + "report_rollup" + common + part;
+  std::vector<std::string> args{workspace_id, std::to_string(dim), measures, deltas_from, to_day};
+  args.insert(args.end(), part_args.begin(), part_args.end());
   return tx.exec_params("SELECT " + group_key + ", measure, " + (with_bucket ? "bucket" : "0") +
-                            ", sum(n)::bigint, sum(s)::float8 FROM (SELECT " + cols + " FROM report_rollup" + where +
-                            " UNION ALL SELECT " + cols + " FROM report_deltas" + where + ") f GROUP BY 1, 2, 3",
-                        workspace_id, dim, measures, from_day, to_day);
+                            ", sum(n)::bigint, sum(s)::float8 FROM (" + from + ") f GROUP BY 1, 2, 3",
+                        pqxx::prepare::make_dynamic_params(args));
 }
 
 // Every fact but the backlog's, in the period, per group: from the rollup when it can, else from
 // the facts of the tickets that had an event in the period (the same definitions, computed now).
 void facts_in_period(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
-                     const RollupSpan& span, std::map<std::string, Facts>& out) {
-  if (span.usable) {
-    tally(rollup_rows(tx, workspace_id, dim_of(q.group), "{1,2,3,5,6,7,8,9,10,11,12,13}", span.from_day, span.to_day,
-                      rollup_key(q.group), true),
-          out);
+                     const RollupPeriod& period, std::map<std::string, Facts>& out) {
+  if (period.usable) {
+    const auto p = pieces(period.from_day, period.to_day, q.group);
+    tally(
+        rollup_rows(tx, workspace_id, dim_of(q.group), "{1,2,3,5,6,7,8,9,10,11,12,13}", period.from_day, period.to_day,
+                    {"span = 31 AND day = ANY($6::date[])", "span = 7 AND day = ANY($7::date[])",
+                     "span = 1 AND day = ANY($8::date[])"},
+                    {p.months, p.weeks, p.days}, rollup_key(q.group), true),
+        out);
     return;
   }
   std::vector<std::string> args{workspace_id, q.from, q.to, std::to_string(dim_of(q.group))};
@@ -227,11 +286,16 @@ void facts_in_period(pqxx::transaction_base& tx, const std::string& workspace_id
 // The backlog at each group's end from the rollup: the sum of every move into and out of it up to
 // then (per dimension key; per day or week, summed up to each).
 void rollup_backlog(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
-                    const RollupSpan& span, std::map<std::string, ReportFigures>& out) {
+                    const RollupPeriod& period, std::map<std::string, ReportFigures>& out) {
+  // Whole months before the month the period starts in (grouped by time: its days count one by
+  // one) or ends in, then its days.
+  const auto first = std::chrono::year_month_day(parse_day(by_time(q.group) ? period.from_day : period.to_day));
+  const std::string month = format_day(std::chrono::sys_days(first.year() / first.month() / 1));
   std::map<std::string, long> moves;
   long total = 0;
-  for (const auto& r :
-       rollup_rows(tx, workspace_id, dim_of(q.group), "{4}", "-infinity", span.to_day, rollup_key(q.group), false)) {
+  for (const auto& r : rollup_rows(tx, workspace_id, dim_of(q.group), "{4}", "-infinity", period.to_day,
+                                   {"span = 31 AND day < $6::date", "span = 1 AND day >= $6::date AND day < $5::date"},
+                                   {month}, rollup_key(q.group), false)) {
     moves[r[0].as<std::string>()] += r[3].as<long>();
     total += r[3].as<long>();
   }
@@ -338,14 +402,14 @@ void note_business_time(pqxx::work& tx, const std::string& id, const char* end, 
 
 std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const ReportQuery& q) {
-  const auto span = rollup_span(tx, workspace_id, q);
+  const auto period = rollup_period(tx, workspace_id, q);
   std::map<std::string, Facts> facts;
   facts[""];  // the totals, also of an empty period
-  facts_in_period(tx, workspace_id, q, span, facts);
+  facts_in_period(tx, workspace_id, q, period, facts);
   std::map<std::string, ReportFigures> out;
   for (const auto& [key, f] : facts) out[key] = figures_of(f);
-  if (span.usable)
-    rollup_backlog(tx, workspace_id, q, span, out);
+  if (period.usable)
+    rollup_backlog(tx, workspace_id, q, period, out);
   else
     backlog(tx, workspace_id, q, out);
   return out;
@@ -357,11 +421,12 @@ int fold_report_deltas(pqxx::work& tx, int limit) {
   if (!tx.exec("SELECT pg_try_advisory_xact_lock(hashtext('loket:report-fold'))")[0][0].as<bool>()) return 0;
   return tx
       .exec_params1(
-          "WITH d AS (DELETE FROM report_deltas WHERE id IN (SELECT id FROM report_deltas ORDER BY id "
-          "LIMIT $1) RETURNING *), folded AS (INSERT INTO report_rollup AS r (workspace_id, dim, measure, "
-          "day, key, bucket, n, s) SELECT workspace_id, dim, measure, day, key, bucket, sum(n), sum(s) "
-          "FROM d GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6 ON CONFLICT (workspace_id, dim, "
-          "measure, day, key, bucket) DO UPDATE SET n = r.n + EXCLUDED.n, s = r.s + EXCLUDED.s) "
+          "WITH d AS (DELETE FROM report_deltas WHERE id IN (SELECT id FROM report_deltas ORDER BY id LIMIT $1) "
+          "RETURNING *), folded AS (INSERT INTO report_rollup AS r (workspace_id, dim, measure, span, day, key, "
+          "bucket, n, s) SELECT workspace_id, dim, measure, sp.span, report_span_start(sp.span, day), key, bucket, "
+          "sum(n), sum(s) FROM d, (VALUES (1::smallint), (7::smallint), (31::smallint)) sp (span) GROUP BY 1, 2, 3, "
+          "4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 ON CONFLICT (workspace_id, dim, measure, span, day, key, bucket) "
+          "DO UPDATE SET n = r.n + EXCLUDED.n, s = r.s + EXCLUDED.s) "
           "SELECT count(*) FROM d",
           limit)[0]
       .as<int>();
