@@ -317,17 +317,12 @@ void rollup_backlog(pqxx::transaction_base& tx, const std::string& workspace_id,
 // plus those out of it since then (the status log from the period's start on).
 void backlog(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q,
              std::map<std::string, ReportFigures>& out) {
-  const std::string open = "('open', 'pending', 'snoozed')";
-  const std::string delta = "CASE WHEN l.to_status IN " + open + " AND coalesce(l.from_status, '') NOT IN " + open +
-                            " THEN 1 WHEN l.from_status IN " + open + " AND l.to_status NOT IN " + open +
-                            " THEN -1 ELSE 0 END";
   const bool time = by_time(q.group);
   const std::string dim = time ? "''::text" : key_of(q.group, "");
   std::map<std::string, long> now;  // per dimension key ("" when not grouped by one)
   for (const auto& r : tx.exec_params("SELECT " + dim +
                                           ", count(*) FROM tickets t WHERE t.workspace_id = $1 AND t.merged_into_id "
-                                          "IS NULL AND t.status IN " +
-                                          open + " GROUP BY 1",
+                                          "IS NULL AND t.status IN ('open', 'pending', 'snoozed') GROUP BY 1",
                                       workspace_id))
     now[r[0].as<std::string>()] = r[1].as<long>();
   // Changes since the period's end per dimension, and for time groups per day or week since its start.
@@ -336,10 +331,11 @@ void backlog(pqxx::transaction_base& tx, const std::string& workspace_id, const 
   if (time) args.push_back(q.time_zone);
   const std::string bucket = time ? key_of(q.group, "l.at") : "''::text";
   for (const auto& r : tx.exec_params(
-           "SELECT " + dim + ", " + bucket + ", coalesce(sum(" + delta + ") FILTER (WHERE l.at >= $3::timestamptz), " +
-               "0), sum(" + delta +
-               ") FROM ticket_status_log l JOIN tickets t ON t.id = l.ticket_id WHERE l.workspace_id = $1 AND "
-               "t.merged_into_id IS NULL AND l.at >= $2::timestamptz GROUP BY 1, 2",
+           "SELECT " + dim + ", " + bucket +
+               ", coalesce(sum(x.n) FILTER (WHERE l.at >= $3::timestamptz), 0), sum(x.n) FROM ticket_status_log l "
+               "JOIN tickets t ON t.id = l.ticket_id, status_report_facts(l.from_status, l.to_status) x WHERE "
+               "l.workspace_id = $1 AND t.merged_into_id IS NULL AND l.at >= $2::timestamptz AND x.measure = 4 GROUP "
+               "BY 1, 2",
            pqxx::prepare::make_dynamic_params(args))) {
     after_end[r[0].as<std::string>()] += r[2].as<long>();
     per_bucket[r[1].as<std::string>()] += r[3].as<long>();
