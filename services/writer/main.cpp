@@ -46,12 +46,6 @@ int main() {
             next_tick = std::chrono::steady_clock::now() + clock_every;
             store::with_tx(pool, [&](pqxx::work& tx) { store::wake_snoozed(tx, 500); });
             store::with_tx(pool, [&](pqxx::work& tx) { store::sweep_sla(tx, 500); });  // sla.warning, sla.breached
-            // Report facts the tickets' triggers wrote fold into the rollup reports read.
-            for (int i = 0;
-                 i < 20 &&
-                 store::with_tx(pool, [&](pqxx::work& tx) { return store::fold_report_deltas(tx, 20000); }) == 20000;
-                 ++i) {
-            }
           }
           if (std::chrono::steady_clock::now() >= next_sweep) {
             next_sweep = std::chrono::steady_clock::now() + sweep_every;
@@ -64,6 +58,25 @@ int main() {
           core::log(core::Level::kError, "outbox relay failed; retrying", {{"error", e.what()}});
           core::sleep_unless_stopped(std::chrono::seconds(1));
         }
+      }
+    });
+    // Reports (issue 21): the deltas the tickets' triggers wrote fold into the rollup, and a
+    // workspace whose rollup is not counted in its time zone (new, changed) is recounted — minutes
+    // for a big one, hence a thread of its own, never in the relay's way.
+    std::thread reports([&] {
+      auto every = core::env_ms("LOKET_SNOOZE_SWEEP_MS", std::chrono::seconds(5));
+      while (!core::stop_requested()) {
+        try {
+          store::with_tx(pool, [&](pqxx::work& tx) { return store::rebuild_stale_report_rollup(tx); });
+          for (int i = 0; i < 20 && store::with_tx(pool, [&](pqxx::work& tx) {
+                              return store::fold_report_deltas(tx, 20000);
+                            }) == 20000;
+               ++i) {
+          }
+        } catch (const std::exception& e) {
+          core::log(core::Level::kError, "report rollup failed; retrying", {{"error", e.what()}});
+        }
+        core::sleep_unless_stopped(every);
       }
     });
     auto providers = providers::Registry::standard(providers::settings_from_env());
@@ -115,6 +128,7 @@ int main() {
       });
     for (auto& w : workers) w.join();
     relay.join();
+    reports.join();
     if (failure) std::rethrow_exception(failure);
   } catch (const std::exception& e) {
     if (core::stop_requested()) return 0;

@@ -4,7 +4,6 @@
 -- those rated, 5% reopened once; every status change in the log as the trigger would have written
 -- it. The workspace counts its days in Europe/Amsterdam; its report rollup is counted once at the
 -- end (the triggers are off while seeding). Then settles the tables (VACUUM ANALYZE).
-UPDATE workspaces SET time_zone = 'Europe/Amsterdam' WHERE id = :'ws';
 INSERT INTO inboxes (id, workspace_id, name)
 SELECT 'ibx_bench' || lpad(g::text, 15, '0'), :'ws', 'Bench inbox ' || g FROM generate_series(1, 20) g;
 INSERT INTO teams (id, workspace_id, name)
@@ -58,7 +57,10 @@ UPDATE workspaces SET ticket_seq = :n WHERE id = :'ws';
 ALTER TABLE tickets ENABLE TRIGGER tickets_status_log;
 ALTER TABLE tickets ENABLE TRIGGER tickets_report_facts;
 ALTER TABLE ticket_status_log ENABLE TRIGGER status_log_report_facts;
+BEGIN;  -- a writer sees the new zone with its rollup, never without (it would recount it too)
+UPDATE workspaces SET time_zone = 'Europe/Amsterdam' WHERE id = :'ws';
 SELECT rebuild_report_facts(:'ws');
+COMMIT;
 VACUUM (ANALYZE) tickets;
 VACUUM (ANALYZE) ticket_status_log;
 VACUUM (ANALYZE) messages;

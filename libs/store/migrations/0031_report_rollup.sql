@@ -6,7 +6,8 @@
 -- dimension (all, channel, inbox, team, agent); the writers fold the deltas into report_rollup
 -- (one row per workspace, dimension, measure, span — the day, its week and its month —, key and
 -- bucket) in the background. A report over whole days in the workspace's zone reads its whole
--- months, whole weeks and remaining days there, and the deltas; never the tickets.
+-- months, whole weeks and remaining days there, and the deltas; never the tickets. The writers
+-- count each workspace's existing tickets once, in the background (report_rollup_zones).
 ALTER TABLE workspaces ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';  -- IANA; reports' days
 
 -- Measures: 1 created, 2 resolved, 3 reopened, 4 backlog (+1 in, -1 out), 5/6 first response
@@ -22,7 +23,14 @@ CREATE TABLE report_rollup (
   bucket       smallint NOT NULL,  -- report_bucket() of a duration, the score, else 0
   n            bigint NOT NULL,
   s            float8 NOT NULL,    -- the sum of the durations counted (seconds), else 0
-  PRIMARY KEY (workspace_id, dim, measure, span, day, key, bucket)
+  PRIMARY KEY (workspace_id, dim, measure, span, day, key, bucket) INCLUDE (n, s)  -- index-only reads
+);
+-- The zone each workspace's rollup is counted in. A workspace whose zone differs (or without a row:
+-- new, or from before this migration) is recounted by a writer (store::rebuild_stale_report_rollup);
+-- until then its reports are computed from the tickets.
+CREATE TABLE report_rollup_zones (
+  workspace_id text PRIMARY KEY,
+  time_zone    text NOT NULL
 );
 CREATE TABLE report_deltas (
   id           bigserial PRIMARY KEY,
@@ -140,10 +148,12 @@ END $$;
 CREATE TRIGGER status_log_report_facts AFTER INSERT OR DELETE ON ticket_status_log
   FOR EACH ROW EXECUTE FUNCTION report_status_change();
 
--- Recounts a workspace's facts from its tickets (after its time zone changed; and below, for the
--- tickets that exist now). The caller holds the fold's lock (store::rebuild_report_facts).
+-- Recounts a workspace's facts from its tickets in its time zone, and records that zone. Run it in
+-- one snapshot (REPEATABLE READ): deltas committed after it stay, as their changes are not in it.
+-- Holds the fold's lock: no fold meanwhile.
 CREATE FUNCTION rebuild_report_facts(ws text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('loket:report-fold'));
   DELETE FROM report_deltas WHERE workspace_id = ws;
   DELETE FROM report_rollup WHERE workspace_id = ws;
   INSERT INTO report_rollup (workspace_id, dim, measure, span, day, key, bucket, n, s)
@@ -153,6 +163,6 @@ BEGIN
        (VALUES (1::smallint), (7::smallint), (31::smallint)) sp (span)
   WHERE t.workspace_id = ws
   GROUP BY 2, 3, 4, 5, 6, 7 HAVING sum(f.n) <> 0;
+  INSERT INTO report_rollup_zones (workspace_id, time_zone) SELECT id, time_zone FROM workspaces WHERE id = ws
+  ON CONFLICT (workspace_id) DO UPDATE SET time_zone = EXCLUDED.time_zone;
 END $$;
-
-SELECT rebuild_report_facts(id) FROM workspaces;

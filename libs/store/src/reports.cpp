@@ -159,9 +159,10 @@ struct RollupPeriod {
 
 RollupPeriod rollup_period(pqxx::transaction_base& tx, const std::string& workspace_id, const ReportQuery& q) {
   auto r = tx.exec_params(
-      "SELECT w.time_zone = $2 AND ($3::timestamptz AT TIME ZONE $2)::time = '00:00' AND ($4::timestamptz AT "
-      "TIME ZONE $2)::time = '00:00', ($3::timestamptz AT TIME ZONE $2)::date::text, ($4::timestamptz AT TIME ZONE "
-      "$2)::date::text FROM workspaces w WHERE w.id = $1",
+      "SELECT w.time_zone = $2 AND z.time_zone IS NOT DISTINCT FROM $2 AND ($3::timestamptz AT TIME ZONE "
+      "$2)::time = '00:00' AND ($4::timestamptz AT TIME ZONE $2)::time = '00:00', ($3::timestamptz AT TIME ZONE "
+      "$2)::date::text, ($4::timestamptz AT TIME ZONE $2)::date::text FROM workspaces w LEFT JOIN "
+      "report_rollup_zones z ON z.workspace_id = w.id WHERE w.id = $1",
       workspace_id, q.time_zone, q.from, q.to);
   if (r.empty() || !r[0][0].as<bool>()) return {};
   return {true, r[0][1].as<std::string>(), r[0][2].as<std::string>()};
@@ -398,6 +399,8 @@ void note_business_time(pqxx::work& tx, const std::string& id, const char* end, 
 
 std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const ReportQuery& q) {
+  // A few thousand rows: starting parallel workers would cost more than the whole query.
+  tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
   const auto period = rollup_period(tx, workspace_id, q);
   std::map<std::string, Facts> facts;
   facts[""];  // the totals, also of an empty period
@@ -428,9 +431,16 @@ int fold_report_deltas(pqxx::work& tx, int limit) {
       .as<int>();
 }
 
-void rebuild_report_facts(pqxx::work& tx, const std::string& workspace_id) {
-  tx.exec("SELECT pg_advisory_xact_lock(hashtext('loket:report-fold'))");
-  tx.exec_params("SELECT rebuild_report_facts($1)", workspace_id);
+bool rebuild_stale_report_rollup(pqxx::work& tx) {
+  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");  // one snapshot: see the migration
+  tx.exec("SET LOCAL statement_timeout = 0");                  // minutes for millions of tickets
+  if (!tx.exec("SELECT pg_try_advisory_xact_lock(hashtext('loket:report-fold'))")[0][0].as<bool>()) return false;
+  auto stale = tx.exec(
+      "SELECT w.id FROM workspaces w LEFT JOIN report_rollup_zones z ON z.workspace_id = w.id WHERE z.time_zone IS "
+      "DISTINCT FROM w.time_zone ORDER BY w.created_at LIMIT 1");
+  if (stale.empty()) return false;
+  tx.exec_params("SELECT rebuild_report_facts($1)", stale[0][0].as<std::string>());
+  return true;
 }
 
 void note_first_response_time(pqxx::work& tx, const Ticket& t) {

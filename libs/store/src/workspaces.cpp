@@ -5,7 +5,6 @@
 #include "loket/providers/registry.hpp"
 #include "loket/store/access.hpp"
 #include "loket/store/inboxes.hpp"
-#include "loket/store/reports.hpp"
 #include "loket/store/store.hpp"
 #include "rows.hpp"
 
@@ -77,10 +76,8 @@ void update_workspace(pqxx::work& tx, const std::string& id, const WorkspaceChan
   if (change.require_signed_webhooks)
     tx.exec_params0("UPDATE workspaces SET require_signed_webhooks = $2 WHERE id = $1", id,
                     *change.require_signed_webhooks);
-  if (change.time_zone &&
-      !tx.exec_params("UPDATE workspaces SET time_zone = $2 WHERE id = $1 AND time_zone <> $2", id, *change.time_zone)
-              .affected_rows() == 0)
-    rebuild_report_facts(tx, id);
+  // The writers recount its report rollup in the new zone (store::rebuild_stale_report_rollup).
+  if (change.time_zone) tx.exec_params0("UPDATE workspaces SET time_zone = $2 WHERE id = $1", id, *change.time_zone);
 }
 
 void lock_webhook_policy(pqxx::work& tx, const std::string& workspace_id) {

@@ -302,26 +302,38 @@ Outcome notify(MailKind kind, const events::TicketEvent& e, const std::string& v
 namespace {
 constexpr const char* kTeamTarget = "team:";
 
-// What the team chats are told about customer message `created`, or nullopt when its ticket or
-// workspace is gone: a customer's first message is a new ticket, a later one a reply.
+// What the team chats are told about customer message `created` or SLA `alert` (one of them), or
+// nullopt when its ticket or workspace is gone: a customer's first message is a new ticket, a
+// later one a reply.
 std::optional<providers::TeamNotice> team_notice(pqxx::transaction_base& tx, const events::TicketEvent& e,
-                                                 const events::MessageCreated& created, const Options& opt) {
-  const auto& msg = created.message;
+                                                 const events::MessageCreated* created, const events::SlaAlert* alert,
+                                                 const Options& opt) {
   auto ticket = store::load_ticket(tx, e.workspace_id, e.ticket_id);
   auto ws = store::load_workspace(tx, e.workspace_id);
   if (!ticket || !ws) return std::nullopt;  // deleted since
   providers::TeamNotice n;
-  n.kind = msg.seq <= 1 ? providers::TeamNotice::Kind::kNewTicket : providers::TeamNotice::Kind::kCustomerReply;
   n.workspace = ws->name;
   n.number = ticket->number;
   n.subject = ticket->subject;
-  n.requester = ticket->requester_name.value_or(ticket->requester_email.value_or(
-      ticket->requester_phone.value_or(msg.author_name.empty() ? "A customer" : msg.author_name)));
+  const std::string author = created ? created->message.author_name : "";
+  n.requester = ticket->requester_name.value_or(
+      ticket->requester_email.value_or(ticket->requester_phone.value_or(author.empty() ? "A customer" : author)));
   n.channel = providers::channel_label(ticket->channel);
+  if (!opt.agent_ticket_url.empty()) n.link = core::replace_all(opt.agent_ticket_url, "{ticketId}", e.ticket_id);
+  if (alert) {
+    n.kind = alert->breached ? providers::TeamNotice::Kind::kSlaBreached : providers::TeamNotice::Kind::kSlaWarning;
+    n.sla_target = core::replace_all(alert->target, "_", " ");
+    // "2026-11-02T14:00:00.000Z" → "2026-11-02 14:00 UTC"
+    n.due_at = alert->due_at.size() >= 16 ? alert->due_at.substr(0, 10) + " " + alert->due_at.substr(11, 5) + " UTC"
+                                          : alert->due_at;
+    n.occurred_at = e.occurred_at;
+    return n;
+  }
+  const auto& msg = created->message;
+  n.kind = msg.seq <= 1 ? providers::TeamNotice::Kind::kNewTicket : providers::TeamNotice::Kind::kCustomerReply;
   std::string body = core::trim(msg.body);
   if (body.empty() && !msg.attachments.empty()) body = "[" + std::to_string(msg.attachments.size()) + " file(s)]";
   n.excerpt = core::utf8_length(body) > 500 ? core::utf8_truncate(body, 499) + "…" : body;
-  if (!opt.agent_ticket_url.empty()) n.link = core::replace_all(opt.agent_ticket_url, "{ticketId}", e.ticket_id);
   n.occurred_at = msg.created_at;
   return n;
 }
@@ -361,11 +373,12 @@ Outcome handle_team_event(const std::string& value, int attempt, const std::stri
   } catch (const events::UnknownEventType&) {
     return Outcome::kIgnored;
   }
+  // News: a customer's message (not the team's own), an SLA target at risk or breached.
   const auto* created = std::get_if<events::MessageCreated>(&e.data);
-  if (!created) return Outcome::kIgnored;
+  const auto* alert = std::get_if<events::SlaAlert>(&e.data);
+  if (created && (created->message.author_type != "requester" || created->message.internal)) created = nullptr;
+  if (!created && !alert) return Outcome::kIgnored;  // no query
   core::LogScope in_event("eventId", e.event_id), in_workspace("workspaceId", e.workspace_id);
-  const auto& msg = created->message;
-  if (msg.author_type != "requester" || msg.internal) return Outcome::kIgnored;  // not news: no query
   std::optional<providers::TeamNotice> notice;
   std::vector<store::Integration> chats;
   {
@@ -378,7 +391,7 @@ Outcome handle_team_event(const std::string& value, int attempt, const std::stri
       if (target.empty() || target == kTeamTarget + integ.id) chats.push_back(std::move(integ));
     }
     if (chats.empty()) return Outcome::kIgnored;  // most workspaces: one query per customer message
-    notice = team_notice(tx, e, *created, opt);
+    notice = team_notice(tx, e, created, alert, opt);
     if (!notice) return Outcome::kIgnored;
   }
   Outcome last = Outcome::kIgnored;

@@ -75,7 +75,8 @@ Outcome handle_event(const std::string& value, int attempt, store::Pool& pool, k
 
 /// Handles one `ticket.events` record for the team chats (issue 18; a consumer group of its
 /// own, so a slow Slack never delays a customer's reply): a customer's first message on a
-/// ticket is posted as a new ticket, a later one as a reply, to every `active` integration of
+/// ticket is posted as a new ticket, a later one as a reply, and `sla.warning` / `sla.breached`
+/// (issue 21) as "SLA at risk" / "SLA breached", to every `active` integration of
 /// the workspace whose provider has team_notices — or only to `target` ("team:<integrationId>",
 /// from an `outbound.retry` record). Once per event and integration (`team_notices` rows); each
 /// integration retries on its own (429 with Retry-After, 5xx, unreachable) until max_attempts,

@@ -12,7 +12,8 @@
 
 namespace loket::providers::discord {
 namespace {
-constexpr int kNewTicketColor = 0x2f81f7, kReplyColor = 0x3fb950;
+constexpr int kNewTicketColor = 0x2f81f7, kReplyColor = 0x3fb950, kSlaWarningColor = 0xd29922,
+              kSlaBreachedColor = 0xf85149;
 
 // Executes the webhook with `body` and ?wait=true (Discord then answers with the message, or
 // with an error instead of dropping it silently); returns the message id.
@@ -77,14 +78,29 @@ void field(core::JsonWriter& w, const char* name, const std::string& value) {
 }  // namespace
 
 std::string notice_json(const TeamNotice& n) {
-  const bool created = n.kind == TeamNotice::Kind::kNewTicket;
   const std::string number = "#" + std::to_string(n.number);
+  std::string what, footer;  // "New ticket ", "new ticket"
+  int color = kNewTicketColor;
+  switch (n.kind) {
+    case TeamNotice::Kind::kNewTicket:
+      what = "New ticket ", footer = "new ticket";
+      break;
+    case TeamNotice::Kind::kCustomerReply:
+      what = "Customer replied on ", footer = "customer reply", color = kReplyColor;
+      break;
+    case TeamNotice::Kind::kSlaWarning:
+      what = "SLA at risk: " + n.sla_target + " due " + n.due_at + " on ", footer = "SLA at risk";
+      color = kSlaWarningColor;
+      break;
+    case TeamNotice::Kind::kSlaBreached:
+      what = "SLA breached: " + n.sla_target + " was due " + n.due_at + " on ", footer = "SLA breached";
+      color = kSlaBreachedColor;
+      break;
+  }
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();
-  core::json_kv(
-      w, "content",
-      core::utf8_truncate((created ? "New ticket " : "Customer replied on ") + number + " from " + n.requester, 300));
+  core::json_kv(w, "content", core::utf8_truncate(what + number + " from " + n.requester, 300));
   core::json_put(w, "allowed_mentions");
   w.StartObject();
   core::json_put(w, "parse");
@@ -98,7 +114,7 @@ std::string notice_json(const TeamNotice& n) {
   if (n.link.rfind("https://", 0) == 0 || n.link.rfind("http://", 0) == 0) core::json_kv(w, "url", n.link);
   if (!n.excerpt.empty()) core::json_kv(w, "description", core::utf8_truncate(n.excerpt, 4096));
   core::json_put(w, "color");
-  w.Int(created ? kNewTicketColor : kReplyColor);
+  w.Int(color);
   if (!n.occurred_at.empty()) core::json_kv(w, "timestamp", n.occurred_at);
   core::json_put(w, "fields");
   w.StartArray();
@@ -107,8 +123,7 @@ std::string notice_json(const TeamNotice& n) {
   w.EndArray();
   core::json_put(w, "footer");
   w.StartObject();
-  core::json_kv(w, "text",
-                core::utf8_truncate(n.workspace + " · " + (created ? "new ticket" : "customer reply"), 2048));
+  core::json_kv(w, "text", core::utf8_truncate(n.workspace + " · " + footer, 2048));
   w.EndObject();
   w.EndObject();
   w.EndArray();

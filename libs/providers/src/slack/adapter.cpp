@@ -89,18 +89,33 @@ class SlackAdapter final : public Adapter {
 }  // namespace
 
 std::string notice_json(const TeamNotice& n) {
-  const bool created = n.kind == TeamNotice::Kind::kNewTicket;
   const std::string number = "#" + std::to_string(n.number);
   // A link's URL may not hold '|' or '>' (they end it); ours never do, but a bad setting must
   // not break the message.
   const bool linkable = !n.link.empty() && n.link.find_first_of("|<> ") == std::string::npos;
   const std::string ref = linkable ? "<" + n.link + "|" + number + ">" : number;
-  std::string head = std::string(created ? "*New ticket* " : "*Customer replied* on ") + ref + " · " +
-                     escaped(n.channel) + "\n*" + escaped(core::utf8_truncate(n.subject, 300)) + "*\nfrom " +
-                     escaped(core::utf8_truncate(n.requester, 200));
+  std::string what, plain;  // "*New ticket* ", "New ticket "
+  switch (n.kind) {
+    case TeamNotice::Kind::kNewTicket:
+      what = "*New ticket* ", plain = "New ticket ";
+      break;
+    case TeamNotice::Kind::kCustomerReply:
+      what = "*Customer replied* on ", plain = "Customer replied on ";
+      break;
+    case TeamNotice::Kind::kSlaWarning:
+    case TeamNotice::Kind::kSlaBreached: {
+      const bool breached = n.kind == TeamNotice::Kind::kSlaBreached;
+      const std::string title = breached ? "SLA breached" : "SLA at risk";
+      const std::string detail = n.sla_target + (breached ? " was due " : " due ") + n.due_at + " on ";
+      what = "*" + title + "*: " + escaped(detail), plain = title + ": " + detail;
+      break;
+    }
+  }
+  std::string head = what + ref + " · " + escaped(n.channel) + "\n*" + escaped(core::utf8_truncate(n.subject, 300)) +
+                     "*\nfrom " + escaped(core::utf8_truncate(n.requester, 200));
   std::string quote = "> " + core::replace_all(escaped(core::utf8_truncate(n.excerpt, 1000)), "\n", "\n> ");
-  std::string fallback = std::string(created ? "New ticket " : "Customer replied on ") + number + " from " +
-                         core::utf8_truncate(n.requester, 200) + ": " + core::utf8_truncate(n.subject, 300);
+  std::string fallback =
+      plain + number + " from " + core::utf8_truncate(n.requester, 200) + ": " + core::utf8_truncate(n.subject, 300);
   rapidjson::StringBuffer sb;
   core::JsonWriter w(sb);
   w.StartObject();

@@ -85,10 +85,10 @@ struct ProviderDescriptor {
 };
 
 /// What a team chat is told (issue 18, seed 000 "Slack notifications"): a new ticket, or a
-/// customer's reply on one. Texts are as the customer wrote them; adapters escape them for
-/// their markup and cut them to their limits.
+/// customer's reply on one, or (issue 21) an SLA target at risk or breached. Texts are as the
+/// customer wrote them; adapters escape them for their markup and cut them to their limits.
 struct TeamNotice {
-  enum class Kind { kNewTicket, kCustomerReply };
+  enum class Kind { kNewTicket, kCustomerReply, kSlaWarning, kSlaBreached };
   Kind kind = Kind::kNewTicket;
   std::string workspace;    ///< the workspace's name
   std::int64_t number = 0;  ///< the ticket number
@@ -98,6 +98,8 @@ struct TeamNotice {
   std::string excerpt;      ///< the message, at most 500 characters (cut with "…")
   std::string link;         ///< the ticket in the agent app
   std::string occurred_at;  ///< RFC 3339 UTC
+  std::string sla_target;   ///< SLA kinds: "first response", "next response" or "resolution"
+  std::string due_at;       ///< SLA kinds: when the target is (was) due, e.g. "2026-11-02 14:00 UTC"
 };
 
 /// Where a provider's webhooks arrive on ingress.

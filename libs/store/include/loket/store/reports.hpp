@@ -46,10 +46,10 @@ struct ReportFigures {
 
 /// The figures per group key ("2026-11-30" for a day or the Monday of a week, a channel name, an
 /// inbox, team or agent id, "none" for tickets without one), keys in order, and the totals under "".
-/// Over whole days in the workspace's time zone (workspaces.time_zone = q.time_zone, from and to at
-/// local midnights) it reads the rollup (migration 0031: two queries, rows per day × key × bucket,
-/// never the tickets); otherwise it computes the same facts from the tickets with an event in the
-/// period. Throws pqxx::data_exception for an unknown zone.
+/// Over whole days in the workspace's time zone (workspaces.time_zone = q.time_zone, its rollup
+/// counted in it, from and to at local midnights) it reads the rollup (migration 0031: two queries, rows per day × key
+/// × bucket, never the tickets); otherwise it computes the same facts from the tickets with an event in the period.
+/// Throws pqxx::data_exception for an unknown zone.
 std::map<std::string, ReportFigures> report(pqxx::transaction_base& tx, const std::string& workspace_id,
                                             const ReportQuery& q);
 
@@ -65,8 +65,11 @@ void note_resolution_time(pqxx::work& tx, const Ticket& t);
 /// advisory lock: writers never wait on it). Reports read both tables, so a fold changes no figure.
 int fold_report_deltas(pqxx::work& tx, int limit);
 
-/// Recounts the rollup of `workspace_id` from its tickets, in its current time zone (after the zone
-/// changed). Reads every ticket of the workspace: seconds for a million.
-void rebuild_report_facts(pqxx::work& tx, const std::string& workspace_id);
+/// Recounts the rollup of one workspace whose rollup is not counted in its time zone (new, changed
+/// zone, or from before the rollup) from its tickets, and returns whether there was one. Must be
+/// the transaction's first statement (it sets REPEATABLE READ); no statement timeout; holds the
+/// fold's lock. Reads every ticket of the workspace: minutes for a million, in the background —
+/// meanwhile its reports are computed from the tickets.
+bool rebuild_stale_report_rollup(pqxx::work& tx);
 
 }  // namespace loket::store
