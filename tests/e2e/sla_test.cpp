@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "loket/core/ids.hpp"
 #include "loket/core/time.hpp"
 
 using namespace e2e;
@@ -84,6 +85,16 @@ TEST_CASE("sla: policies refused and kept; due times, pauses, warnings and breac
   const std::string hook = "/hooks/sla-" + random_digits(8);
   created(api("POST", "/api/v1/webhook-endpoints", key,
               R"({"url":")" + receiver().base() + hook + R"(","events":["sla.warning","sla.breached"]})"));
+  // The team's Slack hears of them too.
+  const std::string slack = "/services/T01/B01/" + loket::core::new_id("sla");
+  REQUIRE(api("POST", "/api/v1/channels", key,
+              R"({"provider":"slack_webhook","webhookUrl":")" + team_chat().base() + slack + R"("})")
+              .status == 201);
+  auto slack_posts = [&](const std::string& what) {
+    int n = 0;
+    for (const auto& post : team_chat().posts(slack)) n += post.find(what) != std::string::npos;
+    return n;
+  };
 
   // A low-priority ticket has no targets: no sla.
   CHECK(ticket(key, new_ticket(key, "low")).data()["sla"].IsNull());
@@ -120,6 +131,8 @@ TEST_CASE("sla: policies refused and kept; due times, pauses, warnings and breac
   std::this_thread::sleep_for(1s);  // several more sweeps
   CHECK(alerts(hook, "sla.breached", t, "first_response") == 1);
   CHECK(alerts(hook, "sla.warning", t, "first_response") == 1);
+  REQUIRE(wait_until([&] { return slack_posts("*SLA breached*: first response was due ") == 1; }, 15s));
+  CHECK(slack_posts("*SLA at risk*: first response due ") == 1);
 
   // The agent answers: first response met; pending pauses the resolution clock.
   agent_reply(key, t, "On its way, sorry for the wait.");

@@ -86,6 +86,37 @@ TEST_CASE("Discord: one embed within Discord's limits, and no one is pinged") {
   CHECK_FALSE(parsed(discord::notice_json(n))["embeds"][0].HasMember("url"));
 }
 
+TEST_CASE("SLA at risk and breached (issue 21): what, when it is due, on which ticket; no customer text") {
+  auto n = notice();
+  n.kind = TeamNotice::Kind::kSlaBreached;
+  n.excerpt.clear();
+  n.sla_target = "first response";
+  n.due_at = "2026-11-30 10:45 UTC";
+  auto s = parsed(slack::notice_json(n));
+  CHECK(std::string(s["text"].GetString()) ==
+        "SLA breached: first response was due 2026-11-30 10:45 UTC on #1042 from Budi &lt;!channel&gt;: Resi belum "
+        "muncul");
+  REQUIRE(s["blocks"].Size() == 2);  // no quote
+  CHECK(std::string(s["blocks"][0]["text"]["text"].GetString())
+            .rfind("*SLA breached*: first response was due 2026-11-30 10:45 UTC on "
+                   "<https://app.loket.example/tickets/tkt_1|#1042> · WhatsApp",
+                   0) == 0);
+  n.kind = TeamNotice::Kind::kSlaWarning;
+  n.sla_target = "resolution <!here>";  // never from a customer, but escaped all the same
+  const std::string warn = parsed(slack::notice_json(n))["blocks"][0]["text"]["text"].GetString();
+  CHECK(warn.rfind("*SLA at risk*: resolution &lt;!here&gt; due 2026-11-30 10:45 UTC on <", 0) == 0);
+
+  auto d = parsed(discord::notice_json(n));
+  CHECK(std::string(d["content"].GetString()) ==
+        "SLA at risk: resolution <!here> due 2026-11-30 10:45 UTC on #1042 from Budi <!channel>");
+  CHECK(d["allowed_mentions"]["parse"].Empty());
+  CHECK(d["embeds"][0]["color"].GetInt() == 0xd29922);
+  CHECK_FALSE(d["embeds"][0].HasMember("description"));
+  CHECK(std::string(d["embeds"][0]["footer"]["text"].GetString()) == "Toko <Anda> · SLA at risk");
+  n.kind = TeamNotice::Kind::kSlaBreached;
+  CHECK(parsed(discord::notice_json(n))["embeds"][0]["color"].GetInt() == 0xf85149);
+}
+
 TEST_CASE("a webhook URL is refused before anything is sent to it, unless it is the provider's") {
   auto slack = slack::make_adapter(Settings());
   auto discord = discord::make_adapter(Settings());
