@@ -59,6 +59,12 @@ CREATE FUNCTION report_bucket(v float8) RETURNS smallint LANGUAGE sql IMMUTABLE 
               ELSE least(64 + floor(16 * ln(v / 64) / ln(2)), 32000)::smallint END
 $$;
 
+-- The dimensions a ticket's facts count under, and its key in each.
+CREATE FUNCTION report_dims(t tickets) RETURNS TABLE (dim smallint, key text) LANGUAGE sql IMMUTABLE AS $$
+  VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')), (3, coalesce(t.team_id, 'none')),
+         (4, coalesce(t.assignee_id, 'none'))
+$$;
+
 -- A status change's facts: a resolution, a reopening, a move into or out of the backlog.
 CREATE FUNCTION status_report_facts(from_status text, to_status text)
 RETURNS TABLE (measure smallint, n bigint) LANGUAGE sql IMMUTABLE AS $$
@@ -106,9 +112,7 @@ LANGUAGE sql STABLE AS $$
      WHERE l.ticket_id = t.id
   )
   SELECT f.at, d.dim, d.key, f.measure, f.bucket, f.n * sign, f.s * sign
-  FROM facts f,
-       (VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')), (3, coalesce(t.team_id, 'none')),
-               (4, coalesce(t.assignee_id, 'none'))) d (dim, key)
+  FROM facts f, report_dims(t) d
   WHERE t.merged_into_id IS NULL
 $$;
 
@@ -140,8 +144,7 @@ BEGIN
   INSERT INTO report_deltas (workspace_id, dim, measure, day, key, bucket, n, s)
   SELECT t.workspace_id, d.dim, s.measure, (l.at AT TIME ZONE w.time_zone)::date, d.key, 0, s.n * sign, 0
   FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, status_report_facts(l.from_status, l.to_status) s,
-       LATERAL (VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')),
-                       (3, coalesce(t.team_id, 'none')), (4, coalesce(t.assignee_id, 'none'))) d (dim, key)
+       report_dims(t) d
   WHERE t.id = l.ticket_id AND t.merged_into_id IS NULL;
   RETURN NULL;
 END $$;
