@@ -170,6 +170,16 @@ TEST_CASE("sla: policies refused and kept; due times, pauses, warnings and breac
   // The answer ends the wait; no more next-response alerts for it.
   agent_reply(key, t, "The courier confirmed: tomorrow.");
   CHECK(ticket(key, t).data()["sla"]["nextResponseDueAt"].IsNull());
+  // Reports count the wait, met in time (today, in the workspace's zone: UTC).
+  const std::string today = loket::core::rfc3339_ms(loket::core::now_ms()).substr(0, 10);
+  const std::string tomorrow = loket::core::rfc3339_ms(loket::core::now_ms() + 86400000).substr(0, 10);
+  auto report = api("GET", "/api/v1/reports/overview?from=" + today + "&to=" + tomorrow, key);
+  INFO(report.raw);
+  const auto& next = report.data()["totals"]["sla"]["nextResponse"];
+  CHECK(next["waits"].GetInt() == 1);
+  CHECK(next["attained"].GetInt() == 1);
+  CHECK(next["rate"].GetDouble() == Approx(1.0));
+  CHECK(report.data()["totals"]["sla"]["firstResponse"]["attained"].GetInt() == 0);  // breached above
 
   // Urgent has no resolution target; deleting the policy takes the sla off its tickets.
   auto urgent = api("PATCH", "/api/v1/tickets/" + later, key, R"({"priority":"urgent"})");

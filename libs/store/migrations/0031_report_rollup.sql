@@ -12,7 +12,8 @@ ALTER TABLE workspaces ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';  -- IAN
 
 -- Measures: 1 created, 2 resolved, 3 reopened, 4 backlog (+1 in, -1 out), 5/6 first response
 -- calendar/business (bucket), 7/8 first response under an SLA target / met it, 9/10 resolution
--- calendar/business (bucket), 11/12 resolution targeted / met, 13 CSAT (bucket = score).
+-- calendar/business (bucket), 11/12 resolution targeted / met, 13 CSAT (bucket = score), 14/15
+-- next-response waits under a target that ended / met.
 CREATE TABLE report_rollup (
   workspace_id text NOT NULL,
   dim          smallint NOT NULL,  -- 0 all (key ''), 1 channel, 2 inbox, 3 team, 4 agent ('none')
@@ -59,6 +60,17 @@ CREATE FUNCTION report_bucket(v float8) RETURNS smallint LANGUAGE sql IMMUTABLE 
               ELSE least(64 + floor(16 * ln(v / 64) / ln(2)), 32000)::smallint END
 $$;
 
+-- Every next-response wait under a target that ended (an agent's reply, or resolving), and whether it
+-- was met (store/src/sla.cpp): what reports count for next-response attainment.
+CREATE TABLE ticket_sla_waits (
+  ticket_id    text NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  workspace_id text NOT NULL,
+  ended_at     timestamptz NOT NULL,
+  met          boolean NOT NULL
+);
+CREATE INDEX ticket_sla_waits_ticket ON ticket_sla_waits (ticket_id);
+CREATE INDEX ticket_sla_waits_workspace ON ticket_sla_waits (workspace_id, ended_at);
+
 -- The dimensions a ticket's facts count under, and its key in each.
 CREATE FUNCTION report_dims(t tickets) RETURNS TABLE (dim smallint, key text) LANGUAGE sql IMMUTABLE AS $$
   VALUES (0::smallint, ''), (1, t.channel), (2, coalesce(t.inbox_id, 'none')), (3, coalesce(t.team_id, 'none')),
@@ -73,6 +85,11 @@ RETURNS TABLE (measure smallint, n bigint) LANGUAGE sql IMMUTABLE AS $$
   UNION ALL SELECT 3, 1 WHERE from_status IN ('resolved', 'closed') AND to_status NOT IN ('resolved', 'closed')
   UNION ALL SELECT 4, CASE WHEN to_status IN ('open', 'pending', 'snoozed') THEN 1 ELSE -1 END
    WHERE (to_status IN ('open', 'pending', 'snoozed')) <> (coalesce(from_status, '') IN ('open', 'pending', 'snoozed'))
+$$;
+
+-- A next-response wait's facts: one ended under a target, and met.
+CREATE FUNCTION wait_report_facts(met boolean) RETURNS TABLE (measure smallint) LANGUAGE sql IMMUTABLE AS $$
+  SELECT 14::smallint UNION ALL SELECT 15 WHERE met
 $$;
 
 -- Every fact of ticket `t` times `sign`, per dimension, with the instant it happened at. A merged
@@ -110,6 +127,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL SELECT t.csat_at, 13, t.csat_score::smallint, 1, 0 WHERE t.csat_at IS NOT NULL AND t.csat_score IS NOT NULL
     UNION ALL SELECT l.at, x.measure, 0, x.n, 0 FROM ticket_status_log l, status_report_facts(l.from_status, l.to_status) x
      WHERE l.ticket_id = t.id
+    UNION ALL SELECT w.ended_at, x.measure, 0, 1, 0 FROM ticket_sla_waits w, wait_report_facts(w.met) x
+     WHERE w.ticket_id = t.id
   )
   SELECT f.at, d.dim, d.key, f.measure, f.bucket, f.n * sign, f.s * sign
   FROM facts f, report_dims(t) d
@@ -150,6 +169,18 @@ BEGIN
 END $$;
 CREATE TRIGGER status_log_report_facts AFTER INSERT OR DELETE ON ticket_status_log
   FOR EACH ROW EXECUTE FUNCTION report_status_change();
+
+-- A next-response wait ended.
+CREATE FUNCTION report_wait_end() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO report_deltas (workspace_id, dim, measure, day, key, bucket, n, s)
+  SELECT t.workspace_id, d.dim, x.measure, (NEW.ended_at AT TIME ZONE w.time_zone)::date, d.key, 0, 1, 0
+  FROM tickets t JOIN workspaces w ON w.id = t.workspace_id, wait_report_facts(NEW.met) x, report_dims(t) d
+  WHERE t.id = NEW.ticket_id AND t.merged_into_id IS NULL;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER sla_waits_report_facts AFTER INSERT ON ticket_sla_waits
+  FOR EACH ROW EXECUTE FUNCTION report_wait_end();
 
 -- Recounts a workspace's facts from its tickets in its time zone, and records that zone. Run it in
 -- one snapshot (REPEATABLE READ): deltas committed after it stay, as their changes are not in it.

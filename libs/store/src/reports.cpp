@@ -48,7 +48,9 @@ enum Measure : int {
   kResolutionBusiness,
   kResolutionTargeted,
   kResolutionAttained,
-  kCsat
+  kCsat,
+  kNextResponseTargeted,
+  kNextResponseAttained
 };
 
 // The dimension a grouping reads (0: all).
@@ -126,6 +128,8 @@ ReportFigures figures_of(const Facts& f) {
   r.first_response =
       duration_stats(f, kFirstResponse, kFirstResponseBusiness, kFirstResponseTargeted, kFirstResponseAttained);
   r.resolution = duration_stats(f, kResolution, kResolutionBusiness, kResolutionTargeted, kResolutionAttained);
+  r.next_response_waits = count(f, kNextResponseTargeted);
+  r.next_response_met = count(f, kNextResponseAttained);
   long score_sum = 0;
   for (int score = 1; score <= 5; ++score) {
     auto it = f.find({kCsat, score});
@@ -255,12 +259,12 @@ void facts_in_period(pqxx::transaction_base& tx, const std::string& workspace_id
                      const RollupPeriod& period, std::map<std::string, Facts>& out) {
   if (period.usable) {
     const auto p = pieces(period.from_day, period.to_day, q.group);
-    tally(
-        rollup_rows(tx, workspace_id, dim_of(q.group), "{1,2,3,5,6,7,8,9,10,11,12,13}", period.from_day, period.to_day,
-                    {"span = 31 AND day = ANY($6::date[])", "span = 7 AND day = ANY($7::date[])",
-                     "span = 1 AND day = ANY($8::date[])"},
-                    {p.months, p.weeks, p.days}, rollup_key(q.group), true),
-        out);
+    tally(rollup_rows(tx, workspace_id, dim_of(q.group), "{1,2,3,5,6,7,8,9,10,11,12,13,14,15}", period.from_day,
+                      period.to_day,
+                      {"span = 31 AND day = ANY($6::date[])", "span = 7 AND day = ANY($7::date[])",
+                       "span = 1 AND day = ANY($8::date[])"},
+                      {p.months, p.weeks, p.days}, rollup_key(q.group), true),
+          out);
     return;
   }
   std::vector<std::string> args{workspace_id, q.from, q.to, std::to_string(dim_of(q.group))};
@@ -275,7 +279,8 @@ void facts_in_period(pqxx::transaction_base& tx, const std::string& workspace_id
             "workspace_id = $1 AND resolved_at >= $2::timestamptz AND resolved_at < $3::timestamptz UNION SELECT id "
             "FROM tickets WHERE workspace_id = $1 AND csat_at >= $2::timestamptz AND csat_at < $3::timestamptz UNION "
             "SELECT ticket_id FROM ticket_status_log WHERE workspace_id = $1 AND at >= $2::timestamptz AND at < "
-            "$3::timestamptz) SELECT " +
+            "$3::timestamptz UNION SELECT ticket_id FROM ticket_sla_waits WHERE workspace_id = $1 AND ended_at >= "
+            "$2::timestamptz AND ended_at < $3::timestamptz) SELECT " +
                 key +
                 ", f.measure, f.bucket, sum(f.n)::bigint, sum(f.s)::float8 FROM tickets t JOIN ids ON ids.id = t.id, "
                 "ticket_report_facts(t, 1) f WHERE f.dim = $4::smallint AND f.measure <> 4 AND f.at >= "

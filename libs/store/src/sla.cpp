@@ -293,7 +293,14 @@ void refresh_sla(pqxx::work& tx, Ticket& t, const std::optional<std::string>& st
   }
   // The next-response wait: ends at an agent's reply (or resolving); a new one starts when the
   // ticket goes back to open after a first response (the customer wrote, or it was reopened).
-  if (st.next_since && (agent_replied || done)) st.next_since.reset();
+  if (st.next_since && (agent_replied || done)) {
+    // A wait under a next-response target ended: recorded for reports (met unless breached).
+    if (targets.next_response)
+      tx.exec_params0(
+          "INSERT INTO ticket_sla_waits (ticket_id, workspace_id, ended_at, met) VALUES ($1, $2, now(), $3)", t.id,
+          t.workspace_id, !st.has(st.breached, std::string(kTargets[1]) + ":" + std::to_string(st.next_cycle)));
+    st.next_since.reset();
+  }
   const bool reopened = status_from && *status_from != "open" && t.status == "open";
   if (!st.next_since && reopened && first_met && !agent_replied) {
     st.next_since = now;

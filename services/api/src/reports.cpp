@@ -126,6 +126,17 @@ void put_figures(core::JsonWriter& w, const store::ReportFigures& f) {
     put_number(w, "rate", attainment(*d));
     w.EndObject();
   }
+  core::json_put(w, "nextResponse");  // counted per wait, not per ticket
+  w.StartObject();
+  core::json_put(w, "waits");
+  w.Int64(f.next_response_waits);
+  core::json_put(w, "attained");
+  w.Int64(f.next_response_met);
+  put_number(w, "rate",
+             f.next_response_waits > 0
+                 ? std::optional<double>(static_cast<double>(f.next_response_met) / f.next_response_waits)
+                 : std::nullopt);
+  w.EndObject();
   w.EndObject();
 }
 
@@ -151,7 +162,8 @@ const char* kCsvHeader =
     "first_response_p90_s,first_response_business_median_s,first_response_business_p90_s,resolution_count,"
     "resolution_median_s,resolution_p90_s,resolution_business_median_s,resolution_business_p90_s,csat_responses,"
     "csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,csat_response_rate,backlog,sla_first_response_tickets,"
-    "sla_first_response_attained,sla_resolution_tickets,sla_resolution_attained";
+    "sla_first_response_attained,sla_resolution_tickets,sla_resolution_attained,sla_next_response_waits,"
+    "sla_next_response_attained";
 
 std::string csv_figures(const store::ReportFigures& f) {
   std::string row = std::to_string(f.created) + "," + std::to_string(f.resolved) + "," + std::to_string(f.reopened);
@@ -163,6 +175,7 @@ std::string csv_figures(const store::ReportFigures& f) {
   row += "," + csv_number(response_rate(f)) + "," + std::to_string(f.backlog);
   for (const auto* s : {&f.first_response, &f.resolution})
     row += "," + std::to_string(s->sla_targeted) + "," + std::to_string(s->sla_attained);
+  row += "," + std::to_string(f.next_response_waits) + "," + std::to_string(f.next_response_met);
   return row + "\r\n";
 }
 

@@ -42,6 +42,9 @@ struct ReportFigures {
   /// Tickets open, pending or snoozed at the group's end: the end of its day or week (at most the
   /// period's end), else the period's end.
   long backlog = 0;
+  /// Next-response waits under an SLA target that ended (an agent's reply, or resolving) in the
+  /// group, and those met in time.
+  long next_response_waits = 0, next_response_met = 0;
 };
 
 /// The figures per group key ("2026-11-30" for a day or the Monday of a week, a channel name, an
