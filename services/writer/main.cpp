@@ -68,10 +68,9 @@ int main() {
       while (!core::stop_requested()) {
         try {
           store::with_tx(pool, [&](pqxx::work& tx) { return store::rebuild_stale_report_rollup(tx); });
-          for (int i = 0; i < 20 && store::with_tx(pool, [&](pqxx::work& tx) {
-                              return store::fold_report_deltas(tx, 20000);
-                            }) == 20000;
-               ++i) {
+          // Up to 20 rounds of 20,000 while there are that many.
+          auto fold = [&](pqxx::work& tx) { return store::fold_report_deltas(tx, 20000); };
+          for (int round = 0; round < 20 && store::with_tx(pool, fold) == 20000; ++round) {
           }
         } catch (const std::exception& e) {
           core::log(core::Level::kError, "report rollup failed; retrying", {{"error", e.what()}});
