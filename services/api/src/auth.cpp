@@ -160,10 +160,9 @@ http::Response patch_workspace(Context& ctx, const http::Request& req, const Pri
   store::WorkspaceChange change{name, auto_reply ? std::optional<std::string>(reply_text) : std::nullopt,
                                 require_signed ? std::optional<bool>(require_signed->GetBool()) : std::nullopt,
                                 time_zone ? std::optional<std::string>(time_zone->GetString()) : std::nullopt};
-  if (change.time_zone &&
-      !store::with_tx(ctx.pool, [&](pqxx::work& tx) { return store::is_time_zone(tx, *change.time_zone); }))
-    return invalid_field("timeZone", "must be an IANA time zone like Europe/Amsterdam");
   return store::with_tx(ctx.pool, [&](pqxx::work& tx) {
+    if (change.time_zone && !store::is_time_zone(tx, *change.time_zone))
+      return invalid_field("timeZone", "must be an IANA time zone like Europe/Amsterdam");
     if (change.require_signed_webhooks.value_or(false)) {
       store::lock_webhook_policy(tx, p.workspace_id);
       if (auto open = unverified_integrations(tx, ctx, p.workspace_id); !open.empty())
