@@ -24,7 +24,10 @@ int main() {
   core::init_logging("writer");
   core::install_signal_handlers();
   try {
-    auto pool_ptr = store::pool_from_env(6);
+    // Several consumers (see below); two connections each (a batch's transaction and its ticket
+    // numbering), the relay's and the reports'.
+    const int consumers = std::max(1, static_cast<int>(core::env_int("LOKET_WRITER_CONSUMERS", 2)));
+    auto pool_ptr = store::pool_from_env(std::max(6, 2 * consumers + 2));
     auto& pool = *pool_ptr;
     auto keys = crypto::keyring_from_env();
     auto props = kafka::properties_from_env();
@@ -92,7 +95,6 @@ int main() {
     // Several consumers of the group in one process: their partitions are written concurrently,
     // so one batch's round trips and commit overlap another's (threads never share a partition,
     // hence never a conversation thread).
-    const int consumers = std::max(1, static_cast<int>(core::env_int("LOKET_WRITER_CONSUMERS", 2)));
     std::vector<std::unique_ptr<kafka::Consumer>> group_members;
     std::vector<ops::ScrapeHook> lag;
     for (int i = 0; i < consumers; ++i) {

@@ -3,10 +3,14 @@
 // on another of the contact's channels, chosen explicitly.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
 #include "harness.hpp"
+#include "loket/core/ids.hpp"
+#include "loket/store/contacts.hpp"
+#include "loket/store/tickets.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
@@ -331,4 +335,80 @@ TEST_CASE("merging tickets: one timeline in time order; a source's thread and st
   CHECK(api("POST", "/api/v1/public/tickets/" + form_token + "/messages", "", R"({"body":"Any news?"})").status == 201);
   CHECK(ticket_messages(key, target).data().Size() == 5);
   CHECK(ticket_messages(key, form_ticket).data().Size() == 0);
+}
+
+TEST_CASE(
+    "tickets numbered outside their transaction: concurrent batches of one workspace, one contact, no number "
+    "twice",
+    "[contacts]") {
+  // What the writer does (issue 16): numbers allocated in a short transaction of their own, then
+  // the batch written without the workspace row held. Eight batches at once, each with a ticket
+  // from the same new address and one of its own, must make one contact for the shared address
+  // and number the sixteen tickets 1-16.
+  auto [account, key] = new_workspace("Concurrent numbering");
+  const auto keys = loket::crypto::Keyring::parse("k1:" + std::string(64, '5'));
+  loket::store::Pool pool(env().database_url, 20);
+  const std::string shared = unique_email("shared");
+  auto ticket_from = [&](const std::string& email) {
+    loket::store::NewTicket t;
+    t.workspace_id = account;
+    t.subject = "Where is my order?";
+    t.channel = "email";
+    t.external_thread_id = "<" + loket::core::new_id("m") + "@mail.example>";
+    t.requester_email = email;
+    return t;
+  };
+  std::vector<std::thread> batches;
+  std::atomic<int> ready{0}, failed{0};
+  for (int i = 0; i < 8; ++i)
+    batches.emplace_back([&, i] {
+      try {
+        std::vector<loket::store::NewTicket> batch{ticket_from(shared), ticket_from(unique_email("own"))};
+        loket::store::with_tx(pool, [&](pqxx::work& tx) {
+          const auto numbers = loket::store::allocate_ticket_numbers(pool, batch);
+          ++ready;
+          while (ready < 8) std::this_thread::yield();  // all allocated before any creates
+          loket::store::create_tickets(tx, batch, keys, nullptr, &numbers);
+          if (i % 2) std::this_thread::sleep_for(50ms);  // holding its locks a while
+        });
+      } catch (const std::exception& e) {
+        INFO(e.what());
+        ++failed;
+      }
+    });
+  for (auto& t : batches) t.join();
+  REQUIRE(failed == 0);
+  CHECK(sql_number("SELECT count(*) FROM tickets WHERE workspace_id = '" + account + "'") == 16);
+  CHECK(sql_number("SELECT count(DISTINCT number) FROM tickets WHERE workspace_id = '" + account +
+                   "' AND number BETWEEN 1 AND 16") == 16);
+  CHECK(sql_number("SELECT count(DISTINCT contact_id) FROM tickets WHERE workspace_id = '" + account +
+                   "' AND requester_email = '" + shared + "'") == 1);
+  CHECK(sql_number("SELECT count(*) FROM contact_identities WHERE workspace_id = '" + account +
+                   "' AND kind = 'email' AND value = '" + shared + "'") == 1);
+  CHECK(sql_number("SELECT count(*) FROM contacts WHERE workspace_id = '" + account + "'") == 9);
+
+  // A batch that fails after its numbers were allocated leaves a gap; no number is handed out twice.
+  try {
+    loket::store::with_tx(pool, [&](pqxx::work& tx) {
+      std::vector<loket::store::NewTicket> batch{ticket_from(unique_email("gone"))};
+      const auto numbers = loket::store::allocate_ticket_numbers(pool, batch);
+      CHECK(numbers.at(account) == 17);
+      loket::store::create_tickets(tx, batch, keys, nullptr, &numbers);
+      throw std::runtime_error("the batch fails");
+    });
+  } catch (const std::runtime_error&) {
+  }
+  auto next = loket::store::with_tx(pool, [&](pqxx::work& tx) {
+    std::vector<loket::store::NewTicket> batch{ticket_from(unique_email("next"))};
+    const auto numbers = loket::store::allocate_ticket_numbers(pool, batch);
+    return loket::store::create_tickets(tx, batch, keys, nullptr, &numbers);
+  });
+  CHECK(next.at(0).number == 18);
+  // Without allocated numbers (the API's path) numbering continues in the transaction itself.
+  auto api_made = loket::store::with_tx(
+      pool, [&](pqxx::work& tx) { return loket::store::create_tickets(tx, {ticket_from(shared)}, keys); });
+  CHECK(api_made.at(0).number == 19);
+  CHECK(api_made.at(0).contact_id.value_or("") ==
+        sql_text("SELECT contact_id FROM contact_identities WHERE workspace_id = '" + account + "' AND value = '" +
+                 shared + "'"));
 }

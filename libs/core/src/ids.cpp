@@ -26,32 +26,32 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
-namespace {
-// RFC 4648 encoding of `bytes` with `alphabet` (64 characters), '='-padded when `pad`.
-std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  auto at = [&](std::size_t k) { return k < bytes.size() ? static_cast<unsigned char>(bytes[k]) : 0u; };
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-    std::size_t chars = std::min<std::size_t>(4, (bytes.size() - i) * 4 / 3 + 1);
-    for (std::size_t c = 0; c < 4; ++c) {
-      if (c < chars)
-        out += alphabet[(v >> (18 - 6 * c)) & 63];
-      else if (pad)
-        out += '=';
-    }
+std::string base64(std::string_view bytes) {
+  // OpenSSL's encoder (a table per 3 bytes, no line breaks): several times faster than a loop
+  // appending characters, which showed in profiles of email attachments (issue 16).
+  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  std::size_t done = 0;
+  constexpr std::size_t kChunk = 3 << 20;  // EVP_EncodeBlock takes an int length
+  for (std::size_t i = 0; i < bytes.size(); i += kChunk) {
+    const auto part = bytes.substr(i, kChunk);
+    done += static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + done),
+                                                     reinterpret_cast<const unsigned char*>(part.data()),
+                                                     static_cast<int>(part.size())));
   }
+  out.resize(done);
   return out;
 }
-}  // namespace
 
 std::string base64url(std::string_view bytes) {
-  return encode64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
-}
-
-std::string base64(std::string_view bytes) {
-  return encode64(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+  std::string out = base64(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
+  }
+  return out;
 }
 
 std::optional<std::string> from_base64(std::string_view text) {

@@ -10,6 +10,8 @@
 
 namespace loket::store {
 namespace {
+// The advisory lock key of a workspace's contacts (SQL text prefixed to the workspace id).
+constexpr const char* kContactsLockSpace = "'contacts:'";
 constexpr const char* kContactColumns =
     "c.id, c.workspace_id, c.name, c.notes, c.attributes::text, c.merged_into_id, rfc3339(c.created_at), "
     "rfc3339(c.updated_at), (SELECT count(*) FROM tickets t WHERE t.contact_id = c.id)";
@@ -69,6 +71,20 @@ std::vector<std::optional<std::string>> link_contacts(pqxx::work& tx, const std:
     for (const auto& i : wanted.back()) rows.push_back({t.workspace_id, i.kind, i.value});
   }
   if (rows.empty()) return out;
+  // Two transactions never make two contacts for one identity: each identity is locked (in one
+  // order), and every workspace's contacts shared against a merge (merge_contacts).
+  std::vector<std::vector<std::optional<std::string>>> workspaces, identities;
+  for (const auto& t : tickets) workspaces.push_back({t.workspace_id});
+  for (const auto& r : rows) identities.push_back({*r[0] + "\x1f" + *r[1] + "\x1f" + *r[2]});
+  tx.exec_params("SELECT pg_advisory_xact_lock_shared(h) FROM (SELECT DISTINCT hashtextextended(" +
+                     std::string(kContactsLockSpace) +
+                     " || k, 13) AS h FROM jsonb_to_recordset($1::jsonb) AS r(k text) "
+                     "ORDER BY h OFFSET 0) AS ordered",
+                 json_records({"k"}, workspaces));
+  tx.exec_params(
+      "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 13) AS h "
+      "FROM jsonb_to_recordset($1::jsonb) AS r(k text) ORDER BY h OFFSET 0) AS ordered",
+      json_records({"k"}, identities));
   std::map<Key, std::string> held;  // identity → contact, known and made in this batch
   for (const auto& r : tx.exec_params("SELECT i.workspace_id, i.kind, i.value, i.contact_id FROM contact_identities i "
                                       "JOIN jsonb_to_recordset($1::jsonb) AS r(ws text, k text, v text) "
@@ -152,9 +168,10 @@ void save_contact(pqxx::work& tx, Contact& c) {
 
 std::vector<std::string> merge_contacts(pqxx::work& tx, const std::string& ws, const std::string& target,
                                         const std::vector<std::string>& sources) {
-  // Ticket creation updates the workspace row (its numbering) and links contacts while holding
-  // it: taking the row here means no ticket is linked to a source while it is merged away.
-  tx.exec_params("SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE", ws);
+  // Ticket creation links contacts holding this lock shared (link_contacts): taking it alone
+  // means no ticket is linked to a source while it is merged away.
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended(" + std::string(kContactsLockSpace) + " || $1, 13))",
+                 ws);
   std::vector<std::vector<std::optional<std::string>>> rows;
   for (const auto& s : sources) rows.push_back({s});
   const auto list = json_records({"id"}, rows);

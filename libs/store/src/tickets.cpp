@@ -206,19 +206,46 @@ Ticket create_ticket(pqxx::work& tx, const NewTicket& n, const crypto::Keyring& 
   return t[0];
 }
 
-std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>& tickets, const crypto::Keyring& keys,
-                                   std::vector<std::string>* access_tokens) {
-  if (tickets.empty()) return {};
-  // The first number of each workspace's run; workspaces taken in one (sorted) order, so two
-  // batches locking several never deadlock.
-  std::map<std::string, std::int64_t> next;
-  for (const auto& n : tickets) ++next[n.workspace_id];
-  for (auto& [workspace, count] : next)
+namespace {
+// Takes `counts[ws]` numbers of each workspace in `tx` and replaces each count by the first one;
+// workspaces in one (sorted) order, so two transactions taking several never deadlock.
+void take_ticket_numbers(pqxx::transaction_base& tx, std::map<std::string, std::int64_t>& counts) {
+  for (auto& [workspace, count] : counts)
     count = tx.exec_params1("UPDATE workspaces SET ticket_seq = ticket_seq + $2 WHERE id = $1 RETURNING ticket_seq",
                             workspace, count)[0]
                 .as<std::int64_t>() -
             count + 1;
-  // Under the workspace rows just locked: contacts made here cannot be made twice meanwhile.
+}
+}  // namespace
+
+std::map<std::string, std::int64_t> allocate_ticket_numbers(Pool& pool, const std::vector<NewTicket>& tickets) {
+  std::map<std::string, std::int64_t> first;
+  for (const auto& n : tickets) ++first[n.workspace_id];
+  if (first.empty()) return first;
+  auto conn = pool.acquire();
+  pqxx::work tx(*conn);
+  // Not waited for: the transaction that uses the numbers commits after this one, and its
+  // synchronous commit makes this one durable with it. Lost in a crash, these numbers were used
+  // by nobody and are handed out again.
+  tx.exec0("SET LOCAL synchronous_commit = off");
+  take_ticket_numbers(tx, first);
+  tx.commit();
+  return first;
+}
+
+std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>& tickets, const crypto::Keyring& keys,
+                                   std::vector<std::string>* access_tokens,
+                                   const std::map<std::string, std::int64_t>* allocated) {
+  if (tickets.empty()) return {};
+  // The first number of each workspace's run: allocated already, or taken here (the workspace
+  // rows then stay locked until `tx` ends).
+  std::map<std::string, std::int64_t> next;
+  if (allocated) {
+    next = *allocated;
+  } else {
+    for (const auto& n : tickets) ++next[n.workspace_id];
+    take_ticket_numbers(tx, next);
+  }
   const auto contacts = link_contacts(tx, tickets);
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::vector<std::string> ids;

@@ -188,7 +188,10 @@ std::vector<Result> write_messages(store::Pool& pool, const std::vector<events::
       to_open.push_back(new_ticket(integ, batch[i], names[i]));
       to_open_threads.push_back(thread_of(integ.workspace_id, batch[i], replied[i]));
     }
-    auto created = store::create_tickets(tx, to_open, settings.keys);
+    // Numbered in a transaction of their own: no workspace row is held while this one writes, so
+    // the consumers' batches of one busy workspace overlap.
+    const auto numbers = store::allocate_ticket_numbers(pool, to_open);
+    auto created = store::create_tickets(tx, to_open, settings.keys, nullptr, &numbers);
     for (std::size_t k = 0; k < created.size(); ++k) open.emplace(to_open_threads[k], created[k]);
 
     const std::int64_t now_ms = core::now_ms();

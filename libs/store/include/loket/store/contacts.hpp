@@ -38,9 +38,9 @@ std::vector<ContactIdentity> identities_of(const NewTicket& t);
 /// Links each ticket of `tickets` to a contact: the contact holding any of its identities
 /// (channel before email before phone), else one made for it (named after its requester), and
 /// records its identities no contact holds yet. Returns the contact id for each ticket (nullopt
-/// for one without any identity). Two round trips, three when contacts are made. The caller holds
-/// the tickets' workspace rows locked (create_tickets does), so two transactions never make two
-/// contacts for one identity.
+/// for one without any identity). Four round trips, five when contacts are made. Takes an advisory
+/// lock on each identity (so two transactions never make two contacts for one identity) and, shared,
+/// on each workspace's contacts (so none is linked to a contact being merged away), until `tx` ends.
 std::vector<std::optional<std::string>> link_contacts(pqxx::work& tx, const std::vector<NewTicket>& tickets);
 
 /// Contacts of workspace `ws` not merged away, newest first: all, or when `q` is set those whose
@@ -60,7 +60,8 @@ void save_contact(pqxx::work& tx, Contact& c);
 /// target): their identities and tickets move to `target`, whose name, notes and attributes are
 /// completed from theirs (the target's own values win); each source keeps only `merged_into_id`,
 /// as do contacts merged into it before. Emits `ticket.updated` (contactId) for every moved ticket.
-/// Locks the workspace row like ticket creation, so no ticket is linked to a source meanwhile.
+/// Locks the workspace's contacts against ticket creation (link_contacts), so no ticket is linked to
+/// a source meanwhile.
 /// Returns the ids of the moved tickets.
 std::vector<std::string> merge_contacts(pqxx::work& tx, const std::string& ws, const std::string& target,
                                         const std::vector<std::string>& sources);

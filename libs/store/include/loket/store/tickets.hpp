@@ -13,6 +13,7 @@
 #include "loket/crypto/crypto.hpp"
 #include "loket/events/events.hpp"
 #include "loket/events/ticket_events.hpp"
+#include "loket/store/store.hpp"
 
 /// Tickets and messages: rows and the writes that every
 /// path shares (DESIGN.md "Threading"). Every function takes the caller's transaction and
@@ -165,12 +166,24 @@ struct NewTicket {
 Ticket create_ticket(pqxx::work& tx, const NewTicket& t, const crypto::Keyring& keys,
                      std::string* access_token = nullptr);
 
-/// create_ticket() for many tickets at once (a writer's batch): one number allocation per
-/// workspace and one INSERT, numbers increasing in the order of `tickets`, `ticket.created`
-/// emitted in that order. The workspace rows stay locked until `tx` ends, so a batch takes them
-/// once instead of once per ticket. Returns the tickets in the order given.
+/// create_ticket() for many tickets at once (a writer's batch): one INSERT, numbers increasing in
+/// the order of `tickets`, `ticket.created` emitted in that order. Numbers come from `allocated`
+/// (allocate_ticket_numbers() for these `tickets`) when given; otherwise one allocation per
+/// workspace is made in `tx`, and those workspace rows stay locked until `tx` ends, so ticket
+/// creation in a workspace runs one transaction at a time (no gaps). Returns the tickets in the
+/// order given.
 std::vector<Ticket> create_tickets(pqxx::work& tx, const std::vector<NewTicket>& tickets, const crypto::Keyring& keys,
-                                   std::vector<std::string>* access_tokens = nullptr);
+                                   std::vector<std::string>* access_tokens = nullptr,
+                                   const std::map<std::string, std::int64_t>* allocated = nullptr);
+
+/// Allocates ticket numbers for `tickets` in a short transaction of its own on a connection of
+/// `pool` (so no workspace row stays locked while the tickets are written): per workspace, the
+/// first of as many consecutive numbers as it has tickets there, for create_tickets(). Numbers
+/// are never handed out twice; a transaction that fails after this leaves a gap. Must be called
+/// while the caller's own transaction is open and before it commits (that commit makes this one
+/// durable, see the source). Thread-safe.
+/// @throws pqxx::failure when the database fails; PoolExhausted when no connection comes free.
+std::map<std::string, std::int64_t> allocate_ticket_numbers(Pool& pool, const std::vector<NewTicket>& tickets);
 
 /// The ticket whose access token is `token` (any workspace), found by the token's SHA-256, or
 /// std::nullopt. Tokens longer than 100 characters are refused without a lookup.
