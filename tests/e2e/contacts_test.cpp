@@ -367,7 +367,11 @@ TEST_CASE(
         loket::store::with_tx(pool, [&](pqxx::work& tx) {
           const auto numbers = loket::store::allocate_ticket_numbers(pool, batch);
           ++ready;
-          while (ready < 8) std::this_thread::yield();  // all allocated before any creates
+          // All allocated before any creates; bounded, so a batch failing early fails the test
+          // below instead of hanging it.
+          for (auto until = std::chrono::steady_clock::now() + 10s;
+               ready < 8 && std::chrono::steady_clock::now() < until;)
+            std::this_thread::yield();
           loket::store::create_tickets(tx, batch, keys, nullptr, &numbers);
           if (i % 2) std::this_thread::sleep_for(50ms);  // holding its locks a while
         });
