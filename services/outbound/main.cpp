@@ -150,6 +150,7 @@ int main() {
         })));
     auto webhooks = outbound::webhook_options_from_env();
     outbound::WebhookWakeup wakeup;
+    outbound::WebhookDispatch dispatch(webhooks);
     threads.push_back(
         consumer_thread(props, group + "-webhooks", kafka::kTicketEventsTopic, 500,
                         [&](const auto& records) { fan_out_batch(records, pool, dead_letters, wakeup); }));
@@ -158,7 +159,7 @@ int main() {
         http::Session session;  // this worker's kept-alive connections
         while (!core::stop_requested()) {
           try {
-            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, session) &&
+            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, dispatch, session) &&
                 !outbound::send_owners_notice(pool, keys, providers))
               wakeup.wait(std::chrono::milliseconds(500));
           } catch (const std::exception& e) {  // the database is away: wait, then go on

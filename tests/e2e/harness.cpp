@@ -639,6 +639,8 @@ http::Response FakeReceiver::handle(const http::Request& r) {
   if (down) return json_response(503, R"({"error":"maintenance"})");
   if (r.path.find("gone") != std::string::npos) return json_response(410, R"({"error":"gone"})");
   if (r.path.find("slow") != std::string::npos) std::this_thread::sleep_for(std::chrono::seconds(3));
+  if (r.path.find("flaky") != std::string::npos && flaky_calls++ % 3 == 0)
+    return json_response(500, R"({"error":"try again"})");
   set_result(call, "ok");
   return json_response(200, R"({"ok":true})");
 }

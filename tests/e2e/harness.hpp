@@ -216,11 +216,13 @@ class FakeTeamChat : public FakeApi {
 };
 
 /// An integrator's webhook receiver: records every POST with its headers. Answers 503 while
-/// `down`; a path containing "gone" answers 410, one containing "slow" answers after 3 s;
-/// otherwise 200 (a successful call has `result` "ok").
+/// `down`; a path containing "gone" answers 410, one containing "slow" answers after 3 s, one
+/// containing "flaky" 500 to every third call (the first included); otherwise 200 (a
+/// successful call has `result` "ok").
 class FakeReceiver : public FakeApi {
  public:
   std::atomic<bool> down{false};
+  std::atomic<long> flaky_calls{0};
   /// The calls to `path` answered 2xx, oldest first.
   std::vector<ApiCall> received(const std::string& path) const;
 

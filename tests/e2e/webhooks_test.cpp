@@ -5,6 +5,7 @@
 // a slow endpoint does not hold up another.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -12,6 +13,8 @@
 #include "harness.hpp"
 #include "loket/core/ids.hpp"
 #include "loket/core/json.hpp"
+#include "loket/core/time.hpp"
+#include "loket/kafka/kafka.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
@@ -193,4 +196,72 @@ TEST_CASE("410 Gone disables an endpoint and the owners are emailed; a slow endp
   CHECK(notices[0].find(R"(\"enabled\": true)") != std::string::npos);
   // Enabled again by an admin, it is tried again.
   REQUIRE(api("PATCH", "/api/v1/webhook-endpoints/" + str(g.data(), "id"), key, R"({"enabled":true})").status == 200);
+}
+
+namespace {
+// A ticket event as the writer publishes it on ticket.events (a CSAT score: no ticket row needed).
+std::string csat_event(const std::string& account, const std::string& ticket, const std::string& event_id) {
+  return R"({"eventId":")" + event_id + R"(","schemaVersion":1,"type":"csat.recorded","occurredAt":")" +
+         loket::core::rfc3339_ms(loket::core::now_ms()) + R"(","workspaceId":")" + account + R"(","ticketId":")" +
+         ticket + R"(","data":{"csat":{"score":4,"comment":null}}})";
+}
+}  // namespace
+
+TEST_CASE("a burst of many events on a few tickets, to an endpoint that fails every third call: each once, in order",
+          "[webhooks]") {
+  auto [account, key] = new_workspace("Toko Hooks Ramai");
+  const std::string path = "/hooks/flaky-" + loket::core::new_id("f");
+  auto created = create_endpoint(key, path, R"(["csat.recorded"])");
+  REQUIRE(created.status == 201);
+  const std::string endpoint = str(created.data(), "id");
+  // 10 tickets × 30 events, interleaved: each ticket's later deliveries wait behind its first,
+  // and come forward one at a time as the one before is delivered (or retried).
+  constexpr int kTickets = 10, kEach = 30;
+  std::map<std::string, std::vector<std::string>> produced;  // ticket → event ids in order
+  loket::kafka::Producer producer({{"bootstrap.servers", env().brokers}});
+  const std::string tickets = loket::core::new_id("tkt");
+  for (int i = 0; i < kTickets * kEach; ++i) {
+    const std::string ticket = tickets + "_" + std::to_string(i % kTickets);
+    const std::string id = loket::core::new_id("evt");
+    produced[ticket].push_back(id);
+    REQUIRE(producer.produce_sync("ticket.events", ticket, csat_event(account, ticket, id), 10s).empty());
+  }
+  REQUIRE(wait_until([&] { return receiver().received(path).size() >= kTickets * kEach; }, 90s));
+  std::this_thread::sleep_for(1500ms);  // a duplicate would have come by now
+  auto got = receiver().received(path);
+  CHECK(got.size() == kTickets * kEach);
+  std::set<std::string> ids;
+  std::map<std::string, std::vector<std::string>> order;
+  for (const auto& c : got) {
+    ids.insert(c.headers.at("webhook-id"));
+    rapidjson::Document d;
+    d.Parse(c.body.c_str());
+    order[str(d, "ticketId")].push_back(str(d, "eventId"));
+  }
+  CHECK(ids.size() == got.size());  // each webhook-id answered 2xx once
+  CHECK(order == produced);
+  CHECK(receiver().calls(path).size() > got.size());  // the failed calls were retried
+  CHECK(sql_number("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '" + endpoint +
+                   "' AND (status <> 'delivered' OR behind)") == 0);
+
+  // A worker that died in the middle of an attempt leaves its delivery leased, at a place in the
+  // queue long behind where claims now start: it goes out once the lease has run out (and the
+  // dispatcher next looks from the front, at most 15 s later), with the attempt counted.
+  const std::string dead = loket::core::new_id("msg"), dead_event = loket::core::new_id("evt");
+  sql_exec(
+      "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
+      "status, attempts, next_attempt_at, leased_until) VALUES ('" +
+      dead + "', '" + endpoint + "', '" + account + "', '" + dead_event + "', 'csat.recorded', 'tkt_dead', '" +
+      csat_event(account, "tkt_dead", dead_event) +
+      "', 'pending', 1, now() - interval '1 minute', now() + interval '2 seconds')");
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& c : receiver().received(path))
+          if (c.headers.at("webhook-id") == dead) return true;
+        return false;
+      },
+      40s));
+  CHECK(std::chrono::steady_clock::now() - started >= 2s);
+  CHECK(sql_number("SELECT attempts FROM webhook_deliveries WHERE id = '" + dead + "'") >= 2);
 }

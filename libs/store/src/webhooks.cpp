@@ -1,5 +1,7 @@
 #include "loket/store/webhooks.hpp"
 
+#include <algorithm>
+
 #include "loket/core/ids.hpp"
 #include "loket/core/text.hpp"
 #include "loket/store/store.hpp"
@@ -120,6 +122,38 @@ bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, co
               .empty();
 }
 
+namespace {
+// Takes the transaction-scoped lock of each ticket id `tickets_sql` selects (as t) — in one
+// order, so two callers never wait for each other in a circle. Enqueueing and recording an
+// attempt hold it: "is an earlier delivery of this ticket pending?" and "this one is done: bring
+// the next one forward" can then not miss each other. Per ticket, not per endpoint and ticket: a
+// batch of events takes at most one lock per event however many endpoints take them (the lock
+// table is shared and bounded). A key space of its own (the two-key form, class 18) apart from
+// the single-key advisory locks used elsewhere.
+void lock_tickets(pqxx::work& tx, const std::string& tickets_sql, const std::string& param) {
+  tx.exec_params("SELECT pg_advisory_xact_lock(18, k) FROM (SELECT DISTINCT hashtext(x.t) AS k FROM (" + tickets_sql +
+                     ") x ORDER BY k) l",
+                 param);
+}
+
+// SQL of a position (microseconds since the epoch, as bigint) for timestamptz `ts`, and back.
+std::string micros_of(const std::string& ts) { return "(extract(epoch FROM " + ts + ") * 1000000)::bigint"; }
+std::string time_of(const std::string& micros) {
+  return "(timestamptz 'epoch' + " + micros + " * interval '1 microsecond')";
+}
+
+// The conditions under which delivery `c` may be claimed: pending, not waiting behind an
+// earlier one, due, not leased, and the first pending delivery of its endpoint and ticket (a
+// scalar subquery: one probe of webhook_deliveries_order per row; as NOT EXISTS it became an
+// anti-join the planner, with no statistics yet for a new endpoint, could run as a scan of all
+// the endpoint's rows per row). webhook_deliveries_next answers them in (due, seq) order.
+constexpr const char* kClaimable =
+    " c.status = 'pending' AND NOT c.behind AND c.next_attempt_at <= now()"
+    " AND (c.leased_until IS NULL OR c.leased_until < now())"
+    " AND c.seq = (SELECT min(p.seq) FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
+    " AND p.ticket_id = c.ticket_id AND p.status = 'pending') ";
+}  // namespace
+
 int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events) {
   if (events.empty()) return 0;
   std::vector<std::vector<std::optional<std::string>>> rows;
@@ -128,31 +162,38 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
     const auto& e = events[i];
     rows.push_back({std::to_string(i), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload});
   }
-  // One statement for the batch; ORDER BY numbers the rows (seq) in event order. Not a named
+  const std::string records = json_records({"o", "ws", "ev", "ty", "t", "p"}, rows);
+  static const std::string kMatches =  // each event with each endpoint that takes it
+      "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
+      "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
+      "AND e.integration_id IS NULL ";
+  lock_tickets(tx, "SELECT r.t " + std::string(kMatches), records);
+  // One statement for the batch; ORDER BY numbers the rows (seq) in event order. A delivery
+  // waits behind the ticket's pending one, or an earlier new one of this batch. Not a named
   // prepared statement, here and in the claim and the outcomes: a generic plan made while the
   // table was young (a fresh install, the first minutes of a burst) kept scanning the wrong
   // index once it had grown (35 s claims); planned each time, the plan follows the table.
   static const std::string kEnqueue =
       "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
-      "status, next_attempt_at) "
-      "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, r.ws, r.ev, r.ty, r.t, r.p, 'pending', "
-      "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = e.id "
-      "AND q.ticket_id = r.t AND q.status = 'pending')) "  // not due before the ticket's earlier deliveries
-      "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
-      "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
-      "AND e.integration_id IS NULL "
-      "ORDER BY r.o, e.id ON CONFLICT (endpoint_id, event_id) DO NOTHING";
-  return static_cast<int>(
-      tx.exec_params(kEnqueue, json_records({"o", "ws", "ev", "ty", "t", "p"}, rows)).affected_rows());
+      "status, next_attempt_at, behind) "
+      "SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), n.eid, n.ws, n.ev, n.ty, n.t, n.p, 'pending', "
+      "statement_timestamp(), n.nth > 1 OR EXISTS (SELECT 1 FROM webhook_deliveries q WHERE q.endpoint_id = n.eid "
+      "AND q.ticket_id = n.t AND q.status = 'pending') "
+      "FROM (SELECT e.id AS eid, r.*, row_number() OVER (PARTITION BY e.id, r.t ORDER BY r.o) AS nth " +
+      std::string(kMatches) +
+      "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.endpoint_id = e.id AND x.event_id = r.ev)) n "
+      "ORDER BY n.o, n.eid ON CONFLICT (endpoint_id, event_id) DO NOTHING";
+  return static_cast<int>(tx.exec_params(kEnqueue, records).affected_rows());
 }
 
 bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e) {
+  lock_tickets(tx, "SELECT $1::text AS t", e.ticket_id);
   auto r = tx.exec_params1(
       "WITH ep AS (SELECT id FROM webhook_endpoints WHERE integration_id = $1), "
       "ins AS (INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
-      "payload, status, next_attempt_at) SELECT $2, ep.id, $3, $4, $5, $6, $7, 'pending', "
-      "greatest(now(), (SELECT max(q.next_attempt_at) FROM webhook_deliveries q WHERE q.endpoint_id = ep.id "
-      "AND q.ticket_id = $6 AND q.status = 'pending')) FROM ep "
+      "payload, status, next_attempt_at, behind) SELECT $2, ep.id, $3, $4, $5, $6, $7, 'pending', "
+      "statement_timestamp(), EXISTS (SELECT 1 FROM webhook_deliveries q WHERE q.endpoint_id = ep.id "
+      "AND q.ticket_id = $6 AND q.status = 'pending') FROM ep "
       "ON CONFLICT (endpoint_id, event_id) DO NOTHING) "
       "SELECT count(*) FROM ep",
       integration_id, core::new_id("msg"), e.workspace_id, e.event_id, e.event_type, e.ticket_id, e.payload);
@@ -167,44 +208,66 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
   return endpoint_from(r[0]);
 }
 
-std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_batches, int batch) {
-  // A delivery can be claimed when it is pending, due, not leased, and the first pending one of
-  // its endpoint and ticket. The last test is a scalar subquery (one probe of
-  // webhook_deliveries_order per row): as NOT EXISTS it became an anti-join the planner, with no
-  // statistics yet for a new endpoint, could run as a scan of all its rows per row.
-  auto claimable = [](const char* endpoint) {
-    return std::string(" FROM webhook_deliveries c WHERE c.endpoint_id = ") + endpoint +
-           " AND c.status = 'pending' AND c.next_attempt_at <= now()"
-           " AND (c.leased_until IS NULL OR c.leased_until < now())"
-           " AND c.seq = (SELECT min(p.seq) FROM webhook_deliveries p WHERE p.endpoint_id = c.endpoint_id"
-           " AND p.ticket_id = c.ticket_id AND p.status = 'pending')"
-           " ORDER BY c.next_attempt_at, c.seq";
-  };
+WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+                                      const std::vector<std::string>& skip, int lease_seconds, int batch,
+                                      const std::function<bool(const std::string&)>& take) {
+  std::vector<std::vector<std::optional<std::string>>> starts;
+  for (const auto& [id, p] : from) starts.push_back({id, std::to_string(p.due_us), std::to_string(p.seq)});
+  // 1. Each enabled endpoint's first claimable delivery, looked for from its start: the
+  // caller's position for it, but never later than kWebhookLateWriteSeconds before now (a
+  // delivery made due just before then may not have been visible when the position was taken).
+  static const std::string kLook =
+      "WITH s AS (SELECT r.id, least(" + time_of("r.us") +
+      ", now() - make_interval(secs => $3)) AS at, "
+      "CASE WHEN " +
+      time_of("r.us") +
+      " < now() - make_interval(secs => $3) THEN r.seq ELSE 0 END AS seq "
+      "FROM jsonb_to_recordset($1::jsonb) AS r(id text, us bigint, seq bigint)) "
+      "SELECT e.id, " +
+      micros_of("c.next_attempt_at") + ", c.seq, " + micros_of("now()") +
+      " FROM webhook_endpoints e LEFT JOIN s ON s.id = e.id "
+      "LEFT JOIN LATERAL (SELECT c.next_attempt_at, c.seq FROM webhook_deliveries c WHERE c.endpoint_id = e.id "
+      "AND (c.next_attempt_at, c.seq) >= (coalesce(s.at, '-infinity'), coalesce(s.seq, 0)) AND" +
+      kClaimable +
+      "ORDER BY c.next_attempt_at, c.seq LIMIT 1) c ON true "
+      "WHERE e.enabled AND e.id <> ALL(string_to_array($2, E'\\x1f'))";
+  WebhookClaim out;
+  std::vector<std::pair<std::string, WebhookPosition>> due;  // endpoints with a claimable delivery
+  for (const auto& r :
+       tx.exec_params(kLook, json_records({"id", "us", "seq"}, starts), joined(skip), kWebhookLateWriteSeconds)) {
+    if (r[1].is_null()) {  // nothing claimable up to now
+      out.positions.emplace_back(r[0].as<std::string>(), WebhookPosition{r[3].as<std::int64_t>(), 0});
+      continue;
+    }
+    out.positions.emplace_back(r[0].as<std::string>(),
+                               WebhookPosition{r[1].as<std::int64_t>(), r[2].as<std::int64_t>()});
+    due.push_back(out.positions.back());
+  }
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto pick = std::find_if(due.begin(), due.end(), [&](const auto& d) { return !take || take(d.first); });
+  if (pick == due.end()) return out;
+  // 2. Its claimable deliveries from there, in order; rows another worker is claiming are skipped.
   static const std::string kClaim =
-      // Batches in flight per endpoint: the rows of one claim share one leased_until (this
-      // transaction's now() plus the lease), so distinct values count claims.
-      "WITH busy AS ("
-      " SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' AND leased_until > now()"
-      " GROUP BY endpoint_id HAVING count(DISTINCT leased_until) >= $2), "
-      "pick AS ("  // the endpoint not busy whose first claimable delivery is due earliest
-      " SELECT e.id FROM webhook_endpoints e CROSS JOIN LATERAL (SELECT c.next_attempt_at, c.seq" +
-      claimable("e.id") +
-      " LIMIT 1 FOR UPDATE SKIP LOCKED) c"
-      " WHERE e.enabled AND e.id NOT IN (SELECT endpoint_id FROM busy)"
-      " ORDER BY c.next_attempt_at, c.seq LIMIT 1), "
-      "next AS (SELECT c.id FROM pick CROSS JOIN LATERAL (SELECT c.id" +
-      claimable("pick.id") +
-      " LIMIT $3 FOR UPDATE SKIP LOCKED) c) "
+      "WITH n AS (SELECT c.id FROM webhook_deliveries c WHERE c.endpoint_id = $2 AND (c.next_attempt_at, c.seq) >= (" +
+      time_of("$3::bigint") + ", $4::bigint) AND" + kClaimable +
+      "ORDER BY c.next_attempt_at, c.seq LIMIT $5 FOR UPDATE SKIP LOCKED) "
       "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
-      "attempts = d.attempts + 1 FROM next WHERE d.id = next.id RETURNING " +
-      kDeliveryColumns;
-  auto rows = tx.exec_params(kClaim, lease_seconds, max_batches, batch);
-  if (rows.empty()) return std::nullopt;
-  WebhookBatch out;
-  for (const auto& r : rows) out.deliveries.push_back(delivery_from(r));
+      "attempts = d.attempts + 1 FROM n WHERE d.id = n.id RETURNING " +
+      kDeliveryColumns + ", " + micros_of("d.next_attempt_at") + ", d.seq";
+  auto rows = tx.exec_params(kClaim, lease_seconds, pick->first, pick->second.due_us, pick->second.seq, batch);
+  if (rows.empty()) return out;
+  WebhookBatch claimed;
+  WebhookPosition last = pick->second;
+  for (const auto& r : rows) {
+    claimed.deliveries.push_back(delivery_from(r));
+    last = std::max(last, WebhookPosition{r[16].as<std::int64_t>(), r[17].as<std::int64_t>()});
+  }
+  for (auto& [id, p] : out.positions)
+    if (id == pick->first) p = last;
   auto e = tx.exec_params1(std::string("SELECT ") + kEndpointColumns + "FROM webhook_endpoints e WHERE e.id = $1",
-                           out.deliveries.front().endpoint_id);
-  out.endpoint = endpoint_from(e);
+                           pick->first);
+  claimed.endpoint = endpoint_from(e);
+  out.batch = std::move(claimed);
   return out;
 }
 
@@ -221,27 +284,40 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                     a.status_code ? std::optional<std::string>(std::to_string(*a.status_code)) : std::nullopt,
                     std::to_string(a.latency_ms), a.error, a.response_excerpt, std::to_string(a.retry_in_seconds)});
   }
+  const std::string records = json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows);
+  lock_tickets(tx,
+               "SELECT d.ticket_id AS t FROM webhook_deliveries d "
+               "JOIN jsonb_to_recordset($1::jsonb) AS r(id text, st text) ON d.id = r.id AND r.st <> 'pending'",
+               records);
   static const std::string kRecord =
       "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
       "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
       "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
       "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
-      "next_attempt_at = CASE WHEN r.st = 'pending' THEN now() + make_interval(secs => r.wait) "
+      "next_attempt_at = CASE WHEN r.st = 'pending' THEN statement_timestamp() + make_interval(secs => r.wait) "
       "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
-      // Joined by id, and the followers through u's own columns: a new endpoint has no
+      // Joined by id, and the next ones through u's own columns: a new endpoint has no
       // statistics, and a plan keyed on "endpoint_id = $2" would scan all its rows.
-      "FROM r WHERE d.id = r.id "
-      "RETURNING d.endpoint_id, d.ticket_id, d.seq, d.status, d.next_attempt_at), "
-      // The ticket's later deliveries cannot go before this one: due no earlier than its
-      // retry, so a claim never scans rows waiting behind one; due now once it is done.
-      "f AS (UPDATE webhook_deliveries f SET next_attempt_at = CASE WHEN u.status = 'pending' "
-      "THEN u.next_attempt_at ELSE now() END FROM u WHERE f.endpoint_id = u.endpoint_id AND f.ticket_id = u.ticket_id "
-      "AND f.status = 'pending' AND f.seq > u.seq AND CASE WHEN u.status = 'pending' "
-      "THEN f.next_attempt_at < u.next_attempt_at ELSE f.attempts = 0 AND f.next_attempt_at > now() END) "
+      "FROM r WHERE d.id = r.id RETURNING d.endpoint_id, d.ticket_id, d.seq, d.status), "
+      // A ticket whose delivery is done: its next pending one is due now (its place in the
+      // queue is new, ahead of where claims start).
+      "nx AS (SELECT (SELECT f.id FROM webhook_deliveries f WHERE f.endpoint_id = u.endpoint_id "
+      "AND f.ticket_id = u.ticket_id AND f.status = 'pending' AND f.seq > u.seq ORDER BY f.seq LIMIT 1) AS id "
+      "FROM u WHERE u.status <> 'pending'), "
+      "f AS (UPDATE webhook_deliveries f SET behind = false, next_attempt_at = statement_timestamp() "
+      "FROM nx WHERE f.id = nx.id) "
       "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL ELSE now() END "
       "WHERE id = $2 AND (failing_since IS NULL) = NOT $3";  // only a change: no write, no lock
-  tx.exec_params0(kRecord, json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows), endpoint_id,
-                  delivered);
+  tx.exec_params0(kRecord, records, endpoint_id, delivered);
+}
+
+int release_stranded_webhook_deliveries(pqxx::work& tx) {
+  if (!tx.exec1("SELECT pg_try_advisory_xact_lock(hashtext('loket:webhook-mend'))")[0].as<bool>()) return 0;
+  return static_cast<int>(
+      tx.exec("UPDATE webhook_deliveries d SET behind = false, next_attempt_at = statement_timestamp() "
+              "FROM (SELECT DISTINCT ON (endpoint_id, ticket_id) id, behind FROM webhook_deliveries "
+              "WHERE status = 'pending' ORDER BY endpoint_id, ticket_id, seq) h WHERE d.id = h.id AND h.behind")
+          .affected_rows());
 }
 
 void disable_webhook_endpoint(pqxx::work& tx, const std::string& id, const std::string& reason) {
@@ -290,7 +366,8 @@ std::vector<WebhookDelivery> list_webhook_deliveries(pqxx::transaction_base& tx,
 std::optional<WebhookDelivery> redeliver_webhook(pqxx::work& tx, const std::string& endpoint_id,
                                                  const std::string& delivery_id) {
   auto r = tx.exec_params(
-      "UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), leased_until = NULL "
+      "UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = statement_timestamp(), "
+      "leased_until = NULL, behind = false "
       "WHERE d.endpoint_id = $1 AND d.id = $2 RETURNING " +
           std::string(kDeliveryColumns),
       endpoint_id, delivery_id);
@@ -299,11 +376,12 @@ std::optional<WebhookDelivery> redeliver_webhook(pqxx::work& tx, const std::stri
 }
 
 int replay_webhooks(pqxx::work& tx, const std::string& endpoint_id, const std::string& from, const std::string& to) {
-  return static_cast<int>(tx.exec_params("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), "
-                                         "leased_until = NULL WHERE endpoint_id = $1 AND created_at >= $2::timestamptz "
-                                         "AND created_at < $3::timestamptz RETURNING id",
-                                         endpoint_id, from, to)
-                              .size());
+  return static_cast<int>(
+      tx.exec_params("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = statement_timestamp(), "
+                     "leased_until = NULL, behind = false WHERE endpoint_id = $1 AND created_at >= $2::timestamptz "
+                     "AND created_at < $3::timestamptz RETURNING id",
+                     endpoint_id, from, to)
+          .size());
 }
 
 }  // namespace loket::store

@@ -149,14 +149,80 @@ WebhookVerdict verdict_of(const store::WebhookDelivery& d, const http::ClientRes
 }
 }  // namespace
 
+WebhookDispatch::Claimed::~Claimed() {
+  if (owner_) owner_->release(batch.endpoint.id);
+}
+
+void WebhookDispatch::release(const std::string& endpoint_id) {
+  std::lock_guard lock(mu_);
+  auto it = in_flight_.find(endpoint_id);
+  if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
+}
+
+std::optional<WebhookDispatch::Claimed> WebhookDispatch::claim(store::Pool& pool) {
+  std::vector<std::pair<std::string, store::WebhookPosition>> from;
+  std::vector<std::string> skip;
+  std::uint64_t generation = 0;
+  bool mend = false;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= forget_at_) {
+      from_.clear();
+      forget_at_ = now + kForgetEvery;
+      ++generation_;
+    }
+    if (now >= mend_at_) {
+      mend_at_ = now + kMendEvery;
+      mend = true;
+    }
+    generation = generation_;
+    from.assign(from_.begin(), from_.end());
+    for (const auto& [id, n] : in_flight_)
+      if (n >= opt_.batches_per_endpoint) skip.push_back(id);  // not even looked at
+  }
+  if (mend)
+    if (int n = store::with_tx(pool, [](pqxx::work& tx) { return store::release_stranded_webhook_deliveries(tx); }))
+      core::log(core::Level::kWarn, "webhook deliveries left waiting behind finished ones were brought in",
+                {{"deliveries", std::to_string(n)}});
+  // A place in flight is taken before the batch is claimed, so workers claiming at once cannot
+  // together send more than batches_per_endpoint batches to one (slow) endpoint.
+  std::string taken;
+  auto take = [&](const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto& n = in_flight_[id];
+    if (n >= opt_.batches_per_endpoint) return false;
+    ++n;
+    taken = id;
+    return true;
+  };
+  const int lease = static_cast<int>(opt_.timeout.count() / 1000) + 30;
+  store::WebhookClaim got;
+  try {
+    store::with_tx(pool, [&](pqxx::work& tx) {
+      if (!taken.empty()) release(std::exchange(taken, ""));  // an earlier try's
+      got = store::claim_webhook_deliveries(tx, from, skip, lease, opt_.batch, take);
+    });
+  } catch (...) {
+    if (!taken.empty()) release(taken);
+    throw;
+  }
+  if (!got.batch && !taken.empty()) release(taken);  // another worker took its rows
+  std::lock_guard lock(mu_);
+  for (const auto& [id, p] : got.positions) {
+    if (generation != generation_) break;  // started before they were forgotten: it may have missed one
+    auto [it, added] = from_.emplace(id, p);
+    if (!added) it->second = std::max(it->second, p);  // another worker may have gone further
+  }
+  if (!got.batch) return std::nullopt;
+  return std::optional<Claimed>(std::in_place, *this, std::move(*got.batch));
+}
+
 bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt,
-                           http::Session& session) {
-  const int lease = static_cast<int>(opt.timeout.count() / 1000) + 30;
-  std::optional<store::WebhookBatch> batch;
-  store::with_tx(pool, [&](pqxx::work& tx) {
-    batch = store::claim_webhook_deliveries(tx, lease, opt.batches_per_endpoint, opt.batch);
-  });
-  if (!batch) return false;
+                           WebhookDispatch& dispatch, http::Session& session) {
+  auto claimed = dispatch.claim(pool);
+  if (!claimed) return false;
+  const auto* batch = &claimed->batch;
   const auto& endpoint = batch->endpoint;
   core::LogScope in_endpoint("endpointId", endpoint.id);
   std::vector<WebhookVerdict> verdicts(batch->deliveries.size());

@@ -1,8 +1,11 @@
 #pragma once
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loket/crypto/crypto.hpp"
@@ -25,8 +28,9 @@ struct WebhookOptions {
   /// attempt; the delivery fails for good after the last. Default about three days.
   std::vector<int> retry_schedule = {5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400};
   std::chrono::milliseconds timeout{15000};  ///< LOKET_WEBHOOK_TIMEOUT_MS, per attempt
-  /// LOKET_WEBHOOK_BATCHES_PER_ENDPOINT: batches in flight to one endpoint at once (so at most
-  /// this × batch requests), so one slow endpoint cannot hold every worker.
+  /// LOKET_WEBHOOK_BATCHES_PER_ENDPOINT: batches in flight to one endpoint at once from one
+  /// outbound process (so at most this × batch requests), so one slow endpoint cannot hold every
+  /// worker.
   int batches_per_endpoint = 2;
   int disable_after_seconds = 3 * 86400;  ///< failing this long with nothing delivered: disabled
 };
@@ -68,14 +72,62 @@ struct WebhookVerdict {
 WebhookVerdict judge_webhook_response(int status, int retry_after_seconds, int attempts,
                                       const std::vector<int>& schedule);
 
-/// Claims a batch of due deliveries of one endpoint (store::claim_webhook_deliveries), sends
-/// them at once over `session`'s connections, and records the outcomes in one transaction
-/// (disabling the endpoint on 410 Gone, or when it has failed for opt.disable_after_seconds);
-/// false when none was due. Blocking (up to opt.timeout). Thread-safe with one Session per
-/// thread: any number of workers may call it. @throws on database failure (the claimed
-/// deliveries are tried again when their lease ends).
+/// What the dispatch workers of one outbound process share: where each endpoint's next claim may
+/// start (store::claim_webhook_deliveries: a claim then does not walk what was already
+/// delivered), and how many batches each endpoint has in flight from this process. The
+/// positions are forgotten every kForgetEvery, so a delivery whose worker died (another
+/// process's, or this one's before a restart) is found again once its lease has run out. Every
+/// kMendEvery (and first at start) store::release_stranded_webhook_deliveries mends what a
+/// dispatcher of the version before left waiting.
+/// Thread-safe. Bounded: one entry per enabled endpoint.
+class WebhookDispatch {
+ public:
+  static constexpr std::chrono::seconds kForgetEvery{15};
+  static constexpr std::chrono::minutes kMendEvery{5};
+
+  explicit WebhookDispatch(const WebhookOptions& opt) : opt_(opt) {}
+
+  /// A claimed batch, counted in flight until destroyed.
+  class Claimed {
+   public:
+    Claimed(WebhookDispatch& d, store::WebhookBatch b) : owner_(&d), batch(std::move(b)) {}
+    Claimed(Claimed&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), batch(std::move(o.batch)) {}
+    Claimed(const Claimed&) = delete;
+    Claimed& operator=(const Claimed&) = delete;
+    Claimed& operator=(Claimed&&) = delete;
+    ~Claimed();
+
+   private:
+    WebhookDispatch* owner_;
+
+   public:
+    store::WebhookBatch batch;
+  };
+
+  /// Claims the next due batch of an endpoint with fewer than opt.batches_per_endpoint batches
+  /// in flight from this process; nullopt when none is due. @throws on database failure.
+  std::optional<Claimed> claim(store::Pool& pool);
+
+ private:
+  void release(const std::string& endpoint_id);  // one batch of it is no longer in flight
+
+  const WebhookOptions& opt_;
+  std::mutex mu_;
+  std::map<std::string, store::WebhookPosition> from_;
+  std::map<std::string, int> in_flight_;
+  std::chrono::steady_clock::time_point forget_at_ = std::chrono::steady_clock::now() + kForgetEvery;
+  std::uint64_t generation_ = 0;  ///< how often the positions were forgotten
+  std::chrono::steady_clock::time_point mend_at_{};
+};
+
+/// Claims a batch of due deliveries of one endpoint through `dispatch`, sends them at once over
+/// `session`'s connections, and records the outcomes in one transaction (disabling the
+/// endpoint on 410 Gone, or when it has failed for opt.disable_after_seconds); false when none
+/// was due. Blocking (up to opt.timeout). Thread-safe with one Session per thread: any number of
+/// workers may call it. @throws on database failure (the claimed deliveries are tried again
+/// when their lease ends).
 bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const WebhookOptions& opt,
-                           http::Session& session);
+                           WebhookDispatch& dispatch, http::Session& session);
 
 /// The email that tells a workspace owner Loket turned endpoint `e` off (e.disabled_reason
 /// says why): what stopped, that nothing is lost, and how to turn it on again. Pure.

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -48,13 +50,15 @@ struct WebhookEvent {
 
 /// One delivery per enabled endpoint of each event's workspace subscribed to its type, each
 /// once however often this runs, numbered in the order of `events` (deliveries of one ticket
-/// go out in that order), and due no earlier than the ticket's pending deliveries to the same
-/// endpoint. One statement for the whole batch. Returns how many were new.
+/// go out in that order): due now, or waiting behind the ticket's earlier pending delivery to
+/// the same endpoint until that one is done (record_webhook_attempts). Two statements for the
+/// whole batch (a lock per ticket, then the insert). Returns how many were new.
 int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events);
 
 /// Queues `e` for the endpoint of API-channel inbox `integration_id` (its agent replies), once
-/// however often this runs, due no earlier than the ticket's pending deliveries there. False when the inbox has no
-/// endpoint (it was created without a webhookUrl).
+/// however often this runs, behind the ticket's pending delivery there if it has one (as
+/// enqueue_webhook_deliveries). False when the inbox has no endpoint (it was created without a
+/// webhookUrl).
 bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e);
 
 /// The endpoint of API-channel inbox `integration_id`, or nullopt.
@@ -83,22 +87,60 @@ struct WebhookBatch {
   std::vector<WebhookDelivery> deliveries;  ///< never empty; each of a different ticket
 };
 
+/// A place in an endpoint's queue: deliveries are claimed in (due time, seq) order.
+struct WebhookPosition {
+  std::int64_t due_us = 0;  ///< next_attempt_at, microseconds since the Unix epoch
+  std::int64_t seq = 0;
+  friend bool operator<(const WebhookPosition& a, const WebhookPosition& b) {
+    return a.due_us != b.due_us ? a.due_us < b.due_us : a.seq < b.seq;
+  }
+};
+
+/// What one claim found.
+struct WebhookClaim {
+  std::optional<WebhookBatch> batch;  ///< nullopt: nothing was due (or another worker took it)
+  /// Each endpoint looked at, and where its next claim may start: nothing before that place was
+  /// claimable (delivered, failed, leased, not yet due, or waiting behind an earlier delivery of
+  /// its ticket, which brings it forward when done).
+  std::vector<std::pair<std::string, WebhookPosition>> positions;
+};
+
+/// How long after its due time a delivery may still appear in the queue (the write that made it
+/// due can commit that much later): a claim never starts later than this before now.
+constexpr int kWebhookLateWriteSeconds = 1;
+
 /// Claims up to `batch` due deliveries of one endpoint for an attempt each: pending, due, not
 /// leased, each the first pending one of its endpoint and ticket (so one ticket's deliveries go
-/// out in event order, and a batch holds distinct tickets), of the enabled endpoint with fewer
-/// than `max_batches` claims in flight whose first such delivery is due earliest. The claim is
-/// a lease of `lease_seconds` (then another worker may take the rows) and counts an attempt.
-/// nullopt when nothing is due. One statement (and one to read the endpoint); concurrent
-/// workers never claim the same delivery, and exceed `max_batches` only by claiming at the
-/// very same moment.
-std::optional<WebhookBatch> claim_webhook_deliveries(pqxx::work& tx, int lease_seconds, int max_batches, int batch);
+/// out in event order, and a batch holds distinct tickets), of the enabled endpoint not in
+/// `skip` whose first such delivery is due earliest. Each endpoint is looked at from its
+/// position in `from` (absent: from the start), or from kWebhookLateWriteSeconds before now if
+/// that is earlier — so a claim does not walk the dead index entries of the deliveries already
+/// made. The caller keeps the positions the claim returns and forgets them now and then (every
+/// few seconds): a delivery whose lease ran out behind a position (its worker died) is found again
+/// then. The claim is a lease of `lease_seconds` (then another worker may take the rows) and
+/// counts an attempt. `take`, when given, is asked before an endpoint's batch is claimed, in
+/// due order, and false passes on to the next endpoint (the caller's limit of batches in
+/// flight: reserve a place there, and give it back when the claim comes back empty). Two
+/// statements (a look at each endpoint, the claim) and one to read the endpoint; concurrent
+/// workers never claim the same delivery.
+WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+                                      const std::vector<std::string>& skip, int lease_seconds, int batch,
+                                      const std::function<bool(const std::string&)>& take = {});
 
-/// Records attempts (delivery id, outcome) on deliveries of `endpoint_id` in one statement, and
-/// the endpoint's failing_since: cleared when any was delivered, else set by the first failure.
-/// The ticket's later deliveries follow: due no earlier than a retried one's next attempt (so
-/// rows waiting behind it are not due, and claims never scan them), due now once it is done.
+/// Records attempts (delivery id, outcome) on deliveries of `endpoint_id`, and the endpoint's
+/// failing_since: cleared when any was delivered, else set by the first failure. The next
+/// pending delivery of a ticket whose delivery is done (delivered or failed) stops waiting
+/// behind it and is due now; a retried one keeps its ticket's later deliveries waiting.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
+
+/// Brings in every pending delivery still waiting behind an earlier one of its ticket when
+/// there is no earlier pending one any more (due now): none is left so by this version, but a
+/// dispatcher of the version before (during a rolling upgrade) finishes deliveries without
+/// bringing the next one in. Reads every pending delivery once (webhook_deliveries_order: about
+/// 1 s for 100,000); one caller at a time over all processes, the others return 0 at once.
+/// Returns how many it brought in.
+int release_stranded_webhook_deliveries(pqxx::work& tx);
 
 /// Turns endpoint `id` off with `reason` when it is on (its pending deliveries wait until it is
 /// enabled again), and makes its workspace owners due an email about it (claim_owners_notice).
