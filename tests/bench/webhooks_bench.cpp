@@ -8,7 +8,7 @@
 // 1. Throughput: BURST events at once; deliveries/s from the first produce to the last receipt.
 // 2. Latency: RATE events/s for SECONDS; event (occurredAt) → received, p50/p99.
 // 3. The same with a second endpoint on /slow (every attempt times out): the /fast p99 again.
-// Prints one JSON line.
+// Prints one JSON line, and deletes its endpoints.
 #include <rapidjson/document.h>
 
 #include <atomic>
@@ -117,8 +117,18 @@ int main(int argc, char** argv) {
   });
   server.start();
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  std::vector<std::string> endpoints;  // deleted at the end: a later run's receiver may get this port
+  auto remove_endpoints = [&] {
+    for (const auto& id : endpoints) {
+      loket::http::ClientRequest req;
+      req.method = "DELETE";
+      req.url = api + "/api/v1/webhook-endpoints/" + id;
+      req.headers = {{"Authorization", "Bearer " + key}};
+      loket::http::fetch(req);
+    }
+  };
   try {
-    endpoint(api, key, base + "/fast/" + loket::core::new_id("b"));
+    endpoints.push_back(endpoint(api, key, base + "/fast/" + loket::core::new_id("b")));
     loket::kafka::Producer producer({{"bootstrap.servers", brokers}, {"linger.ms", "5"}});
     int next_ticket = 0;
 
@@ -144,7 +154,7 @@ int main(int argc, char** argv) {
     auto [p50, p99] = measure();
 
     // 3. With a second endpoint that never answers in time.
-    endpoint(api, key, base + "/slow/" + loket::core::new_id("s"));
+    endpoints.push_back(endpoint(api, key, base + "/slow/" + loket::core::new_id("s")));
     auto [slow_p50, slow_p99] = measure();
     std::printf(
         "{\"burst\":%ld,\"deliveries_per_s\":%.0f,\"rate_per_s\":%d,\"seconds\":%d,\"p50_ms\":%.1f,\"p99_ms\":%.1f,"
@@ -152,9 +162,11 @@ int main(int argc, char** argv) {
         burst, per_s, rate, secs, p50, p99, slow_p50, slow_p99);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "loket-bench-webhooks: %s\n", e.what());
+    remove_endpoints();
     server.stop();
     return 1;
   }
+  remove_endpoints();
   server.stop();
   return 0;
 }

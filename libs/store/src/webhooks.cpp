@@ -124,12 +124,13 @@ bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, co
 
 namespace {
 // Takes the transaction-scoped lock of each ticket id `tickets_sql` selects (as t) — in one
-// order, so two callers never wait for each other in a circle. Enqueueing and recording an
-// attempt hold it: "is an earlier delivery of this ticket pending?" and "this one is done: bring
-// the next one forward" can then not miss each other. Per ticket, not per endpoint and ticket: a
-// batch of events takes at most one lock per event however many endpoints take them (the lock
-// table is shared and bounded). A key space of its own (the two-key form, class 18) apart from
-// the single-key advisory locks used elsewhere.
+// order, so two callers never wait for each other in a circle. Enqueueing (for a ticket that
+// has a pending delivery) and recording an outcome hold it: "is an earlier delivery of this
+// ticket pending?" and "this one is done: bring the next one forward" can then not miss each
+// other. Per ticket, not per endpoint and ticket: a batch of events takes at most one lock per
+// event however many endpoints take them (the lock table is shared and bounded). A key space
+// of its own (the two-key form, class 18) apart from the single-key advisory locks used
+// elsewhere.
 void lock_tickets(pqxx::work& tx, const std::string& tickets_sql, const std::string& param) {
   tx.exec_params("SELECT pg_advisory_xact_lock(18, k) FROM (SELECT DISTINCT hashtext(x.t) AS k FROM (" + tickets_sql +
                      ") x ORDER BY k) l",
@@ -167,7 +168,14 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
       "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
       "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
       "AND e.integration_id IS NULL ";
-  lock_tickets(tx, "SELECT r.t " + std::string(kMatches), records);
+  // Only a ticket with a pending delivery to one of the endpoints can race with that one's
+  // outcome (record_webhook_attempts brings the next one in under the same lock); the others
+  // take no lock, so outcomes of other tickets never wait for this batch.
+  lock_tickets(tx,
+               "SELECT r.t " + std::string(kMatches) +
+                   "AND EXISTS (SELECT 1 FROM webhook_deliveries q WHERE q.endpoint_id = e.id AND q.ticket_id = r.t "
+                   "AND q.status = 'pending')",
+               records);
   // One statement for the batch; ORDER BY numbers the rows (seq) in event order. A delivery
   // waits behind the ticket's pending one, or an earlier new one of this batch. Not a named
   // prepared statement, here and in the claim and the outcomes: a generic plan made while the
