@@ -118,7 +118,8 @@ constexpr int kWebhookLateWriteSeconds = 1;
 /// made. The caller keeps the positions the claim returns and forgets them now and then (every
 /// few seconds): a delivery whose lease ran out behind a position (its worker died) is found again
 /// then. The claim is a lease of `lease_seconds` (then another worker may take the rows) and
-/// counts an attempt. `take`, when given, is asked before an endpoint's batch is claimed, in
+/// counts an attempt; its commit does not wait for the disk (a lease lost in a crash is a
+/// claim made again). `take`, when given, is asked before an endpoint's batch is claimed, in
 /// due order, and false passes on to the next endpoint (the caller's limit of batches in
 /// flight: reserve a place there, and give it back when the claim comes back empty). Two
 /// statements (a look at each endpoint, the claim) and one to read the endpoint; concurrent
@@ -130,7 +131,8 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
 /// Records attempts (delivery id, outcome) on deliveries of `endpoint_id`, and the endpoint's
 /// failing_since: cleared when any was delivered, else set by the first failure. The next
 /// pending delivery of a ticket whose delivery is done (delivered or failed) stops waiting
-/// behind it and is due now; a retried one keeps its ticket's later deliveries waiting.
+/// behind it and is due now; a retried one keeps its ticket's later deliveries waiting. The
+/// commit does not wait for the disk: an outcome lost in a crash is an attempt made again.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
