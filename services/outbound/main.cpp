@@ -159,9 +159,10 @@ int main() {
         http::Session session;  // this worker's kept-alive connections
         while (!core::stop_requested()) {
           try {
+            const auto seen = wakeup.seen();  // a delivery queued while this one looks wakes it
             if (!outbound::deliver_webhook_batch(pool, keys, webhooks, dispatch, session) &&
                 !outbound::send_owners_notice(pool, keys, providers))
-              wakeup.wait(std::chrono::milliseconds(500));
+              wakeup.wait(seen, std::chrono::milliseconds(500));
           } catch (const std::exception& e) {  // the database is away: wait, then go on
             core::log(core::Level::kWarn, "webhook dispatch failed", {{"error", e.what()}});
             core::sleep_unless_stopped(std::chrono::seconds(1));

@@ -5,6 +5,7 @@
 // a slow endpoint does not hold up another.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
 #include <pqxx/pqxx>
 #include <set>
@@ -15,6 +16,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/time.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/store/webhooks.hpp"
 
 using namespace e2e;
 using namespace std::chrono_literals;
@@ -264,4 +266,78 @@ TEST_CASE("a burst of many events on a few tickets, to an endpoint that fails ev
       40s));
   CHECK(std::chrono::steady_clock::now() - started >= 2s);
   CHECK(sql_number("SELECT attempts FROM webhook_deliveries WHERE id = '" + dead + "'") >= 2);
+}
+
+// The race the per-ticket queue must not lose: a fan-out queues a ticket's next delivery while
+// the outcome of the ticket's pending one is being recorded. Whichever commits first, the new
+// delivery must not be left waiting behind one that is done. Driven through the store on two
+// connections, so both orders happen for certain (a dispatcher cannot make them on purpose).
+// The pending ones are leased far ahead, so the running outbound does not touch them.
+TEST_CASE("a delivery queued while its ticket's pending one is being recorded is never left waiting", "[webhooks]") {
+  auto [account, key] = new_workspace("Toko Hooks Balapan");
+  const std::string path = "/hooks/race-" + loket::core::new_id("r");
+  auto created = create_endpoint(key, path, R"(["csat.recorded"])");
+  REQUIRE(created.status == 201);
+  const std::string endpoint = str(created.data(), "id");
+  auto pending_one = [&](const std::string& ticket) {  // the ticket's delivery being attempted
+    const std::string id = loket::core::new_id("msg"), event = loket::core::new_id("evt");
+    sql_exec(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
+        "status, attempts, next_attempt_at, leased_until) VALUES ('" +
+        id + "', '" + endpoint + "', '" + account + "', '" + event + "', 'csat.recorded', '" + ticket + "', '" +
+        csat_event(account, ticket, event) + "', 'pending', 1, now(), now() + interval '1 hour')");
+    return id;
+  };
+  auto next_event = [&](const std::string& ticket) {
+    const std::string event = loket::core::new_id("evt");
+    return loket::store::WebhookEvent{account, event, "csat.recorded", ticket, csat_event(account, ticket, event)};
+  };
+  auto record_delivered = [&](pqxx::connection& c, const std::string& id) {
+    pqxx::work tx(c);
+    loket::store::record_webhook_attempts(tx, endpoint, {{id, loket::store::WebhookAttempt{}}});
+    tx.commit();
+  };
+  auto waiting_behind = [&](const std::string& event) {
+    return sql_number("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '" + endpoint +
+                      "' AND event_id = '" + event + "' AND behind");
+  };
+  pqxx::connection fan(env().database_url), outcome(env().database_url);
+
+  SECTION("the fan-out commits first: the outcome waits for it, then brings the new one forward") {
+    const std::string ticket = loket::core::new_id("tkt"), head = pending_one(ticket);
+    auto e = next_event(ticket);
+    pqxx::work tx(fan);
+    REQUIRE(loket::store::enqueue_webhook_deliveries(tx, {e}) == 1);  // queued behind `head`
+    std::atomic<bool> recorded{false};
+    std::thread t([&] {
+      record_delivered(outcome, head);
+      recorded = true;
+    });
+    std::this_thread::sleep_for(500ms);
+    CHECK_FALSE(recorded);  // held until the new delivery is committed
+    tx.commit();
+    t.join();
+    CHECK(waiting_behind(e.event_id) == 0);
+  }
+  SECTION("the outcome commits first: the fan-out waits for it, and does not queue behind a done one") {
+    const std::string ticket = loket::core::new_id("tkt"), head = pending_one(ticket);
+    auto e = next_event(ticket);
+    pqxx::work tx(outcome);
+    loket::store::record_webhook_attempts(tx, endpoint, {{head, loket::store::WebhookAttempt{}}});
+    std::atomic<bool> queued{false};
+    std::thread t([&] {
+      pqxx::work ftx(fan);
+      loket::store::enqueue_webhook_deliveries(ftx, {e});
+      ftx.commit();
+      queued = true;
+    });
+    std::this_thread::sleep_for(500ms);
+    CHECK_FALSE(queued);  // the fan-out waits to see how `head` ends
+    tx.commit();
+    t.join();
+    CHECK(waiting_behind(e.event_id) == 0);
+  }
+  // The new delivery is due, and the running dispatcher sends it.
+  REQUIRE(wait_until([&] { return !receiver().received(path).empty(); }, 30s));
+  CHECK(receiver().received(path).size() == 1);
 }

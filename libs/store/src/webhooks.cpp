@@ -123,18 +123,23 @@ bool delete_webhook_endpoint(pqxx::work& tx, const std::string& workspace_id, co
 }
 
 namespace {
-// Takes the transaction-scoped lock of each ticket id `tickets_sql` selects (as t) — in one
-// order, so two callers never wait for each other in a circle. Enqueueing (for a ticket that
-// has a pending delivery) and recording an outcome hold it: "is an earlier delivery of this
-// ticket pending?" and "this one is done: bring the next one forward" can then not miss each
-// other. Per ticket, not per endpoint and ticket: a batch of events takes at most one lock per
-// event however many endpoints take them (the lock table is shared and bounded). A key space
-// of its own (the two-key form, class 18) apart from the single-key advisory locks used
-// elsewhere.
-void lock_tickets(pqxx::work& tx, const std::string& tickets_sql, const std::string& param) {
-  tx.exec_params("SELECT pg_advisory_xact_lock(18, k) FROM (SELECT DISTINCT hashtext(x.t) AS k FROM (" + tickets_sql +
-                     ") x ORDER BY k) l",
-                 param);
+// Locks (FOR KEY SHARE, in id order) the last pending delivery of each (endpoint, ticket) that
+// `pairs_sql` selects (as ep, t): the one a new delivery of that pair is queued behind. Its
+// outcome cannot be recorded until the new one is committed (record_webhook_attempts first
+// locks its deliveries FOR UPDATE, in id order too: no circle), and the record then looks for
+// the next one to bring forward in a statement of its own, which sees the new one. A delivery
+// whose outcome is being recorded is waited for and, once recorded, passed over: the new one is
+// not queued behind it. So "is an earlier delivery pending?" and "this one is done: bring the
+// next one forward" cannot miss each other. Only that one delivery per pair is locked, and the
+// weakest lock that does it: bringing a delivery forward (a no-key update) never waits for it.
+template <typename... Args>
+void lock_queue_tails(pqxx::work& tx, const std::string& pairs_sql, Args&&... args) {
+  tx.exec_params(
+      "SELECT 1 FROM webhook_deliveries l WHERE l.id = ANY(ARRAY(SELECT (SELECT q.id FROM webhook_deliveries q "
+      "WHERE q.endpoint_id = x.ep AND q.ticket_id = x.t AND q.status = 'pending' ORDER BY q.seq DESC LIMIT 1) "
+      "FROM (" +
+          pairs_sql + ") x)) AND l.status = 'pending' ORDER BY l.id FOR KEY SHARE OF l",
+      std::forward<Args>(args)...);
 }
 
 // SQL of a position (microseconds since the epoch, as bigint) for timestamptz `ts`, and back.
@@ -168,14 +173,7 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
       "FROM jsonb_to_recordset($1::jsonb) AS r(o int, ws text, ev text, ty text, t text, p text) "
       "JOIN webhook_endpoints e ON e.workspace_id = r.ws AND e.enabled AND r.ty = ANY(e.events) "
       "AND e.integration_id IS NULL ";
-  // Only a ticket with a pending delivery to one of the endpoints can race with that one's
-  // outcome (record_webhook_attempts brings the next one in under the same lock); the others
-  // take no lock, so outcomes of other tickets never wait for this batch.
-  lock_tickets(tx,
-               "SELECT r.t " + std::string(kMatches) +
-                   "AND EXISTS (SELECT 1 FROM webhook_deliveries q WHERE q.endpoint_id = e.id AND q.ticket_id = r.t "
-                   "AND q.status = 'pending')",
-               records);
+  lock_queue_tails(tx, "SELECT DISTINCT e.id AS ep, r.t " + std::string(kMatches), records);
   // One statement for the batch; ORDER BY numbers the rows (seq) in event order. A delivery
   // waits behind the ticket's pending one, or an earlier new one of this batch. Not a named
   // prepared statement, here and in the claim and the outcomes: a generic plan made while the
@@ -195,7 +193,8 @@ int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& 
 }
 
 bool enqueue_inbox_webhook(pqxx::work& tx, const std::string& integration_id, const WebhookEvent& e) {
-  lock_tickets(tx, "SELECT $1::text AS t", e.ticket_id);
+  lock_queue_tails(tx, "SELECT id AS ep, $2::text AS t FROM webhook_endpoints WHERE integration_id = $1",
+                   integration_id, e.ticket_id);
   auto r = tx.exec_params1(
       "WITH ep AS (SELECT id FROM webhook_endpoints WHERE integration_id = $1), "
       "ins AS (INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, "
@@ -299,10 +298,14 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
   // An outcome lost in a crash of PostgreSQL (the last few ms of commits) is an attempt made
   // again: a delivery is at least once, with the same webhook-id, so nothing is lost.
   tx.exec0("SET LOCAL synchronous_commit = off");
-  lock_tickets(tx,
-               "SELECT d.ticket_id AS t FROM webhook_deliveries d "
-               "JOIN jsonb_to_recordset($1::jsonb) AS r(id text, st text) ON d.id = r.id AND r.st <> 'pending'",
-               records);
+  std::string ids, done;  // comma-separated (a delivery id has no comma)
+  for (const auto& row : rows) {
+    ids += (ids.empty() ? "" : ",") + *row[0];
+    if (*row[1] != "pending") done += (done.empty() ? "" : ",") + *row[0];
+  }
+  // See lock_queue_tails(): a delivery being queued behind one of these is committed first.
+  tx.exec_params("SELECT 1 FROM webhook_deliveries WHERE id = ANY(string_to_array($1, ',')) ORDER BY id FOR UPDATE",
+                 ids);
   static const std::string kRecord =
       "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
       "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
@@ -310,19 +313,22 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
       "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
       "next_attempt_at = CASE WHEN r.st = 'pending' THEN statement_timestamp() + make_interval(secs => r.wait) "
       "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
-      // Joined by id, and the next ones through u's own columns: a new endpoint has no
-      // statistics, and a plan keyed on "endpoint_id = $2" would scan all its rows.
-      "FROM r WHERE d.id = r.id RETURNING d.endpoint_id, d.ticket_id, d.seq, d.status), "
-      // A ticket whose delivery is done: its next pending one is due now (its place in the
-      // queue is new, ahead of where claims start).
-      "nx AS (SELECT (SELECT f.id FROM webhook_deliveries f WHERE f.endpoint_id = u.endpoint_id "
-      "AND f.ticket_id = u.ticket_id AND f.status = 'pending' AND f.seq > u.seq ORDER BY f.seq LIMIT 1) AS id "
-      "FROM u WHERE u.status <> 'pending'), "
-      "f AS (UPDATE webhook_deliveries f SET behind = false, next_attempt_at = statement_timestamp() "
-      "FROM nx WHERE f.id = nx.id) "
+      "FROM r WHERE d.id = r.id) "
       "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL ELSE now() END "
       "WHERE id = $2 AND (failing_since IS NULL) = NOT $3";  // only a change: no write, no lock
   tx.exec_params0(kRecord, records, endpoint_id, delivered);
+  if (done.empty()) return;
+  // The next pending delivery of each done one's ticket, if it waits behind, is due now (its
+  // place in the queue is new, ahead of where claims start). A statement of its own: it sees a
+  // delivery queued while the outcome waited for its lock. Through the done ones' own columns:
+  // a new endpoint has no statistics, and a plan keyed on "endpoint_id = $2" would scan all
+  // its rows.
+  static const std::string kBringForward =
+      "UPDATE webhook_deliveries f SET behind = false, next_attempt_at = statement_timestamp() "
+      "FROM (SELECT (SELECT n.id FROM webhook_deliveries n WHERE n.endpoint_id = d.endpoint_id "
+      "AND n.ticket_id = d.ticket_id AND n.status = 'pending' AND n.seq > d.seq ORDER BY n.seq LIMIT 1) AS id "
+      "FROM webhook_deliveries d WHERE d.id = ANY(string_to_array($1, ','))) nx WHERE f.id = nx.id AND f.behind";
+  tx.exec_params0(kBringForward, done);
 }
 
 int release_stranded_webhook_deliveries(pqxx::work& tx) {

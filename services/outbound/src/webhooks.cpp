@@ -331,9 +331,13 @@ void WebhookWakeup::notify() {
   cv_.notify_all();
 }
 
-void WebhookWakeup::wait(std::chrono::milliseconds timeout) {
+std::uint64_t WebhookWakeup::seen() {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+void WebhookWakeup::wait(std::uint64_t seen, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  const auto seen = generation_;
   cv_.wait_for(lock, timeout, [&] { return generation_ != seen; });
 }
 

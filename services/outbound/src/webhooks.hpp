@@ -144,8 +144,11 @@ class WebhookWakeup {
  public:
   /// Wakes every waiting worker.
   void notify();
-  /// Waits until notified or `timeout` passes.
-  void wait(std::chrono::milliseconds timeout);
+  /// How many notifications there have been: taken before a worker looks for work and passed to
+  /// wait(), so a notify() while it looks is not missed.
+  std::uint64_t seen();
+  /// Waits until notified after `seen` (or already was) or `timeout` passes.
+  void wait(std::uint64_t seen, std::chrono::milliseconds timeout);
 
  private:
   std::mutex mu_;

@@ -52,7 +52,8 @@ struct WebhookEvent {
 /// once however often this runs, numbered in the order of `events` (deliveries of one ticket
 /// go out in that order): due now, or waiting behind the ticket's earlier pending delivery to
 /// the same endpoint until that one is done (record_webhook_attempts). Two statements for the
-/// whole batch (a lock per ticket, then the insert). Returns how many were new.
+/// whole batch (a key-share lock on the last pending delivery of each endpoint and ticket, then
+/// the insert). Returns how many were new.
 int enqueue_webhook_deliveries(pqxx::work& tx, const std::vector<WebhookEvent>& events);
 
 /// Queues `e` for the endpoint of API-channel inbox `integration_id` (its agent replies), once
@@ -131,8 +132,10 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
 /// Records attempts (delivery id, outcome) on deliveries of `endpoint_id`, and the endpoint's
 /// failing_since: cleared when any was delivered, else set by the first failure. The next
 /// pending delivery of a ticket whose delivery is done (delivered or failed) stops waiting
-/// behind it and is due now; a retried one keeps its ticket's later deliveries waiting. The
-/// commit does not wait for the disk: an outcome lost in a crash is an attempt made again.
+/// behind it and is due now; a retried one keeps its ticket's later deliveries waiting. Locks
+/// the recorded deliveries FOR UPDATE first (waiting for a fan-out that is queueing behind
+/// one of them). Three statements. The commit does not wait for the disk: an outcome lost in a crash is an attempt made
+/// again.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
