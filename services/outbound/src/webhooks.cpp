@@ -149,8 +149,10 @@ WebhookVerdict verdict_of(const store::WebhookDelivery& d, const http::ClientRes
 }
 }  // namespace
 
-WebhookDispatch::Claimed::~Claimed() {
-  if (owner_) owner_->release(batch.endpoint.id);
+WebhookDispatch::Claimed::~Claimed() { sent(); }
+
+void WebhookDispatch::Claimed::sent() {
+  if (auto* owner = std::exchange(owner_, nullptr)) owner->release(batch.endpoint.id);
 }
 
 void WebhookDispatch::release(const std::string& endpoint_id) {
@@ -230,6 +232,7 @@ bool deliver_webhook_batch(store::Pool& pool, const crypto::Keyring& keys, const
     std::vector<http::ClientRequest> requests;
     for (const auto& d : batch->deliveries) requests.push_back(webhook_request(d, endpoint, *secrets, opt));
     auto responses = session.fetch_all(requests, static_cast<int>(requests.size()));
+    claimed->sent();
     for (std::size_t i = 0; i < responses.size(); ++i)
       verdicts[i] = verdict_of(batch->deliveries[i], responses[i], opt);
   } else {  // nothing to sign with: it will not get better

@@ -87,21 +87,23 @@ class WebhookDispatch {
 
   explicit WebhookDispatch(const WebhookOptions& opt) : opt_(opt) {}
 
-  /// A claimed batch, counted in flight until destroyed.
+  /// A claimed batch, counted in flight until sent() or destroyed.
   class Claimed {
    public:
-    Claimed(WebhookDispatch& d, store::WebhookBatch b) : owner_(&d), batch(std::move(b)) {}
-    Claimed(Claimed&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), batch(std::move(o.batch)) {}
+    Claimed(WebhookDispatch& d, store::WebhookBatch b) : batch(std::move(b)), owner_(&d) {}
+    Claimed(Claimed&& o) noexcept : batch(std::move(o.batch)), owner_(std::exchange(o.owner_, nullptr)) {}
     Claimed(const Claimed&) = delete;
     Claimed& operator=(const Claimed&) = delete;
     Claimed& operator=(Claimed&&) = delete;
     ~Claimed();
+    /// The endpoint has answered (or not) every request: the batch no longer counts in flight,
+    /// so another may be sent while the outcomes are recorded.
+    void sent();
+
+    store::WebhookBatch batch;
 
    private:
     WebhookDispatch* owner_;
-
-   public:
-    store::WebhookBatch batch;
   };
 
   /// Claims the next due batch of an endpoint with fewer than opt.batches_per_endpoint batches
