@@ -133,9 +133,9 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
 /// failing_since: cleared when any was delivered, else set by the first failure. The next
 /// pending delivery of a ticket whose delivery is done (delivered or failed) stops waiting
 /// behind it and is due now; a retried one keeps its ticket's later deliveries waiting. Locks
-/// the recorded deliveries FOR UPDATE first (waiting for a fan-out that is queueing behind
-/// one of them). Three statements. The commit does not wait for the disk: an outcome lost in a crash is an attempt made
-/// again.
+/// the recorded deliveries FOR UPDATE first (waiting for a fan-out that is queueing behind one
+/// of them); up to four statements. The commit does not wait for the disk: an outcome lost in a
+/// crash is an attempt made again.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
