@@ -207,6 +207,20 @@ std::string csat_event(const std::string& account, const std::string& ticket, co
          loket::core::rfc3339_ms(loket::core::now_ms()) + R"(","workspaceId":")" + account + R"(","ticketId":")" +
          ticket + R"(","data":{"csat":{"score":4,"comment":null}}})";
 }
+
+// Inserts a delivery of a new CSAT event on `ticket` as a worker that claimed it leaves it:
+// pending, attempted once, due at SQL time `due`, leased until SQL time `leased_until`.
+// Returns its id (the webhook-id).
+std::string insert_claimed_delivery(const std::string& account, const std::string& endpoint, const std::string& ticket,
+                                    const std::string& due, const std::string& leased_until) {
+  const std::string id = loket::core::new_id("msg"), event = loket::core::new_id("evt");
+  sql_exec(
+      "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
+      "status, attempts, next_attempt_at, leased_until) VALUES ('" +
+      id + "', '" + endpoint + "', '" + account + "', '" + event + "', 'csat.recorded', '" + ticket + "', '" +
+      csat_event(account, ticket, event) + "', 'pending', 1, " + due + ", " + leased_until + ")");
+  return id;
+}
 }  // namespace
 
 TEST_CASE("a burst of many events on a few tickets, to an endpoint that fails every third call: each once, in order",
@@ -249,13 +263,8 @@ TEST_CASE("a burst of many events on a few tickets, to an endpoint that fails ev
   // A worker that died in the middle of an attempt leaves its delivery leased, at a place in the
   // queue long behind where claims now start: it goes out once the lease has run out (and the
   // dispatcher next looks from the front, at most 15 s later), with the attempt counted.
-  const std::string dead = loket::core::new_id("msg"), dead_event = loket::core::new_id("evt");
-  sql_exec(
-      "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
-      "status, attempts, next_attempt_at, leased_until) VALUES ('" +
-      dead + "', '" + endpoint + "', '" + account + "', '" + dead_event + "', 'csat.recorded', 'tkt_dead', '" +
-      csat_event(account, "tkt_dead", dead_event) +
-      "', 'pending', 1, now() - interval '1 minute', now() + interval '2 seconds')");
+  const std::string dead = insert_claimed_delivery(account, endpoint, "tkt_dead", "now() - interval '1 minute'",
+                                                   "now() + interval '2 seconds'");
   auto started = std::chrono::steady_clock::now();
   REQUIRE(wait_until(
       [&] {
@@ -280,13 +289,7 @@ TEST_CASE("a delivery queued while its ticket's pending one is being recorded is
   REQUIRE(created.status == 201);
   const std::string endpoint = str(created.data(), "id");
   auto pending_one = [&](const std::string& ticket) {  // the ticket's delivery being attempted
-    const std::string id = loket::core::new_id("msg"), event = loket::core::new_id("evt");
-    sql_exec(
-        "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, ticket_id, payload, "
-        "status, attempts, next_attempt_at, leased_until) VALUES ('" +
-        id + "', '" + endpoint + "', '" + account + "', '" + event + "', 'csat.recorded', '" + ticket + "', '" +
-        csat_event(account, ticket, event) + "', 'pending', 1, now(), now() + interval '1 hour')");
-    return id;
+    return insert_claimed_delivery(account, endpoint, ticket, "now()", "now() + interval '1 hour'");
   };
   auto next_event = [&](const std::string& ticket) {
     const std::string event = loket::core::new_id("evt");
@@ -325,9 +328,10 @@ TEST_CASE("a delivery queued while its ticket's pending one is being recorded is
     pqxx::work tx(outcome);
     loket::store::record_webhook_attempts(tx, endpoint, {{head, loket::store::WebhookAttempt{}}});
     std::atomic<bool> queued{false};
+    int added = 0;
     std::thread t([&] {
       pqxx::work ftx(fan);
-      loket::store::enqueue_webhook_deliveries(ftx, {e});
+      added = loket::store::enqueue_webhook_deliveries(ftx, {e});
       ftx.commit();
       queued = true;
     });
@@ -335,6 +339,7 @@ TEST_CASE("a delivery queued while its ticket's pending one is being recorded is
     CHECK_FALSE(queued);  // the fan-out waits to see how `head` ends
     tx.commit();
     t.join();
+    CHECK(added == 1);
     CHECK(waiting_behind(e.event_id) == 0);
   }
   // The new delivery is due, and the running dispatcher sends it.
