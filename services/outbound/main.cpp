@@ -151,6 +151,12 @@ int main() {
     auto webhooks = outbound::webhook_options_from_env();
     outbound::WebhookWakeup wakeup;
     outbound::WebhookDispatch dispatch(webhooks);
+    // The dispatch workers' connections: one each, so they never wait for one another nor take
+    // the customers' replies' connections; their writes (leases, outcomes, notices) may be lost
+    // in a crash of PostgreSQL and are then done again, so they do not wait for the disk.
+    auto dispatch_limits = pool.limits();
+    dispatch_limits.asynchronous_commit = true;
+    store::Pool dispatch_pool(pool.url(), static_cast<std::size_t>(webhooks.workers), dispatch_limits);
     threads.push_back(
         consumer_thread(props, group + "-webhooks", kafka::kTicketEventsTopic, 500,
                         [&](const auto& records) { fan_out_batch(records, pool, dead_letters, wakeup); }));
@@ -160,8 +166,8 @@ int main() {
         while (!core::stop_requested()) {
           try {
             const auto seen = wakeup.seen();  // a delivery queued while this one looks wakes it
-            if (!outbound::deliver_webhook_batch(pool, keys, webhooks, dispatch, session) &&
-                !outbound::send_owners_notice(pool, keys, providers))
+            if (!outbound::deliver_webhook_batch(dispatch_pool, keys, webhooks, dispatch, session) &&
+                !outbound::send_owners_notice(dispatch_pool, keys, providers))
               wakeup.wait(seen, std::chrono::milliseconds(500));
           } catch (const std::exception& e) {  // the database is away: wait, then go on
             core::log(core::Level::kWarn, "webhook dispatch failed", {{"error", e.what()}});

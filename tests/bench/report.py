@@ -255,16 +255,19 @@ cores = []
 for (a, name), (b, _next) in zip(phase_marks, phase_marks[1:]):
     if b - a >= 1 and cpu:
         cores.append({"phase": name, "seconds": round(b - a, 1),
-                      **{c: round(used(c, a, b) / (b - a), 2) for c in components}})
+                      **{c: round(used(c, a, b) / (b - a), 2) for c in components + ["machine"]}})
 result["cores_by_phase"] = cores
 with open(os.path.join(out, "results.json"), "w") as f:
     json.dump(result, f, indent=2, ensure_ascii=False)
 if cores:
     md += ["", "## Where the cores went (CPU seconds per second, by phase)", "",
-           "| phase | seconds | " + " | ".join(components) + " | total |", "|---" * (len(components) + 3) + "|"]
+           "*total* is the components'; *machine* is every process's (the harness's own, autovacuum's "
+           f"and the leftovers of earlier steps included), out of {os.cpu_count()} cores: near that, "
+           "a step's figures measure contention.", "",
+           "| phase | seconds | " + " | ".join(components) + " | total | machine |", "|---" * (len(components) + 4) + "|"]
     for c in cores:
         md.append(f"| {c['phase']} | {c['seconds']} | " + " | ".join(f"{c[k]:.2f}" for k in components) +
-                  f" | {sum(c[k] for k in components):.2f} |")
+                  f" | {sum(c[k] for k in components):.2f} | {c['machine']:.2f} |")
 md += ["", "Plots: latency.png (percentiles vs offered rate), lag.png (consumer lag over time)."]
 with open(os.path.join(out, "results.md"), "w") as f:
     f.write("\n".join(md) + "\n")

@@ -115,33 +115,52 @@ psqlq -c "INSERT INTO integrations (id, workspace_id, provider, status, display_
 
 # Every 500 ms: each service's RSS and consumer lag (records behind) from its /metrics, and
 # the CPU time used so far by each process of the run (the services, PostgreSQL, the broker,
-# the load generator), so the report can say where the cores went during each step.
+# the load generator) and by the whole machine (every process, the harness's own included), so
+# the report can say where the cores went during each step. The CPU part reads /proc with
+# bash's builtins: a sampler that forked a process per number (~100 a second) was itself a
+# good part of a core on this 2-core machine.
 SAMPLES="$OUT/samples.txt"  # epoch_s service rss_bytes lag
 CPU="$OUT/cpu.txt"          # epoch_s component cpu_seconds (cumulative)
 TICK=$(getconf CLK_TCK)
-cpu_of() {  # cpu_of EPOCH COMPONENT PID...: one line with the CPU seconds the processes used
-  local t=$1 name=$2 total=0 p
+cpu_line() {  # cpu_line EPOCH COMPONENT TICKS: one line of $CPU
+  printf '%s %s %d.%02d\n' "$1" "$2" $(($3 / TICK)) $(($3 % TICK * 100 / TICK))
+}
+cpu_of() {  # cpu_of EPOCH COMPONENT PID...: the CPU time the processes used (utime + stime)
+  local t=$1 name=$2 total=0 p stat f
   shift 2
   for p in "$@"; do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    read -r stat 2>/dev/null <"/proc/$p/stat" || continue
+    read -ra f <<<"${stat##*) }"  # from field 3 (state) on: the name may hold spaces
+    total=$((total + f[11] + f[12]))
   done
-  awk -v t="$t" -v n="$name" -v c="$total" -v hz="$TICK" 'BEGIN { printf "%s %s %.2f\n", t, n, c / hz }'
+  cpu_line "$t" "$name" "$total"
+}
+machine_cpu() {  # machine_cpu EPOCH: the CPU time every core spent busy (not idle, not iowait)
+  local cpu user nice system idle iowait irq softirq steal
+  read -r cpu user nice system idle iowait irq softirq steal _ </proc/stat
+  cpu_line "$1" machine $((user + nice + system + irq + softirq + steal))
 }
 ( set +e +o pipefail  # a service not yet started answers nothing
   while true; do
-    now=$(date +%s.%N)
+    now=$EPOCHREALTIME
     for s in $SERVICES; do
       curl -s "http://127.0.0.1:${ADMIN[$s]}/metrics" 2>/dev/null | awk -v t="$now" -v s="$s" '
         /^process_resident_memory_bytes / { rss = $2 }
         /^loket_consumer_lag\{/ { lag += $2 }
         END { if (rss != "") printf "%s %s %s %d\n", t, s, rss, lag }'
     done >>"$SAMPLES"
-    for s in $SERVICES devbroker; do
-      [ -f "$STATE/pids/$s.pid" ] && cpu_of "$now" "$s" "$(cat "$STATE/pids/$s.pid")"
-    done >>"$CPU"
-    pm=$(head -n 1 "$(cat "$STATE/pgdata.path")/postmaster.pid" 2>/dev/null)
-    [ -n "$pm" ] && cpu_of "$now" postgres "$pm" $(pgrep -P "$pm") >>"$CPU"
-    cpu_of "$now" generator $(pgrep -f "$BIN/loket-bench-load") >>"$CPU"
+    {
+      for s in $SERVICES devbroker; do
+        [ -f "$STATE/pids/$s.pid" ] && read -r pid <"$STATE/pids/$s.pid" && cpu_of "$now" "$s" "$pid"
+      done
+      pm= pgdata=
+      read -r pgdata 2>/dev/null <"$STATE/pgdata.path" && read -r pm 2>/dev/null <"$pgdata/postmaster.pid"
+      children=
+      [ -n "$pm" ] && read -r children 2>/dev/null <"/proc/$pm/task/$pm/children"
+      [ -n "$pm" ] && cpu_of "$now" postgres "$pm" $children
+      cpu_of "$now" generator $(pgrep -f "$BIN/loket-bench-load")
+      machine_cpu "$now"
+    } >>"$CPU"
     sleep 0.5
   done ) &
 SAMPLER=$!

@@ -16,6 +16,7 @@
 #include "loket/core/json.hpp"
 #include "loket/core/time.hpp"
 #include "loket/kafka/kafka.hpp"
+#include "loket/store/store.hpp"
 #include "loket/store/webhooks.hpp"
 
 using namespace e2e;
@@ -345,4 +346,19 @@ TEST_CASE("a delivery queued while its ticket's pending one is being recorded is
   // The new delivery is due, and the running dispatcher sends it.
   REQUIRE(wait_until([&] { return !receiver().received(path).empty(); }, 30s));
   CHECK(receiver().received(path).size() == 1);
+}
+
+TEST_CASE("only a pool asked for it commits without waiting for the disk (outbound's webhook dispatch)",
+          "[webhooks]") {
+  // The dispatch's claims and outcomes rely on it (store/webhooks.hpp); every other write waits.
+  auto show = [](loket::store::Pool& pool) {
+    auto conn = pool.acquire();
+    return pqxx::nontransaction(*conn).exec1("SHOW synchronous_commit")[0].as<std::string>();
+  };
+  loket::store::Pool usual(env().database_url, 1);
+  loket::store::PoolLimits async_limits;
+  async_limits.asynchronous_commit = true;
+  loket::store::Pool dispatch(env().database_url, 1, async_limits);
+  CHECK(show(usual) == "on");
+  CHECK(show(dispatch) == "off");
 }

@@ -28,8 +28,9 @@ Pool::Lease Pool::acquire() {
     auto conn = std::make_unique<pqxx::connection>(url_);
     // Loket's statements are short; PostgreSQL's JIT, triggered by a cost estimate rather than
     // by real work (a search's planner guess), compiled for ~0.4 s to save microseconds.
-    pqxx::nontransaction(*conn).exec0("SET jit = off; SET statement_timeout = " +
-                                      std::to_string(limits_.statement_timeout.count()));
+    pqxx::nontransaction(*conn).exec0(
+        "SET jit = off; SET statement_timeout = " + std::to_string(limits_.statement_timeout.count()) +
+        (limits_.asynchronous_commit ? "; SET synchronous_commit = off" : ""));
     return Lease(this, std::move(conn));
   } catch (...) {
     std::lock_guard relock(mu_);
@@ -64,7 +65,7 @@ void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
 }
 
 std::unique_ptr<Pool> pool_from_env(std::size_t default_size, PoolLimits defaults) {
-  PoolLimits limits;
+  PoolLimits limits = defaults;
   limits.acquire_timeout =
       std::chrono::milliseconds(core::env_int("LOKET_DB_ACQUIRE_TIMEOUT_MS", defaults.acquire_timeout.count()));
   limits.statement_timeout =

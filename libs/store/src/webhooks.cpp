@@ -215,12 +215,9 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
   return endpoint_from(r[0]);
 }
 
-WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
                                       const std::vector<std::string>& skip, int lease_seconds, int batch,
                                       const std::function<bool(const std::string&)>& take) {
-  // A lease lost in a crash only means the delivery is claimed again: no need to wait for the
-  // disk (two commits per batch were most of a batch's time on a slow one).
-  tx.exec0("SET LOCAL synchronous_commit = off");
   std::vector<std::vector<std::optional<std::string>>> starts;
   for (const auto& [id, p] : from) starts.push_back({id, std::to_string(p.due_us), std::to_string(p.seq)});
   // 1. Each enabled endpoint's first claimable delivery, looked for from its start: the
@@ -256,14 +253,15 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
   std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   auto pick = std::find_if(due.begin(), due.end(), [&](const auto& d) { return !take || take(d.first); });
   if (pick == due.end()) return out;
-  // 2. Its claimable deliveries from there, in order; rows another worker is claiming are skipped.
+  // 2. Its claimable deliveries from there, in order, with the endpoint; rows another worker is
+  // claiming are skipped.
   static const std::string kClaim =
       "WITH n AS (SELECT c.id FROM webhook_deliveries c WHERE c.endpoint_id = $2 AND (c.next_attempt_at, c.seq) >= (" +
       time_of("$3::bigint") + ", $4::bigint) AND" + kClaimable +
       "ORDER BY c.next_attempt_at, c.seq LIMIT $5 FOR UPDATE SKIP LOCKED) "
       "UPDATE webhook_deliveries d SET leased_until = now() + make_interval(secs => $1), "
-      "attempts = d.attempts + 1 FROM n WHERE d.id = n.id RETURNING " +
-      kDeliveryColumns + ", " + micros_of("d.next_attempt_at") + ", d.seq";
+      "attempts = d.attempts + 1 FROM n, webhook_endpoints e WHERE d.id = n.id AND e.id = d.endpoint_id RETURNING " +
+      kDeliveryColumns + ", " + micros_of("d.next_attempt_at") + ", d.seq, " + kEndpointColumns;
   auto rows = tx.exec_params(kClaim, lease_seconds, pick->first, pick->second.due_us, pick->second.seq, batch);
   if (rows.empty()) return out;
   WebhookBatch claimed;
@@ -274,9 +272,7 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
   }
   for (auto& [id, p] : out.positions)
     if (id == pick->first) p = last;
-  auto e = tx.exec_params1(std::string("SELECT ") + kEndpointColumns + "FROM webhook_endpoints e WHERE e.id = $1",
-                           pick->first);
-  claimed.endpoint = endpoint_from(e);
+  claimed.endpoint = endpoint_from(rows[0], 18);
   out.batch = std::move(claimed);
   return out;
 }
@@ -295,25 +291,21 @@ void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                     std::to_string(a.latency_ms), a.error, a.response_excerpt, std::to_string(a.retry_in_seconds)});
   }
   const std::string records = json_records({"id", "st", "code", "lat", "err", "ex", "wait"}, rows);
-  // An outcome lost in a crash of PostgreSQL (the last few ms of commits) is an attempt made
-  // again: a delivery is at least once, with the same webhook-id, so nothing is lost.
-  tx.exec0("SET LOCAL synchronous_commit = off");
-  std::string ids, done;  // comma-separated (a delivery id has no comma)
-  for (const auto& row : rows) {
-    ids += (ids.empty() ? "" : ",") + *row[0];
+  std::string done;  // comma-separated (a delivery id has no comma)
+  for (const auto& row : rows)
     if (*row[1] != "pending") done += (done.empty() ? "" : ",") + *row[0];
-  }
-  // See lock_queue_tails(): a delivery being queued behind one of these is committed first.
-  tx.exec_params("SELECT 1 FROM webhook_deliveries WHERE id = ANY(string_to_array($1, ',')) ORDER BY id FOR UPDATE",
-                 ids);
+  // The deliveries are locked FOR UPDATE, in id order, before they are written (see
+  // lock_queue_tails(): a delivery being queued behind one of them is committed first); the
+  // update alone would take a no-key lock, which a fan-out's key-share lock does not wait for.
   static const std::string kRecord =
       "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) "
       "AS r(id text, st text, code int, lat int, err text, ex text, wait int)), "
+      "l AS (SELECT k.id FROM webhook_deliveries k WHERE k.id IN (SELECT id FROM r) ORDER BY k.id FOR UPDATE), "
       "u AS (UPDATE webhook_deliveries d SET status = r.st, leased_until = NULL, last_status_code = r.code, "
       "last_latency_ms = r.lat, last_error = nullif(r.err, ''), response_excerpt = nullif(r.ex, ''), "
       "next_attempt_at = CASE WHEN r.st = 'pending' THEN statement_timestamp() + make_interval(secs => r.wait) "
       "ELSE d.next_attempt_at END, delivered_at = CASE WHEN r.st = 'delivered' THEN now() END "
-      "FROM r WHERE d.id = r.id) "
+      "FROM r JOIN l ON l.id = r.id WHERE d.id = r.id) "
       "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 THEN NULL ELSE now() END "
       "WHERE id = $2 AND (failing_since IS NULL) = NOT $3";  // only a change: no write, no lock
   tx.exec_params0(kRecord, records, endpoint_id, delivered);

@@ -201,10 +201,9 @@ std::optional<WebhookDispatch::Claimed> WebhookDispatch::claim(store::Pool& pool
   const int lease = static_cast<int>(opt_.timeout.count() / 1000) + 30;
   store::WebhookClaim got;
   try {
-    store::with_tx(pool, [&](pqxx::work& tx) {
-      if (!taken.empty()) release(std::exchange(taken, ""));  // an earlier try's
-      got = store::claim_webhook_deliveries(tx, from, skip, lease, opt_.batch, take);
-    });
+    auto conn = pool.acquire();
+    pqxx::nontransaction tx(*conn);  // two statements, each whole on its own: no BEGIN, no COMMIT
+    got = store::claim_webhook_deliveries(tx, from, skip, lease, opt_.batch, take);
   } catch (...) {
     if (!taken.empty()) release(taken);
     throw;

@@ -41,6 +41,10 @@ struct PoolLimits {
   /// PostgreSQL's statement_timeout on every connection; 0 = none. A statement past it fails
   /// with SQLSTATE 57014 (query_canceled).
   std::chrono::milliseconds statement_timeout{0};
+  /// Connections run with synchronous_commit = off: a commit returns before its WAL is on disk,
+  /// and the last few ms of commits are lost if PostgreSQL crashes. Only for a pool whose every
+  /// write may be lost and done again (a lease, an attempt's outcome: outbound's webhook dispatch).
+  bool asynchronous_commit = false;
 };
 
 /// acquire() waited PoolLimits::acquire_timeout and every connection stayed busy: transient
@@ -51,7 +55,7 @@ class PoolExhausted : public std::runtime_error {
 };
 
 /// A fixed-size pool of connections to `url`. Thread-safe. Its connections run with
-/// `jit = off` and the limits' statement_timeout. A connection returned broken is dropped, and
+/// `jit = off`, the limits' statement_timeout and, if asked, synchronous_commit = off. A connection returned broken is dropped, and
 /// with it every idle one (a database restart breaks them all at once; each would otherwise
 /// fail one request).
 class Pool {
@@ -81,6 +85,9 @@ class Pool {
 
   /// The connection string (for a connection of one's own, e.g. LISTEN).
   const std::string& url() const { return url_; }
+
+  /// The limits this pool's connections run with (for a second pool like this one).
+  const PoolLimits& limits() const { return limits_; }
 
   /// The most connections this pool opens.
   std::size_t size() const { return size_; }

@@ -119,13 +119,15 @@ constexpr int kWebhookLateWriteSeconds = 1;
 /// made. The caller keeps the positions the claim returns and forgets them now and then (every
 /// few seconds): a delivery whose lease ran out behind a position (its worker died) is found again
 /// then. The claim is a lease of `lease_seconds` (then another worker may take the rows) and
-/// counts an attempt; its commit does not wait for the disk (a lease lost in a crash is a
-/// claim made again). `take`, when given, is asked before an endpoint's batch is claimed, in
+/// counts an attempt. `take`, when given, is asked before an endpoint's batch is claimed, in
 /// due order, and false passes on to the next endpoint (the caller's limit of batches in
 /// flight: reserve a place there, and give it back when the claim comes back empty). Two
-/// statements (a look at each endpoint, the claim) and one to read the endpoint; concurrent
-/// workers never claim the same delivery.
-WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+/// statements (a look at each endpoint; the claim, which returns the endpoint too), each whole
+/// on its own: `tx` may be a pqxx::nontransaction (no BEGIN and COMMIT round trips; a lease
+/// lost in a crash of PostgreSQL is only a claim made again, so the outbound's dispatch
+/// connections do not wait for the disk either). Concurrent workers never claim the same
+/// delivery.
+WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
                                       const std::vector<std::string>& skip, int lease_seconds, int batch,
                                       const std::function<bool(const std::string&)>& take = {});
 
@@ -133,9 +135,10 @@ WebhookClaim claim_webhook_deliveries(pqxx::work& tx, const std::vector<std::pai
 /// failing_since: cleared when any was delivered, else set by the first failure. The next
 /// pending delivery of a ticket whose delivery is done (delivered or failed) stops waiting
 /// behind it and is due now; a retried one keeps its ticket's later deliveries waiting. Locks
-/// the recorded deliveries FOR UPDATE first (waiting for a fan-out that is queueing behind one
-/// of them); up to four statements. The commit does not wait for the disk: an outcome lost in a
-/// crash is an attempt made again.
+/// the recorded deliveries FOR UPDATE, in id order, before writing them (waiting for a fan-out
+/// that is queueing behind one of them); two statements, the second (bringing deliveries
+/// forward) only when one is done. An outcome lost in a crash of PostgreSQL is an attempt made
+/// again, so the outbound's dispatch connections commit it without waiting for the disk.
 void record_webhook_attempts(pqxx::work& tx, const std::string& endpoint_id,
                              const std::vector<std::pair<std::string, WebhookAttempt>>& attempts);
 
