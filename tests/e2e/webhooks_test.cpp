@@ -348,8 +348,7 @@ TEST_CASE("a delivery queued while its ticket's pending one is being recorded is
   CHECK(receiver().received(path).size() == 1);
 }
 
-TEST_CASE("only a pool asked for it commits without waiting for the disk (outbound's webhook dispatch)",
-          "[webhooks]") {
+TEST_CASE("only a pool asked for it commits without waiting for the disk (outbound's webhook dispatch)", "[webhooks]") {
   // The dispatch's claims and outcomes rely on it (store/webhooks.hpp); every other write waits.
   auto show = [](loket::store::Pool& pool) {
     auto conn = pool.acquire();

@@ -215,7 +215,8 @@ std::optional<WebhookEndpoint> inbox_webhook_endpoint(pqxx::transaction_base& tx
   return endpoint_from(r[0]);
 }
 
-WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx,
+                                      const std::vector<std::pair<std::string, WebhookPosition>>& from,
                                       const std::vector<std::string>& skip, int lease_seconds, int batch,
                                       const std::function<bool(const std::string&)>& take) {
   std::vector<std::vector<std::optional<std::string>>> starts;

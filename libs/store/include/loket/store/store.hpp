@@ -55,9 +55,9 @@ class PoolExhausted : public std::runtime_error {
 };
 
 /// A fixed-size pool of connections to `url`. Thread-safe. Its connections run with
-/// `jit = off`, the limits' statement_timeout and, if asked, synchronous_commit = off. A connection returned broken is dropped, and
-/// with it every idle one (a database restart breaks them all at once; each would otherwise
-/// fail one request).
+/// `jit = off`, the limits' statement_timeout and, if asked, synchronous_commit = off. A
+/// connection returned broken is dropped, and with it every idle one (a database restart breaks
+/// them all at once; each would otherwise fail one request).
 class Pool {
  public:
   /// Opens lazily; `size` connections at most.

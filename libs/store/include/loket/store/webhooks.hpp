@@ -127,7 +127,8 @@ constexpr int kWebhookLateWriteSeconds = 1;
 /// lost in a crash of PostgreSQL is only a claim made again, so the outbound's dispatch
 /// connections do not wait for the disk either). Concurrent workers never claim the same
 /// delivery.
-WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx, const std::vector<std::pair<std::string, WebhookPosition>>& from,
+WebhookClaim claim_webhook_deliveries(pqxx::transaction_base& tx,
+                                      const std::vector<std::pair<std::string, WebhookPosition>>& from,
                                       const std::vector<std::string>& skip, int lease_seconds, int batch,
                                       const std::function<bool(const std::string&)>& take = {});
 
