@@ -261,7 +261,7 @@ with open(os.path.join(out, "results.json"), "w") as f:
     json.dump(result, f, indent=2, ensure_ascii=False)
 if cores:
     md += ["", "## Where the cores went (CPU seconds per second, by phase)", "",
-           "*total* is the components'; *machine* is every process's (the harness's own, autovacuum's "
+           "*total* is the components'; *machine* is the cores' time not idle, every process's (the harness's own, autovacuum's "
            f"and the leftovers of earlier steps included), out of {os.cpu_count()} cores: near that, "
            "a step's figures measure contention.", "",
            "| phase | seconds | " + " | ".join(components) + " | total | machine |", "|---" * (len(components) + 4) + "|"]
