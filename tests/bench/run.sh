@@ -156,11 +156,11 @@ machine_cpu() {  # machine_cpu EPOCH: the time every core spent not idle, from /
       for s in $SERVICES devbroker; do
         [ -f "$STATE/pids/$s.pid" ] && read -r pid <"$STATE/pids/$s.pid" && cpu_of "$now" "$s" "$pid"
       done
-      pm= pgdata=
-      read -r pgdata 2>/dev/null <"$STATE/pgdata.path" && read -r pm 2>/dev/null <"$pgdata/postmaster.pid"
-      children=
-      [ -n "$pm" ] && read -r children 2>/dev/null <"/proc/$pm/task/$pm/children"
-      [ -n "$pm" ] && cpu_of "$now" postgres "$pm" $children
+      pm= children=  # PostgreSQL: the postmaster and its backends
+      if read -r pgdata 2>/dev/null <"$STATE/pgdata.path" && read -r pm 2>/dev/null <"$pgdata/postmaster.pid"; then
+        read -r children 2>/dev/null <"/proc/$pm/task/$pm/children"
+        cpu_of "$now" postgres "$pm" $children
+      fi
       cpu_of "$now" generator $(pgrep -f "$BIN/loket-bench-load")
       machine_cpu "$now"
     } >>"$CPU"
